@@ -1,0 +1,103 @@
+# svmm — build, test and demo. `make help` lists the targets.
+SHELL := /bin/bash
+BUILD ?= build
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
+
+# Platform-free layers: built for the host (tests), for arm64 Linux, and freestanding (seL4).
+CORE_SRCS := $(wildcard src/core/*.c) $(wildcard src/arch/aarch64/*.c) $(wildcard src/virtio/*.c)
+KVM_SRCS := $(wildcard src/platform/kvm/*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+HDRS := $(wildcard include/svmm/*.h src/platform/kvm/*.h tests/unit/*.h)
+
+WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+INC := -Iinclude
+
+# Host unit tests: native, with AddressSanitizer and UndefinedBehaviorSanitizer.
+HOST_CC ?= gcc
+HOST_CFLAGS := $(WARN) $(INC) -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# arm64 Linux: static, cross-built.
+CROSS ?= aarch64-linux-gnu-
+ARM64_FDT := $(BUILD)/deps/arm64/usr
+ARM64_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include -D_GNU_SOURCE -O2 -g -DSVMM_VERSION='"$(VERSION)"'
+ARM64_LDFLAGS := -static -pthread -L$(ARM64_FDT)/lib/aarch64-linux-gnu
+
+# Freestanding arm64 library for the seL4 platform: picolibc, no syscalls, no threads.
+PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
+FREE_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include --specs=$(PICOLIBC_SPECS) -ffreestanding -O2 \
+	-mgeneral-regs-only -fno-pic -ffunction-sections -fdata-sections
+
+.PHONY: all help deps unit svmm freestanding test demo clean machine e2e
+
+all: svmm unit-build freestanding
+
+help:
+	@echo "make demo            build svmm and boot a Debian arm64 guest under it (QEMU test machine)"
+	@echo "make demo DEMO_CMD='uname -a'   same, non-interactively: run a command in the guest"
+	@echo "make test            every test tier; ends with 'N passed, N failed, N skipped'"
+	@echo "make unit            host unit tests (ASan+UBSan)"
+	@echo "make svmm            static arm64 svmm binary -> $(BUILD)/aarch64/svmm"
+	@echo "make freestanding    freestanding arm64 core library -> $(BUILD)/freestanding/libsvmm.a"
+	@echo "make e2e             boot Linux under svmm inside QEMU (hosted tier)"
+	@echo "make clean           remove $(BUILD)/ (keeps downloads in $(BUILD)/cache)"
+
+deps:
+	@scripts/deps.sh $(BUILD)
+
+# ---- host unit tests ----
+HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) src/platform/kvm/cli.c $(UNIT_SRCS))
+
+$(BUILD)/host/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(HOST_CC) $(HOST_CFLAGS) -Isrc/platform/kvm -c $< -o $@
+
+$(BUILD)/host/unit-tests: $(HOST_OBJS)
+	$(HOST_CC) $(HOST_CFLAGS) $^ -lfdt -o $@
+
+.PHONY: unit-build
+unit-build: $(BUILD)/host/unit-tests
+
+unit: $(BUILD)/host/unit-tests
+	$(BUILD)/host/unit-tests
+
+# ---- arm64 Linux binary ----
+ARM64_OBJS := $(patsubst %.c,$(BUILD)/aarch64/%.o,$(CORE_SRCS) $(KVM_SRCS))
+
+$(BUILD)/aarch64/%.o: %.c $(HDRS) | $(ARM64_FDT)/include/libfdt.h
+	@mkdir -p $(dir $@)
+	$(CROSS)gcc $(ARM64_CFLAGS) -c $< -o $@
+
+$(ARM64_FDT)/include/libfdt.h:
+	@scripts/deps.sh $(BUILD)
+
+$(BUILD)/aarch64/svmm: $(ARM64_OBJS)
+	$(CROSS)gcc $(ARM64_LDFLAGS) $^ -lfdt -o $@
+	@echo "built $@ ($$(stat -c %s $@) bytes)"
+
+svmm: $(BUILD)/aarch64/svmm
+
+# ---- freestanding library ----
+FREE_OBJS := $(patsubst %.c,$(BUILD)/freestanding/%.o,$(CORE_SRCS))
+
+$(BUILD)/freestanding/%.o: %.c $(HDRS) | $(ARM64_FDT)/include/libfdt.h
+	@mkdir -p $(dir $@)
+	$(CROSS)gcc $(FREE_CFLAGS) -c $< -o $@
+
+$(BUILD)/freestanding/libsvmm.a: $(FREE_OBJS)
+	rm -f $@
+	$(CROSS)ar rcs $@ $^
+
+freestanding: $(BUILD)/freestanding/libsvmm.a
+
+# ---- tiers ----
+test: deps
+	@tests/run-all.sh
+
+e2e: deps svmm
+	@tests/e2e/hosted-boot.sh
+
+demo: deps svmm
+	@tests/e2e/demo.sh
+
+clean:
+	find $(BUILD) -mindepth 1 -maxdepth 1 ! -name cache ! -name deps -exec rm -rf {} +

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Booting Linux: arm64 Image header validation and placement of kernel, initrd and DTB in guest RAM
+ * (Documentation/arch/arm64/booting.rst rules: 2 MiB-aligned base + text_offset, DTB 8-byte aligned
+ * and not crossing a 2 MiB boundary).
+ */
+#ifndef SVMM_BOOT_H
+#define SVMM_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SVMM_ARM64_IMAGE_MAGIC 0x644d5241u /* "ARM\x64" little-endian */
+#define SVMM_ARM64_HEADER_SIZE 64u
+#define SVMM_SZ_2M 0x200000ull
+#define SVMM_DTB_MAX 0x10000ull /* space reserved for the generated DTB */
+
+struct svmm_arm64_image {
+    uint64_t text_offset; /* load offset from a 2 MiB-aligned base */
+    uint64_t image_size;  /* bytes the kernel occupies once running (incl. BSS), >= file size */
+    uint64_t flags;
+};
+
+enum svmm_image_err {
+    SVMM_IMAGE_OK = 0,
+    SVMM_IMAGE_E_SHORT = -1,     /* smaller than the 64-byte header */
+    SVMM_IMAGE_E_MAGIC = -2,     /* no "ARM\x64" magic: not an arm64 Image (maybe compressed?) */
+    SVMM_IMAGE_E_BIG_ENDIAN = -3,/* big-endian kernel: svmm boots little-endian guests only */
+    SVMM_IMAGE_E_SIZE = -4,      /* header image_size smaller than the file, or absurd text_offset */
+    SVMM_IMAGE_E_GZIP = -5,      /* gzip data: the user should decompress (vmlinuz -> Image) */
+};
+
+/* Validate the header of a kernel file held in `buf` (`len` bytes) and fill `out`. */
+int svmm_arm64_image_parse(const void *buf, size_t len, struct svmm_arm64_image *out);
+
+/* A one-line English reason for an svmm_image_err value. */
+const char *svmm_arm64_image_strerror(int err);
+
+/* Where each boot blob goes in guest-physical memory. */
+struct svmm_boot_layout {
+    uint64_t kernel_gpa;  /* also the entry point */
+    uint64_t kernel_end;  /* kernel_gpa + image_size */
+    uint64_t initrd_gpa;  /* 0 when there is no initrd */
+    uint64_t initrd_size;
+    uint64_t dtb_gpa;
+};
+
+/*
+ * Place kernel, initrd and DTB in RAM [ram_base, ram_base+ram_size): kernel low, DTB in the last
+ * 2 MiB-aligned slot, initrd page-aligned just below the DTB. Returns 0, or -1 with a message in
+ * `err` (e.g. RAM too small) when they do not fit without overlap.
+ */
+int svmm_boot_plan(uint64_t ram_base, uint64_t ram_size, const struct svmm_arm64_image *img,
+                   uint64_t initrd_size, struct svmm_boot_layout *out, char *err, size_t errlen);
+
+#endif

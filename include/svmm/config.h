@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The configuration of one VM: what the guest sees (RAM, vCPUs, interrupt controller, devices and
+ * where they live) and how it boots. Platforms fill it from a CLI or a build-time description.
+ */
+#ifndef SVMM_CONFIG_H
+#define SVMM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SVMM_MAX_VCPUS 16u
+#define SVMM_MAX_VIRTIO 32u
+#define SVMM_BOOTARGS_MAX 1024u
+#define SVMM_MIN_RAM (16ull << 20)
+#define SVMM_MAX_RAM (512ull << 30)
+
+/* Sizes of the GIC frames in the guest address space. */
+#define SVMM_GICD_SIZE 0x10000ull
+#define SVMM_GICR_SIZE_PER_CPU 0x20000ull
+#define SVMM_GICC_SIZE 0x2000ull
+
+enum svmm_gic_version { SVMM_GIC_V2 = 2, SVMM_GIC_V3 = 3 };
+
+struct svmm_gic_config {
+    enum svmm_gic_version version;
+    uint64_t dist_base;   /* distributor, 64 KiB */
+    uint64_t redist_base; /* v3: one 128 KiB redistributor per vCPU */
+    uint64_t cpuif_base;  /* v2: CPU interface, 8 KiB */
+};
+
+/* Guest-physical layout of the emulated machine. */
+struct svmm_machine_layout {
+    struct svmm_gic_config gic;
+    uint64_t uart_base;    /* 16550, 0 = none */
+    uint32_t uart_spi;
+    uint64_t virtio_base;  /* first virtio-mmio slot */
+    uint64_t virtio_stride;
+    uint32_t virtio_spi;   /* SPI of slot 0; slot i uses virtio_spi + i */
+};
+
+struct svmm_vm_config {
+    uint64_t ram_base;
+    uint64_t ram_size;
+    unsigned ncpus;
+    char bootargs[SVMM_BOOTARGS_MAX];
+    struct svmm_machine_layout layout;
+    unsigned nvirtio;
+    uint32_t virtio_ids[SVMM_MAX_VIRTIO]; /* device type per slot, VIRTIO_ID_* */
+};
+
+/* A one-vCPU, 256 MiB GICv3 machine with a 16550 UART and no virtio devices. */
+void svmm_vm_config_defaults(struct svmm_vm_config *cfg);
+
+/* Check ranges and overlaps; returns 0, or -1 with a one-line reason in `err`. */
+int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen);
+
+/* Guest-physical base of virtio-mmio slot `i`. */
+static inline uint64_t svmm_virtio_slot_base(const struct svmm_vm_config *cfg, unsigned i)
+{
+    return cfg->layout.virtio_base + (uint64_t)i * cfg->layout.virtio_stride;
+}
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The MMIO bus: routes a trapped guest load/store to the emulated device that owns the address. */
+#ifndef SVMM_MMIO_H
+#define SVMM_MMIO_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <svmm/log.h>
+
+#define SVMM_MMIO_MAX 40
+
+/*
+ * Device callbacks. `off` is relative to the region base and < region size; `size` is 1, 2, 4
+ * or 8 (the bus rejects anything else and accesses that cross the region end).
+ */
+struct svmm_mmio_ops {
+    uint64_t (*read)(void *dev, uint64_t off, unsigned size);
+    void (*write)(void *dev, uint64_t off, unsigned size, uint64_t val);
+};
+
+struct svmm_mmio_region {
+    uint64_t base;
+    uint64_t size;
+    const struct svmm_mmio_ops *ops;
+    void *dev;
+    const char *name;
+    uint64_t accesses; /* exit counter, for `svmm` statistics */
+};
+
+struct svmm_mmio_bus {
+    unsigned count;
+    struct svmm_mmio_region regions[SVMM_MMIO_MAX];
+    uint64_t unclaimed; /* accesses that hit no device */
+    struct svmm_ratelimit unclaimed_rl;
+};
+
+/* Reset `bus` to no devices. */
+void svmm_mmio_bus_init(struct svmm_mmio_bus *bus);
+
+/* Claim [base, base+size) for `dev`; -1 if full, empty, wrapping or overlapping another region. */
+int svmm_mmio_register(struct svmm_mmio_bus *bus, uint64_t base, uint64_t size,
+                       const struct svmm_mmio_ops *ops, void *dev, const char *name);
+
+/* The region owning `gpa`, or NULL. */
+struct svmm_mmio_region *svmm_mmio_find(struct svmm_mmio_bus *bus, uint64_t gpa);
+
+/*
+ * Perform one guest access. Reads store the value in *data (zero-extended); an access that hits
+ * no device, has a bad size or crosses the region end reads as 0 and ignores writes (logged,
+ * rate-limited). Returns true when a device handled it.
+ */
+bool svmm_mmio_access(struct svmm_mmio_bus *bus, uint64_t gpa, bool is_write, unsigned size, uint64_t *data);
+
+#endif

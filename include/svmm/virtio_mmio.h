@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* virtio-mmio transport, version 2 (VirtIO 1.2 section 4.2). */
+#ifndef SVMM_VIRTIO_MMIO_H
+#define SVMM_VIRTIO_MMIO_H
+
+#include <svmm/log.h>
+#include <svmm/memmap.h>
+#include <svmm/mmio.h>
+#include <svmm/virtio.h>
+
+#define VIRTIO_MMIO_SIZE 0x200u
+
+/* Raise or lower the transport's interrupt line. */
+typedef void (*virtio_mmio_irq_fn)(void *ctx, uint32_t irq, bool level);
+
+struct virtio_mmio {
+    struct virtio_dev *dev;
+    const struct svmm_memmap *mem;
+    virtio_mmio_irq_fn irq_fn;
+    void *irq_ctx;
+    uint32_t irq;
+    uint32_t status;
+    uint32_t isr;
+    uint32_t config_generation;
+    uint32_t device_features_sel;
+    uint32_t driver_features_sel;
+    uint32_t queue_sel;
+    uint64_t driver_features; /* staged until FEATURES_OK */
+    struct svmm_ratelimit bad_access_rl;
+};
+
+/* The register callbacks to register with svmm_mmio_register(). */
+extern const struct svmm_mmio_ops virtio_mmio_ops;
+
+/* Bind transport `t` to device `d`; `irq` is driven through irq_fn. The device starts in reset. */
+void virtio_mmio_init(struct virtio_mmio *t, struct virtio_dev *d, const struct svmm_memmap *mem,
+                      virtio_mmio_irq_fn irq_fn, void *irq_ctx, uint32_t irq);
+
+/* Signal a config-space change to the driver (bumps the generation, raises a config interrupt). */
+void virtio_mmio_config_changed(struct virtio_mmio *t);
+
+#endif

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Split virtqueue (VirtIO 1.2 section 2.7), device side.
+ *
+ * This is the boundary where guest-written descriptors enter the VMM. Every value is read once
+ * from guest memory into a local copy and validated there: descriptor index < queue size, chain
+ * length <= queue size (loop guard), indirect only when negotiated, never nested, table length a
+ * multiple of 16, buffer ranges inside guest RAM without overflow, device-readable buffers before
+ * device-writable ones, total length bounded. Any violation breaks the queue (the transport then
+ * sets DEVICE_NEEDS_RESET); nothing outside the VM's RAM is ever touched.
+ */
+#ifndef SVMM_VIRTQUEUE_H
+#define SVMM_VIRTQUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <svmm/memmap.h>
+
+#define VIRTQ_MAX_SIZE 256u               /* QueueNumMax offered to drivers; also the chain limit */
+#define VIRTQ_MAX_CHAIN_BYTES (256u << 20) /* a larger request is treated as hostile */
+
+#define VIRTQ_DESC_F_NEXT 1u
+#define VIRTQ_DESC_F_WRITE 2u
+#define VIRTQ_DESC_F_INDIRECT 4u
+
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+
+enum virtq_err {
+    VIRTQ_OK = 0,
+    VIRTQ_E_NOT_READY = -1,    /* queue not enabled */
+    VIRTQ_E_AVAIL_IDX = -2,    /* driver claims more new buffers than the queue holds */
+    VIRTQ_E_HEAD = -3,         /* head index >= queue size */
+    VIRTQ_E_NEXT = -4,         /* next index out of range */
+    VIRTQ_E_LOOP = -5,         /* chain longer than the queue: a cycle */
+    VIRTQ_E_INDIRECT = -6,     /* indirect not negotiated, nested, not at head, or NEXT set with it */
+    VIRTQ_E_INDIRECT_LEN = -7, /* table length zero, not a multiple of 16, or too long */
+    VIRTQ_E_ADDR = -8,         /* buffer or table outside guest RAM, or address+length wraps */
+    VIRTQ_E_ORDER = -9,        /* device-readable buffer after a device-writable one */
+    VIRTQ_E_TOO_BIG = -10,     /* total chain length above VIRTQ_MAX_CHAIN_BYTES */
+    VIRTQ_E_RING = -11,        /* rings not in guest RAM, misaligned, or bad size (at enable) */
+    VIRTQ_E_USED = -12,        /* device returned a head it does not own (device bug) */
+};
+
+/* One guest buffer, already translated: host points at `len` bytes of guest RAM. */
+struct virtq_iov {
+    uint8_t *host;
+    uint32_t len;
+};
+
+/* A popped descriptor chain: `n_out` device-readable buffers followed by `n_in` device-writable ones. */
+struct virtq_chain {
+    uint16_t head;
+    uint16_t n_out;
+    uint16_t n_in;
+    uint32_t out_len; /* total bytes the device may read */
+    uint32_t in_len;  /* total bytes the device may write */
+    struct virtq_iov iov[VIRTQ_MAX_SIZE];
+};
+
+struct virtq {
+    /* programmed by the driver through the transport */
+    uint16_t num;
+    bool ready;
+    uint64_t desc_gpa, avail_gpa, used_gpa;
+    /* resolved by virtq_enable */
+    const struct svmm_memmap *mem;
+    uint8_t *desc, *avail, *used;
+    bool indirect_ok, event_idx;
+    /* device-side state */
+    uint16_t last_avail; /* next avail ring slot to consume */
+    uint16_t used_idx;   /* our copy of used->idx */
+    uint16_t in_flight;  /* chains popped but not yet pushed back */
+    int error;           /* first validation error since enable, or VIRTQ_OK */
+};
+
+/* Forget everything (queue reset); the queue is disabled. */
+void virtq_reset(struct virtq *q);
+
+/*
+ * Validate the driver-programmed size and ring addresses and map them; on success the queue is
+ * ready. `features` are the negotiated feature bits (for INDIRECT_DESC and EVENT_IDX).
+ */
+int virtq_enable(struct virtq *q, const struct svmm_memmap *mem, uint64_t features);
+
+/* True when the driver has made buffers available that the device has not popped yet. */
+bool virtq_has_avail(const struct virtq *q);
+
+/* Pop the next chain: 1 = got one in *c, 0 = none available, < 0 = a virtq_err (queue now broken). */
+int virtq_pop(struct virtq *q, struct virtq_chain *c);
+
+/* Return chain `head` to the driver with `written` bytes stored in its device-writable buffers. */
+int virtq_push(struct virtq *q, uint16_t head, uint32_t written);
+
+/*
+ * After pushing, decide whether the driver wants an interrupt: honours used_event with EVENT_IDX,
+ * VIRTQ_AVAIL_F_NO_INTERRUPT without. `old_used` is used_idx before the batch was pushed.
+ */
+bool virtq_should_interrupt(struct virtq *q, uint16_t old_used);
+
+/*
+ * Ask the driver to notify us about the next buffer (avail_event with EVENT_IDX) and re-check for
+ * buffers that raced in; returns true when there is more work, so callers loop without sleeping.
+ */
+bool virtq_arm_notify(struct virtq *q);
+
+/* Copy up to `len` bytes of the chain's device-readable part, starting at `offset`, into dst. */
+uint32_t virtq_chain_read(const struct virtq_chain *c, uint32_t offset, void *dst, uint32_t len);
+
+/* Copy up to `len` bytes into the chain's device-writable part at `offset`; returns bytes copied. */
+uint32_t virtq_chain_write(const struct virtq_chain *c, uint32_t offset, const void *src, uint32_t len);
+
+/* A one-word description of a virtq_err for log lines. */
+const char *virtq_strerror(int err);
+
+#endif

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * One virtual machine: its configuration, memory map, MMIO bus and emulated devices. This is the
+ * high-level object a platform drives: build it from a config, give it RAM, load a kernel, then
+ * forward every MMIO exit to svmm_vm_mmio_access().
+ */
+#ifndef SVMM_VM_H
+#define SVMM_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <svmm/boot.h>
+#include <svmm/config.h>
+#include <svmm/memmap.h>
+#include <svmm/mmio.h>
+#include <svmm/platform.h>
+#include <svmm/uart16550.h>
+#include <svmm/virtio_console.h>
+#include <svmm/virtio_mmio.h>
+
+/* Where the VM's consoles send guest output. */
+struct svmm_vm_backends {
+    uart16550_tx_fn uart_tx;
+    void *uart_ctx;
+    struct virtio_console_backend console;
+};
+
+struct svmm_vm {
+    struct svmm_vm_config cfg;
+    struct svmm_platform plat;
+    struct svmm_memmap mem;
+    struct svmm_mmio_bus bus;
+    struct svmm_boot_layout boot;
+    uint32_t dtb_size;
+    struct uart16550 uart;
+    struct virtio_console console;
+    struct virtio_mmio transports[SVMM_MAX_VIRTIO];
+};
+
+/*
+ * Validate `cfg` and create its devices on the MMIO bus. Returns 0, or -1 with a one-line reason in
+ * `err`. RAM is added separately because only the platform can allocate it.
+ */
+int svmm_vm_init(struct svmm_vm *vm, const struct svmm_vm_config *cfg, const struct svmm_platform *plat,
+                 const struct svmm_vm_backends *be, char *err, size_t errlen);
+
+/* Register the platform's mapping of guest RAM (cfg.ram_size bytes at `host`). */
+int svmm_vm_add_ram(struct svmm_vm *vm, void *host);
+
+/*
+ * Validate the arm64 Image, place kernel, initrd and a generated DTB in guest RAM. Returns 0 or -1
+ * with a reason in `err` (not an Image, RAM too small, ...). vm->boot says where everything went.
+ */
+int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len, const void *initrd,
+                       size_t initrd_len, char *err, size_t errlen);
+
+/* Host pointer to the generated DTB (vm->dtb_size bytes) once svmm_vm_load_linux succeeded. */
+const void *svmm_vm_dtb(const struct svmm_vm *vm);
+
+/* Handle one trapped guest access (see svmm_mmio_access); the platform serialises calls. */
+bool svmm_vm_mmio_access(struct svmm_vm *vm, uint64_t gpa, bool is_write, unsigned size, uint64_t *data);
+
+/* Write one "name=count" summary of exits per device into buf (for the platform's statistics line). */
+void svmm_vm_exit_stats(const struct svmm_vm *vm, char *buf, size_t len);
+
+#endif

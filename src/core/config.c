@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdio.h>
+#include <string.h>
+#include <svmm/config.h>
+
+#define UART_SIZE 0x1000ull
+#define MAX_SPI 988u
+
+void svmm_vm_config_defaults(struct svmm_vm_config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    /* The same addresses as QEMU's virt machine, so guests and tools find familiar places. */
+    cfg->ram_base = 0x40000000ull;
+    cfg->ram_size = 256ull << 20;
+    cfg->ncpus = 1;
+    cfg->layout.gic.version = SVMM_GIC_V3;
+    cfg->layout.gic.dist_base = 0x08000000ull;
+    cfg->layout.gic.redist_base = 0x080a0000ull;
+    cfg->layout.gic.cpuif_base = 0x08010000ull;
+    cfg->layout.uart_base = 0x09000000ull;
+    cfg->layout.uart_spi = 1;
+    cfg->layout.virtio_base = 0x0a000000ull;
+    cfg->layout.virtio_stride = 0x200ull;
+    cfg->layout.virtio_spi = 16;
+}
+
+struct span {
+    const char *what;
+    uint64_t base, size;
+};
+
+static int spans_overlap(const struct span *a, const struct span *b)
+{
+    return a->base < b->base + b->size && b->base < a->base + a->size;
+}
+
+int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen)
+{
+    const struct svmm_machine_layout *l = &cfg->layout;
+    struct span spans[5];
+    unsigned n = 0;
+
+    if (cfg->ncpus == 0 || cfg->ncpus > SVMM_MAX_VCPUS) {
+        snprintf(err, errlen, "vCPU count %u out of range (1..%u)", cfg->ncpus, SVMM_MAX_VCPUS);
+        return -1;
+    }
+    if (cfg->ram_size < SVMM_MIN_RAM || cfg->ram_size > SVMM_MAX_RAM) {
+        snprintf(err, errlen, "RAM size %llu MiB out of range (%llu MiB..%llu GiB)",
+                 (unsigned long long)(cfg->ram_size >> 20), SVMM_MIN_RAM >> 20, SVMM_MAX_RAM >> 30);
+        return -1;
+    }
+    if (cfg->ram_base & 0xfffff) {
+        snprintf(err, errlen, "RAM base 0x%llx is not 1 MiB aligned", (unsigned long long)cfg->ram_base);
+        return -1;
+    }
+    if (cfg->nvirtio > SVMM_MAX_VIRTIO) {
+        snprintf(err, errlen, "too many virtio devices (%u, at most %u)", cfg->nvirtio, SVMM_MAX_VIRTIO);
+        return -1;
+    }
+    if (l->uart_spi > MAX_SPI || l->virtio_spi + SVMM_MAX_VIRTIO > MAX_SPI) {
+        snprintf(err, errlen, "device interrupt number above the GIC's SPI range");
+        return -1;
+    }
+    if (cfg->layout.gic.version != SVMM_GIC_V2 && cfg->layout.gic.version != SVMM_GIC_V3) {
+        snprintf(err, errlen, "unsupported GIC version %d", (int)cfg->layout.gic.version);
+        return -1;
+    }
+    spans[n++] = (struct span){ "RAM", cfg->ram_base, cfg->ram_size };
+    spans[n++] = (struct span){ "GIC distributor", l->gic.dist_base, SVMM_GICD_SIZE };
+    if (l->gic.version == SVMM_GIC_V3)
+        spans[n++] = (struct span){ "GIC redistributors", l->gic.redist_base, SVMM_GICR_SIZE_PER_CPU * cfg->ncpus };
+    else
+        spans[n++] = (struct span){ "GIC CPU interface", l->gic.cpuif_base, SVMM_GICC_SIZE };
+    if (l->uart_base)
+        spans[n++] = (struct span){ "UART", l->uart_base, UART_SIZE };
+    spans[n++] = (struct span){ "virtio-mmio slots", l->virtio_base, l->virtio_stride * SVMM_MAX_VIRTIO };
+    for (unsigned i = 0; i < n; i++) {
+        if (spans[i].base + spans[i].size < spans[i].base || spans[i].base + spans[i].size > (1ull << 40)) {
+            snprintf(err, errlen, "%s ends above the 40-bit guest address space", spans[i].what);
+            return -1;
+        }
+        for (unsigned j = 0; j < i; j++) {
+            if (spans_overlap(&spans[i], &spans[j])) {
+                snprintf(err, errlen, "%s overlaps %s in the guest address space", spans[i].what, spans[j].what);
+                return -1;
+            }
+        }
+    }
+    if (l->uart_base && l->uart_spi >= l->virtio_spi && l->uart_spi < l->virtio_spi + SVMM_MAX_VIRTIO) {
+        snprintf(err, errlen, "UART interrupt %u collides with the virtio interrupts", l->uart_spi);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <libfdt.h>
+#include <stdio.h>
+#include <svmm/arch.h>
+#include <svmm/guest_dt.h>
+#include <svmm/uart16550.h>
+#include <svmm/virtio_mmio.h>
+
+#define TRY(x) do { int err_ = (x); if (err_ < 0) return err_; } while (0)
+
+int svmm_dt_prop_cells(void *fdt, const char *name, const uint32_t *cells, unsigned n)
+{
+    fdt32_t be[16];
+
+    if (n > 16)
+        return -FDT_ERR_BADVALUE;
+    for (unsigned i = 0; i < n; i++)
+        be[i] = cpu_to_fdt32(cells[i]);
+    return fdt_property(fdt, name, be, (int)(n * sizeof(be[0])));
+}
+
+int svmm_dt_prop_reg(void *fdt, const uint64_t *pairs, unsigned n)
+{
+    uint32_t cells[16];
+
+    if (n > 4)
+        return -FDT_ERR_BADVALUE;
+    for (unsigned i = 0; i < 2 * n; i++) {
+        cells[2 * i] = (uint32_t)(pairs[i] >> 32);
+        cells[2 * i + 1] = (uint32_t)pairs[i];
+    }
+    return svmm_dt_prop_cells(fdt, "reg", cells, 4 * n);
+}
+
+static int begin_node_at(void *fdt, const char *name, uint64_t addr)
+{
+    char node[48];
+
+    snprintf(node, sizeof(node), "%s@%llx", name, (unsigned long long)addr);
+    return fdt_begin_node(fdt, node);
+}
+
+static int add_memory(void *fdt, const struct svmm_vm_config *cfg)
+{
+    uint64_t reg[2] = { cfg->ram_base, cfg->ram_size };
+
+    TRY(begin_node_at(fdt, "memory", cfg->ram_base));
+    TRY(fdt_property_string(fdt, "device_type", "memory"));
+    TRY(svmm_dt_prop_reg(fdt, reg, 1));
+    return fdt_end_node(fdt);
+}
+
+static int add_uart(void *fdt, const struct svmm_vm_config *cfg)
+{
+    uint64_t reg[2] = { cfg->layout.uart_base, UART16550_SIZE };
+
+    TRY(begin_node_at(fdt, "serial", cfg->layout.uart_base));
+    TRY(fdt_property_string(fdt, "compatible", "ns16550a"));
+    TRY(svmm_dt_prop_reg(fdt, reg, 1));
+    TRY(fdt_property_u32(fdt, "clock-frequency", UART16550_CLOCK));
+    TRY(fdt_property_u32(fdt, "reg-shift", 0));
+    TRY(fdt_property_u32(fdt, "reg-io-width", 1));
+    TRY(svmm_arch_dt_irq(fdt, cfg->layout.uart_spi));
+    return fdt_end_node(fdt);
+}
+
+static int add_virtio(void *fdt, const struct svmm_vm_config *cfg, unsigned slot)
+{
+    uint64_t reg[2] = { svmm_virtio_slot_base(cfg, slot), VIRTIO_MMIO_SIZE };
+
+    TRY(begin_node_at(fdt, "virtio_mmio", reg[0]));
+    TRY(fdt_property_string(fdt, "compatible", "virtio,mmio"));
+    TRY(svmm_dt_prop_reg(fdt, reg, 1));
+    TRY(svmm_arch_dt_irq(fdt, cfg->layout.virtio_spi + slot));
+    TRY(fdt_property(fdt, "dma-coherent", NULL, 0));
+    return fdt_end_node(fdt);
+}
+
+static int add_chosen(void *fdt, const struct svmm_vm_config *cfg, const struct svmm_boot_layout *boot)
+{
+    char path[48];
+
+    TRY(fdt_begin_node(fdt, "chosen"));
+    TRY(fdt_property_string(fdt, "bootargs", cfg->bootargs));
+    if (cfg->layout.uart_base) {
+        snprintf(path, sizeof(path), "/serial@%llx", (unsigned long long)cfg->layout.uart_base);
+        TRY(fdt_property_string(fdt, "stdout-path", path));
+    }
+    if (boot->initrd_size) {
+        TRY(fdt_property_u64(fdt, "linux,initrd-start", boot->initrd_gpa));
+        TRY(fdt_property_u64(fdt, "linux,initrd-end", boot->initrd_gpa + boot->initrd_size));
+    }
+    return fdt_end_node(fdt);
+}
+
+static int build(void *fdt, const struct svmm_vm_config *cfg, const struct svmm_boot_layout *boot)
+{
+    TRY(fdt_finish_reservemap(fdt));
+    TRY(fdt_begin_node(fdt, ""));
+    TRY(fdt_property_string(fdt, "compatible", "linux,dummy-virt"));
+    TRY(fdt_property_string(fdt, "model", "svmm"));
+    TRY(fdt_property_u32(fdt, "#address-cells", 2));
+    TRY(fdt_property_u32(fdt, "#size-cells", 2));
+    TRY(fdt_property_u32(fdt, "interrupt-parent", SVMM_DT_PHANDLE_GIC));
+    TRY(add_chosen(fdt, cfg, boot));
+    TRY(add_memory(fdt, cfg));
+    TRY(svmm_arch_dt_cpus(fdt, cfg));
+    TRY(svmm_arch_dt_platform(fdt, cfg));
+    if (cfg->layout.uart_base)
+        TRY(add_uart(fdt, cfg));
+    for (unsigned i = 0; i < cfg->nvirtio; i++)
+        TRY(add_virtio(fdt, cfg, i));
+    TRY(fdt_end_node(fdt));
+    return fdt_finish(fdt);
+}
+
+int svmm_guest_dt_build(void *buf, size_t bufsize, const struct svmm_vm_config *cfg,
+                        const struct svmm_boot_layout *boot)
+{
+    int err;
+
+    if (bufsize > 0x7fffffff)
+        bufsize = 0x7fffffff;
+    err = fdt_create(buf, (int)bufsize);
+    if (err < 0)
+        return err;
+    err = build(buf, cfg, boot);
+    if (err < 0)
+        return err;
+    return (int)fdt_totalsize(buf);
+}

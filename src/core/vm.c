@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdio.h>
+#include <string.h>
+#include <svmm/guest_dt.h>
+#include <svmm/log.h>
+#include <svmm/virtio.h>
+#include <svmm/vm.h>
+
+static void vm_irq_set(void *ctx, uint32_t spi, bool level)
+{
+    struct svmm_vm *vm = ctx;
+
+    vm->plat.irq_set(vm->plat.ctx, spi, level);
+}
+
+/* The device behind virtio slot `slot`, or NULL for a type this build does not provide. */
+static struct virtio_dev *create_virtio(struct svmm_vm *vm, unsigned slot, const struct svmm_vm_backends *be,
+                                        char *err, size_t errlen)
+{
+    switch (vm->cfg.virtio_ids[slot]) {
+    case VIRTIO_ID_CONSOLE:
+        if (vm->console.dev.ops != NULL) {
+            snprintf(err, errlen, "only one virtio-console per VM is supported");
+            return NULL;
+        }
+        virtio_console_init(&vm->console, &be->console);
+        return &vm->console.dev;
+    default:
+        snprintf(err, errlen, "virtio device type %u is not supported", vm->cfg.virtio_ids[slot]);
+        return NULL;
+    }
+}
+
+int svmm_vm_init(struct svmm_vm *vm, const struct svmm_vm_config *cfg, const struct svmm_platform *plat,
+                 const struct svmm_vm_backends *be, char *err, size_t errlen)
+{
+    memset(vm, 0, sizeof(*vm));
+    if (svmm_vm_config_validate(cfg, err, errlen) < 0)
+        return -1;
+    vm->cfg = *cfg;
+    vm->plat = *plat;
+    svmm_memmap_init(&vm->mem);
+    svmm_mmio_bus_init(&vm->bus);
+    if (cfg->layout.uart_base) {
+        uart16550_init(&vm->uart, be->uart_tx, be->uart_ctx, vm_irq_set, vm, cfg->layout.uart_spi);
+        svmm_mmio_register(&vm->bus, cfg->layout.uart_base, UART16550_SIZE, &uart16550_ops, &vm->uart, "uart");
+    }
+    for (unsigned i = 0; i < cfg->nvirtio; i++) {
+        struct virtio_dev *d = create_virtio(vm, i, be, err, errlen);
+        if (d == NULL)
+            return -1;
+        virtio_mmio_init(&vm->transports[i], d, &vm->mem, vm_irq_set, vm, cfg->layout.virtio_spi + i);
+        if (svmm_mmio_register(&vm->bus, svmm_virtio_slot_base(cfg, i), VIRTIO_MMIO_SIZE, &virtio_mmio_ops,
+                               &vm->transports[i], d->name) < 0) {
+            snprintf(err, errlen, "virtio slot %u overlaps another device", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int svmm_vm_add_ram(struct svmm_vm *vm, void *host)
+{
+    return svmm_memmap_add(&vm->mem, vm->cfg.ram_base, vm->cfg.ram_size, host, SVMM_MEM_RAM);
+}
+
+int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len, const void *initrd,
+                       size_t initrd_len, char *err, size_t errlen)
+{
+    struct svmm_arm64_image img;
+    void *dtb;
+    int r;
+
+    r = svmm_arm64_image_parse(kernel, kernel_len, &img);
+    if (r != SVMM_IMAGE_OK) {
+        snprintf(err, errlen, "%s", svmm_arm64_image_strerror(r));
+        return -1;
+    }
+    if (svmm_boot_plan(vm->cfg.ram_base, vm->cfg.ram_size, &img, initrd_len, &vm->boot, err, errlen) < 0)
+        return -1;
+    if (!svmm_guest_write(&vm->mem, vm->boot.kernel_gpa, kernel, kernel_len) ||
+        (initrd_len && !svmm_guest_write(&vm->mem, vm->boot.initrd_gpa, initrd, initrd_len))) {
+        snprintf(err, errlen, "guest RAM is not registered");
+        return -1;
+    }
+    dtb = svmm_gpa_to_host(&vm->mem, vm->boot.dtb_gpa, SVMM_DTB_MAX, true);
+    r = dtb ? svmm_guest_dt_build(dtb, SVMM_DTB_MAX, &vm->cfg, &vm->boot) : -1;
+    if (r < 0) {
+        snprintf(err, errlen, "device tree generation failed (%d)", r);
+        return -1;
+    }
+    vm->dtb_size = (uint32_t)r;
+    svmm_info("kernel at 0x%llx (%zu bytes), initrd at 0x%llx (%zu bytes), DTB at 0x%llx (%u bytes)",
+              (unsigned long long)vm->boot.kernel_gpa, kernel_len, (unsigned long long)vm->boot.initrd_gpa,
+              initrd_len, (unsigned long long)vm->boot.dtb_gpa, vm->dtb_size);
+    return 0;
+}
+
+const void *svmm_vm_dtb(const struct svmm_vm *vm)
+{
+    return svmm_gpa_to_host(&vm->mem, vm->boot.dtb_gpa, vm->dtb_size, false);
+}
+
+bool svmm_vm_mmio_access(struct svmm_vm *vm, uint64_t gpa, bool is_write, unsigned size, uint64_t *data)
+{
+    return svmm_mmio_access(&vm->bus, gpa, is_write, size, data);
+}
+
+void svmm_vm_exit_stats(const struct svmm_vm *vm, char *buf, size_t len)
+{
+    size_t off = 0;
+
+    buf[0] = '\0';
+    for (unsigned i = 0; i < vm->bus.count && off < len; i++) {
+        const struct svmm_mmio_region *r = &vm->bus.regions[i];
+        int n = snprintf(buf + off, len - off, "%s%s=%llu", i ? " " : "", r->name, (unsigned long long)r->accesses);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+    if (off < len)
+        snprintf(buf + off, len - off, " unclaimed=%llu", (unsigned long long)vm->bus.unclaimed);
+}

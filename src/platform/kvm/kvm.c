@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <svmm/arch.h>
+#include <svmm/log.h>
+#include "kvm.h"
+
+#define KICK_SIGNAL SIGUSR1
+
+static void irq_set(void *ctx, uint32_t spi, bool level)
+{
+    struct kvm_host *h = ctx;
+    struct kvm_irq_level irq = {
+        .irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (spi + 32),
+        .level = level,
+    };
+
+    if (h->vm_fd >= 0 && ioctl(h->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+        svmm_warn("KVM_IRQ_LINE for SPI %u failed: %s", spi, strerror(errno));
+}
+
+struct svmm_platform kvm_host_platform(struct kvm_host *h)
+{
+    return (struct svmm_platform){ .ctx = h, .irq_set = irq_set };
+}
+
+int kvm_host_open(struct kvm_host *h, char *err, size_t errlen)
+{
+    int ver;
+
+    memset(h, 0, sizeof(*h));
+    h->vm_fd = h->gic_fd = h->stop_fd = -1;
+    atomic_init(&h->exit_status, -1);
+    pthread_mutex_init(&h->dev_lock, NULL);
+    h->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (h->kvm_fd < 0) {
+        snprintf(err, errlen,
+                 "cannot open /dev/kvm: %s (svmm needs Linux KVM on an arm64 host with virtualization "
+                 "enabled: load the kvm module, run as a user with access to /dev/kvm, or use the "
+                 "QEMU test machine: make demo)", strerror(errno));
+        return -1;
+    }
+    ver = ioctl(h->kvm_fd, KVM_GET_API_VERSION, 0);
+    if (ver != KVM_API_VERSION) {
+        snprintf(err, errlen, "/dev/kvm speaks API version %d, svmm needs %d", ver, KVM_API_VERSION);
+        return -1;
+    }
+    if (ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ONE_REG) <= 0 ||
+        ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_PSCI_0_2) <= 0 ||
+        ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEVICE_CTRL) <= 0) {
+        snprintf(err, errlen, "this KVM lacks ONE_REG, ARM_PSCI_0_2 or DEVICE_CTRL: not an arm64 KVM?");
+        return -1;
+    }
+    h->run_size = (size_t)ioctl(h->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    h->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (h->stop_fd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int set_gic_attr(struct kvm_host *h, uint32_t group, uint64_t attr, void *val)
+{
+    struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)val };
+
+    return ioctl(h->gic_fd, KVM_SET_DEVICE_ATTR, &a);
+}
+
+static int create_gic(struct kvm_host *h, char *err, size_t errlen)
+{
+    const struct svmm_gic_config *g = &h->vm->cfg.layout.gic;
+    struct kvm_create_device dev = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
+    uint64_t dist = g->dist_base, redist = g->redist_base;
+
+    if (g->version != SVMM_GIC_V3) {
+        snprintf(err, errlen, "the KVM platform provides a GICv3 only");
+        return -1;
+    }
+    if (ioctl(h->vm_fd, KVM_CREATE_DEVICE, &dev) < 0) {
+        snprintf(err, errlen, "cannot create an in-kernel GICv3: %s (does the host have a GICv3?)", strerror(errno));
+        return -1;
+    }
+    h->gic_fd = (int)dev.fd;
+    if (set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist) < 0 ||
+        set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist) < 0) {
+        snprintf(err, errlen, "cannot place the GICv3 frames: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int finish_gic(struct kvm_host *h, char *err, size_t errlen)
+{
+    /* Enough SPIs for the UART and every virtio slot; KVM wants a multiple of 32. */
+    uint32_t nr_irqs = 32 + ((h->vm->cfg.layout.virtio_spi + SVMM_MAX_VIRTIO + 31) / 32) * 32;
+
+    if (set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs) < 0 ||
+        set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL) < 0) {
+        snprintf(err, errlen, "cannot initialise the GICv3: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int set_core_reg(int fd, uint64_t offset_words, uint64_t val)
+{
+    struct kvm_one_reg reg = {
+        .id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | offset_words,
+        .addr = (uint64_t)(uintptr_t)&val,
+    };
+
+    return ioctl(fd, KVM_SET_ONE_REG, &reg);
+}
+
+static int set_boot_regs(struct kvm_vcpu_ctx *v)
+{
+    struct svmm_arch_boot_regs r;
+
+    svmm_arch_boot_regs(v->host->vm->boot.kernel_gpa, v->host->vm->boot.dtb_gpa, &r);
+    if (set_core_reg(v->fd, KVM_REG_ARM_CORE_REG(regs.pc), r.pc) < 0 ||
+        set_core_reg(v->fd, KVM_REG_ARM_CORE_REG(regs.regs[0]), r.x0) < 0 ||
+        set_core_reg(v->fd, KVM_REG_ARM_CORE_REG(regs.pstate), r.pstate) < 0)
+        return -1;
+    return 0;
+}
+
+static int create_vcpu(struct kvm_host *h, unsigned i, const struct kvm_vcpu_init *target, char *err, size_t errlen)
+{
+    struct kvm_vcpu_ctx *v = &h->vcpus[i];
+    struct kvm_vcpu_init init = *target;
+
+    v->host = h;
+    v->index = i;
+    v->fd = ioctl(h->vm_fd, KVM_CREATE_VCPU, (unsigned long)i);
+    if (v->fd < 0) {
+        snprintf(err, errlen, "cannot create vCPU %u: %s", i, strerror(errno));
+        return -1;
+    }
+    v->run = mmap(NULL, h->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+    if (v->run == MAP_FAILED) {
+        snprintf(err, errlen, "cannot map vCPU %u run area: %s", i, strerror(errno));
+        return -1;
+    }
+    init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
+    if (i > 0)
+        init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF; /* secondaries wait for PSCI CPU_ON */
+    if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0) {
+        snprintf(err, errlen, "cannot initialise vCPU %u: %s", i, strerror(errno));
+        return -1;
+    }
+    if (i == 0 && set_boot_regs(v) < 0) {
+        snprintf(err, errlen, "cannot set the boot registers: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *err, size_t errlen)
+{
+    struct kvm_userspace_memory_region region = {
+        .slot = 0,
+        .guest_phys_addr = vm->cfg.ram_base,
+        .memory_size = vm->cfg.ram_size,
+        .userspace_addr = (uint64_t)(uintptr_t)ram,
+    };
+    struct kvm_vcpu_init target;
+    int max;
+
+    h->vm = vm;
+    max = ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+    if (max > 0 && vm->cfg.ncpus > (unsigned)max) {
+        snprintf(err, errlen, "this host's KVM allows at most %d vCPUs, %u requested", max, vm->cfg.ncpus);
+        return -1;
+    }
+    h->vm_fd = ioctl(h->kvm_fd, KVM_CREATE_VM, 0);
+    if (h->vm_fd < 0) {
+        snprintf(err, errlen, "KVM_CREATE_VM failed: %s", strerror(errno));
+        return -1;
+    }
+    if (ioctl(h->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+        snprintf(err, errlen, "cannot give the guest %llu MiB of RAM: %s",
+                 (unsigned long long)(vm->cfg.ram_size >> 20), strerror(errno));
+        return -1;
+    }
+    if (create_gic(h, err, errlen) < 0)
+        return -1;
+    if (ioctl(h->vm_fd, KVM_ARM_PREFERRED_TARGET, &target) < 0) {
+        snprintf(err, errlen, "KVM_ARM_PREFERRED_TARGET failed: %s", strerror(errno));
+        return -1;
+    }
+    for (unsigned i = 0; i < vm->cfg.ncpus; i++)
+        if (create_vcpu(h, i, &target, err, errlen) < 0)
+            return -1;
+    return finish_gic(h, err, errlen);
+}
+
+static void handle_mmio(struct kvm_vcpu_ctx *v)
+{
+    struct kvm_run *run = v->run;
+    uint64_t data = 0;
+
+    v->exits_mmio++;
+    if (run->mmio.is_write)
+        memcpy(&data, run->mmio.data, run->mmio.len);
+    pthread_mutex_lock(&v->host->dev_lock);
+    svmm_vm_mmio_access(v->host->vm, run->mmio.phys_addr, run->mmio.is_write, run->mmio.len, &data);
+    pthread_mutex_unlock(&v->host->dev_lock);
+    if (!run->mmio.is_write)
+        memcpy(run->mmio.data, &data, run->mmio.len);
+}
+
+static void handle_system_event(struct kvm_vcpu_ctx *v)
+{
+    switch (v->run->system_event.type) {
+    case KVM_SYSTEM_EVENT_SHUTDOWN:
+        svmm_info("guest powered off (PSCI SYSTEM_OFF on vCPU %u)", v->index);
+        kvm_host_stop(v->host, SVMM_EXIT_POWEROFF);
+        break;
+    case KVM_SYSTEM_EVENT_RESET:
+        svmm_info("guest requested a reset (PSCI SYSTEM_RESET); stopping (exit status %d)", SVMM_EXIT_RESET);
+        kvm_host_stop(v->host, SVMM_EXIT_RESET);
+        break;
+    case KVM_SYSTEM_EVENT_CRASH:
+        svmm_err("guest reported a crash (vCPU %u)", v->index);
+        kvm_host_stop(v->host, SVMM_EXIT_CRASH);
+        break;
+    default:
+        svmm_warn("vCPU %u: ignoring system event %u", v->index, v->run->system_event.type);
+        break;
+    }
+}
+
+/* Returns false when the vCPU loop must end. */
+static bool handle_exit(struct kvm_vcpu_ctx *v)
+{
+    struct kvm_run *run = v->run;
+
+    switch (run->exit_reason) {
+    case KVM_EXIT_MMIO:
+        handle_mmio(v);
+        return true;
+    case KVM_EXIT_SYSTEM_EVENT:
+        v->exits_other++;
+        handle_system_event(v);
+        return true;
+    case KVM_EXIT_INTR:
+        v->exits_other++;
+        return true;
+    case KVM_EXIT_FAIL_ENTRY:
+        svmm_err("vCPU %u: entry failed (hardware reason 0x%llx)", v->index,
+                 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+        break;
+    case KVM_EXIT_INTERNAL_ERROR:
+        svmm_err("vCPU %u: KVM internal error %u", v->index, run->internal.suberror);
+        break;
+    default:
+        svmm_err("vCPU %u: unexpected exit reason %u", v->index, run->exit_reason);
+        break;
+    }
+    kvm_host_stop(v->host, SVMM_EXIT_ERROR);
+    return false;
+}
+
+static void *vcpu_thread(void *arg)
+{
+    struct kvm_vcpu_ctx *v = arg;
+    sigset_t kick;
+
+    sigemptyset(&kick);
+    sigaddset(&kick, KICK_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+    while (atomic_load(&v->host->exit_status) < 0) {
+        if (ioctl(v->fd, KVM_RUN, 0) < 0) {
+            if (errno == EINTR || errno == EAGAIN) {
+                v->exits_other++;
+                continue;
+            }
+            svmm_err("vCPU %u: KVM_RUN failed: %s", v->index, strerror(errno));
+            kvm_host_stop(v->host, SVMM_EXIT_ERROR);
+            break;
+        }
+        if (!handle_exit(v))
+            break;
+    }
+    return NULL;
+}
+
+static void kick_handler(int sig)
+{
+    (void)sig; /* only there to make KVM_RUN return EINTR */
+}
+
+int kvm_host_start(struct kvm_host *h, char *err, size_t errlen)
+{
+    struct sigaction sa = { .sa_handler = kick_handler };
+    sigset_t kick;
+
+    /* No SA_RESTART: a kick must interrupt KVM_RUN. Only vCPU threads accept the signal. */
+    sigaction(KICK_SIGNAL, &sa, NULL);
+    sigemptyset(&kick);
+    sigaddset(&kick, KICK_SIGNAL);
+    pthread_sigmask(SIG_BLOCK, &kick, NULL);
+    for (unsigned i = 0; i < h->vm->cfg.ncpus; i++) {
+        int e = pthread_create(&h->vcpus[i].thread, NULL, vcpu_thread, &h->vcpus[i]);
+        if (e != 0) {
+            snprintf(err, errlen, "cannot start vCPU thread %u: %s", i, strerror(e));
+            kvm_host_stop(h, SVMM_EXIT_ERROR);
+            return -1;
+        }
+        h->vcpus[i].started = true;
+    }
+    return 0;
+}
+
+void kvm_host_stop(struct kvm_host *h, int status)
+{
+    int expected = -1;
+    uint64_t one = 1;
+
+    if (!atomic_compare_exchange_strong(&h->exit_status, &expected, status))
+        return;
+    for (unsigned i = 0; i < SVMM_MAX_VCPUS; i++) {
+        struct kvm_vcpu_ctx *v = &h->vcpus[i];
+        if (!v->started)
+            continue;
+        v->run->immediate_exit = 1; /* covers a kick that lands just before KVM_RUN */
+        pthread_kill(v->thread, KICK_SIGNAL);
+    }
+    if (write(h->stop_fd, &one, sizeof(one)) < 0)
+        svmm_warn("cannot signal the stop event: %s", strerror(errno));
+}
+
+int kvm_host_join(struct kvm_host *h)
+{
+    uint64_t mmio = 0, other = 0;
+    char stats[512];
+
+    for (unsigned i = 0; i < SVMM_MAX_VCPUS; i++) {
+        if (!h->vcpus[i].started)
+            continue;
+        pthread_join(h->vcpus[i].thread, NULL);
+        mmio += h->vcpus[i].exits_mmio;
+        other += h->vcpus[i].exits_other;
+    }
+    svmm_vm_exit_stats(h->vm, stats, sizeof(stats));
+    svmm_info("exits: mmio=%llu other=%llu; by device: %s", (unsigned long long)mmio, (unsigned long long)other,
+              stats);
+    return atomic_load(&h->exit_status);
+}

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* svmm on Linux KVM: parse the command line, load the guest, run it until it stops. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <svmm/log.h>
+#include <svmm/vm.h>
+#include "cli.h"
+#include "kvm.h"
+#include "stdio_console.h"
+
+#ifndef SVMM_VERSION
+#define SVMM_VERSION "0.1.0-dev"
+#endif
+
+#define MAX_FILE (1ull << 30)
+
+static void log_to_stderr(enum svmm_log_level level, const char *line, unsigned len)
+{
+    static const char *const prefix[] = { "svmm: error: ", "svmm: warning: ", "svmm: ", "svmm: debug: " };
+    /* In raw terminal mode a bare \n does not return the carriage. */
+    const char *eol = isatty(STDERR_FILENO) ? "\r\n" : "\n";
+
+    fprintf(stderr, "%s%.*s%s", prefix[level], (int)len, line, eol);
+}
+
+static int fail(const char *msg)
+{
+    stdio_restore();
+    fprintf(stderr, "svmm: error: %s\n", msg);
+    return SVMM_EXIT_ERROR;
+}
+
+/* Read a whole regular file into a new buffer; NULL with a message in err. */
+static void *read_file(const char *what, const char *path, size_t *len, char *err, size_t errlen)
+{
+    struct stat st;
+    uint8_t *buf = NULL;
+    size_t done = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        snprintf(err, errlen, "cannot read %s '%s': %s", what, path, strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size == 0 || (unsigned long long)st.st_size > MAX_FILE) {
+        snprintf(err, errlen, "%s '%s' is %s", what, path,
+                 !S_ISREG(st.st_mode) ? "not a regular file" : st.st_size == 0 ? "empty" : "larger than 1 GiB");
+        goto out;
+    }
+    buf = malloc((size_t)st.st_size);
+    while (buf && done < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
+        if (n <= 0) {
+            snprintf(err, errlen, "cannot read %s '%s': %s", what, path, n < 0 ? strerror(errno) : "short read");
+            free(buf);
+            buf = NULL;
+            goto out;
+        }
+        done += (size_t)n;
+    }
+    if (buf == NULL)
+        snprintf(err, errlen, "out of memory reading %s '%s'", what, path);
+    *len = done;
+out:
+    if (fd >= 0)
+        close(fd);
+    return buf;
+}
+
+static int write_dtb(const char *path, const void *dtb, size_t len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "wb");
+
+    if (f == NULL || fwrite(dtb, 1, len, f) != len || fclose(f) != 0) {
+        snprintf(err, errlen, "cannot write --dtb-out '%s': %s", path, strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    svmm_info("device tree written to %s (%zu bytes)", path, len);
+    return 0;
+}
+
+static int run(const struct svmm_cli *cli)
+{
+    static struct svmm_vm vm;
+    static struct kvm_host host;
+    char err[512], reason[256];
+    size_t klen = 0, ilen = 0;
+    void *kernel, *initrd = NULL, *ram;
+    struct svmm_platform plat = kvm_host_platform(&host);
+    const struct svmm_vm_backends be = {
+        .uart_tx = stdio_uart_tx,
+        .console = { .write = stdio_console_write },
+    };
+
+    host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
+    if (svmm_vm_init(&vm, &cli->cfg, &plat, &be, err, sizeof(err)) < 0)
+        return fail(err);
+    kernel = read_file("kernel", cli->kernel, &klen, err, sizeof(err));
+    if (kernel == NULL)
+        return fail(err);
+    if (cli->initrd && (initrd = read_file("initrd", cli->initrd, &ilen, err, sizeof(err))) == NULL)
+        return fail(err);
+    ram = mmap(NULL, cli->cfg.ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (ram == MAP_FAILED) {
+        snprintf(err, sizeof(err), "cannot allocate %llu MiB of guest RAM: %s",
+                 (unsigned long long)(cli->cfg.ram_size >> 20), strerror(errno));
+        return fail(err);
+    }
+    svmm_vm_add_ram(&vm, ram);
+    if (svmm_vm_load_linux(&vm, kernel, klen, initrd, ilen, reason, sizeof(reason)) < 0) {
+        snprintf(err, sizeof(err), "cannot boot '%.200s': %s", cli->kernel, reason);
+        return fail(err);
+    }
+    free(kernel);
+    free(initrd);
+    if (cli->dtb_out && write_dtb(cli->dtb_out, svmm_vm_dtb(&vm), vm.dtb_size, err, sizeof(err)) < 0)
+        return fail(err);
+    if (kvm_host_open(&host, err, sizeof(err)) < 0 || kvm_host_create_vm(&host, &vm, ram, err, sizeof(err)) < 0)
+        return fail(err);
+    svmm_info("starting VM: %u vCPU%s, %llu MiB RAM, cmdline \"%s\"", cli->cfg.ncpus, cli->cfg.ncpus > 1 ? "s" : "",
+              (unsigned long long)(cli->cfg.ram_size >> 20), cli->cfg.bootargs);
+    stdio_setup();
+    if (kvm_host_start(&host, err, sizeof(err)) < 0)
+        return fail(err);
+    stdio_pump(&host);
+    return kvm_host_join(&host);
+}
+
+int main(int argc, char **argv)
+{
+    struct svmm_cli cli;
+    char err[256];
+    int status;
+
+    if (svmm_cli_parse(argc, argv, &cli, err, sizeof(err)) < 0)
+        return fail(err);
+    if (cli.cmd == SVMM_CLI_HELP) {
+        fputs(svmm_cli_usage, stdout);
+        return 0;
+    }
+    if (cli.cmd == SVMM_CLI_VERSION) {
+        printf("svmm %s (Linux KVM, arm64)\n", SVMM_VERSION);
+        return 0;
+    }
+    svmm_log_init(log_to_stderr, cli.verbosity >= 2 ? SVMM_LOG_DEBUG : cli.verbosity == 1 ? SVMM_LOG_INFO : SVMM_LOG_WARN);
+    status = run(&cli);
+    stdio_restore();
+    svmm_info("exit status %d", status);
+    return status;
+}

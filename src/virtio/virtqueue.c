@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <string.h>
+#include <svmm/virtqueue.h>
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "virtio rings are little-endian; add byte swaps");
+
+#define DESC_SIZE 16u
+#define AVAIL_F_NO_INTERRUPT 1u
+
+/* Guest memory is shared with running vCPUs: every load is a single atomic access, read once. */
+static uint16_t ld16(const uint8_t *p) { return __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED); }
+static uint32_t ld32(const uint8_t *p) { return __atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED); }
+static uint64_t ld64(const uint8_t *p) { return __atomic_load_n((const uint64_t *)(const void *)p, __ATOMIC_RELAXED); }
+static void st16(uint8_t *p, uint16_t v) { __atomic_store_n((uint16_t *)(void *)p, v, __ATOMIC_RELAXED); }
+static void st32(uint8_t *p, uint32_t v) { __atomic_store_n((uint32_t *)(void *)p, v, __ATOMIC_RELAXED); }
+
+struct desc {
+    uint64_t addr;
+    uint32_t len;
+    uint16_t flags;
+    uint16_t next;
+};
+
+static struct desc load_desc(const uint8_t *table, uint16_t i)
+{
+    const uint8_t *d = table + (uint32_t)i * DESC_SIZE;
+    return (struct desc){ ld64(d), ld32(d + 8), ld16(d + 12), ld16(d + 14) };
+}
+
+/* Ring layout offsets (VirtIO 1.2, 2.7.6 and 2.7.8). */
+static uint8_t *avail_idx_p(const struct virtq *q) { return q->avail + 2; }
+static uint8_t *avail_ring_p(const struct virtq *q, uint16_t i) { return q->avail + 4 + 2u * (i % q->num); }
+static uint8_t *used_event_p(const struct virtq *q) { return q->avail + 4 + 2u * q->num; }
+static uint8_t *used_idx_p(const struct virtq *q) { return q->used + 2; }
+static uint8_t *used_elem_p(const struct virtq *q, uint16_t i) { return q->used + 4 + 8u * (i % q->num); }
+static uint8_t *avail_event_p(const struct virtq *q) { return q->used + 4 + 8u * q->num; }
+
+void virtq_reset(struct virtq *q)
+{
+    memset(q, 0, sizeof(*q));
+}
+
+static uint8_t *map_ring(const struct svmm_memmap *mem, uint64_t gpa, uint64_t len, uint64_t align, bool wr)
+{
+    if (gpa & (align - 1))
+        return NULL;
+    return svmm_gpa_to_host(mem, gpa, len, wr);
+}
+
+int virtq_enable(struct virtq *q, const struct svmm_memmap *mem, uint64_t features)
+{
+    uint16_t n = q->num;
+
+    q->ready = false;
+    if (n == 0 || n > VIRTQ_MAX_SIZE || (n & (n - 1)) != 0)
+        return VIRTQ_E_RING;
+    q->desc = map_ring(mem, q->desc_gpa, (uint64_t)DESC_SIZE * n, 16, false);
+    q->avail = map_ring(mem, q->avail_gpa, 6 + 2ull * n, 2, false);
+    q->used = map_ring(mem, q->used_gpa, 6 + 8ull * n, 4, true);
+    if (q->desc == NULL || q->avail == NULL || q->used == NULL)
+        return VIRTQ_E_RING;
+    q->mem = mem;
+    q->indirect_ok = (features >> VIRTIO_F_INDIRECT_DESC) & 1;
+    q->event_idx = (features >> VIRTIO_F_EVENT_IDX) & 1;
+    /* The driver may enable a queue whose rings it already filled: start from its used index. */
+    q->used_idx = ld16(used_idx_p(q));
+    q->last_avail = q->used_idx;
+    q->in_flight = 0;
+    q->error = VIRTQ_OK;
+    q->ready = true;
+    return VIRTQ_OK;
+}
+
+static int fail(struct virtq *q, int err)
+{
+    if (q->error == VIRTQ_OK)
+        q->error = err;
+    return err;
+}
+
+bool virtq_has_avail(const struct virtq *q)
+{
+    return q->ready && q->error == VIRTQ_OK && ld16(avail_idx_p(q)) != q->last_avail;
+}
+
+/* Append one buffer to the chain after checking direction order, size and RAM bounds. */
+static int chain_add(const struct virtq *q, struct virtq_chain *c, const struct desc *d)
+{
+    bool wr = d->flags & VIRTQ_DESC_F_WRITE;
+    uint8_t *host;
+
+    if (!wr && c->n_in > 0)
+        return VIRTQ_E_ORDER;
+    if ((uint64_t)c->out_len + c->in_len + d->len > VIRTQ_MAX_CHAIN_BYTES)
+        return VIRTQ_E_TOO_BIG;
+    if (d->len == 0)
+        return VIRTQ_OK; /* nothing to transfer; harmless */
+    host = svmm_gpa_to_host(q->mem, d->addr, d->len, wr);
+    if (host == NULL)
+        return VIRTQ_E_ADDR;
+    c->iov[c->n_out + c->n_in] = (struct virtq_iov){ host, d->len };
+    if (wr) {
+        c->n_in++;
+        c->in_len += d->len;
+    } else {
+        c->n_out++;
+        c->out_len += d->len;
+    }
+    return VIRTQ_OK;
+}
+
+/*
+ * Walk a descriptor table of `n` entries from index `i`. Each step consumes one unit of the
+ * `budget` shared by direct and indirect descriptors, so no chain can exceed the queue size.
+ */
+static int walk_table(const struct virtq *q, struct virtq_chain *c, const uint8_t *table, uint16_t n,
+                      uint16_t i, unsigned *budget)
+{
+    for (;;) {
+        struct desc d = load_desc(table, i);
+        int err;
+
+        if (*budget == 0)
+            return VIRTQ_E_LOOP;
+        (*budget)--;
+        if (d.flags & VIRTQ_DESC_F_INDIRECT)
+            return VIRTQ_E_INDIRECT; /* the head case was handled by the caller */
+        err = chain_add(q, c, &d);
+        if (err)
+            return err;
+        if (!(d.flags & VIRTQ_DESC_F_NEXT))
+            return VIRTQ_OK;
+        if (d.next >= n)
+            return VIRTQ_E_NEXT;
+        i = d.next;
+    }
+}
+
+/* Switch to an indirect table named by head descriptor `d` (VirtIO 1.2, 2.7.5.3). */
+static int walk_indirect(const struct virtq *q, struct virtq_chain *c, const struct desc *d, unsigned *budget)
+{
+    const uint8_t *table;
+    uint32_t n;
+
+    if (!q->indirect_ok || (d->flags & VIRTQ_DESC_F_NEXT))
+        return VIRTQ_E_INDIRECT;
+    if (d->len == 0 || d->len % DESC_SIZE != 0 || d->len / DESC_SIZE > VIRTQ_MAX_SIZE)
+        return VIRTQ_E_INDIRECT_LEN;
+    if (d->addr & (DESC_SIZE - 1))
+        return VIRTQ_E_ADDR;
+    table = svmm_gpa_to_host(q->mem, d->addr, d->len, false);
+    if (table == NULL)
+        return VIRTQ_E_ADDR;
+    n = d->len / DESC_SIZE;
+    return walk_table(q, c, table, (uint16_t)n, 0, budget);
+}
+
+int virtq_pop(struct virtq *q, struct virtq_chain *c)
+{
+    uint16_t avail_idx, head;
+    unsigned budget;
+    struct desc d;
+    int err;
+
+    if (!q->ready)
+        return VIRTQ_E_NOT_READY;
+    if (q->error != VIRTQ_OK)
+        return q->error;
+    avail_idx = ld16(avail_idx_p(q));
+    if (avail_idx == q->last_avail)
+        return 0;
+    if ((uint16_t)(avail_idx - q->last_avail) > q->num)
+        return fail(q, VIRTQ_E_AVAIL_IDX);
+    /* Ring entries and descriptors written before avail->idx must be seen after it. */
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    head = ld16(avail_ring_p(q, q->last_avail));
+    if (head >= q->num)
+        return fail(q, VIRTQ_E_HEAD);
+    c->head = head;
+    c->n_out = c->n_in = 0;
+    c->out_len = c->in_len = 0;
+    budget = q->num;
+    d = load_desc(q->desc, head);
+    if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+        budget--;
+        err = walk_indirect(q, c, &d, &budget);
+    } else {
+        err = walk_table(q, c, q->desc, q->num, head, &budget);
+    }
+    if (err)
+        return fail(q, err);
+    q->last_avail++;
+    q->in_flight++;
+    return 1;
+}
+
+int virtq_push(struct virtq *q, uint16_t head, uint32_t written)
+{
+    uint8_t *elem;
+
+    if (!q->ready)
+        return VIRTQ_E_NOT_READY;
+    if (head >= q->num || q->in_flight == 0)
+        return fail(q, VIRTQ_E_USED);
+    elem = used_elem_p(q, q->used_idx);
+    st32(elem, head);
+    st32(elem + 4, written);
+    q->used_idx++;
+    q->in_flight--;
+    /* The element must be visible before the index that publishes it. */
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    st16(used_idx_p(q), q->used_idx);
+    return VIRTQ_OK;
+}
+
+bool virtq_should_interrupt(struct virtq *q, uint16_t old_used)
+{
+    uint16_t new_used = q->used_idx, event;
+
+    if (!q->ready)
+        return false;
+    /* Order our used->idx store before reading the driver's suppression state. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (!q->event_idx)
+        return !(ld16(q->avail) & AVAIL_F_NO_INTERRUPT);
+    event = ld16(used_event_p(q));
+    return (uint16_t)(new_used - event - 1) < (uint16_t)(new_used - old_used);
+}
+
+bool virtq_arm_notify(struct virtq *q)
+{
+    if (!q->ready || q->error != VIRTQ_OK)
+        return false;
+    if (q->event_idx)
+        st16(avail_event_p(q), q->last_avail);
+    /* Publish avail_event before re-reading avail->idx, or a notification could be lost. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    return virtq_has_avail(q);
+}
+
+/* Shared by the read and write copies: walk iov[first, first+count) from a byte offset. */
+static uint32_t chain_copy(const struct virtq_iov *iov, uint16_t count, uint32_t offset, uint8_t *buf,
+                           uint32_t len, bool to_guest)
+{
+    uint32_t done = 0;
+
+    for (uint16_t i = 0; i < count && done < len; i++) {
+        uint32_t n;
+        if (offset >= iov[i].len) {
+            offset -= iov[i].len;
+            continue;
+        }
+        n = iov[i].len - offset;
+        if (n > len - done)
+            n = len - done;
+        if (to_guest)
+            memcpy(iov[i].host + offset, buf + done, n);
+        else
+            memcpy(buf + done, iov[i].host + offset, n);
+        done += n;
+        offset = 0;
+    }
+    return done;
+}
+
+uint32_t virtq_chain_read(const struct virtq_chain *c, uint32_t offset, void *dst, uint32_t len)
+{
+    return chain_copy(c->iov, c->n_out, offset, dst, len, false);
+}
+
+uint32_t virtq_chain_write(const struct virtq_chain *c, uint32_t offset, const void *src, uint32_t len)
+{
+    return chain_copy(c->iov + c->n_out, c->n_in, offset, (uint8_t *)(uintptr_t)src, len, true);
+}
+
+const char *virtq_strerror(int err)
+{
+    static const char *const names[] = {
+        "ok", "queue not ready", "avail index jumped past queue size", "head index out of range",
+        "next index out of range", "descriptor loop", "bad indirect descriptor",
+        "bad indirect table length", "buffer outside guest RAM", "readable after writable buffer",
+        "chain too long", "bad ring address or size", "used head not in flight",
+    };
+    unsigned i = (unsigned)-err;
+    return err <= 0 && i < sizeof(names) / sizeof(names[0]) ? names[i] : "unknown";
+}

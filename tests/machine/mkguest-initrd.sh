@@ -1,0 +1,49 @@
+#!/bin/bash
+# mkguest-initrd.sh - build the initramfs of the GUEST that svmm boots.
+#
+# Usage: tests/machine/mkguest-initrd.sh OUT.cpio.gz [--cmd-file FILE]
+#   Contents: busybox-static, /init (guest-init.sh), the kernel's virtio modules
+#   with a modules.dep for busybox modprobe. --cmd-file FILE becomes /etc/svmm-cmd,
+#   which /init runs on the virtio console (/dev/hvc0) before powering off.
+#   The base archive is cached in $BUILD/machine/guest-base.cpio.gz; the command
+#   is appended as a second, tiny cpio (Linux unpacks concatenated archives).
+set -eu
+. "$(dirname "$0")/common.sh"
+
+GUEST_MODULES="virtio_mmio virtio_console virtio_blk virtio_net virtio_rng vmw_vsock_virtio_transport"
+
+[ $# -ge 1 ] || die "usage: $0 OUT.cpio.gz [--cmd-file FILE]"
+out=$1; shift
+cmd=
+while [ $# -gt 0 ]; do
+    case $1 in
+        --cmd-file) [ $# -ge 2 ] || die "--cmd-file needs a FILE"; cmd=$2; shift 2 ;;
+        *) die "unknown argument: $1" ;;
+    esac
+done
+[ -z "$cmd" ] || [ -f "$cmd" ] || die "no such file: $cmd"
+
+need_fetch
+base=$MBUILD/guest-base.cpio.gz
+if ! newer_than "$base" "$MBUILD/kver" "$0" "$MACHINE_DIR/common.sh" "$MACHINE_DIR/guest-init.sh"; then
+    log "building guest base initramfs (kernel $KVER)"
+    tree=$MBUILD/guest-base.d
+    rm -rf "$tree"
+    base_tree "$tree" $GUEST_MODULES
+    echo "$GUEST_MODULES" | tr ' ' '\n' > "$tree/etc/modules"
+    install -m 755 "$MACHINE_DIR/guest-init.sh" "$tree/init"
+    make_cpio "$tree" "$base"
+fi
+
+mkdir -p "$(dirname "$out")"
+if [ -z "$cmd" ]; then
+    cp "$base" "$out"
+else
+    overlay=$(mktemp -d)
+    trap 'rm -rf "$overlay" "$overlay.cpio.gz"' EXIT
+    mkdir "$overlay/etc"
+    install -m 755 "$cmd" "$overlay/etc/svmm-cmd"
+    make_cpio "$overlay" "$overlay.cpio.gz"
+    cat "$base" "$overlay.cpio.gz" > "$out"
+fi
+log "guest initrd: $out ($(stat -c %s "$out") bytes${cmd:+, cmd: $cmd})"
