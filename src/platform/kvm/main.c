@@ -92,6 +92,7 @@ static int run(const struct svmm_cli *cli)
     static struct svmm_vm vm;
     static struct kvm_host host;
     char err[512], reason[256];
+    int status;
     size_t klen = 0, ilen = 0;
     void *kernel, *initrd = NULL, *ram;
     struct svmm_platform plat = kvm_host_platform(&host);
@@ -131,14 +132,16 @@ static int run(const struct svmm_cli *cli)
     if (kvm_host_start(&host, err, sizeof(err)) < 0)
         return fail(err);
     stdio_pump(&host);
-    return kvm_host_join(&host);
+    status = kvm_host_join(&host);
+    stdio_restore();
+    svmm_info("VM stopped, exit status %d", status);
+    return status;
 }
 
 int main(int argc, char **argv)
 {
     struct svmm_cli cli;
     char err[256];
-    int status;
 
     if (svmm_cli_parse(argc, argv, &cli, err, sizeof(err)) < 0)
         return fail(err);
@@ -151,8 +154,5 @@ int main(int argc, char **argv)
         return 0;
     }
     svmm_log_init(log_to_stderr, cli.verbosity >= 2 ? SVMM_LOG_DEBUG : cli.verbosity == 1 ? SVMM_LOG_INFO : SVMM_LOG_WARN);
-    status = run(&cli);
-    stdio_restore();
-    svmm_info("exit status %d", status);
-    return status;
+    return run(&cli);
 }

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+#include <svmm/boot.h>
+#include "test.h"
+
+static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+
+/* A minimal arm64 Image header as Linux writes it. */
+static void make_image(uint8_t *buf, size_t len, uint64_t text_offset, uint64_t image_size, uint64_t flags)
+{
+    memset(buf, 0, len);
+    put64(buf + 8, text_offset);
+    put64(buf + 16, image_size);
+    put64(buf + 24, flags);
+    memcpy(buf + 56, "ARM\x64", 4);
+}
+
+TEST(image_accepts_valid_header)
+{
+    uint8_t img[4096];
+    struct svmm_arm64_image h;
+
+    make_image(img, sizeof(img), 0, 0x20000, 0xa);
+    CHECK_EQ(svmm_arm64_image_parse(img, sizeof(img), &h), SVMM_IMAGE_OK);
+    CHECK_EQ(h.text_offset, 0);
+    CHECK_EQ(h.image_size, 0x20000);
+}
+
+TEST(image_legacy_zero_size_uses_default_text_offset)
+{
+    uint8_t img[4096];
+    struct svmm_arm64_image h;
+
+    make_image(img, sizeof(img), 0x1234, 0, 0);
+    CHECK_EQ(svmm_arm64_image_parse(img, sizeof(img), &h), SVMM_IMAGE_OK);
+    CHECK_EQ(h.text_offset, 0x80000);
+    CHECK_EQ(h.image_size, sizeof(img));
+}
+
+TEST(image_rejects_bad_headers)
+{
+    uint8_t img[4096];
+    struct svmm_arm64_image h;
+    const uint8_t gz[4] = { 0x1f, 0x8b, 8, 0 };
+
+    make_image(img, sizeof(img), 0, 0x20000, 0);
+    CHECK_EQ(svmm_arm64_image_parse(img, 63, &h), SVMM_IMAGE_E_SHORT);
+    CHECK_EQ(svmm_arm64_image_parse(gz, sizeof(gz), &h), SVMM_IMAGE_E_GZIP);
+    img[56] = 'X';
+    CHECK_EQ(svmm_arm64_image_parse(img, sizeof(img), &h), SVMM_IMAGE_E_MAGIC);
+    make_image(img, sizeof(img), 0, 0x20000, 1);
+    CHECK_EQ(svmm_arm64_image_parse(img, sizeof(img), &h), SVMM_IMAGE_E_BIG_ENDIAN);
+    make_image(img, sizeof(img), 0, 100, 0); /* image_size smaller than the file */
+    CHECK_EQ(svmm_arm64_image_parse(img, sizeof(img), &h), SVMM_IMAGE_E_SIZE);
+    make_image(img, sizeof(img), SVMM_SZ_2M, 0x20000, 0);
+    CHECK_EQ(svmm_arm64_image_parse(img, sizeof(img), &h), SVMM_IMAGE_E_SIZE);
+    CHECK(strstr(svmm_arm64_image_strerror(SVMM_IMAGE_E_MAGIC), "not an arm64 Image") != NULL);
+}
+
+TEST(boot_plan_places_blobs_per_booting_rst)
+{
+    struct svmm_arm64_image img = { .text_offset = 0x10000, .image_size = 30 << 20 };
+    struct svmm_boot_layout b;
+    char err[128];
+    const uint64_t base = 0x40000000, size = 256 << 20;
+
+    CHECK_EQ(svmm_boot_plan(base, size, &img, 10 << 20, &b, err, sizeof(err)), 0);
+    CHECK_EQ(b.kernel_gpa, base + 0x10000);
+    CHECK_EQ(b.kernel_end, base + 0x10000 + (30 << 20));
+    CHECK_EQ(b.dtb_gpa % SVMM_SZ_2M, 0);
+    CHECK(b.dtb_gpa + SVMM_DTB_MAX <= base + size);
+    CHECK_EQ(b.initrd_gpa % 4096, 0);
+    CHECK(b.initrd_gpa >= b.kernel_end);
+    CHECK(b.initrd_gpa + b.initrd_size <= b.dtb_gpa);
+}
+
+TEST(boot_plan_aligns_unaligned_ram_base)
+{
+    struct svmm_arm64_image img = { .text_offset = 0, .image_size = 1 << 20 };
+    struct svmm_boot_layout b;
+    char err[128];
+
+    CHECK_EQ(svmm_boot_plan(0x40100000, 64 << 20, &img, 0, &b, err, sizeof(err)), 0);
+    CHECK_EQ(b.kernel_gpa, 0x40200000);
+    CHECK_EQ(b.initrd_gpa, 0);
+}
+
+TEST(boot_plan_reports_memory_too_small)
+{
+    struct svmm_arm64_image img = { .text_offset = 0, .image_size = 30 << 20 };
+    struct svmm_boot_layout b;
+    char err[128];
+
+    CHECK_EQ(svmm_boot_plan(0x40000000, 16 << 20, &img, 0, &b, err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "memory too small");
+    CHECK_EQ(svmm_boot_plan(0x40000000, 64 << 20, &img, 40 << 20, &b, err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "initrd");
+    CHECK_EQ(svmm_boot_plan(0x40000000, 64 << 20, &img, ~0ull, &b, err, sizeof(err)), -1);
+    CHECK_EQ(svmm_boot_plan(~0ull - (1 << 20), 64 << 20, &img, 0, &b, err, sizeof(err)), -1);
+}

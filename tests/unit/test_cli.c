@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <svmm/virtio.h>
+#include "cli.h"
+#include "test.h"
+
+static struct svmm_cli cli;
+static char err[256];
+
+static int parse(int argc, const char *const *argv)
+{
+    return svmm_cli_parse(argc, (char *const *)argv, &cli, err, sizeof(err));
+}
+
+#define PARSE(...) ({ const char *const v_[] = { "svmm", __VA_ARGS__ }; parse(sizeof(v_) / sizeof(v_[0]), v_); })
+
+TEST(cli_run_with_all_options)
+{
+    CHECK_EQ(PARSE("run", "--kernel", "Image", "--initrd", "rd", "--append", "quiet", "--mem", "1G", "--cpus", "4",
+                   "--dtb-out", "x.dtb", "-v"), 0);
+    CHECK_EQ(cli.cmd, SVMM_CLI_RUN);
+    CHECK(!strcmp(cli.kernel, "Image") && !strcmp(cli.initrd, "rd") && !strcmp(cli.dtb_out, "x.dtb"));
+    CHECK(!strcmp(cli.cfg.bootargs, "quiet"));
+    CHECK_EQ(cli.cfg.ram_size, 1ull << 30);
+    CHECK_EQ(cli.cfg.ncpus, 4);
+    CHECK_EQ(cli.verbosity, 2);
+    CHECK_EQ(cli.cfg.nvirtio, 1);
+    CHECK_EQ(cli.cfg.virtio_ids[0], VIRTIO_ID_CONSOLE);
+}
+
+TEST(cli_defaults_and_equals_form)
+{
+    CHECK_EQ(PARSE("run", "--kernel=Image", "--mem=512"), 0);
+    CHECK_EQ(cli.cfg.ram_size, 512ull << 20);
+    CHECK_EQ(cli.cfg.ncpus, 1);
+    CHECK(!strcmp(cli.cfg.bootargs, SVMM_DEFAULT_BOOTARGS));
+    CHECK(cli.initrd == NULL);
+}
+
+TEST(cli_help_and_version)
+{
+    CHECK_EQ(PARSE("--help"), 0);
+    CHECK_EQ(cli.cmd, SVMM_CLI_HELP);
+    CHECK_EQ(PARSE("run", "--help"), 0);
+    CHECK_EQ(cli.cmd, SVMM_CLI_HELP);
+    CHECK_EQ(PARSE("--version"), 0);
+    CHECK_EQ(cli.cmd, SVMM_CLI_VERSION);
+    CHECK_STR_CONTAINS(svmm_cli_usage, "--kernel");
+}
+
+TEST(cli_rejects_bad_input_with_one_line_errors)
+{
+    const char *none[] = { "svmm" };
+
+    CHECK_EQ(parse(1, none), -1);
+    CHECK_STR_CONTAINS(err, "no command");
+    CHECK_EQ(PARSE("boot"), -1);
+    CHECK_STR_CONTAINS(err, "unknown command 'boot'");
+    CHECK_EQ(PARSE("run"), -1);
+    CHECK_STR_CONTAINS(err, "--kernel IMAGE is required");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--frobnicate"), -1);
+    CHECK_STR_CONTAINS(err, "unknown option '--frobnicate'");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "stray"), -1);
+    CHECK_STR_CONTAINS(err, "unexpected argument 'stray'");
+    CHECK_EQ(PARSE("run", "--kernel"), -1);
+    CHECK_STR_CONTAINS(err, "--kernel needs a value");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "0"), -1);
+    CHECK_STR_CONTAINS(err, "--cpus: '0'");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "17"), -1);
+    CHECK_STR_CONTAINS(err, "between 1 and 16");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "2x"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "-1"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "99999999999999999999999"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem", "1M"), -1);
+    CHECK_STR_CONTAINS(err, "--mem: '1M'");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem", "lots"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem", "4P"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem", "100000000000T"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem", "1024G"), -1);
+    CHECK(strchr(err, '\n') == NULL);
+}
+
+TEST(cli_rejects_overlong_append)
+{
+    static char big[SVMM_BOOTARGS_MAX + 10];
+
+    memset(big, 'a', sizeof(big) - 1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--append", big), -1);
+    CHECK_STR_CONTAINS(err, "longer than");
+}
+
+TEST(cli_size_suffixes)
+{
+    unsigned long long b;
+
+    CHECK(svmm_cli_parse_size("64", &b) == 0 && b == 64ull << 20);
+    CHECK(svmm_cli_parse_size("64K", &b) == 0 && b == 64ull << 10);
+    CHECK(svmm_cli_parse_size("2g", &b) == 0 && b == 2ull << 30);
+    CHECK(svmm_cli_parse_size("2GiB", &b) == 0 && b == 2ull << 30);
+    CHECK(svmm_cli_parse_size("1T", &b) == 0 && b == 1ull << 40);
+    CHECK(svmm_cli_parse_size("", &b) < 0);
+    CHECK(svmm_cli_parse_size("G", &b) < 0);
+    CHECK(svmm_cli_parse_size("1GG", &b) < 0);
+    CHECK(svmm_cli_parse_size("17179869184G", &b) < 0); /* 2^34 GiB overflows 64 bits */
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <svmm/mmio.h>
+#include "test.h"
+
+static uint64_t last_off, last_val;
+static unsigned last_size, writes;
+
+static uint64_t dev_read(void *d, uint64_t off, unsigned size) { (void)d; last_off = off; last_size = size; return ~0ull; }
+static void dev_write(void *d, uint64_t off, unsigned size, uint64_t v) { (void)d; last_off = off; last_size = size; last_val = v; writes++; }
+static const struct svmm_mmio_ops ops = { dev_read, dev_write };
+
+TEST(mmio_bus_dispatches_with_offsets_and_masks)
+{
+    struct svmm_mmio_bus bus;
+    uint64_t v = 0;
+
+    svmm_mmio_bus_init(&bus);
+    CHECK_EQ(svmm_mmio_register(&bus, 0x1000, 0x100, &ops, NULL, "a"), 0);
+    CHECK(svmm_mmio_access(&bus, 0x1010, false, 2, &v));
+    CHECK_EQ(v, 0xffff);
+    CHECK_EQ(last_off, 0x10);
+    v = 0x55;
+    CHECK(svmm_mmio_access(&bus, 0x10f8, true, 8, &v));
+    CHECK_EQ(last_val, 0x55);
+    CHECK_EQ(bus.regions[0].accesses, 2);
+}
+
+TEST(mmio_bus_rejects_overlap_and_bad_accesses)
+{
+    struct svmm_mmio_bus bus;
+    uint64_t v = 123;
+
+    svmm_mmio_bus_init(&bus);
+    writes = 0;
+    CHECK_EQ(svmm_mmio_register(&bus, 0x1000, 0x100, &ops, NULL, "a"), 0);
+    CHECK_EQ(svmm_mmio_register(&bus, 0x10ff, 1, &ops, NULL, "b"), -1);
+    CHECK_EQ(svmm_mmio_register(&bus, 0x2000, 0, &ops, NULL, "c"), -1);
+    CHECK_EQ(svmm_mmio_register(&bus, ~0ull, 2, &ops, NULL, "d"), -1);
+    CHECK(!svmm_mmio_access(&bus, 0x5000, false, 4, &v)); /* unclaimed */
+    CHECK_EQ(v, 0);
+    CHECK(!svmm_mmio_access(&bus, 0x10fc, true, 8, &v)); /* crosses the end */
+    CHECK(!svmm_mmio_access(&bus, 0x1000, true, 3, &v)); /* odd size */
+    CHECK(!svmm_mmio_access(&bus, 0x1000, true, 16, &v));
+    CHECK_EQ(writes, 0);
+    CHECK_EQ(bus.unclaimed, 4);
+}
