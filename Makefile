@@ -49,10 +49,12 @@ HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) src/platform/kvm/cli.
 
 $(BUILD)/host/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(HOST_CC) $(HOST_CFLAGS) -Isrc/platform/kvm -c $< -o $@
+	@echo "  CC [host] $<"
+	@$(HOST_CC) $(HOST_CFLAGS) -Isrc/platform/kvm -c $< -o $@
 
 $(BUILD)/host/unit-tests: $(HOST_OBJS)
-	$(HOST_CC) $(HOST_CFLAGS) $^ -lfdt -o $@
+	@echo "  LD $@"
+	@$(HOST_CC) $(HOST_CFLAGS) $^ -lfdt -o $@
 
 .PHONY: unit-build
 unit-build: $(BUILD)/host/unit-tests
@@ -65,13 +67,15 @@ ARM64_OBJS := $(patsubst %.c,$(BUILD)/aarch64/%.o,$(CORE_SRCS) $(KVM_SRCS))
 
 $(BUILD)/aarch64/%.o: %.c $(HDRS) | $(ARM64_FDT)/include/libfdt.h
 	@mkdir -p $(dir $@)
-	$(CROSS)gcc $(ARM64_CFLAGS) -c $< -o $@
+	@echo "  CC [arm64] $<"
+	@$(CROSS)gcc $(ARM64_CFLAGS) -c $< -o $@
 
 $(ARM64_FDT)/include/libfdt.h:
 	@scripts/deps.sh $(BUILD)
 
 $(BUILD)/aarch64/svmm: $(ARM64_OBJS)
-	$(CROSS)gcc $(ARM64_LDFLAGS) $^ -lfdt -o $@
+	@echo "  LD $@"
+	@$(CROSS)gcc $(ARM64_LDFLAGS) $^ -lfdt -o $@
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
 svmm: $(BUILD)/aarch64/svmm
@@ -81,13 +85,25 @@ FREE_OBJS := $(patsubst %.c,$(BUILD)/freestanding/%.o,$(CORE_SRCS))
 
 $(BUILD)/freestanding/%.o: %.c $(HDRS) | $(ARM64_FDT)/include/libfdt.h
 	@mkdir -p $(dir $@)
-	$(CROSS)gcc $(FREE_CFLAGS) -c $< -o $@
+	@echo "  CC [freestanding] $<"
+	@$(CROSS)gcc $(FREE_CFLAGS) -c $< -o $@
 
 $(BUILD)/freestanding/libsvmm.a: $(FREE_OBJS)
-	rm -f $@
-	$(CROSS)ar rcs $@ $^
+	@echo "  AR $@"
+	@rm -f $@
+	@$(CROSS)ar rcs $@ $^
 
-freestanding: $(BUILD)/freestanding/libsvmm.a
+# A bare-metal self-test program (QEMU virt RAM at 0x40000000, semihosting for output and exit).
+PICOLIBC_LD := /usr/lib/picolibc/aarch64-linux-gnu/lib/picolibc.ld
+FREE_LDFLAGS := --oslib=semihost --crt0=semihost -T $(PICOLIBC_LD) -Wl,--defsym=__flash=0x40000000 \
+	-Wl,--defsym=__flash_size=0x400000 -Wl,--defsym=__ram=0x40400000 -Wl,--defsym=__ram_size=0x4000000 \
+	-Wl,--defsym=__stack_size=0x10000
+
+$(BUILD)/freestanding/selftest.elf: tests/freestanding/main.c $(BUILD)/freestanding/libsvmm.a
+	@echo "  LD $@"
+	@$(CROSS)gcc $(FREE_CFLAGS) $(FREE_LDFLAGS) $^ $(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a -o $@
+
+freestanding: $(BUILD)/freestanding/libsvmm.a $(BUILD)/freestanding/selftest.elf
 
 # ---- tiers ----
 test: deps

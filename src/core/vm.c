@@ -90,9 +90,10 @@ int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len
         return -1;
     }
     vm->dtb_size = (uint32_t)r;
-    svmm_info("kernel at 0x%llx (%zu bytes), initrd at 0x%llx (%zu bytes), DTB at 0x%llx (%u bytes)",
-              (unsigned long long)vm->boot.kernel_gpa, kernel_len, (unsigned long long)vm->boot.initrd_gpa,
-              initrd_len, (unsigned long long)vm->boot.dtb_gpa, vm->dtb_size);
+    svmm_info("kernel at 0x%llx (%zu bytes), DTB at 0x%llx (%u bytes)", (unsigned long long)vm->boot.kernel_gpa,
+              kernel_len, (unsigned long long)vm->boot.dtb_gpa, vm->dtb_size);
+    if (initrd_len)
+        svmm_info("initrd at 0x%llx (%zu bytes)", (unsigned long long)vm->boot.initrd_gpa, initrd_len);
     return 0;
 }
 

@@ -1,0 +1,77 @@
+#!/bin/bash
+# The real svmm binary (arm64, run here under qemu-user) on bad input: every case must print one
+# line "svmm: error: ..." naming the problem and exit 1 — never crash, never hang.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+SVMM=$BUILD/aarch64/svmm
+T=$BUILD/cli
+mkdir -p "$T"
+QEMU=qemu-aarch64-static
+command -v $QEMU >/dev/null || QEMU=qemu-aarch64
+
+# A file with a valid arm64 Image header claiming a 64 MiB kernel (too big for --mem 16M).
+img=$T/fake-Image
+{ printf '\0%.0s' $(seq 8); printf '\0\0\0\0\0\0\0\0'; printf '\0\0\0\4\0\0\0\0'; printf '\0%.0s' $(seq 32); printf 'ARM\x64'; printf '\0\0\0\0'; } > "$img"
+head -c 4096 /dev/zero >> "$img"
+# The same with a 1 MiB kernel, and a 20 MiB initrd that cannot fit beside it in 16 MiB.
+small=$T/fake-Image-1M
+{ head -c 16 "$img"; printf '\0\0\x10\0\0\0\0\0'; tail -c +25 "$img"; } > "$small"
+head -c 20M /dev/zero > "$T/big-initrd"
+head -c 5000 /dev/urandom > "$T/random.bin"
+: > "$T/empty"
+printf '\x1f\x8b\x08\x00rest' > "$T/vmlinuz.gz"
+
+passed=0 failed=0
+# expect NAME EXPECTED-SUBSTRING -- svmm args...
+expect() {
+    local name=$1 want=$2; shift 3
+    local out rc lines
+    out=$(timeout 30 $QEMU "$SVMM" "$@" 2>&1 </dev/null); rc=$?
+    lines=$(printf '%s\n' "$out" | grep -c .)
+    if [ $rc = 1 ] && [ "$lines" = 1 ] && grep -qF "svmm: error: " <<<"$out" && grep -qF -- "$want" <<<"$out"; then
+        echo "ok   cli: $name"; passed=$((passed + 1))
+    else
+        echo "FAIL cli: $name (exit $rc, want one error line containing '$want'):"; printf '    %s\n' "$out"
+        failed=$((failed + 1))
+    fi
+}
+
+expect "no command"            "no command given"            --
+expect "unknown command"       "unknown command 'boot'"      -- boot
+expect "unknown flag"          "unknown option '--frob'"     -- run --kernel "$img" --frob
+expect "missing --kernel"      "--kernel IMAGE is required"  -- run
+expect "flag without value"    "--mem needs a value"         -- run --kernel "$img" --mem
+expect "missing kernel file"   "cannot read kernel '/nonexistent/Image': No such file" -- run --kernel /nonexistent/Image
+expect "kernel is a directory" "is not a regular file"       -- run --kernel /tmp
+expect "empty kernel file"     "is empty"                    -- run --kernel "$T/empty"
+expect "kernel is a device"    "is not a regular file"       -- run --kernel /dev/null
+expect "missing initrd file"   "cannot read initrd '/nonexistent/rd'" -- run --kernel "$img" --initrd /nonexistent/rd
+expect "not an arm64 Image"    "not an arm64 Image"          -- run --kernel "$T/random.bin"
+expect "compressed vmlinuz"    "decompress it first"         -- run --kernel "$T/vmlinuz.gz"
+expect "memory too small"      "guest memory too small"      -- run --kernel "$img" --mem 16M
+expect "initrd does not fit"   "guest memory too small"      -- run --kernel "$small" --mem 16M --initrd "$T/big-initrd"
+expect "zero CPUs"             "--cpus: '0'"                 -- run --kernel "$img" --cpus 0
+expect "too many CPUs"         "between 1 and 16"            -- run --kernel "$img" --cpus 64
+expect "bad memory size"       "--mem: 'lots'"               -- run --kernel "$img" --mem lots
+expect "unwritable --dtb-out"  "cannot write --dtb-out"      -- run -q --kernel "$img" --mem 256M --dtb-out /nonexistent/x.dtb
+
+# No /dev/kvm: hide it with a private, empty /dev (needs root for the mount namespace).
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
+    out=$(timeout 30 unshare -m sh -c "mount -t tmpfs none /dev && exec $QEMU '$SVMM' run --kernel '$img' --mem 256M" 2>&1); rc=$?
+    if [ $rc = 1 ] && grep -q "svmm: error: cannot open /dev/kvm: No such file or directory (svmm needs Linux KVM" <<<"$out"; then
+        echo "ok   cli: no /dev/kvm"; passed=$((passed + 1))
+    else
+        echo "FAIL cli: no /dev/kvm (exit $rc):"; printf '    %s\n' "$out"; failed=$((failed + 1))
+    fi
+fi
+
+for flag in --help --version; do
+    if out=$($QEMU "$SVMM" $flag 2>&1) && [ -n "$out" ]; then
+        echo "ok   cli: $flag"; passed=$((passed + 1))
+    else
+        echo "FAIL cli: $flag"; failed=$((failed + 1))
+    fi
+done
+echo "cli: $passed passed, $failed failed"
+[ $failed = 0 ]

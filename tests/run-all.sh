@@ -1,0 +1,56 @@
+#!/bin/bash
+# Every test tier, in order of cost. Each tier prints "<tier>: N passed, N failed"; this script adds
+# them up and ends with one line "N passed, N failed, N skipped" (a skipped tier counts once and
+# says why). Exit status is non-zero if anything failed.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+export BUILD=${BUILD:-$ROOT/build}
+LOGS=$BUILD/test-logs
+mkdir -p "$LOGS"
+total_pass=0 total_fail=0 total_skip=0
+
+# run_tier NAME COMMAND...: run it, show its output, add its counts (a crash with no counts = 1 failure).
+run_tier() {
+    local name=$1; shift
+    local start rc counts p f
+    echo "=== tier: $name"
+    start=$(date +%s)
+    "$@" 2>&1 | tee "$LOGS/$name.log"
+    rc=${PIPESTATUS[0]}
+    counts=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$LOGS/$name.log" | tail -n1)
+    p=$(echo "$counts" | awk '{print $1+0}'); f=$(echo "$counts" | awk '{print $3+0}')
+    if [ -z "$counts" ] || { [ $rc != 0 ] && [ "$f" = 0 ]; }; then
+        echo "FAIL $name: exited $rc without a result line"; f=$((f + 1))
+    fi
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+    echo "=== tier $name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
+}
+
+skip_tier() {
+    echo "=== tier: $1 SKIPPED: $2"
+    total_skip=$((total_skip + 1))
+}
+
+build() {
+    make -s all BUILD="$BUILD" && echo "build: 1 passed, 0 failed"
+}
+
+run_tier build build
+run_tier unit "$BUILD/host/unit-tests"
+run_tier cli tests/cli/bad-input.sh
+run_tier freestanding tests/freestanding/run.sh
+if [ -n "${SKIP_E2E:-}" ]; then
+    skip_tier e2e-hosted "SKIP_E2E is set"
+else
+    run_tier e2e-hosted tests/e2e/hosted-boot.sh
+fi
+SDK=${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}
+if [ ! -d "$SDK" ]; then
+    skip_tier sel4 "no Microkit SDK (set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1; looked in $SDK)"
+else
+    skip_tier sel4 "the seL4 platform is not built yet (issue 4)"
+fi
+echo
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ $total_fail = 0 ]
