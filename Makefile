@@ -105,6 +105,9 @@ $(BUILD)/freestanding/selftest.elf: tests/freestanding/main.c $(BUILD)/freestand
 
 freestanding: $(BUILD)/freestanding/libsvmm.a $(BUILD)/freestanding/selftest.elf
 
+# ---- fuzzing (libFuzzer): fuzz-smoke (part of make test), fuzz FUZZ_SECONDS=N ----
+-include tests/fuzz/fuzz.mk
+
 # ---- tiers ----
 test: deps
 	@tests/run-all.sh

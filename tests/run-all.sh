@@ -40,6 +40,11 @@ run_tier build build
 run_tier unit "$BUILD/host/unit-tests"
 run_tier cli tests/cli/bad-input.sh
 run_tier freestanding tests/freestanding/run.sh
+if [ -f tests/fuzz/fuzz.mk ]; then
+    run_tier fuzz-smoke make -s fuzz-smoke BUILD="$BUILD"
+else
+    skip_tier fuzz-smoke "no fuzz harnesses yet"
+fi
 if [ -n "${SKIP_E2E:-}" ]; then
     skip_tier e2e-hosted "SKIP_E2E is set"
 else
