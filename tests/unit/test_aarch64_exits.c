@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <svmm/aarch64.h>
+#include <svmm/virtio.h>
+#include "test.h"
+
+/* ESR for a data abort from a lower EL with a valid syndrome. */
+static uint64_t dabt(unsigned sas, bool sse, unsigned rt, bool sf, bool wnr)
+{
+    return (uint64_t)ESR_EC_DABT_LOW << 26 | 1ull << 25 | 1ull << 24 | (uint64_t)sas << 22 | (uint64_t)sse << 21 |
+           (uint64_t)rt << 16 | (uint64_t)sf << 15 | (uint64_t)wnr << 6;
+}
+
+static uint8_t last_written;
+static void uart_tx(void *ctx, uint8_t b) { (void)ctx; last_written = b; }
+static void irq_set(void *ctx, uint32_t spi, bool level) { (void)ctx; (void)spi; (void)level; }
+static void con_write(void *ctx, const uint8_t *b, size_t n) { (void)ctx; (void)b; (void)n; }
+
+static struct svmm_vm *make_vm(void)
+{
+    static struct svmm_vm vm;
+    struct svmm_vm_config cfg;
+    struct svmm_platform plat = { NULL, irq_set };
+    struct svmm_vm_backends be = { uart_tx, NULL, { con_write, NULL } };
+    char err[128];
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.nvirtio = 1;
+    cfg.virtio_ids[0] = VIRTIO_ID_CONSOLE;
+    CHECK_EQ(svmm_vm_init(&vm, &cfg, &plat, &be, err, sizeof(err)), 0);
+    return &vm;
+}
+
+TEST(dabt_decode_fields)
+{
+    struct aarch64_dabt d;
+
+    CHECK_EQ(aarch64_decode_dabt(dabt(2, false, 5, false, true), &d), 0);
+    CHECK(d.write && d.size == 4 && d.rt == 5 && !d.reg64);
+    CHECK_EQ(aarch64_decode_dabt(dabt(3, true, 30, true, false), &d), 0);
+    CHECK(!d.write && d.size == 8 && d.rt == 30 && d.reg64 && d.sign_extend);
+    CHECK_EQ(aarch64_dabt_regs_needed(dabt(0, false, 7, false, false)), 8);
+    CHECK_EQ(aarch64_dabt_regs_needed(dabt(0, false, 31, false, false)), 0);
+}
+
+TEST(dabt_without_syndrome_fails_safely)
+{
+    struct svmm_vm *vm = make_vm();
+    struct aarch64_gprs r = { .pc = 0x1000 };
+    uint64_t esr = dabt(2, false, 1, false, true) & ~(1ull << 24); /* ISV = 0 */
+
+    CHECK_EQ(aarch64_decode_dabt(esr, &(struct aarch64_dabt){ 0 }), -1);
+    CHECK_EQ(aarch64_emulate_mmio(vm, esr, 0x09000000, &r), -1);
+    CHECK_EQ(r.pc, 0x1000); /* nothing changed */
+    CHECK_EQ(aarch64_decode_dabt((uint64_t)ESR_EC_SYSREG << 26 | 1ull << 24, &(struct aarch64_dabt){ 0 }), -1);
+    CHECK_EQ(aarch64_dabt_regs_needed(esr), 0);
+}
+
+TEST(mmio_emulation_loads_stores_and_advances_pc)
+{
+    struct svmm_vm *vm = make_vm();
+    struct aarch64_gprs r = { .pc = 0x1000 };
+
+    r.x[3] = 'Q';
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 3, false, true), 0x09000000, &r), 0);
+    CHECK_EQ(last_written, 'Q');
+    CHECK_EQ(r.pc, 0x1004);
+    r.x[4] = ~0ull;
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(2, false, 4, false, false), 0x0a000000, &r), 0);
+    CHECK_EQ(r.x[4], 0x74726976); /* virtio magic, upper half zeroed (W register) */
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(2, false, 31, false, false), 0x0a000000, &r), 0); /* XZR */
+    CHECK_EQ(r.x[31], 0);
+    CHECK_EQ(r.pc, 0x100c);
+}
+
+TEST(mmio_emulation_sign_extends)
+{
+    struct svmm_vm *vm = make_vm();
+    struct aarch64_gprs r = { 0 };
+
+    /* LSR of the 16550 reads 0x60: no sign bit; MSR reads 0xb0: bit 7 set. */
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, true, 1, true, false), 0x09000006, &r), 0);
+    CHECK_EQ(r.x[1], 0xffffffffffffffb0ull);
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, true, 1, false, false), 0x09000006, &r), 0);
+    CHECK_EQ(r.x[1], 0xffffffb0ull);
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 1, true, false), 0x09000006, &r), 0);
+    CHECK_EQ(r.x[1], 0xb0);
+}
+
+TEST(sysreg_decode_icc_sgi1r)
+{
+    struct aarch64_sysreg s;
+    /* MSR ICC_SGI1R_EL1, x2: op0=3 op1=0 CRn=12 CRm=11 op2=5, write. */
+    uint64_t esr = (uint64_t)ESR_EC_SYSREG << 26 | 3ull << 20 | 5ull << 17 | 0ull << 14 | 12ull << 10 | 2ull << 5 |
+                   11ull << 1 | 0;
+
+    CHECK_EQ(aarch64_decode_sysreg(esr, &s), 0);
+    CHECK_EQ(aarch64_sysreg_id(&s), SYSREG_ICC_SGI1R_EL1);
+    CHECK_EQ(s.rt, 2);
+    CHECK(!s.read);
+    CHECK_EQ(aarch64_decode_sysreg(dabt(0, 0, 0, 0, 0), &s), -1);
+}
