@@ -7,7 +7,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 CORE_SRCS := $(wildcard src/core/*.c) $(wildcard src/arch/aarch64/*.c) $(wildcard src/virtio/*.c)
 KVM_SRCS := $(wildcard src/platform/kvm/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-HDRS := $(wildcard include/svmm/*.h src/platform/kvm/*.h tests/unit/*.h)
+HDRS := $(wildcard include/svmm/*.h src/*/*.h src/*/*/*.h tests/unit/*.h)
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 INC := -Iinclude
@@ -107,6 +107,9 @@ freestanding: $(BUILD)/freestanding/libsvmm.a $(BUILD)/freestanding/selftest.elf
 
 # ---- fuzzing (libFuzzer): fuzz-smoke (part of make test), fuzz FUZZ_SECONDS=N ----
 -include tests/fuzz/fuzz.mk
+
+# ---- seL4 Microkit platform ----
+include src/platform/sel4/sel4.mk
 
 # ---- tiers ----
 test: deps

@@ -50,11 +50,19 @@ if [ -n "${SKIP_E2E:-}" ]; then
 else
     run_tier e2e-hosted tests/e2e/hosted-boot.sh
 fi
+# seL4 tier: MICROKIT_SDK, else the documented default /opt/microkit-sdk-2.0.1. A second SDK built
+# with a GICv3 kernel (MICROKIT_SDK_GICV3, default /opt/microkit-sdk-2.0.1-gicv3) adds a GICv3 run.
 SDK=${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}
-if [ ! -d "$SDK" ]; then
-    skip_tier sel4 "no Microkit SDK (set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1; looked in $SDK)"
+SDK3=${MICROKIT_SDK_GICV3:-/opt/microkit-sdk-2.0.1-gicv3}
+if [ ! -x "$SDK/bin/microkit" ]; then
+    skip_tier sel4 "no Microkit SDK: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 (nothing at $SDK)"
 else
-    skip_tier sel4 "the seL4 platform is not built yet (issue 4)"
+    run_tier sel4-gicv2 tests/e2e/sel4-boot.sh "$SDK"
+    if [ -x "$SDK3/bin/microkit" ]; then
+        run_tier sel4-gicv3 tests/e2e/sel4-boot.sh "$SDK3"
+    else
+        skip_tier sel4-gicv3 "no GICv3 Microkit SDK (set MICROKIT_SDK_GICV3; nothing at $SDK3)"
+    fi
 fi
 echo
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"

@@ -67,7 +67,4 @@ struct aarch64_gprs {
  */
 int aarch64_emulate_mmio(struct svmm_vm *vm, uint64_t esr, uint64_t gpa, struct aarch64_gprs *regs);
 
-/* How many leading registers (x0..x30) an access touches: rt + 1, or 0 for XZR / no syndrome. */
-unsigned aarch64_dabt_regs_needed(uint64_t esr);
-
 #endif

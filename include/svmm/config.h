@@ -6,6 +6,7 @@
 #ifndef SVMM_CONFIG_H
 #define SVMM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,7 @@ struct svmm_vm_config {
     uint64_t ram_base;
     uint64_t ram_size;
     unsigned ncpus;
+    bool psci_smc; /* PSCI conduit: SMC (seL4, where HVC is the kernel's syscall trap) or HVC (KVM) */
     char bootargs[SVMM_BOOTARGS_MAX];
     struct svmm_machine_layout layout;
     unsigned nvirtio;

@@ -38,8 +38,6 @@ TEST(dabt_decode_fields)
     CHECK(d.write && d.size == 4 && d.rt == 5 && !d.reg64);
     CHECK_EQ(aarch64_decode_dabt(dabt(3, true, 30, true, false), &d), 0);
     CHECK(!d.write && d.size == 8 && d.rt == 30 && d.reg64 && d.sign_extend);
-    CHECK_EQ(aarch64_dabt_regs_needed(dabt(0, false, 7, false, false)), 8);
-    CHECK_EQ(aarch64_dabt_regs_needed(dabt(0, false, 31, false, false)), 0);
 }
 
 TEST(dabt_without_syndrome_fails_safely)
@@ -52,7 +50,6 @@ TEST(dabt_without_syndrome_fails_safely)
     CHECK_EQ(aarch64_emulate_mmio(vm, esr, 0x09000000, &r), -1);
     CHECK_EQ(r.pc, 0x1000); /* nothing changed */
     CHECK_EQ(aarch64_decode_dabt((uint64_t)ESR_EC_SYSREG << 26 | 1ull << 24, &(struct aarch64_dabt){ 0 }), -1);
-    CHECK_EQ(aarch64_dabt_regs_needed(esr), 0);
 }
 
 TEST(mmio_emulation_loads_stores_and_advances_pc)

@@ -72,6 +72,18 @@ TEST(dt_cpus_use_psci)
     CHECK_EQ(count, 4);
     CHECK(fdt_node_offset_by_compatible(dtb, -1, "arm,psci-0.2") >= 0);
     CHECK(fdt_node_offset_by_compatible(dtb, -1, "arm,armv8-timer") >= 0);
+    CHECK(strcmp(fdt_getprop(dtb, fdt_path_offset(dtb, "/psci"), "method", NULL), "hvc") == 0);
+}
+
+TEST(dt_psci_conduit_smc)
+{
+    struct svmm_vm_config cfg;
+    struct svmm_boot_layout boot = { 0 };
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.psci_smc = true;
+    CHECK(svmm_guest_dt_build(dtb, sizeof(dtb), &cfg, &boot) > 0);
+    CHECK(strcmp(fdt_getprop(dtb, fdt_path_offset(dtb, "/psci"), "method", NULL), "smc") == 0);
 }
 
 TEST(dt_gic_v3_and_v2_frames)

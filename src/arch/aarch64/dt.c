@@ -88,13 +88,13 @@ static int add_timer(void *fdt, const struct svmm_vm_config *cfg)
     return fdt_end_node(fdt);
 }
 
-static int add_psci(void *fdt)
+static int add_psci(void *fdt, const struct svmm_vm_config *cfg)
 {
     static const char compat[] = "arm,psci-1.0\0arm,psci-0.2";
 
     TRY(fdt_begin_node(fdt, "psci"));
     TRY(fdt_property(fdt, "compatible", compat, sizeof(compat)));
-    TRY(fdt_property_string(fdt, "method", "hvc"));
+    TRY(fdt_property_string(fdt, "method", cfg->psci_smc ? "smc" : "hvc"));
     return fdt_end_node(fdt);
 }
 
@@ -102,7 +102,7 @@ int svmm_arch_dt_platform(void *fdt, const struct svmm_vm_config *cfg)
 {
     TRY(add_gic(fdt, cfg));
     TRY(add_timer(fdt, cfg));
-    return add_psci(fdt);
+    return add_psci(fdt, cfg);
 }
 
 int svmm_arch_dt_irq(void *fdt, uint32_t spi)

@@ -30,15 +30,6 @@ int aarch64_decode_sysreg(uint64_t esr, struct aarch64_sysreg *out)
     return 0;
 }
 
-unsigned aarch64_dabt_regs_needed(uint64_t esr)
-{
-    struct aarch64_dabt d;
-
-    if (aarch64_decode_dabt(esr, &d) < 0 || d.rt == 31)
-        return 0;
-    return d.rt + 1;
-}
-
 /* Extend a loaded value of `size` bytes as the syndrome asks (SSE, then SF). */
 static uint64_t extend_load(const struct aarch64_dabt *d, uint64_t v)
 {

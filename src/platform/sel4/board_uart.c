@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdbool.h>
+#include "board_uart.h"
+
+#define PL011_DR 0x00
+#define PL011_FR 0x18
+#define PL011_IMSC 0x38
+#define PL011_ICR 0x44
+#define FR_TXFF (1u << 5)
+#define FR_RXFE (1u << 4)
+#define INT_RX (1u << 4)
+#define INT_RT (1u << 6)
+
+static volatile uint32_t *uart;
+static const char *prefix = "guest| ";
+static bool guest_at_line_start = true;
+
+static void reg_write(unsigned off, uint32_t v) { uart[off / 4] = v; }
+static uint32_t reg_read(unsigned off) { return uart[off / 4]; }
+
+static void putc_raw(uint8_t c)
+{
+    if (uart == NULL)
+        return;
+    while (reg_read(PL011_FR) & FR_TXFF)
+        ;
+    reg_write(PL011_DR, c);
+}
+
+static void puts_raw(const char *s)
+{
+    while (*s)
+        putc_raw((uint8_t)*s++);
+}
+
+void board_uart_init(uintptr_t vaddr, const char *guest_prefix)
+{
+    uart = (volatile uint32_t *)vaddr;
+    prefix = guest_prefix;
+    reg_write(PL011_ICR, INT_RX | INT_RT);
+    reg_write(PL011_IMSC, INT_RX | INT_RT); /* interrupt on receive and receive timeout */
+}
+
+void board_uart_guest_write(const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (guest_at_line_start)
+            puts_raw(prefix);
+        putc_raw(buf[i]);
+        guest_at_line_start = buf[i] == '\n';
+    }
+}
+
+void board_uart_log_line(const char *level, const char *line, unsigned len)
+{
+    if (!guest_at_line_start)
+        putc_raw('\n'); /* never glue a log line onto half a guest line */
+    guest_at_line_start = true;
+    puts_raw("svmm|");
+    puts_raw(level);
+    puts_raw(": ");
+    for (unsigned i = 0; i < len; i++)
+        putc_raw((uint8_t)line[i]);
+    putc_raw('\n');
+}
+
+size_t board_uart_read(uint8_t *buf, size_t len)
+{
+    size_t n = 0;
+
+    if (uart == NULL)
+        return 0;
+    while (n < len && !(reg_read(PL011_FR) & FR_RXFE))
+        buf[n++] = (uint8_t)reg_read(PL011_DR);
+    reg_write(PL011_ICR, INT_RX | INT_RT);
+    return n;
+}

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The board's PL011 UART, owned by the VMM (never passed through): it carries the VMM's log and
+ * the guest's console output, each line prefixed so the two (and seL4's own output) can be told
+ * apart, and its receive interrupt feeds guest console input.
+ */
+#ifndef SVMM_SEL4_BOARD_UART_H
+#define SVMM_SEL4_BOARD_UART_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Use the UART mapped at `vaddr`; `guest_prefix` starts every guest output line. */
+void board_uart_init(uintptr_t vaddr, const char *guest_prefix);
+
+/* Guest console output (UART or virtio console); lines get the guest prefix. */
+void board_uart_guest_write(const uint8_t *buf, size_t len);
+
+/* One VMM log line: "svmm|<level>: <text>". */
+void board_uart_log_line(const char *level, const char *line, unsigned len);
+
+/* Drain received bytes into buf (at most len); returns the count. */
+size_t board_uart_read(uint8_t *buf, size_t len);
+
+#endif

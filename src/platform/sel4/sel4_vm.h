@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The per-VM configuration of an svmm protection domain. It is generated at build time from the
+ * system description (a C file defining `svmm_sel4_vm`), never edited by hand.
+ */
+#ifndef SVMM_SEL4_VM_H
+#define SVMM_SEL4_VM_H
+
+#include <stdint.h>
+#include <svmm/config.h>
+
+struct svmm_sel4_vm {
+    const char *name;           /* the VM's name in log lines */
+    const char *console_prefix; /* starts each line of guest console output */
+    struct svmm_vm_config cfg;  /* what the guest sees */
+    uint64_t kernel_offset, kernel_size; /* in the boot-image region (images_vaddr) */
+    uint64_t initrd_offset, initrd_size;
+    unsigned num_lrs;           /* GIC list registers of the board's CPU interface */
+    unsigned uart_irq_channel;  /* Microkit channel of the board UART's receive interrupt */
+};
+
+extern const struct svmm_sel4_vm svmm_sel4_vm;
+
+#endif

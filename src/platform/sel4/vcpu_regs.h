@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Reading and writing just the guest registers an exit needs, through the vCPU's TCB. */
+#ifndef SVMM_SEL4_VCPU_REGS_H
+#define SVMM_SEL4_VCPU_REGS_H
+
+#include <microkit.h>
+#include <stdbool.h>
+#include <svmm/aarch64.h>
+
+/* Leading seL4_UserContext words to copy to reach register xN (pc only for N >= 31, i.e. XZR). */
+unsigned vcpu_ctx_words_for_reg(unsigned x);
+
+/* Read the first `words` context words of `vcpu` into regs (pc and the x registers they hold). */
+bool vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, seL4_UserContext *ctx);
+
+/* Write pc and x registers back, the first `words` context words only (1 = pc alone). */
+bool vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *regs, seL4_UserContext *ctx,
+                     bool resume);
+
+/* Start `vcpu` at `pc` with x0 = `x0`, in EL1h with interrupts masked. */
+bool vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0);
+
+#endif

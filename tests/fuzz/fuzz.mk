@@ -1,0 +1,65 @@
+# libFuzzer harnesses (clang, ASan + UBSan) for the guest-facing parsers; included by the Makefile.
+#   make fuzz-build                      build every harness into $(BUILD)/fuzz/
+#   make fuzz-smoke                      seeds + a short fuzz of each harness (a `make test` tier)
+#   make fuzz FUZZ_SECONDS=300           long runs; corpus kept in $(BUILD)/fuzz/corpus-<harness>
+#   make fuzz FUZZ_TARGETS="virtqueue"   only some harnesses (also for fuzz-smoke)
+#   make fuzz-seeds                      regenerate tests/fuzz/corpus/ from tests/fuzz/gen_seeds.c
+# Crash inputs go to $(BUILD)/fuzz/crashes/<harness>-crash-*; reproduce with
+#   $(BUILD)/fuzz/fuzz_<harness> <file>
+FUZZ_CC ?= clang
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt
+FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 12
+FUZZ_JOBS ?= 2
+FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+# The project's warnings, but not -Werror: a clang-only warning in src/ must not stop the fuzz tier.
+FUZZ_CFLAGS := $(FUZZ_SANITIZE) -g -O1 -fno-omit-frame-pointer -Iinclude -D_GNU_SOURCE $(filter-out -Werror,$(WARN))
+
+# The sources each harness compiles in directly (no shared objects: each binary is self-contained).
+FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/core/memmap.c
+FUZZ_SRCS_virtio_mmio := src/virtio/mmio.c src/virtio/console.c src/virtio/device.c src/virtio/virtqueue.c \
+	src/core/memmap.c src/core/mmio.c src/core/log.c
+FUZZ_SRCS_uart := src/core/uart16550.c src/core/mmio.c src/core/log.c
+FUZZ_SRCS_mmio_bus := src/core/mmio.c src/core/log.c
+FUZZ_SRCS_image := src/core/boot.c
+FUZZ_SRCS_guest_dt := src/core/config.c src/core/guest_dt.c src/arch/aarch64/dt.c
+FUZZ_LIBS_guest_dt := -lfdt
+
+FUZZ_BINS := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_HARNESSES))
+
+# Fail early, with the fix and a result line for the test runner, when clang or libFuzzer is missing
+# (Debian ships libFuzzer in libclang-rt-14-dev, only a Recommends of clang-14).
+$(FUZZ_DIR)/.toolchain-ok:
+	@mkdir -p $(dir $@)
+	@printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n);\nint LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return d && n ? 0 : 0; }\n' | \
+		$(FUZZ_CC) $(FUZZ_SANITIZE) -x c - -o $(FUZZ_DIR)/.toolchain-test >/dev/null 2>&1 || { \
+		echo "FAIL fuzz: '$(FUZZ_CC) -fsanitize=fuzzer' does not work: apt-get install clang libclang-rt-14-dev"; \
+		echo "fuzz: 0 passed, 1 failed"; exit 1; }
+	@rm -f $(FUZZ_DIR)/.toolchain-test
+	@touch $@
+
+define FUZZ_RULE
+$(FUZZ_DIR)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(FUZZ_SRCS_$(1)) $(wildcard include/svmm/*.h) tests/fuzz/fuzz.mk | $(FUZZ_DIR)/.toolchain-ok
+	@mkdir -p $$(dir $$@)
+	@echo "  CC [fuzz] $$@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) tests/fuzz/fuzz_$(1).c $(FUZZ_SRCS_$(1)) $(FUZZ_LIBS_$(1)) -o $$@
+endef
+$(foreach h,$(FUZZ_HARNESSES),$(eval $(call FUZZ_RULE,$(h))))
+
+$(FUZZ_DIR)/gen_seeds: tests/fuzz/gen_seeds.c $(wildcard include/svmm/*.h)
+	@mkdir -p $(dir $@)
+	@$(HOST_CC) -std=c11 -Wall -Wextra -Werror -Iinclude $< -o $@
+
+.PHONY: fuzz-build fuzz-smoke fuzz fuzz-seeds
+fuzz-build: $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
+
+fuzz-smoke: fuzz-build
+	@tests/fuzz/run.sh smoke "$(BUILD)" $(FUZZ_SMOKE_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh long "$(BUILD)" $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
+
+fuzz-seeds: $(FUZZ_DIR)/gen_seeds
+	@$(FUZZ_DIR)/gen_seeds tests/fuzz/corpus

@@ -1,0 +1,619 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Writes the committed seed corpora (tests/fuzz/corpus/HARNESS/): small hand-made inputs that
+ * reach deep paths at once (valid direct and indirect chains, a full virtio-mmio bring-up with
+ * traffic both ways, the Linux 8250 init sequence, a bootable Image header, ...). Each input
+ * follows the format described at the top of the harness it feeds. Deterministic: rerunning it
+ * (`make fuzz-seeds`) reproduces the same files. Usage: gen_seeds DIR
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <svmm/virtio.h>
+#include <svmm/virtqueue.h>
+
+struct buf {
+    uint8_t b[4096];
+    size_t n;
+};
+
+static const char *outdir;
+
+static void put(struct buf *s, uint64_t v, unsigned n)
+{
+    if (s->n + n > sizeof(s->b)) {
+        fprintf(stderr, "gen_seeds: seed too large\n");
+        exit(1);
+    }
+    for (unsigned i = 0; i < n; i++)
+        s->b[s->n++] = (uint8_t)(v >> (8 * i));
+}
+
+static void u8(struct buf *s, uint64_t v) { put(s, v, 1); }
+static void u16(struct buf *s, uint64_t v) { put(s, v, 2); }
+static void u32(struct buf *s, uint64_t v) { put(s, v, 4); }
+static void u64(struct buf *s, uint64_t v) { put(s, v, 8); }
+static void bytes(struct buf *s, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        u8(s, ((const uint8_t *)p)[i]);
+}
+static void zeros(struct buf *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        u8(s, 0);
+}
+
+static void save(const char *harness, const char *name, const struct buf *s)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s/%s", outdir, harness, name);
+    f = fopen(path, "wb");
+    if (f == NULL || fwrite(s->b, 1, s->n, f) != s->n || fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+}
+
+/* ---- fuzz_virtqueue ---- */
+#define VQ_R0 0x10000ull
+#define VQ_R1 0x12000ull
+#define VQ_R2 0x18000ull
+#define VQ_IND_R1 (VQ_R1 + 0x1000)
+
+enum { VQ_POP = 0, VQ_PUSH = 2, VQ_PUBLISH = 3, VQ_POKE = 4, VQ_DESC = 5, VQ_ARM = 6, VQ_REENABLE = 7 };
+
+static void desc(struct buf *s, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+    u64(s, addr);
+    u32(s, len);
+    u16(s, flags);
+    u16(s, next);
+}
+
+/* A pop with read and write windows; `now` pushes it back at once. */
+static void vq_pop(struct buf *s, int now, uint16_t roff, uint16_t rlen, uint16_t woff, uint16_t wlen)
+{
+    u8(s, VQ_POP | (now ? 0x80 : 0));
+    u16(s, roff);
+    u16(s, rlen);
+    u16(s, woff);
+    u16(s, wlen);
+}
+
+/* Structured descriptor write: table 0 = main, 1 = indirect in R1, 2 = indirect in R2; addr region 0..4. */
+static void vq_desc(struct buf *s, unsigned table, uint8_t idx, unsigned region, uint16_t off, uint16_t len,
+                    uint8_t flags, uint8_t next)
+{
+    u8(s, VQ_DESC);
+    u8(s, table);
+    u8(s, region);
+    u8(s, idx);
+    u16(s, off);
+    u16(s, len);
+    u8(s, flags);
+    u8(s, next);
+}
+
+/* Header + fill for the compact layout: descriptor table, avail ring with `heads`, used ring, R1. */
+static void vq_fill(struct buf *s, uint8_t h0, unsigned num, const struct buf *table, const uint16_t *heads,
+                    unsigned nheads, const char *r1)
+{
+    size_t fill = 16u * num + 6 + 2u * num + 6 + 8u * num + (r1 ? strlen(r1) : 0), start;
+
+    u8(s, h0);
+    u16(s, fill);
+    start = s->n;
+    bytes(s, table->b, table->n);
+    zeros(s, 16u * num - table->n);
+    u16(s, 0);      /* avail flags */
+    u16(s, nheads); /* avail idx */
+    for (unsigned i = 0; i < num; i++)
+        u16(s, i < nheads ? heads[i] : 0);
+    u16(s, 0); /* used_event */
+    zeros(s, 6 + 8u * num);
+    if (r1)
+        bytes(s, r1, strlen(r1));
+    if (s->n - start != fill)
+        exit(2);
+}
+
+static void gen_virtqueue(void)
+{
+    struct buf s, t;
+
+    /* A direct chain: 16 readable bytes, then two writable buffers; pushed back at once. */
+    memset(&s, 0, sizeof(s));
+    memset(&t, 0, sizeof(t));
+    desc(&t, VQ_R1, 16, VIRTQ_DESC_F_NEXT, 2);
+    desc(&t, VQ_R1 + 0x200, 8, VIRTQ_DESC_F_WRITE, 0);
+    desc(&t, VQ_R1 + 0x100, 32, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
+    vq_fill(&s, 0x34 /* 16 entries, INDIRECT, EVENT_IDX */, 16, &t, (const uint16_t[]){ 0 }, 1,
+            "hello, virtqueue");
+    vq_pop(&s, 1, 2, 100, 4, 40);
+    u8(&s, VQ_ARM);
+    u8(&s, VQ_PUBLISH);
+    u16(&s, 0);
+    vq_pop(&s, 0, 0, 16, 0, 8);
+    u8(&s, VQ_PUSH);
+    u8(&s, 0);
+    u8(&s, VQ_ARM);
+    save("virtqueue", "direct-chain", &s);
+
+    /* An indirect chain: head 3 names a 3-entry table in R1 (readable, readable, writable). */
+    memset(&s, 0, sizeof(s));
+    memset(&t, 0, sizeof(t));
+    zeros(&t, 3 * 16);
+    desc(&t, VQ_IND_R1, 3 * 16, VIRTQ_DESC_F_INDIRECT, 0);
+    vq_fill(&s, 0x33 /* 8 entries, INDIRECT, EVENT_IDX */, 8, &t, (const uint16_t[]){ 3 }, 1,
+            "indirect request header");
+    vq_desc(&s, 1, 0, 1, 0x000, 8, VIRTQ_DESC_F_NEXT, 1);
+    vq_desc(&s, 1, 1, 1, 0x008, 16, VIRTQ_DESC_F_NEXT, 2);
+    vq_desc(&s, 1, 2, 1, 0x400, 64, VIRTQ_DESC_F_WRITE, 0);
+    vq_pop(&s, 1, 4, 20, 0, 64);
+    u8(&s, VQ_ARM);
+    save("virtqueue", "indirect-chain", &s);
+
+    /* Indirect table in the read-only region with a read-only payload and a writable RAM buffer. */
+    memset(&s, 0, sizeof(s));
+    memset(&t, 0, sizeof(t));
+    desc(&t, VQ_R2 + 0x800, 2 * 16, VIRTQ_DESC_F_INDIRECT, 0);
+    vq_fill(&s, 0x12 /* 4 entries, INDIRECT */, 4, &t, (const uint16_t[]){ 0 }, 1, NULL);
+    vq_desc(&s, 2, 0, 2, 0x100, 32, VIRTQ_DESC_F_NEXT, 1);
+    vq_desc(&s, 2, 1, 0, 0x1f00, 64, VIRTQ_DESC_F_WRITE, 0);
+    vq_pop(&s, 1, 0, 32, 0, 64);
+    save("virtqueue", "indirect-in-rom", &s);
+
+    /* Descriptor table in the read-only region (placement 1), filled from the input. */
+    memset(&s, 0, sizeof(s));
+    memset(&t, 0, sizeof(t));
+    desc(&t, VQ_R1, 4, VIRTQ_DESC_F_NEXT, 1);
+    desc(&t, VQ_R1 + 0x10, 4, VIRTQ_DESC_F_WRITE, 0);
+    vq_fill(&s, 0x42 /* 4 entries, placement 1 */, 4, &t, (const uint16_t[]){ 0, 0 }, 2, "ping");
+    vq_pop(&s, 1, 0, 4, 0, 4);
+    vq_pop(&s, 1, 0, 4, 0, 4);
+    save("virtqueue", "desc-table-in-rom", &s);
+
+    /* Placement 2: rings at explicit offsets, a 256-entry queue, a 6-buffer chain, re-enable. */
+    memset(&s, 0, sizeof(s));
+    u8(&s, 0x88 /* 256 entries, placement 2 */);
+    u16(&s, 0);
+    u16(&s, 0x0000); /* desc  at 0x10000 */
+    u16(&s, 0x1000); /* avail at 0x11000 */
+    u16(&s, 0x1400); /* used  at 0x11400 */
+    for (unsigned i = 0; i < 6; i++)
+        vq_desc(&s, 0, (uint8_t)(10 + i), 1, (uint16_t)(0x100 * i), 0x80,
+                (uint8_t)((i < 5 ? VIRTQ_DESC_F_NEXT : 0) | (i >= 3 ? VIRTQ_DESC_F_WRITE : 0)), (uint8_t)(11 + i));
+    u8(&s, VQ_PUBLISH);
+    u16(&s, 10);
+    u8(&s, VQ_PUBLISH);
+    u16(&s, 10);
+    vq_pop(&s, 0, 0x10, 0x200, 0x20, 0x200);
+    vq_pop(&s, 0, 0, 0x180, 0, 0x180);
+    u8(&s, VQ_PUSH);
+    u8(&s, 1);
+    u8(&s, VQ_PUSH);
+    u8(&s, 0);
+    u8(&s, VQ_ARM);
+    u8(&s, VQ_REENABLE);
+    u8(&s, 0x34);
+    u8(&s, VQ_PUBLISH);
+    u16(&s, 12);
+    vq_pop(&s, 1, 0, 0x100, 0, 0x100);
+    save("virtqueue", "placed-rings-long-chain", &s);
+
+    /* Event-index bookkeeping: several buffers published, popped in a batch, pushed out of order. */
+    memset(&s, 0, sizeof(s));
+    memset(&t, 0, sizeof(t));
+    for (unsigned i = 0; i < 4; i++)
+        desc(&t, VQ_R1 + 0x40 * i, 0x40, VIRTQ_DESC_F_WRITE, 0);
+    vq_fill(&s, 0x23 /* 8 entries, EVENT_IDX */, 8, &t, (const uint16_t[]){ 0, 1, 2, 3 }, 4, NULL);
+    for (unsigned i = 0; i < 4; i++)
+        vq_pop(&s, 0, 0, 0, 0, 0x20);
+    u8(&s, VQ_PUSH);
+    u8(&s, 2);
+    u8(&s, VQ_PUSH);
+    u8(&s, 0);
+    u8(&s, VQ_POKE); /* driver moves used_event (avail + 4 + 2*8) */
+    u8(&s, 0);
+    u16(&s, 0x80 + 4 + 16);
+    u8(&s, 2);
+    u16(&s, 3);
+    u8(&s, VQ_PUSH);
+    u8(&s, 0);
+    u8(&s, VQ_PUSH);
+    u8(&s, 0);
+    u8(&s, VQ_ARM);
+    save("virtqueue", "event-idx-batch", &s);
+}
+
+/* ---- fuzz_virtio_mmio ---- */
+enum { VM_READ = 0, VM_WRITE = 1, VM_REG = 2, VM_MEM = 3, VM_INPUT = 4, VM_DESC = 5, VM_PUBLISH = 6, VM_UP = 7 };
+#define VM_RAM 0x10000ull
+
+/* Index into the harness's compact register table. */
+static unsigned reg_index(unsigned off)
+{
+    static const uint16_t regs[] = {
+        0x014, 0x020, 0x024, 0x030, 0x038, 0x044, 0x050, 0x064, 0x070, 0x080, 0x084,
+        0x090, 0x094, 0x0a0, 0x0a4, 0x0ac, 0x0c0, 0x108, 0x100, 0x000, 0x0fc, 0x060,
+    };
+    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+        if (regs[i] == off)
+            return i;
+    exit(3);
+}
+
+static void vm_reg(struct buf *s, unsigned off, uint32_t v)
+{
+    u8(s, VM_REG);
+    u8(s, reg_index(off));
+    u32(s, v);
+}
+
+static void vm_read(struct buf *s, unsigned off, unsigned size_code)
+{
+    u8(s, VM_READ);
+    u16(s, off);
+    u8(s, size_code); /* 0 = 4 bytes, 3 = 1, 4 = 2, 5 = 8 */
+}
+
+static void vm_desc(struct buf *s, unsigned q, uint8_t idx, uint16_t off, uint16_t len, uint8_t flags, uint8_t next)
+{
+    u8(s, VM_DESC);
+    u8(s, q);
+    u8(s, 0); /* sel: RAM-relative address, 16-bit length, 3-bit flags */
+    u8(s, idx);
+    u16(s, off);
+    u16(s, len);
+    u8(s, flags);
+    u8(s, next);
+}
+
+static void vm_publish(struct buf *s, unsigned q, uint16_t head)
+{
+    u8(s, VM_PUBLISH);
+    u8(s, q);
+    u16(s, head);
+}
+
+static void vm_mem(struct buf *s, uint16_t off, const char *str)
+{
+    u8(s, VM_MEM);
+    u8(s, 0);
+    u16(s, off);
+    u8(s, strlen(str));
+    bytes(s, str, strlen(str));
+}
+
+static void vm_input(struct buf *s, const char *str)
+{
+    u8(s, VM_INPUT);
+    u8(s, strlen(str));
+    bytes(s, str, strlen(str));
+}
+
+static void vm_queue(struct buf *s, unsigned q, unsigned num)
+{
+    vm_reg(s, 0x030, q);
+    vm_read(s, 0x034, 0);
+    vm_reg(s, 0x038, num);
+    vm_reg(s, 0x080, (uint32_t)(VM_RAM + 0x2000 * q));
+    vm_reg(s, 0x084, 0);
+    vm_reg(s, 0x090, (uint32_t)(VM_RAM + 0x2000 * q + 0x1000));
+    vm_reg(s, 0x094, 0);
+    vm_reg(s, 0x0a0, (uint32_t)(VM_RAM + 0x2000 * q + 0x1400));
+    vm_reg(s, 0x0a4, 0);
+    vm_reg(s, 0x044, 1);
+    vm_read(s, 0x044, 0);
+}
+
+static void vm_bring_up(struct buf *s, uint64_t features)
+{
+    vm_read(s, 0x000, 0);
+    vm_read(s, 0x004, 0);
+    vm_read(s, 0x008, 0);
+    vm_reg(s, 0x070, 0);
+    vm_reg(s, 0x070, VIRTIO_STATUS_ACKNOWLEDGE);
+    vm_reg(s, 0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    vm_reg(s, 0x014, 0);
+    vm_read(s, 0x010, 0);
+    vm_reg(s, 0x014, 1);
+    vm_read(s, 0x010, 0);
+    vm_reg(s, 0x024, 0);
+    vm_reg(s, 0x020, (uint32_t)features);
+    vm_reg(s, 0x024, 1);
+    vm_reg(s, 0x020, (uint32_t)(features >> 32));
+    vm_reg(s, 0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    vm_read(s, 0x070, 0);
+    vm_queue(s, 0, 16);
+    vm_queue(s, 1, 16);
+    vm_reg(s, 0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
+                         VIRTIO_STATUS_DRIVER_OK);
+}
+
+static void gen_virtio_mmio(void)
+{
+    struct buf s;
+    const uint64_t v1 = 1ull << VIRTIO_F_VERSION_1;
+
+    /* Linux's bring-up, register by register, then transmit and receive. */
+    memset(&s, 0, sizeof(s));
+    vm_bring_up(&s, v1);
+    vm_mem(&s, 0x4000, "hello hvc0\n");
+    vm_desc(&s, 1, 0, 0x4000, 11, 0, 0);
+    vm_publish(&s, 1, 0);
+    vm_reg(&s, 0x050, 1);
+    vm_read(&s, 0x060, 0);
+    vm_reg(&s, 0x064, 1);
+    vm_desc(&s, 0, 0, 0x5000, 64, VIRTQ_DESC_F_WRITE, 0);
+    vm_desc(&s, 0, 1, 0x5100, 2, VIRTQ_DESC_F_WRITE, 0);
+    vm_publish(&s, 0, 0);
+    vm_publish(&s, 0, 1);
+    vm_reg(&s, 0x050, 0);
+    vm_input(&s, "ls -l /\n");
+    vm_read(&s, 0x060, 0);
+    save("virtio_mmio", "bring-up-tx-rx", &s);
+
+    /* All features: event index, an indirect transmit chain, emergency write, config reads. */
+    memset(&s, 0, sizeof(s));
+    vm_bring_up(&s, v1 | 1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX | 1ull << 2);
+    vm_read(&s, 0x104, 0);
+    vm_read(&s, 0x100, 4);
+    vm_read(&s, 0x0fc, 0);
+    u8(&s, VM_WRITE); /* emergency write: config offset 8 */
+    u16(&s, 0x108);
+    u8(&s, 0);
+    u32(&s, '!');
+    vm_mem(&s, 0x4000, "indirect ");
+    vm_mem(&s, 0x4100, "chain\n");
+    vm_desc(&s, 1, 2, 0x6000, 32, VIRTQ_DESC_F_INDIRECT, 0); /* table at RAM+0x6000 */
+    /* the two table entries, as raw memory: addr, len, flags, next */
+    u8(&s, VM_MEM);
+    u8(&s, 0);
+    u16(&s, 0x6000);
+    u8(&s, 32);
+    u64(&s, VM_RAM + 0x4000);
+    u32(&s, 9);
+    u16(&s, VIRTQ_DESC_F_NEXT);
+    u16(&s, 1);
+    u64(&s, VM_RAM + 0x4100);
+    u32(&s, 6);
+    u16(&s, 0);
+    u16(&s, 0);
+    vm_publish(&s, 1, 2);
+    vm_reg(&s, 0x050, 1);
+    vm_read(&s, 0x060, 0);
+    save("virtio_mmio", "indirect-emergency", &s);
+
+    /* A bad descriptor breaks the queue (NEEDS_RESET), then reset and the one-op bring-up. */
+    memset(&s, 0, sizeof(s));
+    vm_bring_up(&s, v1);
+    vm_desc(&s, 1, 0, 0xfff0, 0x100, 0, 0); /* runs off the end of RAM */
+    vm_publish(&s, 1, 0);
+    vm_reg(&s, 0x050, 1);
+    vm_read(&s, 0x070, 0);
+    vm_read(&s, 0x0fc, 0);
+    vm_reg(&s, 0x064, 3);
+    vm_reg(&s, 0x070, 0);
+    u8(&s, VM_UP);
+    u8(&s, 3);
+    u8(&s, 4);
+    vm_desc(&s, 0, 0, 0x5000, 8, VIRTQ_DESC_F_WRITE, 0);
+    vm_publish(&s, 0, 0);
+    vm_input(&s, "again");
+    save("virtio_mmio", "needs-reset-recover", &s);
+}
+
+/* ---- fuzz_uart ---- */
+static void ur_wr(struct buf *s, unsigned reg, uint8_t v)
+{
+    u8(s, 1 | reg << 4);
+    u8(s, v);
+    u8(s, 0);
+}
+
+static void ur_rd(struct buf *s, unsigned reg) { u8(s, 0 | reg << 4); }
+
+static void ur_in(struct buf *s, const char *str)
+{
+    u8(s, 2);
+    u8(s, strlen(str));
+    bytes(s, str, strlen(str));
+}
+
+static void gen_uart(void)
+{
+    struct buf s;
+
+    /* The 8250 driver's probe and setup, some output, input with RX interrupts. */
+    memset(&s, 0, sizeof(s));
+    ur_wr(&s, 7, 0xa5);
+    ur_rd(&s, 7);
+    ur_wr(&s, 3, 0x83); /* DLAB */
+    ur_wr(&s, 0, 0x01);
+    ur_wr(&s, 1, 0x00);
+    ur_rd(&s, 0);
+    ur_wr(&s, 3, 0x03); /* 8N1 */
+    ur_wr(&s, 2, 0x07); /* FIFO on, clear */
+    ur_rd(&s, 2);
+    ur_wr(&s, 4, 0x0b);
+    ur_wr(&s, 1, 0x03); /* RDI | THRI */
+    ur_rd(&s, 2);
+    ur_wr(&s, 0, 'o');
+    ur_wr(&s, 0, 'k');
+    ur_rd(&s, 5);
+    ur_in(&s, "root\n");
+    ur_rd(&s, 2);
+    for (int i = 0; i < 6; i++) {
+        ur_rd(&s, 5);
+        ur_rd(&s, 0);
+    }
+    ur_rd(&s, 6);
+    save("uart", "linux-8250-init", &s);
+
+    /* Loopback self-test, FIFO overflow from the host side, a wide access off the registers. */
+    memset(&s, 0, sizeof(s));
+    ur_wr(&s, 4, 0x1f);
+    ur_rd(&s, 6);
+    ur_wr(&s, 0, 0x55);
+    ur_rd(&s, 5);
+    ur_rd(&s, 0);
+    ur_wr(&s, 4, 0x0b);
+    ur_in(&s, "0123456789012345678901234567890123456789012345678901234567890123456789");
+    ur_rd(&s, 5);
+    ur_wr(&s, 2, 0x03);
+    ur_rd(&s, 5);
+    u8(&s, 0x80 | 0x28); /* raw read, size code 5 (4 bytes) at offset 0x10 */
+    u16(&s, 0x10);
+    save("uart", "loopback-overflow", &s);
+}
+
+/* ---- fuzz_mmio_bus ---- */
+static void gen_mmio_bus(void)
+{
+    struct buf s;
+
+    memset(&s, 0, sizeof(s));
+    u8(&s, 4);
+    u8(&s, 1 | 2 << 2); /* base u16, size 0x1000 */
+    u16(&s, 0x1000);
+    u8(&s, 1 | 1 << 2); /* base u16, size u16 */
+    u16(&s, 0x3000);
+    u16(&s, 0x200);
+    u8(&s, 2 | 0 << 2); /* near the top of the address space, 8 bytes */
+    u16(&s, 7);
+    u8(&s, 8);
+    u8(&s, 1 | 2 << 2); /* overlaps the first: rejected */
+    u16(&s, 0x1800);
+    for (unsigned sz = 0; sz < 8; sz++) {
+        for (unsigned w = 0; w < 2; w++) {
+            u8(&s, w << 7 | sz << 4 | 4 | 8); /* relative to a region, at its end */
+            u64(&s, 0x1122334455667788ull);
+            u8(&s, sz % 3);
+            u8(&s, 0);
+            u8(&s, 4); /* 4 bytes before the end */
+            u8(&s, w << 7 | sz << 4 | 4); /* relative to a region, near its base */
+            u64(&s, 0x8877665544332211ull);
+            u8(&s, sz % 3);
+            u8(&s, 0xfe);
+        }
+    }
+    save("mmio_bus", "three-regions", &s);
+}
+
+/* ---- fuzz_image ---- */
+static void image_header(struct buf *s, uint64_t text_offset, uint64_t image_size, uint64_t flags, size_t len)
+{
+    size_t start = s->n;
+
+    u32(s, 0x91005a4d); /* code0: "MZ" + branch, as real kernels */
+    u32(s, 0x14000000);
+    u64(s, text_offset);
+    u64(s, image_size);
+    u64(s, flags);
+    zeros(s, 24);
+    u32(s, 0x644d5241); /* "ARM\x64" */
+    u32(s, 0);
+    while (s->n - start < len)
+        u8(s, (uint8_t)(s->n * 7));
+}
+
+static void gen_image(void)
+{
+    struct buf s;
+
+    memset(&s, 0, sizeof(s));
+    u8(&s, 7);
+    u64(&s, 0x40000000);
+    u64(&s, 256ull << 20);
+    u64(&s, 8ull << 20);
+    image_header(&s, 0, 32ull << 20, 0x0a, 128);
+    save("image", "kernel-initrd-256m", &s);
+
+    memset(&s, 0, sizeof(s));
+    u8(&s, 0xf);
+    u64(&s, 0x40080000); /* not 2 MiB aligned */
+    u64(&s, 16ull << 20);
+    u64(&s, 0);
+    image_header(&s, 0, 0, 0, 256); /* legacy: image_size 0 means text_offset 0x80000 */
+    save("image", "legacy-unaligned-ram", &s);
+
+    memset(&s, 0, sizeof(s));
+    u8(&s, 3);
+    u64(&s, 0x80000000);
+    u64(&s, 40ull << 20);
+    u64(&s, 0x123456);
+    image_header(&s, 0x1ff000, 34ull << 20, 0x2, 64); /* nearly does not fit */
+    save("image", "tight-fit", &s);
+
+    memset(&s, 0, sizeof(s));
+    u8(&s, 7);
+    u64(&s, 0x40000000);
+    u64(&s, 256ull << 20);
+    u64(&s, 0);
+    u8(&s, 0x1f);
+    u8(&s, 0x8b);
+    u8(&s, 8);
+    save("image", "gzip", &s);
+}
+
+/* ---- fuzz_guest_dt ---- */
+static void gen_guest_dt(void)
+{
+    struct buf s;
+    const char *args = "console=hvc0 earlycon=uart8250,mmio,0x9000000 root=/dev/vda rw init=/bin/sh";
+
+    memset(&s, 0, sizeof(s));
+    u16(&s, 0);
+    save("guest_dt", "defaults", &s);
+
+    /* GICv2, 4 vCPUs, 1 GiB, 32 virtio slots, long bootargs and an initrd. */
+    memset(&s, 0, sizeof(s));
+    u16(&s, 1u << 1 | 1u << 2 | 1u << 3 | 1u << 12 | 1u << 14 | 1u << 15);
+    u8(&s, 0);
+    u16(&s, 0x4000); /* RAM size: 0x4000 << 16 = 1 GiB */
+    u8(&s, 0);
+    u16(&s, 4);
+    u8(&s, 2);
+    u8(&s, 32);
+    u16(&s, strlen(args));
+    bytes(&s, args, strlen(args));
+    u64(&s, 0x4f000000);
+    u64(&s, 0x800000);
+    save("guest_dt", "gicv2-32-virtio-initrd", &s);
+
+    /* 16 vCPUs (GICv3 redistributors grow), no UART, virtio moved above RAM with a 4 KiB stride. */
+    memset(&s, 0, sizeof(s));
+    u16(&s, 1u << 2 | 1u << 7 | 1u << 9 | 1u << 10 | 1u << 12);
+    u8(&s, 0);
+    u16(&s, 16);
+    u8(&s, 0);
+    u16(&s, 0); /* uart_base 0: none */
+    u8(&s, 0);
+    u16(&s, 0x6000); /* virtio at 0x60000000 */
+    u8(&s, 0);
+    u16(&s, 0x1000 >> 4); /* pick64: u16 << 16, then >> 4 -> stride 0x1000 */
+    u8(&s, 12);
+    u8(&s, 8);
+    save("guest_dt", "16-cpus-no-uart", &s);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: gen_seeds DIR\n");
+        return 2;
+    }
+    outdir = argv[1];
+    gen_virtqueue();
+    gen_virtio_mmio();
+    gen_uart();
+    gen_mmio_bus();
+    gen_image();
+    gen_guest_dt();
+    return 0;
+}
