@@ -15,14 +15,12 @@
 #include <svmm/mmio.h>
 #include <svmm/platform.h>
 #include <svmm/uart16550.h>
-#include <svmm/virtio_console.h>
 #include <svmm/virtio_mmio.h>
 
-/* Where the VM's consoles send guest output. */
+/* Where the emulated UART sends guest output. */
 struct svmm_vm_backends {
     uart16550_tx_fn uart_tx;
     void *uart_ctx;
-    struct virtio_console_backend console;
 };
 
 struct svmm_vm {
@@ -33,16 +31,23 @@ struct svmm_vm {
     struct svmm_boot_layout boot;
     uint32_t dtb_size;
     struct uart16550 uart;
-    struct virtio_console console;
     struct virtio_mmio transports[SVMM_MAX_VIRTIO];
+    struct virtio_dev *virtio[SVMM_MAX_VIRTIO]; /* attached device per slot */
 };
 
 /*
- * Validate `cfg` and create its devices on the MMIO bus. Returns 0, or -1 with a one-line reason in
- * `err`. RAM is added separately because only the platform can allocate it.
+ * Validate `cfg` and put the emulated UART on the MMIO bus. Returns 0, or -1 with a one-line
+ * reason in `err`. RAM and VirtIO devices are added separately: only the platform can allocate
+ * RAM, and it creates each device with the backend it serves it with.
  */
 int svmm_vm_init(struct svmm_vm *vm, const struct svmm_vm_config *cfg, const struct svmm_platform *plat,
                  const struct svmm_vm_backends *be, char *err, size_t errlen);
+
+/*
+ * Attach VirtIO device `dev` (initialised by its device code, in reset state) to slot `slot`,
+ * whose type cfg.virtio_ids[slot] names; the slot gets a virtio-mmio transport and interrupt.
+ */
+int svmm_vm_attach_virtio(struct svmm_vm *vm, unsigned slot, struct virtio_dev *dev, char *err, size_t errlen);
 
 /* Register the platform's mapping of guest RAM (cfg.ram_size bytes at `host`). */
 int svmm_vm_add_ram(struct svmm_vm *vm, void *host);

@@ -13,24 +13,6 @@ static void vm_irq_set(void *ctx, uint32_t spi, bool level)
     vm->plat.irq_set(vm->plat.ctx, spi, level);
 }
 
-/* The device behind virtio slot `slot`, or NULL for a type this build does not provide. */
-static struct virtio_dev *create_virtio(struct svmm_vm *vm, unsigned slot, const struct svmm_vm_backends *be,
-                                        char *err, size_t errlen)
-{
-    switch (vm->cfg.virtio_ids[slot]) {
-    case VIRTIO_ID_CONSOLE:
-        if (vm->console.dev.ops != NULL) {
-            snprintf(err, errlen, "only one virtio-console per VM is supported");
-            return NULL;
-        }
-        virtio_console_init(&vm->console, &be->console);
-        return &vm->console.dev;
-    default:
-        snprintf(err, errlen, "virtio device type %u is not supported", vm->cfg.virtio_ids[slot]);
-        return NULL;
-    }
-}
-
 int svmm_vm_init(struct svmm_vm *vm, const struct svmm_vm_config *cfg, const struct svmm_platform *plat,
                  const struct svmm_vm_backends *be, char *err, size_t errlen)
 {
@@ -45,17 +27,23 @@ int svmm_vm_init(struct svmm_vm *vm, const struct svmm_vm_config *cfg, const str
         uart16550_init(&vm->uart, be->uart_tx, be->uart_ctx, vm_irq_set, vm, cfg->layout.uart_spi);
         svmm_mmio_register(&vm->bus, cfg->layout.uart_base, UART16550_SIZE, &uart16550_ops, &vm->uart, "uart");
     }
-    for (unsigned i = 0; i < cfg->nvirtio; i++) {
-        struct virtio_dev *d = create_virtio(vm, i, be, err, errlen);
-        if (d == NULL)
-            return -1;
-        virtio_mmio_init(&vm->transports[i], d, &vm->mem, vm_irq_set, vm, cfg->layout.virtio_spi + i);
-        if (svmm_mmio_register(&vm->bus, svmm_virtio_slot_base(cfg, i), VIRTIO_MMIO_SIZE, &virtio_mmio_ops,
-                               &vm->transports[i], d->name) < 0) {
-            snprintf(err, errlen, "virtio slot %u overlaps another device", i);
-            return -1;
-        }
+    return 0;
+}
+
+int svmm_vm_attach_virtio(struct svmm_vm *vm, unsigned slot, struct virtio_dev *dev, char *err, size_t errlen)
+{
+    if (slot >= vm->cfg.nvirtio || vm->virtio[slot] != NULL || dev->device_id != vm->cfg.virtio_ids[slot]) {
+        snprintf(err, errlen, "%s cannot go in virtio slot %u (configured for device type %u)", dev->name, slot,
+                 slot < vm->cfg.nvirtio ? vm->cfg.virtio_ids[slot] : 0);
+        return -1;
     }
+    virtio_mmio_init(&vm->transports[slot], dev, &vm->mem, vm_irq_set, vm, vm->cfg.layout.virtio_spi + slot);
+    if (svmm_mmio_register(&vm->bus, svmm_virtio_slot_base(&vm->cfg, slot), VIRTIO_MMIO_SIZE, &virtio_mmio_ops,
+                           &vm->transports[slot], dev->name) < 0) {
+        snprintf(err, errlen, "virtio slot %u overlaps another device", slot);
+        return -1;
+    }
+    vm->virtio[slot] = dev;
     return 0;
 }
 
@@ -71,6 +59,12 @@ int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len
     void *dtb;
     int r;
 
+    for (unsigned i = 0; i < vm->cfg.nvirtio; i++) {
+        if (vm->virtio[i] == NULL) {
+            snprintf(err, errlen, "virtio slot %u (device type %u) has no device attached", i, vm->cfg.virtio_ids[i]);
+            return -1;
+        }
+    }
     r = svmm_arm64_image_parse(kernel, kernel_len, &img);
     if (r != SVMM_IMAGE_OK) {
         snprintf(err, errlen, "%s", svmm_arm64_image_strerror(r));

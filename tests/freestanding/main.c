@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <svmm/virtio.h>
+#include <svmm/virtio_console.h>
 #include <svmm/vm.h>
 
 #define RAM_SIZE (32u << 20)
@@ -29,7 +30,9 @@ int main(void)
     static struct svmm_vm vm;
     struct svmm_vm_config cfg;
     struct svmm_platform plat = { NULL, irq_set };
-    struct svmm_vm_backends be = { uart_tx, NULL, { con_write, NULL } };
+    struct svmm_vm_backends be = { uart_tx, NULL };
+    static struct virtio_console con;
+    const struct virtio_console_backend con_be = { con_write, NULL };
     char err[160];
     uint64_t v = 0;
     const void *dtb;
@@ -42,6 +45,8 @@ int main(void)
     cfg.virtio_ids[0] = VIRTIO_ID_CONSOLE;
     strcpy(cfg.bootargs, "console=hvc0");
     CHECK(svmm_vm_init(&vm, &cfg, &plat, &be, err, sizeof(err)) == 0);
+    virtio_console_init(&con, &con_be);
+    CHECK(svmm_vm_attach_virtio(&vm, 0, &con.dev, err, sizeof(err)) == 0);
     CHECK(svmm_vm_add_ram(&vm, guest_ram) == 0);
     kernel[16] = 0x00; kernel[18] = 0x10; /* image_size = 1 MiB */
     memcpy(kernel + 56, "ARM\x64", 4);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <svmm/aarch64.h>
 #include <svmm/virtio.h>
+#include <svmm/virtio_console.h>
 #include "test.h"
 
 /* ESR for a data abort from a lower EL with a valid syndrome. */
@@ -20,13 +21,17 @@ static struct svmm_vm *make_vm(void)
     static struct svmm_vm vm;
     struct svmm_vm_config cfg;
     struct svmm_platform plat = { NULL, irq_set };
-    struct svmm_vm_backends be = { uart_tx, NULL, { con_write, NULL } };
+    struct svmm_vm_backends be = { uart_tx, NULL };
+    static struct virtio_console con;
+    const struct virtio_console_backend con_be = { con_write, NULL };
     char err[128];
 
     svmm_vm_config_defaults(&cfg);
     cfg.nvirtio = 1;
     cfg.virtio_ids[0] = VIRTIO_ID_CONSOLE;
     CHECK_EQ(svmm_vm_init(&vm, &cfg, &plat, &be, err, sizeof(err)), 0);
+    virtio_console_init(&con, &con_be);
+    CHECK_EQ(svmm_vm_attach_virtio(&vm, 0, &con.dev, err, sizeof(err)), 0);
     return &vm;
 }
 

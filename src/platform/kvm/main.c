@@ -91,18 +91,19 @@ static int run(const struct svmm_cli *cli)
 {
     static struct svmm_vm vm;
     static struct kvm_host host;
+    static struct virtio_console console;
     char err[512], reason[256];
     int status;
     size_t klen = 0, ilen = 0;
     void *kernel, *initrd = NULL, *ram;
     struct svmm_platform plat = kvm_host_platform(&host);
-    const struct svmm_vm_backends be = {
-        .uart_tx = stdio_uart_tx,
-        .console = { .write = stdio_console_write },
-    };
+    const struct svmm_vm_backends be = { .uart_tx = stdio_uart_tx };
+    const struct virtio_console_backend console_be = { .write = stdio_console_write };
 
     host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
-    if (svmm_vm_init(&vm, &cli->cfg, &plat, &be, err, sizeof(err)) < 0)
+    virtio_console_init(&console, &console_be);
+    if (svmm_vm_init(&vm, &cli->cfg, &plat, &be, err, sizeof(err)) < 0 ||
+        svmm_vm_attach_virtio(&vm, 0, &console.dev, err, sizeof(err)) < 0)
         return fail(err);
     kernel = read_file("kernel", cli->kernel, &klen, err, sizeof(err));
     if (kernel == NULL)
@@ -131,7 +132,7 @@ static int run(const struct svmm_cli *cli)
     stdio_setup();
     if (kvm_host_start(&host, err, sizeof(err)) < 0)
         return fail(err);
-    stdio_pump(&host);
+    stdio_pump(&host, &console);
     status = kvm_host_join(&host);
     stdio_restore();
     svmm_info("VM stopped, exit status %d", status);

@@ -60,14 +60,14 @@ void stdio_console_write(void *ctx, const uint8_t *buf, size_t len)
 }
 
 /* Hand pending input to whichever console the guest uses now; returns bytes taken. */
-static size_t deliver(struct kvm_host *h, const uint8_t *buf, size_t len)
+static size_t deliver(struct kvm_host *h, struct virtio_console *console, const uint8_t *buf, size_t len)
 {
     struct svmm_vm *vm = h->vm;
     size_t n;
 
     pthread_mutex_lock(&h->dev_lock);
-    if (vm->console.dev.ops && virtio_console_input_ready(&vm->console))
-        n = virtio_console_input(&vm->console, buf, len);
+    if (virtio_console_input_ready(console))
+        n = virtio_console_input(console, buf, len);
     else if (vm->cfg.layout.uart_base)
         n = uart16550_input(&vm->uart, buf, len);
     else
@@ -97,7 +97,7 @@ static ssize_t filter_escape(uint8_t *buf, size_t len, bool *escape_seen)
     return (ssize_t)out;
 }
 
-void stdio_pump(struct kvm_host *h)
+void stdio_pump(struct kvm_host *h, struct virtio_console *console)
 {
     uint8_t buf[256];
     size_t pending = 0, off = 0;
@@ -128,7 +128,7 @@ void stdio_pump(struct kvm_host *h)
             off = 0;
         }
         if (pending) {
-            size_t n = deliver(h, buf + off, pending);
+            size_t n = deliver(h, console, buf + off, pending);
             off += n;
             pending -= n;
         }

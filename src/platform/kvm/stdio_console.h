@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <svmm/virtio_console.h>
 #include "kvm.h"
 
 /* Put a terminal on stdin into raw mode (restored by stdio_restore and at exit). */
@@ -21,6 +22,6 @@ void stdio_console_write(void *ctx, const uint8_t *buf, size_t len);
  * Run the host side until the VM stops: read stdin, hand bytes to the virtio console once its
  * driver is up (the UART before that), handle Ctrl-A x. Returns when h->stop_fd fires.
  */
-void stdio_pump(struct kvm_host *h);
+void stdio_pump(struct kvm_host *h, struct virtio_console *console);
 
 #endif

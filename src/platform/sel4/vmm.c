@@ -5,12 +5,14 @@
  * fault of a vCPU (our child) and is handled here, single-threaded, by the portable core.
  */
 #include <microkit.h>
+#include <stdio.h>
 #include <string.h>
 #include <svmm/aarch64.h>
 #include <svmm/arch.h>
 #include <svmm/log.h>
 #include <svmm/psci.h>
 #include <svmm/vgic.h>
+#include <svmm/virtio_console.h>
 #include <svmm/vm.h>
 #include "board_uart.h"
 #include "sel4_vm.h"
@@ -24,6 +26,7 @@ uintptr_t boot_images_vaddr;
 uintptr_t board_uart_vaddr;
 
 static struct svmm_vm vm;
+static struct virtio_console console;
 static struct vgic vgic;
 static struct psci psci;
 static bool vm_down;
@@ -137,11 +140,35 @@ static void register_gic(void)
                            &vgic, "gicr");
 }
 
+/* Create the VirtIO devices the configuration names, with this platform's backends. */
+static int attach_devices(char *err, size_t errlen)
+{
+    const struct virtio_console_backend console_be = { .write = guest_console_write };
+
+    for (unsigned slot = 0; slot < svmm_sel4_vm.cfg.nvirtio; slot++) {
+        switch (svmm_sel4_vm.cfg.virtio_ids[slot]) {
+        case VIRTIO_ID_CONSOLE:
+            if (console.dev.ops != NULL)
+                break; /* a second console is refused by the attach below */
+            virtio_console_init(&console, &console_be);
+            if (svmm_vm_attach_virtio(&vm, slot, &console.dev, err, errlen) < 0)
+                return -1;
+            continue;
+        default:
+            break;
+        }
+        snprintf(err, errlen, "virtio slot %u: device type %u is not available on seL4 yet", slot,
+                 svmm_sel4_vm.cfg.virtio_ids[slot]);
+        return -1;
+    }
+    return 0;
+}
+
 void init(void)
 {
     const struct svmm_sel4_vm *c = &svmm_sel4_vm;
     const struct svmm_platform plat = { .ctx = NULL, .irq_set = irq_set };
-    const struct svmm_vm_backends be = { .uart_tx = guest_uart_tx, .console = { .write = guest_console_write } };
+    const struct svmm_vm_backends be = { .uart_tx = guest_uart_tx };
     const struct psci_ops pops = { NULL, psci_cpu_on, psci_cpu_off, psci_system_off, psci_system_reset };
     const uint8_t *images = (const uint8_t *)boot_images_vaddr;
     char err[160];
@@ -150,7 +177,7 @@ void init(void)
     svmm_log_init(log_sink, SVMM_LOG_INFO);
     svmm_info("VM %s: %u vCPU(s), %llu MiB RAM, GICv%d", c->name, c->cfg.ncpus,
               (unsigned long long)(c->cfg.ram_size >> 20), (int)c->cfg.layout.gic.version);
-    if (svmm_vm_init(&vm, &c->cfg, &plat, &be, err, sizeof(err)) < 0 ||
+    if (svmm_vm_init(&vm, &c->cfg, &plat, &be, err, sizeof(err)) < 0 || attach_devices(err, sizeof(err)) < 0 ||
         svmm_vm_add_ram(&vm, (void *)guest_ram_vaddr) < 0) {
         svmm_err("VM setup failed: %s", err);
         return;
@@ -316,8 +343,8 @@ void notified(microkit_channel ch)
         return;
     n = board_uart_read(buf, sizeof(buf));
     /* Input goes to the virtio console once its driver is up, to the emulated UART before. */
-    if (virtio_console_input_ready(&vm.console))
-        virtio_console_input(&vm.console, buf, n);
+    if (virtio_console_input_ready(&console))
+        virtio_console_input(&console, buf, n);
     else
         uart16550_input(&vm.uart, buf, n);
     microkit_irq_ack(ch);

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <stdlib.h>
+#include <svmm/virtio_console.h>
+#include <svmm/vm.h>
+#include "test.h"
+
+static void uart_tx(void *ctx, uint8_t b) { (void)ctx; (void)b; }
+static void irq_set(void *ctx, uint32_t spi, bool level) { (void)ctx; (void)spi; (void)level; }
+static void con_write(void *ctx, const uint8_t *b, size_t n) { (void)ctx; (void)b; (void)n; }
+
+static struct svmm_vm vm;
+static struct virtio_console con, con2;
+static char err[160];
+
+static void setup(unsigned nvirtio)
+{
+    struct svmm_vm_config cfg;
+    const struct svmm_platform plat = { NULL, irq_set };
+    const struct svmm_vm_backends be = { uart_tx, NULL };
+    const struct virtio_console_backend cb = { con_write, NULL };
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.ram_size = 64 << 20;
+    cfg.nvirtio = nvirtio;
+    for (unsigned i = 0; i < nvirtio; i++)
+        cfg.virtio_ids[i] = VIRTIO_ID_CONSOLE;
+    cfg.virtio_ids[1] = VIRTIO_ID_BLOCK;
+    CHECK_EQ(svmm_vm_init(&vm, &cfg, &plat, &be, err, sizeof(err)), 0);
+    virtio_console_init(&con, &cb);
+    virtio_console_init(&con2, &cb);
+}
+
+TEST(vm_attach_checks_slot_and_type)
+{
+    setup(2);
+    CHECK_EQ(svmm_vm_attach_virtio(&vm, 1, &con.dev, err, sizeof(err)), -1); /* slot 1 is a block device */
+    CHECK_STR_CONTAINS(err, "slot 1");
+    CHECK_EQ(svmm_vm_attach_virtio(&vm, 2, &con.dev, err, sizeof(err)), -1); /* no such slot */
+    CHECK_EQ(svmm_vm_attach_virtio(&vm, 0, &con.dev, err, sizeof(err)), 0);
+    CHECK_EQ(svmm_vm_attach_virtio(&vm, 0, &con2.dev, err, sizeof(err)), -1); /* taken */
+}
+
+TEST(vm_load_refuses_unattached_slots)
+{
+    uint8_t *ram = aligned_alloc(4096, 64 << 20);
+    uint8_t kernel[4096] = { 0 };
+
+    memcpy(kernel + 56, "ARM\x64", 4);
+    kernel[18] = 0x10; /* image_size 1 MiB */
+    setup(1);
+    CHECK_EQ(svmm_vm_add_ram(&vm, ram), 0);
+    CHECK_EQ(svmm_vm_load_linux(&vm, kernel, sizeof(kernel), NULL, 0, err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "no device attached");
+    CHECK_EQ(svmm_vm_attach_virtio(&vm, 0, &con.dev, err, sizeof(err)), 0);
+    CHECK_EQ(svmm_vm_load_linux(&vm, kernel, sizeof(kernel), NULL, 0, err, sizeof(err)), 0);
+    CHECK(svmm_vm_dtb(&vm) != NULL);
+    free(ram);
+}
