@@ -1,5 +1,6 @@
 #!/bin/bash
-# make demo: boot a Debian arm64 guest under svmm (Linux KVM) inside the QEMU test machine.
+# make demo: boot a Debian arm64 guest under svmm (Linux KVM) inside the QEMU test machine, or,
+# with MICROKIT_SDK set, under svmm as a seL4 Microkit protection domain (tests/e2e/sel4-demo.sh).
 #   DEMO_CMD='uname -a'  run that in the guest (on hvc0) and power off, non-interactively;
 #   otherwise you get the guest's shell on hvc0 — `exit` (or poweroff) ends the demo, and QEMU's
 #   Ctrl-A x kills everything.
@@ -10,7 +11,7 @@ T=$BUILD/demo
 mkdir -p "$T"
 
 if [ -n "${MICROKIT_SDK:-}" ]; then
-    echo "[demo] MICROKIT_SDK is set, but the seL4 platform is not built yet (issue 4): running the hosted demo"
+    exec "$ROOT/tests/e2e/sel4-demo.sh"
 fi
 cmd_args=()
 if [ -n "${DEMO_CMD:-}" ]; then
