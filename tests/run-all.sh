@@ -58,6 +58,7 @@ if [ ! -x "$SDK/bin/microkit" ]; then
     skip_tier sel4 "no Microkit SDK: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 (nothing at $SDK)"
 else
     run_tier sel4-gicv2 tests/e2e/sel4-boot.sh "$SDK"
+    run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
     if [ -x "$SDK3/bin/microkit" ]; then
         run_tier sel4-gicv3 tests/e2e/sel4-boot.sh "$SDK3"
     else
