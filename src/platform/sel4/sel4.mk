@@ -35,11 +35,12 @@ $(EXAMPLE)/vm_config.c $(EXAMPLE)/linux.system: examples/linux-single/gen-system
 $(EXAMPLE)/vm_config.o: $(EXAMPLE)/vm_config.c
 	@$(CROSS)gcc $(SEL4_CFLAGS) -c $< -o $@
 
-$(EXAMPLE)/svmm.elf: $(SEL4_OBJS) $(EXAMPLE)/vm_config.o $(BUILD)/freestanding/libsvmm.a
+# --gc-sections drops unused code; picolibc's integer-only printf core keeps float formatting out.
+$(EXAMPLE)/svmm.elf: src/platform/sel4/sel4.mk $(SEL4_OBJS) $(EXAMPLE)/vm_config.o $(BUILD)/freestanding/libsvmm.a
 	@echo "  LD $@"
 	@$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_OBJS) $(EXAMPLE)/vm_config.o $(BUILD)/freestanding/libsvmm.a \
 		$(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a $(PICOLIBC_LIBC) $$($(CROSS)gcc -print-libgcc-file-name) \
-		-lmicrokit -Tmicrokit.ld -o $@
+		-lmicrokit -Tmicrokit.ld --gc-sections --undefined=__i_vfprintf --defsym=vfprintf=__i_vfprintf -o $@
 	@$(CROSS)size $@
 
 $(EXAMPLE)/loader.img: $(EXAMPLE)/svmm.elf $(EXAMPLE)/linux.system
