@@ -29,15 +29,11 @@ set +e
 status=$?
 set -e
 wall=$(( $(date +%s) - start ))
-log=$(tr -d '\r' < "$T/log")
+LOG=$(tr -d '\r' < "$T/log")
+TAG=e2e
+. "$ROOT/tests/e2e/lib.sh"
 
-passed=0 failed=0
-check() { # check NAME CONDITION-RESULT
-    if [ "$2" = 0 ]; then echo "ok   e2e: $1"; passed=$((passed + 1)); else echo "FAIL e2e: $1"; failed=$((failed + 1)); fi
-}
-has() { grep -qE "$1" <<<"$log"; echo $?; }
-
-check "outer machine powered off in time (not a timeout)" "$([ $status != 124 ]; echo $?)"
+check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
 check "svmm started the VM with 2 vCPUs" "$(has 'svmm: starting VM: 2 vCPUs')"
 check "guest boot log on the emulated UART" "$(has 'Booting Linux on physical CPU')"
 check "guest brought up its second CPU (PSCI CPU_ON)" "$(has 'CPU1: Booted secondary processor|Brought up 1 node, 2 CPUs')"
@@ -46,11 +42,8 @@ check "guest loaded virtio_mmio" "$(has '\[guest-init\] loaded virtio_mmio')"
 check "guest loaded virtio_console" "$(has '\[guest-init\] loaded virtio_console')"
 check "2 online CPUs reported through hvc0" "$(has 'E2E-MARKER online=0-1 nproc=2')"
 check "guest powered off via PSCI SYSTEM_OFF" "$(has 'svmm: guest powered off')"
-check "svmm exited 0" "$([ $status = 0 ]; echo $?)"
+check "svmm exited 0" "$(is [ $status = 0 ])"
 
-boot_to_init=$(sed -n 's/.*\[guest-init\] init reached at uptime \([0-9.]*\) s.*/\1/p' <<<"$log" | tail -n1)
-echo "e2e: wall ${wall}s, guest boot-to-init ${boot_to_init:-?}s (guest kernel uptime), svmm $(stat -c %s "$BUILD/aarch64/svmm") bytes"
-grep -E 'svmm: exits:' <<<"$log" | head -n1 || true
-[ $failed = 0 ] || echo "e2e: log in $T/log"
-echo "e2e: $passed passed, $failed failed"
-[ $failed = 0 ]
+echo "e2e: wall ${wall}s, guest boot-to-init $(boot_to_init)s (guest kernel uptime), svmm $(stat -c %s "$BUILD/aarch64/svmm") bytes"
+grep -E 'svmm: exits:' <<<"$LOG" | head -n1 || true
+finish "$T/log"

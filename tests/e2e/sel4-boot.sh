@@ -41,14 +41,11 @@ done
 sleep 1
 kill $qemu 2>/dev/null; wait $qemu 2>/dev/null
 wall=$(( $(date +%s) - start ))
-log=$(tr -d '\r' < "$T/log")
+LOG=$(tr -d '\r' < "$T/log")
+TAG=$tag
+. "$ROOT/tests/e2e/lib.sh"
 [ $status = timeout ] && echo "[sel4] TIMEOUT: the VM did not stop within $TIMEOUT s (log: $T/log)"
 
-passed=0 failed=0
-check() {
-    if [ "$2" = 0 ]; then echo "ok   $tag: $1"; passed=$((passed + 1)); else echo "FAIL $tag: $1"; failed=$((failed + 1)); fi
-}
-has() { grep -qE "$1" <<<"$log"; echo $?; }
 # Release kernels and monitors print nothing: there the VMM's first line shows the system is up.
 check "seL4 booted the system" "$(has 'MON\|INFO: completed system invocations|Booting all finished|^svmm\|info: VM linux:')"
 check "VMM started the VM" "$(has 'svmm\|info: starting vCPU 0')"
@@ -59,10 +56,7 @@ check "guest loaded virtio_console" "$(has '\[guest-init\] loaded virtio_console
 check "2 online CPUs reported through hvc0" "$(has 'E2E-MARKER online=0-1 nproc=2')"
 check "VMM handled PSCI SYSTEM_OFF" "$(has 'svmm\|info: VM linux stopped: guest powered off')"
 
-boot=$(sed -n 's/.*\[guest-init\] init reached at uptime \([0-9.]*\) s.*/\1/p' <<<"$log" | tail -n1)
-echo "$tag: wall ${wall}s, guest boot-to-init ${boot:-?}s (guest kernel uptime)"
-grep -m1 'svmm|info: exits:' <<<"$log" || true
+echo "$tag: wall ${wall}s, guest boot-to-init $(boot_to_init)s (guest kernel uptime)"
+grep -m1 'svmm|info: exits:' <<<"$LOG" || true
 aarch64-linux-gnu-size "$ex/svmm.elf" | tail -n1 | awk -v t="$tag" '{print t ": VMM text " $1 " B, data " $2 " B, bss " $3 " B"}'
-[ $failed = 0 ] || echo "$tag: log in $T/log"
-echo "$tag: $passed passed, $failed failed"
-[ $failed = 0 ]
+finish "$T/log"
