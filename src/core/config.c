@@ -5,6 +5,8 @@
 
 #define UART_SIZE 0x1000ull
 #define MAX_SPI 988u
+#define GICV2_MAX_CPUS 8u         /* GICv2 target masks have 8 bits */
+#define VIRTIO_SLOT_MIN 0x200ull /* VIRTIO_MMIO_SIZE */
 
 void svmm_vm_config_defaults(struct svmm_vm_config *cfg)
 {
@@ -57,12 +59,23 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         snprintf(err, errlen, "too many virtio devices (%u, at most %u)", cfg->nvirtio, SVMM_MAX_VIRTIO);
         return -1;
     }
-    if (l->uart_spi > MAX_SPI || l->virtio_spi + SVMM_MAX_VIRTIO > MAX_SPI) {
+    if (l->uart_spi > MAX_SPI || l->virtio_spi > MAX_SPI - SVMM_MAX_VIRTIO) {
         snprintf(err, errlen, "device interrupt number above the GIC's SPI range");
         return -1;
     }
     if (cfg->layout.gic.version != SVMM_GIC_V2 && cfg->layout.gic.version != SVMM_GIC_V3) {
         snprintf(err, errlen, "unsupported GIC version %d", (int)cfg->layout.gic.version);
+        return -1;
+    }
+    if (cfg->layout.gic.version == SVMM_GIC_V2 && cfg->ncpus > GICV2_MAX_CPUS) {
+        snprintf(err, errlen, "GICv2 supports at most %u vCPUs, %u requested", GICV2_MAX_CPUS, cfg->ncpus);
+        return -1;
+    }
+    /* Each slot needs a whole virtio-mmio frame; a huge stride would wrap the span below. */
+    if (l->virtio_stride < VIRTIO_SLOT_MIN || l->virtio_stride > (1ull << 40) / SVMM_MAX_VIRTIO) {
+        snprintf(err, errlen, "virtio slot stride 0x%llx out of range (0x%llx..0x%llx)",
+                 (unsigned long long)l->virtio_stride, (unsigned long long)VIRTIO_SLOT_MIN,
+                 (1ull << 40) / SVMM_MAX_VIRTIO);
         return -1;
     }
     spans[n++] = (struct span){ "RAM", cfg->ram_base, cfg->ram_size };
@@ -86,7 +99,7 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
             }
         }
     }
-    if (l->uart_base && l->uart_spi >= l->virtio_spi && l->uart_spi < l->virtio_spi + SVMM_MAX_VIRTIO) {
+    if (l->uart_base && l->uart_spi >= l->virtio_spi && l->uart_spi - l->virtio_spi < SVMM_MAX_VIRTIO) {
         snprintf(err, errlen, "UART interrupt %u collides with the virtio interrupts", l->uart_spi);
         return -1;
     }

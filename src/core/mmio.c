@@ -43,7 +43,7 @@ bool svmm_mmio_access(struct svmm_mmio_bus *bus, uint64_t gpa, bool is_write, un
     struct svmm_mmio_region *r = svmm_mmio_find(bus, gpa);
     uint64_t off;
 
-    if (r == NULL || !valid_size(size) || (off = gpa - r->base) > r->size - size) {
+    if (r == NULL || !valid_size(size) || size > r->size || (off = gpa - r->base) > r->size - size) {
         bus->unclaimed++;
         if (svmm_ratelimit_ok(&bus->unclaimed_rl, 10))
             svmm_warn("unhandled guest %s of %u bytes at 0x%llx%s", is_write ? "write" : "read", size,

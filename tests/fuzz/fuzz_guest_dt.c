@@ -11,8 +11,8 @@
  *   - every SPI in an `interrupts` property is a valid GIC SPI (< 988), and GICv2 PPI
  *     specifiers carry an 8-bit CPU mask.
  *
- * Input: u16 field mask, then for each set bit (low to high) that field's value (see fill_config),
- * then optional initrd placement for /chosen.
+ * Input: u16 field mask, then for each set bit (low to high) that field's value (see fill_config;
+ * bit 15 is the initrd placement for /chosen), then u16 choosing a too-small buffer size.
  */
 #include <libfdt.h>
 #include <svmm/config.h>
@@ -236,11 +236,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     r = svmm_guest_dt_build(dtb, sizeof(dtb), &cfg, &boot);
     FUZZ_CHECK(r > 0 && (uint64_t)r <= SVMM_DTB_MAX); /* a valid config always fits */
     check_dtb(dtb, r, &cfg, &boot);
-    /* A buffer one byte too small fails cleanly with NOSPACE and stays in bounds. */
+    /* Any smaller buffer (the last input bytes pick how much smaller) fails cleanly with NOSPACE. */
     {
-        uint8_t *small = malloc((size_t)r - 1);
+        size_t len = (size_t)r - 1 - fin_u16(&f) % (unsigned)r;
+        uint8_t *small = malloc(len ? len : 1);
         FUZZ_CHECK(small != NULL);
-        FUZZ_CHECK(svmm_guest_dt_build(small, (size_t)r - 1, &cfg, &boot) == -FDT_ERR_NOSPACE);
+        FUZZ_CHECK(svmm_guest_dt_build(small, len, &cfg, &boot) == -FDT_ERR_NOSPACE);
         free(small);
     }
     return 0;

@@ -602,6 +602,190 @@ static void gen_guest_dt(void)
     save("guest_dt", "16-cpus-no-uart", &s);
 }
 
+/* ---- fuzz_vgic ---- */
+static void vg_header(struct buf *s, unsigned v3, unsigned ncpus, unsigned lrs, uint32_t refuse)
+{
+    u8(s, v3);
+    u8(s, ncpus);
+    u8(s, lrs);
+    u32(s, refuse);
+}
+
+static void vg_level(struct buf *s, unsigned vcpu, unsigned intid, int high)
+{
+    u8(s, 5 | (high ? 0x80 : 0));
+    u8(s, vcpu);
+    u16(s, intid);
+}
+
+static void vg_eoi(struct buf *s, unsigned vcpu, unsigned lr)
+{
+    u8(s, 6);
+    u8(s, vcpu);
+    u8(s, lr);
+}
+
+static void vg_dist_write(struct buf *s, uint16_t off, uint64_t v)
+{
+    u8(s, 1 | 0x80); /* 4 bytes, aligned */
+    u16(s, off);
+    u64(s, v);
+}
+
+static void gen_vgic(void)
+{
+    struct buf s;
+
+    /* GICv3, 2 vCPUs, 4 LRs: bring-up, an SPI line, an IPI through ICC_SGI1R, the vtimer PPI. */
+    memset(&s, 0, sizeof(s));
+    vg_header(&s, 1, 2, 4, 0);
+    u8(&s, 8);
+    u8(&s, 3 | 4); /* both groups, everything group 1 */
+    vg_level(&s, 0, 48, 1);
+    vg_eoi(&s, 0, 0);
+    vg_level(&s, 0, 48, 0);
+    u8(&s, 7); /* ICC_SGI1R: SGI 1 to Aff0 = 1 */
+    u8(&s, 0);
+    u64(&s, 1ull << 24 | 0x2);
+    vg_eoi(&s, 1, 0);
+    u8(&s, 11 | 0x80); /* eoi lowers the line, as the vtimer does */
+    vg_level(&s, 0, 27, 1);
+    vg_eoi(&s, 0, 0);
+    u8(&s, 2); /* GICR_TYPER of vCPU 1 */
+    u32(&s, 0x20008);
+    u8(&s, 0);
+    u16(&s, 0x0004); /* GICD_TYPER */
+    save("vgic", "v3-spi-ipi-vtimer", &s);
+
+    /* GICv2, 4 vCPUs, 2 LRs: bring-up, SGIR IPIs, SPI targets and priorities, a refusal. */
+    memset(&s, 0, sizeof(s));
+    vg_header(&s, 0, 4, 2, 0x4);
+    u8(&s, 8);
+    u8(&s, 1 | 1 << 3); /* group 0 only, targets spread */
+    vg_dist_write(&s, 0x0400 + 40, 0x80604020); /* IPRIORITYR of INTIDs 40..43 */
+    vg_dist_write(&s, 0x0800 + 40, 0x08040201); /* ITARGETSR */
+    vg_level(&s, 0, 40, 1);
+    vg_level(&s, 0, 41, 1);
+    vg_level(&s, 0, 43, 1);
+    u8(&s, 12); /* GICD_SGIR: SGI 3 to CPUs 1..3 */
+    u32(&s, 0x000e0003);
+    u8(&s, 4); /* accesses now come from vCPU 2 */
+    u8(&s, 2);
+    u8(&s, 12); /* SGI 5 to all others */
+    u32(&s, 0x01000005);
+    for (unsigned c = 0; c < 4; c++) {
+        vg_eoi(&s, (uint8_t)c, 0);
+        vg_eoi(&s, (uint8_t)c, 1);
+    }
+    u8(&s, 0);
+    u16(&s, 0x0fe8); /* PIDR2 (v2 location) */
+    save("vgic", "v2-sgir-targets", &s);
+
+    /* GICv3, 8 vCPUs, 16 LRs, no eoi callback: IROUTER to vCPU 5 and IRM, pending/active bits. */
+    memset(&s, 0, sizeof(s));
+    vg_header(&s, 1 | 2, 8, 16, 0);
+    u8(&s, 8);
+    u8(&s, 3 | 4);
+    u8(&s, 1 | 4 << 4 | 0x80); /* 8-byte IROUTER write for INTID 64: Aff0 = 5 */
+    u16(&s, 0x6000 + 64 * 8);
+    u64(&s, 5);
+    u8(&s, 1 | 0x80); /* 4-byte IROUTER write for INTID 65: IRM */
+    u16(&s, 0x6000 + 65 * 8);
+    u64(&s, 1u << 31);
+    vg_dist_write(&s, 0x0200 + 8, 0x3); /* ISPENDR: INTIDs 64, 65 */
+    vg_eoi(&s, 5, 0);
+    vg_eoi(&s, 0, 0);
+    vg_dist_write(&s, 0x0c00 + 16, 0xaaaaaaaa); /* ICFGR: INTIDs 64..79 edge */
+    vg_level(&s, 0, 66, 1);
+    vg_dist_write(&s, 0x0380 + 8, 0x4); /* ICACTIVER */
+    save("vgic", "v3-irouter-pending", &s);
+}
+
+/* ---- fuzz_exits ---- */
+static void ex_header(struct buf *s, unsigned ncpus)
+{
+    u8(s, ncpus - 1);
+    for (unsigned i = 0; i < 16; i++)
+        u64(s, 0xfedcba9876543210ull ^ (0x1111111111111111ull * i));
+    u64(s, 0xffff800010000000ull); /* pc */
+}
+
+static uint64_t dabt_esr(unsigned sas, int sse, unsigned rt, int sf, int write)
+{
+    return 0x24ull << 26 | 1ull << 24 | (uint64_t)sas << 22 | (uint64_t)sse << 21 | (uint64_t)rt << 16 |
+           (uint64_t)sf << 15 | (uint64_t)write << 6;
+}
+
+static void ex_dabt(struct buf *s, uint64_t esr, uint16_t off, uint64_t dev_val)
+{
+    u8(s, 0);
+    u64(s, esr);
+    u16(s, off);
+    u64(s, dev_val);
+}
+
+/* PSCI with a function id from the harness's table (index), small x1, x2 = RAM + x2off. */
+static void ex_psci(struct buf *s, unsigned vcpu, unsigned fid_index, unsigned x1, uint32_t x2off, uint64_t x3)
+{
+    u8(s, 2);
+    u8(s, vcpu);
+    u8(s, fid_index);
+    u8(s, x1);
+    u32(s, x2off + 8);
+    u64(s, x3);
+}
+
+static void gen_exits(void)
+{
+    struct buf s;
+
+    /* Loads of every size with and without sign extension, stores incl. from XZR, one outside. */
+    memset(&s, 0, sizeof(s));
+    ex_header(&s, 2);
+    ex_dabt(&s, dabt_esr(0, 1, 3, 1, 0), 0x000, 0x80);
+    ex_dabt(&s, dabt_esr(1, 1, 4, 0, 0), 0x002, 0x8001);
+    ex_dabt(&s, dabt_esr(2, 0, 5, 1, 0), 0x004, 0xdeadbeefcafef00dull);
+    ex_dabt(&s, dabt_esr(3, 0, 6, 1, 0), 0x008, 0x0123456789abcdefull);
+    ex_dabt(&s, dabt_esr(2, 0, 7, 0, 1), 0x010, 0);
+    ex_dabt(&s, dabt_esr(3, 0, 31, 1, 1), 0x018, 0);
+    ex_dabt(&s, dabt_esr(2, 0, 31, 0, 0), 0x01c, 7);
+    ex_dabt(&s, dabt_esr(3, 0, 8, 1, 0), 0xffc, 1); /* crosses the device end */
+    ex_dabt(&s, 0x24ull << 26, 0x000, 0);         /* no syndrome */
+    save("exits", "mmio-loads-stores", &s);
+
+    /* Secondary bring-up as Linux does it, then CPU_OFF and SYSTEM_OFF. */
+    memset(&s, 0, sizeof(s));
+    ex_header(&s, 4);
+    ex_psci(&s, 0, 0, 0, 0, 0);              /* PSCI_VERSION */
+    ex_psci(&s, 0, 9, 0, 0, 0);              /* SMCCC_VERSION */
+    u8(&s, 0x14);                            /* PSCI_FEATURES(CPU_ON): x1 from the id table */
+    u8(&s, 0);
+    u8(&s, 8);
+    u8(&s, 3);
+    u32(&s, 8);
+    u64(&s, 0);
+    for (unsigned c = 1; c < 4; c++)
+        ex_psci(&s, 0, 3, c, 0x1000, 0x42); /* CPU_ON_64 */
+    ex_psci(&s, 0, 3, 1, 0x1000, 0);        /* already on */
+    ex_psci(&s, 0, 4, 2, 0, 0);             /* AFFINITY_INFO */
+    ex_psci(&s, 2, 2, 0, 0, 0);             /* CPU_OFF from vCPU 2 */
+    ex_psci(&s, 0, 11, 2, 0x2002, 0);       /* CPU_ON (SMC32) at a misaligned entry */
+    ex_psci(&s, 0, 11, 2, 0x2000, 0);
+    ex_psci(&s, 0, 6, 0, 0, 0);             /* SYSTEM_OFF */
+    save("exits", "psci-secondaries", &s);
+
+    /* Trapped ICC_SGI1R_EL1 write (op0 3, op1 0, CRn 12, CRm 11, op2 5), an MRS, another class. */
+    memset(&s, 0, sizeof(s));
+    ex_header(&s, 1);
+    u8(&s, 1);
+    u64(&s, 0x18ull << 26 | 3ull << 20 | 5ull << 17 | 0ull << 14 | 12ull << 10 | 2ull << 5 | 11ull << 1);
+    u8(&s, 1);
+    u64(&s, 0x18ull << 26 | 3ull << 20 | 0ull << 17 | 3ull << 14 | 14ull << 10 | 9ull << 5 | 0ull << 1 | 1);
+    u8(&s, 1);
+    u64(&s, 0x16ull << 26);
+    save("exits", "sysreg-sgi1r", &s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -615,5 +799,7 @@ int main(int argc, char **argv)
     gen_mmio_bus();
     gen_image();
     gen_guest_dt();
+    gen_vgic();
+    gen_exits();
     return 0;
 }

@@ -45,3 +45,28 @@ TEST(config_rejects_bad_values)
     cfg.nvirtio = SVMM_MAX_VIRTIO + 1;
     CHECK_EQ(validate(&cfg, err), -1);
 }
+
+/* Found by fuzz_guest_dt: each of these used to pass validation. */
+TEST(config_rejects_fuzzer_findings)
+{
+    struct svmm_vm_config cfg;
+    char err[160];
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.layout.virtio_stride = 0; /* every slot at one address, possibly on RAM */
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "stride");
+    cfg.layout.virtio_stride = 0x100; /* slots overlap each other */
+    CHECK_EQ(validate(&cfg, err), -1);
+    cfg.layout.virtio_stride = 1ull << 62; /* the span wraps */
+    CHECK_EQ(validate(&cfg, err), -1);
+    svmm_vm_config_defaults(&cfg);
+    cfg.layout.virtio_spi = 0xffffffe0u; /* + 32 wraps to 0 */
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "SPI range");
+    svmm_vm_config_defaults(&cfg);
+    cfg.layout.gic.version = SVMM_GIC_V2;
+    cfg.ncpus = 9;
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "GICv2 supports at most 8");
+}

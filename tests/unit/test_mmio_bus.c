@@ -44,3 +44,17 @@ TEST(mmio_bus_rejects_overlap_and_bad_accesses)
     CHECK_EQ(writes, 0);
     CHECK_EQ(bus.unclaimed, 4);
 }
+
+TEST(mmio_bus_rejects_access_wider_than_region)
+{
+    struct svmm_mmio_bus bus;
+    uint64_t v = 0;
+
+    svmm_mmio_bus_init(&bus);
+    writes = 0;
+    CHECK_EQ(svmm_mmio_register(&bus, 0x1000, 4, &ops, NULL, "tiny"), 0);
+    CHECK(!svmm_mmio_access(&bus, 0x1000, false, 8, &v)); /* found by fuzz_mmio_bus */
+    CHECK(!svmm_mmio_access(&bus, 0x1003, true, 8, &v));
+    CHECK(svmm_mmio_access(&bus, 0x1000, false, 4, &v));
+    CHECK_EQ(writes, 0);
+}
