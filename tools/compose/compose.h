@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * svmm-compose: one system description (YAML, docs/system-description.md) -> a whole system.
+ * parse.c reads the YAML into `struct sys` (remembering the line of every field), validate.c checks
+ * it and plans the physical layout, emit_*.c write the outputs. Every error is one line
+ * "file:line: field: message" on stderr.
+ */
+#ifndef SVMM_COMPOSE_H
+#define SVMM_COMPOSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <svmm/config.h>
+
+#define MAX_VMS 16
+#define MAX_DEVS 16
+#define MAX_PT 8
+#define MAX_PT_MMIO 4
+#define MAX_PT_IRQS 8
+#define MAX_SWITCHES 8
+#define MAX_COMPONENTS 8
+#define MAX_POOLS 4
+#define MAX_SLOTS 8
+#define MAX_IMAGES 8
+#define NAME_MAX_LEN 32
+#define PATH_MAX_LEN 512
+
+/* Facts about a board, from the built-in table (validate.c). */
+struct board {
+    const char *name;
+    uint64_t ram_base, ram_size;       /* RAM seL4 manages (guest RAM comes from here) */
+    uint64_t guest_ram;                /* of that, what guest RAM (VMs and pools) may use in total */
+    unsigned pcpus;
+    uint64_t images_base, images_end;  /* physical window the boot loader fills with boot images */
+    uint64_t uart_phys;                /* board UART (PL011), shared by every VMM */
+    uint32_t uart_irq;                 /* its interrupt (INTID) */
+    uint64_t gic_vcpu_phys;            /* GICv2 virtual CPU interface (GICV) */
+    unsigned num_lrs;
+};
+
+enum dev_type { DEV_CONSOLE, DEV_BLK, DEV_NET, DEV_RNG, DEV_VSOCK };
+
+struct device {
+    int line;
+    enum dev_type type;
+    char file[PATH_MAX_LEN]; int file_line;   /* blk: a disk image (hosted backend) */
+    char server[NAME_MAX_LEN]; int server_line; /* blk: the VM serving the disk */
+    char disk[NAME_MAX_LEN];                  /* blk: which of the server's disks */
+    uint64_t ramdisk; int ramdisk_line;       /* blk: a RAM disk of this size (seL4) */
+    bool readonly;
+    char sw[NAME_MAX_LEN]; int sw_line;       /* net: switch */
+    char mac[24];                             /* net: "52:54:00:..." */
+    uint64_t cid; int cid_line;               /* vsock */
+};
+
+struct mmio_region { uint64_t base, size; int line; };
+struct irq_ref { uint32_t irq; int line; };
+
+struct passthrough {
+    char name[NAME_MAX_LEN];
+    int line;
+    struct mmio_region mmio[MAX_PT_MMIO];
+    unsigned nmmio;
+    struct irq_ref irqs[MAX_PT_IRQS];
+    unsigned nirqs;
+};
+
+struct image_file {
+    char path[PATH_MAX_LEN]; /* as written */
+    int line;
+    uint64_t size;           /* filled by validate */
+};
+
+struct vm {
+    char name[NAME_MAX_LEN];
+    int line;
+    struct image_file kernel, initrd;
+    char bootargs[SVMM_BOOTARGS_MAX];
+    uint64_t ram; int ram_line;
+    uint64_t ram_base; int ram_base_line;
+    unsigned vcpus; int vcpus_line;
+    unsigned pcpus[SVMM_MAX_VCPUS]; int pcpu_lines[SVMM_MAX_VCPUS]; unsigned npcpus; int pcpus_line;
+    unsigned priority, vmm_priority;
+    uint64_t budget_us, period_us; int mcs_line;
+    bool console_input; int console_line;
+    struct device devs[MAX_DEVS];
+    unsigned ndevs;
+    struct passthrough pt[MAX_PT];
+    unsigned npt;
+    /* planned by validate */
+    uint64_t images_phys, images_size, initrd_offset;
+};
+
+struct vswitch { char name[NAME_MAX_LEN]; int line; };
+
+struct component {
+    char name[NAME_MAX_LEN];
+    char program[PATH_MAX_LEN];
+    unsigned priority;
+    int line;
+};
+
+struct pool { char name[NAME_MAX_LEN]; uint64_t size; int line; };
+
+struct dyn_image {
+    char name[NAME_MAX_LEN];
+    int line;
+    struct image_file kernel, initrd;
+};
+
+struct slot {
+    char name[NAME_MAX_LEN];
+    int line;
+    uint64_t ram; int ram_line;
+    unsigned vcpus; int vcpus_line;
+    char pool[NAME_MAX_LEN]; int pool_line;
+    uint64_t image_space; int image_space_line;
+    struct dyn_image images[MAX_IMAGES];
+    unsigned nimages;
+    uint64_t images_phys; /* planned */
+};
+
+struct sys {
+    const char *file;      /* as given on the command line (error messages) */
+    char label[128];       /* "<dir>/<file>" for generated comments */
+    const char *root;      /* relative image paths are relative to this directory */
+    const struct board *board; int board_line;
+    int gic;               /* 2 or 3 */
+    struct vm vms[MAX_VMS];
+    unsigned nvms;
+    struct vswitch switches[MAX_SWITCHES];
+    unsigned nswitches;
+    struct component comps[MAX_COMPONENTS];
+    unsigned ncomps;
+    struct pool pools[MAX_POOLS];
+    unsigned npools;
+    struct slot slots[MAX_SLOTS];
+    unsigned nslots;
+    unsigned errors;
+};
+
+#define FIELD_VM(buf, v, key) (snprintf(buf, sizeof(buf), "vms.%s.%s", (v)->name, key), buf)
+#define FIELD_SLOT(buf, sl, key) (snprintf(buf, sizeof(buf), "dynamic.slots.%s.%s", (sl)->name, key), buf)
+
+/* One error line: "file:line: field: message". */
+void compose_error(struct sys *s, int line, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+const struct board *board_lookup(const char *name);
+const char *dev_type_name(enum dev_type t);
+
+int parse_system(struct sys *s, const char *file);
+int validate_system(struct sys *s);
+/* The guest configuration svmm runs this VM with on seL4 (what <vm>_config.c holds). */
+void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_config *cfg);
+/* `path` resolved against the root directory, into buf. */
+const char *resolve_path(const struct sys *s, const char *path, char *buf, size_t len);
+
+int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr);
+int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f);
+int emit_qemu_args(const struct sys *s, FILE *f);
+int emit_dtb(const struct sys *s, const struct vm *v, const char *path);
+int emit_hosted(const struct sys *s, FILE *f, const char *svmm);
+int emit_up_script(const struct sys *s, FILE *f, const char *svmm);
+
+#endif

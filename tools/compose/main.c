@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* svmm-compose: validate a system description and generate the system from it. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "compose.h"
+
+static const char usage[] =
+    "usage: svmm-compose [options] SYSTEM.yaml\n"
+    "\n"
+    "Validate a system description (docs/system-description.md) and generate the system from it.\n"
+    "Errors are printed one per line as FILE:LINE: FIELD: MESSAGE; the exit status is then 1.\n"
+    "\n"
+    "  -o DIR            seL4 outputs in DIR: svmm.system (Microkit SDF), <vm>_config.c for each VM,\n"
+    "                    qemu-images.args (boot images for QEMU's loader)\n"
+    "  --dtb             with -o: also each guest's device tree, DIR/<vm>.dtb\n"
+    "  --sdf-cpu         put pCPU placement in cpu attributes (SMP Microkit SDKs 2.1 and newer)\n"
+    "  --gic 2|3         the board's GIC version (default: the description's gic, else 2)\n"
+    "  --root DIR        relative image paths are relative to DIR (default: the current directory)\n"
+    "  --hosted          print one `svmm run` command line per VM\n"
+    "  --up-script FILE  write a script starting every VM as its own svmm process (hosted)\n"
+    "  --svmm PATH       the svmm binary named in hosted outputs (default: svmm)\n"
+    "  --check           validate only\n";
+
+static FILE *open_out(const char *dir, const char *name, const char *suffix, char *path, size_t len)
+{
+    FILE *f;
+
+    snprintf(path, len, "%s/%s%s", dir, name, suffix);
+    f = fopen(path, "w");
+    if (f == NULL)
+        fprintf(stderr, "svmm-compose: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static int close_out(FILE *f, int rc, const char *path)
+{
+    if (fclose(f) != 0 || rc < 0) {
+        fprintf(stderr, "svmm-compose: error writing %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* mkdir -p */
+static int make_dirs(const char *dir)
+{
+    char buf[1024];
+
+    snprintf(buf, sizeof(buf), "%s", dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(buf, 0777) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int emit_sel4(const struct sys *s, const char *dir, bool dtb, bool cpu_attr)
+{
+    char path[1024];
+    FILE *f;
+
+    if (make_dirs(dir) < 0) {
+        fprintf(stderr, "svmm-compose: cannot create %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    if ((f = open_out(dir, "svmm", ".system", path, sizeof(path))) == NULL ||
+        close_out(f, emit_sdf(s, f, cpu_attr), path) < 0)
+        return -1;
+    if ((f = open_out(dir, "qemu-images", ".args", path, sizeof(path))) == NULL ||
+        close_out(f, emit_qemu_args(s, f), path) < 0)
+        return -1;
+    for (unsigned i = 0; i < s->nvms; i++) {
+        if ((f = open_out(dir, s->vms[i].name, "_config.c", path, sizeof(path))) == NULL ||
+            close_out(f, emit_vm_config(s, &s->vms[i], f), path) < 0)
+            return -1;
+        if (dtb) {
+            snprintf(path, sizeof(path), "%s/%s.dtb", dir, s->vms[i].name);
+            if (emit_dtb(s, &s->vms[i], path) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* "<parent dir>/<file>" of the description, for generated comments (no machine-specific prefix). */
+static void make_label(struct sys *s)
+{
+    const char *end = s->file + strlen(s->file), *p = end, *start = s->file;
+    int slashes = 0;
+
+    while (p > s->file) {
+        p--;
+        if (*p == '/' && ++slashes == 2) {
+            start = p + 1;
+            break;
+        }
+    }
+    snprintf(s->label, sizeof(s->label), "%s", start);
+}
+
+int main(int argc, char **argv)
+{
+    static struct sys sys;
+    const char *out = NULL, *up = NULL, *svmm = "svmm", *file = NULL;
+    bool dtb = false, cpu_attr = false, hosted = false, check = false;
+    int gic = 0;
+
+    sys.root = ".";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        } else if (!strcmp(a, "-o") && more) {
+            out = argv[++i];
+        } else if (!strcmp(a, "--dtb")) {
+            dtb = true;
+        } else if (!strcmp(a, "--sdf-cpu")) {
+            cpu_attr = true;
+        } else if (!strcmp(a, "--gic") && more) {
+            gic = atoi(argv[++i]);
+            if (gic != 2 && gic != 3) {
+                fprintf(stderr, "svmm-compose: --gic takes 2 or 3\n");
+                return 2;
+            }
+        } else if (!strcmp(a, "--root") && more) {
+            sys.root = argv[++i];
+        } else if (!strcmp(a, "--hosted")) {
+            hosted = true;
+        } else if (!strcmp(a, "--up-script") && more) {
+            up = argv[++i];
+        } else if (!strcmp(a, "--svmm") && more) {
+            svmm = argv[++i];
+        } else if (!strcmp(a, "--check")) {
+            check = true;
+        } else if (a[0] != '-' && file == NULL) {
+            file = a;
+        } else {
+            fprintf(stderr, "svmm-compose: bad argument '%s'\n%s", a, usage);
+            return 2;
+        }
+    }
+    if (file == NULL || (!out && !hosted && !up && !check)) {
+        fprintf(stderr, "%s", usage);
+        return 2;
+    }
+    sys.file = file;
+    make_label(&sys);
+    if (parse_system(&sys, file) < 0)
+        return 1;
+    if (gic)
+        sys.gic = gic;
+    if (validate_system(&sys) < 0)
+        return 1;
+    if (out && emit_sel4(&sys, out, dtb, cpu_attr) < 0)
+        return 1;
+    if (hosted && emit_hosted(&sys, stdout, svmm) < 0)
+        return 1;
+    if (up) {
+        FILE *f = fopen(up, "w");
+        if (f == NULL || close_out(f, emit_up_script(&sys, f, svmm), up) < 0)
+            return 1;
+        chmod(up, 0755);
+    }
+    return 0;
+}

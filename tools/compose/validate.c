@@ -1,0 +1,486 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Check a parsed system against the board and svmm's limits, and plan its physical layout. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <svmm/boot.h>
+#include <svmm/virtio.h>
+#include "compose.h"
+
+#define SZ_2M 0x200000ull
+#define GUEST_UART_SIZE 0x1000ull
+#define MIB(x) ((unsigned long long)((x) >> 20))
+
+/*
+ * Board facts. qemu_virt_aarch64 as Microkit 2.0.1 describes it (platform_gen.json): seL4 manages RAM
+ * 0x60000000..0xc0000000; 0x40000000..0x60000000 is outside seL4's RAM, and the part from 0x48000000
+ * is where QEMU's loader places boot images (the Microkit loader itself goes to 0x70000000, in RAM).
+ * QEMU runs it with -smp 4 for SMP kernels. The Microkit tool allocates all large-page memory regions
+ * (guest RAM, pools) from one untyped of at most 512 MiB, so that is the guest RAM budget.
+ */
+static const struct board boards[] = {
+    {
+        .name = "qemu_virt_aarch64",
+        .ram_base = 0x60000000ull, .ram_size = 0x60000000ull,
+        .guest_ram = 512ull << 20,
+        .pcpus = 4,
+        .images_base = 0x48000000ull, .images_end = 0x60000000ull,
+        .uart_phys = 0x09000000ull, .uart_irq = 33,
+        .gic_vcpu_phys = 0x08040000ull,
+        .num_lrs = 4,
+    },
+};
+
+const struct board *board_lookup(const char *name)
+{
+    for (size_t i = 0; i < sizeof(boards) / sizeof(boards[0]); i++)
+        if (!strcmp(boards[i].name, name))
+            return &boards[i];
+    return NULL;
+}
+
+const char *dev_type_name(enum dev_type t)
+{
+    static const char *const names[] = { "console", "blk", "net", "rng", "vsock" };
+    return names[t];
+}
+
+void compose_error(struct sys *s, int line, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s:%d: %s: ", s->file, line, field);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    s->errors++;
+}
+
+const char *resolve_path(const struct sys *s, const char *path, char *buf, size_t len)
+{
+    if (path[0] == '/' || s->root == NULL || !strcmp(s->root, "."))
+        snprintf(buf, len, "%s", path);
+    else
+        snprintf(buf, len, "%s/%s", s->root, path);
+    return buf;
+}
+
+static uint64_t align2m(uint64_t x)
+{
+    return (x + SZ_2M - 1) & ~(SZ_2M - 1);
+}
+
+static bool valid_name(const char *n)
+{
+    if (!(n[0] >= 'a' && n[0] <= 'z'))
+        return false;
+    for (; *n; n++)
+        if (!((*n >= 'a' && *n <= 'z') || (*n >= '0' && *n <= '9') || *n == '_'))
+            return false;
+    return true;
+}
+
+/* Size of an image file (and, for kernels, a valid arm64 Image header); false after an error. */
+static bool check_file(struct sys *s, struct image_file *img, const char *field, bool kernel)
+{
+    char path[PATH_MAX_LEN + 256];
+    unsigned char hdr[SVMM_ARM64_HEADER_SIZE];
+    struct svmm_arm64_image info;
+    FILE *f;
+    size_t n;
+    int err;
+
+    f = fopen(resolve_path(s, img->path, path, sizeof(path)), "rb");
+    if (f == NULL) {
+        compose_error(s, img->line, field, "cannot read '%s': %s", img->path, strerror(errno));
+        return false;
+    }
+    n = fread(hdr, 1, sizeof(hdr), f);
+    fseek(f, 0, SEEK_END);
+    img->size = (uint64_t)ftell(f);
+    fclose(f);
+    if (kernel && (err = svmm_arm64_image_parse(hdr, n, &info)) != SVMM_IMAGE_OK) {
+        compose_error(s, img->line, field, "'%s': %s", img->path, svmm_arm64_image_strerror(err));
+        return false;
+    }
+    return true;
+}
+
+struct span {
+    const char *what;
+    uint64_t base, size;
+    int line;
+    char field[96];
+};
+
+static bool overlap(const struct span *a, const struct span *b)
+{
+    return a->base < b->base + b->size && b->base < a->base + a->size;
+}
+
+static void check_vm_layout(struct sys *s, struct vm *v)
+{
+    struct svmm_vm_config cfg;
+    struct span sp[8 + MAX_PT * MAX_PT_MMIO];
+    unsigned n = 0;
+
+    vm_guest_config(s, v, &cfg);
+    sp[n++] = (struct span){ "guest RAM", v->ram_base, v->ram, v->ram_base_line ? v->ram_base_line : v->ram_line, "" };
+    snprintf(sp[0].field, sizeof(sp[0].field), "vms.%s.%s", v->name, v->ram_base_line ? "ram_base" : "ram");
+    sp[n++] = (struct span){ "the GIC distributor", cfg.layout.gic.dist_base, SVMM_GICD_SIZE, 0, "" };
+    if (s->gic == 3)
+        sp[n++] = (struct span){ "the GIC redistributors", cfg.layout.gic.redist_base,
+                                 SVMM_GICR_SIZE_PER_CPU * cfg.ncpus, 0, "" };
+    else
+        sp[n++] = (struct span){ "the GIC CPU interface", cfg.layout.gic.cpuif_base, SVMM_GICC_SIZE, 0, "" };
+    sp[n++] = (struct span){ "the guest UART", cfg.layout.uart_base, GUEST_UART_SIZE, 0, "" };
+    sp[n++] = (struct span){ "the virtio-mmio slots", cfg.layout.virtio_base,
+                             cfg.layout.virtio_stride * SVMM_MAX_VIRTIO, 0, "" };
+    for (unsigned p = 0; p < v->npt; p++) {
+        for (unsigned r = 0; r < v->pt[p].nmmio; r++) {
+            struct span *x = &sp[n++];
+            *x = (struct span){ "passthrough MMIO", v->pt[p].mmio[r].base, v->pt[p].mmio[r].size,
+                                v->pt[p].mmio[r].line, "" };
+            snprintf(x->field, sizeof(x->field), "vms.%s.passthrough.%s.mmio[%u]", v->name, v->pt[p].name, r);
+        }
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (sp[i].base + sp[i].size < sp[i].base || sp[i].base + sp[i].size > (1ull << 40))
+            compose_error(s, sp[i].line ? sp[i].line : v->line, sp[i].field[0] ? sp[i].field : v->name,
+                          "%s ends above the 40-bit guest address space", sp[i].what);
+        for (unsigned j = 0; j < i; j++) {
+            const struct span *a = &sp[i], *b = &sp[j];
+            if (!overlap(a, b))
+                continue;
+            if (!a->line) /* report at whichever of the two the description states */
+                a = &sp[j], b = &sp[i];
+            compose_error(s, a->line ? a->line : v->line, a->field[0] ? a->field : v->name,
+                          "%s 0x%llx..0x%llx overlaps %s 0x%llx..0x%llx in the guest address space", a->what,
+                          (unsigned long long)a->base, (unsigned long long)(a->base + a->size), b->what,
+                          (unsigned long long)b->base, (unsigned long long)(b->base + b->size));
+            break; /* one overlap per region is enough to act on */
+        }
+    }
+}
+
+/* Interrupts and physical MMIO of passthrough devices: each used once, system-wide. */
+static void check_passthrough(struct sys *s)
+{
+    struct owner { uint32_t irq; uint64_t base, size; char who[96]; int line; };
+    static struct owner irqs[1 + MAX_VMS * MAX_PT * MAX_PT_IRQS], mmio[3 + MAX_VMS * MAX_PT * MAX_PT_MMIO];
+    unsigned ni = 0, nm = 0;
+    const struct board *b = s->board;
+
+    irqs[ni++] = (struct owner){ .irq = b->uart_irq, .who = "the board UART (owned by the VMMs)" };
+    mmio[nm++] = (struct owner){ .base = b->uart_phys, .size = 0x1000, .who = "the board UART (owned by the VMMs)" };
+    mmio[nm++] = (struct owner){ .base = 0x08000000ull, .size = 0x20000, .who = "the board's GIC" };
+    mmio[nm++] = (struct owner){ .base = b->gic_vcpu_phys, .size = 0x2000, .who = "the GIC virtual CPU interface" };
+    for (unsigned i = 0; i < s->nvms; i++) {
+        struct vm *v = &s->vms[i];
+        for (unsigned p = 0; p < v->npt; p++) {
+            struct passthrough *pt = &v->pt[p];
+            char field[128];
+            for (unsigned q = 0; q < pt->nirqs; q++) {
+                struct owner *o = &irqs[ni];
+                snprintf(field, sizeof(field), "vms.%s.passthrough.%s.irqs[%u]", v->name, pt->name, q);
+                if (pt->irqs[q].irq < 32 || pt->irqs[q].irq > 1019) {
+                    compose_error(s, pt->irqs[q].line, field, "IRQ %u is not a shared peripheral interrupt (32..1019)",
+                                  pt->irqs[q].irq);
+                    continue;
+                }
+                for (unsigned k = 0; k < ni; k++) {
+                    if (irqs[k].irq != pt->irqs[q].irq)
+                        continue;
+                    if (irqs[k].line)
+                        compose_error(s, pt->irqs[q].line, field, "IRQ %u is already used by %s (line %d)",
+                                      pt->irqs[q].irq, irqs[k].who, irqs[k].line);
+                    else
+                        compose_error(s, pt->irqs[q].line, field, "IRQ %u is already used by %s", pt->irqs[q].irq,
+                                      irqs[k].who);
+                    goto next_irq;
+                }
+                *o = (struct owner){ .irq = pt->irqs[q].irq, .line = pt->irqs[q].line };
+                snprintf(o->who, sizeof(o->who), "vms.%s.passthrough.%s", v->name, pt->name);
+                ni++;
+            next_irq:;
+            }
+            for (unsigned r = 0; r < pt->nmmio; r++) {
+                struct mmio_region *m = &pt->mmio[r];
+                snprintf(field, sizeof(field), "vms.%s.passthrough.%s.mmio[%u]", v->name, pt->name, r);
+                if ((m->base | m->size) & 0xfff || m->size == 0) {
+                    compose_error(s, m->line, field, "base and size must be non-zero multiples of 4 KiB");
+                    continue;
+                }
+                for (unsigned k = 0; k < nm; k++) {
+                    if (!(m->base < mmio[k].base + mmio[k].size && mmio[k].base < m->base + m->size))
+                        continue;
+                    if (mmio[k].line)
+                        compose_error(s, m->line, field, "MMIO 0x%llx..0x%llx is already used by %s (line %d)",
+                                      (unsigned long long)m->base, (unsigned long long)(m->base + m->size),
+                                      mmio[k].who, mmio[k].line);
+                    else
+                        compose_error(s, m->line, field, "MMIO 0x%llx..0x%llx is already used by %s",
+                                      (unsigned long long)m->base, (unsigned long long)(m->base + m->size),
+                                      mmio[k].who);
+                    goto next_mmio;
+                }
+                mmio[nm] = (struct owner){ .base = m->base, .size = m->size, .line = m->line };
+                snprintf(mmio[nm].who, sizeof(mmio[nm].who), "vms.%s.passthrough.%s", v->name, pt->name);
+                nm++;
+            next_mmio:;
+            }
+        }
+    }
+}
+
+static struct vm *find_vm(struct sys *s, const char *name)
+{
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (!strcmp(s->vms[i].name, name))
+            return &s->vms[i];
+    return NULL;
+}
+
+static void check_vm(struct sys *s, struct vm *v)
+{
+    char f[160];
+    unsigned nconsole = 0;
+
+    if (v->name[0] && !valid_name(v->name))
+        compose_error(s, v->line, "vms.name", "'%s' is not a valid name (lower-case letters, digits, _; a letter first)",
+                      v->name);
+    for (struct vm *w = s->vms; w < v; w++)
+        if (!strcmp(w->name, v->name))
+            compose_error(s, v->line, FIELD_VM(f, v, "name"), "a VM named '%s' already exists (line %d)", v->name,
+                          w->line);
+    if (v->vcpus == 0 || v->vcpus > SVMM_MAX_VCPUS)
+        compose_error(s, v->vcpus_line, FIELD_VM(f, v, "vcpus"), "%u vCPUs: a VM has 1..%u (SVMM_MAX_VCPUS)", v->vcpus,
+                      SVMM_MAX_VCPUS);
+    if (v->npcpus && v->npcpus != v->vcpus && v->vcpus <= SVMM_MAX_VCPUS)
+        compose_error(s, v->pcpus_line, FIELD_VM(f, v, "pcpus"), "%u placements for %u vCPUs (one pCPU per vCPU)",
+                      v->npcpus, v->vcpus);
+    for (unsigned i = 0; i < v->npcpus; i++) {
+        if (v->pcpus[i] >= s->board->pcpus) {
+            char g[192];
+            snprintf(g, sizeof(g), "vms.%s.pcpus[%u]", v->name, i);
+            compose_error(s, v->pcpu_lines[i], g, "pCPU %u does not exist (%s has pCPUs 0..%u)", v->pcpus[i],
+                          s->board->name, s->board->pcpus - 1);
+        }
+    }
+    if (!v->npcpus && v->vcpus <= SVMM_MAX_VCPUS) /* default: vCPU i on pCPU i, wrapping */
+        for (v->npcpus = 0; v->npcpus < v->vcpus; v->npcpus++)
+            v->pcpus[v->npcpus] = v->npcpus % s->board->pcpus;
+    if (v->ram < SVMM_MIN_RAM || v->ram % SZ_2M)
+        compose_error(s, v->ram_line, FIELD_VM(f, v, "ram"), "%llu bytes: guest RAM must be a multiple of 2 MiB and at least %llu MiB",
+                      (unsigned long long)v->ram, MIB(SVMM_MIN_RAM));
+    if (v->ram_base % SZ_2M)
+        compose_error(s, v->ram_base_line, FIELD_VM(f, v, "ram_base"), "0x%llx is not 2 MiB aligned",
+                      (unsigned long long)v->ram_base);
+    if (v->budget_us || v->period_us) {
+        if (!v->budget_us || !v->period_us || v->budget_us > v->period_us)
+            compose_error(s, v->mcs_line, FIELD_VM(f, v, "budget_us"), "an MCS budget needs a period, and budget <= period");
+    }
+    if (v->priority > 254 || v->vmm_priority > 254)
+        compose_error(s, v->line, FIELD_VM(f, v, "priority"), "seL4 priorities are 0..254");
+    if (v->kernel.path[0])
+        check_file(s, &v->kernel, FIELD_VM(f, v, "kernel"), true);
+    if (v->initrd.path[0])
+        check_file(s, &v->initrd, FIELD_VM(f, v, "initrd"), false);
+    for (unsigned d = 0; d < v->ndevs; d++) {
+        struct device *dev = &v->devs[d];
+        char g[192];
+        if (dev->type == DEV_CONSOLE && ++nconsole > 1)
+            compose_error(s, dev->line, FIELD_VM(f, v, "devices"), "a VM has at most one virtio console");
+        if (dev->type == DEV_BLK) {
+            snprintf(g, sizeof(g), "vms.%s.devices[%u].server", v->name, d);
+            if (dev->server[0] && !find_vm(s, dev->server))
+                compose_error(s, dev->server_line, g, "connection to unknown VM '%s'", dev->server);
+            else if (dev->server[0] && !strcmp(dev->server, v->name))
+                compose_error(s, dev->server_line, g, "a VM cannot serve its own disk");
+            if (!!dev->server[0] + !!dev->file[0] + !!dev->ramdisk != 1)
+                compose_error(s, dev->line, FIELD_VM(f, v, "devices"),
+                              "a blk device needs one backend: file, server or ramdisk");
+            if (dev->ramdisk) {
+                snprintf(g, sizeof(g), "vms.%s.devices[%u].ramdisk", v->name, d);
+                if (dev->ramdisk % SZ_2M)
+                    compose_error(s, dev->ramdisk_line, g, "a RAM disk is a multiple of 2 MiB");
+                for (unsigned e = 0; e < d; e++)
+                    if (v->devs[e].type == DEV_BLK && v->devs[e].ramdisk)
+                        compose_error(s, dev->ramdisk_line, g, "a VM has at most one RAM disk");
+            }
+        }
+        if (dev->type == DEV_NET) {
+            bool found = false;
+            for (unsigned w = 0; w < s->nswitches; w++)
+                found |= !strcmp(s->switches[w].name, dev->sw);
+            snprintf(g, sizeof(g), "vms.%s.devices[%u].switch", v->name, d);
+            if (!dev->sw[0])
+                compose_error(s, dev->line, FIELD_VM(f, v, "devices"), "a net device needs a switch");
+            else if (!found)
+                compose_error(s, dev->sw_line, g, "unknown switch '%s' (declare it under switches:)", dev->sw);
+        }
+        if (dev->type == DEV_VSOCK && (dev->cid < 3 || dev->cid > 0xffffffffu)) {
+            snprintf(g, sizeof(g), "vms.%s.devices[%u].cid", v->name, d);
+            compose_error(s, dev->cid_line ? dev->cid_line : dev->line, g, "a guest CID is 3..4294967295");
+        }
+    }
+    check_vm_layout(s, v);
+}
+
+/* Boot images: one window per VM, then one per dynamic slot, packed in the board's boot-image window. */
+static void plan_images(struct sys *s)
+{
+    uint64_t at = s->board->images_base;
+    char f[160];
+
+    for (unsigned i = 0; i < s->nvms; i++) {
+        struct vm *v = &s->vms[i];
+        v->initrd_offset = align2m(v->kernel.size);
+        v->images_size = align2m(v->initrd_offset + v->initrd.size);
+        v->images_phys = at;
+        at += v->images_size;
+        if (at > s->board->images_end)
+            compose_error(s, v->kernel.line, FIELD_VM(f, v, "kernel"),
+                          "boot images do not fit the board's boot-image window 0x%llx..0x%llx (%llu MiB needed so far)",
+                          (unsigned long long)s->board->images_base, (unsigned long long)s->board->images_end,
+                          MIB(at - s->board->images_base));
+    }
+    for (unsigned i = 0; i < s->nslots; i++) {
+        struct slot *sl = &s->slots[i];
+        sl->images_phys = at;
+        at += sl->image_space;
+        if (at > s->board->images_end)
+            compose_error(s, sl->image_space_line ? sl->image_space_line : sl->line, "dynamic.slots.image_space",
+                          "slot '%s' does not fit the board's boot-image window (%llu MiB needed so far)", sl->name,
+                          MIB(at - s->board->images_base));
+    }
+}
+
+static void check_dynamic(struct sys *s)
+{
+    char f[192];
+
+    for (unsigned i = 0; i < s->npools; i++) {
+        if (!s->pools[i].name[0] || !valid_name(s->pools[i].name) || s->pools[i].size % SZ_2M || !s->pools[i].size)
+            compose_error(s, s->pools[i].line, "dynamic.pools",
+                          "a pool needs a name (lower-case) and a size that is a multiple of 2 MiB");
+    }
+    for (unsigned i = 0; i < s->nslots; i++) {
+        struct slot *sl = &s->slots[i];
+        struct pool *pool = NULL;
+        uint64_t used = 0;
+
+        if (sl->name[0] && !valid_name(sl->name))
+            compose_error(s, sl->line, "dynamic.slots.name", "'%s' is not a valid name", sl->name);
+        if (sl->vcpus == 0 || sl->vcpus > SVMM_MAX_VCPUS)
+            compose_error(s, sl->vcpus_line, FIELD_SLOT(f, sl, "vcpus"), "%u vCPUs: a VM has 1..%u (SVMM_MAX_VCPUS)",
+                          sl->vcpus, SVMM_MAX_VCPUS);
+        if (sl->image_space % SZ_2M || !sl->image_space)
+            compose_error(s, sl->image_space_line, FIELD_SLOT(f, sl, "image_space"), "must be a multiple of 2 MiB");
+        for (unsigned p = 0; p < s->npools; p++)
+            if (!strcmp(s->pools[p].name, sl->pool))
+                pool = &s->pools[p];
+        if (!sl->pool[0]) {
+            compose_error(s, sl->line, FIELD_SLOT(f, sl, "pool"), "a slot takes its RAM from a pool: name one");
+        } else if (pool == NULL) {
+            compose_error(s, sl->pool_line, FIELD_SLOT(f, sl, "pool"), "unknown pool '%s'", sl->pool);
+        } else {
+            for (struct slot *o = s->slots; o <= sl; o++)
+                if (!strcmp(o->pool, sl->pool))
+                    used += o->ram;
+            if (used > pool->size)
+                compose_error(s, sl->ram_line ? sl->ram_line : sl->line, FIELD_SLOT(f, sl, "ram"),
+                              "slots of pool '%s' need %llu MiB, the pool has %llu MiB", pool->name, MIB(used),
+                              MIB(pool->size));
+        }
+        for (unsigned m = 0; m < sl->nimages; m++) {
+            struct dyn_image *im = &sl->images[m];
+            char g[224];
+            uint64_t need;
+            snprintf(g, sizeof(g), "dynamic.slots.%s.images[%u]", sl->name, m);
+            snprintf(f, sizeof(f), "%s.kernel", g);
+            if (!im->kernel.path[0] || !check_file(s, &im->kernel, f, true))
+                continue;
+            snprintf(f, sizeof(f), "%s.initrd", g);
+            if (im->initrd.path[0] && !check_file(s, &im->initrd, f, false))
+                continue;
+            need = align2m(align2m(im->kernel.size) + im->initrd.size);
+            if (need > sl->image_space)
+                compose_error(s, im->line, g, "image '%s' needs %llu MiB of boot-image space, slot '%s' has %llu MiB (image_space)",
+                              im->name, MIB(need), sl->name, MIB(sl->image_space));
+            else if (need + SZ_2M > sl->ram) /* kernel, initrd and the DTB's 2 MiB slot in guest RAM */
+                compose_error(s, im->line, g, "image '%s' needs %llu MiB of RAM, slot '%s' has %llu MiB",
+                              im->name, MIB(need + SZ_2M), sl->name, MIB(sl->ram));
+        }
+    }
+}
+
+/* All guest RAM (fixed VMs and pools) comes out of the board's RAM. */
+static void check_ram_total(struct sys *s)
+{
+    uint64_t avail = s->board->guest_ram, used = 0;
+    char f[160];
+
+    for (unsigned i = 0; i < s->npools; i++)
+        used += s->pools[i].size;
+    for (unsigned i = 0; i < s->nvms; i++) {
+        struct vm *v = &s->vms[i];
+        used += v->ram;
+        for (unsigned d = 0; d < v->ndevs; d++)
+            used += v->devs[d].ramdisk; /* RAM disks are guest-sized regions too */
+        if (used > avail) {
+            compose_error(s, v->ram_line ? v->ram_line : v->line, FIELD_VM(f, v, "ram"),
+                          "guest RAM over the board's RAM: %llu MiB for VMs%s so far, %s has %llu MiB for guests",
+                          MIB(used), s->npools ? " and pools" : "", s->board->name, MIB(avail));
+            return;
+        }
+    }
+    if (used > avail)
+        compose_error(s, s->pools[0].line, "dynamic.pools", "guest RAM over the board's RAM: pools need %llu MiB, %s has %llu MiB for guests",
+                      MIB(used), s->board->name, MIB(avail));
+}
+
+int validate_system(struct sys *s)
+{
+    unsigned inputs = 0;
+    char f[160];
+
+    if (s->board == NULL)
+        return -1;
+    if (s->gic == 0)
+        s->gic = 2;
+    for (unsigned i = 0; i < s->nswitches; i++)
+        if (!valid_name(s->switches[i].name))
+            compose_error(s, s->switches[i].line, "switches.name", "'%s' is not a valid name", s->switches[i].name);
+    for (unsigned i = 0; i < s->nvms; i++) {
+        check_vm(s, &s->vms[i]);
+        if (s->vms[i].console_input && ++inputs > 1)
+            compose_error(s, s->vms[i].console_line, FIELD_VM(f, &s->vms[i], "console"),
+                          "only one VM can take the board UART's input");
+    }
+    if (inputs == 0 && s->nvms)
+        s->vms[0].console_input = true; /* the first VM gets the keyboard unless one is named */
+    check_passthrough(s);
+    check_dynamic(s);
+    check_ram_total(s);
+    if (!s->errors)
+        plan_images(s);
+    return s->errors ? -1 : 0;
+}
+
+void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_config *cfg)
+{
+    static const uint32_t ids[] = { VIRTIO_ID_CONSOLE, VIRTIO_ID_BLOCK, VIRTIO_ID_NET, VIRTIO_ID_RNG, VIRTIO_ID_VSOCK };
+
+    svmm_vm_config_defaults(cfg);
+    cfg->ram_base = v->ram_base;
+    cfg->ram_size = v->ram;
+    cfg->ncpus = v->vcpus;
+    cfg->psci_smc = true;
+    cfg->layout.gic.version = s->gic == 3 ? SVMM_GIC_V3 : SVMM_GIC_V2;
+    snprintf(cfg->bootargs, sizeof(cfg->bootargs), "%s", v->bootargs);
+    cfg->nvirtio = v->ndevs;
+    for (unsigned i = 0; i < v->ndevs; i++)
+        cfg->virtio_ids[i] = ids[v->devs[i].type];
+}
