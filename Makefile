@@ -39,6 +39,8 @@ help:
 	@echo "make svmm            static arm64 svmm binary -> $(BUILD)/aarch64/svmm"
 	@echo "make freestanding    freestanding arm64 core library -> $(BUILD)/freestanding/libsvmm.a"
 	@echo "make e2e             boot Linux under svmm inside QEMU (hosted tier)"
+	@echo "make compose         the system composer -> $(BUILD)/host/svmm-compose (docs/system-description.md)"
+	@echo "make sel4-system SYSTEM=examples/<x>/system.yaml MICROKIT_SDK=...   a whole seL4 system from its description"
 	@echo "make clean           remove $(BUILD)/ (keeps downloads in $(BUILD)/cache)"
 
 deps:
@@ -107,6 +109,9 @@ freestanding: $(BUILD)/freestanding/libsvmm.a $(BUILD)/freestanding/selftest.elf
 
 # ---- fuzzing (libFuzzer): fuzz-smoke (part of make test), fuzz FUZZ_SECONDS=N ----
 -include tests/fuzz/fuzz.mk
+
+# ---- system composer (tools/compose): make compose ----
+-include tools/compose/compose.mk
 
 # ---- seL4 Microkit platform ----
 include src/platform/sel4/sel4.mk
