@@ -27,7 +27,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 FREE_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include --specs=$(PICOLIBC_SPECS) -ffreestanding -O2 \
 	-mgeneral-regs-only -fno-pic -ffunction-sections -fdata-sections
 
-.PHONY: all help deps unit svmm freestanding test demo clean machine e2e
+.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock
 
 all: svmm unit-build freestanding
 
@@ -41,13 +41,16 @@ help:
 	@echo "make e2e             boot Linux under svmm inside QEMU (hosted tier)"
 	@echo "make compose         the system composer -> $(BUILD)/host/svmm-compose (docs/system-description.md)"
 	@echo "make sel4-system SYSTEM=examples/<x>/system.yaml MICROKIT_SDK=...   a whole seL4 system from its description"
+	@echo "make e2e-blk         virtio-blk/rng in QEMU: 64 MiB write, host-side SHA-256, read back, ro disk"
+	@echo "make e2e-net         virtio-net in QEMU: the guest pings the host over a tap device"
+	@echo "make e2e-vsock       virtio-vsock in QEMU: echo both ways through the Unix socket bridge"
 	@echo "make clean           remove $(BUILD)/ (keeps downloads in $(BUILD)/cache)"
 
 deps:
 	@scripts/deps.sh $(BUILD)
 
 # ---- host unit tests ----
-HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) src/platform/kvm/cli.c $(UNIT_SRCS))
+HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) src/platform/kvm/cli.c src/platform/kvm/blk_file.c $(UNIT_SRCS))
 
 $(BUILD)/host/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -115,6 +118,7 @@ freestanding: $(BUILD)/freestanding/libsvmm.a $(BUILD)/freestanding/selftest.elf
 
 # ---- seL4 Microkit platform ----
 include src/platform/sel4/sel4.mk
+-include tests/bench/bench.mk
 
 # ---- tiers ----
 test: deps
@@ -122,6 +126,15 @@ test: deps
 
 e2e: deps svmm
 	@tests/e2e/hosted-boot.sh
+
+e2e-blk: deps svmm
+	@tests/e2e/hosted-blk.sh
+
+e2e-net: deps svmm
+	@tests/e2e/hosted-net.sh
+
+e2e-vsock: deps svmm
+	@tests/e2e/hosted-vsock.sh
 
 demo: deps svmm
 	@tests/e2e/demo.sh

@@ -40,6 +40,7 @@ run_tier build build
 run_tier unit "$BUILD/host/unit-tests"
 run_tier cli tests/cli/bad-input.sh
 run_tier freestanding tests/freestanding/run.sh
+run_tier compose tests/compose/run.sh
 if [ -f tests/fuzz/fuzz.mk ]; then
     run_tier fuzz-smoke make -s fuzz-smoke BUILD="$BUILD"
 else
@@ -47,8 +48,16 @@ else
 fi
 if [ -n "${SKIP_E2E:-}" ]; then
     skip_tier e2e-hosted "SKIP_E2E is set"
+    skip_tier compose-hosted "SKIP_E2E is set"
+    skip_tier e2e-blk "SKIP_E2E is set"
+    skip_tier e2e-net "SKIP_E2E is set"
+    skip_tier e2e-vsock "SKIP_E2E is set"
 else
     run_tier e2e-hosted tests/e2e/hosted-boot.sh
+    run_tier compose-hosted tests/compose/hosted-pair.sh
+    run_tier e2e-blk tests/e2e/hosted-blk.sh
+    run_tier e2e-net tests/e2e/hosted-net.sh
+    run_tier e2e-vsock tests/e2e/hosted-vsock.sh
 fi
 # seL4 tier: MICROKIT_SDK, else the documented default /opt/microkit-sdk-2.0.1. A second SDK built
 # with a GICv3 kernel (MICROKIT_SDK_GICV3, default /opt/microkit-sdk-2.0.1-gicv3) adds a GICv3 run.
@@ -58,6 +67,8 @@ if [ ! -x "$SDK/bin/microkit" ]; then
     skip_tier sel4 "no Microkit SDK: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 (nothing at $SDK)"
 else
     run_tier sel4-gicv2 tests/e2e/sel4-boot.sh "$SDK"
+    run_tier sel4-blk tests/e2e/sel4-blk.sh "$SDK"
+    run_tier sel4-pair tests/compose/sel4-pair.sh "$SDK"
     run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
     if [ -x "$SDK3/bin/microkit" ]; then
         run_tier sel4-gicv3 tests/e2e/sel4-boot.sh "$SDK3"

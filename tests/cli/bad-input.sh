@@ -55,6 +55,12 @@ expect "zero CPUs"             "--cpus: '0'"                 -- run --kernel "$i
 expect "too many CPUs"         "between 1 and 16"            -- run --kernel "$img" --cpus 64
 expect "bad memory size"       "--mem: 'lots'"               -- run --kernel "$img" --mem lots
 expect "unwritable --dtb-out"  "cannot write --dtb-out"      -- run -q --kernel "$img" --mem 256M --dtb-out /nonexistent/x.dtb
+expect "net: missing tap name" "--net: missing tap=NAME"     -- run --kernel "$img" --net mac=52:54:00:00:00:01
+expect "net: bad MAC"          "--net: bad MAC address 'zz'" -- run --kernel "$img" --net tap=tap0,mac=zz
+expect "net: unknown option"   "unknown sub-option 'vhost'"  -- run --kernel "$img" --net tap=tap0,vhost=on
+expect "vsock: cid below 3"    "--vsock: cid '2'"            -- run --kernel "$img" --vsock cid=2,uds=/tmp/v.sock
+expect "vsock: missing uds"    "--vsock: missing uds=PATH"   -- run --kernel "$img" --vsock cid=3
+expect "vsock: unwritable uds" "--vsock: cannot listen on '/nonexistent/v.sock'" -- run -q --kernel "$img" --mem 256M --vsock cid=3,uds=/nonexistent/v.sock
 
 # No /dev/kvm: hide it with a private, empty /dev (needs root for the mount namespace).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then

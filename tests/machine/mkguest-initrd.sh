@@ -1,10 +1,11 @@
 #!/bin/bash
 # mkguest-initrd.sh - build the initramfs of the GUEST that svmm boots.
 #
-# Usage: tests/machine/mkguest-initrd.sh OUT.cpio.gz [--cmd-file FILE]
+# Usage: tests/machine/mkguest-initrd.sh OUT.cpio.gz [--cmd-file FILE] [--extra DIR]
 #   Contents: busybox-static, /init (guest-init.sh), the kernel's virtio modules
 #   with a modules.dep for busybox modprobe. --cmd-file FILE becomes /etc/svmm-cmd,
 #   which /init runs on the virtio console (/dev/hvc0) before powering off.
+#   --extra DIR copies DIR's contents into the guest's root (e.g. test helpers).
 #   The base archive is cached in $BUILD/machine/guest-base.cpio.gz; the command
 #   is appended as a second, tiny cpio (Linux unpacks concatenated archives).
 set -eu
@@ -14,10 +15,11 @@ GUEST_MODULES="virtio_mmio virtio_console virtio_blk virtio_net virtio_rng vmw_v
 
 [ $# -ge 1 ] || die "usage: $0 OUT.cpio.gz [--cmd-file FILE]"
 out=$1; shift
-cmd=
+cmd= extra=
 while [ $# -gt 0 ]; do
     case $1 in
         --cmd-file) [ $# -ge 2 ] || die "--cmd-file needs a FILE"; cmd=$2; shift 2 ;;
+        --extra) [ $# -ge 2 ] && [ -d "$2" ] || die "--extra needs a DIR"; extra=$2; shift 2 ;;
         *) die "unknown argument: $1" ;;
     esac
 done
@@ -36,13 +38,14 @@ if ! newer_than "$base" "$MBUILD/kver" "$0" "$MACHINE_DIR/common.sh" "$MACHINE_D
 fi
 
 mkdir -p "$(dirname "$out")"
-if [ -z "$cmd" ]; then
+if [ -z "$cmd" ] && [ -z "$extra" ]; then
     cp "$base" "$out"
 else
     overlay=$(mktemp -d)
     trap 'rm -rf "$overlay" "$overlay.cpio.gz"' EXIT
     mkdir "$overlay/etc"
-    install -m 755 "$cmd" "$overlay/etc/svmm-cmd"
+    [ -z "$cmd" ] || install -m 755 "$cmd" "$overlay/etc/svmm-cmd"
+    [ -z "$extra" ] || cp -rL "$extra/." "$overlay/"
     make_cpio "$overlay" "$overlay.cpio.gz"
     cat "$base" "$overlay.cpio.gz" > "$out"
 fi

@@ -2,11 +2,12 @@
 # mkouter-initrd.sh - build the initramfs of the OUTER (KVM-capable) machine.
 #
 # Usage: tests/machine/mkouter-initrd.sh OUT.cpio.gz --svmm PATH --script FILE
-#            [--guest-kernel PATH] [--guest-initrd PATH]
+#            [--guest-kernel PATH] [--guest-initrd PATH] [--extra DIR]
 #   Layout: /svmm, /script (FILE, run by /init with sh; its exit status is
 #   reported as "[outer] svmm exit status: N"), /guest/Image (default: the
 #   fetched kernel), /guest/initrd.cpio.gz (if given), busybox, and the tun
 #   module (+deps, with modules.dep) for "modprobe tun" - not loaded by default.
+#   --extra DIR copies DIR's contents into the root (e.g. test helpers).
 #   The base archive is cached in $BUILD/machine/outer-base.cpio.gz; the payload
 #   is appended as a second cpio.
 set -eu
@@ -16,7 +17,7 @@ OUTER_MODULES="tun"
 
 [ $# -ge 1 ] || die "usage: $0 OUT.cpio.gz --svmm PATH --script FILE [--guest-kernel PATH] [--guest-initrd PATH]"
 out=$1; shift
-svmm='' script='' gkernel='' ginitrd=''
+svmm='' script='' gkernel='' ginitrd='' extra=''
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || die "$1 needs an argument"
     case $1 in
@@ -24,6 +25,7 @@ while [ $# -gt 0 ]; do
         --script)       script=$2 ;;
         --guest-kernel) gkernel=$2 ;;
         --guest-initrd) ginitrd=$2 ;;
+        --extra)        extra=$2; [ -d "$extra" ] || die "--extra: no such directory: $extra" ;;
         *) die "unknown argument: $1" ;;
     esac
     shift 2
@@ -52,6 +54,7 @@ ln -s "$(realpath "$svmm")" "$payload/svmm"
 ln -s "$(realpath "$script")" "$payload/script"
 ln -s "$(realpath "$gkernel")" "$payload/guest/Image"
 [ -z "$ginitrd" ] || ln -s "$(realpath "$ginitrd")" "$payload/guest/initrd.cpio.gz"
+[ -z "$extra" ] || cp -rL "$extra/." "$payload/"
 make_cpio "$payload" "$payload.cpio.gz" -L
 mkdir -p "$(dirname "$out")"
 cat "$base" "$payload.cpio.gz" > "$out"

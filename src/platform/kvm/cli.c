@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <svmm/virtio.h>
+#include <svmm/virtio_net.h>
 #include "cli.h"
 
 const char svmm_cli_usage[] =
@@ -20,6 +21,16 @@ const char svmm_cli_usage[] =
     "  --mem SIZE         guest RAM, e.g. 512M or 1G; a plain number is MiB (default 256M)\n"
     "  --cpus N           number of vCPUs, 1.." "16" " (default 1)\n"
     "  --dtb-out FILE     also write the generated device tree blob to FILE\n"
+    "  --disk PATH[,ro]   virtio-blk disk on a raw image file or block device (/dev/vdX in the\n"
+    "                     guest, in order); ,ro: read-only. Repeat for up to 8 disks\n"
+    "  --rng              virtio-rng device fed by the host's getrandom() (/dev/hwrng)\n"
+    "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]\n"
+    "                     virtio-net on the existing tap device NAME (eth0, eth1... in the guest,\n"
+    "                     in order); default MAC 02:73:76:6d:00:<n>. Repeat for up to 8 NICs\n"
+    "  --vsock cid=N,uds=PATH\n"
+    "                     virtio-vsock with guest CID N (>= 3); host side on Unix sockets: the\n"
+    "                     guest connecting to port P reaches PATH_P; a host client connecting to\n"
+    "                     PATH and writing \"CONNECT <port>\\n\" reaches the guest (reply \"OK <n>\\n\")\n"
     "  -v, --verbose      more log lines (repeat for debug)\n"
     "  -q, --quiet        only warnings and errors\n"
     "\n"
@@ -65,7 +76,8 @@ static int parse_uint(const char *s, unsigned long *out)
     return errno != 0 || *end != '\0' ? -1 : 0;
 }
 
-static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out" };
+static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out",
+                                             "--disk", "--net", "--vsock" };
 
 /* The option name of `arg` ("--mem" for both "--mem" and "--mem=1G") if it is known, else NULL. */
 static const char *known_option(const char *arg)
@@ -76,6 +88,168 @@ static const char *known_option(const char *arg)
         if (strlen(value_options[i]) == len && !strncmp(arg, value_options[i], len))
             return value_options[i];
     return NULL;
+}
+
+/* Give the next virtio slot to a device of type `id`; -1 with a message when none is left. */
+static int add_virtio(struct svmm_cli *out, uint32_t id, const char *what, char *err, size_t errlen)
+{
+    if (out->cfg.nvirtio >= SVMM_MAX_VIRTIO) {
+        snprintf(err, errlen, "%s: no virtio slot left (at most %u devices)", what, SVMM_MAX_VIRTIO);
+        return -1;
+    }
+    out->cfg.virtio_ids[out->cfg.nvirtio++] = id;
+    return 0;
+}
+
+/* --disk PATH[,ro] */
+static int add_disk(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    struct svmm_cli_disk *d = &out->disks[out->ndisks];
+    const char *opt = strchr(val, ',');
+
+    if (out->ndisks == SVMM_CLI_MAX_DISKS) {
+        snprintf(err, errlen, "--disk: at most %u disks", SVMM_CLI_MAX_DISKS);
+        return -1;
+    }
+    d->path = val;
+    d->path_len = opt ? (size_t)(opt - val) : strlen(val);
+    d->ro = false;
+    if (d->path_len == 0) {
+        snprintf(err, errlen, "--disk: '%s' names no file (use --disk PATH[,ro])", val);
+        return -1;
+    }
+    while (opt) {
+        const char *o = opt + 1, *next = strchr(o, ',');
+        size_t len = next ? (size_t)(next - o) : strlen(o);
+        if (len == 2 && !strncmp(o, "ro", 2)) {
+            d->ro = true;
+        } else {
+            snprintf(err, errlen, "--disk: unknown option '%.*s' in '%s' (only ,ro)", (int)len, o, val);
+            return -1;
+        }
+        opt = next;
+    }
+    d->slot = out->cfg.nvirtio;
+    if (add_virtio(out, VIRTIO_ID_BLOCK, "--disk", err, errlen) < 0)
+        return -1;
+    out->ndisks++;
+    return 0;
+}
+
+/* The next "key=value" of a comma-separated option list; false at the end. */
+static bool next_subopt(const char **p, const char **key, size_t *klen, const char **val, size_t *vlen)
+{
+    const char *s = *p, *end, *eq;
+
+    if (s == NULL)
+        return false;
+    end = strchr(s, ',');
+    *p = end ? end + 1 : NULL;
+    end = end ? end : s + strlen(s);
+    eq = memchr(s, '=', (size_t)(end - s));
+    *key = s;
+    *klen = (size_t)((eq ? eq : end) - s);
+    *val = eq ? eq + 1 : end;
+    *vlen = eq ? (size_t)(end - eq - 1) : 0;
+    return true;
+}
+
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] */
+static int add_net(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    struct svmm_cli_net *n = &out->nets[out->nnets];
+    const char *p = val, *k, *v;
+    size_t klen, vlen;
+
+    if (out->nnets == SVMM_CLI_MAX_NETS) {
+        snprintf(err, errlen, "--net: at most %u network devices", SVMM_CLI_MAX_NETS);
+        return -1;
+    }
+    memset(n, 0, sizeof(*n));
+    while (next_subopt(&p, &k, &klen, &v, &vlen)) {
+        if (klen == 3 && !strncmp(k, "tap", 3)) {
+            if (vlen == 0 || vlen >= sizeof(n->tap)) {
+                snprintf(err, errlen, "--net: tap name '%.*s' must be 1 to %zu characters", (int)vlen, v,
+                         sizeof(n->tap) - 1);
+                return -1;
+            }
+            snprintf(n->tap, sizeof(n->tap), "%.*s", (int)vlen, v);
+        } else if (klen == 3 && !strncmp(k, "mac", 3)) {
+            char mac[18];
+            snprintf(mac, sizeof(mac), "%.*s", (int)(vlen < 17 ? vlen : 17), v);
+            if (vlen != 17 || virtio_net_parse_mac(mac, n->mac) < 0) {
+                snprintf(err, errlen, "--net: bad MAC address '%.*s' (want six hex pairs like 52:54:00:12:34:56, "
+                         "not multicast)", (int)vlen, v);
+                return -1;
+            }
+            n->has_mac = true;
+        } else {
+            snprintf(err, errlen, "--net: unknown sub-option '%.*s' (use tap=NAME[,mac=XX:XX:XX:XX:XX:XX])",
+                     (int)klen, k);
+            return -1;
+        }
+    }
+    if (n->tap[0] == '\0') {
+        snprintf(err, errlen, "--net: missing tap=NAME (e.g. --net tap=tap0)");
+        return -1;
+    }
+    if (add_virtio(out, VIRTIO_ID_NET, "--net", err, errlen) < 0)
+        return -1;
+    n->slot = out->cfg.nvirtio - 1;
+    out->nnets++;
+    return 0;
+}
+
+/* --vsock cid=N,uds=PATH */
+static int add_vsock(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    struct svmm_cli_vsock *vs = &out->vsock;
+    const char *p = val, *k, *v;
+    size_t klen, vlen;
+    bool has_cid = false;
+
+    if (out->has_vsock) {
+        snprintf(err, errlen, "--vsock: given twice (one virtio-vsock device per VM)");
+        return -1;
+    }
+    memset(vs, 0, sizeof(*vs));
+    while (next_subopt(&p, &k, &klen, &v, &vlen)) {
+        if (klen == 3 && !strncmp(k, "cid", 3)) {
+            char num[24];
+            unsigned long long cid;
+            char *end;
+            snprintf(num, sizeof(num), "%.*s", (int)(vlen < 23 ? vlen : 23), v);
+            errno = 0;
+            cid = strtoull(num, &end, 10);
+            if (vlen == 0 || vlen > 20 || num[0] < '0' || num[0] > '9' || *end || errno || cid < 3 ||
+                cid > 0xfffffffeull) {
+                snprintf(err, errlen, "--vsock: cid '%.*s' is not a number between 3 and 4294967294 "
+                         "(0-2 are reserved)", (int)vlen, v);
+                return -1;
+            }
+            vs->cid = cid;
+            has_cid = true;
+        } else if (klen == 3 && !strncmp(k, "uds", 3)) {
+            if (vlen == 0) {
+                snprintf(err, errlen, "--vsock: uds= needs a socket path");
+                return -1;
+            }
+            vs->uds = v;
+            vs->uds_len = vlen;
+        } else {
+            snprintf(err, errlen, "--vsock: unknown sub-option '%.*s' (use cid=N,uds=PATH)", (int)klen, k);
+            return -1;
+        }
+    }
+    if (!has_cid || vs->uds == NULL) {
+        snprintf(err, errlen, "--vsock: missing %s (use --vsock cid=N,uds=PATH)", has_cid ? "uds=PATH" : "cid=N");
+        return -1;
+    }
+    if (add_virtio(out, VIRTIO_ID_VSOCK, "--vsock", err, errlen) < 0)
+        return -1;
+    vs->slot = out->cfg.nvirtio - 1;
+    out->has_vsock = true;
+    return 0;
 }
 
 static int set_option(struct svmm_cli *out, const char *name, const char *val, char *err, size_t errlen)
@@ -89,6 +263,12 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         out->initrd = val;
     } else if (!strcmp(name, "--dtb-out")) {
         out->dtb_out = val;
+    } else if (!strcmp(name, "--disk")) {
+        return add_disk(out, val, err, errlen);
+    } else if (!strcmp(name, "--net")) {
+        return add_net(out, val, err, errlen);
+    } else if (!strcmp(name, "--vsock")) {
+        return add_vsock(out, val, err, errlen);
     } else if (!strcmp(name, "--append")) {
         if (strlen(val) >= SVMM_BOOTARGS_MAX) {
             snprintf(err, errlen, "--append: command line longer than %u bytes", SVMM_BOOTARGS_MAX - 1);
@@ -130,6 +310,15 @@ static int parse_run(int argc, char *const argv[], int i, struct svmm_cli *out, 
             continue;
         } else if (is_flag(a, "-q", "--quiet")) {
             out->verbosity = 0;
+            continue;
+        } else if (!strcmp(a, "--rng")) {
+            if (out->rng) {
+                snprintf(err, errlen, "--rng: given twice (one virtio-rng device per VM)");
+                return -1;
+            }
+            out->rng = true;
+            if (add_virtio(out, VIRTIO_ID_RNG, "--rng", err, errlen) < 0)
+                return -1;
             continue;
         }
         name = known_option(a);

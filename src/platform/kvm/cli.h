@@ -3,12 +3,42 @@
 #ifndef SVMM_KVM_CLI_H
 #define SVMM_KVM_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <svmm/config.h>
 
 #define SVMM_DEFAULT_BOOTARGS "console=ttyS0 earlycon"
 
 enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION };
+
+#define SVMM_CLI_MAX_DISKS 8
+
+/* --disk PATH[,ro]: the path is the first path_len bytes of `path` (the argument, unmodified). */
+struct svmm_cli_disk {
+    const char *path;
+    size_t path_len;
+    bool ro;
+    unsigned slot; /* virtio slot (cfg.virtio_ids[slot] == VIRTIO_ID_BLOCK) */
+};
+
+#define SVMM_CLI_MAX_NETS 8
+
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] */
+struct svmm_cli_net {
+    char tap[16];     /* interface name (IFNAMSIZ) */
+    bool has_mac;
+    uint8_t mac[6];
+    unsigned slot;    /* virtio slot (cfg.virtio_ids[slot] == VIRTIO_ID_NET) */
+};
+
+/* --vsock cid=N,uds=PATH */
+struct svmm_cli_vsock {
+    uint64_t cid;     /* 3 .. 0xfffffffe */
+    const char *uds;  /* points into the argument: the value after "uds=" up to ',' or the end */
+    size_t uds_len;
+    unsigned slot;
+};
 
 struct svmm_cli {
     enum svmm_cli_cmd cmd;
@@ -16,6 +46,13 @@ struct svmm_cli {
     const char *initrd;
     const char *dtb_out;
     int verbosity; /* 0 = errors and warnings, 1 = info (default), 2 = debug */
+    struct svmm_cli_disk disks[SVMM_CLI_MAX_DISKS];
+    unsigned ndisks;
+    bool rng; /* --rng: a virtio-rng device in the next virtio slot */
+    struct svmm_cli_net nets[SVMM_CLI_MAX_NETS];
+    unsigned nnets;
+    bool has_vsock;
+    struct svmm_cli_vsock vsock;
     struct svmm_vm_config cfg;
 };
 

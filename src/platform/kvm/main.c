@@ -10,9 +10,14 @@
 #include <unistd.h>
 #include <svmm/log.h>
 #include <svmm/vm.h>
+#include <svmm/virtio_rng.h>
+#include "blk_file.h"
 #include "cli.h"
 #include "kvm.h"
+#include "net_tap.h"
+#include "rng_host.h"
 #include "stdio_console.h"
+#include "vsock_uds.h"
 
 #ifndef SVMM_VERSION
 #define SVMM_VERSION "0.1.0-dev"
@@ -87,6 +92,73 @@ static int write_dtb(const char *path, const void *dtb, size_t len, char *err, s
     return 0;
 }
 
+/* --disk and --rng devices, each in the slot the CLI gave it (writes reach the file before completing). */
+static int attach_blk_rng(const struct svmm_cli *cli, struct svmm_vm *vm, struct kvm_host *host, char *err,
+                          size_t errlen)
+{
+    static struct virtio_blk disks[SVMM_CLI_MAX_DISKS];
+    static struct virtio_rng rng;
+    const struct virtio_rng_backend rng_be = { .fill = rng_host_fill };
+
+    for (unsigned i = 0; i < cli->ndisks; i++) {
+        const struct svmm_cli_disk *d = &cli->disks[i];
+        char path[4096];
+
+        snprintf(path, sizeof(path), "%.*s", (int)d->path_len, d->path);
+        if (blk_file_open(path, d->ro, &disks[i], &host->dev_lock, err, errlen) == NULL ||
+            svmm_vm_attach_virtio(vm, d->slot, &disks[i].dev, err, errlen) < 0)
+            return -1;
+    }
+    for (unsigned slot = 0; cli->rng && slot < cli->cfg.nvirtio; slot++) {
+        if (cli->cfg.virtio_ids[slot] != VIRTIO_ID_RNG)
+            continue;
+        virtio_rng_init(&rng, &rng_be);
+        if (svmm_vm_attach_virtio(vm, slot, &rng.dev, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* --net and --vsock devices with their hosted backends (tap, Unix sockets), each in its CLI slot. */
+static struct net_tap nets[SVMM_CLI_MAX_NETS];
+static struct vsock_uds vsock;
+
+static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < cli->nnets; i++) {
+        const struct svmm_cli_net *n = &cli->nets[i];
+        uint8_t mac[6] = { 0x02, 0x73, 0x76, 0x6d, 0x00, (uint8_t)i };
+
+        if (net_tap_open(&nets[i], n->tap, n->has_mac ? n->mac : mac, err, errlen) < 0 ||
+            svmm_vm_attach_virtio(vm, n->slot, &nets[i].net.dev, err, errlen) < 0)
+            return -1;
+    }
+    if (cli->has_vsock) {
+        char path[sizeof(vsock.path)];
+        snprintf(path, sizeof(path), "%.*s", (int)cli->vsock.uds_len, cli->vsock.uds);
+        if (vsock_uds_open(&vsock, cli->vsock.cid, path, err, errlen) < 0 ||
+            svmm_vm_attach_virtio(vm, cli->vsock.slot, &vsock.vsock.dev, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int start_net_vsock(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < cli->nnets; i++)
+        if (net_tap_start(&nets[i], host, err, errlen) < 0)
+            return -1;
+    return cli->has_vsock ? vsock_uds_start(&vsock, host, err, errlen) : 0;
+}
+
+static void join_net_vsock(const struct svmm_cli *cli)
+{
+    for (unsigned i = 0; i < cli->nnets; i++)
+        net_tap_join(&nets[i]);
+    if (cli->has_vsock)
+        vsock_uds_join(&vsock);
+}
+
 static int run(const struct svmm_cli *cli)
 {
     static struct svmm_vm vm;
@@ -103,7 +175,9 @@ static int run(const struct svmm_cli *cli)
     host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
     virtio_console_init(&console, &console_be);
     if (svmm_vm_init(&vm, &cli->cfg, &plat, &be, err, sizeof(err)) < 0 ||
-        svmm_vm_attach_virtio(&vm, 0, &console.dev, err, sizeof(err)) < 0)
+        svmm_vm_attach_virtio(&vm, 0, &console.dev, err, sizeof(err)) < 0 ||
+        attach_blk_rng(cli, &vm, &host, err, sizeof(err)) < 0 ||
+        attach_net_vsock(cli, &vm, err, sizeof(err)) < 0)
         return fail(err);
     kernel = read_file("kernel", cli->kernel, &klen, err, sizeof(err));
     if (kernel == NULL)
@@ -132,8 +206,13 @@ static int run(const struct svmm_cli *cli)
     stdio_setup();
     if (kvm_host_start(&host, err, sizeof(err)) < 0)
         return fail(err);
+    if (start_net_vsock(cli, &host, err, sizeof(err)) < 0) {
+        kvm_host_stop(&host, SVMM_EXIT_ERROR);
+        return fail(err);
+    }
     stdio_pump(&host, &console);
     status = kvm_host_join(&host);
+    join_net_vsock(cli);
     stdio_restore();
     svmm_info("VM stopped, exit status %d", status);
     return status;

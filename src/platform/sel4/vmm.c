@@ -13,8 +13,10 @@
 #include <svmm/psci.h>
 #include <svmm/vgic.h>
 #include <svmm/virtio_console.h>
+#include <svmm/virtio_net.h>
 #include <svmm/vm.h>
 #include "board_uart.h"
+#include "sel4_devices.h"
 #include "sel4_vm.h"
 #include "vcpu_regs.h"
 
@@ -128,16 +130,18 @@ static void psci_system_reset(void *ctx)
     stop_vm("guest requested a reset (PSCI SYSTEM_RESET); restart comes with the admin component");
 }
 
-static void register_gic(void)
+static int register_gic(void)
 {
     const struct svmm_gic_config *g = &vm.cfg.layout.gic;
     const struct vgic_ops ops = { .ctx = NULL, .inject = vgic_inject, .eoi = vgic_eoi };
 
-    vgic_init(&vgic, g->version, vm.cfg.ncpus, svmm_sel4_vm.num_lrs, &ops);
+    if (vgic_init(&vgic, g->version, vm.cfg.ncpus, svmm_sel4_vm.num_lrs, &ops) < 0)
+        return -1;
     svmm_mmio_register(&vm.bus, g->dist_base, SVMM_GICD_SIZE, &vgic_dist_ops, &vgic, "gicd");
     if (g->version == SVMM_GIC_V3)
         svmm_mmio_register(&vm.bus, g->redist_base, SVMM_GICR_SIZE_PER_CPU * vm.cfg.ncpus, &vgic_redist_ops,
                            &vgic, "gicr");
+    return 0;
 }
 
 /* Create the VirtIO devices the configuration names, with this platform's backends. */
@@ -154,6 +158,32 @@ static int attach_devices(char *err, size_t errlen)
             if (svmm_vm_attach_virtio(&vm, slot, &console.dev, err, errlen) < 0)
                 return -1;
             continue;
+        case VIRTIO_ID_BLOCK: {
+            static struct virtio_blk ramdisk;
+            if (sel4_ramdisk_init(&ramdisk, err, errlen) < 0 ||
+                svmm_vm_attach_virtio(&vm, slot, &ramdisk.dev, err, errlen) < 0)
+                return -1;
+            continue;
+        }
+        case VIRTIO_ID_NET: {
+            /* No network on seL4 yet: a null port (frames sent into the void) until the virtual switch. */
+            static struct virtio_net nets[4];
+            static unsigned nnets;
+            const uint8_t mac[6] = { 0x02, 0x73, 0x76, 0x6d, 0x01, (uint8_t)nnets };
+            if (nnets == sizeof(nets) / sizeof(nets[0]))
+                break;
+            virtio_net_init(&nets[nnets], mac, &virtio_net_null_backend);
+            if (svmm_vm_attach_virtio(&vm, slot, &nets[nnets++].dev, err, errlen) < 0)
+                return -1;
+            continue;
+        }
+        case VIRTIO_ID_RNG: {
+            static struct virtio_rng rng;
+            sel4_rng_init(&rng);
+            if (svmm_vm_attach_virtio(&vm, slot, &rng.dev, err, errlen) < 0)
+                return -1;
+            continue;
+        }
         default:
             break;
         }
@@ -182,7 +212,10 @@ void init(void)
         svmm_err("VM setup failed: %s", err);
         return;
     }
-    register_gic();
+    if (register_gic() < 0) {
+        svmm_err("VM setup failed: the interrupt controller cannot serve this configuration");
+        return;
+    }
     psci_init(&psci, c->cfg.ncpus, &vm.mem, &pops);
     if (svmm_vm_load_linux(&vm, images + c->kernel_offset, c->kernel_size,
                            c->initrd_size ? images + c->initrd_offset : NULL, c->initrd_size, err, sizeof(err)) < 0) {

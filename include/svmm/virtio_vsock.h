@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * virtio-vsock (VirtIO 1.2 section 5.10): stream sockets between the guest (cid >= 3) and the host
+ * (cid 2), with credit-based flow control. The device speaks the protocol; a backend owns the
+ * host-side endpoints (hosted: Unix sockets, Firecracker style; later: a remote server).
+ *
+ * Every header field from the guest is validated: src_cid must be the guest's cid (otherwise the
+ * packet is dropped), dst_cid must be the host, type must be STREAM, len must match the payload
+ * and stay within the credit the device granted, ops must be known and fit the connection state;
+ * a violation answers RST (and ends the connection). A tx chain with a device-writable buffer or
+ * shorter than the header, or an rx chain with a device-readable buffer or too small for the
+ * header, is structural: the device asks for DEVICE_NEEDS_RESET.
+ *
+ * Connections live in a fixed table of VIRTIO_VSOCK_MAX_CONNS entries; the table index is the
+ * connection id the backend sees. Control packets that find no rx buffer are remembered per
+ * connection (and in a small ring for RSTs to unknown connections) and sent when buffers arrive.
+ */
+#ifndef SVMM_VIRTIO_VSOCK_H
+#define SVMM_VIRTIO_VSOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <svmm/log.h>
+#include <svmm/virtio.h>
+
+#define VIRTIO_VSOCK_HOST_CID 2u
+#define VIRTIO_VSOCK_HDR_SIZE 44u
+#define VIRTIO_VSOCK_MAX_PAYLOAD (64u * 1024) /* per packet, either way */
+#define VIRTIO_VSOCK_MAX_CONNS 64u
+#define VIRTIO_VSOCK_RST_RING 16u
+#define VIRTIO_VSOCK_LOCAL_PORT_BASE 0x40000000u /* host ports for host-initiated connections */
+
+#define VIRTIO_VSOCK_RXQ 0
+#define VIRTIO_VSOCK_TXQ 1
+#define VIRTIO_VSOCK_EVENTQ 2
+
+#define VIRTIO_VSOCK_TYPE_STREAM 1
+enum virtio_vsock_op {
+    VIRTIO_VSOCK_OP_INVALID = 0,
+    VIRTIO_VSOCK_OP_REQUEST = 1,
+    VIRTIO_VSOCK_OP_RESPONSE = 2,
+    VIRTIO_VSOCK_OP_RST = 3,
+    VIRTIO_VSOCK_OP_SHUTDOWN = 4,
+    VIRTIO_VSOCK_OP_RW = 5,
+    VIRTIO_VSOCK_OP_CREDIT_UPDATE = 6,
+    VIRTIO_VSOCK_OP_CREDIT_REQUEST = 7,
+};
+#define VIRTIO_VSOCK_SHUTDOWN_RCV 1u
+#define VIRTIO_VSOCK_SHUTDOWN_SEND 2u
+
+/* A piece of guest memory; the same layout as struct iovec so a hosted backend can readv/writev. */
+struct virtio_vsock_buf {
+    void *base;
+    size_t len;
+};
+
+/* What recv() may return besides a byte count. */
+#define VIRTIO_VSOCK_RECV_AGAIN 0   /* nothing to read now: the backend calls host_readable later */
+#define VIRTIO_VSOCK_RECV_EOF (-1)  /* the host end will send no more (orderly) */
+#define VIRTIO_VSOCK_RECV_ERR (-2)  /* the host end failed: reset the connection */
+
+/*
+ * Called with the device lock held; none may call back into the device except where noted.
+ * `id` < VIRTIO_VSOCK_MAX_CONNS names a connection from connect()/host_connect until close().
+ */
+struct virtio_vsock_backend {
+    void *ctx;
+    uint32_t buf_alloc; /* bytes the host side buffers per connection (advertised to the guest) */
+    /* The guest connects to host port `port`: 0 connected, < 0 refused (the guest gets RST). */
+    int (*connect)(void *ctx, unsigned id, uint32_t port);
+    /* The guest accepted (ok) or refused a connection the host asked for with host_connect. */
+    void (*connected)(void *ctx, unsigned id, bool ok);
+    /*
+     * Guest data for the host end: `len` bytes in `n` pieces. Returns how many bytes were consumed
+     * now; the backend keeps the rest (the device never hands it more than buf_alloc unconsumed
+     * bytes) and reports it with virtio_vsock_host_consumed(). < 0: the host end failed (RST).
+     */
+    long (*send)(void *ctx, unsigned id, const struct virtio_vsock_buf *b, unsigned n, size_t len);
+    /* Read host data into up to `len` bytes of `b`: > 0 bytes, or a VIRTIO_VSOCK_RECV_* value. */
+    long (*recv)(void *ctx, unsigned id, const struct virtio_vsock_buf *b, unsigned n, size_t len);
+    /* The guest will send no more (SHUTDOWN_SEND) and/or receive no more (SHUTDOWN_RCV). */
+    void (*shutdown)(void *ctx, unsigned id, uint32_t flags);
+    /* The connection is gone (reset either way, or device reset): release it; the id is reused. */
+    void (*close)(void *ctx, unsigned id);
+    /* The device's interest in host data changed (see virtio_vsock_wants_recv): re-poll. */
+    void (*wake)(void *ctx);
+};
+
+enum vsock_conn_state { VSOCK_FREE = 0, VSOCK_CONNECTING, VSOCK_ESTABLISHED };
+
+/* Control packets owed to the guest for one connection (sent as rx buffers allow). */
+#define VSOCK_PEND_REQUEST 1u
+#define VSOCK_PEND_RESPONSE 2u
+#define VSOCK_PEND_CREDIT 4u
+#define VSOCK_PEND_SHUTDOWN 8u
+#define VSOCK_PEND_RST 16u
+
+struct vsock_conn {
+    enum vsock_conn_state state;
+    uint32_t guest_port, host_port;
+    unsigned pending;        /* VSOCK_PEND_* */
+    uint32_t shutdown_flags; /* what the pending SHUTDOWN carries */
+    uint32_t guest_shut;     /* SHUTDOWN flags the guest sent */
+    uint32_t host_shut;      /* SHUTDOWN flags we sent (or owe) */
+    bool host_readable;      /* the backend said data may be waiting */
+    /* guest -> host */
+    uint32_t rx_cnt;         /* payload bytes received from the guest */
+    uint32_t fwd_cnt;        /* of those, consumed by the host end */
+    uint32_t fwd_cnt_sent;   /* fwd_cnt last told to the guest */
+    /* host -> guest */
+    uint32_t tx_cnt;         /* payload bytes sent to the guest */
+    uint32_t peer_buf_alloc, peer_fwd_cnt;
+};
+
+struct virtio_vsock_stats {
+    uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes;
+    uint64_t dropped_bad_cid, resets_sent, table_full, rst_ring_overflow;
+};
+
+struct virtio_vsock {
+    struct virtio_dev dev;
+    struct virtio_vsock_backend backend;
+    uint64_t guest_cid;
+    bool broken;
+    bool rx_starved;  /* work waits for rx buffers: avail_event is armed */
+    unsigned rr_next; /* round-robin start for the next rx scan */
+    uint32_t next_local_port;
+    struct vsock_conn conns[VIRTIO_VSOCK_MAX_CONNS];
+    /* RSTs answering packets that have no connection: {guest port, host port} */
+    struct { uint32_t guest_port, host_port; } rst_ring[VIRTIO_VSOCK_RST_RING];
+    unsigned rst_head, rst_count;
+    struct virtio_vsock_stats stats;
+    struct svmm_ratelimit rl;
+    struct virtq_chain chain;    /* scratch for the tx queue */
+    struct virtq_chain rx_chain; /* scratch for the rx queue (kept apart: rx work may run inside tx) */
+    struct virtio_vsock_buf bufs[VIRTQ_MAX_SIZE];
+};
+
+/* Initialise the device (reset state) for guest `cid` (3 .. 0xfffffffe) with its backend. */
+void virtio_vsock_init(struct virtio_vsock *v, uint64_t cid, const struct virtio_vsock_backend *backend);
+
+/*
+ * A host client wants guest port `guest_port`: allocate a connection and send REQUEST. Returns the
+ * id (backend.connected() reports the outcome) or -1 (driver not running, table full).
+ * *host_port receives the host-side port the guest sees.
+ */
+int virtio_vsock_host_connect(struct virtio_vsock *v, uint32_t guest_port, uint32_t *host_port);
+
+/* Host data may be waiting on connection `id`: pull it into the guest as credit and buffers allow. */
+void virtio_vsock_host_readable(struct virtio_vsock *v, unsigned id);
+
+/* The backend consumed `n` more bytes of guest data it had kept (updates fwd_cnt, maybe credit). */
+void virtio_vsock_host_consumed(struct virtio_vsock *v, unsigned id, uint32_t n);
+
+/* The host end failed or went away: reset the connection (RST to the guest) and close it. */
+void virtio_vsock_host_reset(struct virtio_vsock *v, unsigned id);
+
+/* True when the device would read host data on `id` now (the backend polls only then). */
+bool virtio_vsock_wants_recv(const struct virtio_vsock *v, unsigned id);
+
+#endif

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* virtio-blk backend for the KVM platform: a raw image file (or block device), served by worker threads. */
+#ifndef SVMM_KVM_BLK_FILE_H
+#define SVMM_KVM_BLK_FILE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <svmm/virtio_blk.h>
+
+struct blk_file;
+
+/*
+ * Open `path` (read-only when `ro`) and create device `dev` for it, initialised and in reset
+ * state, ready for svmm_vm_attach_virtio(). Completions take `dev_lock` (the platform's device
+ * lock) and raise the device's interrupt from a worker thread. Returns NULL with a one-line
+ * reason in err (missing file, a directory, not a whole number of sectors is fine: rounded down).
+ */
+struct blk_file *blk_file_open(const char *path, bool ro, struct virtio_blk *dev, pthread_mutex_t *dev_lock,
+                               char *err, size_t errlen);
+
+/* Stop the workers (waiting for running requests) and close the file. */
+void blk_file_close(struct blk_file *f);
+
+#endif

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <string.h>
+#include <svmm/log.h>
+#include <svmm/virtio_net.h>
+
+/* Config space: mac[6], status (le16), max_virtqueue_pairs (le16). */
+#define CFG_SIZE 10
+
+/* struct virtio_net_hdr field offsets. */
+#define HDR_FLAGS 0
+#define HDR_GSO_TYPE 1
+#define HDR_NUM_BUFFERS 10
+
+static const uint8_t default_mac[6] = { 0x02, 0x73, 0x76, 0x6d, 0x00, 0x00 };
+
+static struct virtio_net *to_net(struct virtio_dev *d)
+{
+    return (struct virtio_net *)((char *)d - offsetof(struct virtio_net, dev));
+}
+
+/*
+ * Give back the last `k` chains popped from q without using them (they stay available to the
+ * device). Safe because the device owns last_avail and nothing was pushed in between.
+ */
+static void unpop(struct virtq *q, uint16_t k)
+{
+    q->last_avail = (uint16_t)(q->last_avail - k);
+    q->in_flight = (uint16_t)(q->in_flight - k);
+}
+
+/* A structural violation by the driver: stop the device until it is reset. */
+static void mark_broken(struct virtio_net *n, unsigned q, const char *why)
+{
+    static struct svmm_ratelimit rl;
+
+    if (n->broken)
+        return;
+    n->broken = true;
+    if (svmm_ratelimit_ok(&rl, 20))
+        svmm_warn("%s: queue %u: %s: device needs reset", n->dev.name, q, why);
+    if (n->dev.transport.needs_reset)
+        n->dev.transport.needs_reset(n->dev.transport.ctx);
+}
+
+static void dropped(struct virtio_net *n, const char *what, size_t len)
+{
+    if (svmm_ratelimit_ok(&n->drop_rl, 10))
+        svmm_warn("%s: dropping %s (%zu bytes)", n->dev.name, what, len);
+}
+
+/* ---- transmit ---- */
+
+/* Validate one tx chain and hand its frame to the backend. Returns the backend's verdict. */
+static enum virtio_net_tx_result send_chain(struct virtio_net *n, const struct virtq_chain *c)
+{
+    uint8_t hdr[VIRTIO_NET_HDR_SIZE];
+    uint32_t skip = VIRTIO_NET_HDR_SIZE, len = c->out_len - VIRTIO_NET_HDR_SIZE;
+    unsigned nf = 0;
+
+    virtq_chain_read(c, 0, hdr, sizeof(hdr));
+    if (len == 0 || len > VIRTIO_NET_MAX_FRAME || hdr[HDR_FLAGS] != 0 || hdr[HDR_GSO_TYPE] != 0) {
+        dropped(n, len == 0 ? "empty tx frame" : len > VIRTIO_NET_MAX_FRAME ? "oversized tx frame"
+                                                                         : "tx frame asking for offloads", len);
+        return VIRTIO_NET_TX_DROPPED;
+    }
+    if (!(n->status & VIRTIO_NET_S_LINK_UP))
+        return VIRTIO_NET_TX_DROPPED;
+    for (uint16_t i = 0; i < c->n_out; i++) {
+        if (skip >= c->iov[i].len) {
+            skip -= c->iov[i].len;
+            continue;
+        }
+        n->frags[nf++] = (struct virtio_net_frag){ c->iov[i].host + skip, c->iov[i].len - skip };
+        skip = 0;
+    }
+    return n->backend.send(n->backend.ctx, n->frags, nf, len);
+}
+
+/* Account for the backend's verdict on a chain; false when it is busy (keep the chain). */
+static bool tx_done(struct virtio_net *n, struct virtq *q, enum virtio_net_tx_result r)
+{
+    if (r == VIRTIO_NET_TX_BUSY) {
+        n->tx_pending = true;
+        n->stats.tx_busy++;
+        return false;
+    }
+    if (r == VIRTIO_NET_TX_OK) {
+        n->stats.tx_packets++;
+        n->stats.tx_bytes += n->tx_chain.out_len - VIRTIO_NET_HDR_SIZE;
+    } else {
+        n->stats.tx_dropped++;
+    }
+    n->tx_pending = false;
+    virtq_push(q, n->tx_chain.head, 0);
+    return true;
+}
+
+static void transmit(struct virtio_net *n)
+{
+    struct virtq *q = &n->dev.queues[VIRTIO_NET_TXQ];
+    uint16_t old_used = q->used_idx;
+    int r = 0;
+
+    if (n->broken || !q->ready)
+        return;
+    if (n->tx_pending && !tx_done(n, q, send_chain(n, &n->tx_chain)))
+        goto out;
+    do {
+        while ((r = virtq_pop(q, &n->tx_chain)) == 1) {
+            if (n->tx_chain.n_in != 0) {
+                mark_broken(n, VIRTIO_NET_TXQ, "device-writable buffer in a tx chain");
+                goto out;
+            }
+            if (n->tx_chain.out_len < VIRTIO_NET_HDR_SIZE) {
+                mark_broken(n, VIRTIO_NET_TXQ, "tx chain shorter than the virtio-net header");
+                goto out;
+            }
+            if (!tx_done(n, q, send_chain(n, &n->tx_chain)))
+                goto out;
+        }
+    } while (r == 0 && virtq_arm_notify(q));
+    if (r < 0)
+        virtio_dev_queue_error(&n->dev, VIRTIO_NET_TXQ, r);
+out:
+    virtio_dev_signal_used(&n->dev, VIRTIO_NET_TXQ, old_used);
+}
+
+void virtio_net_tx_kick(struct virtio_net *n)
+{
+    transmit(n);
+}
+
+/* ---- receive ---- */
+
+int virtio_net_receive(struct virtio_net *n, const void *frame, size_t len)
+{
+    struct virtq *q = &n->dev.queues[VIRTIO_NET_RXQ];
+    bool mrg = virtio_has_feature(&n->dev, VIRTIO_NET_F_MRG_RXBUF);
+    const uint8_t *src = frame;
+    uint8_t hdr[VIRTIO_NET_HDR_SIZE] = { 0 };
+    uint16_t nbufs = 0, old_used;
+    size_t off = 0;
+
+    if (len == 0 || len > VIRTIO_NET_MAX_FRAME || n->broken || !(n->status & VIRTIO_NET_S_LINK_UP)) {
+        n->stats.rx_dropped++;
+        return VIRTIO_NET_RX_DROPPED;
+    }
+    if (!q->ready || q->error != VIRTQ_OK) {
+        n->rx_waiting = true;
+        n->stats.rx_no_buffers++;
+        return VIRTIO_NET_RX_NO_BUFFERS;
+    }
+    old_used = q->used_idx;
+    while (nbufs == 0 || off < len) {
+        struct virtq_chain *c = nbufs == 0 ? &n->rx_first : &n->rx_chain;
+        uint32_t start = nbufs == 0 ? VIRTIO_NET_HDR_SIZE : 0, room, k;
+        int r = virtq_pop(q, c);
+
+        if (r < 0) {
+            virtio_dev_queue_error(&n->dev, VIRTIO_NET_RXQ, r);
+            n->stats.rx_dropped++;
+            return VIRTIO_NET_RX_DROPPED;
+        }
+        if (r == 0) {
+            if (nbufs == q->num) { /* the whole ring cannot hold it: it never will */
+                unpop(q, nbufs);
+                dropped(n, "rx frame larger than all receive buffers", len);
+                n->stats.rx_dropped++;
+                return VIRTIO_NET_RX_DROPPED;
+            }
+            /*
+             * Ask for a notification on the next buffer while every available buffer is still
+             * popped (so avail_event is the driver's current avail index), then look once more
+             * for buffers that raced in: with them, carry on filling.
+             */
+            if (virtq_arm_notify(q))
+                continue;
+            unpop(q, nbufs);
+            n->rx_waiting = true;
+            n->stats.rx_no_buffers++;
+            return VIRTIO_NET_RX_NO_BUFFERS;
+        }
+        if (c->n_out != 0) {
+            mark_broken(n, VIRTIO_NET_RXQ, "device-readable buffer in an rx chain");
+            n->stats.rx_dropped++;
+            return VIRTIO_NET_RX_DROPPED;
+        }
+        if (c->in_len < VIRTIO_NET_HDR_SIZE) {
+            mark_broken(n, VIRTIO_NET_RXQ, "rx buffer smaller than the virtio-net header");
+            n->stats.rx_dropped++;
+            return VIRTIO_NET_RX_DROPPED;
+        }
+        if (!mrg && c->in_len < len + VIRTIO_NET_HDR_SIZE) {
+            /* Without mergeable buffers one chain must hold the frame: leave the buffer unused. */
+            unpop(q, 1);
+            dropped(n, "rx frame larger than the receive buffer", len);
+            n->stats.rx_dropped++;
+            return VIRTIO_NET_RX_DROPPED;
+        }
+        room = c->in_len - start;
+        k = len - off < room ? (uint32_t)(len - off) : room;
+        virtq_chain_write(c, start, src + off, k);
+        off += k;
+        n->rx_heads[nbufs] = c->head;
+        n->rx_lens[nbufs] = start + k;
+        nbufs++;
+    }
+    hdr[HDR_NUM_BUFFERS] = (uint8_t)nbufs;
+    hdr[HDR_NUM_BUFFERS + 1] = (uint8_t)(nbufs >> 8);
+    virtq_chain_write(&n->rx_first, 0, hdr, sizeof(hdr));
+    for (uint16_t i = 0; i < nbufs; i++)
+        virtq_push(q, n->rx_heads[i], n->rx_lens[i]);
+    n->stats.rx_packets++;
+    n->stats.rx_bytes += len;
+    n->stats.rx_buffers_used += nbufs;
+    virtio_dev_signal_used(&n->dev, VIRTIO_NET_RXQ, old_used);
+    return VIRTIO_NET_RX_DELIVERED;
+}
+
+/* ---- device ops ---- */
+
+static void net_queue_notify(struct virtio_dev *d, unsigned q)
+{
+    struct virtio_net *n = to_net(d);
+
+    if (q == VIRTIO_NET_TXQ) {
+        transmit(n);
+    } else if (q == VIRTIO_NET_RXQ && n->rx_waiting) {
+        n->rx_waiting = false;
+        if (n->backend.rx_ready)
+            n->backend.rx_ready(n->backend.ctx);
+    }
+}
+
+static uint32_t net_config_read(struct virtio_dev *d, uint32_t off, unsigned size)
+{
+    struct virtio_net *n = to_net(d);
+    uint8_t cfg[CFG_SIZE];
+    uint32_t v = 0;
+
+    memcpy(cfg, n->mac, 6);
+    cfg[6] = (uint8_t)n->status;
+    cfg[7] = (uint8_t)(n->status >> 8);
+    cfg[8] = 1; /* max_virtqueue_pairs (only meaningful with MQ) */
+    cfg[9] = 0;
+    memcpy(&v, cfg + off, size);
+    return v;
+}
+
+static void net_reset(struct virtio_dev *d)
+{
+    struct virtio_net *n = to_net(d);
+
+    /* Work is synchronous: the only thing in flight is a frame the backend said it was busy for. */
+    n->tx_pending = false;
+    n->broken = false;
+    n->rx_waiting = true; /* the backend may hold a frame: wake it once the driver posts buffers */
+}
+
+static const struct virtio_dev_ops net_ops = {
+    .queue_notify = net_queue_notify,
+    .config_read = net_config_read,
+    .config_write = NULL, /* the MAC is read-only in VirtIO 1.x */
+    .reset = net_reset,
+};
+
+void virtio_net_init(struct virtio_net *n, const uint8_t mac[6], const struct virtio_net_backend *backend)
+{
+    memset(n, 0, sizeof(*n));
+    n->backend = *backend;
+    memcpy(n->mac, mac ? mac : default_mac, 6);
+    n->status = VIRTIO_NET_S_LINK_UP;
+    n->dev.name = "virtio-net";
+    n->dev.device_id = VIRTIO_ID_NET;
+    n->dev.device_features = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_INDIRECT_DESC |
+                             1ull << VIRTIO_F_EVENT_IDX | 1ull << VIRTIO_NET_F_MAC |
+                             1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_NET_F_MRG_RXBUF;
+    n->dev.num_queues = 2;
+    n->dev.config_size = CFG_SIZE;
+    n->dev.ops = &net_ops;
+    n->rx_waiting = true;
+}
+
+void virtio_net_set_link(struct virtio_net *n, bool up)
+{
+    uint16_t s = up ? VIRTIO_NET_S_LINK_UP : 0;
+
+    if (s == n->status)
+        return;
+    n->status = s;
+    /* The driver reads status again on a configuration change interrupt (5.1.4.2). */
+    if (virtio_has_feature(&n->dev, VIRTIO_NET_F_STATUS) && n->dev.transport.interrupt)
+        n->dev.transport.interrupt(n->dev.transport.ctx, VIRTIO_ISR_CONFIG);
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int virtio_net_parse_mac(const char *s, uint8_t mac[6])
+{
+    uint8_t m[6];
+
+    for (unsigned i = 0; i < 6; i++) {
+        int hi = hexval(s[0]), lo = hi < 0 ? -1 : hexval(s[1]);
+        if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+            return -1;
+        m[i] = (uint8_t)(hi << 4 | lo);
+        s += 3;
+    }
+    if (m[0] & 1)
+        return -1; /* multicast/broadcast cannot be a station address */
+    memcpy(mac, m, 6);
+    return 0;
+}
+
+static enum virtio_net_tx_result null_send(void *ctx, const struct virtio_net_frag *frags, unsigned n, size_t len)
+{
+    (void)ctx;
+    (void)frags;
+    (void)n;
+    (void)len;
+    return VIRTIO_NET_TX_OK;
+}
+
+const struct virtio_net_backend virtio_net_null_backend = { .ctx = NULL, .send = null_send, .rx_ready = NULL };

@@ -1,0 +1,87 @@
+#!/bin/bash
+# Hosted tier, virtio-net: inside the QEMU test machine the outer system creates tap0
+# (10.0.2.1/24), svmm gives the guest a virtio-net on it (--net tap=tap0,mac=...), and the guest
+# configures eth0 as 10.0.2.15/24 and pings 10.0.2.1: small frames, then 8000-byte pings with a
+# 9000-byte MTU on both ends, whose 9 KB frames need several mergeable receive buffers, then 64
+# back-to-back jumbo pings. A second NIC on tap1 (default MAC) shows up as eth1.
+# Prints one "ok"/"FAIL" line per check and "e2e-net: N passed, N failed".
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+T=$BUILD/e2e/hosted-net
+TIMEOUT=${E2E_TIMEOUT:-900}
+mkdir -p "$T/extra"
+aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -o "$T/extra/vsock_helper" "$ROOT/tests/e2e/vsock_helper.c"
+
+cat > "$T/guest-cmd" <<'G'
+echo "NET-MAC $(cat /sys/class/net/eth0/address)"
+echo "NET-MAC1 $(cat /sys/class/net/eth1/address) carrier=$(ip link set eth1 up; sleep 0.2; cat /sys/class/net/eth1/carrier)"
+ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
+ping -c 3 -W 5 10.0.2.1; echo "NET-PING-SMALL status=$?"
+ip link set eth0 mtu 9000
+ping -c 3 -W 5 -s 8000 10.0.2.1; echo "NET-PING-JUMBO status=$?"
+# 64 pings back to back, each the largest the MTU allows: a simple throughput/latency figure
+start=$(cut -d' ' -f1 /proc/uptime)
+ping -c 64 -A -w 120 -s 8972 -q 10.0.2.1; r=$?
+end=$(cut -d' ' -f1 /proc/uptime)
+echo "NET-PING-FLOOD status=$r seconds=$(awk -v a=$start -v b=$end 'BEGIN{print b-a}')"
+# 16 MiB of TCP each way (tests/e2e/vsock_helper.c tcp-send/tcp-sink on both sides)
+timeout 120 /vsock_helper tcp-send 10.0.2.1 5001 16777216; echo "NET-TCP-TX status=$?"
+timeout 120 /vsock_helper tcp-sink 5002; echo "NET-TCP-RX status=$?"
+echo "NET-STATS $(cat /sys/class/net/eth0/statistics/rx_packets) rx, $(cat /sys/class/net/eth0/statistics/tx_packets) tx, $(cat /sys/class/net/eth0/statistics/rx_errors) rx errors"
+G
+cat > "$T/outer-script" <<'O'
+modprobe tun
+ip tuntap add tap0 mode tap 2>/dev/null || tunctl -t tap0 >/dev/null
+ip addr add 10.0.2.1/24 dev tap0
+ip link set tap0 mtu 9000
+ip link set tap0 up
+ip tuntap add tap1 mode tap 2>/dev/null || tunctl -t tap1 >/dev/null
+ip link set tap1 up
+/vsock_helper tcp-sink 5001 > /tmp/tcp-sink.log 2>&1 &
+(sleep 5; /vsock_helper tcp-send 10.0.2.15 5002 16777216 > /tmp/tcp-send.log 2>&1) &
+/svmm run --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 2 --mem 512M \
+    --append "console=ttyS0" --net tap=tap0,mac=52:54:00:12:34:56 --net tap=tap1
+st=$?
+echo "host tcp-sink: $(cat /tmp/tcp-sink.log)"
+echo "host tcp-send: $(cat /tmp/tcp-send.log)"
+exit $st
+O
+
+"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" --extra "$T/extra" >/dev/null
+"$ROOT/tests/machine/mkouter-initrd.sh" "$T/outer.cpio.gz" --svmm "$BUILD/aarch64/svmm" \
+    --guest-initrd "$T/guest.cpio.gz" --script "$T/outer-script" --extra "$T/extra" >/dev/null
+start=$(date +%s)
+set +e
+"$ROOT/tests/machine/run.sh" --initrd "$T/outer.cpio.gz" --timeout "$TIMEOUT" --log "$T/log" > /dev/null
+status=$?
+set -e
+wall=$(( $(date +%s) - start ))
+log=$(tr -d '\r' < "$T/log")
+
+passed=0 failed=0
+check() {
+    if [ "$2" = 0 ]; then echo "ok   e2e-net: $1"; passed=$((passed + 1)); else echo "FAIL e2e-net: $1"; failed=$((failed + 1)); fi
+}
+has() { grep -qE "$1" <<<"$log"; echo $?; }
+
+check "outer machine powered off in time (not a timeout)" "$([ $status != 124 ]; echo $?)"
+check "svmm opened tap0" "$(has 'svmm: virtio-net on tap tap0, MAC 52:54:00:12:34:56')"
+check "guest loaded virtio_net" "$(has '\[guest-init\] loaded virtio_net')"
+check "guest eth0 has the configured MAC" "$(has 'NET-MAC 52:54:00:12:34:56')"
+check "second NIC (tap1) is eth1 with the default MAC, link up" "$(has 'NET-MAC1 02:73:76:6d:00:01 carrier=1')"
+check "guest pings the host over tap (3/3)" "$(has '3 packets transmitted, 3 packets received')"
+check "ping with small frames succeeded" "$(has 'NET-PING-SMALL status=0')"
+check "8000-byte pings with MTU 9000 (mergeable rx buffers)" "$(has 'NET-PING-JUMBO status=0')"
+check "64 back-to-back 9000-byte pings" "$(has 'NET-PING-FLOOD status=0')"
+check "16 MiB TCP guest -> host" "$(has 'host tcp-sink: tcp-sink: 16777216 bytes')"
+check "16 MiB TCP host -> guest" "$(has '^tcp-sink: 16777216 bytes')"
+check "no rx errors in the guest" "$(has 'NET-STATS [0-9]+ rx, [0-9]+ tx, 0 rx errors')"
+check "several buffers per jumbo frame (num_buffers > 1)" "$(awk '/svmm: tap0: tx/ { for (i = 1; i <= NF; i++) { if ($i == "rx") p = $(i+1); if ($i == "in") b = $(i+1) } } END { exit !(b > p) }' <<<"$log"; echo $?)"
+check "guest powered off, svmm exited 0" "$([ $status = 0 ]; echo $?)"
+
+echo "e2e-net: wall ${wall}s"
+grep -E 'tcp-s(ink|end): |NET-PING-FLOOD|rtt min|svmm: tap0:|svmm: exits:' <<<"$log" || true
+[ $failed = 0 ] || echo "e2e-net: log in $T/log"
+echo "e2e-net: $passed passed, $failed failed"
+[ $failed = 0 ]
