@@ -5,7 +5,7 @@
 # 9000-byte MTU on both ends, whose 9 KB frames need several mergeable receive buffers, then 64
 # back-to-back jumbo pings. A second NIC on tap1 (default MAC) shows up as eth1.
 # Prints one "ok"/"FAIL" line per check and "e2e-net: N passed, N failed".
-set -eu
+set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 T=$BUILD/e2e/hosted-net
@@ -48,24 +48,12 @@ echo "host tcp-send: $(cat /tmp/tcp-send.log)"
 exit $st
 O
 
-"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" --extra "$T/extra" >/dev/null
-"$ROOT/tests/machine/mkouter-initrd.sh" "$T/outer.cpio.gz" --svmm "$BUILD/aarch64/svmm" \
-    --guest-initrd "$T/guest.cpio.gz" --script "$T/outer-script" --extra "$T/extra" >/dev/null
-start=$(date +%s)
-set +e
-"$ROOT/tests/machine/run.sh" --initrd "$T/outer.cpio.gz" --timeout "$TIMEOUT" --log "$T/log" > /dev/null
-status=$?
-set -e
-wall=$(( $(date +%s) - start ))
-log=$(tr -d '\r' < "$T/log")
+TAG=e2e-net
+. "$ROOT/tests/e2e/lib.sh"
+hosted_boot "$T" "$TIMEOUT" --extra "$T/extra" || fail_early "test machine images"
 
-passed=0 failed=0
-check() {
-    if [ "$2" = 0 ]; then echo "ok   e2e-net: $1"; passed=$((passed + 1)); else echo "FAIL e2e-net: $1"; failed=$((failed + 1)); fi
-}
-has() { grep -qE "$1" <<<"$log"; echo $?; }
 
-check "outer machine powered off in time (not a timeout)" "$([ $status != 124 ]; echo $?)"
+check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
 check "svmm opened tap0" "$(has 'svmm: virtio-net on tap tap0, MAC 52:54:00:12:34:56')"
 check "guest loaded virtio_net" "$(has '\[guest-init\] loaded virtio_net')"
 check "guest eth0 has the configured MAC" "$(has 'NET-MAC 52:54:00:12:34:56')"
@@ -77,11 +65,9 @@ check "64 back-to-back 9000-byte pings" "$(has 'NET-PING-FLOOD status=0')"
 check "16 MiB TCP guest -> host" "$(has 'host tcp-sink: tcp-sink: 16777216 bytes')"
 check "16 MiB TCP host -> guest" "$(has '^tcp-sink: 16777216 bytes')"
 check "no rx errors in the guest" "$(has 'NET-STATS [0-9]+ rx, [0-9]+ tx, 0 rx errors')"
-check "several buffers per jumbo frame (num_buffers > 1)" "$(awk '/svmm: tap0: tx/ { for (i = 1; i <= NF; i++) { if ($i == "rx") p = $(i+1); if ($i == "in") b = $(i+1) } } END { exit !(b > p) }' <<<"$log"; echo $?)"
-check "guest powered off, svmm exited 0" "$([ $status = 0 ]; echo $?)"
+check "several buffers per jumbo frame (num_buffers > 1)" "$(awk '/svmm: tap0: tx/ { for (i = 1; i <= NF; i++) { if ($i == "rx") p = $(i+1); if ($i == "in") b = $(i+1) } } END { exit !(b > p) }' <<<"$LOG"; echo $?)"
+check "guest powered off, svmm exited 0" "$(is [ $status = 0 ])"
 
 echo "e2e-net: wall ${wall}s"
-grep -E 'tcp-s(ink|end): |NET-PING-FLOOD|rtt min|svmm: tap0:|svmm: exits:' <<<"$log" || true
-[ $failed = 0 ] || echo "e2e-net: log in $T/log"
-echo "e2e-net: $passed passed, $failed failed"
-[ $failed = 0 ]
+grep -E 'tcp-s(ink|end): |NET-PING-FLOOD|rtt min|svmm: tap0:|svmm: exits:' <<<"$LOG" || true
+finish "$T/log"

@@ -7,7 +7,7 @@
 #                  reads "OK <port>" and talks to the guest's vsock echo server.
 # Each direction carries a short message and 4 MB of checksummed data (credit flow control).
 # Prints one "ok"/"FAIL" line per check and "e2e-vsock: N passed, N failed".
-set -eu
+set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 T=$BUILD/e2e/hosted-vsock
@@ -41,24 +41,12 @@ echo "host echo 1235: \$(cat /tmp/echo1235.log)"
 exit \$st
 O
 
-"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" --extra "$T/extra" >/dev/null
-"$ROOT/tests/machine/mkouter-initrd.sh" "$T/outer.cpio.gz" --svmm "$BUILD/aarch64/svmm" \
-    --guest-initrd "$T/guest.cpio.gz" --script "$T/outer-script" --extra "$T/extra" >/dev/null
-start=$(date +%s)
-set +e
-"$ROOT/tests/machine/run.sh" --initrd "$T/outer.cpio.gz" --timeout "$TIMEOUT" --log "$T/log" > /dev/null
-status=$?
-set -e
-wall=$(( $(date +%s) - start ))
-log=$(tr -d '\r' < "$T/log")
+TAG=e2e-vsock
+. "$ROOT/tests/e2e/lib.sh"
+hosted_boot "$T" "$TIMEOUT" --extra "$T/extra" || fail_early "test machine images"
 
-passed=0 failed=0
-check() {
-    if [ "$2" = 0 ]; then echo "ok   e2e-vsock: $1"; passed=$((passed + 1)); else echo "FAIL e2e-vsock: $1"; failed=$((failed + 1)); fi
-}
-has() { grep -qE "$1" <<<"$log"; echo $?; }
 
-check "outer machine powered off in time (not a timeout)" "$([ $status != 124 ]; echo $?)"
+check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
 check "svmm listens on /tmp/v.sock for guest cid 3" "$(has 'svmm: virtio-vsock: guest cid 3, host sockets /tmp/v.sock')"
 check "guest loaded the virtio vsock transport" "$(has '\[guest-init\] loaded vmw_vsock_virtio_transport')"
 check "guest -> host echo (guest port -> /tmp/v.sock_1234)" "$(has 'vsock-send reply: hello from the guest')"
@@ -67,10 +55,8 @@ check "host -> guest CONNECT handshake answered OK" "$(has 'uds-send: connected 
 check "host -> guest echo (CONNECT 5000)" "$(has 'uds-send reply: hello from the host')"
 check "host -> guest 4 MB echo, checksum ok" "$(has "uds-send reply: $BULK bytes echoed, checksum ok")"
 check "guest echo servers finished" "$(has 'VSOCK-GUEST-DONE')"
-check "guest powered off, svmm exited 0" "$([ $status = 0 ]; echo $?)"
+check "guest powered off, svmm exited 0" "$(is [ $status = 0 ])"
 
 echo "e2e-vsock: wall ${wall}s"
-grep -E 'bytes echoed|svmm: vsock:|svmm: exits:' <<<"$log" || true
-[ $failed = 0 ] || echo "e2e-vsock: log in $T/log"
-echo "e2e-vsock: $passed passed, $failed failed"
-[ $failed = 0 ]
+grep -E 'bytes echoed|svmm: vsock:|svmm: exits:' <<<"$LOG" || true
+finish "$T/log"

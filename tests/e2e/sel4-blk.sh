@@ -11,12 +11,11 @@ SDK=$1 CONFIG=${2:-debug}
 TIMEOUT=${SEL4_TIMEOUT:-900}
 DISK_MIB=${SEL4_DISK_MIB:-32} DATA_MIB=${SEL4_DATA_MIB:-16}
 SEED=${SEL4_RNG_SEED:-5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed}
-gic=$(grep -qs 'define CONFIG_ARM_GIC_V3_SUPPORT' "$SDK/board/qemu_virt_aarch64/$CONFIG/include/kernel/gen_config.h" && echo 3 || echo 2)
+TAG=sel4-blk
+. "$ROOT/tests/e2e/lib.sh"
+gic=$(sel4_gic "$SDK" "$CONFIG")
 T=$BUILD/e2e/sel4-blk-$CONFIG-gicv$gic
 mkdir -p "$T"
-TAG=sel4-blk
-mk() { make -s -C "$ROOT" BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" SEL4_RNG_SEED="$SEED" "$@"; }
-die() { echo "FAIL $TAG: $1"; echo "$TAG: 0 passed, 1 failed"; exit 1; }
 
 cat > "$T/guest-cmd" <<G
 MIB=$DATA_MIB
@@ -35,16 +34,9 @@ echo "E2E-BLK readback-sha256 $sum seconds $(awk -v a=$t0 -v b=$t1 'BEGIN { prin
 echo "E2E-RNG current=$(cat /sys/class/misc/hw_random/rng_current 2>/dev/null)"
 echo "E2E-RNG bytes=$(dd if=/dev/hwrng bs=64 count=1 2>/dev/null | wc -c)"
 G
-"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" >/dev/null || die "guest initrd"
+"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" >/dev/null || fail_early "guest initrd"
 
-# Build: the platform objects and library through make; the system through the composer
-# (tools/compose), whose SDF gets the RAM disk region added here unless it maps one itself.
-SB=$BUILD/sel4/qemu_virt_aarch64-$CONFIG-gicv$gic
-objs=$(for f in "$ROOT"/src/platform/sel4/*.c; do echo "$SB/src/platform/sel4/$(basename "${f%.c}").o"; done)
-mk $objs "$BUILD/freestanding/libsvmm.a" "$BUILD/host/svmm-compose" > "$T/build.log" 2>&1 || { cat "$T/build.log"; die "build"; }
-cflags=$(mk --eval 'print-sel4-cflags: ; @echo $(SEL4_CFLAGS)' print-sel4-cflags)
-ex=$T/system
-mkdir -p "$ex"
+# One VM with a console, a RAM disk and an rng, built through the system composer.
 cat > "$T/system.yaml" <<Y
 board: qemu_virt_aarch64
 vms:
@@ -57,46 +49,13 @@ vms:
     devices:
       - type: console
       - type: blk
-        file: $T/disk.img
+        ramdisk: ${DISK_MIB}M
       - type: rng
 Y
-truncate -s ${DISK_MIB}M "$T/disk.img"
-"$BUILD/host/svmm-compose" "$T/system.yaml" -o "$ex" --gic "$gic" --root "$ROOT" >> "$T/build.log" 2>&1 ||
-    { cat "$T/build.log"; die "compose"; }
-if ! grep -q ramdisk_vaddr "$ex/svmm.system"; then
-    sed -i -e "/<memory_region name=\"guest_ram_linux\"/a\\
-    <memory_region name=\"ramdisk_linux\" size=\"$(printf '0x%x' $((DISK_MIB << 20)))\" page_size=\"0x200000\" />" \
-        -e '/setvar_vaddr="guest_ram_vaddr"/a\
-        <map mr="ramdisk_linux" vaddr="0xc0000000" perms="rw" setvar_vaddr="ramdisk_vaddr" setvar_size="ramdisk_size" />' \
-        "$ex/svmm.system"
-fi
-board=$SDK/board/qemu_virt_aarch64/$CONFIG
-(cd "$ROOT" && aarch64-linux-gnu-gcc $cflags -c "$ex/linux_config.c" -o "$ex/linux_config.o" &&
-    aarch64-linux-gnu-ld -L"$board/lib" $objs "$ex/linux_config.o" "$BUILD/freestanding/libsvmm.a" \
-        "$BUILD/deps/arm64/usr/lib/aarch64-linux-gnu/libfdt.a" /usr/lib/picolibc/aarch64-linux-gnu/lib/libc.a \
-        "$(aarch64-linux-gnu-gcc -print-libgcc-file-name)" -lmicrokit -Tmicrokit.ld -o "$ex/svmm-linux.elf" &&
-    "$SDK/bin/microkit" "$ex/svmm.system" --search-path "$ex" --board qemu_virt_aarch64 --config "$CONFIG" \
-        -o "$ex/loader.img" -r "$ex/report.txt") >> "$T/build.log" 2>&1 || { cat "$T/build.log"; die "link/microkit"; }
+make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" SEL4_RNG_SEED="$SEED" \
+    SYSTEM="$T/system.yaml" SYSTEM_OUT="$T/system" > "$T/build.log" 2>&1 || fail_early build "$T/build.log"
+sel4_boot "$T/system" "$gic" "$T/log" "$TIMEOUT" 1
 
-machine=virt,virtualization=on,highmem=off,secure=off
-[ "$gic" = 3 ] && machine=$machine,gic-version=3
-start=$(date +%s)
-# shellcheck disable=SC2046
-qemu-system-aarch64 -machine $machine -cpu cortex-a53 -m 2G -nographic -serial mon:stdio \
-    -device loader,file="$ex/loader.img",addr=0x70000000,cpu-num=0 $(cat "$ex/qemu-images.args") \
-    < /dev/null > "$T/log" 2>&1 &
-qemu=$!
-status=timeout
-while [ $(( $(date +%s) - start )) -lt "$TIMEOUT" ]; do
-    if grep -q 'svmm|[a-z]*: VM linux stopped' "$T/log"; then status=stopped; break; fi
-    kill -0 $qemu 2>/dev/null || { status=qemu-exited; break; }
-    sleep 1
-done
-sleep 1
-kill $qemu 2>/dev/null; wait $qemu 2>/dev/null
-wall=$(( $(date +%s) - start ))
-LOG=$(tr -d '\r' < "$T/log")
-. "$ROOT/tests/e2e/lib.sh"
 field() { sed -n "s/.*$1 \([0-9a-f]*\).*/\1/p" <<<"$LOG" | head -n1; }
 gsum=$(field 'E2E-BLK guest-sha256') rsum=$(field 'E2E-BLK readback-sha256')
 

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include <string.h>
 #include "vcpu_regs.h"
 
 /*
  * seL4_UserContext on aarch64 is pc, sp, spsr, x0..x8, x16, x17, x18, x29, x30, x9..x15,
  * x19..x28, tpidr_el0, tpidrro_el0. The kernel copies a prefix of it, so an exit that needs x3
  * copies 7 words, not 36.
+ *
+ * The exit path invokes TCB_ReadRegisters/WriteRegisters directly rather than through libsel4's
+ * stubs, which marshal all 36 words every time (and a struct copy of them cost more than the
+ * kernel's part; docs/performance.md): only the `words` message registers that carry the prefix
+ * are read or written. Message register i + 2 of a WriteRegisters (i of a ReadRegisters reply)
+ * holds context word i; the first four message registers travel in CPU registers.
  */
 #define CTX_WORDS (sizeof(seL4_UserContext) / sizeof(seL4_Word))
+#define NO_X 0xff
 
-union ctx_words {
-    seL4_UserContext ctx;
-    seL4_Word w[CTX_WORDS];
+/* Context word -> x register number (NO_X for pc, sp, spsr and the thread-ID registers). */
+static const uint8_t x_of_word[CTX_WORDS] = {
+    NO_X, NO_X, NO_X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 17, 18, 29, 30,
+    9, 10, 11, 12, 13, 14, 15, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, NO_X, NO_X,
 };
 
 static unsigned ctx_index(unsigned x)
@@ -32,34 +39,48 @@ unsigned vcpu_ctx_words_for_reg(unsigned x)
     return x < 31 ? ctx_index(x) + 1 : 1;
 }
 
+/* Up to x28: the thread-ID registers after it are never needed by an exit, nor copied. */
+#define MAX_WORDS 34
+
 bool vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, seL4_UserContext *ctx)
 {
-    union ctx_words u;
+    seL4_Word mr0 = 0, mr1 = words, mr2 = 0, mr3 = 0;
+    const seL4_Word *msg = seL4_GetIPCBuffer()->msg;
+    seL4_MessageInfo_t tag;
 
-    if (words > CTX_WORDS || seL4_TCB_ReadRegisters(BASE_VM_TCB_CAP + vcpu, false, 0, words, &u.ctx) != seL4_NoError)
+    if (words == 0 || words > MAX_WORDS)
         return false;
-    memset(regs, 0, sizeof(*regs));
-    regs->pc = u.w[0];
-    for (unsigned x = 0; x < 31; x++)
-        if (ctx_index(x) < words)
-            regs->x[x] = u.w[ctx_index(x)];
-    *ctx = u.ctx;
+    tag = seL4_CallWithMRs(BASE_VM_TCB_CAP + vcpu, seL4_MessageInfo_new(TCBReadRegisters, 0, 0, 2), &mr0, &mr1, &mr2,
+                           &mr3);
+    if (seL4_MessageInfo_get_label(tag) != seL4_NoError)
+        return false;
+    /* Words past `words` hold whatever the kernel left in those registers: harmless, and never used. */
+    regs->pc = mr0;
+    ctx->sp = mr1;
+    ctx->spsr = mr2;
+    regs->x[0] = mr3;
+    for (unsigned i = 4; i < words; i++)
+        regs->x[x_of_word[i]] = msg[i];
     return true;
 }
 
 bool vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *regs, seL4_UserContext *ctx,
                      bool resume)
 {
-    union ctx_words u;
+    seL4_Word *msg = seL4_GetIPCBuffer()->msg;
+    seL4_Word mr0 = resume ? 1 : 0, mr1 = words, mr2 = regs->pc, mr3 = ctx->sp;
+    seL4_MessageInfo_t tag;
 
-    if (words > CTX_WORDS)
+    if (words == 0 || words > MAX_WORDS)
         return false;
-    u.ctx = *ctx;
-    u.w[0] = regs->pc;
-    for (unsigned x = 0; x < 31; x++)
-        if (ctx_index(x) < words)
-            u.w[ctx_index(x)] = regs->x[x];
-    return seL4_TCB_WriteRegisters(BASE_VM_TCB_CAP + vcpu, resume, 0, words, &u.ctx) == seL4_NoError;
+    if (words > 2) {
+        msg[4] = ctx->spsr;
+        for (unsigned i = 3; i < words; i++)
+            msg[i + 2] = regs->x[x_of_word[i]];
+    }
+    tag = seL4_CallWithMRs(BASE_VM_TCB_CAP + vcpu, seL4_MessageInfo_new(TCBWriteRegisters, 0, 0, 2 + words), &mr0,
+                           &mr1, &mr2, &mr3);
+    return seL4_MessageInfo_get_label(tag) == seL4_NoError;
 }
 
 bool vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0)

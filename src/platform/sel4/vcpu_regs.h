@@ -10,10 +10,12 @@
 /* Leading seL4_UserContext words to copy to reach register xN (pc only for N >= 31, i.e. XZR). */
 unsigned vcpu_ctx_words_for_reg(unsigned x);
 
-/* Read the first `words` context words of `vcpu` into regs (pc and the x registers they hold). */
+/* Read the first `words` (1..34, i.e. up to x28) context words of `vcpu`: pc and the x registers they
+ * hold into regs, sp and spsr into ctx. Nothing is zeroed: registers beyond the prefix are not meaningful
+ * (x0, sp and spsr hold junk when words < 4), so read only what you asked for. */
 bool vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, seL4_UserContext *ctx);
 
-/* Write pc and x registers back, the first `words` context words only (1 = pc alone). */
+/* Write pc and x registers back, the first `words` (1..34) context words only (1 = pc alone). */
 bool vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *regs, seL4_UserContext *ctx,
                      bool resume);
 

@@ -1,0 +1,152 @@
+#!/bin/bash
+# make bench: the seL4 platform's exit-path and boot numbers (docs/performance.md explains them).
+# Not part of `make test`; nothing here asserts a number, it measures and prints a table.
+#
+# usage: tests/bench/run.sh [SDK_DIR...]
+#   default SDKs: $MICROKIT_SDK, else /opt/microkit-sdk-2.0.1 and /opt/microkit-sdk-2.0.1-gicv3 if present
+#   BENCH_CONFIGS="release debug"   Microkit configs for the MMIO micro-benchmark
+#   BENCH_LINUX=1                   also boot the Debian kernel (release) for exits by kind and start-up time
+#   BENCH_LINUX_CONFIGS=release     configs for the Linux boots
+# Results: $BUILD/bench/results.txt (the table) and one log per run next to it.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+OUT=$BUILD/bench
+CONFIGS=${BENCH_CONFIGS:-release debug}
+LINUX=${BENCH_LINUX:-1}
+LINUX_CONFIGS=${BENCH_LINUX_CONFIGS:-release}
+TIMEOUT=${BENCH_TIMEOUT:-900}
+mkdir -p "$OUT"
+
+if [ $# -gt 0 ]; then SDKS=("$@")
+elif [ -n "${MICROKIT_SDK:-}" ]; then SDKS=("$MICROKIT_SDK")
+else
+    SDKS=()
+    for s in /opt/microkit-sdk-2.0.1 /opt/microkit-sdk-2.0.1-gicv3; do [ -d "$s" ] && SDKS+=("$s"); done
+fi
+[ ${#SDKS[@]} -gt 0 ] || { echo "bench: no Microkit SDK (set MICROKIT_SDK)"; exit 1; }
+
+gic_of() { grep -qs 'define CONFIG_ARM_GIC_V3_SUPPORT' "$1/board/qemu_virt_aarch64/$2/include/kernel/gen_config.h" && echo 3 || echo 2; }
+
+# build_example SDK CONFIG NAME KERNEL INITRD CPUS BOOTARGS -> prints the example directory
+build_example() {
+    local sdk=$1 config=$2 name=$3 kernel=$4 initrd=$5 cpus=$6 bootargs=$7 gic ex
+    gic=$(gic_of "$sdk" "$config")
+    ex=$BUILD/sel4/qemu_virt_aarch64-$config-gicv$gic/bench-$name
+    rm -f "$ex/vm_config.c" # the generator's inputs include CPUS and BOOTARGS, which make cannot see
+    make -s -C "$ROOT" sel4-example BUILD="$BUILD" MICROKIT_SDK="$sdk" MICROKIT_CONFIG="$config" EXAMPLE="$ex" \
+        GUEST_KERNEL="$kernel" GUEST_INITRD="$initrd" GUEST_CPUS="$cpus" GUEST_BOOTARGS="$bootargs" \
+        > "$OUT/build-$config-gicv$gic-$name.log" 2>&1 || { cat "$OUT/build-$config-gicv$gic-$name.log" >&2; return 1; }
+    echo "$ex"
+}
+
+# run_qemu EXAMPLE_DIR GIC LOG [QEMU_ARGS...]: boot until the VMM says the VM stopped; each output
+# line is prefixed with the host's wall clock (seconds since QEMU was started).
+run_qemu() {
+    local ex=$1 gic=$2 log=$3 machine=virt,virtualization=on,highmem=off,secure=off start qemu status=timeout
+    shift 3
+    [ "$gic" = 3 ] && machine=$machine,gic-version=3
+    start=${EPOCHREALTIME/./}
+    # shellcheck disable=SC2046
+    qemu-system-aarch64 -machine $machine -cpu cortex-a53 -m 2G -nographic -serial mon:stdio "$@" \
+        -device loader,file="$ex/loader.img",addr=0x70000000,cpu-num=0 $(cat "$ex/qemu-images.args") \
+        < /dev/null > >(while IFS= read -r l; do printf '%s %s\n' "${EPOCHREALTIME/./}" "${l%$'\r'}"; done > "$log.raw") 2>&1 &
+    qemu=$!
+    while [ $(( (${EPOCHREALTIME/./} - start) / 1000000 )) -lt "$TIMEOUT" ]; do
+        if grep -q 'svmm|[a-z]*: exits:' "$log.raw" 2>/dev/null; then status=stopped; break; fi
+        kill -0 $qemu 2>/dev/null || { status=qemu-exited; break; }
+        sleep 0.5
+    done
+    kill $qemu 2>/dev/null; wait $qemu 2>/dev/null
+    sleep 0.5 # let the timestamping reader drain
+    awk -v s="$start" '{ t = $1; sub(/^[0-9]+ /, ""); printf "%.3f %s\n", (t - s) / 1e6, $0 }' "$log.raw" > "$log"
+    rm -f "$log.raw"
+    [ $status = stopped ] || echo "bench: $log: $status" >&2
+    [ $status = stopped ]
+}
+
+field() { sed -n "s/.*[ ]$1=\([^ ;]*\).*/\1/p" <<<"$2" | head -n1; }
+
+RES=$OUT/results.txt
+: > "$RES"
+row() { printf '%-34s %-10s %s\n' "$1" "$2" "$3" | tee -a "$RES"; }
+echo "svmm seL4 bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$ROOT" describe --always --dirty 2>/dev/null), QEMU $(qemu-system-aarch64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') -cpu cortex-a53" | tee -a "$RES"
+
+# 1. MMIO round trips, measured by the bench guest under -icount shift=0.
+make -s -C "$ROOT" BUILD="$BUILD" bench-guest || exit 1
+GUEST=$BUILD/guest/bench-Image
+head -c 4096 /dev/zero > "$OUT/dummy-initrd"
+for sdk in "${SDKS[@]}"; do
+    for config in $CONFIGS; do
+        gic=$(gic_of "$sdk" "$config") tag="$config gicv$gic"
+        [ -d "$sdk/board/qemu_virt_aarch64/$config" ] || continue
+        ex=$(build_example "$sdk" "$config" guest "$GUEST" "$OUT/dummy-initrd" 1 "") || { row "mmio ($tag)" FAIL build; continue; }
+        log=$OUT/guest-$config-gicv$gic.log
+        run_qemu "$ex" "$gic" "$log" -icount shift=0,sleep=off || { row "mmio ($tag)" FAIL "see $log"; continue; }
+        for b in gicd_typer_load gicd_isenabler_load gicd_isenabler_store uart_scr_store; do
+            l=$(grep "BENCH $b " "$log")
+            row "$b ($tag)" "$(field insn_per_access "$l")" "N=$(field n "$l"), best of 3, minus the RAM loop"
+        done
+        l=$(grep "BENCH first_insn" "$log")
+        row "first guest insn ($tag)" "$(field ns "$l")" "instructions from QEMU reset (icount), 4 KiB guest image"
+        if [ "$config" = release ]; then
+            # The same guest padded to the size of Debian's arm64 Image (32 MiB): what loading a Linux-sized
+            # kernel into guest RAM adds before the first guest instruction (image_size patched to match).
+            big=$OUT/bench-Image-32M
+            cp "$GUEST" "$big" && truncate -s 32M "$big" &&
+                printf '\x00\x00\x00\x02\x00\x00\x00\x00' | dd of="$big" bs=1 seek=16 conv=notrunc status=none
+            exb=$(build_example "$sdk" "$config" guest32m "$big" "$OUT/dummy-initrd" 1 "") &&
+                run_qemu "$exb" "$gic" "$OUT/guest32m-$config-gicv$gic.log" -icount shift=0,sleep=off &&
+                row "first guest insn, 32 MiB Image ($tag)" \
+                    "$(field ns "$(grep "BENCH first_insn" "$OUT/guest32m-$config-gicv$gic.log")")" \
+                    "instructions from QEMU reset (icount)"
+            elf=$ex/svmm.elf
+            row "VMM text ($tag)" "$(aarch64-linux-gnu-size "$elf" | awk 'NR==2{print $1}')" \
+                "bytes; data $(aarch64-linux-gnu-size "$elf" | awk 'NR==2{print $2}'), bss $(aarch64-linux-gnu-size "$elf" | awk 'NR==2{print $3}')"
+            aarch64-linux-gnu-nm --size-sort -S -t d "$elf" | grep -i ' [tT] ' | tail -n 12 > "$OUT/text-top-gicv$gic.txt"
+        fi
+    done
+done
+
+# 2./3. Linux: exits by kind up to PSCI SYSTEM_OFF, and wall time from QEMU start to the VMM starting vCPU 0.
+if [ "$LINUX" = 1 ]; then
+    KERNEL=$BUILD/machine/Image
+    [ -f "$KERNEL" ] || "$ROOT/tests/machine/fetch.sh" >/dev/null || exit 1
+    echo 'echo "BENCH-MARKER online=$(cat /sys/devices/system/cpu/online)"' > "$OUT/guest-cmd"
+    "$ROOT/tests/machine/mkguest-initrd.sh" "$OUT/linux.cpio.gz" --cmd-file "$OUT/guest-cmd" >/dev/null || exit 1
+    for sdk in "${SDKS[@]}"; do
+        for config in $LINUX_CONFIGS; do
+            gic=$(gic_of "$sdk" "$config")
+            # name:vCPUs:icount:bootargs. Under -icount the guest's clock is its instruction count, so
+            # timer-driven exits no longer depend on how loaded the host is.
+            for variant in "1cpu-quiet-icount:1:1:console=ttyS0 quiet" "1cpu-quiet:1:0:console=ttyS0 quiet" \
+                           "1cpu-verbose:1:0:console=ttyS0 earlycon" "2cpu-verbose:2:0:console=ttyS0 earlycon"; do
+                IFS=: read -r name cpus icount args <<<"$variant"
+                tag="$config gicv$gic $name"
+                qargs=()
+                [ "$icount" = 1 ] && qargs=(-icount shift=0,sleep=off)
+                ex=$(build_example "$sdk" "$config" "linux-${name%-icount}" "$KERNEL" "$OUT/linux.cpio.gz" "$cpus" "$args") ||
+                    { row "linux ($tag)" FAIL build; continue; }
+                log=$OUT/linux-$config-gicv$gic-$name.log
+                run_qemu "$ex" "$gic" "$log" "${qargs[@]}" || { row "linux ($tag)" FAIL "see $log"; continue; }
+                l=$(grep -m1 'svmm|info: exits:' "$log")
+                total=0
+                for k in vm_fault smc wfx sysreg hvc vgic_maintenance vppi other; do v=$(field $k "$l"); total=$((total + ${v:-0})); done
+                row "exits, all ($tag)" "$total" "$(sed 's/.*exits: //' <<<"$l")"
+                row "exits, no console/wfx ($tag)" \
+                    "$((total - $(field uart "$l") - $(field wfx "$l") - $(field virtio-console "$l")))" \
+                    "gicd=$(field gicd "$l") gicr=$(field gicr "$l") vgic_maint=$(field vgic_maintenance "$l") vppi=$(field vppi "$l") smc=$(field smc "$l") sysreg=$(field sysreg "$l")"
+                t=$(grep -m1 'svmm|info: starting vCPU 0' "$log" | cut -d' ' -f1)
+                row "wall to vCPU 0 start ($tag)" "${t}s" "QEMU start to the VMM's 'starting vCPU 0' line ($([ "$icount" = 1 ] && echo 'under icount' || echo 'no icount'), host wall clock)"
+                up=$(sed -n 's/.*init reached at uptime \([0-9.]*\) s.*/\1/p' "$log" | head -n1)
+                row "guest boot-to-init ($tag)" "${up}s" "guest kernel uptime at /init (guest virtual time)"
+            done
+            rep=$ex/report.txt
+            row "microkit invocations ($config gicv$gic)" \
+                "$(sed -n '/System Kernel Invocations/,/size of/s/.*# of invocations *: *\([0-9,]*\).*/\1/p' "$rep")" \
+                "system, + $(sed -n '/Bootstrap Kernel Invocations/,/size of/s/.*# of invocations *: *\([0-9,]*\).*/\1/p' "$rep") bootstrap; pages: $(grep -o 'Page([0-9]* [KMG]iB)' "$rep" | sort | uniq -c | awk '{printf "%s%s x %s %s", s, $1, $2, $3; s=", "}')"
+        done
+    done
+fi
+echo "table: $RES"
