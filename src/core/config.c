@@ -4,7 +4,7 @@
 #include <svmm/config.h>
 
 #define UART_SIZE 0x1000ull
-#define MAX_SPI 988u
+#define NR_SPIS 988u /* SPIs are INTIDs 32..1019: SPI numbers 0..987 */
 #define GICV2_MAX_CPUS 8u         /* GICv2 target masks have 8 bits */
 #define VIRTIO_SLOT_MIN 0x200ull /* VIRTIO_MMIO_SIZE */
 
@@ -59,7 +59,7 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         snprintf(err, errlen, "too many virtio devices (%u, at most %u)", cfg->nvirtio, SVMM_MAX_VIRTIO);
         return -1;
     }
-    if (l->uart_spi > MAX_SPI || l->virtio_spi > MAX_SPI - SVMM_MAX_VIRTIO) {
+    if (l->uart_spi >= NR_SPIS || l->virtio_spi > NR_SPIS - SVMM_MAX_VIRTIO) {
         snprintf(err, errlen, "device interrupt number above the GIC's SPI range");
         return -1;
     }

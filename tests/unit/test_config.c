@@ -65,6 +65,16 @@ TEST(config_rejects_fuzzer_findings)
     CHECK_EQ(validate(&cfg, err), -1);
     CHECK_STR_CONTAINS(err, "SPI range");
     svmm_vm_config_defaults(&cfg);
+    cfg.layout.uart_spi = 988; /* INTID 1020 is a special INTID, not an SPI */
+    CHECK_EQ(validate(&cfg, err), -1);
+    cfg.layout.uart_spi = 987;
+    CHECK_EQ(validate(&cfg, err), 0);
+    cfg.layout.virtio_spi = 988 - SVMM_MAX_VIRTIO; /* the last slot is SPI 987 */
+    cfg.layout.uart_spi = 1;
+    CHECK_EQ(validate(&cfg, err), 0);
+    cfg.layout.virtio_spi++;
+    CHECK_EQ(validate(&cfg, err), -1);
+    svmm_vm_config_defaults(&cfg);
     cfg.layout.gic.version = SVMM_GIC_V2;
     cfg.ncpus = 9;
     CHECK_EQ(validate(&cfg, err), -1);
