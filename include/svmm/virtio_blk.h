@@ -141,6 +141,13 @@ void virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_backend *back
  */
 void virtio_blk_complete(struct virtio_blk *b, uint32_t tag, uint8_t status);
 
+/*
+ * Offer VIRTIO_F_EVENT_IDX (the default) or not. Benchmarking only (`--disk PATH,no-event-idx`): without
+ * it the driver notifies for every batch it queues and asks for an interrupt on every completion batch.
+ * Call after virtio_blk_init() and before the driver reads the features (device in reset state).
+ */
+void virtio_blk_offer_event_idx(struct virtio_blk *b, bool offer);
+
 /* Group completions: at most one interrupt at the end of the outermost batch. */
 void virtio_blk_batch_begin(struct virtio_blk *b);
 void virtio_blk_batch_end(struct virtio_blk *b);

@@ -70,7 +70,7 @@ void virtio_blk_complete(struct virtio_blk *b, uint32_t tag, uint8_t status)
     b->completions++;
     push(b, s->head, (status == VIRTIO_BLK_S_OK ? s->in_bytes : 0) + 1);
     /* A slot is free again: requests the driver queued meanwhile can go now. */
-    if (b->inflight == VIRTIO_BLK_MAX_INFLIGHT - 1)
+    if (b->inflight == VIRTIO_BLK_MAX_INFLIGHT - 1 || b->dev.queues[REQQ].event_idx)
         process(b);
 }
 
@@ -330,7 +330,8 @@ static void process(struct virtio_blk *b)
             goto out;
         }
         /* With every slot busy, the next completion resumes; otherwise ask for a notification. */
-    } while (b->rerun || (b->inflight < VIRTIO_BLK_MAX_INFLIGHT && virtq_arm_notify(q)));
+    } while (b->rerun || (b->inflight < VIRTIO_BLK_MAX_INFLIGHT && (!q->event_idx || b->inflight == 0) &&
+                          virtq_arm_notify(q)));
 out:
     virtio_blk_batch_end(b);
     b->processing = false;
@@ -418,4 +419,12 @@ void virtio_blk_init(struct virtio_blk *b, const struct virtio_blk_backend *back
     b->dev.num_queues = 1;
     b->dev.config_size = VIRTIO_BLK_CONFIG_SIZE;
     b->dev.ops = &blk_ops;
+}
+
+void virtio_blk_offer_event_idx(struct virtio_blk *b, bool offer)
+{
+    if (offer)
+        b->dev.device_features |= 1ull << VIRTIO_F_EVENT_IDX;
+    else
+        b->dev.device_features &= ~(1ull << VIRTIO_F_EVENT_IDX);
 }

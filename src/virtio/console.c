@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <string.h>
+#include <svmm/log.h>
 #include <svmm/virtio_console.h>
 
-#define RXQ 0
-#define TXQ 1
-#define F_EMERG_WRITE 2
-
 /* Config space: cols (u16), rows (u16), max_nr_ports (u32), emerg_wr (u32). */
+#define CFG_MAX_NR_PORTS 4
 #define CFG_EMERG_WR 8
 #define CFG_SIZE 12
 
@@ -15,38 +13,218 @@ static struct virtio_console *to_console(struct virtio_dev *d)
     return (struct virtio_console *)((char *)d - offsetof(struct virtio_console, dev));
 }
 
-static void transmit(struct virtio_console *c)
+static bool multiport(const struct virtio_console *c)
 {
-    struct virtq *q = &c->dev.queues[TXQ];
+    return virtio_has_feature(&c->dev, VIRTIO_CONSOLE_F_MULTIPORT);
+}
+
+static void put_le(uint8_t *p, uint32_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le(const uint8_t *p, unsigned n)
+{
+    uint32_t v = 0;
+    for (unsigned i = n; i-- > 0;)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/* ---- data ports ---- */
+
+static void transmit(struct virtio_console *c, unsigned port)
+{
+    unsigned qi = VIRTIO_CONSOLE_PORT_TXQ(port);
+    struct virtq *q = &c->dev.queues[qi];
+    struct virtio_console_port *p = &c->ports[port];
     uint16_t old_used = q->used_idx;
     int r;
 
     do {
         while ((r = virtq_pop(q, &c->chain)) == 1) {
             for (uint16_t i = 0; i < c->chain.n_out; i++)
-                c->backend.write(c->backend.ctx, c->chain.iov[i].host, c->chain.iov[i].len);
+                p->backend.write(p->backend.ctx, c->chain.iov[i].host, c->chain.iov[i].len);
+            p->tx_bytes += c->chain.out_len;
             virtq_push(q, c->chain.head, 0);
         }
     } while (r == 0 && virtq_arm_notify(q));
     if (r < 0)
-        virtio_dev_queue_error(&c->dev, TXQ, r);
-    virtio_dev_signal_used(&c->dev, TXQ, old_used);
+        virtio_dev_queue_error(&c->dev, qi, r);
+    virtio_dev_signal_used(&c->dev, qi, old_used);
 }
+
+/* ---- control channel ---- */
+
+/* Queue a device->driver control message; sent as soon as the driver has a control buffer. */
+static void ctrl_queue(struct virtio_console *c, uint32_t id, uint16_t event, uint16_t value)
+{
+    static struct svmm_ratelimit rl;
+
+    if (c->pending_count == VIRTIO_CONSOLE_CTRL_PENDING) {
+        c->ctrl_dropped++;
+        if (svmm_ratelimit_ok(&rl, 5))
+            svmm_warn("%s: control queue full, event %u for port %u dropped", c->dev.name, event, id);
+        return;
+    }
+    c->pending[(c->pending_head + c->pending_count++) % VIRTIO_CONSOLE_CTRL_PENDING] =
+        (struct virtio_console_ctrl_msg){ id, event, value };
+}
+
+/* Move pending control messages into the receive buffers the driver posted on the control rx queue. */
+static void ctrl_flush(struct virtio_console *c)
+{
+    static struct svmm_ratelimit rl;
+    struct virtq *q = &c->dev.queues[VIRTIO_CONSOLE_CTRL_RXQ];
+    uint16_t old_used = q->used_idx;
+    int r = 0;
+
+    if (!multiport(c) || !q->ready || q->error != VIRTQ_OK)
+        return;
+    while (c->pending_count > 0 && (r = virtq_pop(q, &c->chain)) == 1) {
+        const struct virtio_console_ctrl_msg *m = &c->pending[c->pending_head];
+        uint8_t buf[VIRTIO_CONSOLE_CTRL_SIZE + VIRTIO_CONSOLE_NAME_MAX];
+        uint32_t len = VIRTIO_CONSOLE_CTRL_SIZE;
+
+        if (c->chain.n_out != 0 || c->chain.in_len < VIRTIO_CONSOLE_CTRL_SIZE) {
+            if (svmm_ratelimit_ok(&rl, 5))
+                svmm_warn("%s: control receive buffer %s: device needs reset", c->dev.name,
+                          c->chain.n_out ? "is device-readable" : "is shorter than 8 bytes");
+            c->dev.transport.needs_reset(c->dev.transport.ctx);
+            return;
+        }
+        put_le(buf, m->id, 4);
+        put_le(buf + 4, m->event, 2);
+        put_le(buf + 6, m->value, 2);
+        if (m->event == VIRTIO_CONSOLE_PORT_NAME) {
+            size_t n = strlen(c->ports[m->id].name);
+            memcpy(buf + len, c->ports[m->id].name, n);
+            len += (uint32_t)n; /* the name is not NUL-terminated: its length is the buffer's */
+        }
+        len = virtq_chain_write(&c->chain, 0, buf, len);
+        virtq_push(q, c->chain.head, len);
+        c->pending_head = (c->pending_head + 1) % VIRTIO_CONSOLE_CTRL_PENDING;
+        c->pending_count--;
+    }
+    if (r < 0)
+        virtio_dev_queue_error(&c->dev, VIRTIO_CONSOLE_CTRL_RXQ, r);
+    if (c->pending_count > 0)
+        virtq_arm_notify(q);
+    virtio_dev_signal_used(&c->dev, VIRTIO_CONSOLE_CTRL_RXQ, old_used);
+}
+
+static void ctrl_reject(struct virtio_console *c, const char *why, uint32_t id, uint16_t event)
+{
+    static struct svmm_ratelimit rl;
+
+    c->ctrl_errors++;
+    if (svmm_ratelimit_ok(&rl, 10))
+        svmm_warn("%s: control message dropped: %s (id %u, event %u)", c->dev.name, why, id, event);
+}
+
+/* One control message from the driver (already known to be 8 bytes). */
+static void ctrl_handle(struct virtio_console *c, uint32_t id, uint16_t event, uint16_t value)
+{
+    struct virtio_console_port *p;
+
+    if (event != VIRTIO_CONSOLE_DEVICE_READY && event != VIRTIO_CONSOLE_PORT_READY &&
+        event != VIRTIO_CONSOLE_PORT_OPEN) {
+        ctrl_reject(c, "unknown or device-only event", id, event);
+        return;
+    }
+    if (value > 1) {
+        ctrl_reject(c, "value not 0 or 1", id, event);
+        return;
+    }
+    if (event == VIRTIO_CONSOLE_DEVICE_READY) { /* the id is unused (Linux sends 0xffffffff) */
+        if (value == 0) {
+            svmm_warn("%s: the driver failed to initialise", c->dev.name);
+            return;
+        }
+        if (c->driver_ready)
+            return; /* announce the ports once per reset */
+        c->driver_ready = true;
+        for (unsigned i = 0; i < c->nports; i++)
+            ctrl_queue(c, i, VIRTIO_CONSOLE_DEVICE_ADD, 1);
+        return;
+    }
+    if (id >= c->nports) {
+        ctrl_reject(c, "port id out of range", id, event);
+        return;
+    }
+    p = &c->ports[id];
+    if (event == VIRTIO_CONSOLE_PORT_OPEN) {
+        p->guest_open = value == 1;
+        return;
+    }
+    if (value == 0) { /* PORT_READY(0): the driver could not set the port up */
+        svmm_warn("%s: the driver failed to add port %u", c->dev.name, id);
+        p->ready = false;
+        return;
+    }
+    p->ready = true;
+    if (id == 0)
+        ctrl_queue(c, 0, VIRTIO_CONSOLE_CONSOLE_PORT, 1);
+    if (p->name[0])
+        ctrl_queue(c, id, VIRTIO_CONSOLE_PORT_NAME, 1);
+    ctrl_queue(c, id, VIRTIO_CONSOLE_PORT_OPEN, 1); /* the host side is always connected */
+}
+
+static void ctrl_transmit(struct virtio_console *c)
+{
+    struct virtq *q = &c->dev.queues[VIRTIO_CONSOLE_CTRL_TXQ];
+    uint16_t old_used = q->used_idx;
+    int r;
+
+    do {
+        while ((r = virtq_pop(q, &c->chain)) == 1) {
+            uint8_t m[VIRTIO_CONSOLE_CTRL_SIZE];
+            uint32_t n = virtq_chain_read(&c->chain, 0, m, sizeof(m));
+
+            if (c->chain.n_in != 0)
+                ctrl_reject(c, "device-writable buffer in a control message", 0, 0);
+            else if (c->chain.out_len != VIRTIO_CONSOLE_CTRL_SIZE || n != VIRTIO_CONSOLE_CTRL_SIZE)
+                ctrl_reject(c, "not 8 bytes long", c->chain.out_len, 0);
+            else
+                ctrl_handle(c, get_le(m, 4), (uint16_t)get_le(m + 4, 2), (uint16_t)get_le(m + 6, 2));
+            virtq_push(q, c->chain.head, 0);
+        }
+    } while (r == 0 && virtq_arm_notify(q));
+    if (r < 0)
+        virtio_dev_queue_error(&c->dev, VIRTIO_CONSOLE_CTRL_TXQ, r);
+    virtio_dev_signal_used(&c->dev, VIRTIO_CONSOLE_CTRL_TXQ, old_used);
+    ctrl_flush(c);
+}
+
+/* ---- device ops ---- */
 
 static void console_queue_notify(struct virtio_dev *d, unsigned q)
 {
-    /* Receive buffers are consumed when input arrives; nothing to do on an RX notify. */
-    if (q == TXQ)
-        transmit(to_console(d));
+    struct virtio_console *c = to_console(d);
+
+    /* Data receive buffers are consumed when input arrives; nothing to do on a data RX notify. */
+    if (q == 1) {
+        transmit(c, 0);
+    } else if (!multiport(c)) {
+        return; /* queues above 1 do not exist for a single-port driver */
+    } else if (q == VIRTIO_CONSOLE_CTRL_RXQ) {
+        ctrl_flush(c);
+    } else if (q == VIRTIO_CONSOLE_CTRL_TXQ) {
+        ctrl_transmit(c);
+    } else if (q % 2 == 1 && (q - 3) / 2 < c->nports) {
+        transmit(c, (q - 3) / 2);
+    }
 }
 
 static uint32_t console_config_read(struct virtio_dev *d, uint32_t off, unsigned size)
 {
-    /* cols = rows = 0 (no size), max_nr_ports = 1, emerg_wr reads as 0. */
-    uint8_t cfg[CFG_SIZE] = { 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0 };
+    struct virtio_console *c = to_console(d);
+    /* cols = rows = 0 (no size), max_nr_ports, emerg_wr reads as 0. */
+    uint8_t cfg[CFG_SIZE] = { 0 };
     uint32_t v = 0;
 
-    (void)d;
+    put_le(cfg + CFG_MAX_NR_PORTS, c->multiport_offered ? c->nports : 1, 4);
     memcpy(&v, cfg + off, size);
     return v;
 }
@@ -56,46 +234,99 @@ static void console_config_write(struct virtio_dev *d, uint32_t off, unsigned si
     struct virtio_console *c = to_console(d);
     uint8_t ch = (uint8_t)val;
 
-    /* Emergency write: one character, usable before the queues are set up. */
-    if (off == CFG_EMERG_WR && virtio_has_feature(d, F_EMERG_WRITE))
-        c->backend.write(c->backend.ctx, &ch, 1);
+    /* Emergency write: one character to port 0, usable before the queues are set up. */
+    if (off == CFG_EMERG_WR && virtio_has_feature(d, VIRTIO_CONSOLE_F_EMERG_WRITE))
+        c->ports[0].backend.write(c->ports[0].backend.ctx, &ch, 1);
     (void)size;
+}
+
+static void console_reset(struct virtio_dev *d)
+{
+    struct virtio_console *c = to_console(d);
+
+    /* Work is synchronous, so nothing is in flight; forget the control-channel state. */
+    c->driver_ready = false;
+    c->pending_head = c->pending_count = 0;
+    for (unsigned i = 0; i < c->nports; i++)
+        c->ports[i].ready = c->ports[i].guest_open = false;
 }
 
 static const struct virtio_dev_ops console_ops = {
     .queue_notify = console_queue_notify,
     .config_read = console_config_read,
     .config_write = console_config_write,
-    .reset = NULL, /* work is synchronous: nothing is ever in flight between exits */
+    .reset = console_reset,
 };
 
 void virtio_console_init(struct virtio_console *c, const struct virtio_console_backend *backend)
 {
     memset(c, 0, sizeof(*c));
     c->backend = *backend;
+    c->ports[0].backend = *backend;
+    c->nports = 1;
     c->dev.name = "virtio-console";
     c->dev.device_id = VIRTIO_ID_CONSOLE;
     c->dev.device_features = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_INDIRECT_DESC |
-                             1ull << VIRTIO_F_EVENT_IDX | 1ull << F_EMERG_WRITE;
+                             1ull << VIRTIO_F_EVENT_IDX | 1ull << VIRTIO_CONSOLE_F_EMERG_WRITE;
     c->dev.num_queues = 2;
     c->dev.config_size = CFG_SIZE;
     c->dev.ops = &console_ops;
 }
 
-bool virtio_console_input_ready(const struct virtio_console *c)
+void virtio_console_offer_multiport(struct virtio_console *c)
 {
-    return c->dev.queues[RXQ].ready && c->dev.queues[RXQ].error == VIRTQ_OK;
+    c->multiport_offered = true;
+    c->dev.device_features |= 1ull << VIRTIO_CONSOLE_F_MULTIPORT;
+    c->dev.num_queues = (uint16_t)(2 + 2 * c->nports);
 }
 
-size_t virtio_console_input(struct virtio_console *c, const uint8_t *buf, size_t len)
+int virtio_console_add_port(struct virtio_console *c, const char *name, const struct virtio_console_backend *backend)
 {
-    struct virtq *q = &c->dev.queues[RXQ];
-    uint16_t old_used = q->used_idx;
+    size_t len = strlen(name);
+    struct virtio_console_port *p;
+
+    if (c->nports >= VIRTIO_CONSOLE_MAX_PORTS || len == 0 || len > VIRTIO_CONSOLE_NAME_MAX)
+        return -1;
+    p = &c->ports[c->nports++];
+    memset(p, 0, sizeof(*p));
+    p->backend = *backend;
+    memcpy(p->name, name, len + 1);
+    virtio_console_offer_multiport(c);
+    return (int)(c->nports - 1);
+}
+
+bool virtio_console_port_ready(const struct virtio_console *c, unsigned port)
+{
+    const struct virtq *q;
+
+    /*
+     * With MULTIPORT, Linux drops data for a port it has not connected yet: a console port is
+     * connected when the driver handles CONSOLE_PORT, and then it sends PORT_OPEN(1).
+     */
+    if (port >= c->nports || (port > 0 && !multiport(c)) ||
+        (multiport(c) && (!c->ports[port].ready || !c->ports[port].guest_open)))
+        return false;
+    q = &c->dev.queues[VIRTIO_CONSOLE_PORT_RXQ(port)];
+    return q->ready && q->error == VIRTQ_OK;
+}
+
+bool virtio_console_input_ready(const struct virtio_console *c)
+{
+    return virtio_console_port_ready(c, 0);
+}
+
+size_t virtio_console_port_input(struct virtio_console *c, unsigned port, const uint8_t *buf, size_t len)
+{
+    unsigned qi = VIRTIO_CONSOLE_PORT_RXQ(port);
+    struct virtq *q;
+    uint16_t old_used;
     size_t done = 0;
     int r = 0;
 
-    if (!virtio_console_input_ready(c))
+    if (!virtio_console_port_ready(c, port))
         return 0;
+    q = &c->dev.queues[qi];
+    old_used = q->used_idx;
     while (done < len && (r = virtq_pop(q, &c->chain)) == 1) {
         uint32_t chunk = len - done > c->chain.in_len ? c->chain.in_len : (uint32_t)(len - done);
         uint32_t n = virtq_chain_write(&c->chain, 0, buf + done, chunk);
@@ -103,9 +334,15 @@ size_t virtio_console_input(struct virtio_console *c, const uint8_t *buf, size_t
         done += n;
     }
     if (r < 0)
-        virtio_dev_queue_error(&c->dev, RXQ, r);
+        virtio_dev_queue_error(&c->dev, qi, r);
     if (done < len)
         virtq_arm_notify(q);
-    virtio_dev_signal_used(&c->dev, RXQ, old_used);
+    c->ports[port].rx_bytes += done;
+    virtio_dev_signal_used(&c->dev, qi, old_used);
     return done;
+}
+
+size_t virtio_console_input(struct virtio_console *c, const uint8_t *buf, size_t len)
+{
+    return virtio_console_port_input(c, 0, buf, len);
 }

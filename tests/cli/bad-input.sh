@@ -61,6 +61,14 @@ expect "net: unknown option"   "unknown sub-option 'vhost'"  -- run --kernel "$i
 expect "vsock: cid below 3"    "--vsock: cid '2'"            -- run --kernel "$img" --vsock cid=2,uds=/tmp/v.sock
 expect "vsock: missing uds"    "--vsock: missing uds=PATH"   -- run --kernel "$img" --vsock cid=3
 expect "vsock: unwritable uds" "--vsock: cannot listen on '/nonexistent/v.sock'" -- run -q --kernel "$img" --mem 256M --vsock cid=3,uds=/nonexistent/v.sock
+expect "console: unknown backend" "--console: unknown backend 'serial'" -- run --kernel "$img" --console serial
+expect "console: given twice"    "--console: given twice"      -- run --kernel "$img" --console pty --console stdio
+expect "console-port: bad backend" "--console-port: unknown backend 'tcp:1'" -- run --kernel "$img" --console-port log=tcp:1
+expect "console-port: no name"   "--console-port: 'pty' is not NAME=pty" -- run --kernel "$img" --console-port pty
+expect "console-port: bad name"  "--console-port: bad port name 'a/b'" -- run --kernel "$img" --console-port a/b=pty
+expect "console-port: duplicate" "--console-port: duplicate port name 'log'" -- run --kernel "$img" --console-port log=pty --console-port log=file:/tmp/x
+expect "console-port: too many"  "--console-port: too many ports" -- run --kernel "$img" --console-port a=pty --console-port b=pty --console-port c=pty
+expect "console-port: file path" "--console-port log: cannot open '/nonexistent/x' for appending" -- run -q --kernel "$img" --mem 256M --console-port log=file:/nonexistent/x
 
 # No /dev/kvm: hide it with a private, empty /dev (needs root for the mount namespace).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then

@@ -503,6 +503,69 @@ TEST(blk_event_idx_suppresses_interrupts)
     teardown();
 }
 
+/*
+ * With EVENT_IDX and requests in flight the device leaves avail_event behind, so the driver does
+ * not notify; requests it queues meanwhile are picked up at the next completion. Only an idle
+ * device asks for a notification again.
+ */
+TEST(blk_event_idx_no_notify_while_busy)
+{
+    uint8_t *avail_event;
+
+    setup(BASE_FEATURES | 1ull << VIRTIO_F_EVENT_IDX);
+    disk.async = true;
+    avail_event = fg_ptr(&g, FG_USED + 4 + 8 * QN);
+    request(0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
+    notify();
+    CHECK_EQ(disk.nsub, 1);
+    CHECK_EQ(avail_event[0], 0); /* busy: not re-armed */
+    request(2, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false); /* the driver would not notify for this one */
+    virtio_blk_complete(&blk, disk.subs[0].tag, VIRTIO_BLK_S_OK);
+    CHECK_EQ(disk.nsub, 2); /* picked up by the completion */
+    CHECK_EQ(avail_event[0], 0);
+    virtio_blk_complete(&blk, disk.subs[1].tag, VIRTIO_BLK_S_OK);
+    CHECK_EQ(avail_event[0], 2); /* idle: armed for the next request */
+    teardown();
+}
+
+/* --disk PATH,no-event-idx: the device no longer offers EVENT_IDX; a driver acking it anyway is refused. */
+TEST(blk_no_event_idx_is_not_offered)
+{
+    struct virtio_blk_backend be = { .ops = &fake_ops, .capacity = DISK_SECTORS * 512 };
+
+    fg_init(&g, QN);
+    big = aligned_alloc(4096, BIG_SIZE);
+    virtio_blk_init(&blk, &be);
+    virtio_blk_offer_event_idx(&blk, false);
+    virtio_mmio_init(&t, &blk.dev, &g.mem, irq, NULL, 16);
+    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    wr(0x014, 0);
+    CHECK(!(rd(0x010) & 1u << VIRTIO_F_EVENT_IDX));
+    CHECK(rd(0x010) & 1u << VIRTIO_F_INDIRECT_DESC); /* the rest is still offered */
+    CHECK(rd(0x010) & 1u << VIRTIO_BLK_F_FLUSH);
+    bring_up(BASE_FEATURES | 1ull << VIRTIO_F_EVENT_IDX);
+    CHECK(!(rd(0x070) & VIRTIO_STATUS_FEATURES_OK));
+    /* Without it: every completion batch interrupts, whatever used_event says. */
+    bring_up(BASE_FEATURES);
+    CHECK(rd(0x070) & VIRTIO_STATUS_FEATURES_OK);
+    CHECK(!virtio_has_feature(&blk.dev, VIRTIO_F_EVENT_IDX));
+    disk.async = true;
+    disk.nsub = 0;
+    *fg_ptr(&g, FG_AVAIL + 4 + 2 * QN) = 5;
+    request(0, VIRTIO_BLK_T_FLUSH, 0, 0, 0, false);
+    notify();
+    virtio_blk_complete(&blk, disk.subs[0].tag, VIRTIO_BLK_S_OK);
+    CHECK(irq_level);
+    CHECK_EQ(blk.dev.interrupts, 1);
+    /* And offering it again restores the default. */
+    virtio_blk_offer_event_idx(&blk, true);
+    wr(0x070, 0);
+    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    wr(0x014, 0);
+    CHECK(rd(0x010) & 1u << VIRTIO_F_EVENT_IDX);
+    teardown();
+}
+
 TEST(blk_inflight_limit_resumes_on_completion)
 {
     const unsigned n = VIRTIO_BLK_MAX_INFLIGHT + 6;
@@ -597,8 +660,12 @@ TEST(blk_cli_disks_take_the_next_slots)
     CHECK_EQ(cli.disks[0].slot, 1);
     CHECK_EQ(cli.disks[1].slot, 3);
     CHECK(!cli.disks[0].ro && cli.disks[1].ro);
+    CHECK(!cli.disks[0].no_event_idx && !cli.disks[1].no_event_idx);
     CHECK_EQ(cli.disks[1].path_len, 8);
     CHECK(!strncmp(cli.disks[1].path, "/x/b.img", cli.disks[1].path_len));
+    CHECK_EQ(PARSE("--disk", "a.img,no-event-idx", "--disk", "b.img,ro,no-event-idx"), 0);
+    CHECK(cli.disks[0].no_event_idx && !cli.disks[0].ro && cli.disks[0].path_len == 5);
+    CHECK(cli.disks[1].no_event_idx && cli.disks[1].ro);
 }
 
 TEST(blk_cli_rejects_bad_disk_arguments)
@@ -619,6 +686,9 @@ TEST(blk_cli_rejects_bad_disk_arguments)
     CHECK_EQ(PARSE("--help"), 0);
     CHECK_STR_CONTAINS(svmm_cli_usage, "--disk PATH[,ro]");
     CHECK_STR_CONTAINS(svmm_cli_usage, "--rng");
+    CHECK_STR_CONTAINS(svmm_cli_usage, ",no-event-idx");
+    CHECK_EQ(PARSE("--disk", "a.img,no-event-idx=1"), -1);
+    CHECK_STR_CONTAINS(cli_err, "unknown option 'no-event-idx=1'");
 }
 
 /* ---- the hosted file backend (src/platform/kvm/blk_file.c): real worker threads, real file ---- */

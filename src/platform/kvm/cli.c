@@ -7,6 +7,8 @@
 #include <svmm/virtio_net.h>
 #include "cli.h"
 
+_Static_assert(SVMM_CLI_MAX_CONSOLE_PORTS == 2, "the usage text says 2 extra console ports");
+
 const char svmm_cli_usage[] =
     "usage: svmm run --kernel IMAGE [options]\n"
     "       svmm --help | --version\n"
@@ -22,7 +24,9 @@ const char svmm_cli_usage[] =
     "  --cpus N           number of vCPUs, 1.." "16" " (default 1)\n"
     "  --dtb-out FILE     also write the generated device tree blob to FILE\n"
     "  --disk PATH[,ro]   virtio-blk disk on a raw image file or block device (/dev/vdX in the\n"
-    "                     guest, in order); ,ro: read-only. Repeat for up to 8 disks\n"
+    "                     guest, in order); ,ro: read-only. Repeat for up to 8 disks.\n"
+    "                     ,no-event-idx (benchmarking): do not offer VIRTIO_F_EVENT_IDX, so the\n"
+    "                     guest notifies and is interrupted without suppression\n"
     "  --rng              virtio-rng device fed by the host's getrandom() (/dev/hwrng)\n"
     "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]\n"
     "                     virtio-net on the existing tap device NAME (eth0, eth1... in the guest,\n"
@@ -31,6 +35,14 @@ const char svmm_cli_usage[] =
     "                     virtio-vsock with guest CID N (>= 3); host side on Unix sockets: the\n"
     "                     guest connecting to port P reaches PATH_P; a host client connecting to\n"
     "                     PATH and writing \"CONNECT <port>\\n\" reaches the guest (reply \"OK <n>\\n\")\n"
+    "  --console stdio|pty\n"
+    "                     where the virtio console (hvc0) goes: stdin/stdout (default), or a new\n"
+    "                     pseudo-terminal, its path printed on stderr (\"svmm: virtio-console on\n"
+    "                     /dev/pts/N\"); the UART stays on stdin/stdout\n"
+    "  --console-port NAME=pty|file:PATH\n"
+    "                     an extra virtio-console port named NAME (/dev/virtio-ports/NAME in the\n"
+    "                     guest, with udev): on a new pseudo-terminal, or its output appended to\n"
+    "                     PATH (no input). Repeat for up to 2 ports\n"
     "  -v, --verbose      more log lines (repeat for debug)\n"
     "  -q, --quiet        only warnings and errors\n"
     "\n"
@@ -77,7 +89,7 @@ static int parse_uint(const char *s, unsigned long *out)
 }
 
 static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out",
-                                             "--disk", "--net", "--vsock" };
+                                             "--disk", "--net", "--vsock", "--console", "--console-port" };
 
 /* The option name of `arg` ("--mem" for both "--mem" and "--mem=1G") if it is known, else NULL. */
 static const char *known_option(const char *arg)
@@ -101,7 +113,7 @@ static int add_virtio(struct svmm_cli *out, uint32_t id, const char *what, char 
     return 0;
 }
 
-/* --disk PATH[,ro] */
+/* --disk PATH[,ro][,no-event-idx] */
 static int add_disk(struct svmm_cli *out, const char *val, char *err, size_t errlen)
 {
     struct svmm_cli_disk *d = &out->disks[out->ndisks];
@@ -113,7 +125,7 @@ static int add_disk(struct svmm_cli *out, const char *val, char *err, size_t err
     }
     d->path = val;
     d->path_len = opt ? (size_t)(opt - val) : strlen(val);
-    d->ro = false;
+    d->ro = d->no_event_idx = false;
     if (d->path_len == 0) {
         snprintf(err, errlen, "--disk: '%s' names no file (use --disk PATH[,ro])", val);
         return -1;
@@ -123,8 +135,11 @@ static int add_disk(struct svmm_cli *out, const char *val, char *err, size_t err
         size_t len = next ? (size_t)(next - o) : strlen(o);
         if (len == 2 && !strncmp(o, "ro", 2)) {
             d->ro = true;
+        } else if (len == 12 && !strncmp(o, "no-event-idx", 12)) {
+            d->no_event_idx = true;
         } else {
-            snprintf(err, errlen, "--disk: unknown option '%.*s' in '%s' (only ,ro)", (int)len, o, val);
+            snprintf(err, errlen, "--disk: unknown option '%.*s' in '%s' (only ,ro and ,no-event-idx)", (int)len,
+                     o, val);
             return -1;
         }
         opt = next;
@@ -252,6 +267,74 @@ static int add_vsock(struct svmm_cli *out, const char *val, char *err, size_t er
     return 0;
 }
 
+/* --console stdio|pty */
+static int set_console(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    if (out->console_set) {
+        snprintf(err, errlen, "--console: given twice (port 0 has one backend; extra ports: --console-port)");
+        return -1;
+    }
+    if (!strcmp(val, "stdio")) {
+        out->console = SVMM_CLI_CONSOLE_STDIO;
+    } else if (!strcmp(val, "pty")) {
+        out->console = SVMM_CLI_CONSOLE_PTY;
+    } else {
+        snprintf(err, errlen, "--console: unknown backend '%s' (use stdio or pty)", val);
+        return -1;
+    }
+    out->console_set = true;
+    return 0;
+}
+
+/* --console-port NAME=pty|file:PATH */
+static int add_console_port(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    struct svmm_cli_console_port *p = &out->console_ports[out->nconsole_ports];
+    const char *eq = strchr(val, '='), *be;
+    size_t nlen;
+
+    if (eq == NULL) {
+        snprintf(err, errlen, "--console-port: '%s' is not NAME=pty or NAME=file:PATH", val);
+        return -1;
+    }
+    nlen = (size_t)(eq - val);
+    be = eq + 1;
+    if (nlen == 0 || nlen > VIRTIO_CONSOLE_NAME_MAX || strspn(val, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                                   "0123456789._-") < nlen) {
+        snprintf(err, errlen, "--console-port: bad port name '%.*s' (1 to %u characters of A-Z a-z 0-9 . _ -)",
+                 (int)(nlen > 80 ? 80 : nlen), val, VIRTIO_CONSOLE_NAME_MAX);
+        return -1;
+    }
+    for (unsigned i = 0; i < out->nconsole_ports; i++) {
+        if (strlen(out->console_ports[i].name) == nlen && !strncmp(out->console_ports[i].name, val, nlen)) {
+            snprintf(err, errlen, "--console-port: duplicate port name '%.*s'", (int)nlen, val);
+            return -1;
+        }
+    }
+    if (out->nconsole_ports == SVMM_CLI_MAX_CONSOLE_PORTS) {
+        snprintf(err, errlen, "--console-port: too many ports (at most %u besides the console)",
+                 SVMM_CLI_MAX_CONSOLE_PORTS);
+        return -1;
+    }
+    memset(p, 0, sizeof(*p));
+    memcpy(p->name, val, nlen);
+    if (!strcmp(be, "pty")) {
+        p->pty = true;
+    } else if (!strncmp(be, "file:", 5)) {
+        p->path = be + 5;
+        if (p->path[0] == '\0') {
+            snprintf(err, errlen, "--console-port: %.*s=file: needs a path (NAME=file:PATH)", (int)nlen, val);
+            return -1;
+        }
+    } else {
+        snprintf(err, errlen, "--console-port: unknown backend '%s' for port '%.*s' (use pty or file:PATH)", be,
+                 (int)nlen, val);
+        return -1;
+    }
+    out->nconsole_ports++;
+    return 0;
+}
+
 static int set_option(struct svmm_cli *out, const char *name, const char *val, char *err, size_t errlen)
 {
     unsigned long long bytes;
@@ -269,6 +352,10 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         return add_net(out, val, err, errlen);
     } else if (!strcmp(name, "--vsock")) {
         return add_vsock(out, val, err, errlen);
+    } else if (!strcmp(name, "--console")) {
+        return set_console(out, val, err, errlen);
+    } else if (!strcmp(name, "--console-port")) {
+        return add_console_port(out, val, err, errlen);
     } else if (!strcmp(name, "--append")) {
         if (strlen(val) >= SVMM_BOOTARGS_MAX) {
             snprintf(err, errlen, "--append: command line longer than %u bytes", SVMM_BOOTARGS_MAX - 1);

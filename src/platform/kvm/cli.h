@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <svmm/config.h>
+#include <svmm/virtio_console.h>
 
 #define SVMM_DEFAULT_BOOTARGS "console=ttyS0 earlycon"
 
@@ -14,11 +15,12 @@ enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION };
 
 #define SVMM_CLI_MAX_DISKS 8
 
-/* --disk PATH[,ro]: the path is the first path_len bytes of `path` (the argument, unmodified). */
+/* --disk PATH[,ro][,no-event-idx]: the path is the first path_len bytes of `path` (the argument, unmodified). */
 struct svmm_cli_disk {
     const char *path;
     size_t path_len;
     bool ro;
+    bool no_event_idx; /* benchmarking: do not offer VIRTIO_F_EVENT_IDX */
     unsigned slot; /* virtio slot (cfg.virtio_ids[slot] == VIRTIO_ID_BLOCK) */
 };
 
@@ -40,6 +42,18 @@ struct svmm_cli_vsock {
     unsigned slot;
 };
 
+/* --console stdio|pty: where virtio-console port 0 (hvc0) is connected. */
+enum svmm_cli_console { SVMM_CLI_CONSOLE_STDIO, SVMM_CLI_CONSOLE_PTY };
+
+#define SVMM_CLI_MAX_CONSOLE_PORTS (VIRTIO_CONSOLE_MAX_PORTS - 1)
+
+/* --console-port NAME=pty|file:PATH: an extra, named virtio-console port (1, 2, ... in order). */
+struct svmm_cli_console_port {
+    char name[VIRTIO_CONSOLE_NAME_MAX + 1];
+    bool pty;         /* else file: */
+    const char *path; /* file: the rest of the argument after "file:" */
+};
+
 struct svmm_cli {
     enum svmm_cli_cmd cmd;
     const char *kernel;
@@ -53,6 +67,10 @@ struct svmm_cli {
     unsigned nnets;
     bool has_vsock;
     struct svmm_cli_vsock vsock;
+    enum svmm_cli_console console;
+    bool console_set;
+    struct svmm_cli_console_port console_ports[SVMM_CLI_MAX_CONSOLE_PORTS];
+    unsigned nconsole_ports;
     struct svmm_vm_config cfg;
 };
 

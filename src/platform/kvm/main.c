@@ -105,8 +105,13 @@ static int attach_blk_rng(const struct svmm_cli *cli, struct svmm_vm *vm, struct
         char path[4096];
 
         snprintf(path, sizeof(path), "%.*s", (int)d->path_len, d->path);
-        if (blk_file_open(path, d->ro, &disks[i], &host->dev_lock, err, errlen) == NULL ||
-            svmm_vm_attach_virtio(vm, d->slot, &disks[i].dev, err, errlen) < 0)
+        if (blk_file_open(path, d->ro, &disks[i], &host->dev_lock, err, errlen) == NULL)
+            return -1;
+        if (d->no_event_idx) {
+            virtio_blk_offer_event_idx(&disks[i], false);
+            svmm_info("disk %s: VIRTIO_F_EVENT_IDX not offered (no-event-idx)", path);
+        }
+        if (svmm_vm_attach_virtio(vm, d->slot, &disks[i].dev, err, errlen) < 0)
             return -1;
     }
     for (unsigned slot = 0; cli->rng && slot < cli->cfg.nvirtio; slot++) {
@@ -164,16 +169,17 @@ static int run(const struct svmm_cli *cli)
     static struct svmm_vm vm;
     static struct kvm_host host;
     static struct virtio_console console;
+    static struct console_host conhost;
     char err[512], reason[256];
     int status;
     size_t klen = 0, ilen = 0;
     void *kernel, *initrd = NULL, *ram;
     struct svmm_platform plat = kvm_host_platform(&host);
     const struct svmm_vm_backends be = { .uart_tx = stdio_uart_tx };
-    const struct virtio_console_backend console_be = { .write = stdio_console_write };
 
     host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
-    virtio_console_init(&console, &console_be);
+    if (console_host_setup(cli, &console, &conhost, err, sizeof(err)) < 0)
+        return fail(err);
     if (svmm_vm_init(&vm, &cli->cfg, &plat, &be, err, sizeof(err)) < 0 ||
         svmm_vm_attach_virtio(&vm, 0, &console.dev, err, sizeof(err)) < 0 ||
         attach_blk_rng(cli, &vm, &host, err, sizeof(err)) < 0 ||
@@ -210,10 +216,11 @@ static int run(const struct svmm_cli *cli)
         kvm_host_stop(&host, SVMM_EXIT_ERROR);
         return fail(err);
     }
-    stdio_pump(&host, &console);
+    console_pump(&host, &console, &conhost);
     status = kvm_host_join(&host);
     join_net_vsock(cli);
     stdio_restore();
+    console_host_close(&conhost, &console);
     svmm_info("VM stopped, exit status %d", status);
     return status;
 }

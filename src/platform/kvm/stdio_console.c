@@ -34,40 +34,56 @@ void stdio_setup(void)
     tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 }
 
-static void write_all(const uint8_t *buf, size_t len)
+/* Write everything to fd; with `nonblock`, what the fd cannot take now is dropped. Returns bytes dropped. */
+static size_t write_fd(int fd, const uint8_t *buf, size_t len, bool nonblock)
 {
     while (len > 0) {
-        ssize_t n = write(STDOUT_FILENO, buf, len);
+        ssize_t n = write(fd, buf, len);
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && nonblock && errno == EAGAIN)
+            return len;
         if (n <= 0)
-            return; /* stdout gone: guest output is dropped, the VM keeps running */
+            return len; /* output gone: guest output is dropped, the VM keeps running */
         buf += n;
         len -= (size_t)n;
     }
+    return 0;
 }
 
 void stdio_uart_tx(void *ctx, uint8_t byte)
 {
     (void)ctx;
-    write_all(&byte, 1);
+    write_fd(STDOUT_FILENO, &byte, 1, false);
 }
 
 void stdio_console_write(void *ctx, const uint8_t *buf, size_t len)
 {
     (void)ctx;
-    write_all(buf, len);
+    write_fd(STDOUT_FILENO, buf, len, false);
 }
 
-/* Hand pending input to whichever console the guest uses now; returns bytes taken. */
-static size_t deliver(struct kvm_host *h, struct virtio_console *console, const uint8_t *buf, size_t len)
+void console_endpoint_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct console_endpoint *ep = ctx;
+    size_t dropped = ep->out_fd >= 0 ? write_fd(ep->out_fd, buf, len, ep->out_nonblock) : len;
+
+    ep->out_bytes += len - dropped;
+    ep->out_dropped += dropped;
+}
+
+/* Hand pending input to where this endpoint's input goes now; returns bytes taken. */
+static size_t deliver(struct kvm_host *h, struct virtio_console *c, const struct console_endpoint *ep,
+                      const uint8_t *buf, size_t len)
 {
     struct svmm_vm *vm = h->vm;
     size_t n;
 
     pthread_mutex_lock(&h->dev_lock);
-    if (virtio_console_input_ready(console))
-        n = virtio_console_input(console, buf, len);
+    if (ep->target != CONSOLE_TO_UART && virtio_console_port_ready(c, ep->port))
+        n = virtio_console_port_input(c, ep->port, buf, len);
+    else if (ep->target == CONSOLE_TO_PORT)
+        n = 0; /* the guest has not opened the port (or has no buffers): keep it, retry */
     else if (vm->cfg.layout.uart_base)
         n = uart16550_input(&vm->uart, buf, len);
     else
@@ -97,40 +113,63 @@ static ssize_t filter_escape(uint8_t *buf, size_t len, bool *escape_seen)
     return (ssize_t)out;
 }
 
-void stdio_pump(struct kvm_host *h, struct virtio_console *console)
+void console_pump(struct kvm_host *h, struct virtio_console *c, struct console_host *ch)
 {
-    uint8_t buf[256];
-    size_t pending = 0, off = 0;
-    bool stdin_open = true, escape_seen = false;
+    bool escape_seen = false;
 
     for (;;) {
-        struct pollfd fds[2] = { { h->stop_fd, POLLIN, 0 }, { STDIN_FILENO, POLLIN, 0 } };
-        nfds_t nfds = stdin_open && pending == 0 ? 2 : 1;
-        int r = poll(fds, nfds, pending ? RETRY_MS : -1);
+        struct pollfd fds[1 + CONSOLE_HOST_MAX_ENDPOINTS];
+        struct console_endpoint *who[1 + CONSOLE_HOST_MAX_ENDPOINTS];
+        nfds_t nfds = 1;
+        bool any_pending = false;
+        int r;
 
+        fds[0] = (struct pollfd){ h->stop_fd, POLLIN, 0 };
+        for (unsigned i = 0; i < ch->n; i++) {
+            struct console_endpoint *ep = &ch->ep[i];
+            if (ep->pending) {
+                any_pending = true;
+            } else if (ep->in_open) {
+                who[nfds] = ep;
+                fds[nfds++] = (struct pollfd){ ep->in_fd, POLLIN, 0 };
+            }
+        }
+        r = poll(fds, nfds, any_pending ? RETRY_MS : -1);
         if (r < 0 && errno != EINTR)
             return;
-        if (fds[0].revents)
+        if (r > 0 && fds[0].revents)
             return;
-        if (nfds == 2 && fds[1].revents) {
-            ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+        for (nfds_t i = 1; r > 0 && i < nfds; i++) {
+            struct console_endpoint *ep = who[i];
+            ssize_t n;
+
+            if (!fds[i].revents)
+                continue;
+            n = read(ep->in_fd, ep->buf, sizeof(ep->buf));
+            if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                continue;
             if (n <= 0) {
-                stdin_open = false; /* EOF (e.g. </dev/null): the guest keeps running */
+                ep->in_open = false; /* EOF (e.g. </dev/null): the guest keeps running */
                 continue;
             }
-            n = termios_saved ? filter_escape(buf, (size_t)n, &escape_seen) : n;
+            if (ep->in_fd == STDIN_FILENO && termios_saved)
+                n = filter_escape(ep->buf, (size_t)n, &escape_seen);
             if (n < 0) {
                 svmm_info("Ctrl-A x: stopping the VM");
                 kvm_host_stop(h, SVMM_EXIT_USER);
                 return;
             }
-            pending = (size_t)n;
-            off = 0;
+            ep->pending = (size_t)n;
+            ep->off = 0;
         }
-        if (pending) {
-            size_t n = deliver(h, console, buf + off, pending);
-            off += n;
-            pending -= n;
+        for (unsigned i = 0; i < ch->n; i++) {
+            struct console_endpoint *ep = &ch->ep[i];
+            if (ep->pending) {
+                size_t n = deliver(h, c, ep, ep->buf + ep->off, ep->pending);
+                ep->off += n;
+                ep->pending -= n;
+                ep->in_bytes += n;
+            }
         }
     }
 }
