@@ -90,6 +90,13 @@ bool virtq_has_avail(const struct virtq *q);
 /* Pop the next chain: 1 = got one in *c, 0 = none available, < 0 = a virtq_err (queue now broken). */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
+/*
+ * Give back the last `n` chains popped, unused: they stay available and the next virtq_pop returns
+ * them again (e.g. a receive frame that needs more buffers than the driver has posted so far).
+ * Only chains popped since the last virtq_push may be given back; larger `n` is clamped.
+ */
+void virtq_unpop(struct virtq *q, uint16_t n);
+
 /* Return chain `head` to the driver with `written` bytes stored in its device-writable buffers. */
 int virtq_push(struct virtq *q, uint16_t head, uint32_t written);
 

@@ -18,16 +18,6 @@ static struct virtio_net *to_net(struct virtio_dev *d)
     return (struct virtio_net *)((char *)d - offsetof(struct virtio_net, dev));
 }
 
-/*
- * Give back the last `k` chains popped from q without using them (they stay available to the
- * device). Safe because the device owns last_avail and nothing was pushed in between.
- */
-static void unpop(struct virtq *q, uint16_t k)
-{
-    q->last_avail = (uint16_t)(q->last_avail - k);
-    q->in_flight = (uint16_t)(q->in_flight - k);
-}
-
 /* A structural violation by the driver: stop the device until it is reset. */
 static void mark_broken(struct virtio_net *n, unsigned q, const char *why)
 {
@@ -163,7 +153,7 @@ int virtio_net_receive(struct virtio_net *n, const void *frame, size_t len)
         }
         if (r == 0) {
             if (nbufs == q->num) { /* the whole ring cannot hold it: it never will */
-                unpop(q, nbufs);
+                virtq_unpop(q, nbufs);
                 dropped(n, "rx frame larger than all receive buffers", len);
                 n->stats.rx_dropped++;
                 return VIRTIO_NET_RX_DROPPED;
@@ -175,7 +165,7 @@ int virtio_net_receive(struct virtio_net *n, const void *frame, size_t len)
              */
             if (virtq_arm_notify(q))
                 continue;
-            unpop(q, nbufs);
+            virtq_unpop(q, nbufs);
             n->rx_waiting = true;
             n->stats.rx_no_buffers++;
             return VIRTIO_NET_RX_NO_BUFFERS;
@@ -192,7 +182,7 @@ int virtio_net_receive(struct virtio_net *n, const void *frame, size_t len)
         }
         if (!mrg && c->in_len < len + VIRTIO_NET_HDR_SIZE) {
             /* Without mergeable buffers one chain must hold the frame: leave the buffer unused. */
-            unpop(q, 1);
+            virtq_unpop(q, 1);
             dropped(n, "rx frame larger than the receive buffer", len);
             n->stats.rx_dropped++;
             return VIRTIO_NET_RX_DROPPED;

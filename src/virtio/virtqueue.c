@@ -194,6 +194,14 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
     return 1;
 }
 
+void virtq_unpop(struct virtq *q, uint16_t n)
+{
+    if (n > q->in_flight)
+        n = q->in_flight;
+    q->last_avail = (uint16_t)(q->last_avail - n);
+    q->in_flight = (uint16_t)(q->in_flight - n);
+}
+
 int virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
     uint8_t *elem;

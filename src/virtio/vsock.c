@@ -59,13 +59,6 @@ static struct virtio_vsock *to_vsock(struct virtio_dev *d)
     return (struct virtio_vsock *)((char *)d - offsetof(struct virtio_vsock, dev));
 }
 
-/* Give back the chain just popped, unused (the device owns last_avail; nothing pushed since). */
-static void unpop(struct virtq *q)
-{
-    q->last_avail--;
-    q->in_flight--;
-}
-
 static void mark_broken(struct virtio_vsock *v, unsigned q, const char *why)
 {
     if (v->broken)
@@ -338,7 +331,7 @@ static void rx_process(struct virtio_vsock *v)
             written = build_data(v, id, ch);
         }
         if (written == 0) {
-            unpop(q);
+            virtq_unpop(q, 1);
             continue;
         }
         v->stats.rx_packets++;

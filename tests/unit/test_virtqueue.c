@@ -301,6 +301,27 @@ TEST(vq_zero_length_buffers_are_skipped)
     fg_free(&g);
 }
 
+TEST(vq_unpop_returns_chains_to_the_ring)
+{
+    setup(ALL_FEATURES);
+    for (uint16_t i = 0; i < 2; i++) {
+        fg_desc(&g, FG_DESC, i, FG_BUF, 4, VIRTQ_DESC_F_WRITE, 0);
+        fg_publish(&g, i);
+    }
+    CHECK_EQ(virtq_pop(&q, &c), 1);
+    CHECK_EQ(virtq_pop(&q, &c), 1);
+    virtq_unpop(&q, 2);
+    CHECK(virtq_has_avail(&q));
+    CHECK_EQ(virtq_pop(&q, &c), 1);
+    CHECK_EQ(c.head, 0); /* the same chains again, in order */
+    CHECK_EQ(virtq_push(&q, c.head, 4), VIRTQ_OK);
+    virtq_unpop(&q, 5); /* more than in flight (none now): clamped, nothing pushed is undone */
+    CHECK_EQ(virtq_pop(&q, &c), 1);
+    CHECK_EQ(c.head, 1);
+    CHECK_EQ(virtq_pop(&q, &c), 0);
+    fg_free(&g);
+}
+
 TEST(vq_strerror_names_every_error)
 {
     for (int e = 0; e >= VIRTQ_E_USED; e--)
