@@ -56,6 +56,7 @@ struct virtio_dev {
     uint32_t device_id;
     uint64_t device_features; /* offered, including transport features such as VERSION_1 */
     uint64_t driver_features; /* accepted by the driver (valid once FEATURES_OK) */
+    bool driver_ok;           /* DRIVER_OK set: only now may the device use buffers (VirtIO 1.2, 3.1.2) */
     uint16_t num_queues;
     uint32_t config_size;
     struct virtq queues[VIRTIO_MAX_QUEUES];

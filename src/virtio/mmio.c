@@ -53,6 +53,7 @@ static void device_reset(struct virtio_mmio *t)
     for (unsigned i = 0; i < d->num_queues; i++)
         virtq_reset(&d->queues[i]);
     d->driver_features = 0;
+    d->driver_ok = false;
     t->driver_features = 0;
     t->status = 0;
     t->isr = 0;
@@ -177,6 +178,7 @@ static void write_status(struct virtio_mmio *t, uint32_t val)
         val &= ~VIRTIO_STATUS_DRIVER_OK;
     }
     t->status = val | (old & VIRTIO_STATUS_NEEDS_RESET);
+    t->dev->driver_ok = (t->status & VIRTIO_STATUS_DRIVER_OK) != 0;
 }
 
 /* Queue registers may change only between FEATURES_OK and the queue being enabled. */

@@ -135,7 +135,7 @@ int virtio_net_receive(struct virtio_net *n, const void *frame, size_t len)
         n->stats.rx_dropped++;
         return VIRTIO_NET_RX_DROPPED;
     }
-    if (!q->ready || q->error != VIRTQ_OK) {
+    if (!n->dev.driver_ok || !q->ready || q->error != VIRTQ_OK) {
         n->rx_waiting = true;
         n->stats.rx_no_buffers++;
         return VIRTIO_NET_RX_NO_BUFFERS;

@@ -285,7 +285,7 @@ static void rx_process(struct virtio_vsock *v)
     uint16_t old_used = q->used_idx;
     bool rearmed = false;
 
-    if (v->broken || !q->ready)
+    if (v->broken || !v->dev.driver_ok || !q->ready)
         return;
     for (;;) {
         struct virtq_chain *ch = &v->rx_chain;
@@ -603,7 +603,8 @@ int virtio_vsock_host_connect(struct virtio_vsock *v, uint32_t guest_port, uint3
     struct vsock_conn *c;
     int id;
 
-    if (v->broken || !v->dev.queues[VIRTIO_VSOCK_RXQ].ready || !v->dev.queues[VIRTIO_VSOCK_TXQ].ready)
+    if (v->broken || !v->dev.driver_ok || !v->dev.queues[VIRTIO_VSOCK_RXQ].ready ||
+        !v->dev.queues[VIRTIO_VSOCK_TXQ].ready)
         return -1;
     id = alloc_conn(v);
     if (id < 0)

@@ -9,10 +9,10 @@
 # SVMM_FUZZ_MASK=name,... (environment) masks invariants of known, reported src bugs: tests/fuzz/README.md.
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
-FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits
+FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits virtio_blk virtio_net virtio_vsock
 FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
 FUZZ_SECONDS ?= 300
-FUZZ_SMOKE_SECONDS ?= 8
+FUZZ_SMOKE_SECONDS ?= 7
 FUZZ_JOBS ?= 2
 FUZZ_SANITIZE := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 # The project's warnings, but not -Werror: a clang-only warning in src/ must not stop the fuzz tier.
@@ -37,6 +37,11 @@ FUZZ_NOCMP_vgic := src/arch/aarch64/vgic.c
 # aarch64_emulate_mmio() goes through svmm_vm_mmio_access() (vm.c), which links the whole core.
 FUZZ_SRCS_exits := $(CORE_SRCS)
 FUZZ_LIBS_exits := -lfdt
+# The device harnesses share the guest side in tests/fuzz/fuzz_vdev.h (transport, fake RAM, ops).
+FUZZ_VDEV_SRCS := src/virtio/mmio.c src/virtio/device.c src/virtio/virtqueue.c src/core/memmap.c src/core/log.c
+FUZZ_SRCS_virtio_blk := src/virtio/blk.c $(FUZZ_VDEV_SRCS)
+FUZZ_SRCS_virtio_net := src/virtio/net.c $(FUZZ_VDEV_SRCS)
+FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c $(FUZZ_VDEV_SRCS)
 
 # Fail early, with the fix and a result line for the test runner, when clang or libFuzzer is missing
 # (Debian ships libFuzzer in libclang-rt-14-dev, only a Recommends of clang-14).
@@ -52,7 +57,7 @@ $(FUZZ_DIR)/.toolchain-ok:
 FUZZ_HDRS := $(wildcard include/svmm/*.h src/arch/aarch64/*.h)
 
 define FUZZ_RULE
-$(FUZZ_DIR)/fuzz_$(1): tests/fuzz/fuzz_$(1).c tests/fuzz/fuzz.h $(FUZZ_SRCS_$(1)) $(FUZZ_HDRS) tests/fuzz/fuzz.mk | $(FUZZ_DIR)/.toolchain-ok
+$(FUZZ_DIR)/fuzz_$(1): tests/fuzz/fuzz_$(1).c $(wildcard tests/fuzz/*.h) $(FUZZ_SRCS_$(1)) $(FUZZ_HDRS) tests/fuzz/fuzz.mk | $(FUZZ_DIR)/.toolchain-ok
 	@mkdir -p $$(dir $$@) $(FUZZ_DIR)/nocmp-$(1)
 	@echo "  CC [fuzz] $$@"
 	@$(foreach s,$(FUZZ_NOCMP_$(1)),$(FUZZ_CC) $(FUZZ_CFLAGS) -fno-sanitize-coverage=trace-cmp -c $(s) \
@@ -76,4 +81,5 @@ fuzz: fuzz-build
 	@tests/fuzz/run.sh long "$(BUILD)" $(FUZZ_SECONDS) $(FUZZ_JOBS) $(FUZZ_TARGETS)
 
 fuzz-seeds: $(FUZZ_DIR)/gen_seeds
+	@mkdir -p $(addprefix tests/fuzz/corpus/,$(FUZZ_HARNESSES))
 	@$(FUZZ_DIR)/gen_seeds tests/fuzz/corpus

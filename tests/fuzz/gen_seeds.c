@@ -786,6 +786,290 @@ static void gen_exits(void)
     save("exits", "sysreg-sgi1r", &s);
 }
 
+/* ---- the device harnesses (fuzz_vdev.h's common ops, then each harness's own) ---- */
+#define VD_CHAIN 7
+#define VD_UP 6
+/* chain buffer flags (fuzz_vdev.h vd_op_chain) */
+#define CB_W 0x01
+#define CB_LEN 0x04
+#define CB_DATA 0x08
+#define CB_L(i) ((i) << 5) /* 1, 12, 16, 44, 512, 1024, 2048, 4096 */
+
+static void vd_up(struct buf *s, uint8_t features, uint8_t size_log2)
+{
+    u8(s, VD_UP);
+    u8(s, features);
+    u8(s, size_log2);
+}
+
+/* Chain header: queue, first descriptor, buffer count, notify, indirect. */
+static void vd_chain(struct buf *s, unsigned q, unsigned d0, unsigned nbufs, int notify, int indirect)
+{
+    u8(s, VD_CHAIN);
+    u8(s, q);
+    u8(s, d0);
+    u8(s, (nbufs - 1) | (notify ? 4 : 0) | (indirect ? 8 : 0));
+}
+
+static void blk_hdr(struct buf *s, uint32_t type, uint64_t sector)
+{
+    u8(s, CB_L(2) | CB_DATA); /* 16 readable bytes with contents */
+    u8(s, 16);
+    u32(s, type);
+    u32(s, 0);
+    u64(s, sector);
+}
+
+/* A whole request: header, optional data buffer (len, device-writable or not), status byte. */
+static void blk_req(struct buf *s, unsigned d0, uint32_t type, uint64_t sector, uint16_t len, int wr, int indirect)
+{
+    vd_chain(s, 0, d0, len ? 3 : 2, 1, indirect);
+    blk_hdr(s, type, sector);
+    if (len) {
+        u8(s, CB_LEN | (wr ? CB_W : 0));
+        u16(s, len);
+    }
+    u8(s, CB_L(0) | CB_W);
+}
+
+enum { BLK_COMPLETE = 0x08, BLK_BATCH = 0x18, BLK_STALE = 0x28, BLK_MODE = 0x38, BLK_RESET = 0x48,
+       BLK_BADTAG = 0x58, BLK_DRAIN = 0x68, BLK_CONFIG = 0x78 };
+
+static void gen_virtio_blk(void)
+{
+    struct buf s;
+
+    /* Synchronous backend: write, read back, flush, get-id, config; every feature accepted. */
+    memset(&s, 0, sizeof(s));
+    u8(&s, 0x06);   /* discard, write-zeroes */
+    u16(&s, 2048);  /* 128 KiB */
+    u8(&s, 0xff);   /* all synchronous */
+    vd_up(&s, 0xff, 4);
+    blk_req(&s, 0, 1, 8, 1024, 0, 0);  /* OUT */
+    blk_req(&s, 3, 0, 8, 1024, 1, 0);  /* IN */
+    blk_req(&s, 6, 4, 0, 0, 0, 0);     /* FLUSH */
+    blk_req(&s, 9, 8, 0, 20, 1, 0);    /* GET_ID */
+    u8(&s, BLK_CONFIG);
+    save("virtio_blk", "sync-rw-flush-getid", &s);
+
+    /* Asynchronous backend: requests complete out of order and in a batch, a reset with requests in
+     * flight, a late completion of a cancelled tag, a foreign tag; discard and write-zeroes after
+     * the driver comes back; an indirect read. */
+    memset(&s, 0, sizeof(s));
+    u8(&s, 0x0e);   /* discard, write-zeroes, may unmap */
+    u16(&s, 2048);
+    u8(&s, 0x00);   /* all asynchronous */
+    vd_up(&s, 0xff, 4);
+    blk_req(&s, 0, 0, 0, 512, 1, 0);
+    blk_req(&s, 3, 1, 16, 2048, 0, 0);
+    blk_req(&s, 6, 4, 0, 0, 0, 0);
+    blk_req(&s, 9, 0, 255, 512, 1, 1); /* indirect, the last sector */
+    u8(&s, BLK_COMPLETE);
+    u8(&s, 1);
+    u8(&s, 0);
+    u8(&s, BLK_BATCH);
+    u8(&s, 1);      /* two completions */
+    u8(&s, 0);
+    u8(&s, 1);
+    blk_req(&s, 12, 0, 4, 1024, 1, 0);
+    u8(&s, BLK_RESET);
+    u8(&s, BLK_STALE);
+    u8(&s, 0);
+    u8(&s, 0);
+    u8(&s, BLK_BADTAG);
+    u32(&s, 0x00000001);
+    vd_up(&s, 0xff, 4);
+    u8(&s, BLK_MODE);
+    u8(&s, 0x55);
+    vd_chain(&s, 0, 0, 3, 1, 0); /* DISCARD of 8 sectors at 0 */
+    blk_hdr(&s, 11, 0);
+    u8(&s, CB_L(2) | CB_DATA);
+    u8(&s, 16);
+    u64(&s, 0);
+    u32(&s, 8);
+    u32(&s, 0);
+    u8(&s, CB_L(0) | CB_W);
+    vd_chain(&s, 0, 3, 3, 1, 0); /* WRITE_ZEROES with unmap of 16 sectors at 32 */
+    blk_hdr(&s, 13, 0);
+    u8(&s, CB_L(2) | CB_DATA);
+    u8(&s, 16);
+    u64(&s, 32);
+    u32(&s, 16);
+    u32(&s, 1);
+    u8(&s, CB_L(0) | CB_W);
+    u8(&s, BLK_DRAIN);
+    save("virtio_blk", "async-out-of-order-reset", &s);
+
+    /* A read-only disk: a write is refused, a read works; a request without a status byte. */
+    memset(&s, 0, sizeof(s));
+    u8(&s, 0x01);
+    u16(&s, 100);  /* 6400 bytes: 12 sectors and a bit */
+    u8(&s, 0xf0);
+    vd_up(&s, 0xff, 3);
+    blk_req(&s, 0, 1, 0, 512, 0, 0);
+    blk_req(&s, 3, 0, 11, 512, 1, 0);
+    blk_req(&s, 5, 0, 12, 512, 1, 0); /* beyond the end */
+    vd_chain(&s, 0, 0, 1, 1, 0);      /* no device-writable byte */
+    blk_hdr(&s, 0, 0);
+    save("virtio_blk", "read-only-errors", &s);
+}
+
+enum { NET_RX = 0x08, NET_KICK = 0x18, NET_LINK = 0x28, NET_VERDICTS = 0x38, NET_BURST = 0x48,
+       NET_CONFIG = 0x58, NET_RESET = 0x68, NET_RETRY = 0x78 };
+
+/* n receive buffers of `lenidx` (CB_L) each at descriptors d0.., the last one notifies. */
+static void net_rx_bufs(struct buf *s, unsigned d0, unsigned n, unsigned lenidx)
+{
+    for (unsigned i = 0; i < n; i++) {
+        vd_chain(s, 0, d0 + i, 1, i + 1 == n, 0);
+        u8(s, CB_L(lenidx) | CB_W);
+    }
+}
+
+static void net_tx(struct buf *s, unsigned d0, uint16_t len, int notify)
+{
+    static const uint8_t eth[14] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x73, 0x76, 0x6d, 0, 0, 0x08, 0x06 };
+
+    vd_chain(s, 1, d0, 2, notify, 0);
+    u8(s, CB_L(1)); /* the 12-byte header, zeros: no offloads */
+    u8(s, CB_LEN | CB_DATA);
+    u16(s, len);
+    u8(s, sizeof(eth));
+    bytes(s, eth, sizeof(eth));
+}
+
+static void gen_virtio_net(void)
+{
+    struct buf s;
+
+    /* Mergeable rx buffers: a 2048-byte frame over three 1 KiB buffers; no buffers, then more and
+     * a retry; transmit; link down and up with config reads. */
+    memset(&s, 0, sizeof(s));
+    u8(&s, 0);
+    u16(&s, 0);
+    vd_up(&s, 0x1f, 4); /* INDIRECT, EVENT_IDX, MRG_RXBUF, STATUS, MAC */
+    net_tx(&s, 0, 60, 1);
+    net_rx_bufs(&s, 0, 3, 5);
+    u8(&s, NET_RX);
+    u8(&s, 13); /* 2048 */
+    u8(&s, NET_RX);
+    u8(&s, 4);  /* 1514: no buffers left */
+    net_rx_bufs(&s, 3, 2, 5);
+    u8(&s, NET_RETRY);
+    u8(&s, NET_LINK);
+    u8(&s, 0);
+    u8(&s, NET_CONFIG);
+    net_tx(&s, 2, 100, 1);
+    u8(&s, NET_LINK);
+    u8(&s, 1);
+    net_rx_bufs(&s, 5, 4, 4);
+    u8(&s, NET_BURST);
+    u8(&s, 5);
+    save("virtio_net", "mergeable-rx-tx-link", &s);
+
+    /* No MRG_RXBUF: a frame too big for the one buffer is dropped; the backend is busy, then
+     * kicked; a reset with a frame held. */
+    memset(&s, 0, sizeof(s));
+    u8(&s, 0);
+    u16(&s, 0x3 | 0x0 << 2 | 0x3 << 4); /* BUSY, OK, BUSY, OK ... */
+    vd_up(&s, 0x13, 4);                 /* INDIRECT, EVENT_IDX, STATUS */
+    net_rx_bufs(&s, 0, 2, 4);           /* 512 each */
+    u8(&s, NET_RX);
+    u8(&s, 2);  /* 60: fits */
+    u8(&s, NET_RX);
+    u8(&s, 4);  /* 1514: dropped */
+    net_tx(&s, 0, 60, 1);
+    u8(&s, NET_KICK);
+    net_tx(&s, 2, 1000, 0);
+    net_tx(&s, 4, 200, 1);
+    u8(&s, NET_RESET);
+    u8(&s, NET_KICK);
+    save("virtio_net", "busy-kick-reset", &s);
+}
+
+enum { VS_CONNECT = 0x08, VS_READABLE = 0x18, VS_CONSUMED = 0x28, VS_HRESET = 0x38, VS_RXBUFS = 0x48,
+       VS_POLICY = 0x58, VS_RESET = 0x68, VS_PKT = 0x78 };
+enum { OP_REQUEST = 1, OP_RESPONSE = 2, OP_RST = 3, OP_SHUTDOWN = 4, OP_RW = 5, OP_CREDIT_UPDATE = 6,
+       OP_CREDIT_REQUEST = 7 };
+
+/* A guest packet: op, ports (bits 0-2 guest port - 1024; 3-6 host port; 7 a host-chosen port). */
+static void vs_pkt(struct buf *s, unsigned op, unsigned ports, uint16_t payload, uint8_t buf64, uint8_t flags)
+{
+    u8(s, VS_PKT);
+    u8(s, op);
+    u8(s, ports);
+    u16(s, payload);
+    u8(s, buf64);
+    u8(s, flags);
+}
+
+static void vs_header(struct buf *s, uint16_t buf_alloc, uint8_t conn, uint8_t send, uint8_t recv)
+{
+    u8(s, 0); /* cid 3 */
+    u16(s, buf_alloc);
+    u8(s, conn);
+    u8(s, send);
+    u8(s, recv);
+}
+
+static void gen_virtio_vsock(void)
+{
+    struct buf s;
+
+    /* The guest connects: REQUEST -> RESPONSE, data both ways, credit, SHUTDOWN, RST. */
+    memset(&s, 0, sizeof(s));
+    vs_header(&s, 4096, 0, 0, 0);
+    vd_up(&s, 0x03, 4);
+    u8(&s, VS_RXBUFS);
+    u8(&s, 7);
+    u8(&s, 5); /* 8 buffers of 44 + 4096 */
+    vs_pkt(&s, OP_REQUEST, 0, 0, 64, 0);
+    vs_pkt(&s, OP_RW, 0, 100, 64, 0);
+    u8(&s, VS_READABLE);
+    u8(&s, 0);
+    vs_pkt(&s, OP_CREDIT_UPDATE, 0, 0, 64, 0);
+    vs_pkt(&s, OP_CREDIT_REQUEST, 0, 0, 64, 0);
+    vs_pkt(&s, OP_SHUTDOWN, 0, 0, 64, 1);
+    vs_pkt(&s, OP_SHUTDOWN, 0, 0, 64, 3);
+    vs_pkt(&s, OP_RW, 0, 10, 64, 0); /* no connection any more: RST */
+    save("virtio_vsock", "request-response-rw-shutdown", &s);
+
+    /* The host connects: REQUEST to the guest, RESPONSE, host data against a small credit, the
+     * backend keeps guest data and consumes it later, EOF -> SHUTDOWN, the guest's RST. */
+    memset(&s, 0, sizeof(s));
+    vs_header(&s, 256, 0, 0x55, 0x00);
+    vd_up(&s, 0x02, 4);
+    u8(&s, VS_RXBUFS);
+    u8(&s, 7);
+    u8(&s, 3); /* 8 buffers of 44 + 100 */
+    u8(&s, VS_CONNECT);
+    u8(&s, 1);
+    vs_pkt(&s, OP_RESPONSE, 0x80 | 1, 0, 1, 0); /* guest buf_alloc 64 */
+    u8(&s, VS_READABLE);
+    u8(&s, 0);
+    vs_pkt(&s, OP_RW, 0x80 | 1, 200, 1, 0);
+    vs_pkt(&s, OP_RW, 0x80 | 1, 100, 1, 0); /* beyond the 256-byte credit: RST */
+    u8(&s, VS_CONNECT);
+    u8(&s, 2);
+    vs_pkt(&s, OP_RESPONSE, 0x80 | 2 | (1 << 3), 0, 2, 0);
+    vs_pkt(&s, OP_RW, 0x80 | 2 | (1 << 3), 200, 2, 0);
+    u8(&s, VS_CONSUMED);
+    u8(&s, 0);
+    u16(&s, 150);
+    u8(&s, VS_POLICY);
+    u8(&s, 2);
+    u8(&s, 4 | 4 << 3); /* recv: EOF */
+    u8(&s, VS_READABLE);
+    u8(&s, 0);
+    u8(&s, VS_RXBUFS);
+    u8(&s, 3);
+    u8(&s, 0);
+    vs_pkt(&s, OP_RST, 0x80 | 2 | (1 << 3), 0, 2, 0);
+    u8(&s, VS_HRESET);
+    u8(&s, 0);
+    save("virtio_vsock", "host-connect-credit-eof", &s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -801,5 +1085,8 @@ int main(int argc, char **argv)
     gen_guest_dt();
     gen_vgic();
     gen_exits();
+    gen_virtio_blk();
+    gen_virtio_net();
+    gen_virtio_vsock();
     return 0;
 }

@@ -128,6 +128,12 @@ TEST(vmmio_ignores_feature_and_queue_writes_after_negotiation)
 TEST(vmmio_driver_ok_requires_features_ok)
 {
     setup();
+    bring_up(1ull << VIRTIO_F_VERSION_1);
+    CHECK(!con.dev.driver_ok);
+    wr(0x070, STATUS_UP);
+    CHECK(con.dev.driver_ok); /* devices may use buffers only from here on */
+    wr(0x070, 0);
+    CHECK(!con.dev.driver_ok);
     wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
     CHECK_EQ(rd(0x070) & VIRTIO_STATUS_DRIVER_OK, 0);
     fg_free(&g);

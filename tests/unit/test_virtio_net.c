@@ -50,6 +50,7 @@ static void setup(uint64_t extra_features)
     virtio_net_init(&net, NULL, &be);
     net.dev.transport = (struct virtio_transport){ tr_irq, tr_needs_reset, NULL };
     net.dev.driver_features = f;
+    net.dev.driver_ok = true; /* as the transport sets it at DRIVER_OK */
     CHECK_EQ(fg_enable(&rxg, &net.dev.queues[VIRTIO_NET_RXQ], f), 0);
     CHECK_EQ(fg_enable(&txg, &net.dev.queues[VIRTIO_NET_TXQ], f), 0);
 }
@@ -258,6 +259,18 @@ TEST(net_rx_frame_larger_than_whole_ring_dropped)
     CHECK_EQ(virtio_net_receive(&net, frame, sizeof(frame)), VIRTIO_NET_RX_DROPPED);
     CHECK_EQ(fg_used_idx(&rxg), 0);
     CHECK_EQ(virtio_net_receive(&net, frame, 1000), VIRTIO_NET_RX_DELIVERED);
+    teardown();
+}
+
+TEST(net_rx_waits_for_driver_ok)
+{
+    setup(0);
+    post_rx(0, 1526);
+    net.dev.driver_ok = false; /* queues enabled, DRIVER_OK not yet set: buffers are not ours */
+    CHECK_EQ(virtio_net_receive(&net, "abcdefghijklmn", 14), VIRTIO_NET_RX_NO_BUFFERS);
+    CHECK_EQ(fg_used_idx(&rxg), 0);
+    net.dev.driver_ok = true;
+    CHECK_EQ(virtio_net_receive(&net, "abcdefghijklmn", 14), VIRTIO_NET_RX_DELIVERED);
     teardown();
 }
 

@@ -93,6 +93,7 @@ static void setup(void)
     virtio_vsock_init(&vs, CID, &be);
     vs.dev.transport = (struct virtio_transport){ tr_irq, tr_needs_reset, NULL };
     vs.dev.driver_features = f;
+    vs.dev.driver_ok = true; /* as the transport sets it at DRIVER_OK */
     CHECK_EQ(fg_enable(&rxg, &vs.dev.queues[VIRTIO_VSOCK_RXQ], f), 0);
     CHECK_EQ(fg_enable(&txg, &vs.dev.queues[VIRTIO_VSOCK_TXQ], f), 0);
     post_rx_buffers(8);
@@ -289,6 +290,19 @@ TEST(vsock_short_tx_header_needs_reset)
     CHECK(vs.broken);
     vs.dev.ops->reset(&vs.dev);
     CHECK(!vs.broken);
+    teardown();
+}
+
+TEST(vsock_host_connect_waits_for_driver_ok)
+{
+    uint32_t hport;
+
+    setup();
+    vs.dev.driver_ok = false;
+    CHECK(virtio_vsock_host_connect(&vs, 52, &hport) < 0);
+    CHECK_EQ(fg_used_idx(&rxg), 0);
+    vs.dev.driver_ok = true;
+    CHECK(virtio_vsock_host_connect(&vs, 52, &hport) >= 0);
     teardown();
 }
 
