@@ -150,6 +150,11 @@ static const unsigned sizes[] = { 4, 4, 4, 1, 2, 8, 3, 0 };
 static uint64_t ring_gpa(unsigned q, unsigned which)
 {
     static const uint64_t off[3] = { 0x0000, 0x1000, 0x1400 };
+    static const uint64_t small_off[3] = { 0x000, 0x200, 0x280 };
+
+    /* Queues 0-1 (port 0) get room for 256 entries; the multiport ones (2..) for 32 each. */
+    if (q >= 2)
+        return RAM_GPA + 0x4000 + 0x400ull * (q - 2) + small_off[which];
     return RAM_GPA + 0x2000ull * q + off[which];
 }
 
@@ -157,7 +162,8 @@ static uint64_t ring_gpa(unsigned q, unsigned which)
 static void bring_up(uint8_t b, uint8_t n)
 {
     uint64_t feat = 1ull << VIRTIO_F_VERSION_1 | (uint64_t)(b & 1) << VIRTIO_F_INDIRECT_DESC |
-                    (uint64_t)((b >> 1) & 1) << VIRTIO_F_EVENT_IDX | (uint64_t)((b >> 2) & 1) << F_EMERG_WRITE;
+                    (uint64_t)((b >> 1) & 1) << VIRTIO_F_EVENT_IDX | (uint64_t)((b >> 2) & 1) << F_EMERG_WRITE |
+                    (uint64_t)((b >> 3) & 1) << VIRTIO_CONSOLE_F_MULTIPORT;
 
     wr32(0x070, 0);
     wr32(0x070, VIRTIO_STATUS_ACKNOWLEDGE);
@@ -167,9 +173,9 @@ static void bring_up(uint8_t b, uint8_t n)
     wr32(0x024, 1);
     wr32(0x020, (uint32_t)(feat >> 32));
     wr32(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    for (unsigned q = 0; q < 2; q++) {
+    for (unsigned q = 0; q < ((b >> 3) & 1 ? st.con.dev.num_queues : 2u); q++) {
         wr32(0x030, q);
-        wr32(0x038, 1u << (n % 9));
+        wr32(0x038, 1u << (q < 2 ? n % 9 : n % 6));
         wr32(0x080, (uint32_t)ring_gpa(q, 0));
         wr32(0x084, 0);
         wr32(0x090, (uint32_t)ring_gpa(q, 1));
@@ -184,7 +190,7 @@ static void bring_up(uint8_t b, uint8_t n)
 
 static void op_desc(struct fin *f)
 {
-    const struct virtq *q = &st.con.dev.queues[fin_u8(f) & 1];
+    const struct virtq *q = &st.con.dev.queues[fin_u8(f) % st.con.dev.num_queues];
     uint8_t sel = fin_u8(f), d[16];
     uint16_t idx = q->num ? fin_u8(f) % q->num : fin_u8(f);
     uint64_t addr = (sel & 0x80) ? fin_u64(f) : ((sel & 0x40) ? RO_GPA : RAM_GPA) + fin_u16(f);
@@ -198,7 +204,7 @@ static void op_desc(struct fin *f)
 
 static void op_publish(struct fin *f)
 {
-    const struct virtq *q = &st.con.dev.queues[fin_u8(f) & 1];
+    const struct virtq *q = &st.con.dev.queues[fin_u8(f) % st.con.dev.num_queues];
     uint16_t head = fin_u16(f), idx;
     uint8_t *avail, v[2];
 
@@ -248,9 +254,10 @@ static void run_op(struct fin *f)
     case 4: { /* host console input */
         uint8_t buf[256];
         size_t len = fin_u8(f), got;
-        bool ready = virtio_console_input_ready(&st.con);
+        unsigned port = len % 3; /* port 0 (the console) or a named port */
+        bool ready = virtio_console_port_ready(&st.con, port);
         fin_bytes(f, buf, len);
-        got = virtio_console_input(&st.con, buf, len);
+        got = virtio_console_port_input(&st.con, port, buf, len);
         FUZZ_CHECK(got <= len);
         FUZZ_CHECK(ready || got == 0);
         break;
@@ -279,6 +286,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(svmm_memmap_add(&st.mem, RO_GPA, RO_SIZE, arena + RO_HOST_OFF, SVMM_MEM_RAM | SVMM_MEM_RO) == 0);
     svmm_mmio_bus_init(&st.bus);
     virtio_console_init(&st.con, &be);
+    /* Multiport is offered; the driver side (bring_up's feature byte) decides whether it is used. */
+    virtio_console_offer_multiport(&st.con);
+    FUZZ_CHECK(virtio_console_add_port(&st.con, "p1", &be) == 1);
+    FUZZ_CHECK(virtio_console_add_port(&st.con, "p2", &be) == 2);
     virtio_mmio_init(&st.t, &st.con.dev, &st.mem, irq_fn, &st, IRQ);
     FUZZ_CHECK(svmm_mmio_register(&st.bus, MMIO_BASE, VIRTIO_MMIO_SIZE, &virtio_mmio_ops, &st.t, "virtio") == 0);
     check_invariants();
