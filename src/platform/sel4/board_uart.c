@@ -41,18 +41,37 @@ void board_uart_init(uintptr_t vaddr, const char *guest_prefix)
     reg_write(PL011_IMSC, INT_RX | INT_RT); /* interrupt on receive and receive timeout */
 }
 
+/*
+ * Guest output is collected a line at a time and written in one go, so that the lines of several
+ * VMMs sharing the board UART do not interleave character by character.
+ */
+static uint8_t line[160];
+static size_t line_len;
+
+void board_uart_flush(void)
+{
+    if (line_len == 0)
+        return;
+    if (guest_at_line_start)
+        puts_raw(prefix);
+    for (size_t i = 0; i < line_len; i++)
+        putc_raw(line[i]);
+    guest_at_line_start = line[line_len - 1] == '\n';
+    line_len = 0;
+}
+
 void board_uart_guest_write(const uint8_t *buf, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
-        if (guest_at_line_start)
-            puts_raw(prefix);
-        putc_raw(buf[i]);
-        guest_at_line_start = buf[i] == '\n';
+        line[line_len++] = buf[i];
+        if (buf[i] == '\n' || line_len == sizeof(line))
+            board_uart_flush();
     }
 }
 
-void board_uart_log_line(const char *level, const char *line, unsigned len)
+void board_uart_log_line(const char *level, const char *text, unsigned len)
 {
+    board_uart_flush();
     if (!guest_at_line_start)
         putc_raw('\n'); /* never glue a log line onto half a guest line */
     guest_at_line_start = true;
@@ -60,7 +79,7 @@ void board_uart_log_line(const char *level, const char *line, unsigned len)
     puts_raw(level);
     puts_raw(": ");
     for (unsigned i = 0; i < len; i++)
-        putc_raw((uint8_t)line[i]);
+        putc_raw((uint8_t)text[i]);
     putc_raw('\n');
 }
 

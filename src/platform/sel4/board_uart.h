@@ -13,11 +13,14 @@
 /* Use the UART mapped at `vaddr`; `guest_prefix` starts every guest output line. */
 void board_uart_init(uintptr_t vaddr, const char *guest_prefix);
 
-/* Guest console output (UART or virtio console); lines get the guest prefix. */
+/* Guest console output (UART or virtio console); complete lines go out with the guest prefix. */
 void board_uart_guest_write(const uint8_t *buf, size_t len);
 
+/* Write out a partial guest line now (a prompt without a newline, say). */
+void board_uart_flush(void);
+
 /* One VMM log line: "svmm|<level>: <text>". */
-void board_uart_log_line(const char *level, const char *line, unsigned len);
+void board_uart_log_line(const char *level, const char *text, unsigned len);
 
 /* Drain received bytes into buf (at most len); returns the count. */
 size_t board_uart_read(uint8_t *buf, size_t len);

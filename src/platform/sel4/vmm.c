@@ -51,10 +51,12 @@ static void guest_uart_tx(void *ctx, uint8_t b)
     board_uart_guest_write(&b, 1);
 }
 
+/* A virtio-console buffer is a natural unit: its partial last line (a shell prompt) goes out too. */
 static void guest_console_write(void *ctx, const uint8_t *buf, size_t len)
 {
     (void)ctx;
     board_uart_guest_write(buf, len);
+    board_uart_flush();
 }
 
 /* Device interrupt lines go to the virtual distributor (SPI n is INTID 32 + n). */
@@ -341,7 +343,9 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
     *reply_msginfo = microkit_msginfo_new(0, 0);
     if (vm_down || vcpu >= vm.cfg.ncpus)
         return false;
-
+    /* A partial UART line (a prompt) waits at most until the next exit that is not MMIO. */
+    if (microkit_msginfo_get_label(msginfo) != seL4_Fault_VMFault)
+        board_uart_flush();
     switch (microkit_msginfo_get_label(msginfo)) {
     case seL4_Fault_VMFault:
         return handle_vm_fault(vcpu);
