@@ -17,11 +17,14 @@ echo "[guest-init] online cpus: $(nproc) ($(cat /sys/devices/system/cpu/online))
 
 # The virtio console's port may appear shortly after the module loads.
 tty=/dev/hvc0
-for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    [ -c $tty ] && break
+# The node can exist before the port is usable (with multiport, hvc0 is connected only after the
+# driver's control handshake): wait until it opens, up to 10 s.
+usable() { ( : > "$1" ) 2>/dev/null; }
+for _ in $(seq 100); do
+    usable $tty && break
     sleep 0.1
 done
-if [ ! -c $tty ]; then
+if ! usable $tty; then
     echo "[guest-init] WARNING: $tty missing, falling back to /dev/console"
     tty=/dev/console
 fi
