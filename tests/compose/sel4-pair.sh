@@ -29,8 +29,9 @@ sel4_boot "$T/out" "$gic" "$T/log" "$TIMEOUT" 2
 check "seL4 booted the system" "$(has 'MON\|INFO: completed system invocations|Booting all finished')"
 for vm in alpha beta; do
     check "VM $vm's console appears, prefixed '$vm| '" "$(has "^$vm\| ")"
-    check "VM $vm's guest reached init" "$(has "^$vm\| .*\[guest-init\] init reached")"
-    check "VM $vm ran its command through its virtio console" "$(has "^$vm\| .*PAIR-MARKER vm=$vm")"
+    check "VM $vm's guest reached init" "$(has "$vm\| .*\[guest-init\] init reached")"
+    # Two VMMs share the UART and each flushes its partial lines, so a line may carry both prefixes.
+    check "VM $vm ran its command through its virtio console" "$(has "$vm\| .*PAIR-MARKER vm=$vm")"
 done
 check "both VMs stopped (two VMM exit summaries)" "$(is [ $status = stopped ])"
 for vm in alpha beta; do
