@@ -67,4 +67,7 @@ struct aarch64_gprs {
  */
 int aarch64_emulate_mmio(struct svmm_vm *vm, uint64_t esr, uint64_t gpa, struct aarch64_gprs *regs);
 
+/* The same for a syndrome the caller has already decoded with aarch64_decode_dabt(); cannot fail. */
+void aarch64_emulate_dabt(struct svmm_vm *vm, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs);
+
 #endif

@@ -57,6 +57,9 @@ void svmm_vm_config_defaults(struct svmm_vm_config *cfg);
 /* Check ranges and overlaps; returns 0, or -1 with a one-line reason in `err`. */
 int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen);
 
+/* The highest SPI number the machine's devices use (the UART's and the virtio slots'), 0 if none. */
+uint32_t svmm_vm_config_max_spi(const struct svmm_vm_config *cfg);
+
 /* Guest-physical base of virtio-mmio slot `i`. */
 static inline uint64_t svmm_virtio_slot_base(const struct svmm_vm_config *cfg, unsigned i)
 {

@@ -22,7 +22,7 @@
 #include <svmm/mmio.h>
 
 #define VGIC_MAX_LR 16u
-#define VGIC_NR_IRQS 256u /* INTIDs 0..255: 16 SGIs, 16 PPIs, 224 SPIs */
+#define VGIC_NR_IRQS 256u /* at most INTIDs 0..255: 16 SGIs, 16 PPIs, 224 SPIs (vgic_init sizes it) */
 #define VGIC_NR_SGIS 16u
 #define VGIC_NR_PRIVATE 32u /* SGIs + PPIs, banked per vCPU */
 #define VGIC_NR_SPIS (VGIC_NR_IRQS - VGIC_NR_PRIVATE)
@@ -66,6 +66,8 @@ struct vgic_cpu {
 struct vgic {
     enum svmm_gic_version version;
     unsigned ncpus, num_lrs;
+    uint32_t nr_irqs;      /* INTIDs implemented: a multiple of 32, at most VGIC_NR_IRQS */
+    bool dirty;            /* a register write changed state that can make an interrupt deliverable */
     struct vgic_ops ops;
     unsigned current_vcpu; /* whose GICD accesses are being served: see vgic_set_current_vcpu() */
     uint32_t ctlr;         /* GICD_CTLR EnableGrp0 (bit 0) and EnableGrp1 (bit 1) */
@@ -76,11 +78,17 @@ struct vgic {
 
 /*
  * Reset `g` to a GICv`v` with `ncpus` vCPUs (1..SVMM_MAX_VCPUS, at most 8 for GICv2), `num_lrs`
- * list registers per vCPU (1..VGIC_MAX_LR) and the platform callbacks `ops` (copied; `inject`
- * is required). Returns 0, or -1 on a bad argument (g is then unusable).
+ * list registers per vCPU (1..VGIC_MAX_LR), INTIDs 0 .. `nr_irqs` - 1 (a multiple of 32 from 32
+ * to VGIC_NR_IRQS; GICD_TYPER reports it, and every INTID above is RAZ/WI) and the platform
+ * callbacks `ops` (copied; `inject` is required). Returns 0, or -1 on a bad argument (g is then
+ * unusable). Size `nr_irqs` to the machine (vgic_nr_irqs_for()): a guest's GIC driver programs
+ * every implemented interrupt at boot, and each of those accesses is a trap.
  */
-int vgic_init(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned num_lrs,
+int vgic_init(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned num_lrs, uint32_t nr_irqs,
               const struct vgic_ops *ops);
+
+/* The smallest valid nr_irqs (see vgic_init()) that covers SPI `max_spi` (INTID 32 + max_spi), or 0 if none does. */
+uint32_t vgic_nr_irqs_for(uint32_t max_spi);
 
 /*
  * GICv2 banks the SGI/PPI registers of the distributor per CPU (enables, priorities, ITARGETSR0-7)
@@ -102,7 +110,7 @@ extern const struct svmm_mmio_ops vgic_redist_ops;
 /*
  * Drive the input line of a device interrupt: an SPI (`vcpu` ignored) or a PPI of `vcpu`.
  * A level-triggered interrupt is pending while the line is high; an edge-triggered one latches
- * on a rising edge. SGIs, INTIDs >= VGIC_NR_IRQS and bad vCPUs are ignored.
+ * on a rising edge. SGIs, INTIDs >= nr_irqs and bad vCPUs are ignored.
  */
 void vgic_set_level(struct vgic *g, unsigned vcpu, uint32_t intid, bool level);
 

@@ -105,3 +105,14 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
     }
     return 0;
 }
+
+uint32_t svmm_vm_config_max_spi(const struct svmm_vm_config *cfg)
+{
+    uint32_t max = 0;
+
+    if (cfg->layout.uart_base)
+        max = cfg->layout.uart_spi;
+    if (cfg->nvirtio > 0 && cfg->layout.virtio_spi + cfg->nvirtio - 1 > max)
+        max = cfg->layout.virtio_spi + cfg->nvirtio - 1;
+    return max;
+}

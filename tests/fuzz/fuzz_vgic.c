@@ -3,7 +3,7 @@
  * Fuzz the virtual GIC (src/arch/aarch64/vgic*.c): the distributor and redistributor frames the
  * guest programs through trapped MMIO, device lines, EOI maintenance and ICC_SGI1R_EL1 writes.
  *
- * Input: a header (version, vCPU count, list registers, which injections the "kernel" refuses),
+ * Input: a header (version, vCPU count, list registers, INTIDs, which injections the "kernel" refuses),
  * then operations (see run_op). The harness keeps its own copy of the list registers, filled by
  * the inject callback and emptied by the maintenance events it sends, and checks:
  *   - vgic_init accepts exactly the documented argument ranges;
@@ -66,7 +66,7 @@ static bool inject(void *ctx, unsigned vcpu, unsigned lr, uint32_t intid, uint8_
     const struct vgic_irq *irq;
 
     FUZZ_CHECK(ctx == &st);
-    FUZZ_CHECK(vcpu < st.g.ncpus && lr < st.g.num_lrs && intid < VGIC_NR_IRQS);
+    FUZZ_CHECK(vcpu < st.g.ncpus && lr < st.g.num_lrs && intid < st.g.nr_irqs);
     FUZZ_CHECK(st.lr[vcpu][lr] == FREE_LR);
     irq = irq_of(vcpu, intid);
     FUZZ_CHECK(irq->enabled && !irq->in_lr && !irq->active);
@@ -231,6 +231,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint8_t h0 = fin_u8(&f);
     enum svmm_gic_version v = (h0 & 1) ? SVMM_GIC_V3 : SVMM_GIC_V2;
     unsigned ncpus = fin_u8(&f) % 18, num_lrs = fin_u8(&f) % 18;
+    uint8_t nb = fin_u8(&f);
+    uint32_t nr_irqs = (nb & 0x80) ? nb : ((nb & 7u) + 1) * 32; /* every valid size, and bad ones */
     const struct vgic_ops ops = { &st, inject, (h0 & 2) ? NULL : eoi };
     bool valid;
     int r;
@@ -242,8 +244,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (h0 & 4)
         v = (enum svmm_gic_version)(h0 >> 3); /* sometimes a bogus version */
     valid = (v == SVMM_GIC_V2 || v == SVMM_GIC_V3) && ncpus >= 1 &&
-            ncpus <= (v == SVMM_GIC_V2 ? VGIC_V2_MAX_CPUS : SVMM_MAX_VCPUS) && num_lrs >= 1 && num_lrs <= VGIC_MAX_LR;
-    r = vgic_init(&st.g, v, ncpus, num_lrs, &ops);
+            ncpus <= (v == SVMM_GIC_V2 ? VGIC_V2_MAX_CPUS : SVMM_MAX_VCPUS) && num_lrs >= 1 && num_lrs <= VGIC_MAX_LR &&
+            nr_irqs >= 32 && nr_irqs <= VGIC_NR_IRQS && nr_irqs % 32 == 0;
+    r = vgic_init(&st.g, v, ncpus, num_lrs, nr_irqs, &ops);
     FUZZ_CHECK((r == 0) == valid);
     if (r != 0)
         return 0;

@@ -603,11 +603,13 @@ static void gen_guest_dt(void)
 }
 
 /* ---- fuzz_vgic ---- */
-static void vg_header(struct buf *s, unsigned v3, unsigned ncpus, unsigned lrs, uint32_t refuse)
+/* `irqs`: the INTID count's byte, (n + 1) * 32 INTIDs for n = 0..7. */
+static void vg_header(struct buf *s, unsigned v3, unsigned ncpus, unsigned lrs, unsigned irqs, uint32_t refuse)
 {
     u8(s, v3);
     u8(s, ncpus);
     u8(s, lrs);
+    u8(s, irqs);
     u32(s, refuse);
 }
 
@@ -638,7 +640,7 @@ static void gen_vgic(void)
 
     /* GICv3, 2 vCPUs, 4 LRs: bring-up, an SPI line, an IPI through ICC_SGI1R, the vtimer PPI. */
     memset(&s, 0, sizeof(s));
-    vg_header(&s, 1, 2, 4, 0);
+    vg_header(&s, 1, 2, 4, 2, 0);
     u8(&s, 8);
     u8(&s, 3 | 4); /* both groups, everything group 1 */
     vg_level(&s, 0, 48, 1);
@@ -659,7 +661,7 @@ static void gen_vgic(void)
 
     /* GICv2, 4 vCPUs, 2 LRs: bring-up, SGIR IPIs, SPI targets and priorities, a refusal. */
     memset(&s, 0, sizeof(s));
-    vg_header(&s, 0, 4, 2, 0x4);
+    vg_header(&s, 0, 4, 2, 1, 0x4);
     u8(&s, 8);
     u8(&s, 1 | 1 << 3); /* group 0 only, targets spread */
     vg_dist_write(&s, 0x0400 + 40, 0x80604020); /* IPRIORITYR of INTIDs 40..43 */
@@ -683,7 +685,7 @@ static void gen_vgic(void)
 
     /* GICv3, 8 vCPUs, 16 LRs, no eoi callback: IROUTER to vCPU 5 and IRM, pending/active bits. */
     memset(&s, 0, sizeof(s));
-    vg_header(&s, 1 | 2, 8, 16, 0);
+    vg_header(&s, 1 | 2, 8, 16, 7, 0);
     u8(&s, 8);
     u8(&s, 3 | 4);
     u8(&s, 1 | 4 << 4 | 0x80); /* 8-byte IROUTER write for INTID 64: Aff0 = 5 */

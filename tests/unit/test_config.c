@@ -80,3 +80,19 @@ TEST(config_rejects_fuzzer_findings)
     CHECK_EQ(validate(&cfg, err), -1);
     CHECK_STR_CONTAINS(err, "GICv2 supports at most 8");
 }
+
+TEST(config_max_spi_covers_uart_and_virtio)
+{
+    struct svmm_vm_config c;
+
+    svmm_vm_config_defaults(&c); /* UART on SPI 1, no virtio */
+    CHECK_EQ(svmm_vm_config_max_spi(&c), 1);
+    c.nvirtio = 3; /* slots on SPIs 16..18 */
+    CHECK_EQ(svmm_vm_config_max_spi(&c), 18);
+    c.layout.uart_spi = 40;
+    CHECK_EQ(svmm_vm_config_max_spi(&c), 40);
+    c.layout.uart_base = 0; /* no UART: its SPI does not count */
+    CHECK_EQ(svmm_vm_config_max_spi(&c), 18);
+    c.nvirtio = 0;
+    CHECK_EQ(svmm_vm_config_max_spi(&c), 0);
+}

@@ -16,16 +16,23 @@ TEST(vgic_init_rejects_bad_arguments)
     const struct vgic_ops ok = { NULL, dummy_inject, NULL };
     const struct vgic_ops no_inject = { NULL, NULL, NULL };
 
-    CHECK_EQ(vgic_init(&g, SVMM_GIC_V2, 9, 4, &ok), -1); /* GICv2 targets only 8 CPUs */
-    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, SVMM_MAX_VCPUS + 1, 4, &ok), -1);
-    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 0, 4, &ok), -1);
-    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 0, &ok), -1);
-    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, VGIC_MAX_LR + 1, &ok), -1);
-    CHECK_EQ(vgic_init(&g, (enum svmm_gic_version)4, 1, 4, &ok), -1);
-    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 4, &no_inject), -1);
-    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 4, NULL), -1);
-    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, SVMM_MAX_VCPUS, VGIC_MAX_LR, &ok), 0);
-    CHECK_EQ(vgic_init(&g, SVMM_GIC_V2, 8, 1, &ok), 0);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V2, 9, 4, VGIC_NR_IRQS, &ok), -1); /* GICv2 targets only 8 CPUs */
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, SVMM_MAX_VCPUS + 1, 4, VGIC_NR_IRQS, &ok), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 0, 4, VGIC_NR_IRQS, &ok), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 0, VGIC_NR_IRQS, &ok), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, VGIC_MAX_LR + 1, VGIC_NR_IRQS, &ok), -1);
+    CHECK_EQ(vgic_init(&g, (enum svmm_gic_version)4, 1, 4, VGIC_NR_IRQS, &ok), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 4, VGIC_NR_IRQS, &no_inject), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 4, VGIC_NR_IRQS, NULL), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, SVMM_MAX_VCPUS, VGIC_MAX_LR, VGIC_NR_IRQS, &ok), 0);
+    /* INTID counts: multiples of 32 from 32 to VGIC_NR_IRQS. */
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 4, 0, &ok), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 4, 16, &ok), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 4, 80, &ok), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 4, VGIC_NR_IRQS + 32, &ok), -1);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V3, 1, 4, 32, &ok), 0);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V2, 1, 4, 96, &ok), 0);
+    CHECK_EQ(vgic_init(&g, SVMM_GIC_V2, 8, 1, VGIC_NR_IRQS, &ok), 0);
 }
 
 TEST(vgic_v2_id_registers_and_reset_values)
@@ -374,7 +381,7 @@ TEST(vgic_v2_linux_boot_sequence)
     GICD_WR(&g, CTLR, 0);
     typer = GICD_RD(&g, TYPER);
     nirqs = ((typer & 0x1f) + 1) * 32;
-    CHECK_EQ(nirqs, VGIC_NR_IRQS);
+    CHECK_EQ(nirqs, VGIC_NR_IRQS); /* fake_init implements all of them */
     CHECK_EQ(((typer >> 5) & 7) + 1, 2);
     for (uint32_t i = 0; i < 32; i += 4) { /* gic_get_cpumask */
         mask = GICD_RD(&g, ITARGETSR + i);
@@ -425,4 +432,60 @@ TEST(vgic_v2_linux_boot_sequence)
     CHECK_EQ(fake.log[2].priority, 0xa0);
     CHECK(!fake.log[2].group1);
     CHECK_EQ(fake.lr_in_use, 0);
+}
+
+TEST(vgic_nr_irqs_for_covers_the_highest_spi)
+{
+    CHECK_EQ(vgic_nr_irqs_for(0), 64);  /* SPI 0 = INTID 32 */
+    CHECK_EQ(vgic_nr_irqs_for(31), 64); /* INTID 63 */
+    CHECK_EQ(vgic_nr_irqs_for(32), 96);
+    CHECK_EQ(vgic_nr_irqs_for(VGIC_NR_SPIS - 1), VGIC_NR_IRQS);
+    CHECK_EQ(vgic_nr_irqs_for(VGIC_NR_SPIS), 0); /* beyond what the model holds */
+    CHECK_EQ(vgic_nr_irqs_for(UINT32_MAX), 0);
+}
+
+/* A distributor sized to 64 INTIDs says so and treats every INTID above as absent. */
+TEST(vgic_sized_distributor_hides_absent_intids)
+{
+    static struct vgic g;
+
+    fake_init_irqs(&g, SVMM_GIC_V2, 1, 4, 64);
+    vgic_set_current_vcpu(&g, 0);
+    CHECK_EQ(GICD_RD(&g, TYPER) & 0x1f, 1); /* ITLinesNumber: 32 * (1 + 1) INTIDs */
+    GICD_WR(&g, CTLR, 1);
+    GICD_WR(&g, REG32(ISENABLER, 32), ~0u);
+    GICD_WR(&g, REG32(ISENABLER, 64), ~0u);
+    CHECK_EQ(GICD_RD(&g, REG32(ISENABLER, 32)), ~0u);
+    CHECK_EQ(GICD_RD(&g, REG32(ISENABLER, 64)), 0);
+    GICD_WR(&g, ITARGETSR + 64, 0x01010101);
+    CHECK_EQ(GICD_RD(&g, ITARGETSR + 64), 0);
+    GICD_WR(&g, IPRIORITYR + 64, 0x80808080);
+    CHECK_EQ(GICD_RD(&g, IPRIORITYR + 64), 0);
+    vgic_set_level(&g, 0, 64, true); /* no such line */
+    CHECK_EQ(fake.ninject, 0);
+    vgic_set_level(&g, 0, 63, true);
+    CHECK_EQ(fake.ninject, 1);
+    CHECK(fake_holds(0, 63));
+}
+
+/* Register writes that change nothing do not rescan; the next change delivers what is pending. */
+TEST(vgic_unchanged_write_does_not_flush)
+{
+    static struct vgic g;
+
+    fake_init(&g, SVMM_GIC_V2, 1, 4);
+    vgic_set_current_vcpu(&g, 0);
+    GICD_WR(&g, CTLR, 1);
+    GICD_WR(&g, REG32(ISENABLER, 40), BIT32(40 % 32));
+    fake.refuse = true; /* the kernel refuses the LR: 40 stays pending in the model */
+    vgic_set_level(&g, 0, 40, true);
+    CHECK(fake.nrefused > 0);
+    fake.refuse = false;
+    GICD_WR(&g, REG32(ISENABLER, 40), BIT32(40 % 32)); /* already enabled */
+    GICD_WR(&g, REG32(ISENABLER, 40), 0);
+    GICD_WR(&g, CTLR, 1);
+    CHECK_EQ(fake.ninject, 0);
+    GICD_WR(&g, REG32(ISENABLER, 41), BIT32(41 % 32)); /* a change: the rescan finds 40 */
+    CHECK_EQ(fake.ninject, 1);
+    CHECK(fake_holds(0, 40));
 }

@@ -36,13 +36,18 @@ static void fake_eoi_cb(void *ctx, unsigned vcpu, uint32_t intid)
 
 void fake_init(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned num_lrs)
 {
+    fake_init_irqs(g, v, ncpus, num_lrs, VGIC_NR_IRQS);
+}
+
+void fake_init_irqs(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned num_lrs, uint32_t nr_irqs)
+{
     const struct vgic_ops ops = { &fake, fake_inject_cb, fake_eoi_cb };
 
     memset(&fake, 0, sizeof(fake));
     memset(fake.held, 0xff, sizeof(fake.held));
     fake.g = g;
     fake.lower_on_eoi = FAKE_NONE;
-    CHECK_EQ(vgic_init(g, v, ncpus, num_lrs, &ops), 0);
+    CHECK_EQ(vgic_init(g, v, ncpus, num_lrs, nr_irqs, &ops), 0);
 }
 
 unsigned fake_count(unsigned vcpu, uint32_t intid)

@@ -37,6 +37,8 @@ extern struct vgic_fake fake;
 
 /* vgic_init() `g` with the fake kernel behind it; CHECKs that it succeeds. */
 void fake_init(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned num_lrs);
+/* The same with `nr_irqs` INTIDs (fake_init implements all VGIC_NR_IRQS). */
+void fake_init_irqs(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned num_lrs, uint32_t nr_irqs);
 /* How many times `intid` was injected into `vcpu`. */
 unsigned fake_count(unsigned vcpu, uint32_t intid);
 /* Whether one of `vcpu`'s LRs holds `intid` now. */

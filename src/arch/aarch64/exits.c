@@ -42,21 +42,27 @@ static uint64_t extend_load(const struct aarch64_dabt *d, uint64_t v)
     return v;
 }
 
+void aarch64_emulate_dabt(struct svmm_vm *vm, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs)
+{
+    uint64_t v;
+
+    if (d->write) {
+        v = d->rt == 31 ? 0 : regs->x[d->rt];
+        svmm_vm_mmio_access(vm, gpa, true, d->size, &v);
+    } else {
+        svmm_vm_mmio_access(vm, gpa, false, d->size, &v);
+        if (d->rt != 31)
+            regs->x[d->rt] = extend_load(d, v);
+    }
+    regs->pc += 4;
+}
+
 int aarch64_emulate_mmio(struct svmm_vm *vm, uint64_t esr, uint64_t gpa, struct aarch64_gprs *regs)
 {
     struct aarch64_dabt d;
-    uint64_t v;
 
     if (aarch64_decode_dabt(esr, &d) < 0)
         return -1;
-    if (d.write) {
-        v = d.rt == 31 ? 0 : regs->x[d.rt];
-        svmm_vm_mmio_access(vm, gpa, true, d.size, &v);
-    } else {
-        svmm_vm_mmio_access(vm, gpa, false, d.size, &v);
-        if (d.rt != 31)
-            regs->x[d.rt] = extend_load(&d, v);
-    }
-    regs->pc += 4;
+    aarch64_emulate_dabt(vm, &d, gpa, regs);
     return 0;
 }

@@ -25,7 +25,7 @@ struct vgic_irq *vgic_irq(struct vgic *g, unsigned vcpu, uint32_t intid)
 {
     if (intid < VGIC_NR_PRIVATE)
         return vcpu < g->ncpus ? &g->cpu[vcpu].priv[intid] : NULL;
-    if (intid < VGIC_NR_IRQS)
+    if (intid < g->nr_irqs)
         return &g->spi[intid - VGIC_NR_PRIVATE];
     return NULL;
 }
@@ -49,7 +49,14 @@ static void reset_irq(struct vgic_irq *irq, enum svmm_gic_version v, uint32_t in
     irq->route = 0;      /* Aff0 = 0: vCPU 0 */
 }
 
-int vgic_init(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned num_lrs,
+uint32_t vgic_nr_irqs_for(uint32_t max_spi)
+{
+    if (max_spi >= VGIC_NR_SPIS)
+        return 0;
+    return (VGIC_NR_PRIVATE + max_spi + 32) & ~31u;
+}
+
+int vgic_init(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned num_lrs, uint32_t nr_irqs,
               const struct vgic_ops *ops)
 {
     if (ops == NULL || ops->inject == NULL || (v != SVMM_GIC_V2 && v != SVMM_GIC_V3))
@@ -58,10 +65,13 @@ int vgic_init(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned 
         return -1;
     if (num_lrs == 0 || num_lrs > VGIC_MAX_LR)
         return -1;
+    if (nr_irqs < VGIC_NR_PRIVATE || nr_irqs > VGIC_NR_IRQS || nr_irqs % 32 != 0)
+        return -1;
     memset(g, 0, sizeof(*g));
     g->version = v;
     g->ncpus = ncpus;
     g->num_lrs = num_lrs;
+    g->nr_irqs = nr_irqs;
     g->ops = *ops;
     for (unsigned c = 0; c < SVMM_MAX_VCPUS; c++) {
         for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++)
@@ -112,7 +122,7 @@ static uint32_t best_pending(struct vgic *g, unsigned vcpu)
     uint32_t best = VGIC_LR_FREE;
     unsigned best_prio = 0x100;
 
-    for (uint32_t i = 0; i < VGIC_NR_IRQS; i++) {
+    for (uint32_t i = 0; i < g->nr_irqs; i++) {
         const struct vgic_irq *irq = vgic_irq(g, vcpu, i);
 
         if (irq->priority >= best_prio || !deliverable(g, irq))
@@ -151,8 +161,15 @@ static void flush_vcpu(struct vgic *g, unsigned vcpu)
 
 void vgic_flush(struct vgic *g)
 {
+    g->dirty = false;
     for (unsigned c = 0; c < g->ncpus; c++)
         flush_vcpu(g, c);
+}
+
+void vgic_flush_if_dirty(struct vgic *g)
+{
+    if (g->dirty)
+        vgic_flush(g);
 }
 
 void vgic_set_level(struct vgic *g, unsigned vcpu, uint32_t intid, bool level)
@@ -196,8 +213,10 @@ void vgic_raise_sgi(struct vgic *g, unsigned target, uint32_t sgi)
     if (sgi >= VGIC_NR_SGIS)
         return;
     irq = vgic_irq(g, target, sgi);
-    if (irq != NULL)
+    if (irq != NULL) {
         irq->latch = true;
+        g->dirty = true;
+    }
 }
 
 void vgic_sgi_v3(struct vgic *g, unsigned src_vcpu, uint64_t icc_sgi1r)
@@ -232,13 +251,19 @@ bool vgic_access_ok(struct vgic *g, const struct vgic_frame *f, uint64_t off, un
     return false;
 }
 
-/* The interrupt behind INTID `intid` of frame `f`, or NULL outside its window. */
-static struct vgic_irq *frame_irq(struct vgic *g, const struct vgic_frame *f, uint32_t intid)
+/*
+ * The interrupts of one register of frame `f`, from INTID `first` on, or NULL outside the frame's
+ * window. A register covers 32 (bits), 16 (ICFGR) or 1..4 (IPRIORITYR) INTIDs aligned to their
+ * count, so it never straddles a multiple of 32: not a window edge, nor the private/SPI split.
+ * That makes its interrupts consecutive in one array, all in the window or all out.
+ */
+static struct vgic_irq *frame_irqs(struct vgic *g, const struct vgic_frame *f, uint32_t first)
 {
-    if (intid < f->lo || intid >= f->hi)
+    if (first < f->lo || first >= f->hi)
         return NULL;
-    return vgic_irq(g, f->vcpu, intid);
+    return vgic_irq(g, f->vcpu, first);
 }
+
 
 static bool bit_get(const struct vgic_irq *irq, enum bitreg r)
 {
@@ -256,97 +281,85 @@ static bool bit_get(const struct vgic_irq *irq, enum bitreg r)
 static void bit_put(struct vgic *g, struct vgic_irq *irq, uint32_t intid, enum bitreg r, bool set)
 {
     if (r == IGROUPR) {
-        irq->group1 = set;
+        VGIC_SET(g, irq->group1, set);
         return;
     }
     if (!set)
         return;
     switch (r) {
-    case ISENABLER: irq->enabled = true; break;
-    case ICENABLER: irq->enabled = false; break;
+    case ISENABLER: VGIC_SET(g, irq->enabled, true); break;
+    case ICENABLER: VGIC_SET(g, irq->enabled, false); break;
     case ISPENDR:
     case ICPENDR:
         /* GICv2 SGI pending state is per source and set through SPENDSGIR: these bits are RO. */
         if (g->version == SVMM_GIC_V2 && intid < VGIC_NR_SGIS)
             break;
-        irq->latch = r == ISPENDR; /* clearing leaves a high level-triggered line pending */
+        VGIC_SET(g, irq->latch, r == ISPENDR); /* clearing leaves a high level-triggered line pending */
         break;
-    case ISACTIVER: irq->active = true; break;
+    case ISACTIVER: VGIC_SET(g, irq->active, true); break;
     /* An interrupt still in an LR stays there (in_lr) until its maintenance event. */
-    case ICACTIVER: irq->active = false; break;
+    case ICACTIVER: VGIC_SET(g, irq->active, false); break;
     default: break;
     }
 }
 
 static uint32_t bits_read(struct vgic *g, const struct vgic_frame *f, enum bitreg r, uint32_t first)
 {
+    const struct vgic_irq *irq = frame_irqs(g, f, first);
     uint32_t v = 0;
 
-    for (unsigned i = 0; i < 32; i++) {
-        const struct vgic_irq *irq = frame_irq(g, f, first + i);
-
-        if (irq != NULL && bit_get(irq, r))
+    for (unsigned i = 0; irq != NULL && i < 32; i++)
+        if (bit_get(&irq[i], r))
             v |= 1u << i;
-    }
     return v;
 }
 
 static void bits_write(struct vgic *g, const struct vgic_frame *f, enum bitreg r, uint32_t first, uint32_t val)
 {
-    for (unsigned i = 0; i < 32; i++) {
-        struct vgic_irq *irq = frame_irq(g, f, first + i);
+    struct vgic_irq *irq = frame_irqs(g, f, first);
 
-        if (irq != NULL)
-            bit_put(g, irq, first + i, r, (val >> i) & 1u);
-    }
+    for (unsigned i = 0; irq != NULL && i < 32; i++)
+        bit_put(g, &irq[i], first + i, r, (val >> i) & 1u);
 }
 
 static uint32_t prio_read(struct vgic *g, const struct vgic_frame *f, uint32_t first, unsigned size)
 {
+    const struct vgic_irq *irq = frame_irqs(g, f, first);
     uint32_t v = 0;
 
-    for (unsigned i = 0; i < size; i++) {
-        const struct vgic_irq *irq = frame_irq(g, f, first + i);
-
-        if (irq != NULL)
-            v |= (uint32_t)irq->priority << (8 * i);
-    }
+    for (unsigned i = 0; irq != NULL && i < size; i++)
+        v |= (uint32_t)irq[i].priority << (8 * i);
     return v;
 }
 
 static void prio_write(struct vgic *g, const struct vgic_frame *f, uint32_t first, unsigned size, uint32_t val)
 {
-    for (unsigned i = 0; i < size; i++) {
-        struct vgic_irq *irq = frame_irq(g, f, first + i);
+    struct vgic_irq *irq = frame_irqs(g, f, first);
 
-        if (irq != NULL)
-            irq->priority = (uint8_t)(val >> (8 * i));
-    }
+    for (unsigned i = 0; irq != NULL && i < size; i++)
+        VGIC_SET(g, irq[i].priority, (uint8_t)(val >> (8 * i)));
 }
 
 /* ICFGR: two bits per INTID, bit 1 = edge-triggered, bit 0 reserved. */
 static uint32_t cfg_read(struct vgic *g, const struct vgic_frame *f, uint32_t first)
 {
+    const struct vgic_irq *irq = frame_irqs(g, f, first);
     uint32_t v = 0;
 
-    for (unsigned i = 0; i < 16; i++) {
-        const struct vgic_irq *irq = frame_irq(g, f, first + i);
-
-        if (irq != NULL && irq->edge)
+    for (unsigned i = 0; irq != NULL && i < 16; i++)
+        if (irq[i].edge)
             v |= 2u << (2 * i);
-    }
     return v;
 }
 
 static void cfg_write(struct vgic *g, const struct vgic_frame *f, uint32_t first, uint32_t val)
 {
-    for (unsigned i = 0; i < 16; i++) {
-        struct vgic_irq *irq = frame_irq(g, f, first + i);
+    struct vgic_irq *irq = frame_irqs(g, f, first);
 
-        /* SGIs are always edge-triggered; PPIs are programmable here, as Linux expects. */
-        if (irq != NULL && first + i >= VGIC_NR_SGIS)
-            irq->edge = (val >> (2 * i + 1)) & 1u;
-    }
+    /* SGIs are always edge-triggered; PPIs are programmable here, as Linux expects. */
+    for (unsigned i = 0; irq != NULL && i < 16; i++)
+        if (first + i >= VGIC_NR_SGIS)
+            VGIC_SET(g, irq[i].edge, (bool)((val >> (2 * i + 1)) & 1u));
 }
 
 bool vgic_irqregs_read(struct vgic *g, const struct vgic_frame *f, uint64_t off, unsigned size, uint64_t *val)

@@ -24,14 +24,14 @@ static struct vgic_frame dist_frame(const struct vgic *g)
 {
     /* With affinity routing (v3) the INTIDs below 32 live in the redistributors: RAZ/WI here. */
     struct vgic_frame f = { "GICD", g->current_vcpu, g->version == SVMM_GIC_V3 ? VGIC_NR_PRIVATE : 0,
-                            VGIC_NR_IRQS };
+                            g->nr_irqs };
 
     return f;
 }
 
 static uint32_t dist_typer(const struct vgic *g)
 {
-    uint32_t v = VGIC_NR_IRQS / 32 - 1; /* ITLinesNumber: 32 * (N + 1) INTIDs */
+    uint32_t v = g->nr_irqs / 32 - 1; /* ITLinesNumber: 32 * (N + 1) INTIDs */
 
     if (g->version == SVMM_GIC_V2)
         return v | (g->ncpus - 1) << 5; /* CPUNumber; no Security Extensions */
@@ -50,7 +50,7 @@ static uint8_t target_byte(const struct vgic *g, uint32_t intid)
 {
     if (intid < VGIC_NR_PRIVATE)
         return g->current_vcpu < g->ncpus ? (uint8_t)(1u << g->current_vcpu) : 0;
-    if (intid < VGIC_NR_IRQS)
+    if (intid < g->nr_irqs)
         return g->spi[intid - VGIC_NR_PRIVATE].targets;
     return 0;
 }
@@ -72,8 +72,8 @@ static void targets_write(struct vgic *g, uint32_t first, unsigned size, uint32_
         uint32_t intid = first + i;
 
         /* SGI/PPI bytes are read-only. */
-        if (intid >= VGIC_NR_PRIVATE && intid < VGIC_NR_IRQS)
-            g->spi[intid - VGIC_NR_PRIVATE].targets = (uint8_t)(val >> (8 * i)) & present;
+        if (intid >= VGIC_NR_PRIVATE && intid < g->nr_irqs)
+            VGIC_SET(g, g->spi[intid - VGIC_NR_PRIVATE].targets, (uint8_t)((val >> (8 * i)) & present));
     }
 }
 
@@ -82,7 +82,7 @@ static struct vgic_irq *irouter_irq(struct vgic *g, uint64_t off)
 {
     uint64_t intid = (off - GICD_IROUTER) / 8;
 
-    if (intid < VGIC_NR_PRIVATE || intid >= VGIC_NR_IRQS)
+    if (intid < VGIC_NR_PRIVATE || intid >= g->nr_irqs)
         return NULL;
     return &g->spi[intid - VGIC_NR_PRIVATE];
 }
@@ -111,7 +111,7 @@ static void irouter_write(struct vgic *g, const struct vgic_frame *f, uint64_t o
 
         route = (irq->route & ~(0xffffffffull << shift)) | ((val & 0xffffffffull) << shift);
     }
-    irq->route = route & (VGIC_IROUTER_AFF | VGIC_IROUTER_IRM);
+    VGIC_SET(g, irq->route, route & (VGIC_IROUTER_AFF | VGIC_IROUTER_IRM));
 }
 
 /* GICD_SGIR (v2): SGI [3:0] to the CPUs in [23:16], to all but the sender, or to the sender. */
@@ -177,7 +177,7 @@ static void dist_write_reg(struct vgic *g, const struct vgic_frame *f, uint64_t 
     if (!vgic_access_ok(g, f, off, size, VGIC_SZ4))
         return;
     if (off == GICD_CTLR)
-        g->ctlr = (uint32_t)val & (VGIC_CTLR_GRP0 | VGIC_CTLR_GRP1);
+        VGIC_SET(g, g->ctlr, (uint32_t)val & (VGIC_CTLR_GRP0 | VGIC_CTLR_GRP1));
     else if (off == GICD_SGIR && g->version == SVMM_GIC_V2)
         sgir_write(g, (uint32_t)val);
     /* Everything else is read-only or reserved. */
@@ -189,7 +189,8 @@ static void dist_write(void *dev, uint64_t off, unsigned size, uint64_t val)
     struct vgic_frame f = dist_frame(g);
 
     dist_write_reg(g, &f, off, size, val);
-    vgic_flush(g); /* enables, pending bits, routing or an SGI may have made something deliverable */
+    /* Enables, pending bits, routing or an SGI may have made something deliverable. */
+    vgic_flush_if_dirty(g);
 }
 
 const struct svmm_mmio_ops vgic_dist_ops = { dist_read, dist_write };

@@ -11,6 +11,15 @@
 #define VGIC_IROUTER_AFF 0xff00ffffffull /* Aff3 [39:32], Aff2..Aff0 [23:0]: MPIDR layout */
 #define VGIC_IROUTER_IRM (1ull << 31)    /* any participating PE */
 
+/* Assign `v` to `field`, noting a change in g->dirty (register writes flush only after a change). */
+#define VGIC_SET(g, field, v)                                                                                          \
+    do {                                                                                                               \
+        if ((field) != (v)) {                                                                                          \
+            (field) = (v);                                                                                             \
+            (g)->dirty = true;                                                                                         \
+        }                                                                                                              \
+    } while (0)
+
 /* Access sizes accepted by a register, as a mask for vgic_access_ok(). */
 #define VGIC_SZ1 (1u << 1)
 #define VGIC_SZ4 (1u << 4)
@@ -25,7 +34,7 @@
 
 /*
  * Which interrupts a frame's per-INTID registers reach: vCPU `vcpu`'s private ones and SPIs,
- * restricted to INTIDs [lo, hi). Everything outside the window is RAZ/WI.
+ * restricted to INTIDs [lo, hi), both multiples of 32. Everything outside the window is RAZ/WI.
  */
 struct vgic_frame {
     const char *name; /* for log lines */
@@ -33,11 +42,14 @@ struct vgic_frame {
     uint32_t lo, hi;
 };
 
-/* The state of `intid` as seen by `vcpu`, or NULL for INTIDs >= VGIC_NR_IRQS and bad vCPUs. */
+/* The state of `intid` as seen by `vcpu`, or NULL for INTIDs >= nr_irqs and bad vCPUs. */
 struct vgic_irq *vgic_irq(struct vgic *g, unsigned vcpu, uint32_t intid);
 
 /* Deliver what can be delivered: fill every vCPU's free LRs, highest priority first. */
 void vgic_flush(struct vgic *g);
+
+/* vgic_flush() if a register write changed state since the last flush (g->dirty). */
+void vgic_flush_if_dirty(struct vgic *g);
 
 /* Make SGI `sgi` pending on `target` (checked); call vgic_flush() afterwards. */
 void vgic_raise_sgi(struct vgic *g, unsigned target, uint32_t sgi);

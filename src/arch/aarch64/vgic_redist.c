@@ -113,7 +113,7 @@ static void redist_write(void *dev, uint64_t off, unsigned size, uint64_t val)
         vgic_irqregs_write(g, &f, frame_off, size, val);
     else
         rd_write(g, &f, frame_off, size, val);
-    vgic_flush(g);
+    vgic_flush_if_dirty(g);
 }
 
 const struct svmm_mmio_ops vgic_redist_ops = { redist_read, redist_write };

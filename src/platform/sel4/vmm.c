@@ -137,7 +137,8 @@ static int register_gic(void)
     const struct svmm_gic_config *g = &vm.cfg.layout.gic;
     const struct vgic_ops ops = { .ctx = NULL, .inject = vgic_inject, .eoi = vgic_eoi };
 
-    if (vgic_init(&vgic, g->version, vm.cfg.ncpus, svmm_sel4_vm.num_lrs, &ops) < 0)
+    if (vgic_init(&vgic, g->version, vm.cfg.ncpus, svmm_sel4_vm.num_lrs,
+                  vgic_nr_irqs_for(svmm_vm_config_max_spi(&vm.cfg)), &ops) < 0)
         return -1;
     svmm_mmio_register(&vm.bus, g->dist_base, SVMM_GICD_SIZE, &vgic_dist_ops, &vgic, "gicd");
     if (g->version == SVMM_GIC_V3)
@@ -253,7 +254,7 @@ static bool handle_vm_fault(unsigned vcpu)
     if (!vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
     vgic_set_current_vcpu(&vgic, vcpu); /* GICv2 banks per-CPU distributor registers */
-    aarch64_emulate_mmio(&vm, esr, addr, &regs);
+    aarch64_emulate_dabt(&vm, &d, addr, &regs);
     return vcpu_regs_write(vcpu, d.write ? 1 : words, &regs, &ctx, false);
 }
 
