@@ -5,8 +5,10 @@
 # usage: tests/bench/run.sh [SDK_DIR...]
 #   default SDKs: $MICROKIT_SDK, else /opt/microkit-sdk-2.0.1 and /opt/microkit-sdk-2.0.1-gicv3 if present
 #   BENCH_CONFIGS="release debug"   Microkit configs for the MMIO micro-benchmark
+#   BENCH_MMIO=1                    run the MMIO micro-benchmark (0: only the Linux boots)
 #   BENCH_LINUX=1                   also boot the Debian kernel (release) for exits by kind and start-up time
 #   BENCH_LINUX_CONFIGS=release     configs for the Linux boots
+#   BENCH_BOOTARGS_EXTRA="..."      appended to every Linux boot's command line (e.g. initcall_debug)
 #   BENCH_LINUX_VARIANTS="..."      only these Linux boots (names as in the table, e.g. cloud-1cpu-quiet-icount)
 # Results: $BUILD/bench/results.txt (the table) and one log per run next to it.
 set -u
@@ -78,7 +80,9 @@ echo "svmm seL4 bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$ROOT" descri
 make -s -C "$ROOT" BUILD="$BUILD" bench-guest || exit 1
 GUEST=$BUILD/guest/bench-Image
 head -c 4096 /dev/zero > "$OUT/dummy-initrd"
+[ "${BENCH_MMIO:-1}" = 1 ] || SKIP_MMIO=1
 for sdk in "${SDKS[@]}"; do
+    [ -z "${SKIP_MMIO:-}" ] || break
     for config in $CONFIGS; do
         gic=$(gic_of "$sdk" "$config") tag="$config gicv$gic"
         [ -d "$sdk/board/qemu_virt_aarch64/$config" ] || continue
@@ -133,11 +137,13 @@ if [ "$LINUX" = 1 ]; then
             # name:kernel:initrd:vCPUs:icount:bootargs. Under -icount the guest's clock is its instruction count, so
             # timer-driven exits no longer depend on how loaded the host is.
             for variant in "cloud-1cpu-quiet-icount:$CLOUD:$OUT/minimal.cpio.gz:1:1:console=ttyS0 quiet" \
+                           "cloud-1cpu-verbose-icount:$CLOUD:$OUT/minimal.cpio.gz:1:1:console=ttyS0" \
                            "1cpu-quiet-icount:$KERNEL:$OUT/linux.cpio.gz:1:1:console=ttyS0 quiet" \
                            "1cpu-quiet:$KERNEL:$OUT/linux.cpio.gz:1:0:console=ttyS0 quiet" \
                            "1cpu-verbose:$KERNEL:$OUT/linux.cpio.gz:1:0:console=ttyS0 earlycon" \
                            "2cpu-verbose:$KERNEL:$OUT/linux.cpio.gz:2:0:console=ttyS0 earlycon"; do
                 IFS=: read -r name kernel initrd cpus icount args <<<"$variant"
+                args="$args${BENCH_BOOTARGS_EXTRA:+ $BENCH_BOOTARGS_EXTRA}"
                 case " ${BENCH_LINUX_VARIANTS:-$name} " in *" $name "*) ;; *) continue ;; esac
                 tag="$config gicv$gic $name"
                 qargs=()

@@ -47,6 +47,15 @@ void board_uart_init(uintptr_t vaddr, const char *guest_prefix)
  */
 static uint8_t line[160];
 static size_t line_len;
+static unsigned exits_since_output; /* guest exits since the last guest output byte */
+
+/*
+ * A partial line (a prompt) goes out once the guest has been quiet for this many exits. While it
+ * prints, nearly every exit is a UART byte, so a line is not cut by the timer or interrupt exits
+ * between its bytes (which let another VMM's line in between); an idle vCPU exits on WFI again and
+ * again, so a prompt still appears at once.
+ */
+#define FLUSH_AFTER_QUIET_EXITS 128u
 
 void board_uart_flush(void)
 {
@@ -60,8 +69,15 @@ void board_uart_flush(void)
     line_len = 0;
 }
 
+void board_uart_exit(void)
+{
+    if (line_len != 0 && ++exits_since_output >= FLUSH_AFTER_QUIET_EXITS)
+        board_uart_flush();
+}
+
 void board_uart_guest_write(const uint8_t *buf, size_t len)
 {
+    exits_since_output = 0;
     for (size_t i = 0; i < len; i++) {
         line[line_len++] = buf[i];
         if (buf[i] == '\n' || line_len == sizeof(line))

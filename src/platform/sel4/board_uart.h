@@ -19,6 +19,9 @@ void board_uart_guest_write(const uint8_t *buf, size_t len);
 /* Write out a partial guest line now (a prompt without a newline, say). */
 void board_uart_flush(void);
 
+/* Count one guest exit: a partial guest line goes out once the guest has been quiet for a while. */
+void board_uart_exit(void);
+
 /* One VMM log line: "svmm|<level>: <text>". */
 void board_uart_log_line(const char *level, const char *text, unsigned len);
 

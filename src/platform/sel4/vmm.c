@@ -344,9 +344,7 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
     *reply_msginfo = microkit_msginfo_new(0, 0);
     if (vm_down || vcpu >= vm.cfg.ncpus)
         return false;
-    /* A partial UART line (a prompt) waits at most until the next exit that is not MMIO. */
-    if (microkit_msginfo_get_label(msginfo) != seL4_Fault_VMFault)
-        board_uart_flush();
+    board_uart_exit();
     switch (microkit_msginfo_get_label(msginfo)) {
     case seL4_Fault_VMFault:
         return handle_vm_fault(vcpu);
