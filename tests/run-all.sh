@@ -67,6 +67,9 @@ fi
 # with a GICv3 kernel (MICROKIT_SDK_GICV3, default /opt/microkit-sdk-2.0.1-gicv3) adds a GICv3 run.
 SDK=${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}
 SDK3=${MICROKIT_SDK_GICV3:-/opt/microkit-sdk-2.0.1-gicv3}
+# A release SDK whose kernel has seL4's exception fastpath (MICROKIT_SDK_FASTPATH, default
+# /opt/microkit-sdk-2.0.1-fastpath): its VMMs are passive, which changes how vCPUs stop and start.
+SDKFP=${MICROKIT_SDK_FASTPATH:-/opt/microkit-sdk-2.0.1-fastpath}
 if [ ! -x "$SDK/bin/microkit" ]; then
     skip_tier sel4 "no Microkit SDK: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 (nothing at $SDK)"
 else
@@ -78,6 +81,12 @@ else
         run_tier sel4-gicv3 tests/e2e/sel4-boot.sh "$SDK3"
     else
         skip_tier sel4-gicv3 "no GICv3 Microkit SDK (set MICROKIT_SDK_GICV3; nothing at $SDK3)"
+    fi
+    if [ -x "$SDKFP/bin/microkit" ]; then
+        run_tier sel4-fastpath tests/e2e/sel4-boot.sh "$SDKFP" release
+        run_tier sel4-pair-fastpath tests/compose/sel4-pair.sh "$SDKFP" release
+    else
+        skip_tier sel4-fastpath "no exception-fastpath Microkit SDK (set MICROKIT_SDK_FASTPATH; nothing at $SDKFP)"
     fi
 fi
 echo

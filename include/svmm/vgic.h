@@ -122,6 +122,13 @@ void vgic_set_level(struct vgic *g, unsigned vcpu, uint32_t intid, bool level);
 void vgic_maintenance(struct vgic *g, unsigned vcpu, int lr);
 
 /*
+ * `vcpu` is being (re)started by PSCI CPU_ON: whatever its list registers held is gone with the
+ * old run, so free them (an interrupt still pending, such as a level line that is high, is
+ * delivered again) and reset its SGIs and PPIs. The platform must not reuse those LRs' contents.
+ */
+void vgic_reset_vcpu(struct vgic *g, unsigned vcpu);
+
+/*
  * Emulate a trapped write of `icc_sgi1r` to ICC_SGI1R_EL1 by `src_vcpu` (GICv3 only): SGI INTID
  * [27:24] to the vCPUs named by Aff3.Aff2.Aff1 [55:48,39:32,23:16] and TargetList [15:0] (with
  * RS [47:44]), or with IRM [40] to every vCPU but the sender. Nonexistent targets are ignored.

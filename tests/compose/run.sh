@@ -73,6 +73,21 @@ done
     grep -q '<vcpu id="0" cpu="3" />' "$T/sdf-cpu/svmm.system" &&
     ok "multicore --sdf-cpu: one vCPU on each of pCPUs 0..3 as cpu attributes" || bad "multicore --sdf-cpu"
 
+# ---- passive VMMs: the default follows --exception-fastpath, vmm_passive overrides it per VM ----
+sed 's/^  - name: beta$/  - name: beta\n    vmm_passive: false/' "$ROOT/examples/linux-pair/system.yaml" > "$T/passive.yaml"
+sed 's/^  - name: alpha$/  - name: alpha\n    vmm_passive: true/' "$ROOT/examples/linux-pair/system.yaml" > "$T/passive-one.yaml"
+(cd "$T" && "$COMPOSE" "$T/passive.yaml" -o "$T/passive" --exception-fastpath && "$COMPOSE" "$T/passive-one.yaml" -o "$T/passive-one") &&
+    grep -q '<protection_domain name="vmm_alpha" priority="254" passive="true"' "$T/passive/svmm.system" &&
+    grep -q '<protection_domain name="vmm_beta" priority="254" stack_size' "$T/passive/svmm.system" &&
+    grep -q '\.passive = true' "$T/passive/alpha_config.c" && ! grep -q '\.passive' "$T/passive/beta_config.c" &&
+    grep -q '<protection_domain name="vmm_alpha" priority="254" passive="true"' "$T/passive-one/svmm.system" &&
+    ! grep -q 'vmm_beta[^>]*passive' "$T/passive-one/svmm.system" &&
+    ok "vmm_passive: --exception-fastpath makes VMMs passive, vmm_passive overrides either way" || bad "vmm_passive"
+sed 's/^  - name: beta$/  - name: beta\n    vmm_passive: sometimes/' "$ROOT/examples/linux-pair/system.yaml" > "$T/passive-bad.yaml"
+out=$(cd "$T" && "$COMPOSE" --check "$T/passive-bad.yaml" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'vms.beta.vmm_passive: ' <<<"$out" && ok "vmm_passive: rejects a non-boolean" ||
+    { bad "vmm_passive: rejects a non-boolean (exit $rc)"; echo "$out"; }
+
 # ---- the Microkit tool accepts every SDF (with real VMM images, one per VM) ----
 if [ ! -x "$SDK/bin/microkit" ]; then
     echo "skip compose: Microkit acceptance: no SDK at $SDK (set MICROKIT_SDK)"

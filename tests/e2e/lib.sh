@@ -43,6 +43,13 @@ sel4_gic() {
     grep -qs 'define CONFIG_ARM_GIC_V3_SUPPORT' "$1/board/qemu_virt_aarch64/$2/include/kernel/gen_config.h" && echo 3 || echo 2
 }
 
+# sel4_variant SDK CONFIG: how builds for this SDK are told apart (make's $(SEL4_BUILD) suffix):
+# gicv2 or gicv3, then -fastpath when the kernel has seL4's exception fastpath (passive VMMs).
+sel4_variant() {
+    echo "gicv$(sel4_gic "$1" "$2")$(grep -qs 'define CONFIG_EXCEPTION_FASTPATH' \
+        "$1/board/qemu_virt_aarch64/$2/include/kernel/gen_config.h" && echo -fastpath)"
+}
+
 # sel4_boot DIR GIC LOGFILE TIMEOUT VMS: boot the Microkit system built in DIR (loader.img and
 # qemu-images.args) in QEMU. QEMU never exits by itself: end it once VMS VMMs have logged their exit
 # summary (their VM stopped) or after TIMEOUT s. Sets status (stopped|timeout|qemu-exited), wall, LOG.

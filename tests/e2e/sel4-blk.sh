@@ -13,8 +13,8 @@ DISK_MIB=${SEL4_DISK_MIB:-32} DATA_MIB=${SEL4_DATA_MIB:-16}
 SEED=${SEL4_RNG_SEED:-5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed}
 TAG=sel4-blk
 . "$ROOT/tests/e2e/lib.sh"
-gic=$(sel4_gic "$SDK" "$CONFIG")
-T=$BUILD/e2e/sel4-blk-$CONFIG-gicv$gic
+gic=$(sel4_gic "$SDK" "$CONFIG") variant=$(sel4_variant "$SDK" "$CONFIG")
+T=$BUILD/e2e/sel4-blk-$CONFIG-$variant
 mkdir -p "$T"
 
 cat > "$T/guest-cmd" <<G

@@ -10,7 +10,8 @@ SDK=$MICROKIT_SDK CONFIG=${MICROKIT_CONFIG:-debug}
 T=$BUILD/demo-sel4
 mkdir -p "$T"
 [ -x "$SDK/bin/microkit" ] || { echo "[demo] error: MICROKIT_SDK=$SDK has no bin/microkit"; exit 1; }
-gic=$(grep -qs 'define CONFIG_ARM_GIC_V3_SUPPORT' "$SDK/board/qemu_virt_aarch64/$CONFIG/include/kernel/gen_config.h" && echo 3 || echo 2)
+. "$ROOT/tests/e2e/lib.sh"
+gic=$(sel4_gic "$SDK" "$CONFIG") variant=$(sel4_variant "$SDK" "$CONFIG")
 cmd_args=()
 if [ -n "${DEMO_CMD:-}" ]; then
     printf '%s\n' "$DEMO_CMD" > "$T/guest-cmd"
@@ -19,7 +20,7 @@ fi
 "$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" "${cmd_args[@]}"
 make -s -C "$ROOT" sel4-example BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" \
     GUEST_KERNEL="$BUILD/machine/Image" GUEST_INITRD="$T/guest.cpio.gz"
-ex=$BUILD/sel4/qemu_virt_aarch64-$CONFIG-gicv$gic/linux-single
+ex=$BUILD/sel4/qemu_virt_aarch64-$CONFIG-$variant/linux-single
 machine=virt,virtualization=on,highmem=off,secure=off
 [ "$gic" = 3 ] && machine=$machine,gic-version=3
 qemu=(qemu-system-aarch64 -machine "$machine" -cpu cortex-a53 -m 2G -nographic -serial mon:stdio

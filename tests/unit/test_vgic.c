@@ -489,3 +489,29 @@ TEST(vgic_unchanged_write_does_not_flush)
     CHECK_EQ(fake.ninject, 1);
     CHECK(fake_holds(0, 40));
 }
+
+/* CPU_ON after CPU_OFF: what the old run left in the vCPU's LRs is dropped; a high line comes back. */
+TEST(vgic_reset_vcpu_frees_its_list_registers)
+{
+    static struct vgic g;
+
+    fake_init(&g, SVMM_GIC_V2, 2, 4);
+    vgic_set_current_vcpu(&g, 0);
+    GICD_WR(&g, CTLR, 1);
+    GICD_WR(&g, REG32(ISENABLER, 40), BIT32(40 % 32) | BIT32(41 % 32));
+    GICD_WR(&g, ITARGETSR + 40, 0x0202); /* SPIs 40, 41 to vCPU 1 */
+    vgic_set_current_vcpu(&g, 1);
+    GICD_WR(&g, REG32(ISENABLER, 27), BIT32(27));
+    vgic_set_level(&g, 1, 27, true);
+    vgic_set_level(&g, 0, 40, true); /* level, stays high */
+    vgic_set_level(&g, 0, 41, true);
+    vgic_set_level(&g, 0, 41, false); /* went away while in the LR */
+    CHECK(fake_holds(1, 27) && fake_holds(1, 40) && fake_holds(1, 41));
+    memset(fake.held[1], 0xff, sizeof(fake.held[1])); /* the kernel's LRs of the new run are empty */
+    fake.ninject = 0;
+    vgic_reset_vcpu(&g, 1);
+    CHECK_EQ(fake.ninject, 1); /* only line 40, still high, is delivered again */
+    CHECK(fake_holds(1, 40));
+    CHECK_EQ(GICD_RD(&g, REG32(ISENABLER, 27)), 0); /* vCPU 1's PPIs are back to reset */
+    vgic_reset_vcpu(&g, 7);                          /* no such vCPU: ignored */
+}

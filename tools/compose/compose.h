@@ -82,6 +82,7 @@ struct vm {
     unsigned vcpus; int vcpus_line;
     unsigned pcpus[SVMM_MAX_VCPUS]; int pcpu_lines[SVMM_MAX_VCPUS]; unsigned npcpus; int pcpus_line;
     unsigned priority, vmm_priority;
+    int vmm_passive;       /* vmm_passive: 1 or 0, -1 = not given (the build's default, sys.passive_vmms) */
     uint64_t budget_us, period_us; int mcs_line;
     bool console_input; int console_line;
     struct device devs[MAX_DEVS];
@@ -90,6 +91,7 @@ struct vm {
     unsigned npt;
     /* planned by validate */
     uint64_t images_phys, images_size, initrd_offset;
+    bool passive; /* the VMM PD is passive (runs on its vCPUs' scheduling contexts) */
 };
 
 struct vswitch { char name[NAME_MAX_LEN]; int line; };
@@ -127,6 +129,7 @@ struct sys {
     const char *root;      /* relative image paths are relative to this directory */
     const struct board *board; int board_line;
     int gic;               /* 2 or 3 */
+    bool passive_vmms;     /* default for vmm_passive: --exception-fastpath (the kernel has it) */
     struct vm vms[MAX_VMS];
     unsigned nvms;
     struct vswitch switches[MAX_SWITCHES];

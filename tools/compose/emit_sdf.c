@@ -65,8 +65,11 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
             fprintf(f, "    <memory_region name=\"%s_%s_%u\" size=\"0x%llx\" phys_addr=\"0x%llx\" /> <!-- passthrough -->\n",
                     v->name, v->pt[p].name, r, (unsigned long long)v->pt[p].mmio[r].size,
                     (unsigned long long)v->pt[p].mmio[r].base);
-    fprintf(f, "    <protection_domain name=\"vmm_%s\" priority=\"%u\" stack_size=\"0x10000\">\n", v->name,
-            v->vmm_priority);
+    if (v->passive)
+        fprintf(f, "    <!-- passive: the VMM runs on the scheduling context of the vCPU whose exit it handles, "
+                   "which lets the kernel's exception fastpath carry the exit -->\n");
+    fprintf(f, "    <protection_domain name=\"vmm_%s\" priority=\"%u\"%s stack_size=\"0x10000\">\n", v->name,
+            v->vmm_priority, v->passive ? " passive=\"true\"" : "");
     fprintf(f, "        <program_image path=\"svmm-%s.elf\" />\n", v->name);
     fprintf(f, "        <map mr=\"guest_ram_%s\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"guest_ram_vaddr\" />\n",
             v->name, VMM_GUEST_RAM_VADDR);

@@ -67,6 +67,8 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
     fprintf(f, "    .initrd_offset = %llu, .initrd_size = %llu,\n",
             (unsigned long long)(v->initrd.size ? v->initrd_offset : 0), (unsigned long long)v->initrd.size);
     fprintf(f, "    .num_lrs = %u,\n", s->board->num_lrs);
+    if (v->passive)
+        fprintf(f, "    .passive = true,\n");
     if (v->console_input)
         fprintf(f, "    .uart_irq_channel = 1,\n");
     else

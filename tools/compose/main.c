@@ -17,6 +17,8 @@ static const char usage[] =
     "  --dtb             with -o: also each guest's device tree, DIR/<vm>.dtb\n"
     "  --sdf-cpu         put pCPU placement in cpu attributes (SMP Microkit SDKs 2.1 and newer)\n"
     "  --gic 2|3         the board's GIC version (default: the description's gic, else 2)\n"
+    "  --exception-fastpath  the kernel has seL4's exception fastpath: VMMs are passive unless a VM\n"
+    "                    says vmm_passive: false (make passes it when the SDK's kernel config has it)\n"
     "  --root DIR        relative image paths are relative to DIR (default: the current directory)\n"
     "  --hosted          print one `svmm run` command line per VM\n"
     "  --up-script FILE  write a script starting every VM as its own svmm process (hosted)\n"
@@ -124,6 +126,8 @@ int main(int argc, char **argv)
             dtb = true;
         } else if (!strcmp(a, "--sdf-cpu")) {
             cpu_attr = true;
+        } else if (!strcmp(a, "--exception-fastpath")) {
+            sys.passive_vmms = true;
         } else if (!strcmp(a, "--gic") && more) {
             gic = atoi(argv[++i]);
             if (gic != 2 && gic != 3) {

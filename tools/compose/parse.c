@@ -318,6 +318,7 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
     v->vcpus = 1;
     v->priority = 100;
     v->vmm_priority = 254;
+    v->vmm_passive = -1;
     snprintf(v->bootargs, sizeof(v->bootargs), "console=ttyS0 earlycon"); /* as svmm run */
     FOR_PAIRS(s, n, v->line, where, key, val, kl) {
         FIELD(f, "%s.%s", where, key);
@@ -354,6 +355,10 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
             get_uint(s, val, kl, f, &v->priority);
         } else if (!strcmp(key, "vmm_priority")) {
             get_uint(s, val, kl, f, &v->vmm_priority);
+        } else if (!strcmp(key, "vmm_passive")) {
+            bool b = false;
+            get_bool(s, val, kl, f, &b);
+            v->vmm_passive = b;
         } else if (!strcmp(key, "budget_us")) {
             v->mcs_line = kl;
             get_u64(s, val, kl, f, &v->budget_us);

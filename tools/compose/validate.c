@@ -326,6 +326,7 @@ static void check_vm(struct sys *s, struct vm *v)
         }
     }
     check_vm_layout(s, v);
+    v->passive = v->vmm_passive >= 0 ? v->vmm_passive == 1 : s->passive_vmms;
 }
 
 /* Boot images: one window per VM, then one per dynamic slot, packed in the board's boot-image window. */

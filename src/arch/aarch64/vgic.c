@@ -206,6 +206,27 @@ void vgic_maintenance(struct vgic *g, unsigned vcpu, int lr)
     vgic_flush(g);
 }
 
+void vgic_reset_vcpu(struct vgic *g, unsigned vcpu)
+{
+    struct vgic_cpu *c;
+
+    if (vcpu >= g->ncpus)
+        return;
+    c = &g->cpu[vcpu];
+    for (unsigned lr = 0; lr < VGIC_MAX_LR; lr++) {
+        struct vgic_irq *irq = c->lr[lr] == VGIC_LR_FREE ? NULL : vgic_irq(g, vcpu, c->lr[lr]);
+
+        if (irq != NULL) {
+            irq->in_lr = false;
+            irq->active = false;
+        }
+        c->lr[lr] = VGIC_LR_FREE;
+    }
+    for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++)
+        reset_irq(&c->priv[i], g->version, i);
+    vgic_flush(g);
+}
+
 void vgic_raise_sgi(struct vgic *g, unsigned target, uint32_t sgi)
 {
     struct vgic_irq *irq;

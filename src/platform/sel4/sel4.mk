@@ -5,7 +5,9 @@ MICROKIT_BOARD ?= qemu_virt_aarch64
 MICROKIT_CONFIG ?= debug
 SEL4_BOARD_DIR = $(MICROKIT_SDK)/board/$(MICROKIT_BOARD)/$(MICROKIT_CONFIG)
 SEL4_GIC = $(if $(shell grep -s 'define CONFIG_ARM_GIC_V3_SUPPORT' $(SEL4_BOARD_DIR)/include/kernel/gen_config.h),3,2)
-SEL4_BUILD = $(BUILD)/sel4/$(MICROKIT_BOARD)-$(MICROKIT_CONFIG)-gicv$(SEL4_GIC)
+# With the kernel's exception fastpath, passive VMMs let it carry guest exits (docs/performance.md).
+SEL4_FASTPATH = $(if $(shell grep -s 'define CONFIG_EXCEPTION_FASTPATH' $(SEL4_BOARD_DIR)/include/kernel/gen_config.h),--exception-fastpath)
+SEL4_BUILD = $(BUILD)/sel4/$(MICROKIT_BOARD)-$(MICROKIT_CONFIG)-gicv$(SEL4_GIC)$(if $(SEL4_FASTPATH),-fastpath)
 SEL4_SRCS := $(wildcard src/platform/sel4/*.c)
 SEL4_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SRCS))
 SEL4_CFLAGS = $(FREE_CFLAGS) -std=gnu11 -Wno-unused-function -I$(SEL4_BOARD_DIR)/include -Isrc/platform/sel4 # seL4 headers use GNU asm
@@ -54,7 +56,7 @@ SYSTEM_OUT ?= $(SEL4_BUILD)/$(notdir $(patsubst %/,%,$(dir $(SYSTEM))))
 sel4-system: $(COMPOSE) $(SEL4_OBJS) $(BUILD)/freestanding/libsvmm.a | sel4-check
 	@test -f "$(SYSTEM)" || { echo "error: set SYSTEM=examples/<name>/system.yaml"; exit 1; }
 	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/svmm-*.elf
-	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) --root $(COMPOSE_ROOT) --dtb
+	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) $(SEL4_FASTPATH) --root $(COMPOSE_ROOT) --dtb
 	@for c in $(SYSTEM_OUT)/*_config.c; do vm=$$(basename $$c _config.c); echo "  LD $(SYSTEM_OUT)/svmm-$$vm.elf"; \
 		$(CROSS)gcc $(SEL4_CFLAGS) -c $$c -o $(SYSTEM_OUT)/$${vm}_config.o && \
 		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_OBJS) $(SYSTEM_OUT)/$${vm}_config.o $(BUILD)/freestanding/libsvmm.a \

@@ -6,6 +6,7 @@
 #ifndef SVMM_SEL4_VM_H
 #define SVMM_SEL4_VM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <svmm/config.h>
 
@@ -17,6 +18,12 @@ struct svmm_sel4_vm {
     uint64_t initrd_offset, initrd_size;
     unsigned num_lrs;           /* GIC list registers of the board's CPU interface */
     unsigned uart_irq_channel;  /* Microkit channel of the board UART's receive interrupt */
+    /*
+     * The PD is passive: each exit runs on the faulting vCPU's scheduling context, which comes back
+     * only with the reply. A vCPU that stops itself (PSCI CPU_OFF) is therefore not suspended but
+     * parked: it re-executes its CPU_OFF until a CPU_ON restarts it.
+     */
+    bool passive;
 };
 
 extern const struct svmm_sel4_vm svmm_sel4_vm;

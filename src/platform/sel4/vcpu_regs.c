@@ -83,9 +83,20 @@ bool vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *r
     return seL4_MessageInfo_get_label(tag) == seL4_NoError;
 }
 
+#define SCTLR_M (1u << 0)  /* stage-1 MMU */
+#define SCTLR_C (1u << 2)  /* data caches */
+#define SCTLR_I (1u << 12) /* instruction caches */
+
 bool vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0)
 {
     seL4_UserContext ctx = { 0 };
+    seL4_ARM_VCPU_ReadRegs_t sctlr = seL4_ARM_VCPU_ReadRegs(BASE_VCPU_CAP + vcpu, seL4_VCPUReg_SCTLR);
+
+    /* PSCI CPU_ON enters with the MMU and caches off: a vCPU that ran before still has them on. */
+    if (sctlr.error != seL4_NoError ||
+        seL4_ARM_VCPU_WriteRegs(BASE_VCPU_CAP + vcpu, seL4_VCPUReg_SCTLR, sctlr.value & ~(seL4_Word)(SCTLR_M | SCTLR_C | SCTLR_I)) !=
+            seL4_NoError)
+        return false;
 
     ctx.pc = pc;
     ctx.x0 = x0;

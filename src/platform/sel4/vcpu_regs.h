@@ -19,7 +19,7 @@ bool vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, se
 bool vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *regs, seL4_UserContext *ctx,
                      bool resume);
 
-/* Start `vcpu` at `pc` with x0 = `x0`, in EL1h with interrupts masked. */
+/* Start `vcpu` at `pc` with x0 = `x0`, in EL1h with interrupts masked and the MMU and caches off. */
 bool vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0);
 
 #endif

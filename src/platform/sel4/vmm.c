@@ -84,10 +84,19 @@ static void vgic_eoi(void *ctx, unsigned vcpu, uint32_t intid)
     }
 }
 
+/* A vCPU that ran before starts clean: no old interrupts in its LRs, its timer off and unmasked. */
+static void reset_vcpu_interrupts(unsigned vcpu)
+{
+    vgic_reset_vcpu(&vgic, vcpu);
+    microkit_vcpu_arm_write_reg(vcpu, seL4_VCPUReg_CNTV_CTL, 0);
+    microkit_vcpu_arm_ack_vppi(vcpu, VTIMER_PPI);
+}
+
 static void psci_cpu_on(void *ctx, unsigned vcpu, uint64_t entry, uint64_t context_id)
 {
     (void)ctx;
     svmm_info("vCPU %u on at 0x%llx", vcpu, (unsigned long long)entry);
+    reset_vcpu_interrupts(vcpu);
     if (!vcpu_start(vcpu, entry, context_id))
         svmm_err("cannot start vCPU %u", vcpu);
 }
@@ -95,7 +104,9 @@ static void psci_cpu_on(void *ctx, unsigned vcpu, uint64_t entry, uint64_t conte
 static void psci_cpu_off(void *ctx, unsigned vcpu)
 {
     (void)ctx;
-    microkit_vcpu_stop(vcpu);
+    if (!svmm_sel4_vm.passive)
+        microkit_vcpu_stop(vcpu);
+    /* Passive: suspending the vCPU would keep its scheduling context here for good (handle_smc parks it). */
 }
 
 static void log_exit_stats(void)
@@ -269,6 +280,8 @@ static bool handle_smc(unsigned vcpu)
     if (!vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
     a = psci_call(&psci, vcpu, regs.x);
+    if (a == PSCI_VCPU_OFF && svmm_sel4_vm.passive)
+        return true; /* parked: the reply restarts it at the same SMC, CPU_OFF again, until a CPU_ON */
     if (a != PSCI_RESUME)
         return false; /* this vCPU (or the whole VM) is off: leave it blocked */
     regs.pc += 4; /* a trapped SMC returns to the SMC itself */
