@@ -218,6 +218,13 @@ static void run_op(struct fin *f)
         break;
     case 10: st.refuse = fin_u32(f); break;
     case 11: st.eoi_lowers_line = (op & 0x80) && g->ops.eoi != NULL; break;
+    case 13: { /* PSCI CPU_ON of a vCPU that ran before: its old LR contents are gone (overwritable) */
+        unsigned c = fin_u8(f) % 20;
+        if (c < SVMM_MAX_VCPUS)
+            memset(st.lr[c], 0xff, sizeof(st.lr[c]));
+        vgic_reset_vcpu(g, c);
+        break;
+    }
     default: /* GICv2 SGIR, the common v2 IPI path */
         vgic_dist_ops.write(g, 0xf00, 4, fin_u32(f));
         break;
