@@ -24,6 +24,18 @@ static void c_string(FILE *f, const char *str)
     fputc('"', f);
 }
 
+/* The seL4 attach function of a device (src/platform/sel4/sel4_devices.h), or NULL where there is none yet. */
+static const char *sel4_attach_name(const struct device *d)
+{
+    switch (d->type) {
+    case DEV_CONSOLE: return "sel4_attach_console";
+    case DEV_BLK: return d->ramdisk ? "sel4_attach_ramdisk" : "NULL";
+    case DEV_NET: return "sel4_attach_null_net";
+    case DEV_RNG: return "sel4_attach_rng";
+    default: return "NULL";
+    }
+}
+
 static const char *virtio_id_name(enum dev_type t)
 {
     static const char *const names[] = { "VIRTIO_ID_CONSOLE", "VIRTIO_ID_BLOCK", "VIRTIO_ID_NET", "VIRTIO_ID_RNG",
@@ -63,6 +75,10 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
         fprintf(f, "%s%s", i ? ", " : " ", virtio_id_name(v->devs[i].type));
     fprintf(f, "%s},\n", v->ndevs ? " " : "");
     fprintf(f, "    },\n");
+    fprintf(f, "    .attach = {");
+    for (unsigned i = 0; i < v->ndevs; i++)
+        fprintf(f, "%s%s", i ? ", " : " ", sel4_attach_name(&v->devs[i]));
+    fprintf(f, "%s},\n", v->ndevs ? " " : "");
     fprintf(f, "    .kernel_offset = 0, .kernel_size = %llu,\n", (unsigned long long)v->kernel.size);
     fprintf(f, "    .initrd_offset = %llu, .initrd_size = %llu,\n",
             (unsigned long long)(v->initrd.size ? v->initrd_offset : 0), (unsigned long long)v->initrd.size);

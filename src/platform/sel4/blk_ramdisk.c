@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <svmm/log.h>
+#include <svmm/virtio_blk.h>
 #include "sel4_devices.h"
 
 /* Patched in by the Microkit tool from <map mr="ramdisk" setvar_vaddr=... setvar_size=...>. */
@@ -42,8 +43,10 @@ static void ramdisk_submit(void *ctx, const struct blk_request *r)
 
 static const struct virtio_blk_backend_ops ramdisk_ops = { .submit = ramdisk_submit, .cancel = NULL };
 
-int sel4_ramdisk_init(struct virtio_blk *dev, char *err, size_t errlen)
+int sel4_attach_ramdisk(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen)
 {
+    static struct virtio_blk dev_state;
+    struct virtio_blk *dev = &dev_state;
     struct virtio_blk_backend be = {
         .ops = &ramdisk_ops, .capacity = ramdisk_size, .discard = true, .write_zeroes = true,
         .zeroes_may_unmap = false, .id = "svmm-ramdisk",
@@ -60,5 +63,5 @@ int sel4_ramdisk_init(struct virtio_blk *dev, char *err, size_t errlen)
     ramdisk_dev = dev;
     virtio_blk_init(dev, &be);
     svmm_info("virtio-blk: RAM disk of %llu MiB", (unsigned long long)(ramdisk_size >> 20));
-    return 0;
+    return svmm_vm_attach_virtio(vm, slot, &dev->dev, err, errlen);
 }

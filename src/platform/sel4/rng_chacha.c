@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* virtio-rng backend on seL4: ChaCha20 keyed with a build-time seed (deterministic; see sel4_devices.h). */
 #include <svmm/log.h>
+#include <svmm/virtio_rng.h>
 #include "sel4_devices.h"
 
 #ifndef SVMM_RNG_SEED_HEX
@@ -27,8 +28,9 @@ static bool parse_seed(const char *hex, uint8_t seed[32])
     return hex[64] == '\0';
 }
 
-void sel4_rng_init(struct virtio_rng *dev)
+int sel4_attach_rng(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen)
 {
+    static struct virtio_rng dev;
     static struct chacha20_rng rng;
     uint8_t seed[32];
     struct virtio_rng_backend be = { .fill = chacha20_rng_fill, .ctx = &rng };
@@ -41,6 +43,7 @@ void sel4_rng_init(struct virtio_rng *dev)
         parse_seed(default_seed, seed);
     }
     chacha20_rng_init(&rng, seed);
-    virtio_rng_init(dev, &be);
+    virtio_rng_init(&dev, &be);
     svmm_info("virtio-rng: ChaCha20 stream from the build-time seed (deterministic across boots)");
+    return svmm_vm_attach_virtio(vm, slot, &dev.dev, err, errlen);
 }

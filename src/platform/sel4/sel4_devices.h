@@ -1,26 +1,37 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Backends for the seL4 platform's virtio-blk (RAM disk) and virtio-rng (seeded ChaCha20). */
+/*
+ * The seL4 platform's VirtIO devices, one attach function per kind. The generated VM configuration
+ * names one per virtio slot (svmm_sel4_vm.attach), so a VMM image links exactly the device models
+ * and backends its VM uses: --gc-sections drops the rest.
+ */
 #ifndef SVMM_SEL4_DEVICES_H
 #define SVMM_SEL4_DEVICES_H
 
 #include <stddef.h>
-#include <svmm/virtio_blk.h>
-#include <svmm/virtio_rng.h>
+#include <svmm/vm.h>
+
+/* Create a device and attach it to virtio slot `slot` of `vm`. Returns 0, or -1 with a reason in err. */
+typedef int (*sel4_attach_fn)(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
+
+/* virtio-console on the board UART (vmm.c; one per VM). */
+int sel4_attach_console(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
 /*
- * Initialise `dev` as a virtio-blk disk on the "ramdisk" memory region the system description maps
- * into this protection domain (its address and size patched in by Microkit: setvar_vaddr and
- * setvar_size). Requests complete synchronously, inside the guest's notify exit. Returns 0, or -1
- * with a reason in err when the system maps no RAM disk.
+ * virtio-blk on the "ramdisk" memory region the system description maps into this protection domain
+ * (address and size patched in by Microkit: setvar_vaddr and setvar_size). Requests complete
+ * synchronously, inside the guest's notify exit. One per VMM; fails when no RAM disk is mapped.
  */
-int sel4_ramdisk_init(struct virtio_blk *dev, char *err, size_t errlen);
+int sel4_attach_ramdisk(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
 /*
- * Initialise `dev` as a virtio-rng device fed by ChaCha20 keyed with the build-time seed
- * (SVMM_RNG_SEED_HEX, 64 hex digits; make ... SEL4_RNG_SEED=...). The byte stream is fully
- * determined by that seed and repeats at every boot: good enough to seed the guest's own CSPRNG
- * only if the seed is secret and differs per VM and build.
+ * virtio-rng fed by ChaCha20 keyed with the build-time seed (SVMM_RNG_SEED_HEX, 64 hex digits;
+ * make ... SEL4_RNG_SEED=...). The byte stream is fully determined by that seed and repeats at every
+ * boot: good enough to seed the guest's own CSPRNG only if the seed is secret and differs per VM and
+ * build.
  */
-void sel4_rng_init(struct virtio_rng *dev);
+int sel4_attach_rng(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
+
+/* virtio-net with no network behind it (frames sent into the void) until the virtual switch; up to 4. */
+int sel4_attach_null_net(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
 #endif

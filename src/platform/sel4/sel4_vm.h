@@ -9,11 +9,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <svmm/config.h>
+#include "sel4_devices.h"
 
 struct svmm_sel4_vm {
     const char *name;           /* the VM's name in log lines */
     const char *console_prefix; /* starts each line of guest console output */
     struct svmm_vm_config cfg;  /* what the guest sees */
+    sel4_attach_fn attach[SVMM_MAX_VIRTIO]; /* creates virtio slot i's device; NULL: not on seL4 yet */
     uint64_t kernel_offset, kernel_size; /* in the boot-image region (images_vaddr) */
     uint64_t initrd_offset, initrd_size;
     unsigned num_lrs;           /* GIC list registers of the board's CPU interface */

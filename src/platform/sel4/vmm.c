@@ -13,7 +13,6 @@
 #include <svmm/psci.h>
 #include <svmm/vgic.h>
 #include <svmm/virtio_console.h>
-#include <svmm/virtio_net.h>
 #include <svmm/vm.h>
 #include "board_uart.h"
 #include "sel4_devices.h"
@@ -158,52 +157,29 @@ static int register_gic(void)
     return 0;
 }
 
-/* Create the VirtIO devices the configuration names, with this platform's backends. */
-static int attach_devices(char *err, size_t errlen)
+int sel4_attach_console(struct svmm_vm *v, unsigned slot, char *err, size_t errlen)
 {
     const struct virtio_console_backend console_be = { .write = guest_console_write };
 
-    for (unsigned slot = 0; slot < svmm_sel4_vm.cfg.nvirtio; slot++) {
-        switch (svmm_sel4_vm.cfg.virtio_ids[slot]) {
-        case VIRTIO_ID_CONSOLE:
-            if (console.dev.ops != NULL)
-                break; /* a second console is refused by the attach below */
-            virtio_console_init(&console, &console_be);
-            if (svmm_vm_attach_virtio(&vm, slot, &console.dev, err, errlen) < 0)
-                return -1;
-            continue;
-        case VIRTIO_ID_BLOCK: {
-            static struct virtio_blk ramdisk;
-            if (sel4_ramdisk_init(&ramdisk, err, errlen) < 0 ||
-                svmm_vm_attach_virtio(&vm, slot, &ramdisk.dev, err, errlen) < 0)
-                return -1;
-            continue;
-        }
-        case VIRTIO_ID_NET: {
-            /* No network on seL4 yet: a null port (frames sent into the void) until the virtual switch. */
-            static struct virtio_net nets[4];
-            static unsigned nnets;
-            const uint8_t mac[6] = { 0x02, 0x73, 0x76, 0x6d, 0x01, (uint8_t)nnets };
-            if (nnets == sizeof(nets) / sizeof(nets[0]))
-                break;
-            virtio_net_init(&nets[nnets], mac, &virtio_net_null_backend);
-            if (svmm_vm_attach_virtio(&vm, slot, &nets[nnets++].dev, err, errlen) < 0)
-                return -1;
-            continue;
-        }
-        case VIRTIO_ID_RNG: {
-            static struct virtio_rng rng;
-            sel4_rng_init(&rng);
-            if (svmm_vm_attach_virtio(&vm, slot, &rng.dev, err, errlen) < 0)
-                return -1;
-            continue;
-        }
-        default:
-            break;
-        }
-        snprintf(err, errlen, "virtio slot %u: device type %u is not available on seL4 yet", slot,
-                 svmm_sel4_vm.cfg.virtio_ids[slot]);
+    if (console.dev.ops != NULL) {
+        snprintf(err, errlen, "virtio slot %u: one virtio-console per VM (the board UART carries it)", slot);
         return -1;
+    }
+    virtio_console_init(&console, &console_be);
+    return svmm_vm_attach_virtio(v, slot, &console.dev, err, errlen);
+}
+
+/* Create the VirtIO devices the configuration names: one attach function per slot. */
+static int attach_devices(char *err, size_t errlen)
+{
+    for (unsigned slot = 0; slot < svmm_sel4_vm.cfg.nvirtio; slot++) {
+        if (svmm_sel4_vm.attach[slot] == NULL) {
+            snprintf(err, errlen, "virtio slot %u: device type %u is not available on seL4 yet", slot,
+                     svmm_sel4_vm.cfg.virtio_ids[slot]);
+            return -1;
+        }
+        if (svmm_sel4_vm.attach[slot](&vm, slot, err, errlen) < 0)
+            return -1;
     }
     return 0;
 }

@@ -19,6 +19,7 @@ const struct svmm_sel4_vm svmm_sel4_vm = {
         .nvirtio = 4,
         .virtio_ids = { VIRTIO_ID_CONSOLE, VIRTIO_ID_BLOCK, VIRTIO_ID_NET, VIRTIO_ID_VSOCK },
     },
+    .attach = { sel4_attach_console, NULL, sel4_attach_null_net, NULL },
     .kernel_offset = 0, .kernel_size = 1572864,
     .initrd_offset = 2097152, .initrd_size = 300000,
     .num_lrs = 4,
