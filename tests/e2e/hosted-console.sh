@@ -38,9 +38,11 @@ p0=$(sed -n 's/^svmm: virtio-console on //p' /tmp/svmm.err)
 p2=$(sed -n "s/^svmm: virtio-console port 2 'shell' on //p" /tmp/svmm.err)
 echo "outer: hvc0 on '$p0', shell on '$p2'"
 cat "$p0" > /tmp/hvc0.log 2>/dev/null &
+reader=$!
 echo "hello-hvc0" > "$p0"
 echo "hello-from-host" > "$p2"
 wait $svmm; st=$?
+wait $reader # svmm's exit hangs the pty up: cat has read everything then
 cat /tmp/svmm.err
 echo "=== hvc0 through its pty:"; cat /tmp/hvc0.log | tr -d '\r'
 echo "=== /tmp/log.txt, first line: $(head -n1 /tmp/log.txt)"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 #include <svmm/log.h>
@@ -114,6 +115,22 @@ int console_host_setup(const struct svmm_cli *cli, struct virtio_console *c, str
     return 0;
 }
 
+/*
+ * Closing a pty's master hangs its slave up, and a hangup discards what the user's program has not
+ * read yet: the guest's last lines would be lost to a reader that is a little slow (a loaded host).
+ * Give it up to two seconds to drain the slave's input queue first.
+ */
+static void drain_pty(const struct console_endpoint *ep)
+{
+    for (int i = 0; i < 200; i++) {
+        int queued = 0;
+
+        if (ioctl(ep->hold_fd, TIOCINQ, &queued) < 0 || queued == 0)
+            return;
+        usleep(10000);
+    }
+}
+
 void console_host_close(struct console_host *ch, const struct virtio_console *c)
 {
     for (unsigned i = 0; i < ch->n; i++) {
@@ -126,6 +143,8 @@ void console_host_close(struct console_host *ch, const struct virtio_console *c)
                       c->ports[ep->port].name, c->ports[ep->port].name[0] ? " on " : "", ep->path,
                       (unsigned long long)ep->out_bytes, (unsigned long long)ep->out_dropped,
                       (unsigned long long)ep->in_bytes, c->ports[ep->port].guest_open ? ", open in the guest" : "");
+        if (ep->hold_fd >= 0)
+            drain_pty(ep);
         if (ep->out_fd >= 0 && ep->out_fd != STDOUT_FILENO)
             close(ep->out_fd);
         if (ep->hold_fd >= 0)
