@@ -15,6 +15,7 @@ mkdir -p "$T"
 
 # Runs on hvc0, which is port 0 on a pty here: its output reaches the log only through that pty.
 cat > "$T/guest-cmd" <<'G'
+echo "CON-READY"
 read -t 60 -r l0; echo "CON-HVC0-IN: $l0"
 for p in /sys/class/virtio-ports/*; do echo "CON-PORT $(basename $p) name=$(cat $p/name 2>/dev/null)"; done
 mkdir -p /dev/virtio-ports
@@ -39,6 +40,9 @@ p2=$(sed -n "s/^svmm: virtio-console port 2 'shell' on //p" /tmp/svmm.err)
 echo "outer: hvc0 on '$p0', shell on '$p2'"
 cat "$p0" > /tmp/hvc0.log 2>/dev/null &
 reader=$!
+# Input for hvc0 only once the guest's shell holds it open: a tty discards unread input at its last
+# close, and guest-init opens and closes hvc0 while it waits for the port to come up.
+for _ in $(seq 1200); do grep -q CON-READY /tmp/hvc0.log && break; sleep 0.1; done
 echo "hello-hvc0" > "$p0"
 echo "hello-from-host" > "$p2"
 wait $svmm; st=$?
