@@ -57,7 +57,7 @@ run_qemu() {
         < /dev/null > >(while IFS= read -r l; do printf '%s %s\n' "${EPOCHREALTIME/./}" "${l%$'\r'}"; done > "$log.raw") 2>&1 &
     qemu=$!
     while [ $(( (${EPOCHREALTIME/./} - start) / 1000000 )) -lt "$TIMEOUT" ]; do
-        if grep -q 'svmm|[a-z]*: exits:' "$log.raw" 2>/dev/null; then status=stopped; break; fi
+        if grep -q 'svmm\[[a-z0-9_]*\]|[a-z]*: exits:' "$log.raw" 2>/dev/null; then status=stopped; break; fi
         kill -0 $qemu 2>/dev/null || { status=qemu-exited; break; }
         sleep 0.5
     done
@@ -152,14 +152,14 @@ if [ "$LINUX" = 1 ]; then
                     { row "linux ($tag)" FAIL build; continue; }
                 log=$OUT/linux-$config-gicv$gic-$name.log
                 run_qemu "$ex" "$gic" "$log" "${qargs[@]}" || { row "linux ($tag)" FAIL "see $log"; continue; }
-                l=$(grep -m1 'svmm|info: exits:' "$log")
+                l=$(grep -m1 'svmm\[[a-z0-9_]*\]|info: exits:' "$log")
                 total=0
                 for k in vm_fault smc wfx sysreg hvc vgic_maintenance vppi other; do v=$(field $k "$l"); total=$((total + ${v:-0})); done
                 row "exits, all ($tag)" "$total" "$(sed 's/.*exits: //' <<<"$l")"
                 row "exits, no console/wfx ($tag)" \
                     "$((total - $(field uart "$l") - $(field wfx "$l") - $(field virtio-console "$l")))" \
                     "gicd=$(field gicd "$l") gicr=$(field gicr "$l") vgic_maint=$(field vgic_maintenance "$l") vppi=$(field vppi "$l") smc=$(field smc "$l") sysreg=$(field sysreg "$l")"
-                t=$(grep -m1 'svmm|info: starting vCPU 0' "$log" | cut -d' ' -f1)
+                t=$(grep -m1 'svmm\[[a-z0-9_]*\]|info: starting vCPU 0' "$log" | cut -d' ' -f1)
                 row "wall to vCPU 0 start ($tag)" "${t}s" "QEMU start to the VMM's 'starting vCPU 0' line ($([ "$icount" = 1 ] && echo 'under icount' || echo 'no icount'), host wall clock)"
                 up=$(sed -n 's/.*init reached at uptime \([0-9.]*\) s.*/\1/p' "$log" | head -n1)
                 row "guest boot-to-init ($tag)" "${up}s" "guest kernel uptime at /init (guest virtual time)"

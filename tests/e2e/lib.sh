@@ -64,7 +64,7 @@ sel4_boot() {
     qemu=$!
     status=timeout
     while [ $(( $(date +%s) - start )) -lt "$timeout" ]; do
-        [ "$(grep -a -c 'svmm|info: exits: ' "$logf")" -ge "$vms" ] && { status=stopped; break; }
+        [ "$(grep -a -c 'svmm\[[a-z0-9_]*\]|info: exits: ' "$logf")" -ge "$vms" ] && { status=stopped; break; }
         kill -0 $qemu 2>/dev/null || { status=qemu-exited; break; }
         sleep 1
     done

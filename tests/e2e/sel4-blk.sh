@@ -66,10 +66,10 @@ check "guest sees a $DISK_MIB MiB /dev/vda (serial svmm-ramdisk)" "$(has "E2E-BL
 check "guest wrote $DATA_MIB MiB" "$(has 'E2E-BLK write rc=0')"
 check "read back through the device (page cache dropped): same SHA-256" "$(is [ ${#gsum} = 64 ] && [ "$gsum" = "$rsum" ])"
 check "virtio-rng is the guest's hwrng and gives bytes" "$(both 'E2E-RNG current=virtio_rng' 'E2E-RNG bytes=64')"
-check "VM powered off" "$(has 'svmm\|info: VM linux stopped: guest powered off')"
+check "VM powered off" "$(has 'svmm\[linux\]\|info: VM linux stopped: guest powered off')"
 
 wsec=$(sed -n 's/.*E2E-BLK write rc=0 seconds \([0-9.]*\).*/\1/p' <<<"$LOG" | head -n1)
 rsec=$(sed -n 's/.*E2E-BLK readback-sha256 [0-9a-f]* seconds \([0-9.]*\).*/\1/p' <<<"$LOG" | head -n1)
 echo "$TAG: wall ${wall}s; write $DATA_MIB MiB ${wsec:-?}s, read+sha256 ${rsec:-?}s (QEMU TCG)"
-grep -m1 'svmm|info: exits:' <<<"$LOG" || true
+grep -m1 'svmm\[[a-z0-9_]*\]|info: exits:' <<<"$LOG" || true
 finish "$T/log"

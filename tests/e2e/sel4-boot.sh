@@ -29,18 +29,18 @@ ex=$BUILD/sel4/qemu_virt_aarch64-$CONFIG-$variant/linux-single
 sel4_boot "$ex" "$gic" "$T/log" "$TIMEOUT" 1
 
 # Release kernels and monitors print nothing: there the VMM's first line shows the system is up.
-check "seL4 booted the system" "$(has 'MON\|INFO: completed system invocations|Booting all finished|^svmm\|info: VM linux:')"
-check "VMM started the VM" "$(has 'svmm\|info: starting vCPU 0')"
+check "seL4 booted the system" "$(has 'MON\|INFO: completed system invocations|Booting all finished|^svmm\[linux\]\|info: VM linux:')"
+check "VMM started the VM" "$(has 'svmm\[linux\]\|info: starting vCPU 0')"
 check "guest boot log, prefixed as guest output" "$(has '^linux\| .*Booting Linux on physical CPU')"
-check "second vCPU brought up by PSCI CPU_ON" "$(has 'svmm\|info: vCPU 1 on at')"
+check "second vCPU brought up by PSCI CPU_ON" "$(has 'svmm\[linux\]\|info: vCPU 1 on at')"
 check "guest reached init" "$(has '\[guest-init\] init reached')"
 check "guest loaded virtio_console" "$(has '\[guest-init\] loaded virtio_console')"
 check "2 online CPUs reported through hvc0" "$(has 'E2E-MARKER online=0-1 nproc=2')"
 check "vCPU 1 taken offline (PSCI CPU_OFF)" "$(has 'E2E-HOTPLUG off online=0\s*$')"
 check "vCPU 1 back online (PSCI CPU_ON after CPU_OFF)" "$(has 'E2E-HOTPLUG on online=0-1\s*$')"
-check "VMM handled PSCI SYSTEM_OFF" "$(has 'svmm\|info: VM linux stopped: guest powered off')"
+check "VMM handled PSCI SYSTEM_OFF" "$(has 'svmm\[linux\]\|info: VM linux stopped: guest powered off')"
 
 echo "$TAG: wall ${wall}s, guest boot-to-init $(boot_to_init)s (guest kernel uptime)"
-grep -m1 'svmm|info: exits:' <<<"$LOG" || true
+grep -m1 'svmm\[[a-z0-9_]*\]|info: exits:' <<<"$LOG" || true
 aarch64-linux-gnu-size "$ex/svmm.elf" | tail -n1 | awk -v t="$TAG" '{print t ": VMM text " $1 " B, data " $2 " B, bss " $3 " B"}'
 finish "$T/log"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # make demo MICROKIT_SDK=/path: build the linux-single example (one svmm PD owning one Linux VM with
 # 2 vCPUs) with that SDK and boot it in QEMU. The guest's console lines start with "linux| ", the
-# VMM's with "svmm|". DEMO_CMD runs a command in the guest and ends the demo when the VM stops;
+# VMM's with "svmm[linux]|". DEMO_CMD runs a command in the guest and ends the demo when the VM stops;
 # otherwise the guest's shell is on hvc0 (type into this terminal) and Ctrl-A x quits QEMU.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,7 +32,7 @@ if [ -n "${DEMO_CMD:-}" ] || [ ! -t 0 ]; then
     # QEMU does not exit when the VM stops: end it once the VMM says so.
     "${qemu[@]}" < /dev/null 2>&1 | tee "$T/log" | while IFS= read -r line; do
         printf '%s\n' "$line"
-        case $line in *"svmm|info: exits:"*) pkill -f "file=$ex/loader.img" ;; esac
+        case $line in *"]|info: exits:"*) pkill -f "file=$ex/loader.img" ;; esac
     done
 else
     "${qemu[@]}"

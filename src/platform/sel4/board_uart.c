@@ -13,6 +13,7 @@
 
 static volatile uint32_t *uart;
 static const char *prefix = "guest| ";
+static const char *vmm_name = "?";
 static bool guest_at_line_start = true;
 
 static void reg_write(unsigned off, uint32_t v) { uart[off / 4] = v; }
@@ -33,10 +34,11 @@ static void puts_raw(const char *s)
         putc_raw((uint8_t)*s++);
 }
 
-void board_uart_init(uintptr_t vaddr, const char *guest_prefix)
+void board_uart_init(uintptr_t vaddr, const char *guest_prefix, const char *vm_name)
 {
     uart = (volatile uint32_t *)vaddr;
     prefix = guest_prefix;
+    vmm_name = vm_name;
     reg_write(PL011_ICR, INT_RX | INT_RT);
     reg_write(PL011_IMSC, INT_RX | INT_RT); /* interrupt on receive and receive timeout */
 }
@@ -91,7 +93,9 @@ void board_uart_log_line(const char *level, const char *text, unsigned len)
     if (!guest_at_line_start)
         putc_raw('\n'); /* never glue a log line onto half a guest line */
     guest_at_line_start = true;
-    puts_raw("svmm|");
+    puts_raw("svmm[");
+    puts_raw(vmm_name);
+    puts_raw("]|");
     puts_raw(level);
     puts_raw(": ");
     for (unsigned i = 0; i < len; i++)

@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Use the UART mapped at `vaddr`; `guest_prefix` starts every guest output line. */
-void board_uart_init(uintptr_t vaddr, const char *guest_prefix);
+/* Use the UART mapped at `vaddr`; `guest_prefix` starts every guest output line, `vm_name` names the VMM's own. */
+void board_uart_init(uintptr_t vaddr, const char *guest_prefix, const char *vm_name);
 
 /* Guest console output (UART or virtio console); complete lines go out with the guest prefix. */
 void board_uart_guest_write(const uint8_t *buf, size_t len);
@@ -22,7 +22,7 @@ void board_uart_flush(void);
 /* Count one guest exit: a partial guest line goes out once the guest has been quiet for a while. */
 void board_uart_exit(void);
 
-/* One VMM log line: "svmm|<level>: <text>". */
+/* One VMM log line: "svmm[<vm>]|<level>: <text>". */
 void board_uart_log_line(const char *level, const char *text, unsigned len);
 
 /* Drain received bytes into buf (at most len); returns the count. */

@@ -32,7 +32,7 @@ static struct vgic vgic;
 static struct psci psci;
 static bool vm_down;
 
-/* Exits by kind, for performance work ("svmm|info: exits: ..." when the VM stops). */
+/* Exits by kind, for performance work ("svmm[<vm>]|info: exits: ..." when the VM stops). */
 static struct {
     uint64_t vm_fault, smc, wfx, sysreg, hvc, vgic_maint, vppi, other;
 } exits;
@@ -193,7 +193,7 @@ void init(void)
     const uint8_t *images = (const uint8_t *)boot_images_vaddr;
     char err[160];
 
-    board_uart_init(board_uart_vaddr, c->console_prefix);
+    board_uart_init(board_uart_vaddr, c->console_prefix, c->name);
     svmm_log_init(log_sink, SVMM_LOG_INFO);
     svmm_info("VM %s: %u vCPU(s), %llu MiB RAM, GICv%d", c->name, c->cfg.ncpus,
               (unsigned long long)(c->cfg.ram_size >> 20), (int)c->cfg.layout.gic.version);
