@@ -37,6 +37,7 @@
 #include <svmm/virtio.h>
 #include <svmm/virtio_mmio.h>
 #include "fuzz.h"
+#include "fuzz_transport.h"
 
 #define VD_IRQ 16u
 #define VD_RAM_GPA 0x10000ull
@@ -283,29 +284,14 @@ static void vd_check_writes(void)
     }
 }
 
+static bool vd_guest_mem(const void *p, size_t len, bool writable)
+{
+    return vd_in_ram(p, len) || (!writable && vd_in_ro(p, len));
+}
+
 static void vd_check(void)
 {
-    const struct virtio_mmio *t = &vd.t;
-    const struct virtio_dev *d = vd.dev;
-    uint64_t f = d->driver_features;
-
-    FUZZ_CHECK(!(t->status & VIRTIO_STATUS_DRIVER_OK) || (t->status & VIRTIO_STATUS_FEATURES_OK));
-    if (t->status & VIRTIO_STATUS_FEATURES_OK)
-        FUZZ_CHECK((f & ~d->device_features) == 0 && ((f >> VIRTIO_F_VERSION_1) & 1));
-    else
-        FUZZ_CHECK(f == 0);
-    FUZZ_CHECK((t->isr & ~(VIRTIO_ISR_USED | VIRTIO_ISR_CONFIG)) == 0);
-    FUZZ_CHECK(vd.irq_level == (t->isr != 0));
-    for (unsigned i = 0; i < d->num_queues; i++) {
-        const struct virtq *q = &d->queues[i];
-        if (!q->ready)
-            continue;
-        FUZZ_CHECK(q->num > 0 && q->num <= VIRTQ_MAX_SIZE && (q->num & (q->num - 1)) == 0);
-        FUZZ_CHECK(vd_in_ram(q->desc, 16u * q->num) || vd_in_ro(q->desc, 16u * q->num));
-        FUZZ_CHECK(vd_in_ram(q->avail, 6u + 2u * q->num) || vd_in_ro(q->avail, 6u + 2u * q->num));
-        FUZZ_CHECK(vd_in_ram(q->used, 6u + 8u * q->num));
-        FUZZ_CHECK(q->in_flight <= q->num);
-    }
+    fz_check_transport(&vd.t, vd.irq_level, vd_guest_mem);
     vd_check_writes();
 }
 

@@ -18,6 +18,7 @@
 #include <svmm/virtio_console.h>
 #include <svmm/virtio_mmio.h>
 #include "fuzz.h"
+#include "fuzz_transport.h"
 
 #define MAX_OPS 1024
 #define MMIO_BASE 0x0a000000ull
@@ -117,26 +118,7 @@ static bool in_ram(const void *p, size_t len, bool writable)
 
 static void check_invariants(void)
 {
-    const struct virtio_mmio *t = &st.t;
-    const struct virtio_dev *d = &st.con.dev;
-    uint64_t f = d->driver_features;
-
-    FUZZ_CHECK(!(t->status & VIRTIO_STATUS_DRIVER_OK) || (t->status & VIRTIO_STATUS_FEATURES_OK));
-    if (t->status & VIRTIO_STATUS_FEATURES_OK)
-        FUZZ_CHECK((f & ~d->device_features) == 0 && ((f >> VIRTIO_F_VERSION_1) & 1));
-    else
-        FUZZ_CHECK(f == 0);
-    FUZZ_CHECK((t->isr & ~(VIRTIO_ISR_USED | VIRTIO_ISR_CONFIG)) == 0);
-    FUZZ_CHECK(st.irq_level == (t->isr != 0));
-    for (unsigned i = 0; i < d->num_queues; i++) {
-        const struct virtq *q = &d->queues[i];
-        if (!q->ready)
-            continue;
-        FUZZ_CHECK(q->num > 0 && q->num <= VIRTQ_MAX_SIZE && (q->num & (q->num - 1)) == 0);
-        FUZZ_CHECK(in_ram(q->desc, 16u * q->num, false));
-        FUZZ_CHECK(in_ram(q->avail, 6u + 2u * q->num, false));
-        FUZZ_CHECK(in_ram(q->used, 6u + 8u * q->num, true));
-    }
+    fz_check_transport(&st.t, st.irq_level, in_ram);
 }
 
 /* Offsets a driver writes with 32-bit accesses (VirtIO 1.2, 4.2.2). */
