@@ -68,6 +68,7 @@ SDK3=${MICROKIT_SDK_GICV3:-/opt/microkit-sdk-2.0.1-gicv3}
 # A release SDK whose kernel has seL4's exception fastpath (MICROKIT_SDK_FASTPATH, default
 # /opt/microkit-sdk-2.0.1-fastpath): its VMMs are passive, which changes how vCPUs stop and start.
 SDKFP=${MICROKIT_SDK_FASTPATH:-/opt/microkit-sdk-2.0.1-fastpath}
+SDK3FP=${MICROKIT_SDK_GICV3_FASTPATH:-/opt/microkit-sdk-2.0.1-gicv3-fastpath}
 if [ ! -x "$SDK/bin/microkit" ]; then
     skip_tier sel4 "no Microkit SDK: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 (nothing at $SDK)"
 else
@@ -85,6 +86,11 @@ else
         run_tier sel4-pair-fastpath tests/compose/sel4-pair.sh "$SDKFP" release
     else
         skip_tier sel4-fastpath "no exception-fastpath Microkit SDK (set MICROKIT_SDK_FASTPATH; nothing at $SDKFP)"
+    fi
+    if [ -x "$SDK3FP/bin/microkit" ]; then
+        run_tier sel4-gicv3-fastpath tests/e2e/sel4-boot.sh "$SDK3FP" release
+    else
+        skip_tier sel4-gicv3-fastpath "no GICv3 exception-fastpath SDK (set MICROKIT_SDK_GICV3_FASTPATH; nothing at $SDK3FP)"
     fi
 fi
 echo
