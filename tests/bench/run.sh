@@ -3,7 +3,7 @@
 # Not part of `make test`; nothing here asserts a number, it measures and prints a table.
 #
 # usage: tests/bench/run.sh [SDK_DIR...]
-#   default SDKs: $MICROKIT_SDK, else /opt/microkit-sdk-2.0.1 and /opt/microkit-sdk-2.0.1-gicv3 if present
+#   default SDKs: $MICROKIT_SDK, else those of /opt/microkit-sdk-2.0.1{,-gicv3,-fastpath,-gicv3-fastpath} present
 #   BENCH_CONFIGS="release debug"   Microkit configs for the MMIO micro-benchmark
 #   BENCH_MMIO=1                    run the MMIO micro-benchmark (0: only the Linux boots)
 #   BENCH_LINUX=1                   also boot the Debian kernel (release) for exits by kind and start-up time
@@ -26,7 +26,8 @@ if [ $# -gt 0 ]; then SDKS=("$@")
 elif [ -n "${MICROKIT_SDK:-}" ]; then SDKS=("$MICROKIT_SDK")
 else
     SDKS=()
-    for s in /opt/microkit-sdk-2.0.1 /opt/microkit-sdk-2.0.1-gicv3; do [ -d "$s" ] && SDKS+=("$s"); done
+    for s in /opt/microkit-sdk-2.0.1 /opt/microkit-sdk-2.0.1-gicv3 /opt/microkit-sdk-2.0.1-fastpath \
+             /opt/microkit-sdk-2.0.1-gicv3-fastpath; do [ -d "$s" ] && SDKS+=("$s"); done
 fi
 [ ${#SDKS[@]} -gt 0 ] || { echo "bench: no Microkit SDK (set MICROKIT_SDK)"; exit 1; }
 
