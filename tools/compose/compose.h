@@ -92,6 +92,7 @@ struct vm {
     /* planned by validate */
     uint64_t images_phys, images_size, initrd_offset;
     bool passive; /* the VMM PD is passive (runs on its vCPUs' scheduling contexts) */
+    uint64_t ram_phys; /* guest RAM placed in the board's reserved window (not cleared at boot), or 0 */
 };
 
 struct vswitch { char name[NAME_MAX_LEN]; int line; };

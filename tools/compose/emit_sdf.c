@@ -47,8 +47,13 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
     unsigned ch = FIRST_PT_CHANNEL;
 
     vm_summary(s, v, f);
-    fprintf(f, "    <memory_region name=\"guest_ram_%s\" size=\"0x%llx\" page_size=\"0x200000\" />\n", v->name,
-            (unsigned long long)v->ram);
+    if (v->ram_phys)
+        fprintf(f, "    <!-- guest RAM in the board's reserved window: the kernel does not clear it at boot -->\n"
+                   "    <memory_region name=\"guest_ram_%s\" size=\"0x%llx\" phys_addr=\"0x%llx\" page_size=\"0x200000\" />\n",
+                v->name, (unsigned long long)v->ram, (unsigned long long)v->ram_phys);
+    else
+        fprintf(f, "    <memory_region name=\"guest_ram_%s\" size=\"0x%llx\" page_size=\"0x200000\" />\n", v->name,
+                (unsigned long long)v->ram);
     for (unsigned i = 0; i < v->ndevs; i++)
         if (v->devs[i].ramdisk)
             fprintf(f, "    <memory_region name=\"ramdisk_%s\" size=\"0x%llx\" page_size=\"0x200000\" />\n", v->name,

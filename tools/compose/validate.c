@@ -356,6 +356,19 @@ static void plan_images(struct sys *s)
                           "slot '%s' does not fit the board's boot-image window (%llu MiB needed so far)", sl->name,
                           MIB(at - s->board->images_base));
     }
+    /*
+     * What is left of the window holds guest RAM, VM by VM while it fits. The kernel does not own that
+     * memory, so it does not clear it while the system boots: with guest RAM from its own memory,
+     * clearing it is most of the time before the first guest instruction (docs/performance.md).
+     */
+    at = align2m(at);
+    for (unsigned i = 0; i < s->nvms; i++) {
+        struct vm *v = &s->vms[i];
+        if (at <= s->board->images_end && v->ram <= s->board->images_end - at) {
+            v->ram_phys = at;
+            at += v->ram;
+        }
+    }
 }
 
 static void check_dynamic(struct sys *s)
