@@ -474,9 +474,8 @@ TEST(vgic_unchanged_write_does_not_flush)
     static struct vgic g;
 
     fake_init(&g, SVMM_GIC_V2, 1, 4);
-    vgic_set_current_vcpu(&g, 0);
     GICD_WR(&g, CTLR, 1);
-    GICD_WR(&g, REG32(ISENABLER, 40), BIT32(40 % 32));
+    gicd_enable_irq(&g, 40, 0);
     fake.refuse = true; /* the kernel refuses the LR: 40 stays pending in the model */
     vgic_set_level(&g, 0, 40, true);
     CHECK(fake.nrefused > 0);
@@ -485,7 +484,7 @@ TEST(vgic_unchanged_write_does_not_flush)
     GICD_WR(&g, REG32(ISENABLER, 40), 0);
     GICD_WR(&g, CTLR, 1);
     CHECK_EQ(fake.ninject, 0);
-    GICD_WR(&g, REG32(ISENABLER, 41), BIT32(41 % 32)); /* a change: the rescan finds 40 */
+    gicd_enable_irq(&g, 41, 0); /* a change: the rescan finds 40 */
     CHECK_EQ(fake.ninject, 1);
     CHECK(fake_holds(0, 40));
 }
@@ -496,12 +495,12 @@ TEST(vgic_reset_vcpu_frees_its_list_registers)
     static struct vgic g;
 
     fake_init(&g, SVMM_GIC_V2, 2, 4);
-    vgic_set_current_vcpu(&g, 0);
     GICD_WR(&g, CTLR, 1);
-    GICD_WR(&g, REG32(ISENABLER, 40), BIT32(40 % 32) | BIT32(41 % 32));
+    gicd_enable_irq(&g, 40, 0);
+    gicd_enable_irq(&g, 41, 0);
     GICD_WR(&g, ITARGETSR + 40, 0x0202); /* SPIs 40, 41 to vCPU 1 */
     vgic_set_current_vcpu(&g, 1);
-    GICD_WR(&g, REG32(ISENABLER, 27), BIT32(27));
+    gicd_enable_irq(&g, 27, 0);
     vgic_set_level(&g, 1, 27, true);
     vgic_set_level(&g, 0, 40, true); /* level, stays high */
     vgic_set_level(&g, 0, 41, true);
