@@ -38,7 +38,8 @@ FUZZ_NOCMP_vgic := src/arch/aarch64/vgic.c
 FUZZ_SRCS_exits := $(CORE_SRCS)
 FUZZ_LIBS_exits := -lfdt
 # The device harnesses share the guest side in tests/fuzz/fuzz_vdev.h (transport, fake RAM, ops).
-FUZZ_VDEV_SRCS := src/virtio/mmio.c src/virtio/device.c src/virtio/virtqueue.c src/core/memmap.c src/core/log.c
+FUZZ_VDEV_SRCS := src/virtio/mmio.c src/virtio/device.c src/virtio/virtqueue.c src/core/memmap.c src/core/mmio.c \
+	src/core/log.c
 FUZZ_SRCS_virtio_blk := src/virtio/blk.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_net := src/virtio/net.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c $(FUZZ_VDEV_SRCS)

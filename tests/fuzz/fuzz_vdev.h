@@ -5,8 +5,11 @@
  * and the driver operations every device harness shares. Included by exactly one .c per binary.
  *
  * Guest memory: RAM at gpa 0x10000 (64 KiB) and a read-only RAM region at gpa 0x20000 (4 KiB), with
- * ASan-poisoned host guards around both. Queue q's rings sit at RAM + 0x2000*q (descriptors +0,
- * avail +0x1000, used +0x1400, a 4-entry indirect table +0x1c40); buffers go to RAM + 0x6000...
+ * ASan-poisoned host guards around both. Queues 0 and 1 have their rings at RAM + 0x2000*q
+ * (descriptors +0, avail +0x1000, used +0x1400, a 4-entry indirect table +0x1c40), queues 2.. (at
+ * most 32 entries) at RAM + 0x4000 + 0x400*(q-2) (+0, +0x200, +0x280, +0x3c0); buffers go to
+ * RAM + 0x6000.. . Accesses go straight to the transport, or through an MMIO bus if the harness
+ * registered it there (vd.bus).
  *
  * Common operations (op & 7; a harness maps op & 8 to its own):
  *   0 raw read   u16 off, u8 size code            any register or config offset, any size
@@ -34,6 +37,7 @@
 
 #include <svmm/log.h>
 #include <svmm/memmap.h>
+#include <svmm/mmio.h>
 #include <svmm/virtio.h>
 #include <svmm/virtio_mmio.h>
 #include "fuzz.h"
@@ -47,7 +51,8 @@
 #define VD_RO_HOST_OFF 0x11000
 #define VD_ARENA_SIZE 0x13000
 #define VD_BUF_OFF 0x6000u   /* buffers: RAM + 0x6000 .. RAM + 0x10000 */
-#define VD_IND_OFF 0x1c40u   /* per-queue indirect table (4 entries) */
+#define VD_IND_OFF 0x1c40u   /* indirect table (4 entries) of queues 0 and 1, after their rings */
+#define VD_MAX_QUEUES 10u    /* queues 2.. have 1 KiB each below VD_BUF_OFF */
 #define VD_WCACHE 1024u
 
 static uint8_t vd_arena[VD_ARENA_SIZE] __attribute__((aligned(4096)));
@@ -70,6 +75,8 @@ struct vd {
     uint32_t buf_cursor;     /* bump allocator for chain buffers */
     uint32_t ro_cursor;
     void (*on_reset)(void);  /* harness hook, after the device's own reset */
+    struct svmm_mmio_bus *bus; /* if set, accesses go through it, the transport registered at bus_base */
+    uint64_t bus_base;
     unsigned feat_bits[8];   /* feature bits a one-op bring-up picks from (vd_features) */
 };
 
@@ -299,6 +306,11 @@ static void vd_check(void)
 
 static uint64_t vd_mmio(uint64_t off, bool is_write, unsigned size, uint64_t val)
 {
+    if (vd.bus != NULL) { /* the bus judges size and range itself */
+        uint64_t data = val;
+        svmm_mmio_access(vd.bus, vd.bus_base + off, is_write, size, &data);
+        return is_write ? 0 : data;
+    }
     if (size != 1 && size != 2 && size != 4 && size != 8)
         return 0;
     if (off > VIRTIO_MMIO_SIZE - size)
@@ -313,13 +325,24 @@ static uint64_t vd_mmio(uint64_t off, bool is_write, unsigned size, uint64_t val
 static void vd_wr32(uint64_t off, uint32_t v) { vd_mmio(off, true, 4, v); }
 static uint32_t vd_rd32(uint64_t off) { return (uint32_t)vd_mmio(off, false, 4, 0); }
 
+/*
+ * Where queue q's rings go: queues 0 and 1 in 8 KiB each (up to 256 entries), the others (up to
+ * VD_SMALL_MAX entries) in 1 KiB each from RAM + 0x4000, all below the buffer area. `which`: 0
+ * descriptors, 1 avail, 2 used, 3 the queue's 4-entry indirect table.
+ */
+#define VD_SMALL_MAX 32u
 static uint64_t vd_ring_gpa(unsigned q, unsigned which)
 {
-    static const uint64_t off[3] = { 0x0000, 0x1000, 0x1400 };
-    return VD_RAM_GPA + 0x2000ull * q + off[which];
+    static const uint64_t big[4] = { 0x0000, 0x1000, 0x1400, VD_IND_OFF };
+    static const uint64_t small[4] = { 0x000, 0x200, 0x280, 0x3c0 };
+
+    if (q < 2)
+        return VD_RAM_GPA + 0x2000ull * q + big[which];
+    return VD_RAM_GPA + 0x4000 + 0x400ull * (q - 2) + small[which];
 }
 
-/* The Linux bring-up: features `feat` (VERSION_1 always added), every queue of size `num`. */
+/* The Linux bring-up: features `feat` (VERSION_1 always added), every queue of size `num` (at most
+ * VD_SMALL_MAX from queue 2 on). */
 static void vd_bring_up(uint64_t feat, uint16_t num)
 {
     feat |= 1ull << VIRTIO_F_VERSION_1;
@@ -331,13 +354,13 @@ static void vd_bring_up(uint64_t feat, uint16_t num)
     vd_wr32(0x024, 1);
     vd_wr32(0x020, (uint32_t)(feat >> 32));
     vd_wr32(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    for (unsigned q = 0; q < vd.dev->num_queues && q < 3; q++) {
+    for (unsigned q = 0; q < vd.dev->num_queues && q < VD_MAX_QUEUES; q++) {
         uint8_t zero[4] = { 0 };
         /* A fresh ring: avail and used indices 0 (a re-bring-up must not inherit old ones). */
         vd_drv_write(vd_ring_gpa(q, 1), zero, 4);
         vd_drv_write(vd_ring_gpa(q, 2), zero, 4);
         vd_wr32(0x030, q);
-        vd_wr32(0x038, num);
+        vd_wr32(0x038, q < 2 || num <= VD_SMALL_MAX ? num : VD_SMALL_MAX);
         vd_wr32(0x080, (uint32_t)vd_ring_gpa(q, 0));
         vd_wr32(0x084, 0);
         vd_wr32(0x090, (uint32_t)vd_ring_gpa(q, 1));
@@ -437,7 +460,7 @@ static void vd_op_chain(struct fin *f)
     uint8_t d0 = fin_u8(f), ctl = fin_u8(f);
     unsigned nb = 1 + (ctl & 3);
     bool indirect = ctl & 8;
-    uint64_t ind_gpa = VD_RAM_GPA + 0x2000ull * qi + VD_IND_OFF;
+    uint64_t ind_gpa = vd_ring_gpa(qi, 3);
     uint16_t num = q->num ? q->num : 1;
 
     for (unsigned i = 0; i < nb; i++) {
@@ -524,7 +547,7 @@ static void vd_common_op(uint8_t op, struct fin *f)
         vd_publish(q, fin_u16(f));
         break;
     }
-    case 5: vd_wr32(0x050, fin_u8(f) % 4); break;
+    case 5: vd_wr32(0x050, fin_u8(f) % (vd.dev->num_queues + 1u)); break; /* one past: a bad index */
     case 6: {
         uint8_t b = fin_u8(f), n = fin_u8(f);
         vd_bring_up(vd_features(b), (uint16_t)(1u << (n % 9)));
