@@ -20,8 +20,6 @@ FUZZ_CFLAGS := $(FUZZ_SANITIZE) -g -O1 -fno-omit-frame-pointer -Iinclude -D_GNU_
 
 # The sources each harness compiles in directly (no shared objects: each binary is self-contained).
 FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/core/memmap.c
-FUZZ_SRCS_virtio_mmio := src/virtio/mmio.c src/virtio/console.c src/virtio/device.c src/virtio/virtqueue.c \
-	src/core/memmap.c src/core/mmio.c src/core/log.c
 FUZZ_SRCS_uart := src/core/uart16550.c src/core/mmio.c src/core/log.c
 FUZZ_SRCS_mmio_bus := src/core/mmio.c src/core/log.c
 FUZZ_SRCS_image := src/core/boot.c
@@ -31,15 +29,16 @@ FUZZ_LIBS_guest_dt := -lfdt
 FUZZ_SRCS_vgic := src/arch/aarch64/vgic.c src/arch/aarch64/vgic_dist.c src/arch/aarch64/vgic_redist.c \
 	src/arch/aarch64/dt.c src/core/guest_dt.c src/core/log.c
 FUZZ_LIBS_vgic := -lfdt
-# Every GIC write rescans all interrupts of all vCPUs (vgic_flush): without comparison tracing in
+# A GIC write that changes state rescans all interrupts of all vCPUs (vgic_flush): without comparison tracing in
 # that loop the harness runs ~8x faster, and the register decoding keeps it in vgic_dist/redist.c.
 FUZZ_NOCMP_vgic := src/arch/aarch64/vgic.c
 # aarch64_emulate_mmio() goes through svmm_vm_mmio_access() (vm.c), which links the whole core.
 FUZZ_SRCS_exits := $(CORE_SRCS)
 FUZZ_LIBS_exits := -lfdt
-# The device harnesses share the guest side in tests/fuzz/fuzz_vdev.h (transport, fake RAM, ops).
+# The transport and device harnesses share the guest side in tests/fuzz/fuzz_vdev.h (transport, fake RAM, ops).
 FUZZ_VDEV_SRCS := src/virtio/mmio.c src/virtio/device.c src/virtio/virtqueue.c src/core/memmap.c src/core/mmio.c \
 	src/core/log.c
+FUZZ_SRCS_virtio_mmio := src/virtio/console.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_blk := src/virtio/blk.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_net := src/virtio/net.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c $(FUZZ_VDEV_SRCS)

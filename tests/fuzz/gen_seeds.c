@@ -230,183 +230,8 @@ static void gen_virtqueue(void)
     save("virtqueue", "event-idx-batch", &s);
 }
 
-/* ---- fuzz_virtio_mmio ---- */
-enum { VM_READ = 0, VM_WRITE = 1, VM_REG = 2, VM_MEM = 3, VM_INPUT = 4, VM_DESC = 5, VM_PUBLISH = 6, VM_UP = 7 };
-#define VM_RAM 0x10000ull
-
-/* Index into the harness's compact register table. */
-static unsigned reg_index(unsigned off)
-{
-    static const uint16_t regs[] = {
-        0x014, 0x020, 0x024, 0x030, 0x038, 0x044, 0x050, 0x064, 0x070, 0x080, 0x084,
-        0x090, 0x094, 0x0a0, 0x0a4, 0x0ac, 0x0c0, 0x108, 0x100, 0x000, 0x0fc, 0x060,
-    };
-    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-        if (regs[i] == off)
-            return i;
-    exit(3);
-}
-
-static void vm_reg(struct buf *s, unsigned off, uint32_t v)
-{
-    u8(s, VM_REG);
-    u8(s, reg_index(off));
-    u32(s, v);
-}
-
-static void vm_read(struct buf *s, unsigned off, unsigned size_code)
-{
-    u8(s, VM_READ);
-    u16(s, off);
-    u8(s, size_code); /* 0 = 4 bytes, 3 = 1, 4 = 2, 5 = 8 */
-}
-
-static void vm_desc(struct buf *s, unsigned q, uint8_t idx, uint16_t off, uint16_t len, uint8_t flags, uint8_t next)
-{
-    u8(s, VM_DESC);
-    u8(s, q);
-    u8(s, 0); /* sel: RAM-relative address, 16-bit length, 3-bit flags */
-    u8(s, idx);
-    u16(s, off);
-    u16(s, len);
-    u8(s, flags);
-    u8(s, next);
-}
-
-static void vm_publish(struct buf *s, unsigned q, uint16_t head)
-{
-    u8(s, VM_PUBLISH);
-    u8(s, q);
-    u16(s, head);
-}
-
-static void vm_mem(struct buf *s, uint16_t off, const char *str)
-{
-    u8(s, VM_MEM);
-    u8(s, 0);
-    u16(s, off);
-    u8(s, strlen(str));
-    bytes(s, str, strlen(str));
-}
-
-static void vm_input(struct buf *s, const char *str)
-{
-    u8(s, VM_INPUT);
-    u8(s, strlen(str));
-    bytes(s, str, strlen(str));
-}
-
-static void vm_queue(struct buf *s, unsigned q, unsigned num)
-{
-    vm_reg(s, 0x030, q);
-    vm_read(s, 0x034, 0);
-    vm_reg(s, 0x038, num);
-    vm_reg(s, 0x080, (uint32_t)(VM_RAM + 0x2000 * q));
-    vm_reg(s, 0x084, 0);
-    vm_reg(s, 0x090, (uint32_t)(VM_RAM + 0x2000 * q + 0x1000));
-    vm_reg(s, 0x094, 0);
-    vm_reg(s, 0x0a0, (uint32_t)(VM_RAM + 0x2000 * q + 0x1400));
-    vm_reg(s, 0x0a4, 0);
-    vm_reg(s, 0x044, 1);
-    vm_read(s, 0x044, 0);
-}
-
-static void vm_bring_up(struct buf *s, uint64_t features)
-{
-    vm_read(s, 0x000, 0);
-    vm_read(s, 0x004, 0);
-    vm_read(s, 0x008, 0);
-    vm_reg(s, 0x070, 0);
-    vm_reg(s, 0x070, VIRTIO_STATUS_ACKNOWLEDGE);
-    vm_reg(s, 0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    vm_reg(s, 0x014, 0);
-    vm_read(s, 0x010, 0);
-    vm_reg(s, 0x014, 1);
-    vm_read(s, 0x010, 0);
-    vm_reg(s, 0x024, 0);
-    vm_reg(s, 0x020, (uint32_t)features);
-    vm_reg(s, 0x024, 1);
-    vm_reg(s, 0x020, (uint32_t)(features >> 32));
-    vm_reg(s, 0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-    vm_read(s, 0x070, 0);
-    vm_queue(s, 0, 16);
-    vm_queue(s, 1, 16);
-    vm_reg(s, 0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |
-                         VIRTIO_STATUS_DRIVER_OK);
-}
-
-static void gen_virtio_mmio(void)
-{
-    struct buf s;
-    const uint64_t v1 = 1ull << VIRTIO_F_VERSION_1;
-
-    /* Linux's bring-up, register by register, then transmit and receive. */
-    memset(&s, 0, sizeof(s));
-    vm_bring_up(&s, v1);
-    vm_mem(&s, 0x4000, "hello hvc0\n");
-    vm_desc(&s, 1, 0, 0x4000, 11, 0, 0);
-    vm_publish(&s, 1, 0);
-    vm_reg(&s, 0x050, 1);
-    vm_read(&s, 0x060, 0);
-    vm_reg(&s, 0x064, 1);
-    vm_desc(&s, 0, 0, 0x5000, 64, VIRTQ_DESC_F_WRITE, 0);
-    vm_desc(&s, 0, 1, 0x5100, 2, VIRTQ_DESC_F_WRITE, 0);
-    vm_publish(&s, 0, 0);
-    vm_publish(&s, 0, 1);
-    vm_reg(&s, 0x050, 0);
-    vm_input(&s, "ls -l /\n");
-    vm_read(&s, 0x060, 0);
-    save("virtio_mmio", "bring-up-tx-rx", &s);
-
-    /* All features: event index, an indirect transmit chain, emergency write, config reads. */
-    memset(&s, 0, sizeof(s));
-    vm_bring_up(&s, v1 | 1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX | 1ull << 2);
-    vm_read(&s, 0x104, 0);
-    vm_read(&s, 0x100, 4);
-    vm_read(&s, 0x0fc, 0);
-    u8(&s, VM_WRITE); /* emergency write: config offset 8 */
-    u16(&s, 0x108);
-    u8(&s, 0);
-    u32(&s, '!');
-    vm_mem(&s, 0x4000, "indirect ");
-    vm_mem(&s, 0x4100, "chain\n");
-    vm_desc(&s, 1, 2, 0x6000, 32, VIRTQ_DESC_F_INDIRECT, 0); /* table at RAM+0x6000 */
-    /* the two table entries, as raw memory: addr, len, flags, next */
-    u8(&s, VM_MEM);
-    u8(&s, 0);
-    u16(&s, 0x6000);
-    u8(&s, 32);
-    u64(&s, VM_RAM + 0x4000);
-    u32(&s, 9);
-    u16(&s, VIRTQ_DESC_F_NEXT);
-    u16(&s, 1);
-    u64(&s, VM_RAM + 0x4100);
-    u32(&s, 6);
-    u16(&s, 0);
-    u16(&s, 0);
-    vm_publish(&s, 1, 2);
-    vm_reg(&s, 0x050, 1);
-    vm_read(&s, 0x060, 0);
-    save("virtio_mmio", "indirect-emergency", &s);
-
-    /* A bad descriptor breaks the queue (NEEDS_RESET), then reset and the one-op bring-up. */
-    memset(&s, 0, sizeof(s));
-    vm_bring_up(&s, v1);
-    vm_desc(&s, 1, 0, 0xfff0, 0x100, 0, 0); /* runs off the end of RAM */
-    vm_publish(&s, 1, 0);
-    vm_reg(&s, 0x050, 1);
-    vm_read(&s, 0x070, 0);
-    vm_read(&s, 0x0fc, 0);
-    vm_reg(&s, 0x064, 3);
-    vm_reg(&s, 0x070, 0);
-    u8(&s, VM_UP);
-    u8(&s, 3);
-    u8(&s, 4);
-    vm_desc(&s, 0, 0, 0x5000, 8, VIRTQ_DESC_F_WRITE, 0);
-    vm_publish(&s, 0, 0);
-    vm_input(&s, "again");
-    save("virtio_mmio", "needs-reset-recover", &s);
-}
+/* ---- fuzz_virtio_mmio (fuzz_vdev.h's encoding; gen_virtio_mmio is defined after its helpers) ---- */
+static void gen_virtio_mmio(void);
 
 /* ---- fuzz_uart ---- */
 static void ur_wr(struct buf *s, unsigned reg, uint8_t v)
@@ -832,6 +657,142 @@ static void blk_req(struct buf *s, unsigned d0, uint32_t type, uint64_t sector, 
         u16(s, len);
     }
     u8(s, CB_L(0) | CB_W);
+}
+
+/* The transport harness: a multiport console behind the bus, fuzz_vdev.h's ops plus its own. */
+enum { CON_INPUT = 0x08, CON_BUS_READ = 0x18, CON_BUS_WRITE = 0x28 };
+enum { VD_READ = 0, VD_REG = 1, VD_DESC = 3, VD_PUBLISH = 4, VD_NOTIFY = 5 };
+
+/* Index into fuzz_vdev.h's table of registers a driver writes. */
+static unsigned vd_reg_index(unsigned off)
+{
+    static const uint16_t regs[] = {
+        0x014, 0x020, 0x024, 0x030, 0x038, 0x044, 0x050, 0x064, 0x070, 0x080, 0x084,
+        0x090, 0x094, 0x0a0, 0x0a4, 0x0ac, 0x0c0, 0x100, 0x104, 0x000, 0x0fc, 0x060,
+    };
+    for (unsigned i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+        if (regs[i] == off)
+            return i;
+    exit(3);
+}
+
+static void vd_reg(struct buf *s, unsigned off, uint32_t v)
+{
+    u8(s, VD_REG);
+    u8(s, vd_reg_index(off));
+    u32(s, v);
+}
+
+static void vd_read(struct buf *s, unsigned off)
+{
+    u8(s, VD_READ);
+    u16(s, off);
+    u8(s, 0); /* 4 bytes */
+}
+
+/* One buffer of a chain: `len` bytes, device-writable or with `data` as its contents. */
+static void cb_buf(struct buf *s, uint16_t len, int writable, const void *data, uint8_t n)
+{
+    u8(s, CB_LEN | (writable ? CB_W : 0) | (n ? CB_DATA : 0));
+    u16(s, len);
+    if (n) {
+        u8(s, n);
+        bytes(s, data, n);
+    }
+}
+
+/* A console control message (struct virtio_console_control) on the control transmit queue (3). */
+static void con_ctrl(struct buf *s, unsigned d0, uint32_t id, uint16_t event, uint16_t value)
+{
+    uint8_t m[8] = { (uint8_t)id, (uint8_t)(id >> 8), (uint8_t)(id >> 16), (uint8_t)(id >> 24),
+                     (uint8_t)event, (uint8_t)(event >> 8), (uint8_t)value, (uint8_t)(value >> 8) };
+
+    vd_chain(s, 3, d0, 1, 1, 0);
+    cb_buf(s, 8, 0, m, 8);
+}
+
+/* Host input of `str` for port strlen(str) % 3 (the harness picks the port from the length). */
+static void con_input(struct buf *s, const char *str)
+{
+    u8(s, CON_INPUT);
+    u8(s, (uint8_t)strlen(str));
+    bytes(s, str, strlen(str));
+}
+
+static void gen_virtio_mmio(void)
+{
+    struct buf s;
+
+    /* Single-port bring-up (no MULTIPORT), transmit on queue 1, receive on queue 0, ISR. */
+    memset(&s, 0, sizeof(s));
+    vd_read(&s, 0x000);
+    vd_read(&s, 0x008);
+    vd_up(&s, 0x03, 4); /* indirect, event index; 16 entries */
+    vd_chain(&s, 1, 0, 1, 1, 0);
+    cb_buf(&s, 11, 0, "hello hvc0\n", 11);
+    vd_chain(&s, 0, 0, 2, 1, 0);
+    cb_buf(&s, 64, 1, NULL, 0);
+    cb_buf(&s, 2, 1, NULL, 0);
+    con_input(&s, "uname -a\n"); /* 9 bytes: port 0 */
+    vd_read(&s, 0x060);
+    vd_reg(&s, 0x064, 1);
+    save("virtio_mmio", "bring-up-tx-rx", &s);
+
+    /* MULTIPORT: control buffers, DEVICE_READY (the device announces its ports and names), port 1
+     * READY and OPEN, input for it, then a PORT_OPEN for a port that does not exist. */
+    memset(&s, 0, sizeof(s));
+    vd_up(&s, 0x07, 4); /* indirect, event index, MULTIPORT */
+    for (unsigned i = 0; i < 6; i++) {
+        vd_chain(&s, 2, i, 1, i == 5, 0);
+        cb_buf(&s, 32, 1, NULL, 0);
+    }
+    con_ctrl(&s, 0, 0, 0, 1); /* DEVICE_READY */
+    con_ctrl(&s, 1, 0, 3, 1); /* PORT_READY 0 */
+    con_ctrl(&s, 2, 1, 3, 1); /* PORT_READY 1 */
+    con_ctrl(&s, 3, 1, 6, 1); /* PORT_OPEN 1 */
+    vd_chain(&s, 4, 0, 1, 1, 0); /* port 1's receive queue */
+    cb_buf(&s, 64, 1, NULL, 0);
+    con_input(&s, "port1"); /* 5 bytes: port 2 (not ready: nothing taken) */
+    con_input(&s, "p1\n\n"); /* 4 bytes: port 1 */
+    con_ctrl(&s, 4, 7, 6, 1); /* PORT_OPEN for port 7: no such port */
+    vd_read(&s, 0x060);
+    save("virtio_mmio", "multiport-control", &s);
+
+    /* Emergency write through config space, then a descriptor off the end of RAM breaks the queue
+     * (NEEDS_RESET); reset, bring-up again, input. Also two bus accesses the bus refuses. */
+    memset(&s, 0, sizeof(s));
+    vd_up(&s, 0x08, 3); /* EMERG_WRITE; 8 entries */
+    u8(&s, CON_BUS_WRITE);
+    u16(&s, 0x108); /* emerg_wr */
+    u8(&s, 0);      /* 4 bytes */
+    u64(&s, '!');
+    u8(&s, CON_BUS_READ);
+    u16(&s, 0x1fe);
+    u8(&s, 5); /* 8 bytes across the window's end */
+    u8(&s, CON_BUS_WRITE);
+    u16(&s, 0x070);
+    u8(&s, 6); /* size 3 */
+    u64(&s, 0);
+    u8(&s, VD_DESC);
+    u8(&s, 1);      /* queue 1 */
+    u8(&s, 0);      /* sel: RAM-relative address, 16-bit length, 3-bit flags */
+    u8(&s, 0);      /* descriptor 0 */
+    u16(&s, 0xfff0);
+    u16(&s, 0x100); /* runs off the end of RAM */
+    u8(&s, 0);
+    u8(&s, 0);
+    u8(&s, VD_PUBLISH);
+    u8(&s, 1);
+    u16(&s, 0);
+    u8(&s, VD_NOTIFY);
+    u8(&s, 1);
+    vd_read(&s, 0x070);
+    vd_reg(&s, 0x070, 0);
+    vd_up(&s, 0x00, 4);
+    vd_chain(&s, 0, 0, 1, 1, 0);
+    cb_buf(&s, 16, 1, NULL, 0);
+    con_input(&s, "again!");
+    save("virtio_mmio", "emergency-needs-reset", &s);
 }
 
 enum { BLK_COMPLETE = 0x08, BLK_BATCH = 0x18, BLK_STALE = 0x28, BLK_MODE = 0x38, BLK_RESET = 0x48,
