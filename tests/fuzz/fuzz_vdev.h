@@ -557,4 +557,22 @@ static void vd_common_op(uint8_t op, struct fin *f)
     }
 }
 
+/*
+ * The loop every harness runs after its set-up: up to `max` ops, each one of fuzz_vdev.h's common
+ * ops (op & 8 clear) or the harness's own (`own_op`), each followed by `check`.
+ */
+static void vd_run_ops(struct fin *f, unsigned max, void (*own_op)(uint8_t op, struct fin *f), void (*check)(void))
+{
+    check();
+    for (unsigned i = 0; i < max && !fin_empty(f); i++) {
+        uint8_t op = fin_u8(f);
+        vd_capture();
+        if (op & 8)
+            own_op(op, f);
+        else
+            vd_common_op(op, f);
+        check();
+    }
+}
+
 #endif

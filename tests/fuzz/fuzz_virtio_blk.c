@@ -303,16 +303,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bs.interrupt = bs.blk.dev.transport.interrupt;
     bs.blk.dev.transport.interrupt = count_interrupt;
     FUZZ_CHECK(vd_rd32(0x000) == 0x74726976u && vd_rd32(0x008) == VIRTIO_ID_BLOCK);
-    check();
-    for (unsigned i = 0; i < MAX_OPS && !fin_empty(&f); i++) {
-        uint8_t op = fin_u8(&f);
-        vd_capture();
-        if (op & 8)
-            blk_op(op, &f);
-        else
-            vd_common_op(op, &f);
-        check();
-    }
+    vd_run_ops(&f, MAX_OPS, blk_op, check);
     /* The VM goes away: a reset must cancel whatever is still pending. */
     vd_wr32(0x070, 0);
     check();

@@ -105,16 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(svmm_mmio_register(&cs.bus, MMIO_BASE, VIRTIO_MMIO_SIZE, &con_mmio_ops, &vd.t, "virtio") == 0);
     vd.bus = &cs.bus;
     vd.bus_base = MMIO_BASE;
-    vd_check();
     FUZZ_CHECK(vd_rd32(0x000) == 0x74726976u && vd_rd32(0x008) == VIRTIO_ID_CONSOLE);
-    for (unsigned i = 0; i < MAX_OPS && !fin_empty(&f); i++) {
-        uint8_t op = fin_u8(&f);
-        vd_capture();
-        if (op & 8)
-            console_op(op, &f);
-        else
-            vd_common_op(op, &f);
-        vd_check();
-    }
+    vd_run_ops(&f, MAX_OPS, console_op, vd_check);
     return 0;
 }

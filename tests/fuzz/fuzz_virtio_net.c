@@ -259,15 +259,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (hdr & 1)
         virtio_net_set_link(&ns.net, false);
     FUZZ_CHECK(vd_rd32(0x000) == 0x74726976u && vd_rd32(0x008) == VIRTIO_ID_NET);
-    check();
-    for (unsigned i = 0; i < MAX_OPS && !fin_empty(&f); i++) {
-        uint8_t op = fin_u8(&f);
-        vd_capture();
-        if (op & 8)
-            net_op(op, &f);
-        else
-            vd_common_op(op, &f);
-        check();
-    }
+    vd_run_ops(&f, MAX_OPS, net_op, check);
     return 0;
 }

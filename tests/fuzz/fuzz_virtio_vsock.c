@@ -380,16 +380,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     vd_setup(&vs.v.dev, on_reset, feats);
     FUZZ_CHECK(vd_rd32(0x000) == 0x74726976u && vd_rd32(0x008) == VIRTIO_ID_VSOCK);
     FUZZ_CHECK(vd_rd32(0x100) == (uint32_t)vs.cid && vd_rd32(0x104) == 0);
-    check();
-    for (unsigned i = 0; i < MAX_OPS && !fin_empty(&f); i++) {
-        uint8_t op = fin_u8(&f);
-        vd_capture();
-        if (op & 8)
-            vsock_op(op, &f);
-        else
-            vd_common_op(op, &f);
-        check();
-    }
+    vd_run_ops(&f, MAX_OPS, vsock_op, check);
     /* The VM goes away: the reset closes every connection. */
     vd_wr32(0x070, 0);
     check();
