@@ -430,23 +430,28 @@ static void check_dynamic(struct sys *s)
     }
 }
 
-/* All guest RAM (fixed VMs and pools) comes out of the board's RAM. */
+/* Guest RAM (fixed VMs and pools) not placed in the reserved window comes out of the board's RAM. */
 static void check_ram_total(struct sys *s)
 {
-    uint64_t avail = s->board->guest_ram, used = 0;
-    char f[160];
+    uint64_t avail = s->board->guest_ram, used = 0, in_window = 0;
+    char f[160], besides[64] = "";
 
     for (unsigned i = 0; i < s->npools; i++)
         used += s->pools[i].size;
     for (unsigned i = 0; i < s->nvms; i++) {
         struct vm *v = &s->vms[i];
-        used += v->ram;
+        if (v->ram_phys)
+            in_window += v->ram;
+        else
+            used += v->ram;
         for (unsigned d = 0; d < v->ndevs; d++)
             used += v->devs[d].ramdisk; /* RAM disks are guest-sized regions too */
         if (used > avail) {
+            if (in_window)
+                snprintf(besides, sizeof(besides), " (besides %llu MiB in the boot-image window)", MIB(in_window));
             compose_error(s, v->ram_line ? v->ram_line : v->line, FIELD_VM(f, v, "ram"),
-                          "guest RAM over the board's RAM: %llu MiB for VMs%s so far, %s has %llu MiB for guests",
-                          MIB(used), s->npools ? " and pools" : "", s->board->name, MIB(avail));
+                          "guest RAM over the board's RAM: %llu MiB for VMs%s so far%s, %s has %llu MiB for guests",
+                          MIB(used), s->npools ? " and pools" : "", besides, s->board->name, MIB(avail));
             return;
         }
     }
@@ -477,9 +482,9 @@ int validate_system(struct sys *s)
         s->vms[0].console_input = true; /* the first VM gets the keyboard unless one is named */
     check_passthrough(s);
     check_dynamic(s);
-    check_ram_total(s);
     if (!s->errors)
-        plan_images(s);
+        plan_images(s); /* first: RAM placed in the window does not count against the board's RAM */
+    check_ram_total(s);
     return s->errors ? -1 : 0;
 }
 
