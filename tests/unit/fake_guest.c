@@ -65,6 +65,19 @@ int fg_enable(struct fake_guest *g, struct virtq *q, uint64_t features)
     return virtq_enable(q, &g->mem, features);
 }
 
+void fg_negotiate(struct virtio_mmio *t, uint64_t features)
+{
+    const uint32_t ad = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+
+    virtio_mmio_ops.write(t, 0x070, 4, VIRTIO_STATUS_ACKNOWLEDGE);
+    virtio_mmio_ops.write(t, 0x070, 4, ad);
+    virtio_mmio_ops.write(t, 0x024, 4, 0); /* DriverFeaturesSel */
+    virtio_mmio_ops.write(t, 0x020, 4, (uint32_t)features);
+    virtio_mmio_ops.write(t, 0x024, 4, 1);
+    virtio_mmio_ops.write(t, 0x020, 4, (uint32_t)(features >> 32));
+    virtio_mmio_ops.write(t, 0x070, 4, ad | VIRTIO_STATUS_FEATURES_OK);
+}
+
 uint16_t fg_used_idx(struct fake_guest *g)
 {
     return (uint16_t)get(fg_ptr(g, FG_USED + 2), 2);

@@ -4,6 +4,7 @@
 #define SVMM_FAKE_GUEST_H
 
 #include <svmm/memmap.h>
+#include <svmm/virtio_mmio.h>
 #include <svmm/virtqueue.h>
 
 #define FG_BASE 0x100000ull
@@ -32,6 +33,8 @@ void fg_desc(struct fake_guest *g, uint64_t table_gpa, uint16_t i, uint64_t addr
 void fg_publish(struct fake_guest *g, uint16_t head);
 /* Program q like a driver (num and ring addresses) and enable it with `features`. */
 int fg_enable(struct fake_guest *g, struct virtq *q, uint64_t features);
+/* The driver's status and feature handshake on transport `t`, up to FEATURES_OK, accepting `features`. */
+void fg_negotiate(struct virtio_mmio *t, uint64_t features);
 /* used->idx and used ring entry i as the driver sees them. */
 uint16_t fg_used_idx(struct fake_guest *g);
 uint32_t fg_used_len(struct fake_guest *g, uint16_t i);

@@ -76,13 +76,7 @@ static void wr(uint64_t off, uint32_t v) { virtio_mmio_ops.write(&t, off, 4, v);
 static void bring_up(uint64_t features)
 {
     wr(0x070, 0);
-    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE);
-    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr(0x024, 0);
-    wr(0x020, (uint32_t)features);
-    wr(0x024, 1);
-    wr(0x020, (uint32_t)(features >> 32));
-    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    fg_negotiate(&t, features);
     memset(fg_ptr(&g, FG_AVAIL), 0, 0x1000);
     memset(fg_ptr(&g, FG_USED), 0, 0x1000);
     g.avail_idx = 0;

@@ -52,17 +52,6 @@ static void setup_queue(unsigned q, uint64_t ring_offset)
     wr(0x044, 1);
 }
 
-/* The Linux driver's bring-up sequence, accepting `features`. */
-static void bring_up(uint64_t features)
-{
-    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE);
-    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr(0x024, 0);
-    wr(0x020, (uint32_t)features);
-    wr(0x024, 1);
-    wr(0x020, (uint32_t)(features >> 32));
-    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
-}
 
 #define STATUS_UP (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK)
 
@@ -88,13 +77,13 @@ TEST(vmmio_identifies_device)
 TEST(vmmio_rejects_unoffered_features_and_missing_version_1)
 {
     setup();
-    bring_up(1ull << VIRTIO_F_VERSION_1 | 1ull << 40);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1 | 1ull << 40);
     CHECK_EQ(rd(0x070) & VIRTIO_STATUS_FEATURES_OK, 0);
     wr(0x070, 0);
-    bring_up(1ull << VIRTIO_F_EVENT_IDX);
+    fg_negotiate(&t, 1ull << VIRTIO_F_EVENT_IDX);
     CHECK_EQ(rd(0x070) & VIRTIO_STATUS_FEATURES_OK, 0);
     wr(0x070, 0);
-    bring_up(1ull << VIRTIO_F_VERSION_1);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1);
     CHECK(rd(0x070) & VIRTIO_STATUS_FEATURES_OK);
     fg_free(&g);
 }
@@ -112,7 +101,7 @@ TEST(vmmio_ignores_queue_setup_before_features_ok)
 TEST(vmmio_ignores_feature_and_queue_writes_after_negotiation)
 {
     setup();
-    bring_up(1ull << VIRTIO_F_VERSION_1);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1);
     wr(0x024, 0);
     wr(0x020, 1u << VIRTIO_F_EVENT_IDX);
     CHECK(!virtio_has_feature(&con.dev, VIRTIO_F_EVENT_IDX));
@@ -128,7 +117,7 @@ TEST(vmmio_ignores_feature_and_queue_writes_after_negotiation)
 TEST(vmmio_driver_ok_requires_features_ok)
 {
     setup();
-    bring_up(1ull << VIRTIO_F_VERSION_1);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1);
     CHECK(!con.dev.driver_ok);
     wr(0x070, STATUS_UP);
     CHECK(con.dev.driver_ok); /* devices may use buffers only from here on */
@@ -142,7 +131,7 @@ TEST(vmmio_driver_ok_requires_features_ok)
 TEST(vmmio_console_transmits_and_interrupts)
 {
     setup();
-    bring_up(1ull << VIRTIO_F_VERSION_1);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1);
     setup_queue(1, 0);
     wr(0x070, STATUS_UP);
     memcpy(fg_ptr(&g, FG_BUF), "hello hvc0", 10);
@@ -162,7 +151,7 @@ TEST(vmmio_console_transmits_and_interrupts)
 TEST(vmmio_console_receives_input)
 {
     setup();
-    bring_up(1ull << VIRTIO_F_VERSION_1);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1);
     setup_queue(0, 0);
     wr(0x070, STATUS_UP);
     CHECK(virtio_console_input_ready(&con));
@@ -183,7 +172,7 @@ TEST(vmmio_console_receives_input)
 TEST(vmmio_bad_descriptor_sets_needs_reset_and_reset_recovers)
 {
     setup();
-    bring_up(1ull << VIRTIO_F_VERSION_1);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1);
     setup_queue(1, 0);
     wr(0x070, STATUS_UP);
     fg_desc(&g, FG_DESC, 0, 0x1, 10, 0, 0); /* outside guest RAM */
@@ -200,7 +189,7 @@ TEST(vmmio_bad_descriptor_sets_needs_reset_and_reset_recovers)
     CHECK(!irq_level);
     CHECK(!con.dev.queues[1].ready);
     g.avail_idx = 0;
-    bring_up(1ull << VIRTIO_F_VERSION_1);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1);
     setup_queue(1, 0);
     wr(0x070, STATUS_UP);
     memcpy(fg_ptr(&g, FG_BUF), "ok", 2);
@@ -216,7 +205,7 @@ TEST(vmmio_bad_descriptor_sets_needs_reset_and_reset_recovers)
 TEST(vmmio_bad_ring_address_sets_needs_reset)
 {
     setup();
-    bring_up(1ull << VIRTIO_F_VERSION_1);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1);
     wr(0x030, 1);
     wr(0x038, 16);
     wr(0x080, 0x10); /* descriptor table outside RAM */
@@ -248,7 +237,7 @@ TEST(vmmio_ignores_wrong_size_and_unknown_accesses)
 TEST(vmmio_console_emergency_write)
 {
     setup();
-    bring_up(1ull << VIRTIO_F_VERSION_1 | 1ull << F_EMERG_WRITE);
+    fg_negotiate(&t, 1ull << VIRTIO_F_VERSION_1 | 1ull << F_EMERG_WRITE);
     virtio_mmio_ops.write(&t, 0x100 + 8, 4, '!');
     CHECK(strcmp(out, "!") == 0);
     fg_free(&g);

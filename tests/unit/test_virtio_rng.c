@@ -40,12 +40,7 @@ static void setup(void)
     irq_level = false;
     virtio_rng_init(&rng, &be);
     virtio_mmio_init(&t, &rng.dev, &g.mem, irq, NULL, 16);
-    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr(0x024, 0);
-    wr(0x020, (uint32_t)f);
-    wr(0x024, 1);
-    wr(0x020, (uint32_t)(f >> 32));
-    wr(0x070, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    fg_negotiate(&t, f);
     wr(0x030, 0);
     wr(0x038, 16);
     wr(0x080, (uint32_t)FG_DESC);
