@@ -27,7 +27,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 FREE_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include --specs=$(PICOLIBC_SPECS) -ffreestanding -O2 \
 	-mgeneral-regs-only -fno-pic -ffunction-sections -fdata-sections
 
-.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock e2e-console
+.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock e2e-console fresh-check
 
 all: svmm unit-build freestanding
 
@@ -47,6 +47,8 @@ help:
 	@echo "make e2e-console     virtio-console ports in QEMU: pty console, named file and pty ports"
 	@echo "make bench           seL4 exit-path and start-up benchmarks, then bench-blk (not part of make test)"
 	@echo "make bench-blk       virtio-blk throughput and notifications per request, EVENT_IDX on and off"
+	@echo "make fresh-check     make test + make demo in a clean Debian 12 root (catches missing install steps)"
+	@echo "make tsan            the hosted platform's threads under ThreadSanitizer"
 	@echo "make clean           remove $(BUILD)/ (keeps downloads in $(BUILD)/cache)"
 
 deps:
@@ -123,6 +125,9 @@ freestanding: $(BUILD)/freestanding/libsvmm.a $(BUILD)/freestanding/selftest.elf
 include src/platform/sel4/sel4.mk
 -include tests/bench/bench.mk
 
+# ---- ThreadSanitizer tier: the hosted platform's threaded paths (tests/tsan/) ----
+-include tests/tsan/tsan.mk
+
 # ---- tiers ----
 test: deps
 	@tests/run-all.sh
@@ -144,6 +149,10 @@ e2e-console: deps svmm
 
 demo: deps svmm
 	@tests/e2e/demo.sh
+
+# The README's two commands in a clean Debian 12 root (minutes; not part of make test).
+fresh-check:
+	@scripts/fresh-check.sh
 
 clean:
 	find $(BUILD) -mindepth 1 -maxdepth 1 ! -name cache ! -name deps -exec rm -rf {} +

@@ -46,6 +46,9 @@ if [ -f tests/fuzz/fuzz.mk ]; then
 else
     skip_tier fuzz-smoke "no fuzz harnesses yet"
 fi
+if [ -f tests/tsan/tsan.mk ]; then
+    run_tier tsan make -s tsan BUILD="$BUILD"
+fi
 if [ -n "${SKIP_E2E:-}" ]; then
     skip_tier e2e-hosted "SKIP_E2E is set"
     skip_tier compose-hosted "SKIP_E2E is set"
