@@ -30,7 +30,7 @@
 enum virtq_err {
     VIRTQ_OK = 0,
     VIRTQ_E_NOT_READY = -1,    /* queue not enabled */
-    VIRTQ_E_AVAIL_IDX = -2,    /* driver claims more new buffers than the queue holds */
+    VIRTQ_E_AVAIL_IDX = -2,    /* driver claims more buffers than the slots the device does not hold */
     VIRTQ_E_HEAD = -3,         /* head index >= queue size */
     VIRTQ_E_NEXT = -4,         /* next index out of range */
     VIRTQ_E_LOOP = -5,         /* chain longer than the queue: a cycle */
@@ -87,7 +87,11 @@ int virtq_enable(struct virtq *q, const struct svmm_memmap *mem, uint64_t featur
 /* True when the driver has made buffers available that the device has not popped yet. */
 bool virtq_has_avail(const struct virtq *q);
 
-/* Pop the next chain: 1 = got one in *c, 0 = none available, < 0 = a virtq_err (queue now broken). */
+/*
+ * Pop the next chain: 1 = got one in *c, 0 = none available, < 0 = a virtq_err (queue now broken).
+ * Invariant: in_flight <= num. With `num` chains popped and not pushed it returns 0, whatever the
+ * guest's avail index says, so a caller may store one entry per popped chain in a VIRTQ_MAX_SIZE array.
+ */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
 /*

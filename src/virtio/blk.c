@@ -94,6 +94,7 @@ static int slice_iov(const struct virtq_iov *iov, unsigned count, uint64_t off, 
         piece = iov[i].len - off;
         if (piece > len)
             piece = len;
+        /* n < max, the caller's array size: out[] is never overrun. */
         if (n == max || piece > VIRTIO_BLK_SIZE_MAX)
             return -1;
         out[n++] = (struct blk_iov){ iov[i].host + off, (size_t)piece };
@@ -141,6 +142,7 @@ static uint8_t parse_ranges(struct virtio_blk *b, struct virtio_blk_slot *s, boo
             rate_limited_warn(b, "discard/write-zeroes segment out of range");
             return VIRTIO_BLK_S_IOERR;
         }
+        /* i < n <= VIRTIO_BLK_MAX_DISCARD_SEG (checked above): within ranges[]. */
         s->ranges[i] = (struct blk_range){ sector * VIRTIO_BLK_SECTOR, (uint64_t)num * VIRTIO_BLK_SECTOR,
                                            write_zeroes && (flags & SEG_F_UNMAP) && b->be.zeroes_may_unmap };
     }

@@ -60,6 +60,9 @@ static enum virtio_net_tx_result send_chain(struct virtio_net *n, const struct v
             skip -= c->iov[i].len;
             continue;
         }
+        /* nf <= i < n_out <= VIRTQ_MAX_SIZE (virtq_pop's chain budget): within frags[]. */
+        if (nf >= VIRTQ_MAX_SIZE)
+            break;
         n->frags[nf++] = (struct virtio_net_frag){ c->iov[i].host + skip, c->iov[i].len - skip };
         skip = 0;
     }
@@ -184,6 +187,12 @@ int virtio_net_receive(struct virtio_net *n, const void *frame, size_t len)
             /* Without mergeable buffers one chain must hold the frame: leave the buffer unused. */
             virtq_unpop(q, 1);
             dropped(n, "rx frame larger than the receive buffer", len);
+            n->stats.rx_dropped++;
+            return VIRTIO_NET_RX_DROPPED;
+        }
+        /* nbufs < in_flight <= num <= VIRTQ_MAX_SIZE (virtq_pop never exceeds num in flight). */
+        if (nbufs >= VIRTQ_MAX_SIZE) {
+            virtq_unpop(q, (uint16_t)(nbufs + 1));
             n->stats.rx_dropped++;
             return VIRTIO_NET_RX_DROPPED;
         }

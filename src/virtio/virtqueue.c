@@ -98,6 +98,9 @@ static int chain_add(const struct virtq *q, struct virtq_chain *c, const struct 
     host = svmm_gpa_to_host(q->mem, d->addr, d->len, wr);
     if (host == NULL)
         return VIRTQ_E_ADDR;
+    /* Each descriptor costs one unit of a budget of num <= VIRTQ_MAX_SIZE: the index stays in iov[]. */
+    if (c->n_out + c->n_in >= VIRTQ_MAX_SIZE)
+        return VIRTQ_E_LOOP;
     c->iov[c->n_out + c->n_in] = (struct virtq_iov){ host, d->len };
     if (wr) {
         c->n_in++;
@@ -166,10 +169,17 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
         return VIRTQ_E_NOT_READY;
     if (q->error != VIRTQ_OK)
         return q->error;
+    /*
+     * Never more than `num` chains in flight, whatever the guest writes: it may publish new
+     * buffers only for the slots the device does not hold (num - in_flight). A driver that keeps
+     * refilling while the device pops without pushing (a frame spread over many receive buffers)
+     * would otherwise let the device hold more chains than any per-queue array has room for.
+     * in_flight <= num holds by induction: a pop needs 1 <= avail_idx - last_avail <= num - in_flight.
+     */
     avail_idx = ld16(avail_idx_p(q));
     if (avail_idx == q->last_avail)
         return 0;
-    if ((uint16_t)(avail_idx - q->last_avail) > q->num)
+    if ((uint16_t)(avail_idx - q->last_avail) > (uint16_t)(q->num - q->in_flight))
         return fail(q, VIRTQ_E_AVAIL_IDX);
     /* Ring entries and descriptors written before avail->idx must be seen after it. */
     __atomic_thread_fence(__ATOMIC_ACQUIRE);

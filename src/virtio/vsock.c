@@ -191,6 +191,9 @@ static unsigned slice_in(struct virtio_vsock *v, const struct virtq_chain *ch, u
         len -= offset;
         if (len > max)
             len = (uint32_t)max;
+        /* n <= i - n_out < n_in <= VIRTQ_MAX_SIZE (virtq_pop's chain budget): within bufs[]. */
+        if (n >= VIRTQ_MAX_SIZE)
+            break;
         v->bufs[n++] = (struct virtio_vsock_buf){ ch->iov[i].host + offset, len };
         max -= len;
         offset = 0;
@@ -403,6 +406,9 @@ static void guest_rw(struct virtio_vsock *v, unsigned id, const struct hdr *h, c
         len -= offset;
         if (len > left)
             len = (uint32_t)left;
+        /* n <= i < n_out <= VIRTQ_MAX_SIZE (virtq_pop's chain budget): within bufs[]. */
+        if (n >= VIRTQ_MAX_SIZE)
+            break;
         v->bufs[n++] = (struct virtio_vsock_buf){ ch->iov[i].host + offset, len };
         left -= len;
         offset = 0;

@@ -53,7 +53,7 @@ run_qemu() {
     [ "$gic" = 3 ] && machine=$machine,gic-version=3
     start=${EPOCHREALTIME/./}
     # shellcheck disable=SC2046
-    qemu-system-aarch64 -machine $machine -cpu cortex-a53 -m 2G -nographic -serial mon:stdio "$@" \
+    qemu-system-aarch64 -machine $machine -cpu cortex-a53 -nic none -m 2G -nographic -serial mon:stdio "$@" \
         -device loader,file="$ex/loader.img",addr=0x70000000,cpu-num=0 $(cat "$ex/qemu-images.args") \
         < /dev/null > >(while IFS= read -r l; do printf '%s %s\n' "${EPOCHREALTIME/./}" "${l%$'\r'}"; done > "$log.raw") 2>&1 &
     qemu=$!

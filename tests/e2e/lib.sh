@@ -58,7 +58,7 @@ sel4_boot() {
     [ "$gic" = 3 ] && machine=$machine,gic-version=3
     start=$(date +%s)
     # shellcheck disable=SC2046
-    qemu-system-aarch64 -machine $machine -cpu cortex-a53 -m 2G -nographic -serial mon:stdio \
+    qemu-system-aarch64 -machine $machine -cpu cortex-a53 -nic none -m 2G -nographic -serial mon:stdio \
         -device loader,file="$dir/loader.img",addr=0x70000000,cpu-num=0 $(cat "$dir/qemu-images.args") \
         < /dev/null > "$logf" 2>&1 &
     qemu=$!

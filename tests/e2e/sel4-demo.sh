@@ -23,7 +23,7 @@ make -s -C "$ROOT" sel4-example BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONF
 ex=$BUILD/sel4/qemu_virt_aarch64-$CONFIG-$variant/linux-single
 machine=virt,virtualization=on,highmem=off,secure=off
 [ "$gic" = 3 ] && machine=$machine,gic-version=3
-qemu=(qemu-system-aarch64 -machine "$machine" -cpu cortex-a53 -m 2G -nographic -serial mon:stdio
+qemu=(qemu-system-aarch64 -machine "$machine" -cpu cortex-a53 -nic none -m 2G -nographic -serial mon:stdio
       -device loader,file="$ex/loader.img",addr=0x70000000,cpu-num=0)
 # shellcheck disable=SC2207
 qemu+=($(cat "$ex/qemu-images.args"))

@@ -33,7 +33,7 @@ done
 need_fetch
 mkdir -p "$(dirname "$logf")"
 
-qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu cortex-a57
+qemu=(qemu-system-aarch64 -M virt,virtualization=on,gic-version=3 -cpu cortex-a57 -nic none
       -smp "$smp" -m "$mem" -nographic -no-reboot
       -kernel "$MBUILD/Image" -initrd "$initrd"
       -append "console=ttyAMA0 panic=-1 $append" "$@")

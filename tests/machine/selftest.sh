@@ -39,7 +39,7 @@ expect() {
 # --- a) guest directly under QEMU: kernel log on the PL011, hvc0 on stdio
 # guest_direct NAME INITRD : boot it; stdin feeds hvc0, hvc0 goes to $T/NAME-hvc0.log
 guest_direct() {
-    timeout 300 qemu-system-aarch64 -M virt -cpu cortex-a57 -smp 2 -m 1G -display none -no-reboot \
+    timeout 300 qemu-system-aarch64 -M virt -cpu cortex-a57 -nic none -smp 2 -m 1G -display none -no-reboot \
         -kernel "$MBUILD/Image" -initrd "$2" -append "console=ttyAMA0 panic=-1" \
         -serial "file:$T/$1-console.log" \
         -device virtio-serial-device -chardev stdio,id=c0 -device virtconsole,chardev=c0 \

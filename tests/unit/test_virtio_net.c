@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include <pthread.h>
 #include <stdlib.h>
 #include <svmm/virtio_mmio.h>
 #include <svmm/virtio_net.h>
@@ -259,6 +260,72 @@ TEST(net_rx_frame_larger_than_whole_ring_dropped)
     CHECK_EQ(virtio_net_receive(&net, frame, sizeof(frame)), VIRTIO_NET_RX_DROPPED);
     CHECK_EQ(fg_used_idx(&rxg), 0);
     CHECK_EQ(virtio_net_receive(&net, frame, 1000), VIRTIO_NET_RX_DELIVERED);
+    teardown();
+}
+
+/*
+ * A guest vCPU keeps refilling the receive ring while the device (on the tap thread, under the device
+ * lock) spreads one large frame over mergeable buffers. Before the fix, virtq_pop let the device hold
+ * more than num chains and rx_heads[]/rx_lens[] (VIRTQ_MAX_SIZE entries) overflowed.
+ */
+struct refiller {
+    struct fake_guest *g;
+    const struct virtq *q;
+    int stop;
+};
+
+static void *refill_rx_ring(void *arg)
+{
+    struct refiller *r = arg;
+    uint16_t *ring = (uint16_t *)(void *)fg_ptr(r->g, FG_AVAIL + 4);
+    uint16_t *idx = (uint16_t *)(void *)fg_ptr(r->g, FG_AVAIL + 2);
+
+    while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+        /* Keep num buffers ahead of what the device consumed, as if all of them were free again. */
+        uint16_t consumed = __atomic_load_n(&r->q->last_avail, __ATOMIC_RELAXED), ai = r->g->avail_idx;
+        if ((uint16_t)(ai - consumed) >= r->g->num)
+            continue;
+        __atomic_store_n(&ring[ai % r->g->num], (uint16_t)(ai % r->g->num), __ATOMIC_RELAXED);
+        r->g->avail_idx = ++ai;
+        __atomic_store_n(idx, ai, __ATOMIC_RELEASE);
+    }
+    return NULL;
+}
+
+TEST(net_rx_guest_refilling_during_receive_never_overflows)
+{
+    static uint8_t frame[9000]; /* the e2e's MTU: more than 256 16-byte buffers hold */
+    const uint16_t num = VIRTQ_MAX_SIZE;
+    struct virtq *q = &net.dev.queues[VIRTIO_NET_RXQ];
+    unsigned exercised = 0, attempts = 0;
+
+    setup(1ull << VIRTIO_NET_F_MRG_RXBUF);
+    fg_free(&rxg);
+    fg_init(&rxg, num);
+    for (uint16_t i = 0; i < num; i++)
+        fg_desc(&rxg, FG_DESC, i, FG_BUF + 32u * i, 16, VIRTQ_DESC_F_WRITE, 0);
+    while (exercised < 3 && attempts++ < 2000) {
+        struct refiller r = { &rxg, q, 0 };
+        pthread_t t;
+        int res;
+
+        memset(fg_ptr(&rxg, FG_AVAIL), 0, 0x2000); /* avail and used rings */
+        rxg.avail_idx = 0;
+        CHECK_EQ(fg_enable(&rxg, q, net.dev.driver_features), 0);
+        net.broken = false;
+        for (uint16_t i = 0; i < num; i++)
+            fg_publish(&rxg, i);
+        CHECK_EQ(pthread_create(&t, NULL, refill_rx_ring, &r), 0);
+        res = virtio_net_receive(&net, frame, sizeof(frame));
+        __atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+        pthread_join(t, NULL);
+        CHECK(res != VIRTIO_NET_RX_DELIVERED); /* 256 buffers of 16 bytes cannot hold it */
+        CHECK(q->in_flight <= num);
+        CHECK_EQ(fg_used_idx(&rxg), 0);
+        if (q->error == VIRTQ_E_AVAIL_IDX)
+            exercised++; /* the refill overtook the device: refused, queue broken */
+    }
+    CHECK(exercised > 0);
     teardown();
 }
 
