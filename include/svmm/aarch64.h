@@ -20,6 +20,12 @@
 
 static inline unsigned esr_ec(uint64_t esr) { return (unsigned)(esr >> 26) & 0x3f; }
 
+/* Bytes to step over the trapped instruction: ESR.IL says 32-bit (4) or a 16-bit T32 one (2). */
+static inline unsigned esr_insn_len(uint64_t esr) { return (esr >> 25) & 1 ? 4 : 2; }
+
+/* SPSR_ELx.M[4]: the guest was executing in AArch32 state, whose registers svmm does not emulate. */
+static inline bool aarch64_spsr_is_aarch32(uint64_t spsr) { return (spsr >> 4) & 1; }
+
 /* A decoded data abort with a valid instruction syndrome. */
 struct aarch64_dabt {
     bool write;
@@ -27,6 +33,7 @@ struct aarch64_dabt {
     unsigned rt;       /* 0..30, or 31 = XZR */
     bool sign_extend;  /* loads: SSE */
     bool reg64;        /* loads: SF, the destination is an X register */
+    unsigned insn_len; /* esr_insn_len(): how far pc advances past the access */
 };
 
 /* Decode a data abort ESR; -1 when it is not a data abort or ISV = 0 (no syndrome to emulate from). */
@@ -35,8 +42,9 @@ int aarch64_decode_dabt(uint64_t esr, struct aarch64_dabt *out);
 /* A trapped MSR/MRS (EC 0x18). */
 struct aarch64_sysreg {
     unsigned op0, op1, crn, crm, op2;
-    unsigned rt;
-    bool read; /* MRS */
+    unsigned rt;       /* 0..30, or 31 = XZR */
+    bool read;         /* MRS */
+    unsigned insn_len; /* esr_insn_len() */
 };
 
 /* Encode op0..op2 the way aarch64_sysreg_id() reports them, for comparisons. */
@@ -53,21 +61,41 @@ static inline unsigned aarch64_sysreg_id(const struct aarch64_sysreg *s)
     return AARCH64_SYSREG(s->op0, s->op1, s->crn, s->crm, s->op2);
 }
 
-/* The general-purpose registers an exit handler needs; x[31] reads as zero (XZR). */
+/*
+ * The general-purpose registers an exit handler needs, and the guest's PSTATE at the exit. Register
+ * number 31 in an instruction syndrome is XZR: go through aarch64_gpr()/aarch64_set_gpr(), which
+ * read it as zero and drop writes to it, never index x[] with a syndrome's register number.
+ */
 struct aarch64_gprs {
     uint64_t x[32];
     uint64_t pc;
+    uint64_t spsr;
 };
+
+static inline uint64_t aarch64_gpr(const struct aarch64_gprs *r, unsigned n) { return n < 31 ? r->x[n] : 0; }
+static inline void aarch64_set_gpr(struct aarch64_gprs *r, unsigned n, uint64_t v)
+{
+    if (n < 31)
+        r->x[n] = v;
+}
 
 /*
  * Emulate the load or store of a data abort at guest-physical `gpa` against the VM's MMIO bus:
  * stores take x[rt], loads write x[rt] (sign/zero-extended as the syndrome says), and pc advances
- * by 4. Returns -1, changing nothing, when the ESR carries no usable syndrome (the caller must
- * then stop the vCPU rather than guess).
+ * past the instruction (ESR.IL). Returns -1, changing nothing, when the ESR carries no usable
+ * syndrome or regs->spsr says AArch32 (the caller must then stop the VM rather than guess).
  */
 int aarch64_emulate_mmio(struct svmm_vm *vm, uint64_t esr, uint64_t gpa, struct aarch64_gprs *regs);
 
-/* The same for a syndrome the caller has already decoded with aarch64_decode_dabt(); cannot fail. */
-void aarch64_emulate_dabt(struct svmm_vm *vm, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs);
+/* The same for a syndrome the caller has already decoded with aarch64_decode_dabt(). */
+int aarch64_emulate_dabt(struct svmm_vm *vm, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs);
+
+struct vgic;
+/*
+ * Emulate a trapped MSR/MRS of vCPU `vcpu`: a write of ICC_SGI1R_EL1 sends SGIs through `vgic`
+ * (NULL: none); every other register reads as zero and ignores writes. pc advances past the
+ * instruction. Returns 1 for ICC_SGI1R_EL1, 0 for a RAZ/WI register (worth a rate-limited log line).
+ */
+int aarch64_emulate_sysreg(struct vgic *vgic, unsigned vcpu, const struct aarch64_sysreg *s, struct aarch64_gprs *regs);
 
 #endif

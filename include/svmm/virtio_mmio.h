@@ -26,6 +26,7 @@ struct virtio_mmio {
     uint32_t driver_features_sel;
     uint32_t queue_sel;
     uint64_t driver_features; /* staged until FEATURES_OK */
+    uint8_t queue_ready_reg;  /* QueueReady as last written, one bit per queue (read back as written) */
     struct svmm_ratelimit bad_access_rl;
 };
 

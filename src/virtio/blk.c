@@ -230,6 +230,8 @@ static uint8_t parse(struct virtio_blk *b, struct virtio_blk_slot *s, bool *done
         s->req.op = BLK_OP_WRITE;
         return parse_rw(b, s, true, sector);
     case VIRTIO_BLK_T_FLUSH:
+        if (!virtio_has_feature(&b->dev, VIRTIO_BLK_F_FLUSH))
+            return VIRTIO_BLK_S_UNSUPP; /* 5.2.6.2: a type the driver did not negotiate */
         if (c->out_len != HDR_BYTES || c->in_len != 1) {
             rate_limited_warn(b, "flush with data");
             return VIRTIO_BLK_S_IOERR;

@@ -55,6 +55,7 @@ static void device_reset(struct virtio_mmio *t)
     d->driver_features = 0;
     d->driver_ok = false;
     t->driver_features = 0;
+    t->queue_ready_reg = 0;
     t->status = 0;
     t->isr = 0;
     t->device_features_sel = t->driver_features_sel = t->queue_sel = 0;
@@ -87,6 +88,8 @@ static void bad_access(struct virtio_mmio *t, const char *what, uint64_t off)
 }
 
 /* The selected queue, or NULL when QueueSel names no queue. */
+_Static_assert(VIRTIO_MAX_QUEUES <= 8, "queue_ready_reg holds one bit per queue");
+
 static struct virtq *selected_queue(struct virtio_mmio *t)
 {
     return t->queue_sel < t->dev->num_queues ? &t->dev->queues[t->queue_sel] : NULL;
@@ -118,7 +121,8 @@ static uint32_t read_reg(struct virtio_mmio *t, uint64_t off)
         return t->device_features_sel == 0 ? (uint32_t)d->device_features
              : t->device_features_sel == 1 ? (uint32_t)(d->device_features >> 32) : 0;
     case REG_QUEUE_NUM_MAX: return q ? VIRTQ_MAX_SIZE : 0;
-    case REG_QUEUE_READY: return q ? q->ready : 0;
+    /* The last value written (VirtIO 1.2, 4.2.2), even for rings the device refused and never uses. */
+    case REG_QUEUE_READY: return q ? (t->queue_ready_reg >> t->queue_sel) & 1 : 0;
     case REG_INTERRUPT_STATUS: return t->isr;
     case REG_STATUS: return t->status;
     case REG_SHM_LEN_LOW: case REG_SHM_LEN_HIGH: case REG_SHM_BASE_LOW: case REG_SHM_BASE_HIGH:
@@ -211,7 +215,9 @@ static void write_queue_reg(struct virtio_mmio *t, uint64_t off, uint32_t val)
     if (off == REG_QUEUE_READY && val == 0) {
         /* Disabling is allowed whenever a queue exists; in-flight buffers are dropped by reset. */
         if ((q = selected_queue(t)) != NULL && q->ready)
-            bad_access(t, "queue disable without reset", off);
+            bad_access(t, "queue disable without reset", off); /* refused: it still reads 1 */
+        else if (q != NULL)
+            t->queue_ready_reg &= (uint8_t)~(1u << t->queue_sel);
         return;
     }
     if ((q = configurable_queue(t, off)) == NULL)
@@ -226,6 +232,7 @@ static void write_queue_reg(struct virtio_mmio *t, uint64_t off, uint32_t val)
     case REG_QUEUE_DEVICE_HIGH: set_high(&q->used_gpa, val); break;
     case REG_QUEUE_READY: {
         int err = virtq_enable(q, t->mem, t->dev->driver_features);
+        t->queue_ready_reg |= (uint8_t)(1u << t->queue_sel); /* selected_queue(): queue_sel < num_queues */
         if (err)
             virtio_dev_queue_error(t->dev, t->queue_sel, err);
         break;

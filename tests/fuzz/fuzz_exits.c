@@ -97,8 +97,8 @@ static void op_dabt(struct fin *f, struct aarch64_gprs *regs, uint8_t op)
 {
     struct aarch64_gprs before = *regs;
     uint64_t esr = fin_u64(f), gpa = DEV_BASE + fin_u16(f) % (DEV_SIZE + 0x100);
-    bool dabt, isv, write, sse, sf, handled;
-    unsigned size, rt;
+    bool dabt, isv, write, sse, sf, handled, aarch32 = (regs->spsr >> 4) & 1;
+    unsigned size, rt, insn_len = (esr >> 25) & 1 ? 4 : 2;
     int r;
 
     if (op & 0x80) /* mostly a real data abort with a syndrome */
@@ -115,19 +115,19 @@ static void op_dabt(struct fin *f, struct aarch64_gprs *regs, uint8_t op)
     st.dev_calls = 0;
 
     r = aarch64_emulate_mmio(&vm, esr, gpa, regs);
-    if (!dabt || !isv) {
+    if (!dabt || !isv || aarch32) {
         FUZZ_CHECK(r == -1 && st.dev_calls == 0 && memcmp(regs, &before, sizeof(before)) == 0);
         return;
     }
     FUZZ_CHECK(r == 0);
-    FUZZ_CHECK(regs->pc == before.pc + 4);
+    FUZZ_CHECK(regs->pc == before.pc + insn_len);
     FUZZ_CHECK(st.dev_calls == (handled ? 1 : 0));
     if (handled)
         FUZZ_CHECK(st.dev_write == write && st.dev_off == gpa - DEV_BASE && st.dev_size == size);
     if (write) {
         if (handled)
-            FUZZ_CHECK(st.dev_wval == (rt == 31 ? 0 : before.x[rt]));
-        before.pc += 4;
+            FUZZ_CHECK(st.dev_wval == (rt == 31 ? 0 : before.x[rt])); /* XZR reads 0, whatever x[31] holds */
+        before.pc += insn_len;
         FUZZ_CHECK(memcmp(regs, &before, sizeof(before)) == 0);
         return;
     }
@@ -139,14 +139,15 @@ static void op_dabt(struct fin *f, struct aarch64_gprs *regs, uint8_t op)
             v &= 0xffffffffull;
         if (rt != 31)
             before.x[rt] = v;
-        before.pc += 4;
+        before.pc += insn_len;
         FUZZ_CHECK(memcmp(regs, &before, sizeof(before)) == 0); /* incl. x[31] (XZR) untouched */
     }
 }
 
-static void op_sysreg(struct fin *f, uint8_t op)
+static void op_sysreg(struct fin *f, struct aarch64_gprs *regs, uint8_t op)
 {
     uint64_t esr = fin_u64(f);
+    struct aarch64_gprs before = *regs;
     struct aarch64_sysreg s;
     int r;
 
@@ -163,6 +164,13 @@ static void op_sysreg(struct fin *f, uint8_t op)
     FUZZ_CHECK(s.read == (esr & 1));
     FUZZ_CHECK(aarch64_sysreg_id(&s) == (((esr >> 1) & 0xf) << 3 | ((esr >> 10) & 0xf) << 7 |
                                          ((esr >> 14) & 7) << 11 | ((esr >> 17) & 7) | ((esr >> 20) & 3) << 14));
+    /* Emulation (no vGIC): RAZ/WI, reads zero x[rt] but never XZR's slot, pc steps over the instruction. */
+    r = aarch64_emulate_sysreg(NULL, 0, &s, regs);
+    FUZZ_CHECK(r == (aarch64_sysreg_id(&s) == SYSREG_ICC_SGI1R_EL1 && !s.read));
+    if (s.read && s.rt != 31)
+        before.x[s.rt] = 0;
+    before.pc += (esr >> 25) & 1 ? 4 : 2;
+    FUZZ_CHECK(memcmp(regs, &before, sizeof(before)) == 0);
 }
 
 static const uint32_t fids[] = {
@@ -290,13 +298,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st.on[0] = true;
     for (unsigned i = 0; i < 32; i++)
         regs.x[i] = (i & 1) ? fin_u64(&f) : 0x0101010101010101ull * i;
-    regs.x[31] = 0;
     regs.pc = fin_u64(&f);
+    regs.spsr = fin_u8(&f) == 0x32 ? 0x10 : 0x3c5; /* now and then AArch32 (M[4]) */
     for (unsigned i = 0; i < MAX_OPS && !fin_empty(&f); i++) {
         uint8_t op = fin_u8(&f);
         switch (op % 3) {
         case 0: op_dabt(&f, &regs, op); break;
-        case 1: op_sysreg(&f, op); break;
+        case 1: op_sysreg(&f, &regs, op); break;
         default: op_psci(&f, op); break;
         }
     }

@@ -101,3 +101,60 @@ TEST(sysreg_decode_icc_sgi1r)
     CHECK(!s.read);
     CHECK_EQ(aarch64_decode_sysreg(dabt(0, 0, 0, 0, 0), &s), -1);
 }
+
+TEST(mmio_emulation_honours_il_and_refuses_aarch32)
+{
+    struct svmm_vm *vm = make_vm();
+    struct aarch64_gprs r = { .pc = 0x1000 };
+
+    r.x[3] = 'R';
+    /* IL = 0: a 16-bit instruction, pc steps by 2. */
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 3, false, true) & ~(1ull << 25), 0x09000000, &r), 0);
+    CHECK_EQ(r.pc, 0x1002);
+    /* SPSR.M[4] = 1 (AArch32 EL0, M = 0x10): refused, nothing touched. */
+    r.spsr = 0x10;
+    last_written = 0;
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 3, false, true), 0x09000000, &r), -1);
+    CHECK_EQ(r.pc, 0x1002);
+    CHECK_EQ(last_written, 0);
+    r.x[4] = 7;
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(2, false, 4, false, false), 0x0a000000, &r), -1);
+    CHECK_EQ(r.x[4], 7);
+}
+
+TEST(mmio_store_of_xzr_writes_zero_whatever_x31_holds)
+{
+    struct svmm_vm *vm = make_vm();
+    struct aarch64_gprs r = { .pc = 0x1000 };
+
+    r.x[31] = 'Z'; /* a platform that copied junk into the XZR slot */
+    last_written = 0xff;
+    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 31, false, true), 0x09000000, &r), 0);
+    CHECK_EQ(last_written, 0);
+}
+
+/* MRS/MSR syndrome for op0..op2, register rt, read (MRS) or write, with IL = 1. */
+static uint64_t sysreg_esr(unsigned op0, unsigned op1, unsigned crn, unsigned crm, unsigned op2, unsigned rt, bool read)
+{
+    return (uint64_t)ESR_EC_SYSREG << 26 | 1ull << 25 | (uint64_t)op0 << 20 | (uint64_t)op2 << 17 |
+           (uint64_t)op1 << 14 | (uint64_t)crn << 10 | (uint64_t)rt << 5 | (uint64_t)crm << 1 | read;
+}
+
+TEST(sysreg_emulation_raz_wi_and_xzr)
+{
+    struct aarch64_sysreg s;
+    struct aarch64_gprs r = { .pc = 0x2000 };
+
+    r.x[5] = 0x1234;
+    r.x[31] = 0x5678;
+    CHECK_EQ(aarch64_decode_sysreg(sysreg_esr(3, 0, 15, 2, 0, 5, true), &s), 0); /* an IMPDEF register */
+    CHECK_EQ(aarch64_emulate_sysreg(NULL, 0, &s, &r), 0);
+    CHECK_EQ(r.x[5], 0);
+    CHECK_EQ(r.pc, 0x2004);
+    CHECK_EQ(aarch64_decode_sysreg(sysreg_esr(3, 0, 15, 2, 0, 31, true), &s), 0); /* MRS xzr */
+    CHECK_EQ(aarch64_emulate_sysreg(NULL, 0, &s, &r), 0);
+    CHECK_EQ(r.x[31], 0x5678); /* the XZR slot is not a register: left alone */
+    CHECK_EQ(aarch64_decode_sysreg(sysreg_esr(3, 0, 12, 11, 5, 2, false), &s), 0); /* MSR ICC_SGI1R_EL1, x2 */
+    CHECK_EQ(aarch64_emulate_sysreg(NULL, 0, &s, &r), 1);
+    CHECK_EQ(r.pc, 0x200c);
+}

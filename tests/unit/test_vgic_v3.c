@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The virtual GIC as a GICv3: distributor with affinity routing, redistributors, ICC_SGI1R. */
 #include <limits.h>
+#include <svmm/aarch64.h>
 #include "test.h"
 #include "vgic_fake.h"
 #include "vgic_regs.h"
@@ -303,4 +304,30 @@ TEST(vgic_v3_linux_boot_sequence)
     vgic_set_level(&g, 0, 33, true);
     CHECK_EQ(fake_count(1, 33), 1);
     CHECK_EQ(fake.lr_in_use, 0);
+}
+
+/* MSR ICC_SGI1R_EL1, xzr: the value is zero (an empty target list), never what the XZR slot holds. */
+TEST(vgic_v3_sgi1r_write_of_xzr_sends_nothing)
+{
+    static struct vgic g;
+    struct aarch64_sysreg s;
+    struct aarch64_gprs r = { .pc = 0x1000 };
+    const uint64_t sgi1_to_cpus_1_2 = 1ull << 24 | 0x6;
+    uint64_t esr = (uint64_t)ESR_EC_SYSREG << 26 | 1ull << 25 | 3ull << 20 | 5ull << 17 | 12ull << 10 | 31ull << 5 |
+                   11ull << 1;
+
+    fake_init(&g, SVMM_GIC_V3, 3, 4);
+    GICD_WR(&g, CTLR, CTLR_ARE | CTLR_G1);
+    for (unsigned c = 0; c < 3; c++)
+        SGI_WR(&g, c, ISENABLER, 0xffff);
+    r.x[31] = sgi1_to_cpus_1_2; /* junk a platform might have copied there */
+    CHECK_EQ(aarch64_decode_sysreg(esr, &s), 0);
+    CHECK_EQ(aarch64_emulate_sysreg(&g, 0, &s, &r), 1);
+    CHECK_EQ(fake.ninject, 0);
+    CHECK_EQ(r.pc, 0x1004);
+    s.rt = 2; /* the same value from x2 does send */
+    r.x[2] = sgi1_to_cpus_1_2;
+    CHECK_EQ(aarch64_emulate_sysreg(&g, 0, &s, &r), 1);
+    CHECK_EQ(fake_count(1, 1), 1);
+    CHECK_EQ(fake_count(2, 1), 1);
 }

@@ -391,6 +391,14 @@ TEST(blk_get_id_and_flush)
     teardown();
 }
 
+TEST(blk_flush_not_negotiated_is_unsupp)
+{
+    setup(BASE_FEATURES & ~(1ull << VIRTIO_BLK_F_FLUSH));
+    CHECK_EQ(run1(VIRTIO_BLK_T_FLUSH, 0, 0, 0, false), VIRTIO_BLK_S_UNSUPP);
+    CHECK_EQ(disk.nsub, 0); /* nothing reached the backend */
+    teardown();
+}
+
 static void put_seg(uint64_t gpa, uint64_t sector, uint32_t num, uint32_t flags)
 {
     uint8_t *p = fg_ptr(&g, gpa);

@@ -210,8 +210,20 @@ TEST(vmmio_bad_ring_address_sets_needs_reset)
     wr(0x038, 16);
     wr(0x080, 0x10); /* descriptor table outside RAM */
     wr(0x044, 1);
-    CHECK_EQ(rd(0x044), 0);
+    CHECK_EQ(rd(0x044), 1); /* reads the last value written (VirtIO 1.2, 4.2.2)... */
     CHECK(rd(0x070) & VIRTIO_STATUS_NEEDS_RESET);
+    CHECK(!con.dev.queues[1].ready); /* ...but the device never uses the queue */
+    wr(0x070, rd(0x070) | VIRTIO_STATUS_DRIVER_OK);
+    fg_desc(&g, FG_DESC, 0, FG_BUF, 4, 0, 0);
+    fg_publish(&g, 0);
+    wr(0x050, 1);
+    CHECK_EQ(nout, 0);
+    wr(0x030, 0); /* another queue reads its own register */
+    CHECK_EQ(rd(0x044), 0);
+    wr(0x030, 1);
+    CHECK_EQ(rd(0x044), 1);
+    wr(0x070, 0); /* reset clears it */
+    CHECK_EQ(rd(0x044), 0);
     fg_free(&g);
 }
 

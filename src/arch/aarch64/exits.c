@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <svmm/aarch64.h>
 #include <svmm/log.h>
+#include <svmm/vgic.h>
 
 #define ISS_ISV (1ull << 24)
 
@@ -13,6 +14,7 @@ int aarch64_decode_dabt(uint64_t esr, struct aarch64_dabt *out)
     out->rt = (esr >> 16) & 0x1f;
     out->reg64 = (esr >> 15) & 1;
     out->write = (esr >> 6) & 1;
+    out->insn_len = esr_insn_len(esr);
     return 0;
 }
 
@@ -27,6 +29,7 @@ int aarch64_decode_sysreg(uint64_t esr, struct aarch64_sysreg *out)
     out->rt = (esr >> 5) & 0x1f;
     out->crm = (esr >> 1) & 0xf;
     out->read = esr & 1;
+    out->insn_len = esr_insn_len(esr);
     return 0;
 }
 
@@ -42,19 +45,22 @@ static uint64_t extend_load(const struct aarch64_dabt *d, uint64_t v)
     return v;
 }
 
-void aarch64_emulate_dabt(struct svmm_vm *vm, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs)
+int aarch64_emulate_dabt(struct svmm_vm *vm, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs)
 {
     uint64_t v;
 
+    /* AArch32 numbers its registers differently (banked SP/LR): emulating with X numbers would corrupt. */
+    if (aarch64_spsr_is_aarch32(regs->spsr))
+        return -1;
     if (d->write) {
-        v = d->rt == 31 ? 0 : regs->x[d->rt];
+        v = aarch64_gpr(regs, d->rt);
         svmm_vm_mmio_access(vm, gpa, true, d->size, &v);
     } else {
         svmm_vm_mmio_access(vm, gpa, false, d->size, &v);
-        if (d->rt != 31)
-            regs->x[d->rt] = extend_load(d, v);
+        aarch64_set_gpr(regs, d->rt, extend_load(d, v));
     }
-    regs->pc += 4;
+    regs->pc += d->insn_len;
+    return 0;
 }
 
 int aarch64_emulate_mmio(struct svmm_vm *vm, uint64_t esr, uint64_t gpa, struct aarch64_gprs *regs)
@@ -63,6 +69,20 @@ int aarch64_emulate_mmio(struct svmm_vm *vm, uint64_t esr, uint64_t gpa, struct 
 
     if (aarch64_decode_dabt(esr, &d) < 0)
         return -1;
-    aarch64_emulate_dabt(vm, &d, gpa, regs);
-    return 0;
+    return aarch64_emulate_dabt(vm, &d, gpa, regs);
+}
+
+int aarch64_emulate_sysreg(struct vgic *vgic, unsigned vcpu, const struct aarch64_sysreg *s, struct aarch64_gprs *regs)
+{
+    int known = 0;
+
+    if (aarch64_sysreg_id(s) == SYSREG_ICC_SGI1R_EL1 && !s->read) {
+        if (vgic != NULL)
+            vgic_sgi_v3(vgic, vcpu, aarch64_gpr(regs, s->rt));
+        known = 1;
+    } else if (s->read) {
+        aarch64_set_gpr(regs, s->rt, 0);
+    }
+    regs->pc += s->insn_len;
+    return known;
 }

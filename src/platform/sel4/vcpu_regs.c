@@ -36,7 +36,8 @@ static unsigned ctx_index(unsigned x)
 
 unsigned vcpu_ctx_words_for_reg(unsigned x)
 {
-    return x < 31 ? ctx_index(x) + 1 : 1;
+    /* At least pc, sp and spsr: the emulation checks the guest's execution state (SPSR.M[4]). */
+    return x < 31 ? ctx_index(x) + 1 : 3;
 }
 
 /* Up to x28: the thread-ID registers after it are never needed by an exit, nor copied. */
@@ -57,8 +58,9 @@ bool vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, se
     /* Words past `words` hold whatever the kernel left in those registers: harmless, and never used. */
     regs->pc = mr0;
     ctx->sp = mr1;
-    ctx->spsr = mr2;
+    ctx->spsr = regs->spsr = mr2;
     regs->x[0] = mr3;
+    regs->x[31] = 0; /* XZR, never read from the context */
     for (unsigned i = 4; i < words; i++)
         regs->x[x_of_word[i]] = msg[i];
     return true;

@@ -7,12 +7,12 @@
 #include <stdbool.h>
 #include <svmm/aarch64.h>
 
-/* Leading seL4_UserContext words to copy to reach register xN (pc only for N >= 31, i.e. XZR). */
+/* Leading seL4_UserContext words to copy to reach register xN (pc, sp and spsr alone for N >= 31: XZR). */
 unsigned vcpu_ctx_words_for_reg(unsigned x);
 
-/* Read the first `words` (1..34, i.e. up to x28) context words of `vcpu`: pc and the x registers they
- * hold into regs, sp and spsr into ctx. Nothing is zeroed: registers beyond the prefix are not meaningful
- * (x0, sp and spsr hold junk when words < 4), so read only what you asked for. */
+/* Read the first `words` (1..34, i.e. up to x28) context words of `vcpu`: pc, spsr and the x registers
+ * they hold into regs (x[31] = 0), sp and spsr into ctx. Registers beyond the prefix are not meaningful
+ * (x0 holds junk when words < 4, sp and spsr when words < 3), so read only what you asked for. */
 bool vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, seL4_UserContext *ctx);
 
 /* Write pc and x registers back, the first `words` (1..34) context words only (1 = pc alone). */

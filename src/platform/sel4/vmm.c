@@ -241,11 +241,16 @@ static bool handle_vm_fault(unsigned vcpu)
     if (!vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
     vgic_set_current_vcpu(&vgic, vcpu); /* GICv2 banks per-CPU distributor registers */
-    aarch64_emulate_dabt(&vm, &d, addr, &regs);
+    if (aarch64_emulate_dabt(&vm, &d, addr, &regs) < 0) {
+        svmm_err("vCPU %u: access at 0x%llx from AArch32 state (pc 0x%llx): svmm emulates AArch64 guests only",
+                 vcpu, (unsigned long long)addr, (unsigned long long)regs.pc);
+        stop_vm("guest in AArch32 state");
+        return false;
+    }
     return vcpu_regs_write(vcpu, d.write ? 1 : words, &regs, &ctx, false);
 }
 
-static bool handle_smc(unsigned vcpu)
+static bool handle_smc(unsigned vcpu, uint64_t esr)
 {
     unsigned words = vcpu_ctx_words_for_reg(3);
     struct aarch64_gprs regs;
@@ -260,7 +265,7 @@ static bool handle_smc(unsigned vcpu)
         return true; /* parked: the reply restarts it at the same SMC, CPU_OFF again, until a CPU_ON */
     if (a != PSCI_RESUME)
         return false; /* this vCPU (or the whole VM) is off: leave it blocked */
-    regs.pc += 4; /* a trapped SMC returns to the SMC itself */
+    regs.pc += esr_insn_len(esr); /* a trapped SMC returns to the SMC itself */
     return vcpu_regs_write(vcpu, vcpu_ctx_words_for_reg(0), &regs, &ctx, false);
 }
 
@@ -277,16 +282,9 @@ static bool handle_sysreg(unsigned vcpu, uint64_t esr)
     words = vcpu_ctx_words_for_reg(s.rt);
     if (!vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
-    if (aarch64_sysreg_id(&s) == SYSREG_ICC_SGI1R_EL1 && !s.read) {
-        vgic_sgi_v3(&vgic, vcpu, regs.x[s.rt]);
-    } else {
-        if (svmm_ratelimit_ok(&rl, 10))
-            svmm_warn("vCPU %u: %s of unhandled system register S%u_%u_C%u_C%u_%u (RAZ/WI)", vcpu,
-                      s.read ? "read" : "write", s.op0, s.op1, s.crn, s.crm, s.op2);
-        if (s.read && s.rt < 31)
-            regs.x[s.rt] = 0;
-    }
-    regs.pc += 4;
+    if (aarch64_emulate_sysreg(&vgic, vcpu, &s, &regs) == 0 && svmm_ratelimit_ok(&rl, 10))
+        svmm_warn("vCPU %u: %s of unhandled system register S%u_%u_C%u_C%u_%u (RAZ/WI)", vcpu,
+                  s.read ? "read" : "write", s.op0, s.op1, s.crn, s.crm, s.op2);
     return vcpu_regs_write(vcpu, s.read ? words : 1, &regs, &ctx, false);
 }
 
@@ -296,7 +294,7 @@ static bool handle_vcpu_fault(unsigned vcpu)
 
     switch (esr_ec(esr)) {
     case ESR_EC_SMC64:
-        return handle_smc(vcpu);
+        return handle_smc(vcpu, esr);
     case ESR_EC_WFX:
         exits.wfx++;
         return true; /* resume: the WFI re-executes and completes once an interrupt is pending */
