@@ -1,7 +1,10 @@
 #!/bin/bash
-# Every test tier, in order of cost. Each tier prints "<tier>: N passed, N failed"; this script adds
-# them up and ends with one line "N passed, N failed, N skipped" (a skipped tier counts once and
-# says why). Exit status is non-zero if anything failed.
+# Every test tier, in order of cost. Each tier prints "<tier>: N passed, N failed[, N skipped]"; this
+# script adds them up and ends with one line "N passed, N failed, N skipped". Every tier counts
+# checks: one named verdict each (an "ok"/"FAIL" line: a unit test case, a fuzz harness's seed replay
+# or timed run, one expectation of an end-to-end run). A tier that cannot run counts as one skip and
+# says why and how to enable it; a skip inside a tier reaches the total through its result line.
+# Exit status is non-zero if anything failed.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -13,18 +16,19 @@ total_pass=0 total_fail=0 total_skip=0
 # run_tier NAME COMMAND...: run it, show its output, add its counts (a crash with no counts = 1 failure).
 run_tier() {
     local name=$1; shift
-    local start rc counts p f
+    local start rc counts p f s
     echo "=== tier: $name"
     start=$(date +%s)
     "$@" 2>&1 | tee "$LOGS/$name.log"
     rc=${PIPESTATUS[0]}
-    counts=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$LOGS/$name.log" | tail -n1)
+    counts=$(grep -Eo '[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?' "$LOGS/$name.log" | tail -n1)
     p=$(echo "$counts" | awk '{print $1+0}'); f=$(echo "$counts" | awk '{print $3+0}')
+    s=$(echo "$counts" | awk '{print $5+0}')
     if [ -z "$counts" ] || { [ $rc != 0 ] && [ "$f" = 0 ]; }; then
         echo "FAIL $name: exited $rc without a result line"; f=$((f + 1))
     fi
-    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
-    echo "=== tier $name: $p passed, $f failed ($(( $(date +%s) - start ))s)"
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f)); total_skip=$((total_skip + s))
+    echo "=== tier $name: $p passed, $f failed, $s skipped ($(( $(date +%s) - start ))s)"
 }
 
 skip_tier() {
@@ -64,37 +68,43 @@ else
     run_tier e2e-vsock tests/e2e/hosted-vsock.sh
     run_tier e2e-console tests/e2e/hosted-console.sh
 fi
-# seL4 tier: MICROKIT_SDK, else the documented default /opt/microkit-sdk-2.0.1. A second SDK built
-# with a GICv3 kernel (MICROKIT_SDK_GICV3, default /opt/microkit-sdk-2.0.1-gicv3) adds a GICv3 run.
+# seL4 tiers: one Microkit 2.0.1 SDK per kernel variant (docs/sel4-sdk.md). MICROKIT_SDK, else
+# /opt/microkit-sdk-2.0.1 (stock: Microkit's released SDK, or built by scripts/microkit-sdk.sh); the
+# others only come from scripts/microkit-sdk.sh, and each adds runs where it is present:
+#   MICROKIT_SDK_GICV3             GICv3 kernel
+#   MICROKIT_SDK_FASTPATH          release kernel with seL4's exception fastpath (passive VMMs)
+#   MICROKIT_SDK_GICV3_FASTPATH    both
 SDK=${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}
 SDK3=${MICROKIT_SDK_GICV3:-/opt/microkit-sdk-2.0.1-gicv3}
-# A release SDK whose kernel has seL4's exception fastpath (MICROKIT_SDK_FASTPATH, default
-# /opt/microkit-sdk-2.0.1-fastpath): its VMMs are passive, which changes how vCPUs stop and start.
 SDKFP=${MICROKIT_SDK_FASTPATH:-/opt/microkit-sdk-2.0.1-fastpath}
 SDK3FP=${MICROKIT_SDK_GICV3_FASTPATH:-/opt/microkit-sdk-2.0.1-gicv3-fastpath}
+# enable VARIANT: the one command that builds that SDK where the tiers look for it.
+enable() {
+    echo "to enable: scripts/microkit-sdk.sh --microkit MICROKIT_2.0.1_TREE --sel4 SEL4_TREE $1 (docs/sel4-sdk.md)"
+}
 if [ ! -x "$SDK/bin/microkit" ]; then
-    skip_tier sel4 "no Microkit SDK: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 (nothing at $SDK)"
+    skip_tier sel4 "no Microkit SDK at $SDK; set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 (Microkit's release), or $(enable stock)"
 else
     run_tier sel4-gicv2 tests/e2e/sel4-boot.sh "$SDK"
     run_tier sel4-blk tests/e2e/sel4-blk.sh "$SDK"
     run_tier sel4-pair tests/compose/sel4-pair.sh "$SDK"
     run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
-    if [ -x "$SDK3/bin/microkit" ]; then
-        run_tier sel4-gicv3 tests/e2e/sel4-boot.sh "$SDK3"
-    else
-        skip_tier sel4-gicv3 "no GICv3 Microkit SDK (set MICROKIT_SDK_GICV3; nothing at $SDK3)"
-    fi
-    if [ -x "$SDKFP/bin/microkit" ]; then
-        run_tier sel4-fastpath tests/e2e/sel4-boot.sh "$SDKFP" release
-        run_tier sel4-pair-fastpath tests/compose/sel4-pair.sh "$SDKFP" release
-    else
-        skip_tier sel4-fastpath "no exception-fastpath Microkit SDK (set MICROKIT_SDK_FASTPATH; nothing at $SDKFP)"
-    fi
-    if [ -x "$SDK3FP/bin/microkit" ]; then
-        run_tier sel4-gicv3-fastpath tests/e2e/sel4-boot.sh "$SDK3FP" release
-    else
-        skip_tier sel4-gicv3-fastpath "no GICv3 exception-fastpath SDK (set MICROKIT_SDK_GICV3_FASTPATH; nothing at $SDK3FP)"
-    fi
+fi
+if [ -x "$SDK3/bin/microkit" ]; then
+    run_tier sel4-gicv3 tests/e2e/sel4-boot.sh "$SDK3"
+else
+    skip_tier sel4-gicv3 "no GICv3 Microkit SDK at $SDK3 (MICROKIT_SDK_GICV3); $(enable gicv3)"
+fi
+if [ -x "$SDKFP/bin/microkit" ]; then
+    run_tier sel4-fastpath tests/e2e/sel4-boot.sh "$SDKFP" release
+    run_tier sel4-pair-fastpath tests/compose/sel4-pair.sh "$SDKFP" release
+else
+    skip_tier sel4-fastpath "no exception-fastpath Microkit SDK at $SDKFP (MICROKIT_SDK_FASTPATH); $(enable fastpath)"
+fi
+if [ -x "$SDK3FP/bin/microkit" ]; then
+    run_tier sel4-gicv3-fastpath tests/e2e/sel4-boot.sh "$SDK3FP" release
+else
+    skip_tier sel4-gicv3-fastpath "no GICv3 exception-fastpath SDK at $SDK3FP (MICROKIT_SDK_GICV3_FASTPATH); $(enable gicv3-fastpath)"
 fi
 echo
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"

@@ -9,7 +9,9 @@
  *                                            read the echo (retries while the guest is not listening)
  *   vsock_helper tcp-sink PORT               accept one TCP connection, read to EOF, print bytes and MB/s
  *   vsock_helper tcp-send IP PORT N          connect, write N bytes, print MB/s (hosted-net.sh)
- * "@N" sends N bytes of a pattern and prints only a byte count, a checksum and the throughput.
+ * "@N" sends N bytes of a pseudo-random stream and prints only a byte count, the SHA-256 of what was
+ * sent and of what came back, and the throughput; every receiving end prints the SHA-256 of what it
+ * got, so the scripts compare the bytes exactly on both ends (reordering or loss changes the digest).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -23,6 +25,16 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <linux/vm_sockets.h>
+#include "sha256.h"
+
+/* The bulk stream: an LCG's top byte per position, the same for every sender. */
+static void pattern_fill(uint64_t *state, char *buf, size_t k)
+{
+    for (size_t i = 0; i < k; i++) {
+        *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+        buf[i] = (char)(*state >> 56);
+    }
+}
 
 static double now(void)
 {
@@ -41,9 +53,13 @@ static void echo(int fd)
 {
     static char buf[65536];
     unsigned long long total = 0;
+    struct sha256 h;
+    char hex[65];
     ssize_t n;
 
+    sha256_init(&h);
     while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        sha256_update(&h, buf, (size_t)n);
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(fd, buf + off, (size_t)(n - off));
             if (w <= 0)
@@ -52,7 +68,8 @@ static void echo(int fd)
         }
         total += (unsigned long long)n;
     }
-    printf("echo: served %llu bytes\n", total);
+    sha256_hex(&h, hex);
+    printf("echo: served %llu bytes, sha256 %s\n", total, hex);
 }
 
 static void serve(int lfd)
@@ -73,7 +90,9 @@ static int exchange(int fd, const char *msg, const char *tag)
 {
     static char out[65536], in[65536];
     size_t len, sent = 0, got = 0;
-    unsigned long long sum_out = 0, sum_in = 0;
+    uint64_t seed = 1;
+    struct sha256 h_out, h_in;
+    char hex_out[65], hex_in[65];
     int bulk = msg[0] == '@';
     char *text = NULL;
     double t0 = now();
@@ -81,34 +100,41 @@ static int exchange(int fd, const char *msg, const char *tag)
     len = bulk ? strtoull(msg + 1, NULL, 10) : strlen(msg);
     if (!bulk)
         text = calloc(1, len + 1);
+    sha256_init(&h_out);
+    sha256_init(&h_in);
     while (got < len) {
         if (sent < len && sent - got < 131072) {
             size_t k = len - sent < sizeof(out) ? len - sent : sizeof(out);
-            for (size_t i = 0; i < k; i++)
-                out[i] = bulk ? (char)((sent + i) * 7 + 1) : msg[sent + i];
-            for (size_t i = 0; i < k; i++)
-                sum_out += (unsigned char)out[i];
-            ssize_t w = write(fd, out, k);
-            if (w <= 0)
-                die("write");
-            sent += (size_t)w;
+            if (bulk)
+                pattern_fill(&seed, out, k);
+            else
+                memcpy(out, msg + sent, k);
+            for (size_t off = 0; off < k;) { /* all of it: the stream position is the pattern's */
+                ssize_t w = write(fd, out + off, k - off);
+                if (w <= 0)
+                    die("write");
+                off += (size_t)w;
+            }
+            sha256_update(&h_out, out, k);
+            sent += k;
         }
         ssize_t r = read(fd, in, sizeof(in));
         if (r <= 0) {
             fprintf(stderr, "vsock_helper: connection ended after %zu of %zu echoed bytes\n", got, len);
             return 1;
         }
-        for (ssize_t i = 0; i < r; i++)
-            sum_in += (unsigned char)in[i];
+        sha256_update(&h_in, in, (size_t)r);
         if (text)
             memcpy(text + got, in, (size_t)r);
         got += (size_t)r;
     }
     if (bulk) {
         double dt = now() - t0;
-        printf("%s: %zu bytes echoed, checksum %s, %.1f s, %.2f MB/s each way\n", tag, got,
-               sum_in == sum_out ? "ok" : "MISMATCH", dt, got / dt / 1e6);
-        return sum_in == sum_out ? 0 : 1;
+        sha256_hex(&h_out, hex_out);
+        sha256_hex(&h_in, hex_in);
+        printf("%s: %zu bytes echoed, sent sha256 %s, received sha256 %s, %s, %.1f s, %.2f MB/s each way\n", tag,
+               got, hex_out, hex_in, strcmp(hex_out, hex_in) ? "MISMATCH" : "identical", dt, got / dt / 1e6);
+        return strcmp(hex_out, hex_in) != 0;
     }
     printf("%s: %s\n", tag, text);
     return strcmp(text, msg) != 0;
@@ -173,15 +199,22 @@ int main(int argc, char **argv)
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[2])) };
         unsigned long long total = 0;
         int one = 1, lfd = socket(AF_INET, SOCK_STREAM, 0), fd;
+        struct sha256 h;
+        char hex[65];
         ssize_t n;
         double t0;
         setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
         if (bind(lfd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(lfd, 1) < 0 || (fd = accept(lfd, NULL, NULL)) < 0)
             die("tcp-sink");
         t0 = now();
-        while ((n = read(fd, buf, sizeof(buf))) > 0)
+        sha256_init(&h);
+        while ((n = read(fd, buf, sizeof(buf))) > 0) {
+            sha256_update(&h, buf, (size_t)n);
             total += (unsigned long long)n;
-        printf("tcp-sink: %llu bytes in %.2f s, %.2f MB/s\n", total, now() - t0, total / (now() - t0) / 1e6);
+        }
+        sha256_hex(&h, hex);
+        printf("tcp-sink: %llu bytes in %.2f s, %.2f MB/s, sha256 %s\n", total, now() - t0, total / (now() - t0) / 1e6,
+               hex);
         return 0;
     }
     if (argc == 5 && !strcmp(argv[1], "tcp-send")) {
@@ -189,6 +222,9 @@ int main(int argc, char **argv)
         struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[3])) };
         unsigned long long total = strtoull(argv[4], NULL, 10), done = 0;
         int fd = socket(AF_INET, SOCK_STREAM, 0);
+        uint64_t seed = 1;
+        struct sha256 h;
+        char hex[65];
         double t0;
         inet_pton(AF_INET, argv[2], &a.sin_addr);
         for (int i = 0; connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0; i++) {
@@ -199,17 +235,25 @@ int main(int argc, char **argv)
             usleep(500000);
         }
         t0 = now();
+        sha256_init(&h);
         while (done < total) {
             size_t k = total - done < sizeof(buf) ? (size_t)(total - done) : sizeof(buf);
-            ssize_t w = write(fd, buf, k);
-            if (w <= 0)
-                die("tcp write");
-            done += (unsigned long long)w;
+            pattern_fill(&seed, buf, k);
+            sha256_update(&h, buf, k);
+            for (size_t off = 0; off < k;) {
+                ssize_t w = write(fd, buf + off, k - off);
+                if (w <= 0)
+                    die("tcp write");
+                off += (size_t)w;
+            }
+            done += k;
         }
+        sha256_hex(&h, hex);
         shutdown(fd, SHUT_WR);
         while (read(fd, buf, sizeof(buf)) > 0)
             ;
-        printf("tcp-send: %llu bytes in %.2f s, %.2f MB/s\n", done, now() - t0, done / (now() - t0) / 1e6);
+        printf("tcp-send: %llu bytes in %.2f s, %.2f MB/s, sha256 %s\n", done, now() - t0, done / (now() - t0) / 1e6,
+               hex);
         return 0;
     }
     fprintf(stderr, "usage: see the comment at the top of vsock_helper.c\n");
