@@ -41,6 +41,7 @@ build() {
 }
 
 run_tier build build
+run_tier lint tests/lint/run.sh
 run_tier unit "$BUILD/host/unit-tests"
 run_tier cli tests/cli/bad-input.sh
 run_tier freestanding tests/freestanding/run.sh

@@ -1,0 +1,31 @@
+#!/bin/bash
+# lint tier: project-wide rules that a reviewer would otherwise have to remember.
+#  - every qemu-system-* invocation names its NIC on the same line (-nic none, or -nic/-netdev/-device
+#    for a wanted one): QEMU's default NIC needs a ROM file (efi-virtio.rom from ipxe-qemu) that a
+#    fresh machine does not have, which once failed every QEMU tier there;
+#  - every tracked C, header, assembly, shell and make file carries the SPDX identifier of LICENSE.
+# One check per file. Prints "lint: N passed, N failed".
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+passed=0 failed=0
+ok() { echo "ok   lint: $1"; passed=$((passed + 1)); }
+bad() { echo "FAIL lint: $1"; failed=$((failed + 1)); }
+
+# Invocations: lines naming a qemu-system binary that are not comments, --version probes or package names.
+while IFS= read -r f; do
+    lines=$(grep -nE 'qemu-system-[a-z0-9_]+' "$f" | grep -vE '^[0-9]+:\s*#|--version|apt|PKGS|qemu-system-arm ' || true)
+    [ -n "$lines" ] || continue
+    missing=$(grep -vE -- '-nic |-netdev |-device virtio-net|-nic$' <<<"$lines" || true)
+    if [ -z "$missing" ]; then ok "$f: every QEMU invocation names its NIC"; else
+        bad "$f: QEMU invocation without -nic (QEMU's default NIC needs efi-virtio.rom):"; sed 's/^/    /' <<<"$missing"; fi
+done < <(git ls-files -- '*.sh' '*.mk' 'Makefile' '*.py')
+
+spdx=$(sed -n '1s/ License$//p' LICENSE | tr ' ' '-')
+while IFS= read -r f; do
+    if head -n 3 "$f" | grep -qE "SPDX-License-Identifier: $spdx( |$)"; then ok "$f: SPDX $spdx"; else
+        bad "$f: no 'SPDX-License-Identifier: $spdx' in its first 3 lines (LICENSE)"; fi
+done < <(git ls-files -- 'src/*.c' 'src/*.h' 'include/*.h' 'tests/*.c' 'tests/*.h' 'tests/*.S' 'tools/*.c' 'tools/*.h' |
+         grep -v '^tests/compose/golden/')
+echo "lint: $passed passed, $failed failed"
+[ $failed = 0 ]
