@@ -87,6 +87,7 @@ struct blk_request {
     unsigned niov;
     const struct blk_range *ranges; /* DISCARD/WRITE_ZEROES */
     unsigned nranges;
+    bool write_through; /* WRITE/WRITE_ZEROES: on stable storage before completing (FLUSH not negotiated) */
 };
 
 struct virtio_blk_backend_ops {

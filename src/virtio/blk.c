@@ -113,6 +113,15 @@ static bool in_range(const struct virtio_blk *b, uint64_t sector, uint64_t bytes
 }
 
 /*
+ * A driver that cannot flush gets a write-through device: 5.2.6.2 says a device that offered FLUSH
+ * which was not negotiated SHOULD commit writes to stable storage before completing them.
+ */
+static bool write_through(const struct virtio_blk *b)
+{
+    return !virtio_has_feature(&b->dev, VIRTIO_BLK_F_FLUSH);
+}
+
+/*
  * Parse the discard / write-zeroes segment array (the readable bytes after the header) into
  * s->ranges. Returns a VIRTIO_BLK_S_* status.
  */
@@ -228,6 +237,7 @@ static uint8_t parse(struct virtio_blk *b, struct virtio_blk_slot *s, bool *done
         if (ro)
             return VIRTIO_BLK_S_IOERR;
         s->req.op = BLK_OP_WRITE;
+        s->req.write_through = write_through(b);
         return parse_rw(b, s, true, sector);
     case VIRTIO_BLK_T_FLUSH:
         if (!virtio_has_feature(&b->dev, VIRTIO_BLK_F_FLUSH))
@@ -254,6 +264,7 @@ static uint8_t parse(struct virtio_blk *b, struct virtio_blk_slot *s, bool *done
         if (ro)
             return VIRTIO_BLK_S_IOERR;
         s->req.op = BLK_OP_WRITE_ZEROES;
+        s->req.write_through = write_through(b);
         return parse_ranges(b, s, true);
     default:
         return VIRTIO_BLK_S_UNSUPP;

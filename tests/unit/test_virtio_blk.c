@@ -399,6 +399,22 @@ TEST(blk_flush_not_negotiated_is_unsupp)
     teardown();
 }
 
+TEST(blk_writes_are_write_through_when_flush_not_negotiated)
+{
+    setup(BASE_FEATURES);
+    CHECK_EQ(run1(VIRTIO_BLK_T_OUT, 0, DATA, 512, false), VIRTIO_BLK_S_OK);
+    CHECK_EQ(disk.nsub, 1);
+    CHECK(!disk.subs[0].write_through); /* the driver flushes when it needs to */
+    teardown();
+    setup(BASE_FEATURES & ~(1ull << VIRTIO_BLK_F_FLUSH));
+    CHECK_EQ(run1(VIRTIO_BLK_T_OUT, 0, DATA, 512, false), VIRTIO_BLK_S_OK);
+    CHECK_EQ(run1(VIRTIO_BLK_T_IN, 0, DATA, 512, true), VIRTIO_BLK_S_OK);
+    CHECK_EQ(disk.nsub, 2);
+    CHECK(disk.subs[0].write_through); /* it cannot: every write must be stable when completed */
+    CHECK(!disk.subs[1].write_through);
+    teardown();
+}
+
 static void put_seg(uint64_t gpa, uint64_t sector, uint32_t num, uint32_t flags)
 {
     uint8_t *p = fg_ptr(&g, gpa);

@@ -132,6 +132,8 @@ static uint8_t execute(int fd, const struct blk_request *r)
             e = write_zeroes(fd, r->ranges[i].offset, r->ranges[i].len, r->ranges[i].unmap);
         break;
     }
+    if (e == 0 && r->write_through && fdatasync(fd) < 0)
+        e = errno;
     if (e != 0 && svmm_ratelimit_ok(&rl, 20))
         svmm_warn("virtio-blk: I/O error at offset %llu: %s", (unsigned long long)r->offset, strerror(e));
     return e ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
