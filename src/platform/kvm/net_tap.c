@@ -42,17 +42,41 @@ static void tap_rx_ready(void *ctx)
         svmm_warn("%s: cannot wake the receive thread: %s", t->ifname, strerror(errno));
 }
 
-int net_tap_open(struct net_tap *t, const char *ifname, const uint8_t *mac, char *err, size_t errlen)
+int net_tap_attach_fd(struct net_tap *t, int fd, const char *name, const uint8_t *mac, char *err, size_t errlen)
 {
     const struct virtio_net_backend be = { .ctx = t, .send = tap_send, .rx_ready = tap_rx_ready };
+    int fl = fcntl(fd, F_GETFL);
+
+    memset(t, 0, sizeof(*t));
+    t->fd = fd;
+    t->wake_fd = -1;
+    snprintf(t->ifname, sizeof(t->ifname), "%s", name);
+    virtio_net_init(&t->net, mac, &be);
+    /* The receive thread reads until EAGAIN and vCPUs must never block on a full queue. */
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+        snprintf(err, errlen, "%s: cannot make the descriptor non-blocking: %s", name, strerror(errno));
+        goto fail;
+    }
+    t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (t->wake_fd < 0) {
+        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+        goto fail;
+    }
+    return 0;
+fail:
+    close(fd);
+    t->fd = -1;
+    return -1;
+}
+
+int net_tap_open(struct net_tap *t, const char *ifname, const uint8_t *mac, char *err, size_t errlen)
+{
     struct ifreq ifr;
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
     memset(t, 0, sizeof(*t));
     t->fd = t->wake_fd = -1;
-    snprintf(t->ifname, sizeof(t->ifname), "%s", ifname);
-    virtio_net_init(&t->net, mac, &be);
-    t->fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (t->fd < 0) {
+    if (fd < 0) {
         snprintf(err, errlen, "--net tap=%s: cannot open /dev/net/tun: %s (load the tun module: modprobe tun)",
                  ifname, strerror(errno));
         return -1;
@@ -60,19 +84,15 @@ int net_tap_open(struct net_tap *t, const char *ifname, const uint8_t *mac, char
     memset(&ifr, 0, sizeof(ifr));
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-    if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         snprintf(err, errlen, "--net tap=%s: cannot attach to the tap device: %s%s", ifname, strerror(errno),
                  errno == EPERM ? " (needs CAP_NET_ADMIN, or a tap created for this user: ip tuntap add ... user U)"
                                 : errno == EINVAL || errno == EBUSY ? " (is it a tun device, or in use?)" : "");
-        close(t->fd);
-        t->fd = -1;
+        close(fd);
         return -1;
     }
-    t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (t->wake_fd < 0) {
-        snprintf(err, errlen, "eventfd: %s", strerror(errno));
+    if (net_tap_attach_fd(t, fd, ifname, mac, err, errlen) < 0)
         return -1;
-    }
     svmm_info("virtio-net on tap %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", t->ifname, t->net.mac[0], t->net.mac[1],
               t->net.mac[2], t->net.mac[3], t->net.mac[4], t->net.mac[5]);
     return 0;
@@ -142,6 +162,13 @@ void net_tap_join(struct net_tap *t)
 
     if (t->started)
         pthread_join(t->thread, NULL);
+    t->started = false;
+    /* The vCPUs are joined before this (they may still send until then): nobody uses the fds now. */
+    if (t->fd >= 0)
+        close(t->fd);
+    if (t->wake_fd >= 0)
+        close(t->wake_fd);
+    t->fd = t->wake_fd = -1;
     svmm_info("%s: tx %llu packets %llu bytes (%llu dropped), rx %llu packets %llu bytes in %llu buffers "
               "(%llu dropped, %llu waits for buffers)", t->ifname, (unsigned long long)s->tx_packets,
               (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_dropped, (unsigned long long)s->rx_packets,

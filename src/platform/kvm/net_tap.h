@@ -27,10 +27,18 @@ struct net_tap {
 /* Open tap `ifname` and initialise t->net (MAC `mac`, or the default when NULL); -1 + err. */
 int net_tap_open(struct net_tap *t, const char *ifname, const uint8_t *mac, char *err, size_t errlen);
 
+/*
+ * Use `fd`, already open, as the tap: any descriptor that moves one Ethernet frame per read() and
+ * writev() (a tap opened by someone else and passed in, or one end of a SOCK_SEQPACKET socketpair in
+ * tests/tsan, which need no CAP_NET_ADMIN). It is made non-blocking; `name` is used in messages.
+ * Takes ownership of fd (closed on failure, and by net_tap_join). Initialises t->net; -1 + err.
+ */
+int net_tap_attach_fd(struct net_tap *t, int fd, const char *name, const uint8_t *mac, char *err, size_t errlen);
+
 /* Start the receive thread (after kvm_host_start); it ends when the VM stops. */
 int net_tap_start(struct net_tap *t, struct kvm_host *h, char *err, size_t errlen);
 
-/* Wait for the receive thread and log the device's counters. */
+/* Wait for the receive thread (after the vCPUs), close the tap and log the device's counters. */
 void net_tap_join(struct net_tap *t);
 
 #endif
