@@ -8,13 +8,24 @@ SEL4_GIC = $(if $(shell grep -s 'define CONFIG_ARM_GIC_V3_SUPPORT' $(SEL4_BOARD_
 # With the kernel's exception fastpath, passive VMMs let it carry guest exits (docs/performance.md).
 SEL4_FASTPATH = $(if $(shell grep -s 'define CONFIG_EXCEPTION_FASTPATH' $(SEL4_BOARD_DIR)/include/kernel/gen_config.h),--exception-fastpath)
 SEL4_BUILD = $(BUILD)/sel4/$(MICROKIT_BOARD)-$(MICROKIT_CONFIG)-gicv$(SEL4_GIC)$(if $(SEL4_FASTPATH),-fastpath)
-SEL4_SRCS := $(wildcard src/platform/sel4/*.c)
+# rng_chacha.c is built per VM image, with that image's own seed (sel4-system below).
+SEL4_RNG_SRC := src/platform/sel4/rng_chacha.c
+SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC),$(wildcard src/platform/sel4/*.c))
 SEL4_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SRCS))
 SEL4_CFLAGS = $(FREE_CFLAGS) -std=gnu11 -Wno-unused-function -I$(SEL4_BOARD_DIR)/include -Isrc/platform/sel4 # seL4 headers use GNU asm
 PICOLIBC_LIBC := /usr/lib/picolibc/aarch64-linux-gnu/lib/libc.a
-# virtio-rng on seL4 is ChaCha20 from this seed (64 hex digits); empty: a public default (predictable).
-SEL4_RNG_SEED ?=
-$(SEL4_BUILD)/src/platform/sel4/rng_chacha.o: SEL4_CFLAGS += -DSVMM_RNG_SEED_HEX='"$(SEL4_RNG_SEED)"'
+
+# virtio-rng on seL4 is ChaCha20 keyed with a seed of its own for every VM image: 32 bytes from the
+# build machine's random pool (/dev/urandom: getrandom(2)'s pool), read at each build into
+# $$seed_h as a C initializer (SVMM_RNG_SEED). It stays out of the composer's deterministic output.
+# A shell fragment for recipes: set seed_h=FILE first.
+SEL4_RNG_SEED_CMD = set -- $$(od -An -v -tx1 -N32 /dev/urandom) && [ $$\# = 32 ] || \
+	{ echo "error: cannot read 32 random bytes from /dev/urandom for the virtio-rng seed of $$seed_h" >&2; exit 1; }; \
+	{ echo "/* virtio-rng seed of one VM image: random, from the build machine (make sel4-system). Keep it secret. */"; \
+	  printf '\#define SVMM_RNG_SEED {'; printf ' 0x%s,' "$$@"; echo ' }'; } > "$$seed_h.tmp" && mv "$$seed_h.tmp" "$$seed_h"
+ifneq ($(SEL4_RNG_SEED),)
+$(warning SEL4_RNG_SEED is not used any more: every VM image gets its own random virtio-rng seed at build time)
+endif
 
 GUEST_CPUS ?= 2
 GUEST_RAM_MIB ?= 256
@@ -52,14 +63,22 @@ sel4-example: | sel4-check
 COMPOSE_ROOT ?= $(CURDIR)
 SYSTEM_OUT ?= $(SEL4_BUILD)/$(notdir $(patsubst %/,%,$(dir $(SYSTEM))))
 
+# The seed alone, into SEED_OUT (tests/compose checks that two builds differ; no SDK needed).
+.PHONY: sel4-rng-seed
+sel4-rng-seed:
+	@test -n "$(SEED_OUT)" || { echo "error: set SEED_OUT=file.h"; exit 1; }
+	@seed_h=$(SEED_OUT); $(SEL4_RNG_SEED_CMD)
+
 .PHONY: sel4-system
 sel4-system: $(COMPOSE) $(SEL4_OBJS) $(BUILD)/freestanding/libsvmm.a | sel4-check
 	@test -f "$(SYSTEM)" || { echo "error: set SYSTEM=examples/<name>/system.yaml"; exit 1; }
-	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/svmm-*.elf
+	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
 	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) $(SEL4_FASTPATH) --root $(COMPOSE_ROOT) --dtb
 	@for c in $(SYSTEM_OUT)/*_config.c; do vm=$$(basename $$c _config.c); echo "  LD $(SYSTEM_OUT)/svmm-$$vm.elf"; \
+		rng=; if grep -q sel4_attach_rng $$c; then seed_h=$(SYSTEM_OUT)/$${vm}_rng_seed.h; rng=$(SYSTEM_OUT)/$${vm}_rng.o; \
+			$(SEL4_RNG_SEED_CMD) && $(CROSS)gcc $(SEL4_CFLAGS) -include $$seed_h -c $(SEL4_RNG_SRC) -o $$rng || exit 1; fi; \
 		$(CROSS)gcc $(SEL4_CFLAGS) -c $$c -o $(SYSTEM_OUT)/$${vm}_config.o && \
-		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_OBJS) $(SYSTEM_OUT)/$${vm}_config.o $(BUILD)/freestanding/libsvmm.a \
+		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_OBJS) $$rng $(SYSTEM_OUT)/$${vm}_config.o $(BUILD)/freestanding/libsvmm.a \
 			$(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a $(PICOLIBC_LIBC) $$($(CROSS)gcc -print-libgcc-file-name) \
 			-lmicrokit -Tmicrokit.ld --gc-sections --undefined=__i_vfprintf --defsym=vfprintf=__i_vfprintf \
 			-o $(SYSTEM_OUT)/svmm-$$vm.elf && $(CROSS)size $(SYSTEM_OUT)/svmm-$$vm.elf | tail -n1 || exit 1; done

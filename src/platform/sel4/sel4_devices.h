@@ -24,10 +24,10 @@ int sel4_attach_console(struct svmm_vm *vm, unsigned slot, char *err, size_t err
 int sel4_attach_ramdisk(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
 /*
- * virtio-rng fed by ChaCha20 keyed with the build-time seed (SVMM_RNG_SEED_HEX, 64 hex digits;
- * make ... SEL4_RNG_SEED=...). The byte stream is fully determined by that seed and repeats at every
- * boot: good enough to seed the guest's own CSPRNG only if the seed is secret and differs per VM and
- * build.
+ * virtio-rng fed by ChaCha20 keyed with this VM image's own seed: 32 bytes make sel4-system reads from
+ * the build machine's random pool for each VM image (rng_chacha.c does not build without one). Every
+ * image and build gets a different seed, kept as secret as the image; the byte stream still repeats
+ * at every boot of the same image (there is no entropy source on the board yet). One per VM.
  */
 int sel4_attach_rng(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
