@@ -4,6 +4,8 @@
 #define SVMM_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 enum svmm_log_level { SVMM_LOG_ERROR, SVMM_LOG_WARN, SVMM_LOG_INFO, SVMM_LOG_DEBUG };
 
@@ -12,6 +14,19 @@ typedef void (*svmm_log_sink_fn)(enum svmm_log_level level, const char *line, un
 
 /* Install the sink (NULL drops every line) and the most verbose level that is still emitted. */
 void svmm_log_init(svmm_log_sink_fn sink, enum svmm_log_level max_level);
+
+/* Nanoseconds on a clock that never goes backwards (any epoch). */
+typedef uint64_t (*svmm_clock_fn)(void);
+
+/*
+ * Install the clock the rate limiters read (NULL removes it). The core has no clock of its own:
+ * each platform installs one beside svmm_log_init, before any device runs (the pointer is read
+ * without synchronisation). Without a clock, time stands still for the limiters: each lets its
+ * first burst through and then stays silent, as if the interval never ended. That is the
+ * fallback for unit tests, fuzz harnesses and the freestanding self-test, which stay
+ * deterministic; a platform that logs must install one.
+ */
+void svmm_log_set_clock(svmm_clock_fn now_ns);
 
 /* True when a line at `level` would reach the sink: test before expensive argument preparation. */
 int svmm_log_enabled(enum svmm_log_level level);
@@ -25,9 +40,25 @@ void svmm_log(enum svmm_log_level level, const char *fmt, ...) __attribute__((fo
 #define svmm_dbg(...) \
     do { if (svmm_log_enabled(SVMM_LOG_DEBUG)) svmm_log(SVMM_LOG_DEBUG, __VA_ARGS__); } while (0)
 
-/* A once-per-site limiter for guest-triggered messages: a hostile guest must not flood the log. */
-struct svmm_ratelimit { unsigned count; };
-/* True for the first `burst` calls on `rl`, false afterwards (the count saturates, never wraps). */
+/*
+ * A limiter for messages a guest (or a failing host device) can trigger at will: they must not
+ * flood the log, and must not go silent for good either. One per message site and device: keep it
+ * in the device's (or backend's) struct, zero-initialised, never in a function-local static shared
+ * by every device. It is not thread-safe: callers on several threads guard it with a lock.
+ *
+ * Time is cut into intervals of SVMM_RATELIMIT_INTERVAL_NS, the first starting at the first
+ * call: in each, the first `burst` calls pass and the rest are suppressed and counted. The first
+ * call to pass after suppressions logs one warning "suppressed N messages like the next one"
+ * before returning, so the count appears next to the message it stands for.
+ */
+#define SVMM_RATELIMIT_INTERVAL_NS 5000000000ull
+struct svmm_ratelimit {
+    uint64_t start_ns;   /* when the current interval began */
+    unsigned passed;     /* calls let through in it */
+    unsigned suppressed; /* calls refused since the last one let through (saturates) */
+    bool started;
+};
+/* True when a message may be logged now (see above); counts the call either way. */
 int svmm_ratelimit_ok(struct svmm_ratelimit *rl, unsigned burst);
 
 #endif

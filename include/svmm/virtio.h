@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <svmm/log.h>
 #include <svmm/virtqueue.h>
 
 #define VIRTIO_MAX_QUEUES 8
@@ -63,12 +64,13 @@ struct virtio_dev {
     const struct virtio_dev_ops *ops;
     struct virtio_transport transport;
     uint64_t notifies, interrupts; /* counters for statistics */
+    struct svmm_ratelimit queue_error_rl; /* virtio_dev_queue_error's messages, per device */
 };
 
 /* Interrupt the driver for queue `q` if it asked to be (after one or more virtq_push since old_used). */
 void virtio_dev_signal_used(struct virtio_dev *d, unsigned q, uint16_t old_used);
 
-/* Report a broken queue: logs once (rate-limited) and asks the transport for DEVICE_NEEDS_RESET. */
+/* Report a broken queue: logs (rate-limited per device) and asks the transport for DEVICE_NEEDS_RESET. */
 void virtio_dev_queue_error(struct virtio_dev *d, unsigned q, int err);
 
 /* True when feature bit `bit` was negotiated. */

@@ -12,9 +12,7 @@ void virtio_dev_signal_used(struct virtio_dev *d, unsigned q, uint16_t old_used)
 
 void virtio_dev_queue_error(struct virtio_dev *d, unsigned q, int err)
 {
-    static struct svmm_ratelimit rl;
-
-    if (svmm_ratelimit_ok(&rl, 20))
+    if (svmm_ratelimit_ok(&d->queue_error_rl, 20))
         svmm_warn("%s: queue %u: %s: device needs reset", d->name, q, virtq_strerror(err));
     d->transport.needs_reset(d->transport.ctx);
 }
