@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <svmm/log.h>
 #include <svmm/vm.h>
@@ -32,6 +33,15 @@ static void log_to_stderr(enum svmm_log_level level, const char *line, unsigned 
     const char *eol = isatty(STDERR_FILENO) ? "\r\n" : "\n";
 
     fprintf(stderr, "%s%.*s%s", prefix[level], (int)len, line, eol);
+}
+
+/* The log rate limiters' clock: monotonic, so a wall-clock change never reopens or stalls a limiter. */
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int fail(const char *msg)
@@ -241,5 +251,6 @@ int main(int argc, char **argv)
         return 0;
     }
     svmm_log_init(log_to_stderr, cli.verbosity >= 2 ? SVMM_LOG_DEBUG : cli.verbosity == 1 ? SVMM_LOG_INFO : SVMM_LOG_WARN);
+    svmm_log_set_clock(monotonic_ns);
     return run(&cli);
 }

@@ -44,6 +44,20 @@ static void log_sink(enum svmm_log_level level, const char *line, unsigned len)
     board_uart_log_line(level_names[level], line, len);
 }
 
+/*
+ * The log rate limiters' clock: the ARM generic timer's physical count, which Microkit's aarch64
+ * kernels let a PD read (KernelArmExportPCNTUser); the virtual count is not exported to user level.
+ */
+static uint64_t counter_ns(void)
+{
+    uint64_t cnt, frq;
+
+    __asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(cnt) : : "memory");
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
+    /* Split so that cnt * 10^9 cannot overflow. */
+    return frq ? cnt / frq * 1000000000u + cnt % frq * 1000000000u / frq : 0;
+}
+
 static void guest_uart_tx(void *ctx, uint8_t b)
 {
     (void)ctx;
@@ -195,6 +209,7 @@ void init(void)
 
     board_uart_init(board_uart_vaddr, c->console_prefix, c->name);
     svmm_log_init(log_sink, SVMM_LOG_INFO);
+    svmm_log_set_clock(counter_ns);
     svmm_info("VM %s: %u vCPU(s), %llu MiB RAM, GICv%d", c->name, c->cfg.ncpus,
               (unsigned long long)(c->cfg.ram_size >> 20), (int)c->cfg.layout.gic.version);
     if (svmm_vm_init(&vm, &c->cfg, &plat, &be, err, sizeof(err)) < 0 || attach_devices(err, sizeof(err)) < 0 ||
