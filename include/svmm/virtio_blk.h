@@ -128,6 +128,7 @@ struct virtio_blk {
     bool batch_pushed;
     bool processing, rerun;  /* re-entrancy guard for synchronous backends */
     uint64_t requests, completions, stale_completions, errors;
+    struct svmm_ratelimit bad_request_rl; /* "bad request" messages of this disk */
     struct virtq_chain chain; /* scratch */
     struct virtio_blk_slot slots[VIRTIO_BLK_MAX_INFLIGHT];
 };

@@ -77,6 +77,8 @@ struct virtio_console {
     unsigned pending_head, pending_count;
     uint64_t ctrl_errors;  /* control messages from the driver that were dropped as invalid */
     uint64_t ctrl_dropped; /* device->driver messages lost because the pending queue was full */
+    /* Rate limits of this device's warnings: control queue full, bad control buffer, bad message. */
+    struct svmm_ratelimit ctrl_full_rl, ctrl_buf_rl, ctrl_reject_rl;
     struct virtq_chain chain; /* scratch for the chain being processed */
 };
 

@@ -21,10 +21,8 @@ static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) 
 
 static void rate_limited_warn(struct virtio_blk *b, const char *why)
 {
-    static struct svmm_ratelimit rl;
-
     b->errors++;
-    if (svmm_ratelimit_ok(&rl, 20))
+    if (svmm_ratelimit_ok(&b->bad_request_rl, 20))
         svmm_warn("%s: bad request: %s", b->dev.name, why);
 }
 

@@ -60,11 +60,9 @@ static void transmit(struct virtio_console *c, unsigned port)
 /* Queue a device->driver control message; sent as soon as the driver has a control buffer. */
 static void ctrl_queue(struct virtio_console *c, uint32_t id, uint16_t event, uint16_t value)
 {
-    static struct svmm_ratelimit rl;
-
     if (c->pending_count == VIRTIO_CONSOLE_CTRL_PENDING) {
         c->ctrl_dropped++;
-        if (svmm_ratelimit_ok(&rl, 5))
+        if (svmm_ratelimit_ok(&c->ctrl_full_rl, 5))
             svmm_warn("%s: control queue full, event %u for port %u dropped", c->dev.name, event, id);
         return;
     }
@@ -75,7 +73,6 @@ static void ctrl_queue(struct virtio_console *c, uint32_t id, uint16_t event, ui
 /* Move pending control messages into the receive buffers the driver posted on the control rx queue. */
 static void ctrl_flush(struct virtio_console *c)
 {
-    static struct svmm_ratelimit rl;
     struct virtq *q = &c->dev.queues[VIRTIO_CONSOLE_CTRL_RXQ];
     uint16_t old_used = q->used_idx;
     int r = 0;
@@ -88,7 +85,7 @@ static void ctrl_flush(struct virtio_console *c)
         uint32_t len = VIRTIO_CONSOLE_CTRL_SIZE;
 
         if (c->chain.n_out != 0 || c->chain.in_len < VIRTIO_CONSOLE_CTRL_SIZE) {
-            if (svmm_ratelimit_ok(&rl, 5))
+            if (svmm_ratelimit_ok(&c->ctrl_buf_rl, 5))
                 svmm_warn("%s: control receive buffer %s: device needs reset", c->dev.name,
                           c->chain.n_out ? "is device-readable" : "is shorter than 8 bytes");
             c->dev.transport.needs_reset(c->dev.transport.ctx);
@@ -116,10 +113,8 @@ static void ctrl_flush(struct virtio_console *c)
 
 static void ctrl_reject(struct virtio_console *c, const char *why, uint32_t id, uint16_t event)
 {
-    static struct svmm_ratelimit rl;
-
     c->ctrl_errors++;
-    if (svmm_ratelimit_ok(&rl, 10))
+    if (svmm_ratelimit_ok(&c->ctrl_reject_rl, 10))
         svmm_warn("%s: control message dropped: %s (id %u, event %u)", c->dev.name, why, id, event);
 }
 
