@@ -10,7 +10,8 @@
  * test machine's disk in RAM the pool is not the bottleneck; io_uring can replace the workers
  * behind the same virtio_blk_backend_ops if profiles ever say so.
  *
- * Locking: `lock` guards the job and done queues and is never held while taking the device lock.
+ * Locking: `lock` guards the job and done queues and the I/O error rate limit, and is never held
+ * while taking the device lock.
  * submit() and cancel() run with the device lock held (they are called from device code) and take
  * `lock` inside it; workers do I/O holding neither, then one of them at a time (the "completer")
  * hands every finished request back under the device lock in one batch: one interrupt at most.
@@ -52,6 +53,7 @@ struct blk_file {
     unsigned done_head, done_count;
     unsigned active; /* workers inside an I/O syscall */
     bool completing, stop;
+    struct svmm_ratelimit io_error_rl; /* this disk's I/O error messages (all workers share it) */
     unsigned nthreads;
     pthread_t threads[NWORKERS];
     char name[64];
@@ -107,10 +109,9 @@ static int write_zeroes(int fd, uint64_t off, uint64_t len, bool unmap)
     return 0;
 }
 
-static uint8_t execute(int fd, const struct blk_request *r)
+static uint8_t execute(struct blk_file *f, const struct blk_request *r)
 {
-    static struct svmm_ratelimit rl;
-    int e = 0;
+    int fd = f->fd, e = 0;
 
     switch (r->op) {
     case BLK_OP_READ:
@@ -134,9 +135,17 @@ static uint8_t execute(int fd, const struct blk_request *r)
     }
     if (e == 0 && r->write_through && fdatasync(fd) < 0)
         e = errno;
-    if (e != 0 && svmm_ratelimit_ok(&rl, 20))
-        svmm_warn("virtio-blk: I/O error at offset %llu: %s", (unsigned long long)r->offset, strerror(e));
-    return e ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+    if (e == 0)
+        return VIRTIO_BLK_S_OK;
+    /*
+     * Workers fail concurrently and the limiter is shared state: take the backend lock (rarely: on
+     * errors only), and log under it so the limiter's "suppressed N" line stays next to this one.
+     */
+    pthread_mutex_lock(&f->lock);
+    if (svmm_ratelimit_ok(&f->io_error_rl, 20))
+        svmm_warn("virtio-blk %s: I/O error at offset %llu: %s", f->name, (unsigned long long)r->offset, strerror(e));
+    pthread_mutex_unlock(&f->lock);
+    return VIRTIO_BLK_S_IOERR;
 }
 
 /* Called with f->lock held; returns with it held. Hands every finished request to the device. */
@@ -182,7 +191,7 @@ static void *worker(void *arg)
         f->active++;
         pthread_mutex_unlock(&f->lock);
 
-        status = execute(f->fd, &job);
+        status = execute(f, &job);
 
         pthread_mutex_lock(&f->lock);
         if (--f->active == 0)
@@ -284,6 +293,7 @@ struct blk_file *blk_file_open(const char *path, bool ro, struct virtio_blk *dev
     }
     f->fd = fd;
     f->dev = dev;
+    snprintf(f->name, sizeof(f->name), "%s", path); /* before the workers start: they log it */
     f->dev_lock = dev_lock;
     pthread_mutex_init(&f->lock, NULL);
     pthread_cond_init(&f->work_cv, NULL);
@@ -315,7 +325,6 @@ struct blk_file *blk_file_open(const char *path, bool ro, struct virtio_blk *dev
         f->nthreads++;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    snprintf(f->name, sizeof(f->name), "%s", path);
     if (nfiles == 0)
         atexit(log_stats);
     if (nfiles < SVMM_MAX_VIRTIO)
