@@ -21,12 +21,10 @@ static struct virtio_net *to_net(struct virtio_dev *d)
 /* A structural violation by the driver: stop the device until it is reset. */
 static void mark_broken(struct virtio_net *n, unsigned q, const char *why)
 {
-    static struct svmm_ratelimit rl;
-
     if (n->broken)
         return;
     n->broken = true;
-    if (svmm_ratelimit_ok(&rl, 20))
+    if (svmm_ratelimit_ok(&n->dev.queue_error_rl, 20))
         svmm_warn("%s: queue %u: %s: device needs reset", n->dev.name, q, why);
     if (n->dev.transport.needs_reset)
         n->dev.transport.needs_reset(n->dev.transport.ctx);
