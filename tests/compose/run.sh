@@ -1,24 +1,33 @@
 #!/bin/bash
 # compose tier: svmm-compose (tools/compose) against its documented behaviour.
-#  - every validation rule: bad/*.yaml ends with the exact error lines expected ("# expect: ...")
+#  - every validation rule and every refusal of what does not work yet: bad/*.yaml ends with the
+#    exact error lines expected ("# expect: ..."), checked for both platforms unless the file says
+#    "# platform: sel4" or "# platform: hosted"
+#  - what does work, per platform: a system with every seL4 device, hosted disks and rng; a refused
+#    description writes no output
 #  - golden files for every example (examples/*/system.yaml): SDF, <vm>_config.c, qemu-images.args,
 #    hosted command lines and DTBs (as dtc text), under tests/compose/golden/<example>/
 #  - determinism: two runs give byte-identical output
-#  - the Microkit tool accepts every example's SDF, with VMM images linked from the real svmm objects
-#    (needs MICROKIT_SDK, default /opt/microkit-sdk-2.0.1; skipped with a reason otherwise)
+#  - virtio-rng seeds: each build reads a new one; rng_chacha.c does not build without one
+#  - the Microkit tool accepts every example's SDF, with VMM images linked from the real svmm objects,
+#    and each image with a virtio-rng carries its own seed (needs MICROKIT_SDK, default
+#    /opt/microkit-sdk-2.0.1; otherwise counted as skipped, with the reason)
 # Kernel and initrd are tiny fake files made here, so sizes in the goldens do not depend on downloads.
 # UPDATE_GOLDEN=1 rewrites the goldens instead of comparing.
+# Result line: "compose: N passed, N failed, N skipped".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 COMPOSE=$BUILD/host/svmm-compose
 T=$BUILD/compose-test
 SDK=${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}
-passed=0 failed=0
+passed=0 failed=0 skipped=0
 ok() { echo "ok   compose: $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL compose: $1"; failed=$((failed + 1)); }
+skip() { echo "SKIP compose: $1"; skipped=$((skipped + 1)); }
+result() { echo "compose: $passed passed, $failed failed, $skipped skipped"; }
 
-make -s -C "$ROOT" compose BUILD="$BUILD" >/dev/null || { bad "build svmm-compose"; echo "compose: $passed passed, $failed failed"; exit 1; }
+make -s -C "$ROOT" compose BUILD="$BUILD" >/dev/null || { bad "build svmm-compose"; result; exit 1; }
 rm -rf "$T" && mkdir -p "$T/build/machine"
 
 # A fake arm64 Image: 1.5 MiB, header with image_size 2 MiB and the "ARM\x64" magic; a fake initrd.
@@ -30,7 +39,8 @@ head -c 300000 /dev/zero | tr '\0' 'i' > "$T/build/guest.cpio.gz"
 # ---- validation: exact messages ----
 cd "$ROOT/tests/compose"
 for f in bad/*.yaml; do
-    out=$("$COMPOSE" --check --root "$T" "$f" 2>&1); rc=$?
+    platform=$(sed -n 's/^# platform: //p' "$f")
+    out=$("$COMPOSE" --check ${platform:+--platform "$platform"} --root "$T" "$f" 2>&1); rc=$?
     if grep -q '^# expect-prefix: ' "$f"; then
         want=$(sed -n 's/^# expect-prefix: //p' "$f")
         [ $rc = 1 ] && [ "${out:0:${#want}}" = "$want" ] && ok "rejects $f" || { bad "rejects $f (exit $rc)"; echo "$out"; }
@@ -40,6 +50,73 @@ for f in bad/*.yaml; do
             bad "rejects $f (exit $rc)"; diff <(echo "$want") <(echo "$out") | sed 's/^/    /'; fi
     fi
 done
+
+# ---- a refused description writes nothing ----
+rm -rf "$T/refused"
+out=$("$COMPOSE" bad/passthrough.yaml --root "$T" -o "$T/refused" --up-script "$T/refused-up.sh" 2>&1); rc=$?
+[ $rc = 1 ] && [ ! -e "$T/refused" ] && [ ! -e "$T/refused-up.sh" ] && grep -q 'passthrough devices are not implemented yet' <<<"$out" &&
+    ok "passthrough: refused for seL4 and hosted outputs, nothing written" || { bad "passthrough: refused, nothing written (exit $rc)"; echo "$out"; }
+out=$("$COMPOSE" bad/passthrough.yaml --root "$T" --platform hosted -o "$T/refused" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q -- '--platform hosted, but -o writes seL4 outputs' <<<"$out" &&
+    ok "--platform: an output for the other platform is a usage error" || { bad "--platform conflict (exit $rc)"; echo "$out"; }
+cd "$T"
+
+# ---- what works on seL4: every device the seL4 VMM attaches, MACs, a native component ----
+printf '\177ELF' > "$T/build/timer.elf"
+cat > "$T/devices.yaml" <<'Y'
+board: qemu_virt_aarch64
+vms:
+  - name: dev
+    kernel: build/machine/Image
+    devices:
+      - type: console
+      - type: blk
+        ramdisk: 8M
+      - type: rng
+      - type: net
+        mac: "52:54:00:12:34:56"
+      - type: net
+components:
+  - name: timer
+    program: build/timer.elf
+    priority: 200
+Y
+if "$COMPOSE" "$T/devices.yaml" --root "$T" -o "$T/devices" 2> "$T/devices.err"; then
+    c=$T/devices/dev_config.c
+    grep -q '\.attach = { sel4_attach_console, sel4_attach_ramdisk, sel4_attach_rng, sel4_attach_null_net, sel4_attach_null_net },' "$c" &&
+        ok "seL4: console, RAM disk, rng and two NICs each get their attach function" || bad "seL4: attach functions"
+    grep -q '\.net_mac\[3\] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 },' "$c" && [ "$(grep -c net_mac "$c")" = 1 ] &&
+        ok "seL4: mac: reaches the VMM configuration (slot 3), the NIC without one keeps the VMM's default" || bad "seL4: mac"
+    grep -q 'virtio-net (MAC 52:54:00:12:34:56, not connected: sent frames are dropped), virtio-net (MAC default' "$T/devices/svmm.system" &&
+        ok "seL4: the SDF says the NICs are not connected" || bad "seL4: NIC comment in the SDF"
+    grep -q "<program_image path=\"$T/build/timer.elf\" />" "$T/devices/svmm.system" &&
+        ok "seL4: a native component's program is named by its path under --root" || bad "seL4: component program path"
+else
+    bad "seL4: a system with every seL4 device"; cat "$T/devices.err"
+fi
+cat > "$T/hosted.yaml" <<'Y'
+board: qemu_virt_aarch64
+vms:
+  - name: h
+    kernel: build/machine/Image
+    vcpus: 2
+    pcpus: [2, 3]
+    priority: 150
+    devices:
+      - type: console
+      - type: blk
+        file: disks/a.img
+        readonly: true
+      - type: blk
+        file: disks/b.img
+      - type: rng
+Y
+out=$("$COMPOSE" "$T/hosted.yaml" --root "$T" --hosted 2>&1)
+grep -q -- "--cpus 2 .* --disk $T/disks/a.img,ro --disk $T/disks/b.img --rng\$" <<<"$out" &&
+    ok "hosted: file disks (one read-only) and the rng are passed to svmm run" || { bad "hosted: disks and rng"; echo "$out"; }
+grep -qx '# seL4 only, not applied by svmm run (docs/system-description.md): pcpus, priority' <<<"$out" &&
+    ok "hosted: seL4-only fields given are named as not applied" || { bad "hosted: seL4-only note"; echo "$out"; }
+cd "$ROOT/tests/compose"
 
 # ---- golden files ----
 gen() { # gen EXAMPLE OUTDIR: every output, DTBs decompiled
@@ -88,19 +165,47 @@ out=$(cd "$T" && "$COMPOSE" --check "$T/passive-bad.yaml" 2>&1); rc=$?
 [ $rc = 1 ] && grep -q 'vms.beta.vmm_passive: ' <<<"$out" && ok "vmm_passive: rejects a non-boolean" ||
     { bad "vmm_passive: rejects a non-boolean (exit $rc)"; echo "$out"; }
 
+# ---- virtio-rng seeds: one per build, from the build machine; no seed, no device ----
+seed() { sed -n 's/^#define SVMM_RNG_SEED { \(.*\), }$/\1/p' "$1" | tr -d ' ,' | sed 's/0x//g'; }
+make -s -C "$ROOT" sel4-rng-seed SEED_OUT="$T/seed1.h" BUILD="$BUILD" && make -s -C "$ROOT" sel4-rng-seed SEED_OUT="$T/seed2.h" BUILD="$BUILD"
+s1=$(seed "$T/seed1.h") s2=$(seed "$T/seed2.h")
+[ ${#s1} = 64 ] && [ ${#s2} = 64 ] && [ "$s1" != "$s2" ] &&
+    ok "rng seed: two builds read two different 32-byte seeds" || bad "rng seed: two builds ($s1 / $s2)"
+RNG_CC=(${HOST_CC:-gcc} -std=c11 -Wall -Wextra -Werror -I"$ROOT/include" -I"$ROOT/src/platform/sel4" -fsyntax-only "$ROOT/src/platform/sel4/rng_chacha.c")
+out=$("${RNG_CC[@]}" 2>&1); rc=$?
+[ $rc != 0 ] && grep -q "error: #error \"virtio-rng on seL4 needs this VM image's own seed" <<<"$out" &&
+    "${RNG_CC[@]}" -include "$T/seed1.h" &&
+    ok "rng seed: without one rng_chacha.c does not build (with a message), with one it does" || { bad "rng seed: no seed, no build"; echo "$out"; }
+
 # ---- the Microkit tool accepts every SDF (with real VMM images, one per VM) ----
 if [ ! -x "$SDK/bin/microkit" ]; then
-    echo "skip compose: Microkit acceptance: no SDK at $SDK (set MICROKIT_SDK)"
+    skip "Microkit acceptance of every example and the RNG seed in the VMM images: no Microkit SDK at $SDK; to enable: MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 tests/compose/run.sh (or make test MICROKIT_SDK=...)"
 else
-    for ex in "$ROOT"/examples/*/system.yaml; do
-        e=$(basename "$(dirname "$ex")")
-        if make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" SYSTEM="$ex" SYSTEM_OUT="$T/sel4/$e" \
-            COMPOSE_ROOT="$T" > "$T/sel4-$e.log" 2>&1 && [ -f "$T/sel4/$e/loader.img" ]; then
+    sel4_system() { # sel4_system NAME SYSTEM.yaml: make sel4-system into $T/sel4/NAME
+        make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" SYSTEM="$2" SYSTEM_OUT="$T/sel4/$1" \
+            COMPOSE_ROOT="$T" > "$T/sel4-$1.log" 2>&1 && [ -f "$T/sel4/$1/loader.img" ]
+    }
+    # The devices system's native component, a real Microkit program this time (tests/compose/component.c).
+    B=$SDK/board/qemu_virt_aarch64/debug
+    aarch64-linux-gnu-gcc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-function -ffreestanding -nostdlib -O2 \
+        -mgeneral-regs-only -I"$B/include" -c "$ROOT/tests/compose/component.c" -o "$T/timer.o" &&
+        aarch64-linux-gnu-ld -L"$B/lib" "$T/timer.o" -lmicrokit -Tmicrokit.ld -o "$T/build/timer.elf" || bad "build the native component"
+    for ex in "$ROOT"/examples/*/system.yaml "$T/devices.yaml"; do
+        e=$(basename "$(dirname "$ex")"); [ "$ex" = "$T/devices.yaml" ] && e=devices
+        if sel4_system "$e" "$ex"; then
             ok "$e: Microkit $(cat "$SDK/VERSION" 2>/dev/null) accepts the SDF ($(ls "$T/sel4/$e"/svmm-*.elf | wc -l) VMM images)"
         else
             bad "$e: Microkit rejects the system"; tail -n 5 "$T/sel4-$e.log" | sed 's/^/    /'
         fi
     done
+    # hybrid: only VM main has a virtio-rng; its image carries the seed, and a rebuild has another.
+    h=$T/sel4/hybrid s1=$(seed "$h/main_rng_seed.h" 2>/dev/null)
+    [ ${#s1} = 64 ] && [ ! -e "$h/rt0_rng_seed.h" ] && [ ! -e "$h/rt1_rng_seed.h" ] &&
+        od -An -v -tx1 "$h/svmm-main.elf" | tr -d ' \n' | grep -q "$s1" &&
+        ok "hybrid: the VMM image of the VM with a virtio-rng carries its own seed, the others none" ||
+        bad "hybrid: rng seed in svmm-main.elf"
+    sel4_system hybrid "$ROOT/examples/hybrid/system.yaml"; s2=$(seed "$h/main_rng_seed.h" 2>/dev/null)
+    [ ${#s2} = 64 ] && [ "$s1" != "$s2" ] && ok "hybrid: a rebuild gives the image a new seed" || bad "hybrid: rebuild seed ($s1 / $s2)"
 fi
-echo "compose: $passed passed, $failed failed"
+result
 [ $failed = 0 ]

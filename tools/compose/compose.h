@@ -45,12 +45,13 @@ struct device {
     int line;
     enum dev_type type;
     char file[PATH_MAX_LEN]; int file_line;   /* blk: a disk image (hosted backend) */
-    char server[NAME_MAX_LEN]; int server_line; /* blk: the VM serving the disk */
-    char disk[NAME_MAX_LEN];                  /* blk: which of the server's disks */
+    char server[NAME_MAX_LEN]; int server_line; /* blk: the VM serving the disk (refused: not implemented) */
+    char disk[NAME_MAX_LEN]; int disk_line;   /* blk: which of the server's disks (refused with server) */
     uint64_t ramdisk; int ramdisk_line;       /* blk: a RAM disk of this size (seL4) */
-    bool readonly;
-    char sw[NAME_MAX_LEN]; int sw_line;       /* net: switch */
-    char mac[24];                             /* net: "52:54:00:..." */
+    bool readonly; int readonly_line;
+    char sw[NAME_MAX_LEN]; int sw_line;       /* net: switch (refused: not implemented) */
+    char mac[24]; int mac_line;               /* net: "52:54:00:..." as written */
+    uint8_t mac_bytes[6]; bool has_mac;       /* net: parsed by validate */
     uint64_t cid; int cid_line;               /* vsock */
 };
 
@@ -88,7 +89,8 @@ struct vm {
     struct device devs[MAX_DEVS];
     unsigned ndevs;
     struct passthrough pt[MAX_PT];
-    unsigned npt;
+    unsigned npt; int pt_line;  /* refused until passthrough is implemented (validate.c, check_what_works) */
+    int priority_line, vmm_priority_line, vmm_passive_line; /* 0: not given (seL4-only fields) */
     /* planned by validate */
     uint64_t images_phys, images_size, initrd_offset;
     bool passive; /* the VMM PD is passive (runs on its vCPUs' scheduling contexts) */
@@ -99,7 +101,7 @@ struct vswitch { char name[NAME_MAX_LEN]; int line; };
 
 struct component {
     char name[NAME_MAX_LEN];
-    char program[PATH_MAX_LEN];
+    char program[PATH_MAX_LEN]; int program_line; /* an ELF; relative paths: see --root */
     unsigned priority;
     int line;
 };
@@ -124,23 +126,28 @@ struct slot {
     uint64_t images_phys; /* planned */
 };
 
+/* The platforms a description is checked for: an output for either is only written if it works there. */
+enum { FOR_SEL4 = 1, FOR_HOSTED = 2 };
+
 struct sys {
     const char *file;      /* as given on the command line (error messages) */
+    unsigned platforms;    /* FOR_SEL4 | FOR_HOSTED: set by main from the outputs asked for */
     char label[128];       /* "<dir>/<file>" for generated comments */
     const char *root;      /* relative image paths are relative to this directory */
     const struct board *board; int board_line;
-    int gic;               /* 2 or 3 */
+    int gic; int gic_line; /* 2 or 3; the line of gic: in the description, 0 if not there */
     bool passive_vmms;     /* default for vmm_passive: --exception-fastpath (the kernel has it) */
     struct vm vms[MAX_VMS];
     unsigned nvms;
+    /* switches and dynamic are parsed and validated, then refused: not implemented (check_what_works) */
     struct vswitch switches[MAX_SWITCHES];
-    unsigned nswitches;
+    unsigned nswitches; int switches_line;
     struct component comps[MAX_COMPONENTS];
-    unsigned ncomps;
+    unsigned ncomps; int components_line;
     struct pool pools[MAX_POOLS];
     unsigned npools;
     struct slot slots[MAX_SLOTS];
-    unsigned nslots;
+    unsigned nslots; int dynamic_line;
     unsigned errors;
 };
 

@@ -52,33 +52,42 @@ static void run_line(const struct sys *s, const struct vm *v, FILE *f, const cha
     }
 }
 
-/* What `svmm run` provides itself: the console always, blk with a file backend, rng. */
-static bool hosted_has(const struct device *d)
+/*
+ * Fields only seL4 acts on, named in a comment above the VM's svmm run line when the description gives
+ * them: svmm run's vCPUs are threads the host schedules (no placement, priority or budget), its VMM
+ * is a process, and KVM gives every guest a GICv3. (Devices svmm run cannot provide are refused
+ * before this, in validate.c.)
+ */
+static void sel4_only(const struct sys *s, const struct vm *v, FILE *f)
 {
-    return d->type == DEV_CONSOLE || d->type == DEV_RNG || (d->type == DEV_BLK && d->file[0]);
-}
+    const char *names[7];
+    unsigned n = 0;
 
-/* Devices `svmm run` does not take yet are named in a comment rather than silently dropped. */
-static void missing_devices(const struct vm *v, FILE *f, const char *indent)
-{
-    bool any = false;
-
-    for (unsigned i = 0; i < v->ndevs; i++) {
-        if (hosted_has(&v->devs[i]))
-            continue;
-        fprintf(f, "%s%s virtio-%s", any ? "," : indent, any ? "" : "# not passed to svmm run yet:",
-                dev_type_name(v->devs[i].type));
-        any = true;
-    }
-    if (any)
-        fputc('\n', f);
+    if (v->pcpus_line)
+        names[n++] = "pcpus";
+    if (v->priority_line)
+        names[n++] = "priority";
+    if (v->vmm_priority_line)
+        names[n++] = "vmm_priority";
+    if (v->vmm_passive_line)
+        names[n++] = "vmm_passive";
+    if (v->mcs_line)
+        names[n++] = "budget_us/period_us";
+    if (s->gic_line)
+        names[n++] = "gic";
+    if (!n)
+        return;
+    fprintf(f, "# seL4 only, not applied by svmm run (docs/system-description.md):");
+    for (unsigned i = 0; i < n; i++)
+        fprintf(f, "%s %s", i ? "," : "", names[i]);
+    fputc('\n', f);
 }
 
 int emit_hosted(const struct sys *s, FILE *f, const char *svmm)
 {
     for (unsigned i = 0; i < s->nvms; i++) {
         fprintf(f, "# VM %s\n", s->vms[i].name);
-        missing_devices(&s->vms[i], f, "");
+        sel4_only(s, &s->vms[i], f);
         run_line(s, &s->vms[i], f, svmm);
         fputc('\n', f);
     }
@@ -106,7 +115,7 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
     fprintf(f, "exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM\n");
     for (unsigned i = 0; i < s->nvms; i++) {
         const struct vm *v = &s->vms[i];
-        missing_devices(v, f, "");
+        sel4_only(s, v, f);
         fprintf(f, "( ");
         run_line(s, v, f, "$SVMM");
         fprintf(f, "%s; echo $? > \"$status_dir/%s\" ) 2>&1 | prefix %s &\n", v == input ? " <&3" : " < /dev/null",

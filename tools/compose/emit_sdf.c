@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The Microkit system description (SDF): one VMM protection domain per VM, commented for review. */
-#include <string.h>
 #include "compose.h"
 
 /* Where each VMM maps things in its own address space (the VMM reads them through setvar_vaddr). */
@@ -9,7 +8,6 @@
 #define VMM_BOARD_UART_VADDR 0x3000000ull
 #define VMM_RAMDISK_VADDR 0xc0000000ull
 #define UART_IRQ_CHANNEL 1u
-#define FIRST_PT_CHANNEL 2u
 
 static unsigned long long mib(uint64_t x) { return (unsigned long long)(x >> 20); }
 
@@ -28,24 +26,17 @@ static void vm_summary(const struct sys *s, const struct vm *v, FILE *f)
     for (unsigned i = 0; i < v->ndevs; i++) {
         const struct device *d = &v->devs[i];
         fprintf(f, "%s virtio-%s", i ? "," : "", dev_type_name(d->type));
-        if (d->type == DEV_BLK && d->ramdisk)
+        /* Only what the seL4 VMM provides gets here (validate.c refuses the rest). */
+        if (d->type == DEV_BLK)
             fprintf(f, " (RAM disk, %llu MiB)", mib(d->ramdisk));
-        else if (d->type == DEV_BLK && d->server[0])
-            fprintf(f, " (served by VM %s%s%s)", d->server, d->disk[0] ? ", disk " : "", d->disk);
-        else if (d->type == DEV_BLK)
-            fprintf(f, " (file %s)", d->file);
         else if (d->type == DEV_NET)
-            fprintf(f, " (switch %s)", d->sw);
-        else if (d->type == DEV_VSOCK)
-            fprintf(f, " (cid %llu)", (unsigned long long)d->cid);
+            fprintf(f, " (MAC %s, not connected: sent frames are dropped)", d->has_mac ? d->mac : "default");
     }
     fprintf(f, "; console %s -->\n", v->console_input ? "input and output" : "output only");
 }
 
 static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_attr)
 {
-    unsigned ch = FIRST_PT_CHANNEL;
-
     vm_summary(s, v, f);
     if (v->ram_phys)
         fprintf(f, "    <!-- guest RAM in the board's reserved window: the kernel does not clear it at boot -->\n"
@@ -65,11 +56,6 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
     fprintf(f, " -->\n");
     fprintf(f, "    <memory_region name=\"boot_images_%s\" size=\"0x%llx\" phys_addr=\"0x%llx\" page_size=\"0x200000\" />\n",
             v->name, (unsigned long long)v->images_size, (unsigned long long)v->images_phys);
-    for (unsigned p = 0; p < v->npt; p++)
-        for (unsigned r = 0; r < v->pt[p].nmmio; r++)
-            fprintf(f, "    <memory_region name=\"%s_%s_%u\" size=\"0x%llx\" phys_addr=\"0x%llx\" /> <!-- passthrough -->\n",
-                    v->name, v->pt[p].name, r, (unsigned long long)v->pt[p].mmio[r].size,
-                    (unsigned long long)v->pt[p].mmio[r].base);
     if (v->passive)
         fprintf(f, "    <!-- passive: the VMM runs on the scheduling context of the vCPU whose exit it handles, "
                    "which lets the kernel's exception fastpath carry the exit -->\n");
@@ -89,10 +75,6 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
     if (v->console_input)
         fprintf(f, "        <irq irq=\"%u\" id=\"%u\" /> <!-- board UART receive: this VM takes console input -->\n",
                 s->board->uart_irq, UART_IRQ_CHANNEL);
-    for (unsigned p = 0; p < v->npt; p++)
-        for (unsigned q = 0; q < v->pt[p].nirqs; q++)
-            fprintf(f, "        <irq irq=\"%u\" id=\"%u\" /> <!-- passthrough %s, forwarded to the guest -->\n",
-                    v->pt[p].irqs[q].irq, ch++, v->pt[p].name);
     fprintf(f, "        <virtual_machine name=\"%s\" priority=\"%u\"", v->name, v->priority);
     if (v->budget_us)
         fprintf(f, " budget=\"%llu\" period=\"%llu\"", (unsigned long long)v->budget_us,
@@ -108,62 +90,13 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
             (unsigned long long)v->ram_base);
     if (s->gic == 2)
         fprintf(f, "            <map mr=\"gic_vcpu\" vaddr=\"0x8010000\" perms=\"rw\" cached=\"false\" />\n");
-    for (unsigned p = 0; p < v->npt; p++)
-        for (unsigned r = 0; r < v->pt[p].nmmio; r++)
-            fprintf(f, "            <map mr=\"%s_%s_%u\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" />\n", v->name,
-                    v->pt[p].name, r, (unsigned long long)v->pt[p].mmio[r].base);
     fprintf(f, "        </virtual_machine>\n    </protection_domain>\n\n");
-}
-
-static void emit_connections(const struct sys *s, FILE *f)
-{
-    bool any = false;
-
-    for (unsigned w = 0; w < s->nswitches; w++) {
-        fprintf(f, "    <!-- switch %s, ports:", s->switches[w].name);
-        for (unsigned i = 0; i < s->nvms; i++)
-            for (unsigned d = 0; d < s->vms[i].ndevs; d++)
-                if (s->vms[i].devs[d].type == DEV_NET && !strcmp(s->vms[i].devs[d].sw, s->switches[w].name))
-                    fprintf(f, " %s", s->vms[i].name);
-        fprintf(f, " (the switch component comes with the inter-VM work) -->\n");
-        any = true;
-    }
-    for (unsigned i = 0; i < s->nvms; i++)
-        for (unsigned d = 0; d < s->vms[i].ndevs; d++)
-            if (s->vms[i].devs[d].type == DEV_BLK && s->vms[i].devs[d].server[0]) {
-                fprintf(f, "    <!-- disk%s%s of VM %s is served by VM %s (driver VM) -->\n",
-                        s->vms[i].devs[d].disk[0] ? " " : "", s->vms[i].devs[d].disk, s->vms[i].name,
-                        s->vms[i].devs[d].server);
-                any = true;
-            }
-    if (any)
-        fputc('\n', f);
-}
-
-static void emit_dynamic(const struct sys *s, FILE *f)
-{
-    if (!s->npools && !s->nslots)
-        return;
-    fprintf(f, "    <!-- Dynamic bounds: VM slots an admin component may start, stop and restart at run time. -->\n");
-    for (unsigned i = 0; i < s->npools; i++)
-        fprintf(f, "    <memory_region name=\"pool_%s\" size=\"0x%llx\" page_size=\"0x200000\" /> <!-- RAM pool, %llu MiB -->\n",
-                s->pools[i].name, (unsigned long long)s->pools[i].size, mib(s->pools[i].size));
-    for (unsigned i = 0; i < s->nslots; i++) {
-        const struct slot *sl = &s->slots[i];
-        fprintf(f, "    <!-- slot %s: %u vCPU%s, %llu MiB RAM from pool %s; images:", sl->name, sl->vcpus,
-                sl->vcpus == 1 ? "" : "s", mib(sl->ram), sl->pool);
-        for (unsigned m = 0; m < sl->nimages; m++)
-            fprintf(f, "%s %s", m ? "," : "", sl->images[m].name);
-        fprintf(f, " -->\n");
-        fprintf(f, "    <memory_region name=\"slot_%s_images\" size=\"0x%llx\" phys_addr=\"0x%llx\" page_size=\"0x200000\" />\n",
-                sl->name, (unsigned long long)sl->image_space, (unsigned long long)sl->images_phys);
-    }
-    fputc('\n', f);
 }
 
 int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
 {
     const struct vm *input = NULL;
+    char path[PATH_MAX_LEN + 256];
 
     for (unsigned i = 0; i < s->nvms; i++)
         if (s->vms[i].console_input)
@@ -187,12 +120,11 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
     fputc('\n', f);
     for (unsigned i = 0; i < s->nvms; i++)
         emit_vm(s, &s->vms[i], f, cpu_attr);
-    emit_connections(s, f);
-    emit_dynamic(s, f);
+    /* Passthrough, switches, disks served by other VMs and dynamic slots are refused (validate.c). */
     for (unsigned i = 0; i < s->ncomps; i++)
         fprintf(f, "    <protection_domain name=\"%s\" priority=\"%u\"> <!-- native component -->\n"
                    "        <program_image path=\"%s\" />\n    </protection_domain>\n",
-                s->comps[i].name, s->comps[i].priority, s->comps[i].program);
+                s->comps[i].name, s->comps[i].priority, resolve_path(s, s->comps[i].program, path, sizeof(path)));
     fprintf(f, "</system>\n");
     return ferror(f) ? -1 : 0;
 }

@@ -24,7 +24,11 @@ static void c_string(FILE *f, const char *str)
     fputc('"', f);
 }
 
-/* The seL4 attach function of a device (src/platform/sel4/sel4_devices.h), or NULL where there is none yet. */
+/*
+ * The seL4 attach function of a device (src/platform/sel4/sel4_devices.h). validate.c refuses, for
+ * seL4 outputs, every device that has none (a blk file:, vsock), so NULL (the VMM stops at start-up)
+ * is never written.
+ */
 static const char *sel4_attach_name(const struct device *d)
 {
     switch (d->type) {
@@ -32,8 +36,9 @@ static const char *sel4_attach_name(const struct device *d)
     case DEV_BLK: return d->ramdisk ? "sel4_attach_ramdisk" : "NULL";
     case DEV_NET: return "sel4_attach_null_net";
     case DEV_RNG: return "sel4_attach_rng";
-    default: return "NULL";
+    case DEV_VSOCK: break;
     }
+    return "NULL";
 }
 
 static const char *virtio_id_name(enum dev_type t)
@@ -79,6 +84,13 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
     for (unsigned i = 0; i < v->ndevs; i++)
         fprintf(f, "%s%s", i ? ", " : " ", sel4_attach_name(&v->devs[i]));
     fprintf(f, "%s},\n", v->ndevs ? " " : "");
+    for (unsigned i = 0; i < v->ndevs; i++) {
+        const uint8_t *m = v->devs[i].mac_bytes;
+        if (!v->devs[i].has_mac)
+            continue;
+        fprintf(f, "    .net_mac[%u] = { 0x%02x, 0x%02x, 0x%02x, 0x%02x, 0x%02x, 0x%02x }, /* %s */\n", i, m[0], m[1], m[2],
+                m[3], m[4], m[5], v->devs[i].mac);
+    }
     fprintf(f, "    .kernel_offset = 0, .kernel_size = %llu,\n", (unsigned long long)v->kernel.size);
     fprintf(f, "    .initrd_offset = %llu, .initrd_size = %llu,\n",
             (unsigned long long)(v->initrd.size ? v->initrd_offset : 0), (unsigned long long)v->initrd.size);

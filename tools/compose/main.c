@@ -23,7 +23,11 @@ static const char usage[] =
     "  --hosted          print one `svmm run` command line per VM\n"
     "  --up-script FILE  write a script starting every VM as its own svmm process (hosted)\n"
     "  --svmm PATH       the svmm binary named in hosted outputs (default: svmm)\n"
-    "  --check           validate only\n";
+    "  --check           validate only\n"
+    "  --platform sel4|hosted\n"
+    "                    check for that platform only. A description is checked for the platforms of\n"
+    "                    the outputs asked for (-o: sel4; --hosted, --up-script: hosted), with --check\n"
+    "                    alone for both: a field that does not work on a platform is refused there\n";
 
 static FILE *open_out(const char *dir, const char *name, const char *suffix, char *path, size_t len)
 {
@@ -112,6 +116,7 @@ int main(int argc, char **argv)
     const char *out = NULL, *up = NULL, *svmm = "svmm", *file = NULL;
     bool dtb = false, cpu_attr = false, hosted = false, check = false;
     int gic = 0;
+    unsigned platform = 0;
 
     sys.root = ".";
     for (int i = 1; i < argc; i++) {
@@ -144,6 +149,13 @@ int main(int argc, char **argv)
             svmm = argv[++i];
         } else if (!strcmp(a, "--check")) {
             check = true;
+        } else if (!strcmp(a, "--platform") && more) {
+            const char *p = argv[++i];
+            platform = !strcmp(p, "sel4") ? FOR_SEL4 : !strcmp(p, "hosted") ? FOR_HOSTED : 0;
+            if (!platform) {
+                fprintf(stderr, "svmm-compose: --platform takes sel4 or hosted\n");
+                return 2;
+            }
         } else if (a[0] != '-' && file == NULL) {
             file = a;
         } else {
@@ -155,6 +167,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s", usage);
         return 2;
     }
+    sys.platforms = (out ? FOR_SEL4 : 0) | (hosted || up ? FOR_HOSTED : 0);
+    if (platform && sys.platforms & ~platform) {
+        fprintf(stderr, "svmm-compose: --platform %s, but %s writes %s outputs\n", platform == FOR_SEL4 ? "sel4" : "hosted",
+                platform == FOR_SEL4 ? (hosted ? "--hosted" : "--up-script") : "-o", platform == FOR_SEL4 ? "hosted" : "seL4");
+        return 2;
+    }
+    if (platform)
+        sys.platforms = platform;
+    else if (!sys.platforms)
+        sys.platforms = FOR_SEL4 | FOR_HOSTED;
     sys.file = file;
     make_label(&sys);
     if (parse_system(&sys, file) < 0)

@@ -238,13 +238,16 @@ static void parse_device(struct sys *s, struct fy_node *n, int line, const char 
             d->ramdisk_line = kl;
             get_size(s, val, kl, f, &d->ramdisk);
         } else if (d->type == DEV_BLK && !strcmp(key, "disk")) {
+            d->disk_line = kl;
             get_str(s, val, kl, f, d->disk, sizeof(d->disk));
         } else if (d->type == DEV_BLK && !strcmp(key, "readonly")) {
+            d->readonly_line = kl;
             get_bool(s, val, kl, f, &d->readonly);
         } else if (d->type == DEV_NET && !strcmp(key, "switch")) {
             d->sw_line = kl;
             get_str(s, val, kl, f, d->sw, sizeof(d->sw));
         } else if (d->type == DEV_NET && !strcmp(key, "mac")) {
+            d->mac_line = kl;
             get_str(s, val, kl, f, d->mac, sizeof(d->mac));
         } else if (d->type == DEV_VSOCK && !strcmp(key, "cid")) {
             d->cid_line = kl;
@@ -352,11 +355,14 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
                 v->npcpus++;
             }
         } else if (!strcmp(key, "priority")) {
+            v->priority_line = kl;
             get_uint(s, val, kl, f, &v->priority);
         } else if (!strcmp(key, "vmm_priority")) {
+            v->vmm_priority_line = kl;
             get_uint(s, val, kl, f, &v->vmm_priority);
         } else if (!strcmp(key, "vmm_passive")) {
             bool b = false;
+            v->vmm_passive_line = kl;
             get_bool(s, val, kl, f, &b);
             v->vmm_passive = b;
         } else if (!strcmp(key, "budget_us")) {
@@ -384,6 +390,7 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
                 parse_device(s, item, kl, FIELD(g, "%s[%d]", f, i), &v->devs[v->ndevs++]);
             }
         } else if (!strcmp(key, "passthrough")) {
+            v->pt_line = kl;
             FOR_ITEMS(s, val, kl, f, item, i) {
                 char g[192];
                 if (v->npt == MAX_PT) {
@@ -521,6 +528,7 @@ static void parse_root(struct sys *s, struct fy_node *root)
                 compose_error(s, kl, "board", "unknown board '%s' (known: qemu_virt_aarch64)", name);
         } else if (!strcmp(key, "gic")) {
             unsigned g = 0;
+            s->gic_line = kl;
             get_uint(s, val, kl, "gic", &g);
             if (g != 2 && g != 3)
                 compose_error(s, kl, "gic", "GIC version must be 2 or 3");
@@ -535,6 +543,7 @@ static void parse_root(struct sys *s, struct fy_node *root)
                 parse_vm(s, item, kl, i, &s->vms[s->nvms++]);
             }
         } else if (!strcmp(key, "switches")) {
+            s->switches_line = kl;
             FOR_ITEMS(s, val, kl, "switches", item, i) {
                 struct vswitch *w;
                 if (s->nswitches == MAX_SWITCHES) {
@@ -552,6 +561,7 @@ static void parse_root(struct sys *s, struct fy_node *root)
                 }
             }
         } else if (!strcmp(key, "components")) {
+            s->components_line = kl;
             FOR_ITEMS(s, val, kl, "components", item, i) {
                 struct component *c;
                 if (s->ncomps == MAX_COMPONENTS) {
@@ -563,19 +573,22 @@ static void parse_root(struct sys *s, struct fy_node *root)
                 c->priority = 200;
                 FOR_PAIRS(s, item, c->line, "components", k2, v2, kl2) {
                     FIELD(f, "components[%d].%s", i, k2);
-                    if (!strcmp(k2, "name"))
+                    if (!strcmp(k2, "name")) {
                         get_str(s, v2, kl2, f, c->name, sizeof(c->name));
-                    else if (!strcmp(k2, "program"))
+                    } else if (!strcmp(k2, "program")) {
+                        c->program_line = kl2;
                         get_str(s, v2, kl2, f, c->program, sizeof(c->program));
-                    else if (!strcmp(k2, "priority"))
+                    } else if (!strcmp(k2, "priority")) {
                         get_uint(s, v2, kl2, f, &c->priority);
-                    else
+                    } else {
                         compose_error(s, kl2, f, "unknown field");
+                    }
                 }
                 if (!c->name[0] || !c->program[0])
                     compose_error(s, c->line, FIELD(f, "components[%d]", i), "a component needs a name and a program");
             }
         } else if (!strcmp(key, "dynamic")) {
+            s->dynamic_line = kl;
             parse_dynamic(s, val, kl);
         } else {
             unknown(s, kl, "", key);

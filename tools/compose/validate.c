@@ -10,6 +10,9 @@
 #define SZ_2M 0x200000ull
 #define GUEST_UART_SIZE 0x1000ull
 #define MIB(x) ((unsigned long long)((x) >> 20))
+#define FIELD(buf, ...) (snprintf(buf, sizeof(buf), __VA_ARGS__), buf)
+#define SEL4_MAX_NETS 4     /* src/platform/sel4/net_null.c */
+#define HOSTED_MAX_DISKS 8  /* svmm run --disk: SVMM_CLI_MAX_DISKS (src/platform/kvm/cli.h) */
 
 /*
  * Board facts. qemu_virt_aarch64 as Microkit 2.0.1 describes it (platform_gen.json): seL4 manages RAM
@@ -234,6 +237,23 @@ static void check_passthrough(struct sys *s)
     }
 }
 
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* "52:54:00:12:34:56" -> 6 bytes; false if it is anything else. */
+static bool parse_mac(const char *str, uint8_t mac[6])
+{
+    for (int i = 0; i < 6; i++, str += 3) {
+        int hi = hexval(str[0]), lo = hi < 0 ? -1 : hexval(str[1]);
+        if (lo < 0 || str[2] != (i == 5 ? '\0' : ':'))
+            return false;
+        mac[i] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}
+
 static struct vm *find_vm(struct sys *s, const char *name)
 {
     for (unsigned i = 0; i < s->nvms; i++)
@@ -315,10 +335,19 @@ static void check_vm(struct sys *s, struct vm *v)
             for (unsigned w = 0; w < s->nswitches; w++)
                 found |= !strcmp(s->switches[w].name, dev->sw);
             snprintf(g, sizeof(g), "vms.%s.devices[%u].switch", v->name, d);
-            if (!dev->sw[0])
-                compose_error(s, dev->line, FIELD_VM(f, v, "devices"), "a net device needs a switch");
-            else if (!found)
+            if (dev->sw[0] && !found)
                 compose_error(s, dev->sw_line, g, "unknown switch '%s' (declare it under switches:)", dev->sw);
+            if (dev->mac[0]) {
+                snprintf(g, sizeof(g), "vms.%s.devices[%u].mac", v->name, d);
+                if (!parse_mac(dev->mac, dev->mac_bytes))
+                    compose_error(s, dev->mac_line, g, "'%s' is not a MAC address (six hex pairs, e.g. 52:54:00:12:34:56)",
+                                  dev->mac);
+                else if (dev->mac_bytes[0] & 1)
+                    compose_error(s, dev->mac_line, g, "%s is a multicast address: a NIC's own MAC must be unicast "
+                                  "(first byte even)", dev->mac);
+                else
+                    dev->has_mac = true;
+            }
         }
         if (dev->type == DEV_VSOCK && (dev->cid < 3 || dev->cid > 0xffffffffu)) {
             snprintf(g, sizeof(g), "vms.%s.devices[%u].cid", v->name, d);
@@ -430,6 +459,138 @@ static void check_dynamic(struct sys *s)
     }
 }
 
+/* Native components: Microkit protection domains running their own ELF beside the VMMs (seL4 only). */
+static void check_components(struct sys *s)
+{
+    if (!(s->platforms & FOR_SEL4))
+        return; /* refused for hosted outputs (check_what_works) */
+    for (unsigned i = 0; i < s->ncomps; i++) {
+        struct component *c = &s->comps[i];
+        char f[96], path[PATH_MAX_LEN + 256];
+        unsigned char magic[4] = { 0 };
+        FILE *file;
+
+        snprintf(f, sizeof(f), "components.%s", c->name);
+        if (c->name[0] && !valid_name(c->name))
+            compose_error(s, c->line, "components.name", "'%s' is not a valid name", c->name);
+        for (struct component *o = s->comps; o < c; o++)
+            if (!strcmp(o->name, c->name))
+                compose_error(s, c->line, f, "a component named '%s' already exists (line %d)", c->name, o->line);
+        if (!strncmp(c->name, "vmm_", 4))
+            compose_error(s, c->line, f, "names vmm_<vm> are the VMMs' protection domains");
+        if (c->priority > 254)
+            compose_error(s, c->line, f, "seL4 priorities are 0..254");
+        if (!c->program[0])
+            continue;
+        snprintf(f, sizeof(f), "components.%s.program", c->name);
+        file = fopen(resolve_path(s, c->program, path, sizeof(path)), "rb");
+        if (file == NULL) {
+            compose_error(s, c->program_line, f, "cannot read '%s': %s", c->program, strerror(errno));
+            continue;
+        }
+        if (fread(magic, 1, sizeof(magic), file) != sizeof(magic) || memcmp(magic, "\177ELF", 4) != 0)
+            compose_error(s, c->program_line, f, "'%s' is not an ELF file (a Microkit program image)", c->program);
+        fclose(file);
+    }
+}
+
+/*
+ * What works today, per field and platform (docs/system-description.md, "What works today"). The rule:
+ * a field the composer accepts is acted on by some component of the output it is written for, or
+ * refused here, with the reason. This is the one place that refuses fields for not being implemented
+ * (yet); their parsing and validation above stay, for the issues that implement them, but nothing
+ * refused here reaches an output. Fields that only seL4 acts on (pcpus, priority, vmm_priority,
+ * vmm_passive, budget_us/period_us, gic) are not refused for hosted outputs: those say, in a comment
+ * above each svmm run line, that svmm run does not apply them (emit_hosted.c).
+ */
+static void check_what_works(struct sys *s)
+{
+    const bool sel4 = s->platforms & FOR_SEL4, hosted = s->platforms & FOR_HOSTED;
+    struct svmm_vm_config defaults;
+    char f[224];
+
+    svmm_vm_config_defaults(&defaults); /* what svmm run uses */
+    for (unsigned i = 0; i < s->nvms; i++) {
+        struct vm *v = &s->vms[i];
+        unsigned nrng = 0, nnet = 0, nfile = 0;
+        if (v->pt_line)
+            compose_error(s, v->pt_line, FIELD_VM(f, v, "passthrough"),
+                          "passthrough devices are not implemented yet: the seL4 VMM does not forward their "
+                          "interrupts to the guest and the guest's device tree has no node for them (svmm run has "
+                          "no passthrough either)");
+        if (hosted && v->ram_base_line && v->ram_base != defaults.ram_base)
+            compose_error(s, v->ram_base_line, FIELD_VM(f, v, "ram_base"),
+                          "not available hosted: svmm run places guest RAM at 0x%llx", (unsigned long long)defaults.ram_base);
+        for (unsigned d = 0; d < v->ndevs; d++) {
+            const struct device *dev = &v->devs[d];
+            char g[160];
+            snprintf(g, sizeof(g), "vms.%s.devices[%u]", v->name, d);
+            /* The platforms' per-VM limits: past them a VMM would stop at start-up, svmm run at its options. */
+            if (dev->type == DEV_RNG && ++nrng == 2)
+                compose_error(s, dev->line, g, "a VM has at most one virtio-rng");
+            if (sel4 && dev->type == DEV_NET && ++nnet == SEL4_MAX_NETS + 1)
+                compose_error(s, dev->line, g, "a VM has at most %u virtio-net devices on seL4", SEL4_MAX_NETS);
+            if (hosted && dev->type == DEV_BLK && dev->file[0] && ++nfile == HOSTED_MAX_DISKS + 1)
+                compose_error(s, dev->line, g, "svmm run takes at most %u disks", HOSTED_MAX_DISKS);
+            switch (dev->type) {
+            case DEV_BLK:
+                if (dev->server[0] || dev->disk[0])
+                    compose_error(s, dev->server[0] ? dev->server_line : dev->disk_line,
+                                  FIELD(f, "%s.%s", g, dev->server[0] ? "server" : "disk"),
+                                  "disks served by another VM are not implemented yet: there is no inter-VM block "
+                                  "transport, so the guest would get no disk");
+                if (sel4 && dev->file[0])
+                    compose_error(s, dev->file_line, FIELD(f, "%s.file", g),
+                                  "file-backed disks are not available on seL4: the VMM has no file system (on seL4 "
+                                  "use ramdisk:)");
+                if (hosted && dev->ramdisk)
+                    compose_error(s, dev->ramdisk_line, FIELD(f, "%s.ramdisk", g),
+                                  "RAM disks are not available hosted: svmm run has no RAM-disk backend (hosted, use "
+                                  "file:)");
+                if (dev->ramdisk && dev->readonly)
+                    compose_error(s, dev->readonly_line, FIELD(f, "%s.readonly", g),
+                                  "a RAM disk starts empty, so a read-only one is of no use (readonly: is for file: disks)");
+                break;
+            case DEV_NET:
+                if (hosted)
+                    compose_error(s, dev->line, g,
+                                  "virtio-net is not passed to svmm run yet: its one network backend is an existing "
+                                  "tap device (--net tap=NAME), which a system description cannot name");
+                if (dev->sw[0])
+                    compose_error(s, dev->sw_line, FIELD(f, "%s.switch", g),
+                                  "virtual switches are not implemented yet: no switch component carries frames "
+                                  "between VMs (a net device without switch: is, on seL4, a NIC whose sent frames "
+                                  "are dropped)");
+                break;
+            case DEV_VSOCK:
+                if (sel4)
+                    compose_error(s, dev->line, g,
+                                  "virtio-vsock is not available on seL4 yet: the seL4 VMM has no vsock device (it "
+                                  "would stop at start-up)");
+                if (hosted)
+                    compose_error(s, dev->line, g,
+                                  "virtio-vsock is not passed to svmm run yet: it needs a host socket path (--vsock "
+                                  "cid=N,uds=PATH), which a system description cannot name");
+                break;
+            case DEV_CONSOLE:
+            case DEV_RNG:
+                break;
+            }
+        }
+    }
+    if (s->switches_line)
+        compose_error(s, s->switches_line, "switches",
+                      "virtual switches are not implemented yet: there is no switch component to connect net devices");
+    if (s->dynamic_line)
+        compose_error(s, s->dynamic_line, "dynamic",
+                      "dynamic VM slots are not implemented yet: there is no admin component to start or stop them, "
+                      "so pools and slots would only reserve memory");
+    if (hosted && s->components_line)
+        compose_error(s, s->components_line, "components",
+                      "not available hosted: native components are Microkit protection domains, and svmm run has "
+                      "nothing to run them");
+}
+
 /* Guest RAM (fixed VMs and pools) not placed in the reserved window comes out of the board's RAM. */
 static void check_ram_total(struct sys *s)
 {
@@ -482,6 +643,8 @@ int validate_system(struct sys *s)
         s->vms[0].console_input = true; /* the first VM gets the keyboard unless one is named */
     check_passthrough(s);
     check_dynamic(s);
+    check_components(s);
+    check_what_works(s);
     if (!s->errors)
         plan_images(s); /* first: RAM placed in the window does not count against the board's RAM */
     check_ram_total(s);

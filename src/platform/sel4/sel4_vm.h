@@ -16,6 +16,7 @@ struct svmm_sel4_vm {
     const char *console_prefix; /* starts each line of guest console output */
     struct svmm_vm_config cfg;  /* what the guest sees */
     sel4_attach_fn attach[SVMM_MAX_VIRTIO]; /* creates virtio slot i's device; NULL: not on seL4 yet */
+    uint8_t net_mac[SVMM_MAX_VIRTIO][6];    /* virtio-net in slot i: its MAC; all zero: the VMM's default */
     uint64_t kernel_offset, kernel_size; /* in the boot-image region (images_vaddr) */
     uint64_t initrd_offset, initrd_size;
     unsigned num_lrs;           /* GIC list registers of the board's CPU interface */

@@ -7,10 +7,13 @@ prefix() { while IFS= read -r line; do printf '%s| %s\n' "$1" "$line"; done; }
 status_dir=$(mktemp -d) || exit 1
 pids=""
 exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus, priority
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 256M --cpus 2 --append 'console=ttyS0 earlycon' --rng <&3; echo $? > "$status_dir/main" ) 2>&1 | prefix main &
 pids="$pids $!"
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus, priority, budget_us/period_us
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon' < /dev/null; echo $? > "$status_dir/rt0" ) 2>&1 | prefix rt0 &
 pids="$pids $!"
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus, priority, budget_us/period_us
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon' < /dev/null; echo $? > "$status_dir/rt1" ) 2>&1 | prefix rt1 &
 pids="$pids $!"
 for p in $pids; do wait "$p"; done

@@ -7,8 +7,10 @@ prefix() { while IFS= read -r line; do printf '%s| %s\n' "$1" "$line"; done; }
 status_dir=$(mktemp -d) || exit 1
 pids=""
 exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 256M --cpus 1 --append 'console=ttyS0 earlycon' <&3; echo $? > "$status_dir/alpha" ) 2>&1 | prefix alpha &
 pids="$pids $!"
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 256M --cpus 1 --append 'console=ttyS0 earlycon' < /dev/null; echo $? > "$status_dir/beta" ) 2>&1 | prefix beta &
 pids="$pids $!"
 for p in $pids; do wait "$p"; done

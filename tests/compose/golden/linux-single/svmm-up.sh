@@ -7,6 +7,7 @@ prefix() { while IFS= read -r line; do printf '%s| %s\n' "$1" "$line"; done; }
 status_dir=$(mktemp -d) || exit 1
 pids=""
 exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 256M --cpus 2 --append 'console=ttyS0 earlycon' <&3; echo $? > "$status_dir/linux" ) 2>&1 | prefix linux &
 pids="$pids $!"
 for p in $pids; do wait "$p"; done

@@ -7,12 +7,16 @@ prefix() { while IFS= read -r line; do printf '%s| %s\n' "$1" "$line"; done; }
 status_dir=$(mktemp -d) || exit 1
 pids=""
 exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon' <&3; echo $? > "$status_dir/vm0" ) 2>&1 | prefix vm0 &
 pids="$pids $!"
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon' < /dev/null; echo $? > "$status_dir/vm1" ) 2>&1 | prefix vm1 &
 pids="$pids $!"
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon' < /dev/null; echo $? > "$status_dir/vm2" ) 2>&1 | prefix vm2 &
 pids="$pids $!"
+# seL4 only, not applied by svmm run (docs/system-description.md): pcpus
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon' < /dev/null; echo $? > "$status_dir/vm3" ) 2>&1 | prefix vm3 &
 pids="$pids $!"
 for p in $pids; do wait "$p"; done
