@@ -1,0 +1,105 @@
+#!/bin/bash
+# Hosted tier for the composer (compose-hosted): every system in examples/ boots, inside the QEMU test
+# machine (KVM), through the svmm-up.sh script svmm-compose generates for it: each VM its own svmm
+# process, all VMs of an example at once, the examples one after the other. Each guest runs a marker
+# command on its virtio console (printing its example, name and CPU count) and powers off. Per VM:
+# its output lines carry its prefix ("<vm>| "), the marker is in that stream with the vCPU count the
+# description gives, its svmm exits 0. Per example: svmm-up.sh exits 0, and with several VMs, all ran
+# at the same time. The test machine's memory (MEM) must hold the largest example's VMs at once.
+# usage: tests/compose/hosted-examples.sh      (prints "compose-hosted: N passed, N failed")
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+T=$BUILD/e2e/compose-hosted
+TIMEOUT=${E2E_TIMEOUT:-2400}
+MEM_MIB=${COMPOSE_HOSTED_MEM_MIB:-2048}   # the test machine's RAM (tests/machine/run.sh --mem)
+OUTER_MIB=512                             # what its own kernel, initramfs (guest images) and svmm need
+COMPOSE=$BUILD/host/svmm-compose
+TAG=compose-hosted
+. "$ROOT/tests/e2e/lib.sh"
+rm -rf "$T" && mkdir -p "$T/extra/ex" "$T/stage/guest"
+make -s -C "$ROOT" compose BUILD="$BUILD" >/dev/null # svmm itself comes from the build tier, as for hosted-boot.sh
+[ -x "$BUILD/aarch64/svmm" ] || fail_early "no $BUILD/aarch64/svmm (make svmm BUILD=$BUILD)"
+"$ROOT/tests/machine/fetch.sh" --quiet || fail_early "fetch the test machine's packages"
+
+# Every example as written, except that each guest's initrd runs a marker command and powers off.
+# Paths are generated against a staging root, then made absolute for the test machine's root.
+ln -s "$BUILD/machine/Image" "$T/stage/guest/Image"
+ln -s "$T/extra/ex" "$T/stage/ex"
+examples=""
+for y in "$ROOT"/examples/*/system.yaml; do
+    e=$(basename "$(dirname "$y")")
+    examples="$examples $e"
+    mkdir -p "$T/extra/ex/$e"
+    # The VM names, from the description (the "- name:" items of vms:).
+    awk '/^[a-z_]+:/ { invms = ($1 == "vms:") } invms && /^  - name:/ { print $3 }' "$y" > "$T/$e.vms"
+    for vm in $(cat "$T/$e.vms"); do
+        echo "echo \"EXAMPLE-MARKER example=$e vm=$vm cpus=\$(grep -c ^processor /proc/cpuinfo)\"" > "$T/cmd-$e-$vm"
+        "$ROOT/tests/machine/mkguest-initrd.sh" "$T/extra/ex/$e/$vm.cpio.gz" --cmd-file "$T/cmd-$e-$vm" >/dev/null 2>&1 ||
+            fail_early "guest initrd for $e/$vm"
+    done
+    awk -v e="$e" '/^[a-z_]+:/ { invms = ($1 == "vms:") } invms && /^  - name:/ { vm = $3 }
+         /^    initrd:/ { sub(/initrd:.*/, "initrd: ex/" e "/" vm ".cpio.gz") }
+         /^    kernel:/ { sub(/kernel:.*/, "kernel: guest/Image") } { print }' "$y" > "$T/$e.yaml"
+    "$COMPOSE" "$T/$e.yaml" --root "$T/stage" --svmm /svmm --up-script "$T/$e-up.sh" 2> "$T/$e.err" ||
+        { cat "$T/$e.err"; fail_early "svmm-compose --up-script for $e"; }
+    sed "s|$T/stage||g" "$T/$e-up.sh" > "$T/extra/ex/$e-up.sh"
+done
+rm -rf "$T/stage"
+
+# Guest RAM of each example, all its VMs at once, from the generated svmm run lines.
+largest=0 largest_ex=
+for e in $examples; do
+    mib=$(grep -o -- '--mem [0-9]*M' "$T/extra/ex/$e-up.sh" | awk '{ s += $2 } END { print s + 0 }')
+    [ "$mib" -gt "$largest" ] && largest=$mib largest_ex=$e
+done
+
+cat > "$T/outer-script" <<O
+status=0
+for e in $examples; do
+    echo "[examples] begin \$e"
+    sh /ex/\$e-up.sh; rc=\$?
+    echo "[examples] end \$e status \$rc"
+    [ \$rc = 0 ] || status=1
+done
+exit \$status
+O
+"$ROOT/tests/machine/mkouter-initrd.sh" "$T/outer.cpio.gz" --svmm "$BUILD/aarch64/svmm" \
+    --script "$T/outer-script" --extra "$T/extra" >/dev/null 2>&1 || fail_early "outer initrd"
+start=$(date +%s)
+set +e
+"$ROOT/tests/machine/run.sh" --initrd "$T/outer.cpio.gz" --mem "${MEM_MIB}M" --timeout "$TIMEOUT" --log "$T/log" > /dev/null 2>&1
+status=$?
+set -e
+wall=$(( $(date +%s) - start ))
+LOG=$(tr -d '\r' < "$T/log")
+
+check "the largest example ($largest_ex, ${largest} MiB of guest RAM at once) fits the test machine's ${MEM_MIB} MiB with ${OUTER_MIB} MiB to spare" \
+    "$(is [ $((largest + OUTER_MIB)) -le "$MEM_MIB" ])"
+check "test machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
+check "no out-of-memory kill in the test machine" "$(is test -z "$(grep -i 'out of memory' <<<"$LOG")")"
+for e in $examples; do
+    S=$(awk -v b="[examples] begin $e" -v x="[examples] end $e " 'index($0, b) == 1 { on = 1 } on { print } index($0, x) == 1 { on = 0 }' <<<"$LOG")
+    check "$e: svmm-up.sh exited 0" "$(is grep -q "^\[examples\] end $e status 0$" <<<"$S")"
+    for vm in $(cat "$T/$e.vms"); do
+        cpus=$(grep -- "| prefix $vm &\$" "$T/extra/ex/$e-up.sh" | sed -n 's/.* --cpus \([0-9]*\) .*/\1/p')
+        check "$e/$vm: guest output prefixed '$vm| '" "$(is grep -qE "^$vm\| .*Booting Linux on physical CPU" <<<"$S")"
+        # The guest's UART (ttyS0) drains asynchronously, so hvc0 output may land mid-line of its own
+        # log; what matters is that it is in this VM's prefixed stream.
+        check "$e/$vm: ran its command through hvc0, with its $cpus vCPU(s)" \
+            "$(is grep -qE "^$vm\| .*EXAMPLE-MARKER example=$e vm=$vm cpus=$cpus([^0-9]|$)" <<<"$S")"
+        check "$e/$vm: svmm exited 0" "$(is grep -q "^svmm-up: VM $vm exited with status 0$" <<<"$S")"
+    done
+    if [ "$(wc -l < "$T/$e.vms")" -gt 1 ]; then
+        # At the same time: every VM printed its first line before any VM printed its last.
+        check "$e: all $(wc -l < "$T/$e.vms") VMs ran at the same time" "$(is awk -v vms="$(tr '\n' ' ' < "$T/$e.vms")" '
+            BEGIN { n = split(vms, v, " ") }
+            { for (i = 1; i <= n; i++) if (index($0, v[i] "| ") == 1) { if (!(i in first)) first[i] = NR; last[i] = NR } }
+            END { maxfirst = 0; minlast = NR + 1
+                  for (i = 1; i <= n; i++) { if (!(i in first)) exit 1; if (first[i] > maxfirst) maxfirst = first[i]
+                                             if (last[i] < minlast) minlast = last[i] }
+                  exit !(maxfirst < minlast) }' <<<"$S")"
+    fi
+done
+echo "$TAG: wall ${wall}s for$examples"
+finish "$T/log"
