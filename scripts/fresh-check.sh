@@ -205,6 +205,7 @@ if [ ${#mirror_lines[@]} = 0 ]; then
     mirror_lines=("deb http://deb.debian.org/debian bookworm main" "deb http://deb.debian.org/debian bookworm-updates main"
                   "deb http://deb.debian.org/debian-security bookworm-security main")
 fi
+# shellcheck source=/dev/null
 host_os=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-} ${PRETTY_NAME:-}") || host_os=''
 [ "${host_os%% *}" = bookworm ] || say "fresh-check: note: this machine is ${host_os#* } (not Debian 12); the root is Debian 12"
 say "fresh-check: mirror (from this machine's apt sources):"
@@ -289,6 +290,9 @@ while read -r tier; do
     grep -E 'FAIL|[Ee]rror|cannot|failed to|not found|No such|TIMEOUT' "$tl" | grep -v -E '^=== tier' |
         head -n 6 | while IFS= read -r l; do say "      ${l:0:200}"; done
 done < <(sed -n -E 's/^=== tier ([^ :]+): [0-9]+ passed, [1-9][0-9]* failed.*/\1/p' "$LOG/.test.txt")
+# A tier that checked nothing on a fresh machine is suspect (e.g. a tool it needs is missing).
+sed -n -E 's/^=== tier ([^ :]+): 0 passed, 0 failed.*/  WARNING: tier \1 ran no checks (0 passed, 0 failed)/p' "$LOG/.test.txt" |
+    while IFS= read -r l; do say "$l"; done
 sed -n -E 's/^=== tier: ([^ ]+) SKIPPED: (.*)/  skipped \1: \2/p' "$LOG/.test.txt" | while IFS= read -r l; do say "$l"; done
 if [ -z "$closing" ]; then
     tail -n 8 "$LOG/.test.txt" | while IFS= read -r l; do say "  | $l"; done
