@@ -3,6 +3,9 @@
 # each) built with `make sel4-system` and booted in QEMU. Both guests share the board UART, so both
 # consoles must appear with their prefixes ("alpha| ", "beta| "), both reach init, and both power off,
 # which each VMM reports. The two VMs share one physical core (uniprocessor SDK): allow time.
+# Added to the example, because no other seL4 boot has them: a NIC with a mac: on beta (the guest
+# must see that MAC) and a native component beside the VMMs (tests/compose/component.c; it says so on
+# the debug kernel's console).
 # usage: sel4-pair.sh SDK_DIR [MICROKIT_CONFIG]
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,12 +18,22 @@ T=$BUILD/e2e/sel4-pair-$CONFIG-$variant
 TAG="sel4-pair/$variant/$CONFIG"
 rm -rf "$T" && mkdir -p "$T"
 
-# The example as written, except that each guest runs a command and powers off.
+# The example as written, except that each guest runs a command and powers off, plus beta's NIC and
+# the component.
+MAC=52:54:00:5e:4c:02
 for vm in alpha beta; do
     echo "echo \"PAIR-MARKER vm=$vm\"" > "$T/cmd-$vm"
     "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$vm.cpio.gz" --cmd-file "$T/cmd-$vm" >/dev/null || exit 1
 done
-awk -v t="$T" '/- name:/ { vm = $3 } /initrd:/ { sub(/initrd:.*/, "initrd: " t "/" vm ".cpio.gz") } { print }' \
+echo 'echo "PAIR-MAC $(cat /sys/class/net/eth0/address 2>/dev/null)"' >> "$T/cmd-beta"
+"$ROOT/tests/machine/mkguest-initrd.sh" "$T/beta.cpio.gz" --cmd-file "$T/cmd-beta" >/dev/null || exit 1
+B=$SDK/board/qemu_virt_aarch64/$CONFIG
+aarch64-linux-gnu-gcc -std=gnu11 -Wall -Wextra -Werror -Wno-unused-function -ffreestanding -nostdlib -O2 -mgeneral-regs-only \
+    -I"$B/include" -c "$ROOT/tests/compose/component.c" -o "$T/component.o" &&
+    aarch64-linux-gnu-ld -L"$B/lib" "$T/component.o" -lmicrokit -Tmicrokit.ld -o "$T/component.elf" || fail_early "native component"
+awk -v t="$T" -v mac="$MAC" '/- name:/ { vm = $3 } /initrd:/ { sub(/initrd:.*/, "initrd: " t "/" vm ".cpio.gz") } { print }
+     vm == "beta" && /- type: console/ { print "      - type: net"; print "        mac: \"" mac "\"" }
+     END { print "components:"; print "  - name: helper"; print "    program: " t "/component.elf" }' \
     "$ROOT/examples/linux-pair/system.yaml" > "$T/system.yaml"
 make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" SYSTEM="$T/system.yaml" \
     SYSTEM_OUT="$T/out" > "$T/build.log" 2>&1 || fail_early build "$T/build.log"
@@ -40,5 +53,9 @@ check "both VMs stopped (two VMM exit summaries)" "$(is [ $status = stopped ])"
 for vm in alpha beta; do
     check "VMM of $vm reported its guest's power-off" "$(has "VM $vm stopped: guest powered off")"
 done
+check "beta's NIC has the MAC of its mac: ($MAC)" "$(has "beta\| .*PAIR-MAC $MAC")"
+if [ "$CONFIG" = debug ]; then # release kernels have no debug console for the component to print on
+    check "the native component ran beside the VMMs" "$(has 'component helper: native component running')"
+fi
 echo "$TAG: wall ${wall}s"
 finish "$T/log"
