@@ -9,7 +9,7 @@
 # usage: tests/compose/hosted-examples.sh      (prints "compose-hosted: N passed, N failed")
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
+BUILD=$(mkdir -p "${BUILD:-$ROOT/build}" && cd "${BUILD:-$ROOT/build}" && pwd) # absolute: staged paths are cut from it
 T=$BUILD/e2e/compose-hosted
 TIMEOUT=${E2E_TIMEOUT:-2400}
 MEM_MIB=${COMPOSE_HOSTED_MEM_MIB:-2048}   # the test machine's RAM (tests/machine/run.sh --mem)
