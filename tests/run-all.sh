@@ -63,7 +63,7 @@ if [ -n "${SKIP_E2E:-}" ]; then
     skip_tier e2e-console "SKIP_E2E is set"
 else
     run_tier e2e-hosted tests/e2e/hosted-boot.sh
-    run_tier compose-hosted tests/compose/hosted-pair.sh
+    run_tier compose-hosted tests/compose/hosted-examples.sh
     run_tier e2e-blk tests/e2e/hosted-blk.sh
     run_tier e2e-net tests/e2e/hosted-net.sh
     run_tier e2e-vsock tests/e2e/hosted-vsock.sh
