@@ -10,7 +10,6 @@ BUILD=${BUILD:-$ROOT/build}
 SDK=$1 CONFIG=${2:-debug}
 TIMEOUT=${SEL4_TIMEOUT:-900}
 DISK_MIB=${SEL4_DISK_MIB:-32} DATA_MIB=${SEL4_DATA_MIB:-16}
-SEED=${SEL4_RNG_SEED:-5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed}
 TAG=sel4-blk
 . "$ROOT/tests/e2e/lib.sh"
 gic=$(sel4_gic "$SDK" "$CONFIG") variant=$(sel4_variant "$SDK" "$CONFIG")
@@ -52,7 +51,7 @@ vms:
         ramdisk: ${DISK_MIB}M
       - type: rng
 Y
-make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" SEL4_RNG_SEED="$SEED" \
+make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" \
     SYSTEM="$T/system.yaml" SYSTEM_OUT="$T/system" > "$T/build.log" 2>&1 || fail_early build "$T/build.log"
 sel4_boot "$T/system" "$gic" "$T/log" "$TIMEOUT" 1
 
