@@ -32,16 +32,20 @@ fi
 [ ${#SDKS[@]} -gt 0 ] || { echo "bench: no Microkit SDK (set MICROKIT_SDK)"; exit 1; }
 
 gic_of() { grep -qs 'define CONFIG_ARM_GIC_V3_SUPPORT' "$1/board/qemu_virt_aarch64/$2/include/kernel/gen_config.h" && echo 3 || echo 2; }
+# The kernel variant as rows, logs and build folders name it (like sel4.mk's SEL4_BUILD): gicv2, gicv3,
+# gicv2-fastpath, gicv3-fastpath. Stock and fastpath SDKs must not share a row name or a log.
+kv_of() { echo "gicv$(gic_of "$1" "$2")$(grep -qs 'define CONFIG_EXCEPTION_FASTPATH' \
+    "$1/board/qemu_virt_aarch64/$2/include/kernel/gen_config.h" && echo -fastpath)"; }
 
 # build_example SDK CONFIG NAME KERNEL INITRD CPUS BOOTARGS -> prints the example directory
 build_example() {
-    local sdk=$1 config=$2 name=$3 kernel=$4 initrd=$5 cpus=$6 bootargs=$7 gic ex
-    gic=$(gic_of "$sdk" "$config")
-    ex=$BUILD/sel4/qemu_virt_aarch64-$config-gicv$gic/bench-$name
+    local sdk=$1 config=$2 name=$3 kernel=$4 initrd=$5 cpus=$6 bootargs=$7 kv ex
+    kv=$(kv_of "$sdk" "$config")
+    ex=$BUILD/sel4/qemu_virt_aarch64-$config-$kv/bench-$name
     rm -f "$ex/vm_config.c" # the generator's inputs include CPUS and BOOTARGS, which make cannot see
     make -s -C "$ROOT" sel4-example BUILD="$BUILD" MICROKIT_SDK="$sdk" MICROKIT_CONFIG="$config" EXAMPLE="$ex" \
         GUEST_KERNEL="$kernel" GUEST_INITRD="$initrd" GUEST_CPUS="$cpus" GUEST_BOOTARGS="$bootargs" \
-        > "$OUT/build-$config-gicv$gic-$name.log" 2>&1 || { cat "$OUT/build-$config-gicv$gic-$name.log" >&2; return 1; }
+        > "$OUT/build-$config-$kv-$name.log" 2>&1 || { cat "$OUT/build-$config-$kv-$name.log" >&2; return 1; }
     echo "$ex"
 }
 
@@ -85,10 +89,10 @@ head -c 4096 /dev/zero > "$OUT/dummy-initrd"
 for sdk in "${SDKS[@]}"; do
     [ -z "${SKIP_MMIO:-}" ] || break
     for config in $CONFIGS; do
-        gic=$(gic_of "$sdk" "$config") tag="$config gicv$gic"
+        gic=$(gic_of "$sdk" "$config") kv=$(kv_of "$sdk" "$config"); tag="$config $kv"
         [ -d "$sdk/board/qemu_virt_aarch64/$config" ] || continue
         ex=$(build_example "$sdk" "$config" guest "$GUEST" "$OUT/dummy-initrd" 1 "") || { row "mmio ($tag)" FAIL build; continue; }
-        log=$OUT/guest-$config-gicv$gic.log
+        log=$OUT/guest-$config-$kv.log
         run_qemu "$ex" "$gic" "$log" -icount shift=0,sleep=off || { row "mmio ($tag)" FAIL "see $log"; continue; }
         for b in gicd_typer_load gicd_isenabler_load gicd_isenabler_store uart_scr_store; do
             l=$(grep "BENCH $b " "$log")
@@ -103,14 +107,14 @@ for sdk in "${SDKS[@]}"; do
             cp "$GUEST" "$big" && truncate -s 32M "$big" &&
                 printf '\x00\x00\x00\x02\x00\x00\x00\x00' | dd of="$big" bs=1 seek=16 conv=notrunc status=none
             exb=$(build_example "$sdk" "$config" guest32m "$big" "$OUT/dummy-initrd" 1 "") &&
-                run_qemu "$exb" "$gic" "$OUT/guest32m-$config-gicv$gic.log" -icount shift=0,sleep=off &&
+                run_qemu "$exb" "$gic" "$OUT/guest32m-$config-$kv.log" -icount shift=0,sleep=off &&
                 row "first guest insn, 32 MiB Image ($tag)" \
-                    "$(field ns "$(grep "BENCH first_insn" "$OUT/guest32m-$config-gicv$gic.log")")" \
+                    "$(field ns "$(grep "BENCH first_insn" "$OUT/guest32m-$config-$kv.log")")" \
                     "instructions from QEMU reset (icount)"
             elf=$ex/svmm.elf
             row "VMM text ($tag)" "$(aarch64-linux-gnu-size "$elf" | awk 'NR==2{print $1}')" \
                 "bytes; data $(aarch64-linux-gnu-size "$elf" | awk 'NR==2{print $2}'), bss $(aarch64-linux-gnu-size "$elf" | awk 'NR==2{print $3}')"
-            aarch64-linux-gnu-nm --size-sort -S -t d "$elf" | grep -i ' [tT] ' | tail -n 12 > "$OUT/text-top-gicv$gic.txt"
+            aarch64-linux-gnu-nm --size-sort -S -t d "$elf" | grep -i ' [tT] ' | tail -n 12 > "$OUT/text-top-$kv.txt"
         fi
     done
 done
@@ -134,7 +138,7 @@ if [ "$LINUX" = 1 ]; then
     (cd "$tree" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$OUT/minimal.cpio.gz"
     for sdk in "${SDKS[@]}"; do
         for config in $LINUX_CONFIGS; do
-            gic=$(gic_of "$sdk" "$config")
+            gic=$(gic_of "$sdk" "$config") kv=$(kv_of "$sdk" "$config")
             # name:kernel:initrd:vCPUs:icount:bootargs. Under -icount the guest's clock is its instruction count, so
             # timer-driven exits no longer depend on how loaded the host is.
             for variant in "cloud-1cpu-quiet-icount:$CLOUD:$OUT/minimal.cpio.gz:1:1:console=ttyS0 quiet" \
@@ -146,12 +150,12 @@ if [ "$LINUX" = 1 ]; then
                 IFS=: read -r name kernel initrd cpus icount args <<<"$variant"
                 args="$args${BENCH_BOOTARGS_EXTRA:+ $BENCH_BOOTARGS_EXTRA}"
                 case " ${BENCH_LINUX_VARIANTS:-$name} " in *" $name "*) ;; *) continue ;; esac
-                tag="$config gicv$gic $name"
+                tag="$config $kv $name"
                 qargs=()
                 [ "$icount" = 1 ] && qargs=(-icount shift=0,sleep=off)
                 ex=$(build_example "$sdk" "$config" "linux-${name%-icount}" "$kernel" "$initrd" "$cpus" "$args") ||
                     { row "linux ($tag)" FAIL build; continue; }
-                log=$OUT/linux-$config-gicv$gic-$name.log
+                log=$OUT/linux-$config-$kv-$name.log
                 run_qemu "$ex" "$gic" "$log" "${qargs[@]}" || { row "linux ($tag)" FAIL "see $log"; continue; }
                 l=$(grep -m1 'svmm\[[a-z0-9_]*\]|info: exits:' "$log")
                 total=0
@@ -168,7 +172,7 @@ if [ "$LINUX" = 1 ]; then
                 row "guest boot-to-init ($tag)" "${up}s" "guest kernel uptime at /init (guest virtual time)"
             done
             rep=$ex/report.txt
-            row "microkit invocations ($config gicv$gic)" \
+            row "microkit invocations ($config $kv)" \
                 "$(sed -n '/System Kernel Invocations/,/size of/s/.*# of invocations *: *\([0-9,]*\).*/\1/p' "$rep")" \
                 "system, + $(sed -n '/Bootstrap Kernel Invocations/,/size of/s/.*# of invocations *: *\([0-9,]*\).*/\1/p' "$rep") bootstrap; pages: $(grep -o 'Page([0-9]* [KMG]iB)' "$rep" | sort | uniq -c | awk '{printf "%s%s x %s %s", s, $1, $2, $3; s=", "}')"
         done
