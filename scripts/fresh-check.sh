@@ -18,7 +18,8 @@
 # Environment:
 #   FRESH_DIR           work folder (default build/fresh-check): root/ is the Debian root, log/ the
 #                       logs: mmdebstrap.log, setup.log, make-test.log, make-demo.log, test-logs/
-#                       (each tier's log, copied out of the root), fresh-check.log (this output)
+#                       (each tier's log, copied out of the root), build/ (the test machines' console
+#                       logs: build/e2e/<test>/log, build/demo/log, ...), fresh-check.log (this output)
 #   FRESH_TEST_ARGS     as --test-args
 #   FRESH_TEST_TIMEOUT  seconds allowed for make test (default 14400), FRESH_DEMO_TIMEOUT for make
 #                       demo (default 3600)
@@ -271,7 +272,14 @@ set -e
 if [ -d "$RFS/root/svmm/build/test-logs" ]; then
     cp -r "$RFS/root/svmm/build/test-logs" "$LOG/test-logs"
 fi
+mkdir -p "$LOG/build"
 [ ! -f "$RFS/root/svmm/build/demo/log" ] || cp "$RFS/root/svmm/build/demo/log" "$LOG/demo-machine.log"
+# Every test machine's console log (build/e2e/<tier>/log, build/demo/log, ...) as build/<path>.
+if [ -d "$RFS/root/svmm/build" ]; then
+    (cd "$RFS/root/svmm/build" && find . -path ./cache -prune -o -path ./test-logs -prune -o -type f \
+        \( -name log -o -name '*.log' \) -size -50M -print0 | xargs -0 -r cp --parents -t "$LOG/build" 2>/dev/null) ||
+        true
+fi
 
 # ---- summary ----
 echo | tee -a "$OUT"
