@@ -2,23 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <svmm/boot.h>
+#include <svmm/le.h>
 
 #define IMAGE_FLAG_BE (1ull << 0)
 #define LEGACY_TEXT_OFFSET 0x80000ull /* kernels before 3.17 leave image_size 0 and assume this */
 #define PAGE_4K 0x1000ull
-
-static uint64_t le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 int svmm_arm64_image_parse(const void *buf, size_t len, struct svmm_arm64_image *out)
 {

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <svmm/log.h>
 #include <svmm/virtio_blk.h>
+#include <svmm/le.h>
 
 #define REQQ 0
 #define HDR_BYTES 16u
@@ -15,9 +16,6 @@ static struct virtio_blk *to_blk(struct virtio_dev *d)
 {
     return (struct virtio_blk *)((char *)d - offsetof(struct virtio_blk, dev));
 }
-
-static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t le64(const uint8_t *p) { return le32(p) | (uint64_t)le32(p + 4) << 32; }
 
 static void rate_limited_warn(struct virtio_blk *b, const char *why)
 {
@@ -356,12 +354,6 @@ static void blk_queue_notify(struct virtio_dev *d, unsigned q)
         process(to_blk(d));
 }
 
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (unsigned i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static uint32_t blk_config_read(struct virtio_dev *d, uint32_t off, unsigned size)
 {
     struct virtio_blk *b = to_blk(d);
@@ -369,19 +361,19 @@ static uint32_t blk_config_read(struct virtio_dev *d, uint32_t off, unsigned siz
     uint64_t sectors = b->be.capacity / VIRTIO_BLK_SECTOR;
     uint32_t v = 0;
 
-    put32(cfg + 0, (uint32_t)sectors); /* capacity */
-    put32(cfg + 4, (uint32_t)(sectors >> 32));
-    put32(cfg + 8, VIRTIO_BLK_SIZE_MAX);
-    put32(cfg + 12, VIRTIO_BLK_SEG_MAX);
-    put32(cfg + 20, VIRTIO_BLK_SECTOR); /* blk_size */
+    le_put(cfg + 0, (uint32_t)sectors, 4); /* capacity */
+    le_put(cfg + 4, (uint32_t)(sectors >> 32), 4);
+    le_put(cfg + 8, VIRTIO_BLK_SIZE_MAX, 4);
+    le_put(cfg + 12, VIRTIO_BLK_SEG_MAX, 4);
+    le_put(cfg + 20, VIRTIO_BLK_SECTOR, 4); /* blk_size */
     if (b->be.discard) {
-        put32(cfg + 36, VIRTIO_BLK_MAX_DISCARD_SECTORS);
-        put32(cfg + 40, VIRTIO_BLK_MAX_DISCARD_SEG);
-        put32(cfg + 44, 1); /* discard_sector_alignment */
+        le_put(cfg + 36, VIRTIO_BLK_MAX_DISCARD_SECTORS, 4);
+        le_put(cfg + 40, VIRTIO_BLK_MAX_DISCARD_SEG, 4);
+        le_put(cfg + 44, 1, 4); /* discard_sector_alignment */
     }
     if (b->be.write_zeroes) {
-        put32(cfg + 48, VIRTIO_BLK_MAX_DISCARD_SECTORS);
-        put32(cfg + 52, VIRTIO_BLK_MAX_DISCARD_SEG);
+        le_put(cfg + 48, VIRTIO_BLK_MAX_DISCARD_SECTORS, 4);
+        le_put(cfg + 52, VIRTIO_BLK_MAX_DISCARD_SEG, 4);
         cfg[56] = b->be.zeroes_may_unmap;
     }
     memcpy(&v, cfg + off, size); /* the transport checked off + size <= config_size */

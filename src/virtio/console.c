@@ -2,6 +2,7 @@
 #include <string.h>
 #include <svmm/log.h>
 #include <svmm/virtio_console.h>
+#include <svmm/le.h>
 
 /* Config space: cols (u16), rows (u16), max_nr_ports (u32), emerg_wr (u32). */
 #define CFG_MAX_NR_PORTS 4
@@ -16,20 +17,6 @@ static struct virtio_console *to_console(struct virtio_dev *d)
 static bool multiport(const struct virtio_console *c)
 {
     return virtio_has_feature(&c->dev, VIRTIO_CONSOLE_F_MULTIPORT);
-}
-
-static void put_le(uint8_t *p, uint32_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le(const uint8_t *p, unsigned n)
-{
-    uint32_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
 }
 
 /* ---- data ports ---- */
@@ -91,9 +78,9 @@ static void ctrl_flush(struct virtio_console *c)
             c->dev.transport.needs_reset(c->dev.transport.ctx);
             return;
         }
-        put_le(buf, m->id, 4);
-        put_le(buf + 4, m->event, 2);
-        put_le(buf + 6, m->value, 2);
+        le_put(buf, m->id, 4);
+        le_put(buf + 4, m->event, 2);
+        le_put(buf + 6, m->value, 2);
         if (m->event == VIRTIO_CONSOLE_PORT_NAME) {
             size_t n = strlen(c->ports[m->id].name);
             memcpy(buf + len, c->ports[m->id].name, n);
@@ -182,7 +169,7 @@ static void ctrl_transmit(struct virtio_console *c)
             else if (c->chain.out_len != VIRTIO_CONSOLE_CTRL_SIZE || n != VIRTIO_CONSOLE_CTRL_SIZE)
                 ctrl_reject(c, "not 8 bytes long", c->chain.out_len, 0);
             else
-                ctrl_handle(c, get_le(m, 4), (uint16_t)get_le(m + 4, 2), (uint16_t)get_le(m + 6, 2));
+                ctrl_handle(c, (uint32_t)le_get(m, 4), (uint16_t)(uint32_t)le_get(m + 4, 2), (uint16_t)(uint32_t)le_get(m + 6, 2));
             virtq_push(q, c->chain.head, 0);
         }
     } while (r == 0 && virtq_arm_notify(q));
@@ -219,7 +206,7 @@ static uint32_t console_config_read(struct virtio_dev *d, uint32_t off, unsigned
     uint8_t cfg[CFG_SIZE] = { 0 };
     uint32_t v = 0;
 
-    put_le(cfg + CFG_MAX_NR_PORTS, c->multiport_offered ? c->nports : 1, 4);
+    le_put(cfg + CFG_MAX_NR_PORTS, c->multiport_offered ? c->nports : 1, 4);
     memcpy(&v, cfg + off, size);
     return v;
 }

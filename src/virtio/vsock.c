@@ -2,6 +2,7 @@
 #include <string.h>
 #include <svmm/log.h>
 #include <svmm/virtio_vsock.h>
+#include <svmm/le.h>
 
 #define CFG_SIZE 8 /* le64 guest_cid */
 
@@ -12,46 +13,32 @@ struct hdr {
     uint32_t flags, buf_alloc, fwd_cnt;
 };
 
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 static void hdr_parse(const uint8_t *b, struct hdr *h)
 {
-    h->src_cid = get_le(b, 8);
-    h->dst_cid = get_le(b + 8, 8);
-    h->src_port = (uint32_t)get_le(b + 16, 4);
-    h->dst_port = (uint32_t)get_le(b + 20, 4);
-    h->len = (uint32_t)get_le(b + 24, 4);
-    h->type = (uint16_t)get_le(b + 28, 2);
-    h->op = (uint16_t)get_le(b + 30, 2);
-    h->flags = (uint32_t)get_le(b + 32, 4);
-    h->buf_alloc = (uint32_t)get_le(b + 36, 4);
-    h->fwd_cnt = (uint32_t)get_le(b + 40, 4);
+    h->src_cid = le_get(b, 8);
+    h->dst_cid = le_get(b + 8, 8);
+    h->src_port = (uint32_t)le_get(b + 16, 4);
+    h->dst_port = (uint32_t)le_get(b + 20, 4);
+    h->len = (uint32_t)le_get(b + 24, 4);
+    h->type = (uint16_t)le_get(b + 28, 2);
+    h->op = (uint16_t)le_get(b + 30, 2);
+    h->flags = (uint32_t)le_get(b + 32, 4);
+    h->buf_alloc = (uint32_t)le_get(b + 36, 4);
+    h->fwd_cnt = (uint32_t)le_get(b + 40, 4);
 }
 
 static void hdr_build(uint8_t *b, const struct hdr *h)
 {
-    put_le(b, h->src_cid, 8);
-    put_le(b + 8, h->dst_cid, 8);
-    put_le(b + 16, h->src_port, 4);
-    put_le(b + 20, h->dst_port, 4);
-    put_le(b + 24, h->len, 4);
-    put_le(b + 28, h->type, 2);
-    put_le(b + 30, h->op, 2);
-    put_le(b + 32, h->flags, 4);
-    put_le(b + 36, h->buf_alloc, 4);
-    put_le(b + 40, h->fwd_cnt, 4);
+    le_put(b, h->src_cid, 8);
+    le_put(b + 8, h->dst_cid, 8);
+    le_put(b + 16, h->src_port, 4);
+    le_put(b + 20, h->dst_port, 4);
+    le_put(b + 24, h->len, 4);
+    le_put(b + 28, h->type, 2);
+    le_put(b + 30, h->op, 2);
+    le_put(b + 32, h->flags, 4);
+    le_put(b + 36, h->buf_alloc, 4);
+    le_put(b + 40, h->fwd_cnt, 4);
 }
 
 static struct virtio_vsock *to_vsock(struct virtio_dev *d)
@@ -558,7 +545,7 @@ static uint32_t vsock_config_read(struct virtio_dev *d, uint32_t off, unsigned s
     uint8_t cfg[CFG_SIZE];
     uint32_t val = 0;
 
-    put_le(cfg, to_vsock(d)->guest_cid, 8);
+    le_put(cfg, to_vsock(d)->guest_cid, 8);
     memcpy(&val, cfg + off, size);
     return val;
 }

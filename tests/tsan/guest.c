@@ -5,22 +5,9 @@
 #include <string.h>
 #include <time.h>
 #include "tsan.h"
+#include <svmm/le.h>
 
 #define QSTRIDE 0x4000u /* per queue: descriptors, avail ring at +0x1000, used ring at +0x2000 */
-
-static void put(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
-}
 
 static uint32_t rd(struct guest *g, uint64_t off) { return (uint32_t)virtio_mmio_ops.read(&g->t, off, 4); }
 static void wr(struct guest *g, uint64_t off, uint32_t v) { virtio_mmio_ops.write(&g->t, off, 4, v); }
@@ -127,9 +114,9 @@ int guest_add(struct guest *g, unsigned qi, const struct gbuf *b, unsigned n, vo
     q->nfree = (uint16_t)(q->nfree - n);
     q->chain_len[head] = (uint16_t)n;
     q->cookie[head] = cookie;
-    put(fg_ptr(&g->fg, q->avail + 4 + 2u * (q->avail_idx % q->num)), head, 2);
+    le_put(fg_ptr(&g->fg, q->avail + 4 + 2u * (q->avail_idx % q->num)), head, 2);
     q->avail_idx++;
-    put(fg_ptr(&g->fg, q->avail + 2), q->avail_idx, 2);
+    le_put(fg_ptr(&g->fg, q->avail + 2), q->avail_idx, 2);
     return head;
 }
 
@@ -141,16 +128,16 @@ void guest_kick(struct guest *g, unsigned qi)
 int guest_get(struct guest *g, unsigned qi, uint32_t *len, void **cookie)
 {
     struct gq *q = &g->q[qi];
-    uint16_t used_idx = (uint16_t)get(fg_ptr(&g->fg, q->used + 2), 2);
+    uint16_t used_idx = (uint16_t)le_get(fg_ptr(&g->fg, q->used + 2), 2);
     const uint8_t *e;
     uint16_t head, d;
 
     if (used_idx == q->used_seen)
         return 0;
     e = fg_ptr(&g->fg, q->used + 4 + 8u * (q->used_seen % q->num));
-    head = (uint16_t)get(e, 4);
+    head = (uint16_t)le_get(e, 4);
     if (len)
-        *len = (uint32_t)get(e + 4, 4);
+        *len = (uint32_t)le_get(e + 4, 4);
     q->used_seen++;
     if (head >= q->num || q->chain_len[head] == 0)
         return -1; /* the device returned something it was never given */

@@ -14,6 +14,7 @@
 #include <svmm/virtio_blk.h>
 #include "blk_file.h"
 #include "tsan.h"
+#include <svmm/le.h>
 
 #define DISK_BYTES (16u << 20)
 #define NREQ 64u                 /* requests in flight together */
@@ -50,12 +51,6 @@ static uint8_t pattern(uint64_t off)
     return (uint8_t)((off * 2654435761u) >> 11 ^ off >> 16);
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* Queue every request as header + SEGS data pieces + status, notify once, wait for all of them. */
 static bool run_batch(struct disk *d, struct req *r, unsigned n)
 {
@@ -70,8 +65,8 @@ static bool run_batch(struct disk *d, struct req *r, unsigned n)
         uint8_t *hdr = guest_ptr(&d->g, HDR_GPA(i));
 
         memset(hdr, 0, 16);
-        put_le(hdr, r[i].type, 4);
-        put_le(hdr + 8, r[i].offset / VIRTIO_BLK_SECTOR, 8);
+        le_put(hdr, r[i].type, 4);
+        le_put(hdr + 8, r[i].offset / VIRTIO_BLK_SECTOR, 8);
         *guest_ptr(&d->g, STATUS_GPA(i)) = 0xee;
         r[i].done = false;
         b[nb++] = (struct gbuf){ HDR_GPA(i), 16, false };
@@ -174,7 +169,7 @@ static void resets_in_flight(struct disk *d)
             struct gbuf b[3] = { { HDR_GPA(i), 16, false }, { RBUF_GPA(i), REQ_BYTES, true }, { STATUS_GPA(i), 1, true } };
             uint8_t *hdr = guest_ptr(&d->g, HDR_GPA(i));
             memset(hdr, 0, 16);
-            put_le(hdr + 8, (uint64_t)i * (REQ_BYTES / VIRTIO_BLK_SECTOR), 8);
+            le_put(hdr + 8, (uint64_t)i * (REQ_BYTES / VIRTIO_BLK_SECTOR), 8);
             guest_add(&d->g, 0, b, 3, NULL);
         }
         guest_kick(&d->g, 0);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "tsan.h"
 #include "vsock_uds.h"
+#include <svmm/le.h>
 
 #define CID 3u
 #define TOTAL (2u << 20)         /* bytes each connection carries each way */
@@ -43,20 +44,6 @@ static atomic_uint host_errors;
 static uint8_t pattern(unsigned which, uint32_t off)
 {
     return (uint8_t)(off * 2654435761u >> 9 ^ off >> 13 ^ which * 0x5bu);
-}
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
 }
 
 /* ---- the host side ---- */
@@ -197,16 +184,16 @@ static void send_pkt(struct gconn *c, int s, uint16_t op, uint32_t flags, uint32
     struct gbuf b[2] = { { TXBUF_GPA(s), HDR, false }, { TXBUF_GPA(s) + HDR, len, false } };
 
     memset(h, 0, HDR);
-    put_le(h, CID, 8);
-    put_le(h + 8, VIRTIO_VSOCK_HOST_CID, 8);
-    put_le(h + 16, c->gport, 4);
-    put_le(h + 20, c->hport, 4);
-    put_le(h + 24, len, 4);
-    put_le(h + 28, VIRTIO_VSOCK_TYPE_STREAM, 2);
-    put_le(h + 30, op, 2);
-    put_le(h + 32, flags, 4);
-    put_le(h + 36, GUEST_BUF_ALLOC, 4);
-    put_le(h + 40, c->fwd_cnt, 4);
+    le_put(h, CID, 8);
+    le_put(h + 8, VIRTIO_VSOCK_HOST_CID, 8);
+    le_put(h + 16, c->gport, 4);
+    le_put(h + 20, c->hport, 4);
+    le_put(h + 24, len, 4);
+    le_put(h + 28, VIRTIO_VSOCK_TYPE_STREAM, 2);
+    le_put(h + 30, op, 2);
+    le_put(h + 32, flags, 4);
+    le_put(h + 36, GUEST_BUF_ALLOC, 4);
+    le_put(h + 40, c->fwd_cnt, 4);
     c->fwd_told = c->fwd_cnt;
     c->tx_cnt += len;
     tx_busy[s] = true;
@@ -217,19 +204,19 @@ static void send_pkt(struct gconn *c, int s, uint16_t op, uint32_t flags, uint32
 
 static void take_credit(struct gconn *c, const uint8_t *h)
 {
-    c->peer_buf_alloc = (uint32_t)get_le(h + 36, 4);
-    c->peer_fwd_cnt = (uint32_t)get_le(h + 40, 4);
+    c->peer_buf_alloc = (uint32_t)le_get(h + 36, 4);
+    c->peer_fwd_cnt = (uint32_t)le_get(h + 40, 4);
 }
 
 /* One packet from the device. */
 static void rx_packet(const uint8_t *p, uint32_t used_len)
 {
-    uint32_t sport = (uint32_t)get_le(p + 16, 4), dport = (uint32_t)get_le(p + 20, 4);
-    uint32_t len = (uint32_t)get_le(p + 24, 4);
-    uint16_t op = (uint16_t)get_le(p + 30, 2);
+    uint32_t sport = (uint32_t)le_get(p + 16, 4), dport = (uint32_t)le_get(p + 20, 4);
+    uint32_t len = (uint32_t)le_get(p + 24, 4);
+    uint16_t op = (uint16_t)le_get(p + 30, 2);
     struct gconn *c = NULL;
 
-    if (get_le(p, 8) != VIRTIO_VSOCK_HOST_CID || get_le(p + 8, 8) != CID || used_len != HDR + len) {
+    if (le_get(p, 8) != VIRTIO_VSOCK_HOST_CID || le_get(p + 8, 8) != CID || used_len != HDR + len) {
         bad_packets++;
         return;
     }

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fake_guest.h"
+#include <svmm/le.h>
 
 void fg_init(struct fake_guest *g, uint16_t num)
 {
@@ -23,36 +24,22 @@ uint8_t *fg_ptr(struct fake_guest *g, uint64_t gpa)
     return g->ram + (gpa - FG_BASE);
 }
 
-static void put(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = n; i-- > 0;)
-        v = v << 8 | p[i];
-    return v;
-}
-
 void fg_desc(struct fake_guest *g, uint64_t table_gpa, uint16_t i, uint64_t addr, uint32_t len, uint16_t flags,
              uint16_t next)
 {
     uint8_t *d = fg_ptr(g, table_gpa + 16ull * i);
 
-    put(d, addr, 8);
-    put(d + 8, len, 4);
-    put(d + 12, flags, 2);
-    put(d + 14, next, 2);
+    le_put(d, addr, 8);
+    le_put(d + 8, len, 4);
+    le_put(d + 12, flags, 2);
+    le_put(d + 14, next, 2);
 }
 
 void fg_publish(struct fake_guest *g, uint16_t head)
 {
-    put(fg_ptr(g, FG_AVAIL + 4 + 2u * (g->avail_idx % g->num)), head, 2);
+    le_put(fg_ptr(g, FG_AVAIL + 4 + 2u * (g->avail_idx % g->num)), head, 2);
     g->avail_idx++;
-    put(fg_ptr(g, FG_AVAIL + 2), g->avail_idx, 2);
+    le_put(fg_ptr(g, FG_AVAIL + 2), g->avail_idx, 2);
 }
 
 int fg_enable(struct fake_guest *g, struct virtq *q, uint64_t features)
@@ -80,10 +67,10 @@ void fg_negotiate(struct virtio_mmio *t, uint64_t features)
 
 uint16_t fg_used_idx(struct fake_guest *g)
 {
-    return (uint16_t)get(fg_ptr(g, FG_USED + 2), 2);
+    return (uint16_t)le_get(fg_ptr(g, FG_USED + 2), 2);
 }
 
 uint32_t fg_used_len(struct fake_guest *g, uint16_t i)
 {
-    return (uint32_t)get(fg_ptr(g, FG_USED + 4 + 8u * (i % g->num) + 4), 4);
+    return (uint32_t)le_get(fg_ptr(g, FG_USED + 4 + 8u * (i % g->num) + 4), 4);
 }

@@ -2,16 +2,15 @@
 #include <stdlib.h>
 #include <svmm/boot.h>
 #include "test.h"
-
-static void put64(uint8_t *p, uint64_t v) { for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i)); }
+#include <svmm/le.h>
 
 /* A minimal arm64 Image header as Linux writes it. */
 static void make_image(uint8_t *buf, size_t len, uint64_t text_offset, uint64_t image_size, uint64_t flags)
 {
     memset(buf, 0, len);
-    put64(buf + 8, text_offset);
-    put64(buf + 16, image_size);
-    put64(buf + 24, flags);
+    le_put(buf + 8, text_offset, 8);
+    le_put(buf + 16, image_size, 8);
+    le_put(buf + 24, flags, 8);
     memcpy(buf + 56, "ARM\x64", 4);
 }
 

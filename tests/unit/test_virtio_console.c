@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "fake_guest.h"
 #include "test.h"
+#include <svmm/le.h>
 
 #define NQ 6 /* port 0 rx/tx, control rx/tx, port 1 rx/tx */
 #define CTRL_BUF(i) (FG_BUF + 0x100ull * (i))
@@ -15,9 +16,6 @@ static char out[2][256];
 static size_t nout[2];
 static unsigned needs_reset_calls, irqs;
 static uint16_t ctrl_seen, ctrl_tx_n;
-
-static void put(uint8_t *p, uint64_t v, unsigned n) { for (unsigned i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static uint64_t get(const uint8_t *p, unsigned n) { uint64_t v = 0; for (unsigned i = n; i-- > 0;) v = v << 8 | p[i]; return v; }
 
 static void port_write(void *ctx, const uint8_t *buf, size_t len)
 {
@@ -80,9 +78,9 @@ static void send_ctrl_len(uint32_t id, uint16_t event, uint16_t value, uint32_t 
     uint8_t *m = fg_ptr(g, CTRL_BUF(d));
 
     memset(m, 0, 16);
-    put(m, id, 4);
-    put(m + 4, event, 2);
-    put(m + 6, value, 2);
+    le_put(m, id, 4);
+    le_put(m + 4, event, 2);
+    le_put(m + 6, value, 2);
     fg_desc(g, FG_DESC, d, CTRL_BUF(d), len, 0, 0);
     fg_publish(g, d);
     con.dev.ops->queue_notify(&con.dev, VIRTIO_CONSOLE_CTRL_TXQ);
@@ -105,13 +103,13 @@ static bool next_ctrl(struct ctrl *c)
     if (fg_used_idx(g) == ctrl_seen)
         return false;
     e = fg_ptr(g, FG_USED + 4 + 8u * (ctrl_seen++ % 16));
-    len = (uint32_t)get(e + 4, 4);
-    m = fg_ptr(g, CTRL_BUF(get(e, 4)));
+    len = (uint32_t)le_get(e + 4, 4);
+    m = fg_ptr(g, CTRL_BUF(le_get(e, 4)));
     memset(c, 0, sizeof(*c));
     CHECK(len >= VIRTIO_CONSOLE_CTRL_SIZE && len < VIRTIO_CONSOLE_CTRL_SIZE + sizeof(c->name));
-    c->id = (uint32_t)get(m, 4);
-    c->event = (uint16_t)get(m + 4, 2);
-    c->value = (uint16_t)get(m + 6, 2);
+    c->id = (uint32_t)le_get(m, 4);
+    c->event = (uint16_t)le_get(m + 4, 2);
+    c->value = (uint16_t)le_get(m + 6, 2);
     if (len > VIRTIO_CONSOLE_CTRL_SIZE && len < VIRTIO_CONSOLE_CTRL_SIZE + sizeof(c->name))
         memcpy(c->name, m + VIRTIO_CONSOLE_CTRL_SIZE, len - VIRTIO_CONSOLE_CTRL_SIZE);
     return true;
@@ -316,7 +314,7 @@ TEST(vcon_rejects_writable_control_tx_buffer)
 
     setup(true, false, MP);
     g = &gq[VIRTIO_CONSOLE_CTRL_TXQ];
-    put(fg_ptr(g, FG_BUF), 0xffffffff, 4);
+    le_put(fg_ptr(g, FG_BUF), 0xffffffff, 4);
     fg_desc(g, FG_DESC, 0, FG_BUF, 8, VIRTQ_DESC_F_WRITE, 0);
     fg_publish(g, 0);
     con.dev.ops->queue_notify(&con.dev, VIRTIO_CONSOLE_CTRL_TXQ);

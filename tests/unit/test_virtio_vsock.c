@@ -3,6 +3,7 @@
 #include <svmm/virtio_vsock.h>
 #include "fake_guest.h"
 #include "test.h"
+#include <svmm/le.h>
 
 #define CID 3u
 #define HBUF 1000u /* the fake backend's buf_alloc */
@@ -63,9 +64,6 @@ struct pkt {
     uint32_t flags, buf_alloc, fwd_cnt;
 };
 
-static void put(uint8_t *p, uint64_t v, unsigned n) { for (unsigned i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i)); }
-static uint64_t get(const uint8_t *p, unsigned n) { uint64_t v = 0; for (unsigned i = n; i-- > 0;) v = v << 8 | p[i]; return v; }
-
 static void post_rx_buffers(unsigned count)
 {
     for (unsigned k = 0; k < count; k++) {
@@ -109,16 +107,16 @@ static void guest_send(const struct pkt *p, const void *payload, uint32_t payloa
     uint8_t *h = fg_ptr(&txg, buf);
 
     tx_desc++;
-    put(h, p->src_cid, 8);
-    put(h + 8, p->dst_cid, 8);
-    put(h + 16, p->src_port, 4);
-    put(h + 20, p->dst_port, 4);
-    put(h + 24, p->len, 4);
-    put(h + 28, p->type, 2);
-    put(h + 30, p->op, 2);
-    put(h + 32, p->flags, 4);
-    put(h + 36, p->buf_alloc, 4);
-    put(h + 40, p->fwd_cnt, 4);
+    le_put(h, p->src_cid, 8);
+    le_put(h + 8, p->dst_cid, 8);
+    le_put(h + 16, p->src_port, 4);
+    le_put(h + 20, p->dst_port, 4);
+    le_put(h + 24, p->len, 4);
+    le_put(h + 28, p->type, 2);
+    le_put(h + 30, p->op, 2);
+    le_put(h + 32, p->flags, 4);
+    le_put(h + 36, p->buf_alloc, 4);
+    le_put(h + 40, p->fwd_cnt, 4);
     if (payload_len) {
         memcpy(fg_ptr(&txg, buf + 64), payload, payload_len);
         fg_desc(&txg, FG_DESC, d, buf, VIRTIO_VSOCK_HDR_SIZE, VIRTQ_DESC_F_NEXT, (uint16_t)(d + 1));
@@ -144,13 +142,13 @@ static bool rx_next(struct pkt *p, uint8_t *payload)
     if (fg_used_idx(&rxg) == rx_seen)
         return false;
     e = fg_ptr(&rxg, FG_USED + 4 + 8u * (rx_seen % 16));
-    id = (uint32_t)get(e, 4);
-    len = (uint32_t)get(e + 4, 4);
+    id = (uint32_t)le_get(e, 4);
+    len = (uint32_t)le_get(e + 4, 4);
     rx_seen++;
     h = fg_ptr(&rxg, FG_BUF + 0x2000ull * id);
-    *p = (struct pkt){ get(h, 8), get(h + 8, 8), (uint32_t)get(h + 16, 4), (uint32_t)get(h + 20, 4),
-                       (uint32_t)get(h + 24, 4), (uint16_t)get(h + 28, 2), (uint16_t)get(h + 30, 2),
-                       (uint32_t)get(h + 32, 4), (uint32_t)get(h + 36, 4), (uint32_t)get(h + 40, 4) };
+    *p = (struct pkt){ le_get(h, 8), le_get(h + 8, 8), (uint32_t)le_get(h + 16, 4), (uint32_t)le_get(h + 20, 4),
+                       (uint32_t)le_get(h + 24, 4), (uint16_t)le_get(h + 28, 2), (uint16_t)le_get(h + 30, 2),
+                       (uint32_t)le_get(h + 32, 4), (uint32_t)le_get(h + 36, 4), (uint32_t)le_get(h + 40, 4) };
     CHECK_EQ(len, VIRTIO_VSOCK_HDR_SIZE + p->len);
     if (payload)
         memcpy(payload, h + VIRTIO_VSOCK_HDR_SIZE, p->len);
