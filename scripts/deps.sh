@@ -4,7 +4,7 @@
 set -eu
 BUILD=${1:-build}
 PKGS="make gcc clang llvm lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross libfdt-dev
-      picolibc-aarch64-linux-gnu libfyaml-dev libclang-rt-14-dev qemu-system-arm qemu-user-static cpio device-tree-compiler file xz-utils procps python3"
+      picolibc-aarch64-linux-gnu libfyaml-dev libclang-rt-14-dev qemu-system-arm qemu-user-static cpio device-tree-compiler file xz-utils procps python3 git"
 
 missing=""
 for p in $PKGS; do
@@ -13,13 +13,15 @@ done
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     echo "[deps] adding the arm64 architecture to dpkg (for arm64 kernel and library packages)"
     dpkg --add-architecture arm64
-    missing="$missing update"
+    need_update=1
+fi
+if [ -n "$missing" ] || [ -n "${need_update:-}" ]; then
+    [ "$(id -u)" = 0 ] || { echo "[deps] error: run as root (or install:$missing)"; exit 1; }
+    apt-get update -q >/dev/null
 fi
 if [ -n "$missing" ]; then
     echo "[deps] installing:$missing"
-    [ "$(id -u)" = 0 ] || { echo "[deps] error: run as root (or install these packages yourself)"; exit 1; }
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(echo "$missing" | sed 's/update//') >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
 fi
 
 # libfdt for the static arm64 build: Debian's libfdt-dev is not co-installable across

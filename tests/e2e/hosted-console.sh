@@ -34,10 +34,12 @@ mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 /svmm run --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 2 --mem 512M --append "console=ttyS0" \
     --console pty --console-port log=file:/tmp/log.txt --console-port shell=pty 2>/tmp/svmm.err &
 svmm=$!
-for _ in $(seq 100); do grep -q "port 2 'shell' on" /tmp/svmm.err && break; sleep 0.1; done
+# svmm names its ptys once the VM is built; a loaded test machine can take well over 10 s for that.
+for _ in $(seq 1200); do grep -q "port 2 'shell' on" /tmp/svmm.err && break; sleep 0.1; done
 p0=$(sed -n 's/^svmm: virtio-console on //p' /tmp/svmm.err)
 p2=$(sed -n "s/^svmm: virtio-console port 2 'shell' on //p" /tmp/svmm.err)
 echo "outer: hvc0 on '$p0', shell on '$p2'"
+[ -n "$p0" ] && [ -n "$p2" ] || echo "outer: svmm named no pty within 120 s: $(cat /tmp/svmm.err)"
 cat "$p0" > /tmp/hvc0.log 2>/dev/null &
 reader=$!
 # Input for hvc0 only once the guest's shell holds it open: a tty discards unread input at its last

@@ -9,6 +9,12 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 passed=0 failed=0
+# The rules apply to what is committed: without git there is nothing to check, which is a failure.
+if ! git ls-files --error-unmatch LICENSE >/dev/null 2>&1; then
+    echo "FAIL lint: cannot list the tracked files (git ls-files): lint needs git and a git checkout"
+    echo "lint: 0 passed, 1 failed"
+    exit 1
+fi
 ok() { echo "ok   lint: $1"; passed=$((passed + 1)); }
 bad() { echo "FAIL lint: $1"; failed=$((failed + 1)); }
 
