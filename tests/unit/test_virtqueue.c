@@ -213,12 +213,8 @@ TEST(vq_rejects_avail_index_jump)
     expect_error(VIRTQ_E_AVAIL_IDX);
 }
 
-/*
- * A hostile driver refills the ring while the device holds every chain (a receive frame spread over
- * all buffers): the queue must never have more than num chains in flight, or per-queue arrays of
- * VIRTQ_MAX_SIZE entries overflow.
- */
-TEST(vq_never_more_than_num_chains_in_flight)
+/* A 16-entry queue whose every slot the driver published and the device popped (none pushed yet). */
+static void setup_and_hold_all(void)
 {
     setup(ALL_FEATURES);
     for (uint16_t i = 0; i < 16; i++) {
@@ -227,6 +223,16 @@ TEST(vq_never_more_than_num_chains_in_flight)
     }
     for (uint16_t i = 0; i < 16; i++)
         CHECK_EQ(virtq_pop(&q, &c), 1);
+}
+
+/*
+ * A hostile driver refills the ring while the device holds every chain (a receive frame spread over
+ * all buffers): the queue must never have more than num chains in flight, or per-queue arrays of
+ * VIRTQ_MAX_SIZE entries overflow.
+ */
+TEST(vq_never_more_than_num_chains_in_flight)
+{
+    setup_and_hold_all();
     CHECK_EQ(q.in_flight, 16);
     CHECK_EQ(virtq_pop(&q, &c), 0); /* all held, none new */
     fg_publish(&g, 0);              /* a 17th outstanding buffer: the driver owns no free slot */
@@ -235,13 +241,7 @@ TEST(vq_never_more_than_num_chains_in_flight)
 
 TEST(vq_refill_after_push_is_accepted)
 {
-    setup(ALL_FEATURES);
-    for (uint16_t i = 0; i < 16; i++) {
-        fg_desc(&g, FG_DESC, i, FG_BUF + 16u * i, 4, 0, 0);
-        fg_publish(&g, i);
-    }
-    for (uint16_t i = 0; i < 16; i++)
-        CHECK_EQ(virtq_pop(&q, &c), 1);
+    setup_and_hold_all();
     CHECK_EQ(virtq_push(&q, 3, 0), VIRTQ_OK); /* one slot back to the driver... */
     fg_publish(&g, 3);                        /* ...which it may reuse at once */
     CHECK_EQ(virtq_pop(&q, &c), 1);
