@@ -40,7 +40,7 @@ p0=$(sed -n 's/^svmm: virtio-console on //p' /tmp/svmm.err)
 p2=$(sed -n "s/^svmm: virtio-console port 2 'shell' on //p" /tmp/svmm.err)
 echo "outer: hvc0 on '$p0', shell on '$p2'"
 [ -n "$p0" ] && [ -n "$p2" ] || echo "outer: svmm named no pty within 120 s: $(cat /tmp/svmm.err)"
-cat "$p0" > /tmp/hvc0.log 2>/dev/null &
+(cat "$p0" > /tmp/hvc0.log 2>/tmp/hvc0-reader.err; echo "outer: hvc0 reader exited $?: $(cat /tmp/hvc0-reader.err)") &
 reader=$!
 # Input for hvc0 only once the guest's shell holds it open: a tty discards unread input at its last
 # close, and guest-init opens and closes hvc0 while it waits for the port to come up.

@@ -138,7 +138,7 @@ void console_host_close(struct console_host *ch, const struct virtio_console *c)
 
         if (ep->target == CONSOLE_TO_UART)
             continue;
-        if (ep->port > 0 || ep->out_dropped || c->ctrl_errors)
+        if (ep->port > 0 || ep->out_dropped || c->ctrl_errors || ep->hold_fd >= 0)
             svmm_info("virtio-console port %u (%s%s%s): %llu bytes out (%llu dropped), %llu in%s", ep->port,
                       c->ports[ep->port].name, c->ports[ep->port].name[0] ? " on " : "", ep->path,
                       (unsigned long long)ep->out_bytes, (unsigned long long)ep->out_dropped,
