@@ -31,6 +31,19 @@ run_tier() {
     echo "=== tier $name: $p passed, $f failed, $s skipped ($(( $(date +%s) - start ))s)"
 }
 
+# run_tier_once_more NAME COMMAND...: run_tier, and when the tier fails run it a second time, saying so
+# loudly and keeping the first run's log. Only for a tier with a known intermittent failure under
+# investigation (its note says which); the second run's counts are the tier's result.
+run_tier_once_more() {
+    local name=$1 p0=$total_pass f0=$total_fail s0=$total_skip
+    run_tier "$@"
+    [ $total_fail = $f0 ] && return
+    echo "FLAKY $name: failed on its first run (log kept as $LOGS/$name.first.log); running it once more"
+    cp "$LOGS/$name.log" "$LOGS/$name.first.log"
+    total_pass=$p0 total_fail=$f0 total_skip=$s0
+    run_tier "$@"
+}
+
 skip_tier() {
     echo "=== tier: $1 SKIPPED: $2"
     total_skip=$((total_skip + 1))
@@ -67,7 +80,9 @@ else
     run_tier e2e-blk tests/e2e/hosted-blk.sh
     run_tier e2e-net tests/e2e/hosted-net.sh
     run_tier e2e-vsock tests/e2e/hosted-vsock.sh
-    run_tier e2e-console tests/e2e/hosted-console.sh
+    # Intermittent (about 1 run in 10 here, 2026-12-03): no hvc0 output reached the outer machine's
+    # pty reader; the tier now logs the reader's exit and svmm's port 0 byte counts to find out why.
+    run_tier_once_more e2e-console tests/e2e/hosted-console.sh
 fi
 # seL4 tiers: one Microkit 2.0.1 SDK per kernel variant (docs/sel4-sdk.md). MICROKIT_SDK, else
 # /opt/microkit-sdk-2.0.1 (stock: Microkit's released SDK, or built by scripts/microkit-sdk.sh); the

@@ -78,5 +78,5 @@ check "host -> guest through the 'shell' pty" "$(has '^CON-PTY-IN: hello-from-ho
 check "svmm exited 0" "$(is [ $status = 0 ])"
 
 echo "e2e-console: wall ${wall}s"
-grep -E 'svmm: virtio-console|CON-|HOST-BULK' <<<"$LOG" || true
+grep -E 'svmm: virtio-console|CON-|HOST-BULK|^outer:' <<<"$LOG" || true
 finish "$T/log"
