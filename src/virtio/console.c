@@ -169,7 +169,7 @@ static void ctrl_transmit(struct virtio_console *c)
             else if (c->chain.out_len != VIRTIO_CONSOLE_CTRL_SIZE || n != VIRTIO_CONSOLE_CTRL_SIZE)
                 ctrl_reject(c, "not 8 bytes long", c->chain.out_len, 0);
             else
-                ctrl_handle(c, (uint32_t)le_get(m, 4), (uint16_t)(uint32_t)le_get(m + 4, 2), (uint16_t)(uint32_t)le_get(m + 6, 2));
+                ctrl_handle(c, le32(m), le16(m + 4), le16(m + 6));
             virtq_push(q, c->chain.head, 0);
         }
     } while (r == 0 && virtq_arm_notify(q));
