@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The virtual switch: a learning Ethernet switch whose ports are netq links (netq.h), one per
+ * virtio-net of a VM. Platform-free: the seL4 switch PD and the hosted `svmm switch` process map
+ * the links, feed notifications in and send the ones vswitch_poll asks for.
+ *
+ * Forwarding: a frame's destination MAC is looked up in a learned table (static entries for the
+ * MACs the description gives, learned ones age out after `ageing_ns`); broadcast, multicast and
+ * unknown destinations flood to every other port. A port given a MAC (`mac_filter`) may only send
+ * with that source MAC; a multicast source is never valid. Per-port ACLs (`reach`) say which ports
+ * a port may exchange frames with (both ports must allow it). Every drop is counted by reason.
+ *
+ * Copies: a frame is copied once, from the sending VMM's tx buffer straight into the receiving
+ * VMM's rx buffer (a flood: once per receiver, always from the sender's buffer, never from a copy
+ * another receiver could have changed). The
+ * forwarding decision is made on a private copy of the headers (virtio_net_hdr + Ethernet header)
+ * read once, and that copy is written over the delivered frame's headers, so a sender that changes
+ * its buffer while the switch reads it cannot get a frame past the source filter or to a port it
+ * was not routed to. The copy is also what isolates ports: no VMM maps another's buffers, and a VMM
+ * that stops returning buffers only makes frames *to itself* drop.
+ */
+#ifndef SVMM_VSWITCH_H
+#define SVMM_VSWITCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <svmm/netq.h>
+
+#define VSWITCH_MAX_PORTS 16u
+#define VSWITCH_MAC_ENTRIES 256u      /* learned + static entries */
+#define VSWITCH_MAC_PROBE 8u          /* slots a lookup or insertion may visit */
+#define VSWITCH_BURST 32u             /* frames taken from one port before serving the next */
+#define VSWITCH_ROUNDS 8u             /* rounds of bursts per vswitch_poll call */
+#define VSWITCH_NET_HDR 12u           /* virtio_net_hdr (MRG_RXBUF layout) before every frame */
+#define VSWITCH_DEFAULT_AGEING_NS (300ull * 1000000000ull)
+
+struct vswitch_port_stats {
+    uint64_t in_frames, in_bytes;   /* accepted from this port */
+    uint64_t out_frames, out_bytes; /* delivered to this port */
+    uint64_t drop_spoof;    /* source MAC not the one this port was given */
+    uint64_t drop_acl;      /* the destination is outside this port's reach */
+    uint64_t drop_malformed;/* shorter than headers, or a multicast source MAC */
+    uint64_t drop_full;     /* frames *to* this port while it had no free rx buffer */
+    uint64_t drop_too_big;  /* frames to this port larger than its rx buffers */
+};
+
+struct vswitch_port {
+    struct netq_receiver in; /* the VMM's tx: frames it sends */
+    struct netq_sender out;  /* the VMM's rx: frames for it */
+    char name[24];
+    uint8_t mac[6];
+    bool mac_filter;         /* only `mac` is a valid source */
+    bool active;             /* attached to a link */
+    uint32_t reach;          /* bit p: frames may go to / come from port p */
+    struct vswitch_port_stats stats;
+};
+
+struct vswitch_mac_entry {
+    uint8_t mac[6];
+    uint8_t port;
+    uint8_t kind; /* 0 empty, 1 learned, 2 static */
+    uint64_t seen_ns;
+};
+
+struct vswitch {
+    struct vswitch_port ports[VSWITCH_MAX_PORTS];
+    unsigned nports;
+    uint64_t ageing_ns;
+    uint64_t learned, evicted;
+    struct vswitch_mac_entry table[VSWITCH_MAC_ENTRIES];
+};
+
+/* An empty switch; learned entries age out after `ageing_ns` (0: VSWITCH_DEFAULT_AGEING_NS). */
+void vswitch_init(struct vswitch *sw, uint64_t ageing_ns);
+
+/*
+ * Declare a port (not connected yet: frames to it are dropped). `mac` (NULL: none) becomes a
+ * static table entry and, when `filter` is true, the only source MAC the port may use. Every port
+ * reaches every other until vswitch_set_reach. Returns the port number, or -1 (too many ports, or
+ * a filter without a MAC).
+ */
+int vswitch_add_port(struct vswitch *sw, const char *name, const uint8_t *mac, bool filter);
+
+/*
+ * Connect port `port` to a mapped link: `queues` (netq_link_queue_bytes(nbufs)), `tx_data` (the
+ * VMM's buffers, read by the switch) and `rx_data` (the switch's buffers for this port), `nbufs`
+ * buffers of `buf_size` bytes each way, starting from zeroed rings. -1 on a bad geometry.
+ */
+int vswitch_attach(struct vswitch *sw, unsigned port, void *queues, const void *tx_data, void *rx_data,
+                   uint32_t nbufs, uint32_t buf_size);
+
+/* Disconnect a port (its VMM went away): frames to it are dropped, its learned MACs forgotten. */
+void vswitch_detach(struct vswitch *sw, unsigned port);
+
+/* Restrict port `port` to exchanging frames with the ports in `mask` (bit p = port p). */
+void vswitch_set_reach(struct vswitch *sw, unsigned port, uint32_t mask);
+
+/*
+ * Forward what the ports have sent, at most VSWITCH_ROUNDS bursts per port, at time `now_ns`.
+ * *notify gets a bit per port whose VMM must be notified (frames delivered to it, or its tx
+ * buffers returned while it waits for them). Returns true if work remains (call again), false when
+ * every port's tx ring is empty and armed for a notification.
+ */
+bool vswitch_poll(struct vswitch *sw, uint64_t now_ns, uint32_t *notify);
+
+/* The port a MAC was learned on (or statically belongs to) at `now_ns`, or -1. For tests and logs. */
+int vswitch_lookup(const struct vswitch *sw, const uint8_t mac[6], uint64_t now_ns);
+
+/* Log every port's counters at info level. */
+void vswitch_log_stats(const struct vswitch *sw);
+
+#endif
