@@ -3,11 +3,13 @@
  * Fuzz virtio-net's tx chain parsing and rx delivery (src/virtio/net.c) behind the virtio-mmio
  * transport, on the fake guest memory of fuzz_vdev.h, with a backend whose verdicts the input picks.
  *
- * Input: u8 initial link state (bit 0), u16 send verdicts (2 bits per send, rotating: 0/1 OK,
- * 2 DROPPED, 3 BUSY), then ops. op & 8 clear: fuzz_vdev.h's common ops (queue 0 = rx, 1 = tx);
- * set: (op >> 4) & 7 picks
+ * Input: u8 initial link state (bit 0) and backend offloads (bits 1-2: all, none, transmit only,
+ * receive only), u16 send verdicts (2 bits per send, rotating: 0/1 OK, 2 DROPPED, 3 BUSY), then ops.
+ * op & 8 clear: fuzz_vdev.h's common ops (queue 0 = rx, 1 = tx); set: (op >> 4) & 7 picks
  *   0 receive  u8 size [u16]   one frame from the host: bit 7 set = explicit u16 length, else a
- *                              table (1, 14, 60, 1514, 4000, 9000, 65550, 65551, 0, ...)
+ *      [hdr]                   table (1, 14, 60, 1514, 4000, 9000, 65593, 65594, 0, ...); op bit 7
+ *                              set: with a header, u8 sel: < 0x80 one of a table of realistic
+ *                              offload headers, else 10 raw bytes (flags, gso_type, 4 x le16)
  *   1 kick     -               virtio_net_tx_kick (the backend can send again)
  *   2 link     u8              virtio_net_set_link(bit 0)
  *   3 verdicts u16             new send verdicts
@@ -17,12 +19,16 @@
  *   7 retry    -               the last frame that found no buffers, again
  *
  * Invariants (besides fuzz_vdev.h's, which include: rx data lands only in offered device-writable
- * buffers): send() only with the link up and the device working, with 1..65550 bytes in 1..256
- * fragments inside guest RAM that sum to the length; after BUSY the next send() is the same frame
- * (unless the device was reset); tx_pending matches the backend's view; receive results follow the
- * rules (DROPPED for bad length / link down / broken device; NO_BUFFERS leaves the ring exactly as
- * it was; DELIVERED pushes exactly one chain without MRG_RXBUF, whose used lengths sum to the frame
- * plus the 12-byte header, with num_buffers equal to the chains used); statistics match.
+ * buffers): send() only with the link up and the device working, with 1..VIRTIO_NET_MAX_FRAME
+ * bytes in 1..256 fragments inside guest RAM that sum to the length, and a header that asks only
+ * for negotiated offloads the backend offered, consistently with the frame (checked here without
+ * the device's own check function) and already normalised; after BUSY the next send() is the same
+ * frame (unless the device was reset); tx_pending matches the backend's view; the device never
+ * offers an offload the backend did not list; receive results follow the rules (DROPPED for bad
+ * length / link down / broken device / a header the guest did not negotiate; NO_BUFFERS leaves the
+ * ring exactly as it was; DELIVERED pushes exactly one chain without MRG_RXBUF, whose used lengths
+ * sum to the frame plus the 12-byte header, with the header as given (DATA_VALID cleared without
+ * GUEST_CSUM) and num_buffers equal to the chains used); statistics match.
  */
 #include <svmm/virtio_net.h>
 #include "fuzz_vdev.h"
@@ -33,8 +39,11 @@
 
 static uint8_t frame[VIRTIO_NET_MAX_FRAME + 16];
 
+#define B(f) VIRTIO_NET_BIT(VIRTIO_NET_F_##f)
+
 static struct {
     struct virtio_net net;
+    uint64_t offloads;    /* the backend's */
     uint16_t verdicts;
     unsigned sends;
     uint64_t ok, busy, delivered, rx_ready_calls, config_irqs;
@@ -43,6 +52,7 @@ static struct {
     unsigned held_n;
     const void *held_base;
     size_t retry_len;     /* last frame that found no buffers */
+    struct virtio_net_hdr retry_hdr;
     void (*interrupt)(void *t, uint32_t bits);
 } ns;
 
@@ -56,7 +66,47 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static enum virtio_net_tx_result be_send(void *ctx, const struct virtio_net_frag *fr, unsigned n, size_t len)
+/* The negotiated features (the transport lets only offered ones through; checked in vd_check). */
+static uint64_t negotiated(void)
+{
+    return ns.net.dev.driver_features;
+}
+
+/* The feature a segmentation type needs, or 0 (unknown); UDP_L4 on receive needs both USO bits. */
+static uint64_t gso_needs(uint8_t type, bool tx)
+{
+    switch (type) {
+    case 1: return tx ? B(HOST_TSO4) : B(GUEST_TSO4);
+    case 3: return tx ? B(HOST_UFO) : B(GUEST_UFO);
+    case 4: return tx ? B(HOST_TSO6) : B(GUEST_TSO6);
+    case 5: return tx ? B(HOST_USO) : B(GUEST_USO4) | B(GUEST_USO6);
+    default: return 0;
+    }
+}
+
+/* The harness's own reading of VirtIO 1.2 5.1.6: may a header with these fields go this way? */
+static bool hdr_allowed(const struct virtio_net_hdr *h, size_t len, uint64_t f, bool tx)
+{
+    uint8_t type = h->gso_type & 0x7f;
+    bool ecn = h->gso_type & 0x80, nc = h->flags & 1;
+
+    if (nc && !(f & (tx ? B(CSUM) : B(GUEST_CSUM))))
+        return false;
+    if (nc && (size_t)h->csum_start + h->csum_offset + 2 > len)
+        return false;
+    if (h->hdr_len > len)
+        return false;
+    if (type == 0)
+        return !ecn;
+    if (gso_needs(type, tx) == 0 || (f & gso_needs(type, tx)) != gso_needs(type, tx) || h->gso_size == 0)
+        return false;
+    if (ecn && ((type != 1 && type != 4) || !(f & (tx ? B(HOST_ECN) : B(GUEST_ECN)))))
+        return false;
+    return !tx || nc;
+}
+
+static enum virtio_net_tx_result be_send(void *ctx, const struct virtio_net_hdr *hdr,
+                                         const struct virtio_net_frag *fr, unsigned n, size_t len)
 {
     static const enum virtio_net_tx_result v[4] = { VIRTIO_NET_TX_OK, VIRTIO_NET_TX_OK, VIRTIO_NET_TX_DROPPED,
                                                     VIRTIO_NET_TX_BUSY };
@@ -73,6 +123,12 @@ static enum virtio_net_tx_result be_send(void *ctx, const struct virtio_net_frag
         sum += fr[i].len;
     }
     FUZZ_CHECK(sum == len);
+    /* The header: normalised (only NEEDS_CSUM, unused fields zero), within what was negotiated. */
+    FUZZ_CHECK(hdr != NULL && (hdr->flags & ~1u) == 0);
+    FUZZ_CHECK(hdr->flags || (hdr->csum_start == 0 && hdr->csum_offset == 0));
+    FUZZ_CHECK(hdr->gso_type || hdr->gso_size == 0);
+    FUZZ_CHECK(hdr_allowed(hdr, len, negotiated(), true));
+    FUZZ_CHECK((negotiated() & VIRTIO_NET_OFFLOADS & ~ns.offloads) == 0);
     /*
      * A retry of the frame held after BUSY happens while tx_pending is still set. The device may
      * also drop the held frame without asking (link down, the guest rewrote its header to ask for
@@ -138,19 +194,25 @@ static bool overlaps_used(const uint8_t *p, size_t len)
     return false;
 }
 
-static void receive(size_t len)
+static void receive(size_t len, const struct virtio_net_hdr *h)
 {
+    static const struct virtio_net_hdr plain;
     struct virtq *q = &ns.net.dev.queues[RXQ];
     bool mrg = virtio_has_feature(&ns.net.dev, VIRTIO_NET_F_MRG_RXBUF);
     bool up = ns.net.status & VIRTIO_NET_S_LINK_UP, broken = ns.net.broken;
     uint16_t used = q->used_idx, last = q->last_avail, in_flight = q->in_flight;
     bool ok_before = q->ready && q->error == VIRTQ_OK;
-    uint64_t rx = ns.net.stats.rx_packets;
-    int r = virtio_net_receive(&ns.net, frame, len);
+    uint64_t rx = ns.net.stats.rx_packets, f = negotiated();
+    struct virtio_net_hdr want = h ? *h : plain;
+    int r = virtio_net_receive(&ns.net, h, frame, len);
 
     FUZZ_CHECK(r == VIRTIO_NET_RX_DELIVERED || r == VIRTIO_NET_RX_NO_BUFFERS || r == VIRTIO_NET_RX_DROPPED);
     if (len == 0 || len > VIRTIO_NET_MAX_FRAME || !up || broken)
         FUZZ_CHECK(r == VIRTIO_NET_RX_DROPPED);
+    if (!(f & B(GUEST_CSUM)))
+        want.flags &= (uint8_t)~VIRTIO_NET_HDR_F_DATA_VALID;
+    if (r == VIRTIO_NET_RX_DELIVERED)
+        FUZZ_CHECK((want.flags & ~3u) == 0 && hdr_allowed(&want, len, f, false));
     if (r != VIRTIO_NET_RX_DELIVERED) {
         FUZZ_CHECK(q->used_idx == used && ns.net.stats.rx_packets == rx);
         /* Unless the ring or device broke meanwhile, unused chains went back exactly. */
@@ -159,6 +221,7 @@ static void receive(size_t len)
         if (r == VIRTIO_NET_RX_NO_BUFFERS) {
             FUZZ_CHECK(ns.net.rx_waiting);
             ns.retry_len = len;
+            ns.retry_hdr = h ? *h : plain;
         }
         return;
     }
@@ -167,6 +230,7 @@ static void receive(size_t len)
         uint64_t sum = 0;
         uint32_t first_id = 0, blen;
         const uint8_t *hdr;
+        uint8_t wire[VIRTIO_NET_HDR_SIZE];
 
         FUZZ_CHECK(up && !broken && ok_before);
         FUZZ_CHECK(k >= 1 && k <= q->num && (mrg || k == 1));
@@ -182,25 +246,59 @@ static void receive(size_t len)
         }
         FUZZ_CHECK(sum == len + VIRTIO_NET_HDR_SIZE);
         ns.delivered++;
-        /* num_buffers, when the header sits in one buffer the harness can find again */
+        /* The header as given and num_buffers, when it sits in one buffer the harness can find again */
         hdr = first_buffer(q, (uint16_t)first_id, &blen);
+        virtio_net_hdr_put(wire, &want, k);
         if (hdr != NULL && blen >= VIRTIO_NET_HDR_SIZE && vd_in_ram(hdr, blen) && !overlaps_used(hdr, VIRTIO_NET_HDR_SIZE))
-            FUZZ_CHECK(fz_get(hdr, 8) == 0 && fz_get(hdr + 8, 2) == 0 && fz_get(hdr + 10, 2) == k);
+            FUZZ_CHECK(memcmp(hdr, wire, sizeof(wire)) == 0);
     }
 }
 
 static size_t frame_len(struct fin *f)
 {
-    static const size_t lens[16] = { 1, 14, 60, 64, 1514, 1518, 4000, 9000, 65550, 65551, 0, 100, 200, 2048, 500, 3 };
+    static const size_t lens[16] = { 1, 14, 60, 64, 1514, 1518, 4000, 9000, VIRTIO_NET_MAX_FRAME,
+                                     VIRTIO_NET_MAX_FRAME + 1, 0, 100, 200, 2048, 65000, 3 };
     uint8_t b = fin_u8(f);
 
     return (b & 0x80) ? fin_u16(f) : lens[b % 16];
 }
 
+/* A receive header: realistic offload headers from a table, or raw fields. */
+static struct virtio_net_hdr rx_hdr(struct fin *f)
+{
+    static const struct virtio_net_hdr table[] = {
+        { 0, 0, 0, 0, 0, 0 },          { 1, 0, 0, 0, 34, 16 },       { 2, 0, 0, 0, 0, 0 },
+        { 1, 1, 66, 1448, 34, 16 },    { 2, 1, 66, 1448, 0, 0 },     { 1, 4, 86, 1428, 54, 16 },
+        { 1, 0x81, 66, 1448, 34, 16 }, { 1, 3, 42, 1472, 34, 6 },    { 1, 5, 42, 1472, 34, 6 },
+        { 1, 1, 66, 0, 34, 16 },       { 1, 0, 0, 0, 1500, 16 },     { 1, 1, 0xffff, 1448, 34, 16 },
+    };
+    uint8_t sel = fin_u8(f);
+    struct virtio_net_hdr h;
+
+    if (sel < 0x80)
+        return table[sel % (sizeof(table) / sizeof(table[0]))];
+    h.flags = fin_u8(f);
+    h.gso_type = fin_u8(f);
+    h.hdr_len = fin_u16(f);
+    h.gso_size = fin_u16(f);
+    h.csum_start = fin_u16(f);
+    h.csum_offset = fin_u16(f);
+    return h;
+}
+
 static void net_op(uint8_t op, struct fin *f)
 {
     switch ((op >> 4) & 7) {
-    case 0: receive(frame_len(f)); break;
+    case 0: {
+        size_t len = frame_len(f);
+        if (op & 0x80) {
+            struct virtio_net_hdr h = rx_hdr(f);
+            receive(len, &h);
+        } else {
+            receive(len, NULL);
+        }
+        break;
+    }
     case 1: virtio_net_tx_kick(&ns.net); break;
     case 2: {
         bool up = fin_u8(f) & 1, was = ns.net.status & VIRTIO_NET_S_LINK_UP;
@@ -214,7 +312,7 @@ static void net_op(uint8_t op, struct fin *f)
     case 4: {
         unsigned n = fin_u8(f) % 16 + 1;
         for (unsigned i = 0; i < n; i++)
-            receive(60 + 97 * i);
+            receive(60 + 97 * i, NULL);
         break;
     }
     case 5: {
@@ -227,7 +325,7 @@ static void net_op(uint8_t op, struct fin *f)
     case 6: vd_wr32(0x070, 0); break;
     case 7:
         if (ns.retry_len)
-            receive(ns.retry_len);
+            receive(ns.retry_len, &ns.retry_hdr);
         break;
     }
 }
@@ -244,15 +342,20 @@ static void check(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const unsigned feats[6] = { VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_STATUS, VIRTIO_NET_F_MAC,
-                                       VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_STATUS, VIRTIO_NET_F_MAC };
-    const struct virtio_net_backend be = { &ns, be_send, be_rx_ready };
+    /* MAC (a config field only) gave its slot to an offload; the others come with raw feature writes. */
+    static const unsigned feats[6] = { VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_STATUS, VIRTIO_NET_F_GUEST_TSO4,
+                                       VIRTIO_NET_F_CSUM, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_GUEST_CSUM };
+    static const uint64_t offloads[4] = { VIRTIO_NET_OFFLOADS, 0, VIRTIO_NET_TX_OFFLOADS,
+                                          VIRTIO_NET_RX_OFFLOADS | B(CSUM) };
+    struct virtio_net_backend be = { &ns, 0, be_send, be_rx_ready };
     struct fin f = fin_make(data, size);
     uint8_t hdr = fin_u8(&f);
 
     memset(&ns, 0, sizeof(ns));
+    ns.offloads = be.offloads = offloads[(hdr >> 1) & 3];
     ns.verdicts = fin_u16(&f);
     virtio_net_init(&ns.net, NULL, &be);
+    FUZZ_CHECK((ns.net.dev.device_features & VIRTIO_NET_OFFLOADS & ~ns.offloads) == 0);
     vd_setup(&ns.net.dev, on_reset, feats);
     ns.interrupt = ns.net.dev.transport.interrupt;
     ns.net.dev.transport.interrupt = count_interrupt;

@@ -13,10 +13,15 @@ static uint8_t sent[70000];
 static size_t sent_len;
 static unsigned sends, rx_ready_calls, needs_reset_calls, config_irqs, used_irqs;
 static enum virtio_net_tx_result send_result;
+static struct virtio_net_hdr sent_hdr;
+static uint64_t be_offloads; /* the backend's offloads for the next setup() */
 
-static enum virtio_net_tx_result be_send(void *ctx, const struct virtio_net_frag *f, unsigned n, size_t len)
+static enum virtio_net_tx_result be_send(void *ctx, const struct virtio_net_hdr *h, const struct virtio_net_frag *f,
+                                        unsigned n, size_t len)
 {
     (void)ctx;
+    CHECK(h != NULL);
+    sent_hdr = *h;
     sends++;
     sent_len = 0;
     for (unsigned i = 0; i < n; i++) {
@@ -40,7 +45,7 @@ static void tr_needs_reset(void *ctx) { (void)ctx; needs_reset_calls++; }
 
 static void setup(uint64_t extra_features)
 {
-    const struct virtio_net_backend be = { NULL, be_send, be_rx_ready };
+    const struct virtio_net_backend be = { NULL, be_offloads, be_send, be_rx_ready };
     uint64_t f = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS | extra_features;
 
     fg_init(&rxg, 16);
@@ -190,7 +195,7 @@ TEST(net_rx_single_buffer_without_mergeable)
 {
     setup(0);
     post_rx(0, 1526);
-    CHECK_EQ(virtio_net_receive(&net, "hello, ethernet!", 16), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, "hello, ethernet!", 16), VIRTIO_NET_RX_DELIVERED);
     CHECK_EQ(fg_used_idx(&rxg), 1);
     CHECK_EQ(fg_used_len(&rxg, 0), 16 + VIRTIO_NET_HDR_SIZE);
     CHECK_EQ(rx_num_buffers(0), 1);
@@ -210,7 +215,7 @@ TEST(net_rx_mergeable_frame_spans_buffers)
     post_rx(1, 100);
     post_rx(2, 100);
     post_rx(3, 100);
-    CHECK_EQ(virtio_net_receive(&net, frame, sizeof(frame)), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, frame, sizeof(frame)), VIRTIO_NET_RX_DELIVERED);
     CHECK_EQ(fg_used_idx(&rxg), 3);
     CHECK_EQ(rx_num_buffers(0), 3);
     CHECK_EQ(fg_used_len(&rxg, 0), 100);
@@ -221,7 +226,7 @@ TEST(net_rx_mergeable_frame_spans_buffers)
     CHECK(memcmp(fg_ptr(&rxg, FG_BUF + 0x2000), frame + 188, 62) == 0);
     CHECK_EQ(net.stats.rx_buffers_used, 3);
     /* The fourth buffer is still available for the next frame. */
-    CHECK_EQ(virtio_net_receive(&net, frame, 20), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, frame, 20), VIRTIO_NET_RX_DELIVERED);
     CHECK_EQ(fg_used_idx(&rxg), 4);
     CHECK_EQ(rx_num_buffers(3), 1);
     teardown();
@@ -234,7 +239,7 @@ TEST(net_rx_mergeable_not_enough_buffers_leaves_them_and_waits)
     setup(1ull << VIRTIO_NET_F_MRG_RXBUF | 1ull << VIRTIO_F_EVENT_IDX);
     post_rx(0, 100);
     post_rx(1, 100);
-    CHECK_EQ(virtio_net_receive(&net, frame, sizeof(frame)), VIRTIO_NET_RX_NO_BUFFERS);
+    CHECK_EQ(virtio_net_receive(&net, NULL, frame, sizeof(frame)), VIRTIO_NET_RX_NO_BUFFERS);
     CHECK_EQ(fg_used_idx(&rxg), 0);
     CHECK_EQ(net.stats.rx_no_buffers, 1);
     /* avail_event asks the driver to notify when the next buffer arrives: at its avail index */
@@ -243,7 +248,7 @@ TEST(net_rx_mergeable_not_enough_buffers_leaves_them_and_waits)
     post_rx(3, 100);
     notify(VIRTIO_NET_RXQ);
     CHECK_EQ(rx_ready_calls, 1);
-    CHECK_EQ(virtio_net_receive(&net, frame, sizeof(frame)), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, frame, sizeof(frame)), VIRTIO_NET_RX_DELIVERED);
     CHECK_EQ(rx_num_buffers(0), 4);
     notify(VIRTIO_NET_RXQ); /* not waiting any more: no wake-up */
     CHECK_EQ(rx_ready_calls, 1);
@@ -257,9 +262,9 @@ TEST(net_rx_frame_larger_than_whole_ring_dropped)
     setup(1ull << VIRTIO_NET_F_MRG_RXBUF);
     for (uint16_t i = 0; i < 16; i++)
         post_rx(i, 100);
-    CHECK_EQ(virtio_net_receive(&net, frame, sizeof(frame)), VIRTIO_NET_RX_DROPPED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, frame, sizeof(frame)), VIRTIO_NET_RX_DROPPED);
     CHECK_EQ(fg_used_idx(&rxg), 0);
-    CHECK_EQ(virtio_net_receive(&net, frame, 1000), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, frame, 1000), VIRTIO_NET_RX_DELIVERED);
     teardown();
 }
 
@@ -316,7 +321,7 @@ TEST(net_rx_guest_refilling_during_receive_never_overflows)
         for (uint16_t i = 0; i < num; i++)
             fg_publish(&rxg, i);
         CHECK_EQ(pthread_create(&t, NULL, refill_rx_ring, &r), 0);
-        res = virtio_net_receive(&net, frame, sizeof(frame));
+        res = virtio_net_receive(&net, NULL, frame, sizeof(frame));
         __atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
         pthread_join(t, NULL);
         CHECK(res != VIRTIO_NET_RX_DELIVERED); /* 256 buffers of 16 bytes cannot hold it */
@@ -334,21 +339,21 @@ TEST(net_rx_waits_for_driver_ok)
     setup(0);
     post_rx(0, 1526);
     net.dev.driver_ok = false; /* queues enabled, DRIVER_OK not yet set: buffers are not ours */
-    CHECK_EQ(virtio_net_receive(&net, "abcdefghijklmn", 14), VIRTIO_NET_RX_NO_BUFFERS);
+    CHECK_EQ(virtio_net_receive(&net, NULL, "abcdefghijklmn", 14), VIRTIO_NET_RX_NO_BUFFERS);
     CHECK_EQ(fg_used_idx(&rxg), 0);
     net.dev.driver_ok = true;
-    CHECK_EQ(virtio_net_receive(&net, "abcdefghijklmn", 14), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, "abcdefghijklmn", 14), VIRTIO_NET_RX_DELIVERED);
     teardown();
 }
 
 TEST(net_rx_no_buffers_then_rx_ready_on_notify)
 {
     setup(0);
-    CHECK_EQ(virtio_net_receive(&net, "abcdefghijklmn", 14), VIRTIO_NET_RX_NO_BUFFERS);
+    CHECK_EQ(virtio_net_receive(&net, NULL, "abcdefghijklmn", 14), VIRTIO_NET_RX_NO_BUFFERS);
     post_rx(0, 1526);
     notify(VIRTIO_NET_RXQ);
     CHECK_EQ(rx_ready_calls, 1);
-    CHECK_EQ(virtio_net_receive(&net, "abcdefghijklmn", 14), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, "abcdefghijklmn", 14), VIRTIO_NET_RX_DELIVERED);
     teardown();
 }
 
@@ -357,7 +362,7 @@ TEST(net_rx_to_read_only_buffer_needs_reset)
     setup(0);
     fg_desc(&rxg, FG_DESC, 0, FG_BUF, 1526, 0, 0);
     fg_publish(&rxg, 0);
-    CHECK_EQ(virtio_net_receive(&net, "abcdefghijklmn", 14), VIRTIO_NET_RX_DROPPED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, "abcdefghijklmn", 14), VIRTIO_NET_RX_DROPPED);
     CHECK_EQ(needs_reset_calls, 1);
     CHECK_EQ(*fg_ptr(&rxg, FG_BUF + 12), 0); /* nothing written */
     CHECK_EQ(fg_used_idx(&rxg), 0);
@@ -368,7 +373,7 @@ TEST(net_rx_mergeable_buffer_smaller_than_header_needs_reset)
 {
     setup(1ull << VIRTIO_NET_F_MRG_RXBUF);
     post_rx(0, 8);
-    CHECK_EQ(virtio_net_receive(&net, "abcdefghijklmn", 14), VIRTIO_NET_RX_DROPPED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, "abcdefghijklmn", 14), VIRTIO_NET_RX_DROPPED);
     CHECK_EQ(needs_reset_calls, 1);
     teardown();
 }
@@ -379,12 +384,12 @@ TEST(net_rx_bad_lengths_dropped)
 
     setup(0);
     post_rx(0, 100);
-    CHECK_EQ(virtio_net_receive(&net, big, 0), VIRTIO_NET_RX_DROPPED);
-    CHECK_EQ(virtio_net_receive(&net, big, sizeof(big)), VIRTIO_NET_RX_DROPPED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, big, 0), VIRTIO_NET_RX_DROPPED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, big, sizeof(big)), VIRTIO_NET_RX_DROPPED);
     /* Without mergeable buffers a frame that does not fit the one buffer is dropped, buffer kept. */
-    CHECK_EQ(virtio_net_receive(&net, big, 100), VIRTIO_NET_RX_DROPPED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, big, 100), VIRTIO_NET_RX_DROPPED);
     CHECK_EQ(fg_used_idx(&rxg), 0);
-    CHECK_EQ(virtio_net_receive(&net, big, 88), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(virtio_net_receive(&net, NULL, big, 88), VIRTIO_NET_RX_DELIVERED);
     CHECK_EQ(net.stats.rx_dropped, 3);
     CHECK_EQ(needs_reset_calls, 0);
     teardown();
@@ -392,7 +397,7 @@ TEST(net_rx_bad_lengths_dropped)
 
 TEST(net_config_mac_and_link_status)
 {
-    const struct virtio_net_backend be = { NULL, be_send, be_rx_ready };
+    const struct virtio_net_backend be = { NULL, 0, be_send, be_rx_ready };
     const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
     setup(0);
@@ -407,7 +412,7 @@ TEST(net_config_mac_and_link_status)
     CHECK_EQ(config_irqs, 1);
     virtio_net_set_link(&net, false); /* no change, no interrupt */
     CHECK_EQ(config_irqs, 1);
-    CHECK_EQ(virtio_net_receive(&net, "abcdefghijklmn", 14), VIRTIO_NET_RX_DROPPED); /* link down */
+    CHECK_EQ(virtio_net_receive(&net, NULL, "abcdefghijklmn", 14), VIRTIO_NET_RX_DROPPED); /* link down */
     virtio_net_set_link(&net, true);
     CHECK_EQ(config_irqs, 2);
     CHECK_EQ(net.dev.ops->config_read(&net.dev, 6, 2), VIRTIO_NET_S_LINK_UP);
@@ -419,7 +424,7 @@ static void mmio_irq(void *ctx, uint32_t irq, bool level) { (void)ctx; (void)irq
 TEST(net_offers_features_through_mmio)
 {
     static struct virtio_mmio t;
-    const struct virtio_net_backend be = { NULL, be_send, be_rx_ready };
+    const struct virtio_net_backend be = { NULL, 0, be_send, be_rx_ready };
     uint32_t lo;
 
     virtio_net_init(&net, NULL, &be);
@@ -462,6 +467,322 @@ TEST(net_null_backend_swallows_frames)
     post_rx(0, 1526);
     notify(VIRTIO_NET_RXQ); /* no rx_ready callback: nothing happens */
     CHECK_EQ(fg_used_idx(&rxg), 0);
+    teardown();
+}
+
+/* ---- offloads: the header both ways ---- */
+
+#define B(f) VIRTIO_NET_BIT(VIRTIO_NET_F_##f)
+#define TX_ALL (B(CSUM) | B(HOST_TSO4) | B(HOST_TSO6) | B(HOST_ECN) | B(HOST_UFO) | B(HOST_USO))
+#define RX_ALL (B(GUEST_CSUM) | B(GUEST_TSO4) | B(GUEST_TSO6) | B(GUEST_ECN) | B(GUEST_UFO) | B(GUEST_USO4) | \
+                B(GUEST_USO6))
+
+static struct virtio_net_hdr mkhdr(uint8_t flags, uint8_t gso, uint16_t hdr_len, uint16_t gso_size, uint16_t cs,
+                                   uint16_t co)
+{
+    return (struct virtio_net_hdr){ flags, gso, hdr_len, gso_size, cs, co };
+}
+
+TEST(net_offers_only_the_backends_offloads_with_their_prerequisites)
+{
+    const struct virtio_net_backend be0 = { NULL, 0, be_send, be_rx_ready };
+    struct virtio_net_backend be = be0;
+    uint64_t f;
+
+    virtio_net_init(&net, NULL, &be);
+    CHECK_EQ(net.dev.device_features & VIRTIO_NET_OFFLOADS, 0);
+    be.offloads = ~0ull; /* bits the device does not know are not offered either */
+    virtio_net_init(&net, NULL, &be);
+    CHECK_EQ(net.dev.device_features & ~(B(MAC) | B(STATUS) | B(MRG_RXBUF) | 1ull << VIRTIO_F_VERSION_1 |
+                                         1ull << VIRTIO_F_INDIRECT_DESC | 1ull << VIRTIO_F_EVENT_IDX),
+             VIRTIO_NET_OFFLOADS);
+    /* TSO/UFO/USO need CSUM, ECN needs TSO (VirtIO 1.2 5.1.3.1): dropped when the backend forgot one. */
+    be.offloads = B(HOST_TSO4) | B(HOST_ECN) | B(HOST_UFO) | B(HOST_USO) | B(GUEST_TSO6) | B(GUEST_UFO);
+    virtio_net_init(&net, NULL, &be);
+    CHECK_EQ(net.dev.device_features & VIRTIO_NET_OFFLOADS, 0);
+    be.offloads = B(CSUM) | B(HOST_ECN) | B(GUEST_CSUM) | B(GUEST_ECN) | B(GUEST_TSO4);
+    virtio_net_init(&net, NULL, &be);
+    f = net.dev.device_features & VIRTIO_NET_OFFLOADS;
+    CHECK_EQ(f, B(CSUM) | B(GUEST_CSUM) | B(GUEST_ECN) | B(GUEST_TSO4));
+}
+
+TEST(net_hdr_get_put_round_trip_little_endian)
+{
+    const struct virtio_net_hdr h = mkhdr(1, 0x84, 0x1234, 0x5678, 0x9abc, 0xdef0);
+    struct virtio_net_hdr back;
+    uint8_t p[VIRTIO_NET_HDR_SIZE];
+    const uint8_t want[VIRTIO_NET_HDR_SIZE] = { 1, 0x84, 0x34, 0x12, 0x78, 0x56, 0xbc, 0x9a, 0xf0, 0xde, 3, 1 };
+
+    virtio_net_hdr_put(p, &h, 0x103);
+    CHECK(memcmp(p, want, sizeof(p)) == 0);
+    virtio_net_hdr_get(&back, p);
+    CHECK(memcmp(&back, &h, sizeof(h)) == 0);
+}
+
+/* One header check: `tx` direction, frame `len`, features `f`; expect refusal when `bad`. */
+struct hdr_case {
+    const char *what;
+    struct virtio_net_hdr h;
+    size_t len;
+    uint64_t f;
+    bool bad;
+};
+
+#define NC VIRTIO_NET_HDR_F_NEEDS_CSUM
+#define DV VIRTIO_NET_HDR_F_DATA_VALID
+#define ECN VIRTIO_NET_HDR_GSO_ECN
+#define T4 VIRTIO_NET_HDR_GSO_TCPV4
+#define T6 VIRTIO_NET_HDR_GSO_TCPV6
+#define UFO VIRTIO_NET_HDR_GSO_UDP
+#define USO VIRTIO_NET_HDR_GSO_UDP_L4
+
+TEST(net_hdr_check_tx_refuses_every_inconsistency)
+{
+    static const struct hdr_case cases[] = {
+        { "plain", { 0, 0, 0, 0, 0, 0 }, 60, 0, false },
+        { "plain, features on", { 0, 0, 54, 0, 0, 0 }, 60, TX_ALL, false },
+        { "csum", { NC, 0, 0, 0, 34, 16 }, 60, B(CSUM), false },
+        { "csum field last bytes", { NC, 0, 0, 0, 34, 24 }, 60, B(CSUM), false },
+        { "csum not negotiated", { NC, 0, 0, 0, 34, 16 }, 60, TX_ALL & ~B(CSUM), true },
+        { "csum field past the end", { NC, 0, 0, 0, 34, 25 }, 60, B(CSUM), true },
+        { "csum start past the end", { NC, 0, 0, 0, 60, 0 }, 60, B(CSUM), true },
+        { "csum 16-bit sum wraps", { NC, 0, 0, 0, 0xffff, 0xffff }, 60, B(CSUM), true },
+        { "tso4", { NC, T4, 66, 1448, 34, 16 }, 65000, B(CSUM) | B(HOST_TSO4), false },
+        { "tso6", { NC, T6, 86, 1428, 54, 16 }, 65000, B(CSUM) | B(HOST_TSO6), false },
+        { "tso4 not negotiated", { NC, T4, 66, 1448, 34, 16 }, 65000, TX_ALL & ~B(HOST_TSO4), true },
+        { "tso6 not negotiated", { NC, T6, 66, 1448, 34, 16 }, 65000, TX_ALL & ~B(HOST_TSO6), true },
+        { "tso4 as guest feature", { NC, T4, 66, 1448, 34, 16 }, 65000, B(CSUM) | RX_ALL, true },
+        { "ufo", { NC, UFO, 42, 1472, 34, 6 }, 9000, B(CSUM) | B(HOST_UFO), false },
+        { "ufo not negotiated", { NC, UFO, 42, 1472, 34, 6 }, 9000, TX_ALL & ~B(HOST_UFO), true },
+        { "uso", { NC, USO, 42, 1472, 34, 6 }, 9000, B(CSUM) | B(HOST_USO), false },
+        { "uso not negotiated", { NC, USO, 42, 1472, 34, 6 }, 9000, TX_ALL & ~B(HOST_USO), true },
+        { "unknown gso 2", { NC, 2, 66, 1448, 34, 16 }, 9000, TX_ALL, true },
+        { "unknown gso 6", { NC, 6, 66, 1448, 34, 16 }, 9000, TX_ALL, true },
+        { "unknown gso 0x7f", { NC, 0x7f, 66, 1448, 34, 16 }, 9000, TX_ALL, true },
+        { "tso4 ecn", { NC, T4 | ECN, 66, 1448, 34, 16 }, 9000, B(CSUM) | B(HOST_TSO4) | B(HOST_ECN), false },
+        { "tso6 ecn", { NC, T6 | ECN, 86, 1428, 54, 16 }, 9000, B(CSUM) | B(HOST_TSO6) | B(HOST_ECN), false },
+        { "ecn not negotiated", { NC, T4 | ECN, 66, 1448, 34, 16 }, 9000, TX_ALL & ~B(HOST_ECN), true },
+        { "ecn on udp", { NC, UFO | ECN, 42, 1472, 34, 6 }, 9000, TX_ALL, true },
+        { "ecn alone", { 0, ECN, 0, 0, 0, 0 }, 60, TX_ALL, true },
+        { "gso without NEEDS_CSUM", { 0, T4, 66, 1448, 0, 0 }, 9000, TX_ALL, true },
+        { "gso without NEEDS_CSUM, DATA_VALID", { DV, T4, 66, 1448, 34, 16 }, 9000, TX_ALL, true },
+        { "gso_size 0", { NC, T4, 66, 0, 34, 16 }, 9000, TX_ALL, true },
+        { "hdr_len = frame", { NC, T4, 9000, 1448, 34, 16 }, 9000, TX_ALL, false },
+        { "hdr_len past the frame", { NC, T4, 9001, 1448, 34, 16 }, 9000, TX_ALL, true },
+        { "hdr_len past a plain frame", { 0, 0, 61, 0, 0, 0 }, 60, TX_ALL, true },
+        { "largest frame", { NC, T6, 86, 1428, 54, 16 }, VIRTIO_NET_MAX_FRAME, TX_ALL, false },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct virtio_net_hdr h = cases[i].h;
+        const char *why = virtio_net_hdr_check_tx(&h, cases[i].len, cases[i].f);
+        if ((why != NULL) != cases[i].bad)
+            fprintf(stderr, "    tx case '%s': %s\n", cases[i].what, why ? why : "accepted");
+        CHECK_EQ(why != NULL, cases[i].bad);
+    }
+}
+
+TEST(net_hdr_check_tx_normalises_what_the_device_ignores)
+{
+    /* Unknown flags and DATA_VALID are ignored, unused fields zeroed: the backend sees a clean header. */
+    struct virtio_net_hdr h = mkhdr(0xfe, 0, 14, 1448, 34, 16);
+
+    CHECK(virtio_net_hdr_check_tx(&h, 60, 0) == NULL);
+    CHECK_EQ(h.flags, 0);
+    CHECK_EQ(h.csum_start, 0);
+    CHECK_EQ(h.csum_offset, 0);
+    CHECK_EQ(h.gso_size, 0);
+    CHECK_EQ(h.hdr_len, 14); /* a hint, passed on */
+    h = mkhdr(0xff, T4, 66, 1448, 34, 16);
+    CHECK(virtio_net_hdr_check_tx(&h, 9000, TX_ALL) == NULL);
+    CHECK_EQ(h.flags, NC);
+    CHECK_EQ(h.gso_type, T4);
+    CHECK_EQ(h.gso_size, 1448);
+    CHECK_EQ(h.csum_start, 34);
+    CHECK_EQ(h.csum_offset, 16);
+}
+
+TEST(net_hdr_check_rx_refuses_what_the_guest_did_not_accept)
+{
+    static const struct hdr_case cases[] = {
+        { "plain", { 0, 0, 0, 0, 0, 0 }, 60, 0, false },
+        { "csum", { NC, 0, 0, 0, 34, 16 }, 60, B(GUEST_CSUM), false },
+        { "data valid", { DV, 0, 0, 0, 0, 0 }, 60, B(GUEST_CSUM), false },
+        { "csum not negotiated", { NC, 0, 0, 0, 34, 16 }, 60, RX_ALL & ~B(GUEST_CSUM), true },
+        { "csum as host feature", { NC, 0, 0, 0, 34, 16 }, 60, TX_ALL, true },
+        { "csum field past the end", { NC, 0, 0, 0, 34, 25 }, 60, RX_ALL, true },
+        { "unknown flag", { 4, 0, 0, 0, 0, 0 }, 60, RX_ALL, true },
+        { "tso4", { NC, T4, 66, 1448, 34, 16 }, 65000, B(GUEST_CSUM) | B(GUEST_TSO4), false },
+        { "tso4 from GRO, DATA_VALID", { DV, T4, 66, 1448, 0, 0 }, 65000, B(GUEST_CSUM) | B(GUEST_TSO4), false },
+        { "tso6", { NC, T6, 86, 1428, 54, 16 }, 65000, B(GUEST_CSUM) | B(GUEST_TSO6), false },
+        { "tso4 not negotiated", { NC, T4, 66, 1448, 34, 16 }, 65000, RX_ALL & ~B(GUEST_TSO4), true },
+        { "tso6 not negotiated", { NC, T6, 86, 1428, 54, 16 }, 65000, RX_ALL & ~B(GUEST_TSO6), true },
+        { "tso4 as host feature", { NC, T4, 66, 1448, 34, 16 }, 65000, TX_ALL | B(GUEST_CSUM), true },
+        { "ufo", { NC, UFO, 42, 1472, 34, 6 }, 9000, B(GUEST_CSUM) | B(GUEST_UFO), false },
+        { "ufo not negotiated", { NC, UFO, 42, 1472, 34, 6 }, 9000, RX_ALL & ~B(GUEST_UFO), true },
+        { "uso, both", { NC, USO, 42, 1472, 34, 6 }, 9000, B(GUEST_CSUM) | B(GUEST_USO4) | B(GUEST_USO6), false },
+        { "uso, only v4", { NC, USO, 42, 1472, 34, 6 }, 9000, RX_ALL & ~B(GUEST_USO6), true },
+        { "uso, only v6", { NC, USO, 42, 1472, 34, 6 }, 9000, RX_ALL & ~B(GUEST_USO4), true },
+        { "unknown gso", { NC, 2, 66, 1448, 34, 16 }, 9000, RX_ALL, true },
+        { "ecn", { NC, T4 | ECN, 66, 1448, 34, 16 }, 9000, B(GUEST_CSUM) | B(GUEST_TSO4) | B(GUEST_ECN), false },
+        { "ecn not negotiated", { NC, T4 | ECN, 66, 1448, 34, 16 }, 9000, RX_ALL & ~B(GUEST_ECN), true },
+        { "ecn on udp", { NC, UFO | ECN, 42, 1472, 34, 6 }, 9000, RX_ALL, true },
+        { "ecn alone", { 0, ECN, 0, 0, 0, 0 }, 60, RX_ALL, true },
+        { "gso_size 0", { NC, T4, 66, 0, 34, 16 }, 9000, RX_ALL, true },
+        { "hdr_len past the frame", { NC, T4, 9001, 1448, 34, 16 }, 9000, RX_ALL, true },
+        { "largest frame", { NC, T6, 86, 1428, 54, 16 }, VIRTIO_NET_MAX_FRAME, RX_ALL, false },
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct virtio_net_hdr h = cases[i].h;
+        const char *why = virtio_net_hdr_check_rx(&h, cases[i].len, cases[i].f);
+        if ((why != NULL) != cases[i].bad)
+            fprintf(stderr, "    rx case '%s': %s\n", cases[i].what, why ? why : "accepted");
+        CHECK_EQ(why != NULL, cases[i].bad);
+    }
+}
+
+TEST(net_hdr_check_rx_clears_data_valid_without_guest_csum)
+{
+    struct virtio_net_hdr h = mkhdr(DV, 0, 0, 0, 0, 0);
+
+    CHECK(virtio_net_hdr_check_rx(&h, 60, 0) == NULL);
+    CHECK_EQ(h.flags, 0);
+    h = mkhdr(DV, 0, 0, 0, 0, 0);
+    CHECK(virtio_net_hdr_check_rx(&h, 60, B(GUEST_CSUM)) == NULL);
+    CHECK_EQ(h.flags, DV);
+}
+
+/* Post a tx frame whose header is `h` (one buffer). */
+static void post_tx_hdr(uint16_t head, const struct virtio_net_hdr *h, const void *frame, uint32_t len)
+{
+    uint64_t buf = FG_BUF + 0x20000ull * head;
+
+    virtio_net_hdr_put(fg_ptr(&txg, buf), h, 0);
+    memcpy(fg_ptr(&txg, buf + VIRTIO_NET_HDR_SIZE), frame, len);
+    fg_desc(&txg, FG_DESC, head, buf, VIRTIO_NET_HDR_SIZE + len, 0, 0);
+    fg_publish(&txg, head);
+}
+
+TEST(net_tx_passes_a_negotiated_offload_header_to_the_backend)
+{
+    static uint8_t big[65000];
+    const struct virtio_net_hdr tso = mkhdr(NC | DV, T4, 66, 1448, 34, 16);
+
+    be_offloads = TX_ALL | RX_ALL;
+    setup(B(CSUM) | B(HOST_TSO4));
+    be_offloads = 0;
+    post_tx_hdr(0, &tso, big, sizeof(big));
+    notify(VIRTIO_NET_TXQ);
+    CHECK_EQ(sends, 1);
+    CHECK_EQ(sent_len, sizeof(big));
+    CHECK_EQ(sent_hdr.flags, NC); /* DATA_VALID ignored */
+    CHECK_EQ(sent_hdr.gso_type, T4);
+    CHECK_EQ(sent_hdr.hdr_len, 66);
+    CHECK_EQ(sent_hdr.gso_size, 1448);
+    CHECK_EQ(sent_hdr.csum_start, 34);
+    CHECK_EQ(sent_hdr.csum_offset, 16);
+    /* TSO6 was offered but not taken: dropped, counted, returned. */
+    post_tx_hdr(2, &(struct virtio_net_hdr){ NC, T6, 86, 1428, 54, 16 }, big, sizeof(big));
+    notify(VIRTIO_NET_TXQ);
+    CHECK_EQ(sends, 1);
+    CHECK_EQ(net.stats.tx_dropped, 1);
+    CHECK_EQ(fg_used_idx(&txg), 2);
+    CHECK_EQ(needs_reset_calls, 0);
+    teardown();
+}
+
+TEST(net_tx_offload_not_offered_is_dropped_even_if_the_driver_claims_it)
+{
+    /* A driver writing a feature the device did not offer gets FEATURES_OK refused by the transport; */
+    /* should one get here anyway, the device checks against what it offered too. */
+    be_offloads = 0;
+    setup(B(CSUM) | B(HOST_TSO4));
+    post_tx_hdr(0, &(struct virtio_net_hdr){ NC, 0, 0, 0, 0, 4 }, "abcdefghijklmn", 14);
+    notify(VIRTIO_NET_TXQ);
+    CHECK_EQ(sends, 0);
+    CHECK_EQ(net.stats.tx_dropped, 1);
+    teardown();
+}
+
+TEST(net_rx_delivers_a_negotiated_offload_header)
+{
+    static uint8_t big[65000];
+    const struct virtio_net_hdr tso = mkhdr(NC, T4 | ECN, 66, 1448, 34, 16);
+    struct virtio_net_hdr got;
+
+    for (size_t i = 0; i < sizeof(big); i++)
+        big[i] = (uint8_t)(i * 13);
+    be_offloads = TX_ALL | RX_ALL;
+    setup(B(MRG_RXBUF) | B(GUEST_CSUM) | B(GUEST_TSO4) | B(GUEST_ECN));
+    be_offloads = 0;
+    for (uint16_t i = 0; i < 16; i++)
+        post_rx(i, 4096);
+    CHECK_EQ(virtio_net_receive(&net, &tso, big, sizeof(big)), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(rx_num_buffers(0), 16); /* 65,012 bytes in 4 KiB buffers */
+    virtio_net_hdr_get(&got, fg_ptr(&rxg, FG_BUF));
+    CHECK(memcmp(&got, &tso, sizeof(got)) == 0);
+    CHECK(memcmp(fg_ptr(&rxg, FG_BUF + 15 * 0x1000ull), big + 15 * 4096 - 12, sizeof(big) - (15 * 4096 - 12)) == 0);
+    CHECK_EQ(net.stats.rx_packets, 1);
+    teardown();
+}
+
+TEST(net_rx_offload_the_guest_did_not_accept_is_dropped_and_counted)
+{
+    const struct virtio_net_hdr csum = mkhdr(NC, 0, 0, 0, 34, 16);
+    const struct virtio_net_hdr tso6 = mkhdr(NC, T6, 86, 1428, 54, 16);
+    const struct virtio_net_hdr valid = mkhdr(DV, 0, 0, 0, 0, 0);
+    uint8_t frame[1000] = { 0 };
+
+    be_offloads = TX_ALL | RX_ALL;
+    setup(B(GUEST_CSUM) | B(GUEST_TSO4)); /* no TSO6 */
+    post_rx(0, 1526);
+    CHECK_EQ(virtio_net_receive(&net, &tso6, frame, sizeof(frame)), VIRTIO_NET_RX_DROPPED);
+    CHECK_EQ(net.stats.rx_dropped, 1);
+    CHECK_EQ(fg_used_idx(&rxg), 0); /* the buffer stays for the next frame */
+    CHECK_EQ(virtio_net_receive(&net, &csum, frame, sizeof(frame)), VIRTIO_NET_RX_DELIVERED);
+    teardown();
+
+    setup(0); /* a guest without GUEST_CSUM: partial checksums dropped, DATA_VALID cleared */
+    be_offloads = 0;
+    post_rx(0, 1526);
+    CHECK_EQ(virtio_net_receive(&net, &csum, frame, 60), VIRTIO_NET_RX_DROPPED);
+    CHECK_EQ(virtio_net_receive(&net, &valid, frame, 60), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(fg_ptr(&rxg, FG_BUF)[0], 0);
+    CHECK_EQ(net.stats.rx_dropped, 1);
+    teardown();
+}
+
+TEST(net_rx_offloads_follow_driver_ok)
+{
+    be_offloads = TX_ALL | RX_ALL;
+    setup(B(CSUM) | B(HOST_TSO4) | B(GUEST_CSUM) | B(GUEST_TSO6));
+    be_offloads = 0;
+    CHECK_EQ(virtio_net_rx_offloads(&net), B(GUEST_CSUM) | B(GUEST_TSO6));
+    net.dev.driver_ok = false;
+    CHECK_EQ(virtio_net_rx_offloads(&net), 0);
+    teardown();
+}
+
+TEST(net_tx_and_rx_take_the_largest_frame)
+{
+    static uint8_t big[VIRTIO_NET_MAX_FRAME + 1];
+    const struct virtio_net_hdr tso = mkhdr(NC, T6, 86, 1428, 54, 16);
+
+    be_offloads = TX_ALL | RX_ALL;
+    setup(B(CSUM) | B(HOST_TSO6) | B(GUEST_CSUM) | B(GUEST_TSO6));
+    be_offloads = 0;
+    post_tx_hdr(0, &tso, big, VIRTIO_NET_MAX_FRAME);
+    post_tx_hdr(1, &tso, big, VIRTIO_NET_MAX_FRAME + 1);
+    notify(VIRTIO_NET_TXQ);
+    CHECK_EQ(sends, 1);
+    CHECK_EQ(sent_len, VIRTIO_NET_MAX_FRAME);
+    CHECK_EQ(net.stats.tx_dropped, 1);
+    fg_desc(&rxg, FG_DESC, 0, FG_BUF, VIRTIO_NET_HDR_SIZE + VIRTIO_NET_MAX_FRAME, VIRTQ_DESC_F_WRITE, 0);
+    fg_publish(&rxg, 0);
+    CHECK_EQ(virtio_net_receive(&net, &tso, big, VIRTIO_NET_MAX_FRAME + 1), VIRTIO_NET_RX_DROPPED);
+    CHECK_EQ(virtio_net_receive(&net, &tso, big, VIRTIO_NET_MAX_FRAME), VIRTIO_NET_RX_DELIVERED);
+    CHECK_EQ(fg_used_len(&rxg, 0), VIRTIO_NET_HDR_SIZE + VIRTIO_NET_MAX_FRAME);
     teardown();
 }
 

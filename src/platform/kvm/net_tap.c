@@ -18,15 +18,44 @@ _Static_assert(sizeof(struct virtio_net_frag) == sizeof(struct iovec) &&
                    offsetof(struct virtio_net_frag, len) == offsetof(struct iovec, iov_len),
                "virtio_net_frag must match struct iovec");
 
+_Static_assert(sizeof(((struct net_tap *)0)->tx_hdr) == VIRTIO_NET_HDR_SIZE, "one virtio_net_hdr");
+
 #define RX_BURST 64 /* frames read per wake-up before polling again */
+/* One read: the header, the largest frame, and one byte more so that a larger frame shows as one. */
+#define RX_BUF_SIZE (VIRTIO_NET_HDR_SIZE + VIRTIO_NET_MAX_FRAME + 1u)
+
+/* USO came with Linux 6.2; older uapi headers lack the flags (values from linux/if_tun.h). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+
+#define F(bit) VIRTIO_NET_BIT(VIRTIO_NET_F_##bit)
 
 /* Called from a vCPU thread with the device lock held. */
-static enum virtio_net_tx_result tap_send(void *ctx, const struct virtio_net_frag *frags, unsigned n, size_t len)
+static enum virtio_net_tx_result tap_send(void *ctx, const struct virtio_net_hdr *hdr,
+                                          const struct virtio_net_frag *frags, unsigned n, size_t len)
 {
     struct net_tap *t = ctx;
-    ssize_t r = writev(t->fd, (const struct iovec *)(const void *)frags, (int)n);
+    const struct virtio_net_frag *iov = frags;
+    size_t want = len;
+    ssize_t r;
 
-    if (r == (ssize_t)len)
+    if (t->vnet_hdr) {
+        /* n <= VIRTQ_MAX_SIZE (the device's fragment array), so tx_iov holds the header and all. */
+        if (n > VIRTQ_MAX_SIZE)
+            return VIRTIO_NET_TX_DROPPED;
+        virtio_net_hdr_put(t->tx_hdr, hdr, 0);
+        t->tx_iov[0] = (struct virtio_net_frag){ t->tx_hdr, VIRTIO_NET_HDR_SIZE };
+        memcpy(&t->tx_iov[1], frags, n * sizeof(*frags));
+        iov = t->tx_iov;
+        n++;
+        want += VIRTIO_NET_HDR_SIZE;
+    }
+    r = writev(t->fd, (const struct iovec *)(const void *)iov, (int)n);
+    if (r == (ssize_t)want)
         return VIRTIO_NET_TX_OK;
     /* EAGAIN: the tap queue is full (a real NIC drops too); anything else is counted the same. */
     t->tx_errors++;
@@ -42,15 +71,69 @@ static void tap_rx_ready(void *ctx)
         svmm_warn("%s: cannot wake the receive thread: %s", t->ifname, strerror(errno));
 }
 
+/* TUN_F_* for the receive offloads the guest accepts (the device only lets consistent sets through). */
+static unsigned tun_flags(uint64_t guest)
+{
+    unsigned f = 0;
+
+    if (guest & F(GUEST_CSUM))
+        f |= TUN_F_CSUM;
+    if (guest & F(GUEST_TSO4))
+        f |= TUN_F_TSO4;
+    if (guest & F(GUEST_TSO6))
+        f |= TUN_F_TSO6;
+    if (guest & F(GUEST_ECN))
+        f |= TUN_F_TSO_ECN;
+    /* The kernel enables USO only with both; so does the device (it does not parse the IP version). */
+    if ((guest & (F(GUEST_USO4) | F(GUEST_USO6))) == (F(GUEST_USO4) | F(GUEST_USO6)))
+        f |= TUN_F_USO4 | TUN_F_USO6;
+    return f;
+}
+
+/*
+ * If `fd` is a tap with IFF_VNET_HDR, make its header the 12-byte VirtIO 1 one (little-endian, what
+ * the device parses) and return the offloads it can take: 0 with *vnet false for anything else.
+ * TUNSETOFFLOAD starts at none (a persistent tap keeps its last user's setting) and grows with the
+ * guest. The kernel refuses TUN_F_* bits it does not know, which tells whether it has USO.
+ */
+static int probe_vnet(struct net_tap *t, bool *vnet, uint64_t *offloads, char *err, size_t errlen)
+{
+    struct ifreq ifr;
+    int sz = VIRTIO_NET_HDR_SIZE, le = 1;
+
+    *vnet = false;
+    *offloads = 0;
+    memset(&ifr, 0, sizeof(ifr));
+    if (ioctl(t->fd, TUNGETIFF, &ifr) < 0 || !(ifr.ifr_flags & IFF_VNET_HDR))
+        return 0;
+    if (ioctl(t->fd, TUNSETVNETHDRSZ, &sz) < 0 || ioctl(t->fd, TUNSETVNETLE, &le) < 0) {
+        snprintf(err, errlen, "%s: cannot set up the tap's virtio-net header: %s", t->ifname, strerror(errno));
+        return -1;
+    }
+    *vnet = true;
+    /* What any vnet-header writer may hand the kernel (ECN needs TSO, which needs CSUM: all here). */
+    *offloads = F(CSUM) | F(HOST_TSO4) | F(HOST_TSO6) | F(HOST_ECN) | F(HOST_UFO) | F(GUEST_CSUM) |
+                F(GUEST_TSO4) | F(GUEST_TSO6) | F(GUEST_ECN);
+    if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6)) == 0)
+        *offloads |= F(HOST_USO) | F(GUEST_USO4) | F(GUEST_USO6);
+    if (ioctl(t->fd, TUNSETOFFLOAD, 0ul) < 0) {
+        snprintf(err, errlen, "%s: TUNSETOFFLOAD: %s", t->ifname, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int net_tap_attach_fd(struct net_tap *t, int fd, const char *name, const uint8_t *mac, char *err, size_t errlen)
 {
-    const struct virtio_net_backend be = { .ctx = t, .send = tap_send, .rx_ready = tap_rx_ready };
+    struct virtio_net_backend be = { .ctx = t, .send = tap_send, .rx_ready = tap_rx_ready };
     int fl = fcntl(fd, F_GETFL);
 
     memset(t, 0, sizeof(*t));
     t->fd = fd;
     t->wake_fd = -1;
     snprintf(t->ifname, sizeof(t->ifname), "%s", name);
+    if (probe_vnet(t, &t->vnet_hdr, &be.offloads, err, errlen) < 0)
+        goto fail;
     virtio_net_init(&t->net, mac, &be);
     /* The receive thread reads until EAGAIN and vCPUs must never block on a full queue. */
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
@@ -82,7 +165,7 @@ int net_tap_open(struct net_tap *t, const char *ifname, const uint8_t *mac, char
         return -1;
     }
     memset(&ifr, 0, sizeof(ifr));
-    ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
     snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
     if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
         snprintf(err, errlen, "--net tap=%s: cannot attach to the tap device: %s%s", ifname, strerror(errno),
@@ -93,27 +176,46 @@ int net_tap_open(struct net_tap *t, const char *ifname, const uint8_t *mac, char
     }
     if (net_tap_attach_fd(t, fd, ifname, mac, err, errlen) < 0)
         return -1;
-    svmm_info("virtio-net on tap %s, MAC %02x:%02x:%02x:%02x:%02x:%02x", t->ifname, t->net.mac[0], t->net.mac[1],
-              t->net.mac[2], t->net.mac[3], t->net.mac[4], t->net.mac[5]);
+    svmm_info("virtio-net on tap %s, MAC %02x:%02x:%02x:%02x:%02x:%02x, offloads offered 0x%llx", t->ifname,
+              t->net.mac[0], t->net.mac[1], t->net.mac[2], t->net.mac[3], t->net.mac[4], t->net.mac[5],
+              (unsigned long long)(t->net.dev.device_features & VIRTIO_NET_OFFLOADS));
     return 0;
+}
+
+/*
+ * Make TUNSETOFFLOAD match the guest's receive offloads `want`. Called by the receive thread only,
+ * without the device lock (the ioctl takes the kernel's RTNL lock and may wait).
+ */
+static void match_offloads(struct net_tap *t, uint64_t want)
+{
+    if (want == t->rx_offloads)
+        return;
+    if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)tun_flags(want)) < 0)
+        svmm_warn("%s: TUNSETOFFLOAD 0x%x: %s (the device drops frames the guest cannot take)", t->ifname,
+                  tun_flags(want), strerror(errno));
+    else
+        svmm_info("%s: receive offloads now 0x%llx (TUN_F 0x%x)", t->ifname, (unsigned long long)want,
+                   tun_flags(want));
+    t->rx_offloads = want; /* not retried on failure: one warning, not one per frame */
 }
 
 static void *rx_thread(void *arg)
 {
     struct net_tap *t = arg;
     struct kvm_host *h = t->host;
-    uint8_t *frame = malloc(VIRTIO_NET_MAX_FRAME);
-    size_t len = 0;
+    uint8_t *buf = malloc(RX_BUF_SIZE);
+    size_t skip = t->vnet_hdr ? VIRTIO_NET_HDR_SIZE : 0, len = 0;
+    struct virtio_net_hdr hdr = { 0 };
     bool holding = false;
 
-    if (frame == NULL) {
+    if (buf == NULL) {
         svmm_err("%s: out of memory for the receive buffer", t->ifname);
         return NULL;
     }
     for (;;) {
         /* While a frame waits for guest buffers, only a wake-up (buffers posted) or a stop matters. */
         struct pollfd fds[3] = { { h->stop_fd, POLLIN, 0 }, { t->wake_fd, POLLIN, 0 }, { t->fd, POLLIN, 0 } };
-        uint64_t cnt;
+        uint64_t cnt, want = 0;
 
         if (poll(fds, holding ? 2 : 3, -1) < 0 && errno != EINTR)
             break;
@@ -121,24 +223,41 @@ static void *rx_thread(void *arg)
             break;
         if (fds[1].revents && read(t->wake_fd, &cnt, sizeof(cnt)) < 0 && errno != EAGAIN)
             break;
+        /*
+         * The guest's offloads change at driver start and reset, and the driver's first receive
+         * buffers wake this thread: matching here, before reading, means frames read from now on
+         * suit the guest.
+         */
+        if (t->vnet_hdr) {
+            pthread_mutex_lock(&h->dev_lock);
+            want = virtio_net_rx_offloads(&t->net);
+            pthread_mutex_unlock(&h->dev_lock);
+            match_offloads(t, want);
+        }
         for (unsigned burst = 0; burst < RX_BURST; burst++) {
             int r;
             if (!holding) {
-                ssize_t n = read(t->fd, frame, VIRTIO_NET_MAX_FRAME);
+                ssize_t n = read(t->fd, buf, RX_BUF_SIZE);
                 if (n <= 0)
                     break; /* EAGAIN: drained */
-                len = (size_t)n;
+                /*
+                 * A frame above the buffer reads as RX_BUF_SIZE (the device drops it as oversized);
+                 * nothing behind the header gives length 0 (dropped too). Both are counted there.
+                 */
+                len = (size_t)n > RX_BUF_SIZE ? RX_BUF_SIZE - skip : (size_t)n > skip ? (size_t)n - skip : 0;
+                if (skip && (size_t)n >= skip)
+                    virtio_net_hdr_get(&hdr, buf);
                 holding = true;
             }
             pthread_mutex_lock(&h->dev_lock);
-            r = virtio_net_receive(&t->net, frame, len);
+            r = virtio_net_receive(&t->net, &hdr, buf + skip, len);
             pthread_mutex_unlock(&h->dev_lock);
             if (r == VIRTIO_NET_RX_NO_BUFFERS)
                 break; /* keep the frame; the device calls tap_rx_ready when buffers arrive */
             holding = false;
         }
     }
-    free(frame);
+    free(buf);
     return NULL;
 }
 
