@@ -52,7 +52,18 @@
 
 #define VIRTIO_BLK_SECTOR 512u
 #define VIRTIO_BLK_ID_BYTES 20u
-#define VIRTIO_BLK_SEG_MAX 126u           /* data segments per request (config seg_max) */
+/*
+ * Data segments per request (config seg_max): as many as a chain can hold besides the header and the
+ * status byte, since virtq_pop never returns a chain longer than the queue (at most VIRTQ_MAX_SIZE
+ * descriptors, direct and indirect together). QEMU's seg-max-adjust gives the same, queue size - 2.
+ */
+#define VIRTIO_BLK_SEG_MAX (VIRTQ_MAX_SIZE - 2u)
+/*
+ * Host buffers per request: one per descriptor of the longest chain. A header or status descriptor
+ * can carry data too (up to VIRTQ_MAX_SIZE - 1 pieces), so this is never the limit: any chain the
+ * virtqueue accepts fits, and backends size their iovec arrays by it.
+ */
+#define VIRTIO_BLK_MAX_IOV VIRTQ_MAX_SIZE
 #define VIRTIO_BLK_SIZE_MAX (1u << 20)    /* bytes per data segment (config size_max) */
 #define VIRTIO_BLK_MAX_INFLIGHT 64u       /* requests handed to the backend at once */
 #define VIRTIO_BLK_MAX_DISCARD_SEG 32u    /* segments per discard / write-zeroes request */
@@ -114,7 +125,7 @@ struct virtio_blk_slot {
     uint8_t *status;     /* host pointer to the request's status byte */
     uint32_t in_bytes;   /* device-writable bytes besides status reported on success */
     struct blk_request req;
-    struct blk_iov iov[VIRTIO_BLK_SEG_MAX + 2];
+    struct blk_iov iov[VIRTIO_BLK_MAX_IOV];
     struct blk_range ranges[VIRTIO_BLK_MAX_DISCARD_SEG];
 };
 

@@ -72,6 +72,9 @@ void virtio_blk_complete(struct virtio_blk *b, uint32_t tag, uint8_t status)
 
 /* ---- request parsing ---- */
 
+_Static_assert(VIRTIO_BLK_MAX_IOV >= VIRTQ_MAX_SIZE, "every chain virtq_pop returns fits a slot's iov[]");
+_Static_assert(VIRTIO_BLK_SEG_MAX + 2u <= VIRTQ_MAX_SIZE, "seg_max data segments, a header and a status fit");
+
 /*
  * Describe bytes [off, off + len) of chain iovs [first, first + count) as blk_iovs in `out` (at
  * most `max`). Returns the number used, or -1 if more are needed or a piece exceeds size_max.
@@ -175,10 +178,11 @@ static uint8_t parse_rw(struct virtio_blk *b, struct virtio_blk_slot *s, bool wr
         rate_limited_warn(b, "sector range beyond the disk");
         return VIRTIO_BLK_S_IOERR;
     }
-    n = write ? slice_iov(c->iov, c->n_out, HDR_BYTES, len, s->iov, VIRTIO_BLK_SEG_MAX + 2)
-              : slice_iov(c->iov + c->n_out, c->n_in, 0, len, s->iov, VIRTIO_BLK_SEG_MAX + 2);
+    /* n_out + n_in <= VIRTQ_MAX_SIZE == VIRTIO_BLK_MAX_IOV: only size_max can refuse a chain here. */
+    n = write ? slice_iov(c->iov, c->n_out, HDR_BYTES, len, s->iov, VIRTIO_BLK_MAX_IOV)
+              : slice_iov(c->iov + c->n_out, c->n_in, 0, len, s->iov, VIRTIO_BLK_MAX_IOV);
     if (n < 0) {
-        rate_limited_warn(b, "more data segments than seg_max, or one above size_max");
+        rate_limited_warn(b, "a data segment above size_max");
         return VIRTIO_BLK_S_IOERR;
     }
     s->req.offset = sector * VIRTIO_BLK_SECTOR;

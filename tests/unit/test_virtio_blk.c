@@ -348,22 +348,63 @@ TEST(blk_unsupported_types_get_unsupp)
     teardown();
 }
 
-TEST(blk_too_many_segments_or_too_big_a_segment)
+/* A read of `nseg` 512-byte buffers, the last of them also holding the status byte when `share`. */
+static void long_read(uint16_t nseg, bool share)
 {
-    uint8_t *st;
-    const uint16_t nseg = VIRTIO_BLK_SEG_MAX + 3;
-
-    setup(BASE_FEATURES);
     put_hdr(HDR, VIRTIO_BLK_T_IN, 0);
     fg_desc(&g, FG_DESC, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
-    for (uint16_t i = 0; i < nseg; i++)
-        fg_desc(&g, FG_DESC, (uint16_t)(1 + i), DATA, 512, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, (uint16_t)(2 + i));
-    fg_desc(&g, FG_DESC, (uint16_t)(1 + nseg), STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+    for (uint16_t i = 0; i < nseg; i++) {
+        bool last = share && i + 1 == nseg;
+        fg_desc(&g, FG_DESC, (uint16_t)(1 + i), BIG_GPA + 512u * i, last ? 513 : 512,
+                VIRTQ_DESC_F_WRITE | (last ? 0 : VIRTQ_DESC_F_NEXT), (uint16_t)(2 + i));
+    }
+    if (!share)
+        fg_desc(&g, FG_DESC, (uint16_t)(1 + nseg), STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
     fg_publish(&g, 0);
-    blk.be.capacity = 1ull << 40; /* so only the segment count is wrong */
+}
+
+TEST(blk_seg_max_segments_fill_the_longest_chain)
+{
+    uint8_t *st;
+
+    setup(BASE_FEATURES);
+    CHECK_EQ(VIRTIO_BLK_SEG_MAX, QN - 2); /* the whole queue but header and status */
+    blk.be.capacity = 1ull << 40;
+    disk.async = true; /* validation only: the fake disk is smaller */
+    long_read(VIRTIO_BLK_SEG_MAX, false);
     notify();
-    CHECK_EQ(*fg_ptr(&g, STATUS), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(disk.nsub, 1);
+    CHECK_EQ(disk.subs[0].niov, VIRTIO_BLK_SEG_MAX);
+    CHECK_EQ(disk.subs[0].len, 512u * VIRTIO_BLK_SEG_MAX);
+    teardown();
+
+    /* The last data buffer holds the status too: one piece more than seg_max, still fine. */
+    setup(BASE_FEATURES);
+    blk.be.capacity = 1ull << 40;
+    disk.async = true;
+    long_read(QN - 1, true);
+    notify();
+    CHECK_EQ(disk.nsub, 1);
+    CHECK_EQ(disk.subs[0].niov, QN - 1);
+    teardown();
+
+    /* A chain longer than the queue never reaches parsing: the queue is broken instead. */
+    setup(BASE_FEATURES);
+    blk.be.capacity = 1ull << 40;
+    disk.async = true;
+    put_hdr(HDR, VIRTIO_BLK_T_IN, 0);
+    fg_desc(&g, FG_DESC, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+    for (uint16_t i = 1; i < QN; i++)
+        fg_desc(&g, FG_DESC, i, BIG_GPA, 512, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, (uint16_t)((i + 1) % QN));
+    fg_publish(&g, 0);
+    notify();
+    CHECK_EQ(disk.nsub, 0);
+    CHECK(blk.dev.queues[0].error != VIRTQ_OK);
+    teardown();
+
     /* One data buffer above size_max. */
+    setup(BASE_FEATURES);
+    blk.be.capacity = 1ull << 40;
     st = request(0, VIRTIO_BLK_T_IN, 0, BIG_GPA, VIRTIO_BLK_SIZE_MAX + 512, true);
     notify();
     CHECK_EQ(*st, VIRTIO_BLK_S_IOERR);

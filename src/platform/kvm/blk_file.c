@@ -59,10 +59,13 @@ struct blk_file {
     char name[64];
 };
 
+/* One preadv/pwritev takes a whole request: Linux's UIO_MAXIOV (IOV_MAX) is 1024. */
+_Static_assert(VIRTIO_BLK_MAX_IOV <= 1024, "a request's buffers fit one preadv/pwritev");
+
 /* Full preadv/pwritev of `len` bytes at `off`, retrying short transfers. Returns 0 or an errno. */
 static int rw_all(int fd, const struct blk_iov *iov_in, unsigned niov, uint64_t off, bool write)
 {
-    struct iovec iov[VIRTIO_BLK_SEG_MAX + 2];
+    struct iovec iov[VIRTIO_BLK_MAX_IOV];
     unsigned i = 0;
 
     memcpy(iov, iov_in, niov * sizeof(iov[0]));
