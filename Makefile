@@ -28,7 +28,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 FREE_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include --specs=$(PICOLIBC_SPECS) -ffreestanding -O2 \
 	-mgeneral-regs-only -fno-pic -ffunction-sections -fdata-sections
 
-.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock e2e-console fresh-check
+.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console fresh-check
 
 all: svmm unit-build freestanding
 
@@ -45,6 +45,7 @@ help:
 	@echo "make e2e-blk         virtio-blk/rng in QEMU: 64 MiB write, host-side SHA-256, read back, ro disk"
 	@echo "make e2e-net         virtio-net in QEMU: the guest pings the host over a tap device"
 	@echo "make e2e-vsock       virtio-vsock in QEMU: echo both ways through the Unix socket bridge"
+	@echo "make e2e-switch      two VMs on svmm's virtual switch in QEMU: ping, 64 MiB TCP, MAC spoofing"
 	@echo "make e2e-console     virtio-console ports in QEMU: pty console, named file and pty ports"
 	@echo "make bench           seL4 exit-path and start-up benchmarks, then bench-blk (not part of make test)"
 	@echo "make bench-blk       virtio-blk throughput and notifications per request, EVENT_IDX on and off"
@@ -56,7 +57,7 @@ deps:
 	@scripts/deps.sh $(BUILD)
 
 # ---- host unit tests ----
-HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) src/platform/kvm/cli.c src/platform/kvm/blk_file.c $(UNIT_SRCS))
+HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) src/platform/kvm/cli.c src/platform/kvm/switch_cli.c src/platform/kvm/blk_file.c $(UNIT_SRCS))
 
 $(BUILD)/host/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -144,6 +145,9 @@ e2e-net: deps svmm
 
 e2e-vsock: deps svmm
 	@tests/e2e/hosted-vsock.sh
+
+e2e-switch: deps svmm
+	@tests/e2e/hosted-switch.sh
 
 e2e-console: deps svmm
 	@tests/e2e/hosted-console.sh

@@ -58,6 +58,11 @@ expect "unwritable --dtb-out"  "cannot write --dtb-out"      -- run -q --kernel 
 expect "net: missing tap name" "--net: missing tap=NAME"     -- run --kernel "$img" --net mac=52:54:00:00:00:01
 expect "net: bad MAC"          "--net: bad MAC address 'zz'" -- run --kernel "$img" --net tap=tap0,mac=zz
 expect "net: unknown option"   "unknown sub-option 'vhost'"  -- run --kernel "$img" --net tap=tap0,vhost=on
+expect "net: switch= without port=" "--net switch=PATH needs port=NAME" -- run --kernel "$img" --net switch=/tmp/sw.sock
+expect "net: no switch running" "cannot connect to the switch at /nonexistent/sw.sock" -- run -q --kernel "$img" --mem 256M --net switch=/nonexistent/sw.sock,port=a
+expect "switch: no --listen"   "switch: --listen PATH is required" -- switch --port a
+expect "switch: bad reach"     "reach= names 'c', which is not a port" -- switch --listen /tmp/x.sock --port a,reach=c
+expect "switch: cannot listen" "switch: cannot listen on /nonexistent/s.sock" -- switch --listen /nonexistent/s.sock --port a
 expect "vsock: cid below 3"    "--vsock: cid '2'"            -- run --kernel "$img" --vsock cid=2,uds=/tmp/v.sock
 expect "vsock: missing uds"    "--vsock: missing uds=PATH"   -- run --kernel "$img" --vsock cid=3
 expect "vsock: unwritable uds" "--vsock: cannot listen on '/nonexistent/v.sock'" -- run -q --kernel "$img" --mem 256M --vsock cid=3,uds=/nonexistent/v.sock

@@ -9,7 +9,8 @@
 # SVMM_FUZZ_MASK=name,... (environment) masks invariants of known, reported src bugs: tests/fuzz/README.md.
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
-FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits virtio_blk virtio_net virtio_vsock
+FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits virtio_blk virtio_net virtio_vsock \
+	vswitch
 FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 7
@@ -42,6 +43,8 @@ FUZZ_SRCS_virtio_mmio := src/virtio/console.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_blk := src/virtio/blk.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_net := src/virtio/net.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c $(FUZZ_VDEV_SRCS)
+# The switch and its rings, fed by a hostile peer (shared memory written at will).
+FUZZ_SRCS_vswitch := src/net/vswitch.c src/ipc/netq.c src/core/log.c
 
 # Fail early, with the fix and a result line for the test runner, when clang or libFuzzer is missing
 # (Debian ships libFuzzer in libclang-rt-14-dev, only a Recommends of clang-14).

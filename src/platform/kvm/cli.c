@@ -11,6 +11,7 @@ _Static_assert(SVMM_CLI_MAX_CONSOLE_PORTS == 2, "the usage text says 2 extra con
 
 const char svmm_cli_usage[] =
     "usage: svmm run --kernel IMAGE [options]\n"
+    "       svmm switch --listen PATH --port NAME ...   (a virtual switch: svmm switch --help)\n"
     "       svmm --help | --version\n"
     "\n"
     "Boot an arm64 Linux kernel Image in a KVM virtual machine. Guest output from the emulated\n"
@@ -31,6 +32,9 @@ const char svmm_cli_usage[] =
     "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]\n"
     "                     virtio-net on the existing tap device NAME (eth0, eth1... in the guest,\n"
     "                     in order); default MAC 02:73:76:6d:00:<n>. Repeat for up to 8 NICs\n"
+    "  --net switch=PATH,port=NAME[,mac=...]\n"
+    "                     virtio-net on port NAME of the virtual switch listening on PATH (svmm\n"
+    "                     switch --help); the MAC is the port's when the switch gives it one\n"
     "  --vsock cid=N,uds=PATH\n"
     "                     virtio-vsock with guest CID N (>= 3); host side on Unix sockets: the\n"
     "                     guest connecting to port P reaches PATH_P; a host client connecting to\n"
@@ -169,7 +173,7 @@ static bool next_subopt(const char **p, const char **key, size_t *klen, const ch
     return true;
 }
 
-/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] */
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] or switch=PATH,port=NAME[,mac=...] */
 static int add_net(struct svmm_cli *out, const char *val, char *err, size_t errlen)
 {
     struct svmm_cli_net *n = &out->nets[out->nnets];
@@ -189,6 +193,20 @@ static int add_net(struct svmm_cli *out, const char *val, char *err, size_t errl
                 return -1;
             }
             snprintf(n->tap, sizeof(n->tap), "%.*s", (int)vlen, v);
+        } else if (klen == 6 && !strncmp(k, "switch", 6)) {
+            if (vlen == 0 || vlen > 107) {
+                snprintf(err, errlen, "--net: switch socket path must be 1 to 107 characters");
+                return -1;
+            }
+            n->switch_path = v;
+            n->switch_len = vlen;
+        } else if (klen == 4 && !strncmp(k, "port", 4)) {
+            if (vlen == 0 || vlen > SVMM_CLI_PORT_MAX) {
+                snprintf(err, errlen, "--net: port name '%.*s' must be 1 to %d characters", (int)vlen, v,
+                         SVMM_CLI_PORT_MAX);
+                return -1;
+            }
+            snprintf(n->port, sizeof(n->port), "%.*s", (int)vlen, v);
         } else if (klen == 3 && !strncmp(k, "mac", 3)) {
             char mac[18];
             snprintf(mac, sizeof(mac), "%.*s", (int)(vlen < 17 ? vlen : 17), v);
@@ -199,13 +217,19 @@ static int add_net(struct svmm_cli *out, const char *val, char *err, size_t errl
             }
             n->has_mac = true;
         } else {
-            snprintf(err, errlen, "--net: unknown sub-option '%.*s' (use tap=NAME[,mac=XX:XX:XX:XX:XX:XX])",
-                     (int)klen, k);
+            snprintf(err, errlen, "--net: unknown sub-option '%.*s' (use tap=NAME or switch=PATH,port=NAME, "
+                     "and mac=XX:XX:XX:XX:XX:XX)", (int)klen, k);
             return -1;
         }
     }
-    if (n->tap[0] == '\0') {
-        snprintf(err, errlen, "--net: missing tap=NAME (e.g. --net tap=tap0)");
+    if ((n->tap[0] != '\0') == (n->switch_path != NULL)) {
+        snprintf(err, errlen, n->tap[0] ? "--net: tap= and switch= exclude each other (one backend per NIC)"
+                                        : "--net: missing tap=NAME or switch=PATH,port=NAME (e.g. --net tap=tap0)");
+        return -1;
+    }
+    if ((n->switch_path != NULL) != (n->port[0] != '\0')) {
+        snprintf(err, errlen, n->switch_path ? "--net switch=PATH needs port=NAME (the switch's port for this NIC)"
+                                             : "--net: port= goes with switch=PATH");
         return -1;
     }
     if (add_virtio(out, VIRTIO_ID_NET, "--net", err, errlen) < 0)
@@ -449,6 +473,10 @@ int svmm_cli_parse(int argc, char *const argv[], struct svmm_cli *out, char *err
     }
     if (is_flag(argv[1], "-V", "--version") || !strcmp(argv[1], "version")) {
         out->cmd = SVMM_CLI_VERSION;
+        return 0;
+    }
+    if (!strcmp(argv[1], "switch")) {
+        out->cmd = SVMM_CLI_SWITCH; /* parsed by switch_cli_parse */
         return 0;
     }
     if (strcmp(argv[1], "run") != 0) {

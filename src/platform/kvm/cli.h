@@ -11,7 +11,7 @@
 
 #define SVMM_DEFAULT_BOOTARGS "console=ttyS0 earlycon"
 
-enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION };
+enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION, SVMM_CLI_SWITCH };
 
 #define SVMM_CLI_MAX_DISKS 8
 
@@ -26,9 +26,14 @@ struct svmm_cli_disk {
 
 #define SVMM_CLI_MAX_NETS 8
 
-/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] */
+#define SVMM_CLI_PORT_MAX 23 /* a switch port name */
+
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] or --net switch=PATH,port=NAME[,mac=...]: one of tap, switch. */
 struct svmm_cli_net {
     char tap[16];     /* interface name (IFNAMSIZ) */
+    const char *switch_path; /* points into the argument: the value after "switch=" up to ',' or the end */
+    size_t switch_len;
+    char port[SVMM_CLI_PORT_MAX + 1];
     bool has_mac;
     uint8_t mac[6];
     unsigned slot;    /* virtio slot (cfg.virtio_ids[slot] == VIRTIO_ID_NET) */

@@ -15,7 +15,9 @@
 #include "blk_file.h"
 #include "cli.h"
 #include "kvm.h"
+#include "net_switch.h"
 #include "net_tap.h"
+#include "switch_main.h"
 #include "rng_host.h"
 #include "stdio_console.h"
 #include "vsock_uds.h"
@@ -134,8 +136,9 @@ static int attach_blk_rng(const struct svmm_cli *cli, struct svmm_vm *vm, struct
     return 0;
 }
 
-/* --net and --vsock devices with their hosted backends (tap, Unix sockets), each in its CLI slot. */
+/* --net and --vsock devices with their hosted backends (tap or switch, Unix sockets), each in its CLI slot. */
 static struct net_tap nets[SVMM_CLI_MAX_NETS];
+static struct net_switch net_switches[SVMM_CLI_MAX_NETS]; /* index i used when --net i is switch= */
 static struct vsock_uds vsock;
 
 static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char *err, size_t errlen)
@@ -144,6 +147,15 @@ static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char
         const struct svmm_cli_net *n = &cli->nets[i];
         uint8_t mac[6] = { 0x02, 0x73, 0x76, 0x6d, 0x00, (uint8_t)i };
 
+        if (n->switch_path) {
+            char path[108];
+            snprintf(path, sizeof(path), "%.*s", (int)n->switch_len, n->switch_path);
+            if (net_switch_open(&net_switches[i], path, n->port, n->has_mac ? n->mac : mac, n->has_mac, err,
+                                errlen) < 0 ||
+                svmm_vm_attach_virtio(vm, n->slot, &net_switches[i].link.net.dev, err, errlen) < 0)
+                return -1;
+            continue;
+        }
         if (net_tap_open(&nets[i], n->tap, n->has_mac ? n->mac : mac, err, errlen) < 0 ||
             svmm_vm_attach_virtio(vm, n->slot, &nets[i].net.dev, err, errlen) < 0)
             return -1;
@@ -161,15 +173,20 @@ static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char
 static int start_net_vsock(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < cli->nnets; i++)
-        if (net_tap_start(&nets[i], host, err, errlen) < 0)
+        if (cli->nets[i].switch_path ? net_switch_start(&net_switches[i], host, err, errlen) < 0
+                                     : net_tap_start(&nets[i], host, err, errlen) < 0)
             return -1;
     return cli->has_vsock ? vsock_uds_start(&vsock, host, err, errlen) : 0;
 }
 
 static void join_net_vsock(const struct svmm_cli *cli)
 {
-    for (unsigned i = 0; i < cli->nnets; i++)
-        net_tap_join(&nets[i]);
+    for (unsigned i = 0; i < cli->nnets; i++) {
+        if (cli->nets[i].switch_path)
+            net_switch_join(&net_switches[i]);
+        else
+            net_tap_join(&nets[i]);
+    }
     if (cli->has_vsock)
         vsock_uds_join(&vsock);
 }
@@ -245,6 +262,10 @@ int main(int argc, char **argv)
     if (cli.cmd == SVMM_CLI_HELP) {
         fputs(svmm_cli_usage, stdout);
         return 0;
+    }
+    if (cli.cmd == SVMM_CLI_SWITCH) {
+        svmm_log_set_clock(monotonic_ns);
+        return switch_main(argc - 1, argv + 1, log_to_stderr);
     }
     if (cli.cmd == SVMM_CLI_VERSION) {
         printf("svmm %s (Linux KVM, arm64)\n", SVMM_VERSION);

@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * `svmm switch`: the hosted virtual switch process. One thread: poll() on the listening socket,
+ * each connected VMM's socket (its hangup detaches the port) and each port's to-switch eventfd;
+ * vswitch_poll forwards, then the VMMs it names get their eventfd kicked.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+#include <svmm/log.h>
+#include <svmm/vswitch.h>
+#include "netq_shm.h"
+#include "switch_cli.h"
+#include "switch_main.h"
+
+struct switch_port_host {
+    struct netq_shm_link link;
+    int sock; /* the connected VMM, -1 when none */
+};
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int listen_on(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int fd;
+    mode_t old;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        svmm_err("switch: socket path '%s' is too long", path);
+        return -1;
+    }
+    memcpy(sa.sun_path, path, strlen(path));
+    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        svmm_err("switch: socket: %s", strerror(errno));
+        return -1;
+    }
+    unlink(path); /* a stale socket from an earlier run */
+    old = umask(077); /* mode 0600: only this user's VMMs may connect (checked again per peer) */
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
+        svmm_err("switch: cannot listen on %s: %s", path, strerror(errno));
+        umask(old);
+        close(fd);
+        return -1;
+    }
+    umask(old);
+    return fd;
+}
+
+static void refuse(int sock, const char *fmt, const char *arg)
+{
+    struct netq_shm_welcome w = { .magic = NETQ_SHM_MAGIC, .version = NETQ_SHM_VERSION, .status = -1 };
+    snprintf(w.error, sizeof(w.error), fmt, arg);
+    svmm_warn("switch: refused a VMM: %s", w.error);
+    netq_shm_send_welcome(sock, &w, NULL);
+    close(sock);
+}
+
+/* A VMM connects: check who it is, which port it wants, and hand it a fresh link. */
+static void accept_vmm(int lfd, struct vswitch *sw, const struct switch_cli *cli, struct switch_port_host *ph)
+{
+    struct netq_shm_hello h;
+    struct netq_shm_welcome w = { .magic = NETQ_SHM_MAGIC, .version = NETQ_SHM_VERSION };
+    struct timeval tv = { .tv_sec = 2 }; /* a peer that connects and says nothing must not stall us */
+    struct ucred cred;
+    socklen_t cl = sizeof(cred);
+    char err[256];
+    int sock = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), port = -1;
+
+    if (sock < 0)
+        return;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || (cred.uid != geteuid() && cred.uid != 0)) {
+        refuse(sock, "%s", "the peer runs as another user");
+        return;
+    }
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (recv(sock, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || h.magic != NETQ_SHM_MAGIC ||
+        h.version != NETQ_SHM_VERSION) {
+        refuse(sock, "%s", "not an svmm link request of this version");
+        return;
+    }
+    h.port[sizeof(h.port) - 1] = '\0';
+    for (unsigned i = 0; i < sw->nports; i++)
+        if (!strcmp(sw->ports[i].name, h.port))
+            port = (int)i;
+    if (port < 0) {
+        refuse(sock, "no port named '%s'", h.port);
+        return;
+    }
+    if (ph[port].sock >= 0) {
+        refuse(sock, "port '%s' is in use by another VMM", h.port);
+        return;
+    }
+    if (netq_shm_create(&ph[port].link, cli->nbufs, cli->buf_size, err, sizeof(err)) < 0) {
+        refuse(sock, "%s", err);
+        return;
+    }
+    vswitch_attach(sw, (unsigned)port, ph[port].link.queues, ph[port].link.tx, ph[port].link.rx, cli->nbufs,
+                   cli->buf_size);
+    w.nbufs = cli->nbufs;
+    w.buf_size = cli->buf_size;
+    w.has_mac = cli->ports[port].has_mac;
+    memcpy(w.mac, cli->ports[port].mac, 6);
+    if (netq_shm_send_welcome(sock, &w, &ph[port].link) < 0) {
+        svmm_warn("switch: port %s: the VMM went away during the handshake", h.port);
+        vswitch_detach(sw, (unsigned)port);
+        netq_shm_destroy(&ph[port].link);
+        close(sock);
+        return;
+    }
+    ph[port].sock = sock;
+    svmm_info("switch: port %s connected (pid %d), %u buffers of %u bytes each way", h.port, (int)cred.pid,
+              cli->nbufs, cli->buf_size);
+}
+
+static void detach_vmm(struct vswitch *sw, struct switch_port_host *ph, unsigned port)
+{
+    vswitch_detach(sw, port);
+    netq_shm_destroy(&ph[port].link);
+    close(ph[port].sock);
+    ph[port].sock = -1;
+    svmm_info("switch: port %s disconnected", sw->ports[port].name);
+}
+
+static void forward(struct vswitch *sw, struct switch_port_host *ph)
+{
+    uint32_t notify;
+    bool more;
+
+    do {
+        more = vswitch_poll(sw, now_ns(), &notify);
+        for (unsigned q = 0; q < sw->nports; q++)
+            if ((notify >> q) & 1)
+                netq_shm_kick(ph[q].link.to_vmm);
+    } while (more && !stop_requested);
+}
+
+static void serve(int lfd, struct vswitch *sw, const struct switch_cli *cli, struct switch_port_host *ph)
+{
+    while (!stop_requested) {
+        struct pollfd fds[1 + 2 * VSWITCH_MAX_PORTS];
+        int who[1 + 2 * VSWITCH_MAX_PORTS]; /* port of fds[i], or -1 for the listener; kind by parity below */
+        bool is_sock[1 + 2 * VSWITCH_MAX_PORTS];
+        unsigned n = 0;
+
+        fds[n] = (struct pollfd){ lfd, POLLIN, 0 }, who[n] = -1, is_sock[n++] = false;
+        for (unsigned q = 0; q < sw->nports; q++) {
+            if (ph[q].sock < 0)
+                continue;
+            fds[n] = (struct pollfd){ ph[q].sock, POLLIN, 0 }, who[n] = (int)q, is_sock[n++] = true;
+            fds[n] = (struct pollfd){ ph[q].link.to_switch, POLLIN, 0 }, who[n] = (int)q, is_sock[n++] = false;
+        }
+        if (poll(fds, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            svmm_err("switch: poll: %s", strerror(errno));
+            return;
+        }
+        for (unsigned i = 1; i < n; i++) {
+            if (!fds[i].revents)
+                continue;
+            if (!is_sock[i]) {
+                netq_shm_drain(fds[i].fd);
+            } else if (ph[who[i]].sock >= 0) {
+                char c;
+                /* A VMM never sends after the handshake: data or hangup both end the link. */
+                if (recv(fds[i].fd, &c, 1, MSG_DONTWAIT) >= 0 || errno != EAGAIN)
+                    detach_vmm(sw, ph, (unsigned)who[i]);
+            }
+        }
+        forward(sw, ph);
+        if (fds[0].revents)
+            accept_vmm(lfd, sw, cli, ph);
+    }
+}
+
+int switch_main(int argc, char *const argv[], void (*log_sink)(enum svmm_log_level, const char *, unsigned))
+{
+    static struct vswitch sw;
+    static struct switch_port_host ph[VSWITCH_MAX_PORTS];
+    struct switch_cli cli;
+    struct sigaction sa = { .sa_handler = on_signal };
+    char err[256];
+    int lfd;
+
+    if (switch_cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
+        fprintf(stderr, "svmm: error: %s\n", err);
+        return 1;
+    }
+    if (cli.help) {
+        fputs(switch_cli_usage, stdout);
+        return 0;
+    }
+    svmm_log_init(log_sink, cli.verbosity >= 2 ? SVMM_LOG_DEBUG : cli.verbosity == 1 ? SVMM_LOG_INFO : SVMM_LOG_WARN);
+    signal(SIGPIPE, SIG_IGN);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    vswitch_init(&sw, cli.ageing_s * 1000000000ull);
+    for (unsigned i = 0; i < cli.nports; i++) {
+        const struct switch_cli_port *p = &cli.ports[i];
+        vswitch_add_port(&sw, p->name, p->has_mac ? p->mac : NULL, p->has_mac);
+        netq_shm_link_clear(&ph[i].link);
+        ph[i].sock = -1;
+    }
+    for (unsigned i = 0; i < cli.nports; i++)
+        vswitch_set_reach(&sw, i, switch_cli_reach_mask(&cli, i));
+    lfd = listen_on(cli.listen);
+    if (lfd < 0)
+        return 1;
+    svmm_info("switch: %u port%s, listening on %s", cli.nports, cli.nports > 1 ? "s" : "", cli.listen);
+    serve(lfd, &sw, &cli, ph);
+    vswitch_log_stats(&sw);
+    for (unsigned q = 0; q < sw.nports; q++)
+        if (ph[q].sock >= 0)
+            detach_vmm(&sw, ph, q);
+    close(lfd);
+    unlink(cli.listen);
+    svmm_info("switch: stopped");
+    return 0;
+}
