@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <svmm/log.h>
 #include <svmm/netq.h>
 
 #define VSWITCH_MAX_PORTS 16u
@@ -53,6 +54,7 @@ struct vswitch_port {
     bool active;             /* attached to a link */
     uint32_t reach;          /* bit p: frames may go to / come from port p */
     struct vswitch_port_stats stats;
+    struct svmm_ratelimit spoof_rl; /* the port's guest can provoke these at will */
 };
 
 struct vswitch_mac_entry {

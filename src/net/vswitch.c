@@ -152,6 +152,10 @@ static uint32_t route(struct vswitch *sw, unsigned src, const uint8_t *hdrs, uin
     }
     if (p->mac_filter && memcmp(smac, p->mac, 6) != 0) {
         p->stats.drop_spoof++;
+        if (svmm_ratelimit_ok(&p->spoof_rl, 4))
+            svmm_warn("switch port %s: dropped a frame with source MAC %02x:%02x:%02x:%02x:%02x:%02x, not the "
+                      "port's (spoofed source %llu so far)", p->name, smac[0], smac[1], smac[2], smac[3], smac[4],
+                      smac[5], (unsigned long long)p->stats.drop_spoof);
         return 0;
     }
     mac_learn(sw, smac, src, now_ns, ENTRY_LEARNED);

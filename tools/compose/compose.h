@@ -49,7 +49,9 @@ struct device {
     char disk[NAME_MAX_LEN]; int disk_line;   /* blk: which of the server's disks (refused with server) */
     uint64_t ramdisk; int ramdisk_line;       /* blk: a RAM disk of this size (seL4) */
     bool readonly; int readonly_line;
-    char sw[NAME_MAX_LEN]; int sw_line;       /* net: switch (refused: not implemented) */
+    char sw[NAME_MAX_LEN]; int sw_line;       /* net: the switch it is a port of ("" = none) */
+    char reach[MAX_VMS][NAME_MAX_LEN]; unsigned nreach; int reach_line; /* net on a switch: its ACL (VM names) */
+    int sw_index, sw_port, link;              /* planned by validate: switch, port number, VMM link number */
     char mac[24]; int mac_line;               /* net: "52:54:00:..." as written */
     uint8_t mac_bytes[6]; bool has_mac;       /* net: parsed by validate */
     uint64_t cid; int cid_line;               /* vsock */
@@ -97,7 +99,17 @@ struct vm {
     uint64_t ram_phys; /* guest RAM placed in the board's reserved window (not cleared at boot), or 0 */
 };
 
-struct vswitch { char name[NAME_MAX_LEN]; int line; };
+/* A virtual switch: a Microkit PD on seL4, an `svmm switch` process hosted. Ports are planned by validate. */
+struct vswitch {
+    char name[NAME_MAX_LEN]; int line;
+    unsigned nports;
+    struct { unsigned vm, dev; } ports[MAX_VMS]; /* port i: vms[vm].devs[dev] */
+    unsigned priority;                           /* seL4: the switch PD's */
+};
+
+/* seL4 switch links: buffers per direction and bytes per buffer (a 1500-byte MTU frame and its header). */
+#define SEL4_SWITCH_NBUFS 256u
+#define SEL4_SWITCH_BUF_SIZE 2048u
 
 struct component {
     char name[NAME_MAX_LEN];
@@ -139,7 +151,7 @@ struct sys {
     bool passive_vmms;     /* default for vmm_passive: --exception-fastpath (the kernel has it) */
     struct vm vms[MAX_VMS];
     unsigned nvms;
-    /* switches and dynamic are parsed and validated, then refused: not implemented (check_what_works) */
+    /* dynamic is parsed and validated, then refused: not implemented (check_what_works) */
     struct vswitch switches[MAX_SWITCHES];
     unsigned nswitches; int switches_line;
     struct component comps[MAX_COMPONENTS];
@@ -170,6 +182,9 @@ const char *resolve_path(const struct sys *s, const char *path, char *buf, size_
 
 int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr);
 int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f);
+int emit_switch_config(const struct sys *s, const struct vswitch *w, FILE *f);
+/* The switch port of a net device, as its MAC: the description's, else 02:73:76:6d:<0x10 + switch>:<port>. */
+void switch_port_mac(const struct device *d, uint8_t mac[6]);
 int emit_qemu_args(const struct sys *s, FILE *f);
 int emit_dtb(const struct sys *s, const struct vm *v, const char *path);
 int emit_hosted(const struct sys *s, FILE *f, const char *svmm);

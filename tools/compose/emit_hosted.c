@@ -48,6 +48,12 @@ static void run_line(const struct sys *s, const struct vm *v, FILE *f, const cha
             sh_quote(f, disk);
         } else if (d->type == DEV_RNG) {
             fprintf(f, " --rng");
+        } else if (d->type == DEV_NET && d->sw[0]) {
+            uint8_t m[6];
+            switch_port_mac(d, m);
+            /* The port's MAC comes from the switch; saying it here as well makes svmm check they agree. */
+            fprintf(f, " --net switch=\"$RUN_DIR\"/switch-%s.sock,port=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x", d->sw,
+                    v->name, m[0], m[1], m[2], m[3], m[4], m[5]);
         }
     }
 }
@@ -83,8 +89,35 @@ static void sel4_only(const struct sys *s, const struct vm *v, FILE *f)
     fputc('\n', f);
 }
 
+/* `svmm switch` for switch `w`: a port per VM with its MAC (the source filter) and ACL. */
+static void switch_line(const struct sys *s, const struct vswitch *w, FILE *f, const char *svmm)
+{
+    if (svmm[0] == '$')
+        fprintf(f, "\"%s\"", svmm);
+    else
+        sh_quote(f, svmm);
+    fprintf(f, " switch --listen \"$RUN_DIR\"/switch-%s.sock", w->name);
+    for (unsigned p = 0; p < w->nports; p++) {
+        const struct vm *v = &s->vms[w->ports[p].vm];
+        const struct device *d = &v->devs[w->ports[p].dev];
+        uint8_t m[6];
+        switch_port_mac(d, m);
+        fprintf(f, " --port %s,mac=%02x:%02x:%02x:%02x:%02x:%02x", v->name, m[0], m[1], m[2], m[3], m[4], m[5]);
+        for (unsigned r = 0; r < d->nreach; r++)
+            fprintf(f, "%s%s", r ? "+" : ",reach=", d->reach[r]);
+    }
+}
+
 int emit_hosted(const struct sys *s, FILE *f, const char *svmm)
 {
+    if (s->nswitches)
+        fprintf(f, "# RUN_DIR: a directory for the switches' sockets, e.g. RUN_DIR=$(mktemp -d); start the switches\n"
+                   "# first (in the background), then the VMs.\n");
+    for (unsigned i = 0; i < s->nswitches; i++) {
+        fprintf(f, "# switch %s\n", s->switches[i].name);
+        switch_line(s, &s->switches[i], f, svmm);
+        fprintf(f, " &\n");
+    }
     for (unsigned i = 0; i < s->nvms; i++) {
         fprintf(f, "# VM %s\n", s->vms[i].name);
         sel4_only(s, &s->vms[i], f);
@@ -111,7 +144,17 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
     fprintf(f, "}\n");
     fprintf(f, "prefix() { while IFS= read -r line; do printf '%%s| %%s\\n' \"$1\" \"$line\"; done; }\n");
     fprintf(f, "status_dir=$(mktemp -d) || exit 1\n");
+    if (s->nswitches)
+        fprintf(f, "RUN_DIR=$status_dir # the switches' sockets\n");
     fprintf(f, "pids=\"\"\n");
+    for (unsigned i = 0; i < s->nswitches; i++) {
+        const char *n = s->switches[i].name;
+        fprintf(f, "# switch %s: up before the VMs (they connect at start), stopped after them\n", n);
+        fprintf(f, "( ");
+        switch_line(s, &s->switches[i], f, "$SVMM");
+        fprintf(f, " < /dev/null & echo $! > \"$RUN_DIR/switch-%s.pid\"; wait ) 2>&1 | prefix switch-%s &\n", n, n);
+        fprintf(f, "for i in $(seq 100); do [ -S \"$RUN_DIR/switch-%s.sock\" ] && break; sleep 0.1; done\n", n);
+    }
     fprintf(f, "exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM\n");
     for (unsigned i = 0; i < s->nvms; i++) {
         const struct vm *v = &s->vms[i];
@@ -123,6 +166,11 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
         fprintf(f, "pids=\"$pids $!\"\n");
     }
     fprintf(f, "for p in $pids; do wait \"$p\"; done\n");
+    for (unsigned i = 0; i < s->nswitches; i++)
+        fprintf(f, "kill \"$(cat \"$RUN_DIR/switch-%s.pid\")\" 2>/dev/null # it logs its counters and exits\n",
+                s->switches[i].name);
+    if (s->nswitches)
+        fprintf(f, "wait\n");
     fprintf(f, "status=0\n");
     fprintf(f, "for vm in");
     for (unsigned i = 0; i < s->nvms; i++)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The Microkit system description (SDF): one VMM protection domain per VM, commented for review. */
+#include <svmm/netq.h>
 #include "compose.h"
 
 /* Where each VMM maps things in its own address space (the VMM reads them through setvar_vaddr). */
@@ -8,6 +9,22 @@
 #define VMM_BOARD_UART_VADDR 0x3000000ull
 #define VMM_RAMDISK_VADDR 0xc0000000ull
 #define UART_IRQ_CHANNEL 1u
+/* Switch links: link k of a VMM, port i of a switch PD; each region at a fixed offset in its window. */
+#define VMM_NET_LINK_VADDR(k) (0xd0000000ull + (unsigned long long)(k) * 0x1000000ull)
+#define SWITCH_PORT_VADDR(i) (0x40000000ull + (unsigned long long)(i) * 0x1000000ull)
+#define LINK_TX_OFFSET 0x400000ull
+#define LINK_RX_OFFSET 0x800000ull
+#define NET_LINK_CHANNEL(k) (2u + (k))   /* in the VMM; 1 is the UART's receive interrupt */
+
+static unsigned long long link_queue_bytes(void)
+{
+    return (unsigned long long)netq_link_queue_bytes(SEL4_SWITCH_NBUFS);
+}
+
+static unsigned long long link_data_bytes(void)
+{
+    return ((unsigned long long)SEL4_SWITCH_NBUFS * SEL4_SWITCH_BUF_SIZE + 0xfff) & ~0xfffull;
+}
 
 static unsigned long long mib(uint64_t x) { return (unsigned long long)(x >> 20); }
 
@@ -29,7 +46,12 @@ static void vm_summary(const struct sys *s, const struct vm *v, FILE *f)
         /* Only what the seL4 VMM provides gets here (validate.c refuses the rest). */
         if (d->type == DEV_BLK)
             fprintf(f, " (RAM disk, %llu MiB)", mib(d->ramdisk));
-        else if (d->type == DEV_NET)
+        else if (d->type == DEV_NET && d->sw[0]) {
+            uint8_t m[6];
+            switch_port_mac(d, m);
+            fprintf(f, " (port %d of switch %s, MAC %02x:%02x:%02x:%02x:%02x:%02x)", d->sw_port, d->sw, m[0], m[1], m[2],
+                    m[3], m[4], m[5]);
+        } else if (d->type == DEV_NET)
             fprintf(f, " (MAC %s, not connected: sent frames are dropped)", d->has_mac ? d->mac : "default");
     }
     fprintf(f, "; console %s -->\n", v->console_input ? "input and output" : "output only");
@@ -72,6 +94,20 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
             v->name, VMM_BOOT_IMAGES_VADDR);
     fprintf(f, "        <map mr=\"board_uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" setvar_vaddr=\"board_uart_vaddr\" />\n",
             VMM_BOARD_UART_VADDR);
+    for (unsigned i = 0; i < v->ndevs; i++) {
+        const struct device *d = &v->devs[i];
+        unsigned long long base = VMM_NET_LINK_VADDR(d->link);
+        if (d->type != DEV_NET || !d->sw[0])
+            continue;
+        fprintf(f, "        <!-- link %d: port %d of switch %s; notifications on channel %u -->\n", d->link, d->sw_port,
+                d->sw, NET_LINK_CHANNEL(d->link));
+        fprintf(f, "        <map mr=\"net_%s_%s_queues\" vaddr=\"0x%llx\" perms=\"rw\" "
+                   "setvar_vaddr=\"net_link%d_queues\" />\n", d->sw, v->name, base, d->link);
+        fprintf(f, "        <map mr=\"net_%s_%s_tx\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"net_link%d_tx\" />\n",
+                d->sw, v->name, base + LINK_TX_OFFSET, d->link);
+        fprintf(f, "        <map mr=\"net_%s_%s_rx\" vaddr=\"0x%llx\" perms=\"r\" setvar_vaddr=\"net_link%d_rx\" />\n",
+                d->sw, v->name, base + LINK_RX_OFFSET, d->link);
+    }
     if (v->console_input)
         fprintf(f, "        <irq irq=\"%u\" id=\"%u\" /> <!-- board UART receive: this VM takes console input -->\n",
                 s->board->uart_irq, UART_IRQ_CHANNEL);
@@ -91,6 +127,45 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
     if (s->gic == 2)
         fprintf(f, "            <map mr=\"gic_vcpu\" vaddr=\"0x8010000\" perms=\"rw\" cached=\"false\" />\n");
     fprintf(f, "        </virtual_machine>\n    </protection_domain>\n\n");
+}
+
+/*
+ * A switch: per port three regions (rings; the VMM's tx buffers, which the switch only reads; the
+ * switch's rx buffers for that VMM, which the VMM only reads), its PD mapping all of them, and one
+ * channel per port.
+ */
+static void emit_switch(const struct sys *s, const struct vswitch *w, FILE *f)
+{
+    fprintf(f, "    <!-- Virtual switch %s: %u port%s, %u buffers of %u bytes each way per port; frames are copied once,\n"
+               "         from the sending VMM's tx buffers into the receiving VMM's rx buffers (docs/inter-vm.md) -->\n",
+            w->name, w->nports, w->nports == 1 ? "" : "s", SEL4_SWITCH_NBUFS, SEL4_SWITCH_BUF_SIZE);
+    for (unsigned p = 0; p < w->nports; p++) {
+        const char *vm = s->vms[w->ports[p].vm].name;
+        fprintf(f, "    <memory_region name=\"net_%s_%s_queues\" size=\"0x%llx\" />\n", w->name, vm, link_queue_bytes());
+        fprintf(f, "    <memory_region name=\"net_%s_%s_tx\" size=\"0x%llx\" />\n", w->name, vm, link_data_bytes());
+        fprintf(f, "    <memory_region name=\"net_%s_%s_rx\" size=\"0x%llx\" />\n", w->name, vm, link_data_bytes());
+    }
+    fprintf(f, "    <protection_domain name=\"switch_%s\" priority=\"%u\" stack_size=\"0x10000\">\n", w->name, w->priority);
+    fprintf(f, "        <program_image path=\"svmm-switch-%s.elf\" />\n", w->name);
+    fprintf(f, "        <map mr=\"board_uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" setvar_vaddr=\"board_uart_vaddr\" />\n",
+            VMM_BOARD_UART_VADDR);
+    for (unsigned p = 0; p < w->nports; p++) {
+        const char *vm = s->vms[w->ports[p].vm].name;
+        unsigned long long base = SWITCH_PORT_VADDR(p);
+        fprintf(f, "        <map mr=\"net_%s_%s_queues\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"sw_port%u_queues\" />\n",
+                w->name, vm, base, p);
+        fprintf(f, "        <map mr=\"net_%s_%s_tx\" vaddr=\"0x%llx\" perms=\"r\" setvar_vaddr=\"sw_port%u_tx\" />\n",
+                w->name, vm, base + LINK_TX_OFFSET, p);
+        fprintf(f, "        <map mr=\"net_%s_%s_rx\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"sw_port%u_rx\" />\n",
+                w->name, vm, base + LINK_RX_OFFSET, p);
+    }
+    fprintf(f, "    </protection_domain>\n");
+    for (unsigned p = 0; p < w->nports; p++) {
+        const struct vm *v = &s->vms[w->ports[p].vm];
+        fprintf(f, "    <channel><end pd=\"switch_%s\" id=\"%u\" /><end pd=\"vmm_%s\" id=\"%u\" /></channel>\n", w->name,
+                p, v->name, NET_LINK_CHANNEL(v->devs[w->ports[p].dev].link));
+    }
+    fputc('\n', f);
 }
 
 int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
@@ -120,7 +195,9 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
     fputc('\n', f);
     for (unsigned i = 0; i < s->nvms; i++)
         emit_vm(s, &s->vms[i], f, cpu_attr);
-    /* Passthrough, switches, disks served by other VMs and dynamic slots are refused (validate.c). */
+    for (unsigned i = 0; i < s->nswitches; i++)
+        emit_switch(s, &s->switches[i], f);
+    /* Passthrough, disks served by other VMs and dynamic slots are refused (validate.c). */
     for (unsigned i = 0; i < s->ncomps; i++)
         fprintf(f, "    <protection_domain name=\"%s\" priority=\"%u\"> <!-- native component -->\n"
                    "        <program_image path=\"%s\" />\n    </protection_domain>\n",

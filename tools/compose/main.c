@@ -13,6 +13,7 @@ static const char usage[] =
     "Errors are printed one per line as FILE:LINE: FIELD: MESSAGE; the exit status is then 1.\n"
     "\n"
     "  -o DIR            seL4 outputs in DIR: svmm.system (Microkit SDF), <vm>_config.c for each VM,\n"
+    "                    <switch>_switchcfg.c for each virtual switch,\n"
     "                    qemu-images.args (boot images for QEMU's loader)\n"
     "  --dtb             with -o: also each guest's device tree, DIR/<vm>.dtb\n"
     "  --sdf-cpu         put pCPU placement in cpu attributes (SMP Microkit SDKs 2.1 and newer)\n"
@@ -91,6 +92,10 @@ static int emit_sel4(const struct sys *s, const char *dir, bool dtb, bool cpu_at
                 return -1;
         }
     }
+    for (unsigned i = 0; i < s->nswitches; i++)
+        if ((f = open_out(dir, s->switches[i].name, "_switchcfg.c", path, sizeof(path))) == NULL ||
+            close_out(f, emit_switch_config(s, &s->switches[i], f), path) < 0)
+            return -1;
     return 0;
 }
 

@@ -246,6 +246,17 @@ static void parse_device(struct sys *s, struct fy_node *n, int line, const char 
         } else if (d->type == DEV_NET && !strcmp(key, "switch")) {
             d->sw_line = kl;
             get_str(s, val, kl, f, d->sw, sizeof(d->sw));
+        } else if (d->type == DEV_NET && !strcmp(key, "reach")) {
+            d->reach_line = kl;
+            FOR_ITEMS(s, val, kl, f, item, i) {
+                char g[192];
+                if (d->nreach == MAX_VMS) {
+                    compose_error(s, node_line(item, kl), f, "more than %u entries", MAX_VMS);
+                    break;
+                }
+                get_str(s, item, node_line(item, kl), FIELD(g, "%s[%d]", f, i), d->reach[d->nreach], NAME_MAX_LEN);
+                d->nreach++;
+            }
         } else if (d->type == DEV_NET && !strcmp(key, "mac")) {
             d->mac_line = kl;
             get_str(s, val, kl, f, d->mac, sizeof(d->mac));

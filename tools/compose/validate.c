@@ -7,6 +7,8 @@
 #include <svmm/virtio.h>
 #include "compose.h"
 
+#define SWITCH_MAX_PORTS 16u /* VSWITCH_MAX_PORTS */
+
 #define SZ_2M 0x200000ull
 #define GUEST_UART_SIZE 0x1000ull
 #define MIB(x) ((unsigned long long)((x) >> 20))
@@ -494,6 +496,91 @@ static void check_components(struct sys *s)
     }
 }
 
+void switch_port_mac(const struct device *d, uint8_t mac[6])
+{
+    const uint8_t def[6] = { 0x02, 0x73, 0x76, 0x6d, (uint8_t)(0x10 + d->sw_index), (uint8_t)d->sw_port };
+    memcpy(mac, d->has_mac ? d->mac_bytes : def, 6);
+}
+
+/* Is VM `name` on switch `w`? Its port number, or -1. */
+static int switch_port_of(const struct sys *s, const struct vswitch *w, const char *name)
+{
+    for (unsigned p = 0; p < w->nports; p++)
+        if (!strcmp(s->vms[w->ports[p].vm].name, name))
+            return (int)p;
+    return -1;
+}
+
+/*
+ * Ports: every net device naming a switch is one, numbered in description order; a VM has at most
+ * one port per switch. Port MACs are unique on their switch (the switch's source filter and its
+ * static table entries depend on it). A VMM with a switch port receives notifications, so it cannot
+ * be passive (a passive PD has no scheduling context of its own to run them on).
+ */
+static void plan_switches(struct sys *s)
+{
+    char g[192];
+
+    for (unsigned i = 0; i < s->nvms; i++) {
+        struct vm *v = &s->vms[i];
+        unsigned nlinks = 0;
+        for (unsigned d = 0; d < v->ndevs; d++) {
+            struct device *dev = &v->devs[d];
+            struct vswitch *w = NULL;
+            if (dev->type != DEV_NET || !dev->sw[0])
+                continue;
+            for (unsigned k = 0; k < s->nswitches; k++)
+                if (!strcmp(s->switches[k].name, dev->sw))
+                    w = &s->switches[k], dev->sw_index = (int)k;
+            if (w == NULL)
+                continue; /* unknown switch: reported above */
+            snprintf(g, sizeof(g), "vms.%s.devices[%u].switch", v->name, d);
+            if (switch_port_of(s, w, v->name) >= 0) {
+                compose_error(s, dev->sw_line, g, "a VM has at most one port on switch '%s'", w->name);
+                continue;
+            }
+            if (w->nports == SWITCH_MAX_PORTS) {
+                compose_error(s, dev->sw_line, g, "switch '%s' has at most %u ports", w->name, SWITCH_MAX_PORTS);
+                continue;
+            }
+            dev->sw_port = (int)w->nports;
+            dev->link = (int)nlinks++;
+            w->ports[w->nports].vm = i;
+            w->ports[w->nports++].dev = d;
+            if (v->vmm_passive == 1)
+                compose_error(s, v->vmm_passive_line, FIELD_VM(g, v, "vmm_passive"),
+                              "a VMM with a switch port cannot be passive: it must run when the switch notifies it");
+            v->passive = false;
+            if (v->vmm_priority > w->priority)
+                w->priority = v->vmm_priority;
+        }
+    }
+    for (unsigned k = 0; k < s->nswitches; k++) {
+        struct vswitch *w = &s->switches[k];
+        if (w->nports == 0)
+            compose_error(s, w->line, "switches", "switch '%s' has no ports: no net device names it", w->name);
+        for (unsigned p = 0; p < w->nports; p++) {
+            struct vm *v = &s->vms[w->ports[p].vm];
+            struct device *dev = &v->devs[w->ports[p].dev];
+            uint8_t mac[6], other[6];
+            switch_port_mac(dev, mac);
+            for (unsigned q = 0; q < p; q++) {
+                switch_port_mac(&s->vms[w->ports[q].vm].devs[w->ports[q].dev], other);
+                if (!memcmp(mac, other, 6))
+                    compose_error(s, dev->mac_line ? dev->mac_line : dev->line,
+                                  FIELD(g, "vms.%s.devices[%u].mac", v->name, w->ports[p].dev),
+                                  "the same MAC as VM %s's port on switch '%s'", s->vms[w->ports[q].vm].name, w->name);
+            }
+            for (unsigned r = 0; r < dev->nreach; r++) {
+                int q = switch_port_of(s, w, dev->reach[r]);
+                if (q < 0 || q == (int)p)
+                    compose_error(s, dev->reach_line, FIELD(g, "vms.%s.devices[%u].reach", v->name, w->ports[p].dev),
+                                  "'%s' is not another VM on switch '%s'", dev->reach[r], w->name);
+            }
+        }
+    }
+}
+
 /*
  * What works today, per field and platform (docs/system-description.md, "What works today"). The rule:
  * a field the composer accepts is acted on by some component of the output it is written for, or
@@ -552,15 +639,11 @@ static void check_what_works(struct sys *s)
                                   "a RAM disk starts empty, so a read-only one is of no use (readonly: is for file: disks)");
                 break;
             case DEV_NET:
-                if (hosted)
+                if (hosted && !dev->sw[0])
                     compose_error(s, dev->line, g,
-                                  "virtio-net is not passed to svmm run yet: its one network backend is an existing "
-                                  "tap device (--net tap=NAME), which a system description cannot name");
-                if (dev->sw[0])
-                    compose_error(s, dev->sw_line, FIELD(f, "%s.switch", g),
-                                  "virtual switches are not implemented yet: no switch component carries frames "
-                                  "between VMs (a net device without switch: is, on seL4, a NIC whose sent frames "
-                                  "are dropped)");
+                                  "a net device hosted must be on a switch (switch: NAME): svmm run's other network "
+                                  "backend is an existing tap device (--net tap=NAME), which a system description "
+                                  "cannot name");
                 break;
             case DEV_VSOCK:
                 if (sel4)
@@ -578,9 +661,6 @@ static void check_what_works(struct sys *s)
             }
         }
     }
-    if (s->switches_line)
-        compose_error(s, s->switches_line, "switches",
-                      "virtual switches are not implemented yet: there is no switch component to connect net devices");
     if (s->dynamic_line)
         compose_error(s, s->dynamic_line, "dynamic",
                       "dynamic VM slots are not implemented yet: there is no admin component to start or stop them, "
@@ -644,6 +724,7 @@ int validate_system(struct sys *s)
     check_passthrough(s);
     check_dynamic(s);
     check_components(s);
+    plan_switches(s);
     check_what_works(s);
     if (!s->errors)
         plan_images(s); /* first: RAM placed in the window does not count against the board's RAM */

@@ -10,8 +10,15 @@ SEL4_FASTPATH = $(if $(shell grep -s 'define CONFIG_EXCEPTION_FASTPATH' $(SEL4_B
 SEL4_BUILD = $(BUILD)/sel4/$(MICROKIT_BOARD)-$(MICROKIT_CONFIG)-gicv$(SEL4_GIC)$(if $(SEL4_FASTPATH),-fastpath)
 # rng_chacha.c is built per VM image, with that image's own seed (sel4-system below).
 SEL4_RNG_SRC := src/platform/sel4/rng_chacha.c
-SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC),$(wildcard src/platform/sel4/*.c))
+# The virtual switch PD is a program of its own: its entry points are not the VMM's.
+SEL4_SWITCH_SRCS := src/platform/sel4/switch_pd.c src/platform/sel4/board_uart.c src/platform/sel4/sel4_clock.c \
+	src/platform/sel4/runtime.c
+SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC) src/platform/sel4/switch_pd.c,$(wildcard src/platform/sel4/*.c))
 SEL4_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SRCS))
+SEL4_SWITCH_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SWITCH_SRCS))
+SEL4_LDLIBS = $(BUILD)/freestanding/libsvmm.a $(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a $(PICOLIBC_LIBC) \
+	$$($(CROSS)gcc -print-libgcc-file-name) -lmicrokit -Tmicrokit.ld --gc-sections --undefined=__i_vfprintf \
+	--defsym=vfprintf=__i_vfprintf
 SEL4_CFLAGS = $(FREE_CFLAGS) -std=gnu11 -Wno-unused-function -I$(SEL4_BOARD_DIR)/include -Isrc/platform/sel4 # seL4 headers use GNU asm
 PICOLIBC_LIBC := /usr/lib/picolibc/aarch64-linux-gnu/lib/libc.a
 
@@ -70,18 +77,21 @@ sel4-rng-seed:
 	@seed_h=$(SEED_OUT); $(SEL4_RNG_SEED_CMD)
 
 .PHONY: sel4-system
-sel4-system: $(COMPOSE) $(SEL4_OBJS) $(BUILD)/freestanding/libsvmm.a | sel4-check
+sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(BUILD)/freestanding/libsvmm.a | sel4-check
 	@test -f "$(SYSTEM)" || { echo "error: set SYSTEM=examples/<name>/system.yaml"; exit 1; }
-	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
+	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/*_switchcfg.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
 	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) $(SEL4_FASTPATH) --root $(COMPOSE_ROOT) --dtb
 	@for c in $(SYSTEM_OUT)/*_config.c; do vm=$$(basename $$c _config.c); echo "  LD $(SYSTEM_OUT)/svmm-$$vm.elf"; \
 		rng=; if grep -q sel4_attach_rng $$c; then seed_h=$(SYSTEM_OUT)/$${vm}_rng_seed.h; rng=$(SYSTEM_OUT)/$${vm}_rng.o; \
 			$(SEL4_RNG_SEED_CMD) && $(CROSS)gcc $(SEL4_CFLAGS) -include $$seed_h -c $(SEL4_RNG_SRC) -o $$rng || exit 1; fi; \
 		$(CROSS)gcc $(SEL4_CFLAGS) -c $$c -o $(SYSTEM_OUT)/$${vm}_config.o && \
-		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_OBJS) $$rng $(SYSTEM_OUT)/$${vm}_config.o $(BUILD)/freestanding/libsvmm.a \
-			$(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a $(PICOLIBC_LIBC) $$($(CROSS)gcc -print-libgcc-file-name) \
-			-lmicrokit -Tmicrokit.ld --gc-sections --undefined=__i_vfprintf --defsym=vfprintf=__i_vfprintf \
+		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_OBJS) $$rng $(SYSTEM_OUT)/$${vm}_config.o $(SEL4_LDLIBS) \
 			-o $(SYSTEM_OUT)/svmm-$$vm.elf && $(CROSS)size $(SYSTEM_OUT)/svmm-$$vm.elf | tail -n1 || exit 1; done
+	@for c in $$(ls $(SYSTEM_OUT)/*_switchcfg.c 2>/dev/null); do sw=$$(basename $$c _switchcfg.c); \
+		echo "  LD $(SYSTEM_OUT)/svmm-switch-$$sw.elf"; \
+		$(CROSS)gcc $(SEL4_CFLAGS) -c $$c -o $(SYSTEM_OUT)/$${sw}_switchcfg.o && \
+		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_SWITCH_OBJS) $(SYSTEM_OUT)/$${sw}_switchcfg.o $(SEL4_LDLIBS) \
+			-o $(SYSTEM_OUT)/svmm-switch-$$sw.elf && $(CROSS)size $(SYSTEM_OUT)/svmm-switch-$$sw.elf | tail -n1 || exit 1; done
 	@echo "  MICROKIT $(SYSTEM_OUT)/loader.img"
 	@$(MICROKIT_SDK)/bin/microkit $(SYSTEM_OUT)/svmm.system --search-path $(SYSTEM_OUT) --board $(MICROKIT_BOARD) \
 		--config $(MICROKIT_CONFIG) -o $(SYSTEM_OUT)/loader.img -r $(SYSTEM_OUT)/report.txt

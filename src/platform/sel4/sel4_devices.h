@@ -31,7 +31,26 @@ int sel4_attach_ramdisk(struct svmm_vm *vm, unsigned slot, char *err, size_t err
  */
 int sel4_attach_rng(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
-/* virtio-net with no network behind it (frames sent into the void) until the virtual switch; up to 4. */
+/* virtio-net with no network behind it (frames sent into the void): a net device on no switch; up to 4. */
 int sel4_attach_null_net(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
+
+/*
+ * virtio-net on a port of a virtual switch PD: a netq link whose regions the SDF maps into this PD
+ * (net_link<k>_queues/_tx/_rx, k = svmm_sel4_vm.net_link[slot].link) and a channel to the switch
+ * (svmm_sel4_vm.net_link[slot].channel). Up to SEL4_MAX_NET_LINKS per VMM.
+ */
+#define SEL4_MAX_NET_LINKS 4
+int sel4_attach_switch_net(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
+
+/*
+ * Devices that talk to other protection domains hook into the VMM's event loop (vmm.c):
+ *  - sel4_on_notify: `fn(ctx)` runs when channel `ch` is notified (at most SEL4_MAX_HOOKS hooks);
+ *  - sel4_defer: `fn(ctx)` runs once, after the current exit or notification has been handled
+ *    (for work a device asks for while it is in the middle of a guest access).
+ * Both return -1 when their table is full.
+ */
+#define SEL4_MAX_HOOKS 8
+int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx);
+int sel4_defer(void (*fn)(void *), void *ctx);
 
 #endif

@@ -17,6 +17,8 @@ struct svmm_sel4_vm {
     struct svmm_vm_config cfg;  /* what the guest sees */
     sel4_attach_fn attach[SVMM_MAX_VIRTIO]; /* creates virtio slot i's device; NULL: not on seL4 yet */
     uint8_t net_mac[SVMM_MAX_VIRTIO][6];    /* virtio-net in slot i: its MAC; all zero: the VMM's default */
+    /* virtio-net in slot i on a switch: which mapped link (0..SEL4_MAX_NET_LINKS-1), its channel, geometry */
+    struct { uint8_t link, channel; uint32_t nbufs, buf_size; } net_link[SVMM_MAX_VIRTIO];
     uint64_t kernel_offset, kernel_size; /* in the boot-image region (images_vaddr) */
     uint64_t initrd_offset, initrd_size;
     unsigned num_lrs;           /* GIC list registers of the board's CPU interface */

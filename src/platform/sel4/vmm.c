@@ -15,6 +15,7 @@
 #include <svmm/virtio_console.h>
 #include <svmm/vm.h>
 #include "board_uart.h"
+#include "sel4_clock.h"
 #include "sel4_devices.h"
 #include "sel4_vm.h"
 #include "vcpu_regs.h"
@@ -42,20 +43,6 @@ static const char *const level_names[] = { "error", "warn", "info", "debug" };
 static void log_sink(enum svmm_log_level level, const char *line, unsigned len)
 {
     board_uart_log_line(level_names[level], line, len);
-}
-
-/*
- * The log rate limiters' clock: the ARM generic timer's physical count, which Microkit's aarch64
- * kernels let a PD read (KernelArmExportPCNTUser); the virtual count is not exported to user level.
- */
-static uint64_t counter_ns(void)
-{
-    uint64_t cnt, frq;
-
-    __asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(cnt) : : "memory");
-    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
-    /* Split so that cnt * 10^9 cannot overflow. */
-    return frq ? cnt / frq * 1000000000u + cnt % frq * 1000000000u / frq : 0;
 }
 
 static void guest_uart_tx(void *ctx, uint8_t b)
@@ -209,7 +196,7 @@ void init(void)
 
     board_uart_init(board_uart_vaddr, c->console_prefix, c->name);
     svmm_log_init(log_sink, SVMM_LOG_INFO);
-    svmm_log_set_clock(counter_ns);
+    svmm_log_set_clock(sel4_counter_ns);
     svmm_info("VM %s: %u vCPU(s), %llu MiB RAM, GICv%d", c->name, c->cfg.ncpus,
               (unsigned long long)(c->cfg.ram_size >> 20), (int)c->cfg.layout.gic.version);
     if (svmm_vm_init(&vm, &c->cfg, &plat, &be, err, sizeof(err)) < 0 || attach_devices(err, sizeof(err)) < 0 ||
@@ -338,15 +325,66 @@ static bool handle_hvc(unsigned vcpu)
     return vcpu_regs_write(vcpu, words, &regs, &ctx, false);
 }
 
+/* Channel hooks and deferred work of devices that talk to other PDs (sel4_devices.h). */
+static struct hook {
+    unsigned ch;
+    void (*fn)(void *);
+    void *ctx;
+} notify_hooks[SEL4_MAX_HOOKS], deferred[SEL4_MAX_HOOKS];
+static unsigned nnotify_hooks, ndeferred;
+
+int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx)
+{
+    if (nnotify_hooks == SEL4_MAX_HOOKS)
+        return -1;
+    notify_hooks[nnotify_hooks++] = (struct hook){ ch, fn, ctx };
+    return 0;
+}
+
+int sel4_defer(void (*fn)(void *), void *ctx)
+{
+    for (unsigned i = 0; i < ndeferred; i++)
+        if (deferred[i].fn == fn && deferred[i].ctx == ctx)
+            return 0; /* already queued */
+    if (ndeferred == SEL4_MAX_HOOKS)
+        return -1;
+    deferred[ndeferred++] = (struct hook){ 0, fn, ctx };
+    return 0;
+}
+
+/* Run deferred work; a function may defer more (bounded: each run empties the table first). */
+static void run_deferred(void)
+{
+    for (unsigned round = 0; ndeferred && round < 4; round++) {
+        struct hook now[SEL4_MAX_HOOKS];
+        unsigned n = ndeferred;
+        memcpy(now, deferred, sizeof(now[0]) * n);
+        ndeferred = 0;
+        for (unsigned i = 0; i < n; i++)
+            now[i].fn(now[i].ctx);
+    }
+}
+
+static seL4_Bool handle_fault(unsigned vcpu, microkit_msginfo msginfo);
+
 seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo *reply_msginfo)
 {
-    unsigned vcpu = child;
-    seL4_Word idx;
+    seL4_Bool resume;
 
     *reply_msginfo = microkit_msginfo_new(0, 0);
-    if (vm_down || vcpu >= vm.cfg.ncpus)
+    if (vm_down || child >= vm.cfg.ncpus)
         return false;
     board_uart_exit();
+    resume = handle_fault(child, msginfo);
+    if (ndeferred)
+        run_deferred();
+    return resume;
+}
+
+static seL4_Bool handle_fault(unsigned vcpu, microkit_msginfo msginfo)
+{
+    seL4_Word idx;
+
     switch (microkit_msginfo_get_label(msginfo)) {
     case seL4_Fault_VMFault:
         return handle_vm_fault(vcpu);
@@ -377,6 +415,10 @@ void notified(microkit_channel ch)
     uint8_t buf[64];
     size_t n;
 
+    for (unsigned i = 0; i < nnotify_hooks; i++)
+        if (notify_hooks[i].ch == ch && !vm_down)
+            notify_hooks[i].fn(notify_hooks[i].ctx);
+    run_deferred();
     if (ch != svmm_sel4_vm.uart_irq_channel)
         return;
     n = board_uart_read(buf, sizeof(buf));
