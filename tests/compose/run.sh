@@ -5,7 +5,7 @@
 #    "# platform: sel4" or "# platform: hosted"
 #  - what does work, per platform: a system with every seL4 device, hosted disks and rng; a refused
 #    description writes no output
-#  - golden files for every example (examples/*/system.yaml): SDF, <vm>_config.c, qemu-images.args,
+#  - golden files for every example (examples/*/system.yaml): SDF, <vm>_config.c, <switch>_switchcfg.c, qemu-images.args,
 #    hosted command lines and DTBs (as dtc text), under tests/compose/golden/<example>/
 #  - determinism: two runs give byte-identical output
 #  - virtio-rng seeds: each build reads a new one; rng_chacha.c does not build without one
@@ -130,7 +130,7 @@ for ex in "$ROOT"/examples/*/system.yaml; do
     if ! gen "$e" "$T/out/$e" 2> "$T/$e.err"; then bad "$e: generate"; cat "$T/$e.err"; continue; fi
     g=$ROOT/tests/compose/golden/$e
     if [ -n "${UPDATE_GOLDEN:-}" ]; then
-        rm -rf "$g" && mkdir -p "$g" && (cd "$T/out/$e" && cp svmm.system ./*_config.c qemu-images.args hosted.txt svmm-up.sh ./*.dts "$g/")
+        rm -rf "$g" && mkdir -p "$g" && (cd "$T/out/$e" && cp svmm.system ./*_config.c $(ls *_switchcfg.c 2>/dev/null) qemu-images.args hosted.txt svmm-up.sh ./*.dts "$g/")
         ok "$e: golden files written"
         continue
     fi
