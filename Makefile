@@ -5,7 +5,7 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 
 # Platform-free layers: built for the host (tests), for arm64 Linux, and freestanding (seL4).
 CORE_SRCS := $(wildcard src/core/*.c) $(wildcard src/arch/aarch64/*.c) $(wildcard src/virtio/*.c) \
-	$(wildcard src/ipc/*.c) $(wildcard src/net/*.c)
+	$(wildcard src/ipc/*.c) $(wildcard src/net/*.c) $(wildcard src/blk/*.c)
 KVM_SRCS := $(wildcard src/platform/kvm/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 HDRS := $(wildcard include/svmm/*.h src/*/*.h src/*/*/*.h tests/unit/*.h)
