@@ -106,6 +106,7 @@ else
     run_tier sel4-gicv2 tests/e2e/sel4-boot.sh "$SDK"
     run_tier sel4-blk tests/e2e/sel4-blk.sh "$SDK"
     run_tier sel4-pair tests/compose/sel4-pair.sh "$SDK"
+    run_tier sel4-switch tests/e2e/sel4-switch.sh "$SDK"
     run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
 fi
 if [ -x "$SDK3/bin/microkit" ]; then
