@@ -283,6 +283,12 @@ void net_tap_join(struct net_tap *t)
         pthread_join(t->thread, NULL);
     t->started = false;
     /* The vCPUs are joined before this (they may still send until then): nobody uses the fds now. */
+    /*
+     * A persistent tap keeps TUNSETOFFLOAD after we close it, and its next user may read without a
+     * vnet header, getting unchecksummed or 64 KiB frames: leave it as we found it, with none.
+     */
+    if (t->vnet_hdr && t->rx_offloads != 0 && ioctl(t->fd, TUNSETOFFLOAD, 0ul) < 0)
+        svmm_warn("%s: cannot clear TUNSETOFFLOAD: %s", t->ifname, strerror(errno));
     if (t->fd >= 0)
         close(t->fd);
     if (t->wake_fd >= 0)
