@@ -30,6 +30,8 @@ struct net_link {
     struct virtio_net net;  /* the device (attach net.dev to a virtio slot) */
     struct netq_sender tx;  /* our buffers, frames to the switch */
     struct netq_receiver rx;/* the switch's buffers, frames for the guest */
+    struct netq_link_info *info; /* in the queue region: what we tell the switch */
+    uint64_t published_rx;  /* rx offloads last written to info */
     void (*notify)(void *ctx);
     void (*wake)(void *ctx);
     void *ctx;

@@ -158,13 +158,25 @@ bool netq_ask_notify(struct netq_ring *ring, uint32_t head);
  * virtio_net_hdr (VIRTIO_NET_F_MRG_RXBUF layout), so offload metadata travels with it.
  */
 struct netq_link_rings {
+    struct netq_link_info *info;
     struct netq_ring *tx_active, *tx_free, *rx_active, *rx_free;
 };
 
-/* Bytes of a link's queue region for `nbufs` buffers per direction, rounded up to 4 KiB pages. */
+/*
+ * The first NETQ_ALIGN bytes of a link's queue region: what the client tells the switch about its
+ * guest. Written by the client only; the switch reads it as a hint (a client that lies only gets
+ * frames its own guest then drops).
+ */
+struct netq_link_info {
+    uint64_t rx_features; /* the VIRTIO_NET_F_GUEST_* offloads the client's guest accepts now */
+    uint64_t reserved[7];
+};
+
+/* Bytes of a link's queue region (info block, then four rings) for `nbufs` buffers per direction,
+ * rounded up to 4 KiB pages. */
 size_t netq_link_queue_bytes(uint32_t nbufs);
 
-/* Where the four rings of a queue region are. */
+/* Where the info block and the four rings of a queue region are. */
 void netq_link_rings(void *queue_region, uint32_t nbufs, struct netq_link_rings *out);
 
 #endif

@@ -18,6 +18,11 @@
  * its buffer while the switch reads it cannot get a frame past the source filter or to a port it
  * was not routed to. The copy is also what isolates ports: no VMM maps another's buffers, and a VMM
  * that stops returning buffers only makes frames *to itself* drop.
+ *
+ * Offloads: the 12-byte virtio_net_hdr travels with each frame. A frame goes to a port untouched when
+ * that port's guest accepts it as is (virtio_net_hdr_check_rx against the GUEST_* features the VMM
+ * publishes in the link's info block); otherwise the switch completes its checksum or cuts it into
+ * MSS-sized segments in software (net_offload.h), from a private copy.
  */
 #ifndef SVMM_VSWITCH_H
 #define SVMM_VSWITCH_H
@@ -26,6 +31,7 @@
 #include <stdint.h>
 #include <svmm/log.h>
 #include <svmm/netq.h>
+#include <svmm/virtio_net.h>
 
 #define VSWITCH_MAX_PORTS 16u
 #define VSWITCH_MAC_ENTRIES 256u      /* learned + static entries */
@@ -43,10 +49,13 @@ struct vswitch_port_stats {
     uint64_t drop_malformed;/* shorter than headers, or a multicast source MAC */
     uint64_t drop_full;     /* frames *to* this port while it had no free rx buffer */
     uint64_t drop_too_big;  /* frames to this port larger than its rx buffers */
+    uint64_t drop_offload;  /* offloaded frames to this port that software could not convert */
+    uint64_t sw_csum, sw_segmented; /* frames to this port checksummed / segmented in software */
 };
 
 struct vswitch_port {
     struct netq_receiver in; /* the VMM's tx: frames it sends */
+    const struct netq_link_info *info; /* what the VMM says about its guest (a hint, see netq.h) */
     struct netq_sender out;  /* the VMM's rx: frames for it */
     char name[24];
     uint8_t mac[6];
@@ -64,12 +73,15 @@ struct vswitch_mac_entry {
     uint64_t seen_ns;
 };
 
+#define VSWITCH_SCRATCH (VSWITCH_NET_HDR + VIRTIO_NET_MAX_FRAME)
+
 struct vswitch {
     struct vswitch_port ports[VSWITCH_MAX_PORTS];
     unsigned nports;
     uint64_t ageing_ns;
     uint64_t learned, evicted;
     struct vswitch_mac_entry table[VSWITCH_MAC_ENTRIES];
+    uint8_t scratch[VSWITCH_SCRATCH]; /* a private copy of a frame that must be converted */
 };
 
 /* An empty switch; learned entries age out after `ageing_ns` (0: VSWITCH_DEFAULT_AGEING_NS). */

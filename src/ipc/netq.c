@@ -220,14 +220,16 @@ bool netq_ask_notify(struct netq_ring *ring, uint32_t head)
 
 size_t netq_link_queue_bytes(uint32_t nbufs)
 {
-    return (4 * netq_ring_bytes(nbufs) + 4095) & ~(size_t)4095;
+    _Static_assert(sizeof(struct netq_link_info) == NETQ_ALIGN, "the info block is one NETQ_ALIGN unit");
+    return (NETQ_ALIGN + 4 * netq_ring_bytes(nbufs) + 4095) & ~(size_t)4095;
 }
 
 void netq_link_rings(void *queue_region, uint32_t nbufs, struct netq_link_rings *out)
 {
-    uint8_t *base = queue_region;
+    uint8_t *base = (uint8_t *)queue_region + NETQ_ALIGN;
     size_t stride = netq_ring_bytes(nbufs);
 
+    out->info = queue_region;
     out->tx_active = (struct netq_ring *)(void *)base;
     out->tx_free = (struct netq_ring *)(void *)(base + stride);
     out->rx_active = (struct netq_ring *)(void *)(base + 2 * stride);

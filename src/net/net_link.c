@@ -18,6 +18,17 @@ static void signal_switch(struct net_link *l, struct netq_ring *ring)
     }
 }
 
+/* Tell the switch which offloaded frames our guest accepts (they change when the driver starts or resets). */
+static void publish_rx_offloads(struct net_link *l)
+{
+    uint64_t rx = virtio_net_rx_offloads(&l->net);
+
+    if (rx != l->published_rx) {
+        __atomic_store_n(&l->info->rx_features, rx, __ATOMIC_RELAXED);
+        l->published_rx = rx;
+    }
+}
+
 /* Called by the device, under the device lock, for each frame the guest sends. */
 static enum virtio_net_tx_result link_send(void *ctx, const struct virtio_net_hdr *hdr,
                                            const struct virtio_net_frag *frags, unsigned n, size_t len)
@@ -26,6 +37,8 @@ static enum virtio_net_tx_result link_send(void *ctx, const struct virtio_net_hd
     uint32_t idx;
     uint8_t *buf;
     size_t off = NET_HDR;
+
+    publish_rx_offloads(l); /* before the first frame that may get answers */
 
     if (len > l->tx.buf_size - NET_HDR) {
         l->stats.tx_too_big++;
@@ -77,6 +90,8 @@ int net_link_init(struct net_link *l, const uint8_t *mac, void *queues, void *tx
     if (netq_sender_init(&l->tx, rings.tx_active, rings.tx_free, tx_data, nbufs, buf_size) < 0 ||
         netq_receiver_init(&l->rx, rings.rx_active, rings.rx_free, rx_data, nbufs, buf_size) < 0)
         return -1;
+    l->info = rings.info;
+    __atomic_store_n(&l->info->rx_features, 0, __ATOMIC_RELAXED);
     l->notify = notify;
     l->wake = wake;
     l->ctx = ctx;
@@ -114,7 +129,10 @@ static bool deliver_rx(struct net_link *l)
 
 bool net_link_service(struct net_link *l)
 {
-    bool more = deliver_rx(l);
+    bool more;
+
+    publish_rx_offloads(l);
+    more = deliver_rx(l);
 
     signal_switch(l, l->rx.free);
     if (l->tx_waiting && netq_sender_room(&l->tx) > 0) {

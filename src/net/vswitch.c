@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <svmm/log.h>
+#include <svmm/net_offload.h>
 #include <svmm/vswitch.h>
 
 #define ETH_HDR 14u
@@ -114,6 +115,7 @@ int vswitch_attach(struct vswitch *sw, unsigned port, void *queues, const void *
         return -1;
     p = &sw->ports[port];
     netq_link_rings(queues, nbufs, &rings);
+    p->info = rings.info;
     if (netq_receiver_init(&p->in, rings.tx_active, rings.tx_free, tx_data, nbufs, buf_size) < 0 ||
         netq_sender_init(&p->out, rings.rx_active, rings.rx_free, rx_data, nbufs, buf_size) < 0)
         return -1;
@@ -172,8 +174,9 @@ static uint32_t route(struct vswitch *sw, unsigned src, const uint8_t *hdrs, uin
     return allowed;
 }
 
-/* Deliver `len` bytes at `frame` to port `dst`; false if dropped (counted). */
-static bool deliver(struct vswitch_port *dst, const uint8_t *frame, uint32_t len, const uint8_t *hdrs)
+/* Copy `len` bytes at `frame` into a free rx buffer of `dst` and publish it; false if dropped (counted). */
+static bool deliver_copy(struct vswitch_port *dst, const uint8_t *frame, uint32_t len, const uint8_t *hdrs,
+                         const struct virtio_net_hdr *h)
 {
     uint32_t idx;
     uint8_t *buf;
@@ -189,10 +192,85 @@ static bool deliver(struct vswitch_port *dst, const uint8_t *frame, uint32_t len
     }
     memcpy(buf, frame, len);
     memcpy(buf, hdrs, HDRS); /* the headers the decision was made on, not whatever the sender has now */
+    virtio_net_hdr_put(buf, h, 0);
     netq_send(&dst->out, idx, len);
     dst->stats.out_frames++;
     dst->stats.out_bytes += len;
     return true;
+}
+
+/* Cut a TCP segmentation frame (a private copy in scratch) into plain frames for `dst`. */
+static bool deliver_segments(struct vswitch_port *dst, const uint8_t *copy, uint32_t len, const struct virtio_net_hdr *h)
+{
+    struct net_tso t;
+    bool any = false;
+
+    if (net_tso_init(&t, copy + VSWITCH_NET_HDR, len - VSWITCH_NET_HDR, h) < 0) {
+        dst->stats.drop_offload++;
+        return false;
+    }
+    /* Bounded: each segment takes one of dst's nbufs buffers, or the loop ends. */
+    for (;;) {
+        uint32_t idx;
+        uint8_t *buf = netq_sender_get(&dst->out, &idx);
+        size_t n;
+        if (buf == NULL) {
+            dst->stats.drop_full++;
+            break;
+        }
+        n = net_tso_next(&t, buf + VSWITCH_NET_HDR, dst->out.buf_size - VSWITCH_NET_HDR);
+        if (n == 0) {
+            netq_sender_unget(&dst->out, idx);
+            break;
+        }
+        memset(buf, 0, VSWITCH_NET_HDR);
+        netq_send(&dst->out, idx, (uint32_t)(n + VSWITCH_NET_HDR));
+        dst->stats.out_frames++;
+        dst->stats.out_bytes += n + VSWITCH_NET_HDR;
+        dst->stats.sw_segmented++;
+        any = true;
+    }
+    return any;
+}
+
+/*
+ * A frame whose offload request `dst`'s guest did not accept: convert a private copy (segments, or
+ * a completed checksum) and deliver that as plain frames.
+ */
+static bool deliver_converted(struct vswitch *sw, struct vswitch_port *dst, const uint8_t *frame, uint32_t len,
+                              const uint8_t *hdrs, const struct virtio_net_hdr *h)
+{
+    static const struct virtio_net_hdr plain;
+    uint8_t *copy = sw->scratch;
+
+    if (len > VSWITCH_SCRATCH) {
+        dst->stats.drop_offload++;
+        return false;
+    }
+    memcpy(copy, frame, len);
+    memcpy(copy, hdrs, HDRS);
+    if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
+        return deliver_segments(dst, copy, len, h);
+    if (net_offload_csum(copy + VSWITCH_NET_HDR, len - VSWITCH_NET_HDR, h->csum_start, h->csum_offset) < 0) {
+        dst->stats.drop_offload++;
+        return false;
+    }
+    dst->stats.sw_csum++;
+    return deliver_copy(dst, copy, len, copy, &plain);
+}
+
+/* Deliver a frame to port `dst`, converting its offload request if the port's guest cannot take it. */
+static bool deliver(struct vswitch *sw, struct vswitch_port *dst, const uint8_t *frame, uint32_t len,
+                    const uint8_t *hdrs)
+{
+    uint64_t accepts = __atomic_load_n(&dst->info->rx_features, __ATOMIC_RELAXED) & VIRTIO_NET_RX_OFFLOADS;
+    struct virtio_net_hdr h, as_is;
+
+    virtio_net_hdr_get(&h, hdrs);
+    as_is = h;
+    if ((h.flags || h.gso_type) && virtio_net_hdr_check_rx(&as_is, len - VSWITCH_NET_HDR, accepts) != NULL)
+        return deliver_converted(sw, dst, frame, len, hdrs, &h);
+    return deliver_copy(dst, frame, len, hdrs, &as_is);
 }
 
 /* Forward one frame from port `src`: `frame` is in the sender's buffer and may change under us. */
@@ -216,7 +294,7 @@ static void forward(struct vswitch *sw, unsigned src, const uint8_t *frame, uint
     /* A flood copies from the sender's buffer each time, never from a copy already handed to one
      * receiver: that receiver could alter it before the next copy and speak in the sender's name. */
     for (unsigned q = 0; q < sw->nports; q++)
-        if ((to & (1u << q)) && deliver(&sw->ports[q], frame, len, hdrs))
+        if ((to & (1u << q)) && deliver(sw, &sw->ports[q], frame, len, hdrs))
             *delivered |= 1u << q;
 }
 
@@ -282,12 +360,14 @@ void vswitch_log_stats(const struct vswitch *sw)
         const struct vswitch_port *p = &sw->ports[q];
         const struct vswitch_port_stats *s = &p->stats;
         svmm_info("switch port %s: in %llu frames %llu bytes, out %llu frames %llu bytes; dropped: spoofed source %llu, "
-                  "acl %llu, malformed %llu, no rx buffer %llu, too big %llu; bad descriptors %llu/%llu, bad returns %llu%s",
+                  "acl %llu, malformed %llu, no rx buffer %llu, too big %llu, offload %llu; converted in software: %llu "
+                  "checksummed, %llu segments; bad descriptors %llu/%llu, bad returns %llu%s",
                   p->name, (unsigned long long)s->in_frames, (unsigned long long)s->in_bytes,
                   (unsigned long long)s->out_frames, (unsigned long long)s->out_bytes,
                   (unsigned long long)s->drop_spoof, (unsigned long long)s->drop_acl,
                   (unsigned long long)s->drop_malformed, (unsigned long long)s->drop_full,
-                  (unsigned long long)s->drop_too_big, (unsigned long long)p->in.stats.bad_desc,
+                  (unsigned long long)s->drop_too_big, (unsigned long long)s->drop_offload,
+                  (unsigned long long)s->sw_csum, (unsigned long long)s->sw_segmented, (unsigned long long)p->in.stats.bad_desc,
                   (unsigned long long)p->in.stats.bad_index, (unsigned long long)p->out.stats.bad_return,
                   p->in.broken || p->out.broken ? " (link broken by its peer)" : "");
     }

@@ -44,7 +44,7 @@ FUZZ_SRCS_virtio_blk := src/virtio/blk.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_net := src/virtio/net.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c $(FUZZ_VDEV_SRCS)
 # The switch and its rings, fed by a hostile peer (shared memory written at will).
-FUZZ_SRCS_vswitch := src/net/vswitch.c src/ipc/netq.c src/core/log.c
+FUZZ_SRCS_vswitch := src/net/vswitch.c src/net/net_offload.c src/ipc/netq.c src/virtio/net.c $(FUZZ_VDEV_SRCS)
 
 # Fail early, with the fix and a result line for the test runner, when clang or libFuzzer is missing
 # (Debian ships libFuzzer in libclang-rt-14-dev, only a Recommends of clang-14).

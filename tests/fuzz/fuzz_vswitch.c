@@ -18,12 +18,14 @@
  *   4 port 0 returns a forged rx descriptor                   5 honest port 1/2 sends a frame
  *   6 honest ports consume what they got                      7 poll the switch (also after every op)
  *   8 detach and re-attach port 0 (its VMM restarts)
+ * Port 0's frames carry whatever virtio_net_hdr the input wrote (op 1), and its info block (op 0) claims
+ * any offloads, so the switch's software checksum and segmentation paths see hostile frames too.
  */
 #include <svmm/vswitch.h>
 #include "fuzz.h"
 
 #define NB 8u
-#define BS 256u
+#define BS 2048u
 #define HDR 12u
 #define MAX_OPS 256
 
