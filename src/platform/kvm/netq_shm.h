@@ -1,13 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hosted transport of a netq link between two processes (the `svmm switch` process and an `svmm run`
- * VMM): three sealed memfds (queues, tx data, rx data) and two eventfds (to the switch, to the VMM),
- * handed over a Unix socket with SCM_RIGHTS.
- *
- * The switch creates every memfd and seals its size (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL), so
- * a VMM can never truncate memory the switch has mapped (which would fault the switch); the rx data
- * region also gets F_SEAL_FUTURE_WRITE, so a VMM can map the switch's buffers read-only and no
- * other way. The VMM checks the seals and sizes of what it receives before mapping anything.
+ * VMM), over shm_link.h: three sealed memfds (queues, tx data, rx data) and two eventfds (to the
+ * switch, to the VMM). The switch creates every memfd; the rx data region is sealed with
+ * F_SEAL_FUTURE_WRITE, so a VMM can map the switch's buffers read-only and no other way.
  *
  * Handshake on the socket (both directions little-endian host structs, one message each way):
  *   VMM -> switch: struct netq_shm_hello (port name);
@@ -21,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "shm_link.h"
 
 #define NETQ_SHM_MAGIC 0x716e6d73u /* "smnq" */
 #define NETQ_SHM_VERSION 1u
@@ -41,13 +38,12 @@ struct netq_shm_welcome {
     char error[160];
 };
 
-/* One side's view of a link. */
+/* One side's view of a link: a shm_link with three regions (queues, tx data, rx data). */
 struct netq_shm_link {
-    int qfd, txfd, rxfd;          /* memfds */
-    int to_switch, to_vmm;        /* eventfds */
+    struct shm_link shm;
+    int to_switch, to_vmm;        /* eventfds (shm.to_server, shm.to_client) */
     void *queues, *tx, *rx;       /* mappings (the rx region read-only on the VMM side, tx on the switch side) */
     uint32_t nbufs, buf_size;
-    size_t qbytes, dbytes;
 };
 
 /* A link with no resources (every fd -1, nothing mapped). */
@@ -66,10 +62,16 @@ int netq_shm_connect(struct netq_shm_link *l, const char *path, const char *port
 /* Unmap and close everything (safe on a cleared or half-built link). */
 void netq_shm_destroy(struct netq_shm_link *l);
 
-/* Write 1 to an eventfd (a notification); EAGAIN (counter full) is fine: one is pending anyway. */
-void netq_shm_kick(int efd);
+/* Notify through an eventfd (shm_link_kick). */
+static inline void netq_shm_kick(int efd)
+{
+    shm_link_kick(efd);
+}
 
-/* Read an eventfd to zero (non-blocking). */
-void netq_shm_drain(int efd);
+/* Read an eventfd to zero (shm_link_drain). */
+static inline void netq_shm_drain(int efd)
+{
+    shm_link_drain(efd);
+}
 
 #endif

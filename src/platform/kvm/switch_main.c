@@ -41,34 +41,6 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static int listen_on(const char *path)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int fd;
-    mode_t old;
-
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        svmm_err("switch: socket path '%s' is too long", path);
-        return -1;
-    }
-    memcpy(sa.sun_path, path, strlen(path));
-    fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
-        svmm_err("switch: socket: %s", strerror(errno));
-        return -1;
-    }
-    unlink(path); /* a stale socket from an earlier run */
-    old = umask(077); /* mode 0600: only this user's VMMs may connect (checked again per peer) */
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
-        svmm_err("switch: cannot listen on %s: %s", path, strerror(errno));
-        umask(old);
-        close(fd);
-        return -1;
-    }
-    umask(old);
-    return fd;
-}
-
 static void refuse(int sock, const char *fmt, const char *arg)
 {
     struct netq_shm_welcome w = { .magic = NETQ_SHM_MAGIC, .version = NETQ_SHM_VERSION, .status = -1 };
@@ -83,19 +55,14 @@ static void accept_vmm(int lfd, struct vswitch *sw, const struct switch_cli *cli
 {
     struct netq_shm_hello h;
     struct netq_shm_welcome w = { .magic = NETQ_SHM_MAGIC, .version = NETQ_SHM_VERSION };
-    struct timeval tv = { .tv_sec = 2 }; /* a peer that connects and says nothing must not stall us */
-    struct ucred cred;
-    socklen_t cl = sizeof(cred);
     char err[256];
-    int sock = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), port = -1;
+    int refuse_fd, pid = 0, sock = shm_link_accept(lfd, &refuse_fd, &pid, err, sizeof(err)), port = -1;
 
-    if (sock < 0)
-        return;
-    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0 || (cred.uid != geteuid() && cred.uid != 0)) {
-        refuse(sock, "%s", "the peer runs as another user");
+    if (sock < 0) {
+        if (refuse_fd >= 0)
+            refuse(refuse_fd, "%s", err);
         return;
     }
-    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     if (recv(sock, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || h.magic != NETQ_SHM_MAGIC ||
         h.version != NETQ_SHM_VERSION) {
         refuse(sock, "%s", "not an svmm link request of this version");
@@ -131,7 +98,7 @@ static void accept_vmm(int lfd, struct vswitch *sw, const struct switch_cli *cli
         return;
     }
     ph[port].sock = sock;
-    svmm_info("switch: port %s connected (pid %d), %u buffers of %u bytes each way", h.port, (int)cred.pid,
+    svmm_info("switch: port %s connected (pid %d), %u buffers of %u bytes each way", h.port, pid,
               cli->nbufs, cli->buf_size);
 }
 
@@ -226,9 +193,11 @@ int switch_main(int argc, char *const argv[], void (*log_sink)(enum svmm_log_lev
     }
     for (unsigned i = 0; i < cli.nports; i++)
         vswitch_set_reach(&sw, i, switch_cli_reach_mask(&cli, i));
-    lfd = listen_on(cli.listen);
-    if (lfd < 0)
+    lfd = shm_link_listen(cli.listen, err, sizeof(err));
+    if (lfd < 0) {
+        svmm_err("switch: %s", err);
         return 1;
+    }
     svmm_info("switch: %u port%s, listening on %s", cli.nports, cli.nports > 1 ? "s" : "", cli.listen);
     serve(lfd, &sw, &cli, ph);
     vswitch_log_stats(&sw);
