@@ -12,6 +12,7 @@ _Static_assert(SVMM_CLI_MAX_CONSOLE_PORTS == 2, "the usage text says 2 extra con
 const char svmm_cli_usage[] =
     "usage: svmm run --kernel IMAGE [options]\n"
     "       svmm switch --listen PATH --port NAME ...   (a virtual switch: svmm switch --help)\n"
+    "       svmm blk-server --listen PATH --disk FILE --client NAME,... (svmm blk-server --help)\n"
     "       svmm --help | --version\n"
     "\n"
     "Boot an arm64 Linux kernel Image in a KVM virtual machine. Guest output from the emulated\n"
@@ -28,6 +29,9 @@ const char svmm_cli_usage[] =
     "                     guest, in order); ,ro: read-only. Repeat for up to 8 disks.\n"
     "                     ,no-event-idx (benchmarking): do not offer VIRTIO_F_EVENT_IDX, so the\n"
     "                     guest notifies and is interrupted without suppression\n"
+    "  --disk server=PATH,client=NAME[,ro]\n"
+    "                     virtio-blk on partition NAME of the block server listening on PATH (svmm\n"
+    "                     blk-server --help); ,ro: read-only even if the server allows writes\n"
     "  --rng              virtio-rng device fed by the host's getrandom() (/dev/hwrng)\n"
     "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]\n"
     "                     virtio-net on the existing tap device NAME (eth0, eth1... in the guest,\n"
@@ -117,20 +121,50 @@ static int add_virtio(struct svmm_cli *out, uint32_t id, const char *what, char 
     return 0;
 }
 
-/* --disk PATH[,ro][,no-event-idx] */
+/* --disk server=PATH,client=NAME[,ro]: the options after "server=" (d->path and d->path_len are set). */
+static int disk_server_opts(struct svmm_cli_disk *d, const char *val, const char *opt, char *err, size_t errlen)
+{
+    while (opt) {
+        const char *o = opt + 1, *next = strchr(o, ',');
+        size_t len = next ? (size_t)(next - o) : strlen(o);
+        if (len == 2 && !strncmp(o, "ro", 2)) {
+            d->ro = true;
+        } else if (len > 7 && !strncmp(o, "client=", 7) && len - 7 <= SVMM_CLI_CLIENT_MAX) {
+            memcpy(d->client, o + 7, len - 7);
+            d->client[len - 7] = '\0';
+        } else {
+            snprintf(err, errlen, "--disk: bad option '%.*s' in '%s' (server=PATH takes client=NAME, 1 to %d "
+                     "characters, and ,ro)", (int)len, o, val, SVMM_CLI_CLIENT_MAX);
+            return -1;
+        }
+        opt = next;
+    }
+    if (d->client[0] == '\0' || d->path_len == 0 || d->path_len > 107) {
+        snprintf(err, errlen, "--disk: '%s' needs a socket path of 1 to 107 characters and client=NAME", val);
+        return -1;
+    }
+    return 0;
+}
+
+/* --disk PATH[,ro][,no-event-idx] or --disk server=PATH,client=NAME[,ro] */
 static int add_disk(struct svmm_cli *out, const char *val, char *err, size_t errlen)
 {
     struct svmm_cli_disk *d = &out->disks[out->ndisks];
-    const char *opt = strchr(val, ',');
+    bool server = !strncmp(val, "server=", 7);
+    const char *opt = strchr(server ? val + 7 : val, ',');
 
     if (out->ndisks == SVMM_CLI_MAX_DISKS) {
         snprintf(err, errlen, "--disk: at most %u disks", SVMM_CLI_MAX_DISKS);
         return -1;
     }
-    d->path = val;
-    d->path_len = opt ? (size_t)(opt - val) : strlen(val);
-    d->ro = d->no_event_idx = false;
-    if (d->path_len == 0) {
+    memset(d, 0, sizeof(*d));
+    d->path = server ? val + 7 : val;
+    d->path_len = opt ? (size_t)(opt - d->path) : strlen(d->path);
+    if (server) {
+        if (disk_server_opts(d, val, opt, err, errlen) < 0)
+            return -1;
+        opt = NULL;
+    } else if (d->path_len == 0) {
         snprintf(err, errlen, "--disk: '%s' names no file (use --disk PATH[,ro])", val);
         return -1;
     }
@@ -477,6 +511,10 @@ int svmm_cli_parse(int argc, char *const argv[], struct svmm_cli *out, char *err
     }
     if (!strcmp(argv[1], "switch")) {
         out->cmd = SVMM_CLI_SWITCH; /* parsed by switch_cli_parse */
+        return 0;
+    }
+    if (!strcmp(argv[1], "blk-server")) {
+        out->cmd = SVMM_CLI_BLK_SERVER; /* parsed by blk_server_cli_parse */
         return 0;
     }
     if (strcmp(argv[1], "run") != 0) {

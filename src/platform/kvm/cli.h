@@ -11,14 +11,20 @@
 
 #define SVMM_DEFAULT_BOOTARGS "console=ttyS0 earlycon"
 
-enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION, SVMM_CLI_SWITCH };
+enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION, SVMM_CLI_SWITCH, SVMM_CLI_BLK_SERVER };
 
 #define SVMM_CLI_MAX_DISKS 8
 
-/* --disk PATH[,ro][,no-event-idx]: the path is the first path_len bytes of `path` (the argument, unmodified). */
+#define SVMM_CLI_CLIENT_MAX 23 /* a block server's client name */
+
+/*
+ * --disk PATH[,ro][,no-event-idx]: the path is the first path_len bytes of `path` (the argument,
+ * unmodified). --disk server=PATH,client=NAME[,ro]: `path` is the server's socket, `client` set.
+ */
 struct svmm_cli_disk {
     const char *path;
     size_t path_len;
+    char client[SVMM_CLI_CLIENT_MAX + 1]; /* non-empty: a partition of `svmm blk-server` at path */
     bool ro;
     bool no_event_idx; /* benchmarking: do not offer VIRTIO_F_EVENT_IDX */
     unsigned slot; /* virtio slot (cfg.virtio_ids[slot] == VIRTIO_ID_BLOCK) */

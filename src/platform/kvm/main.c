@@ -13,6 +13,8 @@
 #include <svmm/vm.h>
 #include <svmm/virtio_rng.h>
 #include "blk_file.h"
+#include "blk_link_shm.h"
+#include "blk_server_main.h"
 #include "cli.h"
 #include "kvm.h"
 #include "net_switch.h"
@@ -104,6 +106,9 @@ static int write_dtb(const char *path, const void *dtb, size_t len, char *err, s
     return 0;
 }
 
+/* --disk server=...: index i used when --disk i names a block server. */
+static struct blk_link_host blk_links[SVMM_CLI_MAX_DISKS];
+
 /* --disk and --rng devices, each in the slot the CLI gave it (writes reach the file before completing). */
 static int attach_blk_rng(const struct svmm_cli *cli, struct svmm_vm *vm, struct kvm_host *host, char *err,
                           size_t errlen)
@@ -117,6 +122,12 @@ static int attach_blk_rng(const struct svmm_cli *cli, struct svmm_vm *vm, struct
         char path[4096];
 
         snprintf(path, sizeof(path), "%.*s", (int)d->path_len, d->path);
+        if (d->client[0]) {
+            if (blk_link_host_open(&blk_links[i], path, d->client, d->ro, err, errlen) < 0 ||
+                svmm_vm_attach_virtio(vm, d->slot, &blk_links[i].link.blk.dev, err, errlen) < 0)
+                return -1;
+            continue;
+        }
         if (blk_file_open(path, d->ro, &disks[i], &host->dev_lock, err, errlen) == NULL)
             return -1;
         if (d->no_event_idx) {
@@ -168,6 +179,22 @@ static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char
             return -1;
     }
     return 0;
+}
+
+/* The block-server disks' service threads. */
+static int start_disks(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < cli->ndisks; i++)
+        if (cli->disks[i].client[0] && blk_link_host_start(&blk_links[i], host, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+static void join_disks(const struct svmm_cli *cli)
+{
+    for (unsigned i = 0; i < cli->ndisks; i++)
+        if (cli->disks[i].client[0])
+            blk_link_host_join(&blk_links[i]);
 }
 
 static int start_net_vsock(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
@@ -239,13 +266,14 @@ static int run(const struct svmm_cli *cli)
     stdio_setup();
     if (kvm_host_start(&host, err, sizeof(err)) < 0)
         return fail(err);
-    if (start_net_vsock(cli, &host, err, sizeof(err)) < 0) {
+    if (start_disks(cli, &host, err, sizeof(err)) < 0 || start_net_vsock(cli, &host, err, sizeof(err)) < 0) {
         kvm_host_stop(&host, SVMM_EXIT_ERROR);
         return fail(err);
     }
     console_pump(&host, &console, &conhost);
     status = kvm_host_join(&host);
     join_net_vsock(cli);
+    join_disks(cli);
     stdio_restore();
     console_host_close(&conhost, &console);
     svmm_info("VM stopped, exit status %d", status);
@@ -266,6 +294,10 @@ int main(int argc, char **argv)
     if (cli.cmd == SVMM_CLI_SWITCH) {
         svmm_log_set_clock(monotonic_ns);
         return switch_main(argc - 1, argv + 1, log_to_stderr);
+    }
+    if (cli.cmd == SVMM_CLI_BLK_SERVER) {
+        svmm_log_set_clock(monotonic_ns);
+        return blk_server_main(argc - 1, argv + 1, log_to_stderr);
     }
     if (cli.cmd == SVMM_CLI_VERSION) {
         printf("svmm %s (Linux KVM, arm64)\n", SVMM_VERSION);
