@@ -4,8 +4,13 @@
  * (cid 2), with credit-based flow control. The device speaks the protocol; a backend owns the
  * host-side endpoints (hosted: Unix sockets, Firecracker style; later: a remote server).
  *
+ * Other VMs: a packet whose dst_cid is the CID of a peer VM with a link (virtio_vsock_add_link) is
+ * relayed to that VM's VMM as it is, and the peer's packets are put into the rx queue as they are:
+ * for those connections the guests run the protocol end to end and the device keeps no state
+ * (docs/inter-vm.md, "Vsock"). Any other dst_cid is answered with RST from that CID.
+ *
  * Every header field from the guest is validated: src_cid must be the guest's cid (otherwise the
- * packet is dropped), dst_cid must be the host, type must be STREAM, len must match the payload
+ * packet is dropped), dst_cid must be the host or a linked peer, type must be STREAM, len must match the payload
  * and stay within the credit the device granted, ops must be known and fit the connection state;
  * a violation answers RST (and ends the connection). A tx chain with a device-writable buffer or
  * shorter than the header, or an rx chain with a device-readable buffer or too small for the
@@ -30,6 +35,7 @@
 #define VIRTIO_VSOCK_MAX_CONNS 64u
 #define VIRTIO_VSOCK_RST_RING 16u
 #define VIRTIO_VSOCK_LOCAL_PORT_BASE 0x40000000u /* host ports for host-initiated connections */
+#define VIRTIO_VSOCK_MAX_LINKS 8u /* peer VMs (VM-to-VM links, vsock_link.h) per device */
 
 #define VIRTIO_VSOCK_RXQ 0
 #define VIRTIO_VSOCK_TXQ 1
@@ -48,6 +54,20 @@ enum virtio_vsock_op {
 };
 #define VIRTIO_VSOCK_SHUTDOWN_RCV 1u
 #define VIRTIO_VSOCK_SHUTDOWN_SEND 2u
+
+/* The packet header (struct virtio_vsock_hdr of the specification), in host order. */
+struct virtio_vsock_hdr {
+    uint64_t src_cid, dst_cid;
+    uint32_t src_port, dst_port, len;
+    uint16_t type, op;
+    uint32_t flags, buf_alloc, fwd_cnt;
+};
+
+/* Decode the VIRTIO_VSOCK_HDR_SIZE little-endian bytes at `b` (no validation: the caller's job). */
+void virtio_vsock_hdr_get(struct virtio_vsock_hdr *h, const uint8_t *b);
+
+/* Encode `h` into VIRTIO_VSOCK_HDR_SIZE bytes at `b`. */
+void virtio_vsock_hdr_put(uint8_t *b, const struct virtio_vsock_hdr *h);
 
 /* A piece of guest memory; the same layout as struct iovec so a hosted backend can readv/writev. */
 struct virtio_vsock_buf {
@@ -116,7 +136,12 @@ struct vsock_conn {
 struct virtio_vsock_stats {
     uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes;
     uint64_t dropped_bad_cid, resets_sent, table_full, rst_ring_overflow;
+    uint64_t refused_cid;  /* guest packets for a CID that is neither the host nor a linked peer */
+    uint64_t peer_packets; /* guest packets relayed to peers (before cutting into link packets) */
+    uint64_t link_full;    /* guest packets a peer's link had no room for: dropped, connection reset */
 };
+
+struct vsock_link;
 
 struct virtio_vsock {
     struct virtio_dev dev;
@@ -127,9 +152,11 @@ struct virtio_vsock {
     unsigned rr_next; /* round-robin start for the next rx scan */
     uint32_t next_local_port;
     struct vsock_conn conns[VIRTIO_VSOCK_MAX_CONNS];
-    /* RSTs answering packets that have no connection: {guest port, host port} */
-    struct { uint32_t guest_port, host_port; } rst_ring[VIRTIO_VSOCK_RST_RING];
+    /* RSTs answering packets that have no connection: from {cid, host port} to our guest port */
+    struct { uint64_t cid; uint32_t guest_port, host_port; } rst_ring[VIRTIO_VSOCK_RST_RING];
     unsigned rst_head, rst_count;
+    struct vsock_link *links[VIRTIO_VSOCK_MAX_LINKS]; /* peers, in the order added */
+    unsigned nlinks;
     struct virtio_vsock_stats stats;
     struct svmm_ratelimit rl;
     struct virtq_chain chain;    /* scratch for the tx queue */
@@ -158,5 +185,16 @@ void virtio_vsock_host_reset(struct virtio_vsock *v, unsigned id);
 
 /* True when the device would read host data on `id` now (the backend polls only then). */
 bool virtio_vsock_wants_recv(const struct virtio_vsock *v, unsigned id);
+
+/*
+ * Let the guest reach the VM with CID l->peer_cid through link `l` (vsock_link.h). The device uses
+ * the link only while l->up; the platform sets it up (vsock_link_init) when its memory is mapped,
+ * before or after this call, under the device lock. Returns -1 when VIRTIO_VSOCK_MAX_LINKS links
+ * are there already, or when the peer's CID is the host's, the guest's or another link's.
+ */
+int virtio_vsock_add_link(struct virtio_vsock *v, struct vsock_link *l);
+
+/* A peer signalled (packets or returned buffers on some link): move what the guest can take now. */
+void virtio_vsock_links_notified(struct virtio_vsock *v);
 
 #endif

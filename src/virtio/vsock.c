@@ -2,18 +2,12 @@
 #include <string.h>
 #include <svmm/log.h>
 #include <svmm/virtio_vsock.h>
+#include <svmm/vsock_link.h>
 #include <svmm/le.h>
 
 #define CFG_SIZE 8 /* le64 guest_cid */
 
-struct hdr {
-    uint64_t src_cid, dst_cid;
-    uint32_t src_port, dst_port, len;
-    uint16_t type, op;
-    uint32_t flags, buf_alloc, fwd_cnt;
-};
-
-static void hdr_parse(const uint8_t *b, struct hdr *h)
+void virtio_vsock_hdr_get(struct virtio_vsock_hdr *h, const uint8_t *b)
 {
     h->src_cid = le_get(b, 8);
     h->dst_cid = le_get(b + 8, 8);
@@ -27,7 +21,7 @@ static void hdr_parse(const uint8_t *b, struct hdr *h)
     h->fwd_cnt = (uint32_t)le_get(b + 40, 4);
 }
 
-static void hdr_build(uint8_t *b, const struct hdr *h)
+void virtio_vsock_hdr_put(uint8_t *b, const struct virtio_vsock_hdr *h)
 {
     le_put(b, h->src_cid, 8);
     le_put(b + 8, h->dst_cid, 8);
@@ -78,7 +72,8 @@ static int alloc_conn(struct virtio_vsock *v)
     return -1;
 }
 
-static void queue_rst(struct virtio_vsock *v, uint32_t guest_port, uint32_t host_port)
+/* Owe the guest an RST from {cid, host_port} to its guest_port (sent as rx buffers allow). */
+static void queue_rst_from(struct virtio_vsock *v, uint64_t cid, uint32_t guest_port, uint32_t host_port)
 {
     unsigned slot;
 
@@ -86,9 +81,16 @@ static void queue_rst(struct virtio_vsock *v, uint32_t guest_port, uint32_t host
         v->stats.rst_ring_overflow++;
         return;
     }
+    /* Invariant: rst_count < VIRTIO_VSOCK_RST_RING here, and slot is taken modulo the ring size. */
     slot = (v->rst_head + v->rst_count++) % VIRTIO_VSOCK_RST_RING;
+    v->rst_ring[slot].cid = cid;
     v->rst_ring[slot].guest_port = guest_port;
     v->rst_ring[slot].host_port = host_port;
+}
+
+static void queue_rst(struct virtio_vsock *v, uint32_t guest_port, uint32_t host_port)
+{
+    queue_rst_from(v, VIRTIO_VSOCK_HOST_CID, guest_port, host_port);
 }
 
 /* Forget connection `id`; the backend releases its end. */
@@ -123,7 +125,7 @@ static void maybe_credit_update(struct virtio_vsock *v, struct vsock_conn *c)
 
 /* ---- device -> guest (rx queue) ---- */
 
-enum work { W_NONE, W_RST, W_CTRL, W_DATA };
+enum work { W_NONE, W_RST, W_CTRL, W_DATA, W_LINK };
 
 static bool wants_data(const struct vsock_conn *c)
 {
@@ -131,25 +133,40 @@ static bool wants_data(const struct vsock_conn *c)
            !(c->host_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) && guest_credit(c) > 0;
 }
 
+/*
+ * Round robin over host connections and peer links (slots MAX_CONNS.. are links), so a peer that
+ * floods gets the guest's rx buffers no more often than any other connection or peer.
+ */
 static enum work next_work(struct virtio_vsock *v, unsigned *id)
 {
+    unsigned slots = VIRTIO_VSOCK_MAX_CONNS + v->nlinks;
+
     if (v->rst_count)
         return W_RST;
-    for (unsigned k = 0; k < VIRTIO_VSOCK_MAX_CONNS; k++) {
-        unsigned i = (v->rr_next + k) % VIRTIO_VSOCK_MAX_CONNS;
-        struct vsock_conn *c = &v->conns[i];
+    for (unsigned k = 0; k < slots; k++) {
+        unsigned i = (v->rr_next + k) % slots;
+        struct vsock_conn *c;
+        if (i >= VIRTIO_VSOCK_MAX_CONNS) {
+            /* i - MAX_CONNS < nlinks <= VIRTIO_VSOCK_MAX_LINKS: within links[]. */
+            if (vsock_link_peek(v->links[i - VIRTIO_VSOCK_MAX_CONNS]) == NULL)
+                continue;
+            *id = i - VIRTIO_VSOCK_MAX_CONNS;
+            v->rr_next = (i + 1) % slots;
+            return W_LINK;
+        }
+        c = &v->conns[i];
         if (c->state == VSOCK_FREE)
             continue;
         if (c->pending || wants_data(c)) {
             *id = i;
-            v->rr_next = (i + 1) % VIRTIO_VSOCK_MAX_CONNS;
+            v->rr_next = (i + 1) % slots;
             return c->pending ? W_CTRL : W_DATA;
         }
     }
     return W_NONE;
 }
 
-static void fill_hdr(const struct virtio_vsock *v, struct hdr *h, const struct vsock_conn *c, uint16_t op)
+static void fill_hdr(const struct virtio_vsock *v, struct virtio_vsock_hdr *h, const struct vsock_conn *c, uint16_t op)
 {
     memset(h, 0, sizeof(*h));
     h->src_cid = VIRTIO_VSOCK_HOST_CID;
@@ -193,7 +210,7 @@ static uint32_t build_ctrl(struct virtio_vsock *v, unsigned id, const struct vir
 {
     struct vsock_conn *c = &v->conns[id];
     uint8_t b[VIRTIO_VSOCK_HDR_SIZE];
-    struct hdr h;
+    struct virtio_vsock_hdr h;
     uint16_t op;
 
     if (c->pending & VSOCK_PEND_REQUEST) {
@@ -214,7 +231,7 @@ static uint32_t build_ctrl(struct virtio_vsock *v, unsigned id, const struct vir
     /* Every packet carries fwd_cnt: no separate credit update is owed any more. */
     c->fwd_cnt_sent = c->fwd_cnt;
     c->pending &= ~VSOCK_PEND_CREDIT;
-    hdr_build(b, &h);
+    virtio_vsock_hdr_put(b, &h);
     return virtq_chain_write(ch, 0, b, sizeof(b));
 }
 
@@ -225,7 +242,7 @@ static uint32_t build_data(struct virtio_vsock *v, unsigned id, const struct vir
     size_t max = ch->in_len - VIRTIO_VSOCK_HDR_SIZE;
     uint32_t credit = guest_credit(c);
     uint8_t b[VIRTIO_VSOCK_HDR_SIZE];
-    struct hdr h;
+    struct virtio_vsock_hdr h;
     unsigned n;
     long r;
 
@@ -264,12 +281,13 @@ static uint32_t build_data(struct virtio_vsock *v, unsigned id, const struct vir
     c->pending &= ~VSOCK_PEND_CREDIT;
     c->tx_cnt += (uint32_t)r;
     v->stats.rx_bytes += (uint64_t)r;
-    hdr_build(b, &h);
+    virtio_vsock_hdr_put(b, &h);
     virtq_chain_write(ch, 0, b, sizeof(b));
     return VIRTIO_VSOCK_HDR_SIZE + (uint32_t)r;
 }
 
-static void rx_process(struct virtio_vsock *v)
+/* Fill the guest's rx buffers with what is owed to it, as long as both last. */
+static void rx_fill(struct virtio_vsock *v)
 {
     struct virtq *q = &v->dev.queues[VIRTIO_VSOCK_RXQ];
     uint16_t old_used = q->used_idx;
@@ -306,17 +324,25 @@ static void rx_process(struct virtio_vsock *v)
         }
         if (w == W_RST) {
             uint8_t b[VIRTIO_VSOCK_HDR_SIZE];
-            struct hdr h;
+            struct virtio_vsock_hdr h;
             fill_hdr(v, &h, NULL, VIRTIO_VSOCK_OP_RST);
+            h.src_cid = v->rst_ring[v->rst_head].cid;
             h.src_port = v->rst_ring[v->rst_head].host_port;
             h.dst_port = v->rst_ring[v->rst_head].guest_port;
             v->rst_head = (v->rst_head + 1) % VIRTIO_VSOCK_RST_RING;
             v->rst_count--;
             v->stats.resets_sent++;
-            hdr_build(b, &h);
+            virtio_vsock_hdr_put(b, &h);
             written = virtq_chain_write(ch, 0, b, sizeof(b));
         } else if (w == W_CTRL) {
             written = build_ctrl(v, id, ch);
+        } else if (w == W_LINK) {
+            written = vsock_link_take(v->links[id], ch);
+            if (written == 0) {
+                /* A header-only buffer cannot carry peer data: wait for the guest's next ones. */
+                virtq_unpop(q, 1);
+                break;
+            }
         } else {
             written = build_data(v, id, ch);
         }
@@ -330,10 +356,34 @@ static void rx_process(struct virtio_vsock *v)
     virtio_dev_signal_used(&v->dev, VIRTIO_VSOCK_RXQ, old_used);
 }
 
+/* Signal peers about what we published or returned; true if a link got packets meanwhile. */
+static bool finish_links(struct virtio_vsock *v)
+{
+    bool more = false;
+
+    for (unsigned k = 0; k < v->nlinks; k++)
+        more |= vsock_link_finish(v->links[k], !v->rx_starved && !v->broken && v->dev.driver_ok);
+    return more;
+}
+
+/*
+ * Everything owed to the guest, then the peers' notifications. Bounded: each round either fills
+ * rx buffers or finds the links empty and asks to be told; past the bound, packets that raced in
+ * wait for the peer's next signal or the guest's next buffers.
+ */
+static void rx_process(struct virtio_vsock *v)
+{
+    for (unsigned round = 0; round < 16; round++) {
+        rx_fill(v);
+        if (!finish_links(v))
+            break;
+    }
+}
+
 /* ---- guest -> device (tx queue) ---- */
 
 /* The guest's credit information in every packet; false when it is impossible (fwd_cnt backwards). */
-static bool take_peer_credit(struct vsock_conn *c, const struct hdr *h)
+static bool take_peer_credit(struct vsock_conn *c, const struct virtio_vsock_hdr *h)
 {
     if ((uint32_t)(c->tx_cnt - h->fwd_cnt) > (uint32_t)(c->tx_cnt - c->peer_fwd_cnt))
         return false;
@@ -342,7 +392,7 @@ static bool take_peer_credit(struct vsock_conn *c, const struct hdr *h)
     return true;
 }
 
-static void guest_request(struct virtio_vsock *v, const struct hdr *h)
+static void guest_request(struct virtio_vsock *v, const struct virtio_vsock_hdr *h)
 {
     int id = alloc_conn(v);
     struct vsock_conn *c;
@@ -368,22 +418,13 @@ static void guest_request(struct virtio_vsock *v, const struct hdr *h)
         v->backend.wake(v->backend.ctx);
 }
 
-static void guest_rw(struct virtio_vsock *v, unsigned id, const struct hdr *h, const struct virtq_chain *ch)
+/* Slice `len` payload bytes of a tx chain (after the header) into v->bufs; returns the pieces. */
+static unsigned slice_out(struct virtio_vsock *v, const struct virtq_chain *ch, size_t payload_len)
 {
-    struct vsock_conn *c = &v->conns[id];
-    uint32_t unconsumed = c->rx_cnt - c->fwd_cnt;
     unsigned n = 0;
     uint32_t offset = VIRTIO_VSOCK_HDR_SIZE;
-    size_t left = h->len;
-    long r;
+    size_t left = payload_len;
 
-    if (c->state != VSOCK_ESTABLISHED || (c->guest_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) ||
-        h->len > v->backend.buf_alloc - unconsumed) {
-        reset_conn(v, id); /* data on a closed direction, or more than the credit we granted */
-        return;
-    }
-    if (h->len == 0)
-        return;
     for (uint16_t i = 0; i < ch->n_out && left > 0; i++) {
         uint32_t len = ch->iov[i].len;
         if (offset >= len) {
@@ -400,6 +441,24 @@ static void guest_rw(struct virtio_vsock *v, unsigned id, const struct hdr *h, c
         left -= len;
         offset = 0;
     }
+    return n;
+}
+
+static void guest_rw(struct virtio_vsock *v, unsigned id, const struct virtio_vsock_hdr *h, const struct virtq_chain *ch)
+{
+    struct vsock_conn *c = &v->conns[id];
+    uint32_t unconsumed = c->rx_cnt - c->fwd_cnt;
+    unsigned n;
+    long r;
+
+    if (c->state != VSOCK_ESTABLISHED || (c->guest_shut & VIRTIO_VSOCK_SHUTDOWN_SEND) ||
+        h->len > v->backend.buf_alloc - unconsumed) {
+        reset_conn(v, id); /* data on a closed direction, or more than the credit we granted */
+        return;
+    }
+    if (h->len == 0)
+        return;
+    n = slice_out(v, ch, h->len);
     r = v->backend.send(v->backend.ctx, id, v->bufs, n, h->len);
     if (r < 0 || r > (long)h->len) {
         reset_conn(v, id);
@@ -411,22 +470,73 @@ static void guest_rw(struct virtio_vsock *v, unsigned id, const struct hdr *h, c
     maybe_credit_update(v, c);
 }
 
+/* The header checks every guest packet passes, whoever it is for (`payload`: bytes after the header). */
+static bool guest_hdr_ok(const struct virtio_vsock_hdr *h, uint32_t payload)
+{
+    return h->type == VIRTIO_VSOCK_TYPE_STREAM && h->op >= VIRTIO_VSOCK_OP_REQUEST &&
+           h->op <= VIRTIO_VSOCK_OP_CREDIT_REQUEST && h->len <= payload && h->len <= VIRTIO_VSOCK_MAX_PAYLOAD &&
+           (h->op == VIRTIO_VSOCK_OP_RW || h->len == 0) &&
+           (h->op != VIRTIO_VSOCK_OP_SHUTDOWN ||
+            !(h->flags & ~(VIRTIO_VSOCK_SHUTDOWN_RCV | VIRTIO_VSOCK_SHUTDOWN_SEND)));
+}
+
+static int find_link(const struct virtio_vsock *v, uint64_t cid)
+{
+    for (unsigned k = 0; k < v->nlinks; k++)
+        if (v->links[k]->peer_cid == cid)
+            return (int)k;
+    return -1;
+}
+
+/*
+ * A packet for another VM: relayed as it is when a link to that CID is up and the header is
+ * sound; otherwise the guest gets an RST from that CID (never for an RST), as from a VM that is
+ * not there. A link without room loses the packet, so the connection cannot go on: RST too.
+ */
+static void guest_to_peer(struct virtio_vsock *v, const struct virtio_vsock_hdr *h, const struct virtq_chain *ch,
+                          uint32_t payload)
+{
+    int k = find_link(v, h->dst_cid);
+    unsigned n;
+
+    if (k < 0 || !v->links[k]->up || !guest_hdr_ok(h, payload)) {
+        if (k < 0)
+            v->stats.refused_cid++;
+        if (h->op != VIRTIO_VSOCK_OP_RST)
+            queue_rst_from(v, h->dst_cid, h->src_port, h->dst_port);
+        return;
+    }
+    n = slice_out(v, ch, h->len);
+    if (vsock_link_send(v->links[k], h, v->bufs, n, h->len) < 0) {
+        v->stats.link_full++;
+        if (h->op != VIRTIO_VSOCK_OP_RST)
+            queue_rst_from(v, h->dst_cid, h->src_port, h->dst_port);
+        return;
+    }
+    v->stats.peer_packets++;
+    v->stats.tx_bytes += h->len;
+}
+
 static void guest_packet(struct virtio_vsock *v, const struct virtq_chain *ch)
 {
     uint8_t b[VIRTIO_VSOCK_HDR_SIZE];
     uint32_t payload = ch->out_len - VIRTIO_VSOCK_HDR_SIZE;
     struct vsock_conn *c;
-    struct hdr h;
+    struct virtio_vsock_hdr h;
     int id;
 
     virtq_chain_read(ch, 0, b, sizeof(b));
-    hdr_parse(b, &h);
+    virtio_vsock_hdr_get(&h, b);
     if (h.src_cid != v->guest_cid) {
         /* Spoofed or confused: there is no one to answer. */
         v->stats.dropped_bad_cid++;
         if (svmm_ratelimit_ok(&v->rl, 20))
             svmm_warn("%s: dropping packet from cid %llu (guest cid is %llu)", v->dev.name,
                       (unsigned long long)h.src_cid, (unsigned long long)v->guest_cid);
+        return;
+    }
+    if (h.dst_cid != VIRTIO_VSOCK_HOST_CID) {
+        guest_to_peer(v, &h, ch, payload);
         return;
     }
     id = find_conn(v, h.src_port, h.dst_port);
@@ -438,10 +548,7 @@ static void guest_packet(struct virtio_vsock *v, const struct virtq_chain *ch)
         }
         return;
     }
-    if (h.dst_cid != VIRTIO_VSOCK_HOST_CID || h.type != VIRTIO_VSOCK_TYPE_STREAM ||
-        h.op < VIRTIO_VSOCK_OP_REQUEST || h.op > VIRTIO_VSOCK_OP_CREDIT_REQUEST || h.len > payload ||
-        h.len > VIRTIO_VSOCK_MAX_PAYLOAD || (h.op != VIRTIO_VSOCK_OP_RW && h.len != 0) ||
-        (h.op == VIRTIO_VSOCK_OP_SHUTDOWN && (h.flags & ~3u))) {
+    if (!guest_hdr_ok(&h, payload)) {
         if (id >= 0)
             reset_conn(v, (unsigned)id);
         else
@@ -657,4 +764,19 @@ bool virtio_vsock_wants_recv(const struct virtio_vsock *v, unsigned id)
     c = &v->conns[id];
     return c->state == VSOCK_ESTABLISHED && !c->host_readable && !(c->guest_shut & VIRTIO_VSOCK_SHUTDOWN_RCV) &&
            !(c->host_shut & VIRTIO_VSOCK_SHUTDOWN_SEND);
+}
+
+int virtio_vsock_add_link(struct virtio_vsock *v, struct vsock_link *l)
+{
+    if (v->nlinks == VIRTIO_VSOCK_MAX_LINKS || l->peer_cid == VIRTIO_VSOCK_HOST_CID || l->peer_cid == v->guest_cid ||
+        find_link(v, l->peer_cid) >= 0)
+        return -1;
+    /* Invariant: nlinks < VIRTIO_VSOCK_MAX_LINKS here. */
+    v->links[v->nlinks++] = l;
+    return 0;
+}
+
+void virtio_vsock_links_notified(struct virtio_vsock *v)
+{
+    rx_process(v);
 }

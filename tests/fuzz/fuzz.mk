@@ -42,7 +42,7 @@ FUZZ_VDEV_SRCS := src/virtio/mmio.c src/virtio/device.c src/virtio/virtqueue.c s
 FUZZ_SRCS_virtio_mmio := src/virtio/console.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_blk := src/virtio/blk.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_net := src/virtio/net.c $(FUZZ_VDEV_SRCS)
-FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c $(FUZZ_VDEV_SRCS)
+FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c src/net/vsock_link.c src/ipc/netq.c $(FUZZ_VDEV_SRCS)
 # The switch and its rings, fed by a hostile peer (shared memory written at will).
 FUZZ_SRCS_vswitch := src/net/vswitch.c src/net/net_offload.c src/ipc/netq.c src/virtio/net.c $(FUZZ_VDEV_SRCS)
 

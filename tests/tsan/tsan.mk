@@ -28,7 +28,7 @@ TSAN_CFLAGS := $(WARN) -Wno-tsan -Wno-maybe-uninitialized $(INC) -Isrc/platform/
 	-fsanitize=thread -fno-omit-frame-pointer
 TSAN_SRCS := src/core/log.c src/core/memmap.c src/core/uart16550.c \
 	src/virtio/device.c src/virtio/mmio.c src/virtio/virtqueue.c \
-	src/virtio/blk.c src/virtio/net.c src/virtio/console.c src/virtio/vsock.c \
+	src/virtio/blk.c src/virtio/net.c src/virtio/console.c src/virtio/vsock.c src/net/vsock_link.c src/ipc/netq.c \
 	src/platform/kvm/blk_file.c src/platform/kvm/net_tap.c src/platform/kvm/vsock_uds.c \
 	src/platform/kvm/console_pty.c src/platform/kvm/stdio_console.c \
 	tests/unit/fake_guest.c $(wildcard tests/tsan/*.c)
