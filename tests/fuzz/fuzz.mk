@@ -10,7 +10,7 @@
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits virtio_blk virtio_net virtio_vsock \
-	vswitch
+	vswitch blkq_server blkq_client
 FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 7
@@ -45,6 +45,9 @@ FUZZ_SRCS_virtio_net := src/virtio/net.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c src/net/vsock_link.c src/ipc/netq.c $(FUZZ_VDEV_SRCS)
 # The switch and its rings, fed by a hostile peer (shared memory written at will).
 FUZZ_SRCS_vswitch := src/net/vswitch.c src/net/net_offload.c src/ipc/netq.c src/virtio/net.c $(FUZZ_VDEV_SRCS)
+# The block server and its rings, fed by a hostile client; a VMM's blk_link fed by a hostile server.
+FUZZ_SRCS_blkq_server := src/blk/blk_server.c src/ipc/blkq.c
+FUZZ_SRCS_blkq_client := src/blk/blk_link.c src/ipc/blkq.c src/virtio/blk.c $(FUZZ_VDEV_SRCS)
 
 # Fail early, with the fix and a result line for the test runner, when clang or libFuzzer is missing
 # (Debian ships libFuzzer in libclang-rt-14-dev, only a Recommends of clang-14).
