@@ -2,18 +2,22 @@
 # fetch.sh - download Debian bookworm's arm64 kernel and busybox-static, and
 # produce $BUILD/machine/{Image,kver,modindex} plus the extracted package roots.
 #
-# Usage: tests/machine/fetch.sh [--refresh] [--quiet]
+# Usage: tests/machine/fetch.sh [--refresh] [--quiet] [--qemu]
 #   Idempotent: without --refresh, uses the cached debs if there are any and
 #   re-extracts only when the cached deb is not the one extracted.
 #   --quiet: say nothing when everything is up to date.
+#   --qemu: also Debian's arm64 QEMU (qemu-system-arm:arm64 and the packages of its shared
+#   libraries) extracted into $BUILD/machine/qemu-arm64, for benchmarks that run QEMU-KVM inside the
+#   outer machine (tests/bench/net.sh). Only benchmarks ask for it: make test never downloads it.
 set -eu
 . "$(dirname "$0")/common.sh"
 
-refresh=0 quiet=0
+refresh=0 quiet=0 qemu=0
 for a in "$@"; do
     case $a in
         --refresh) refresh=1 ;;
         --quiet)   quiet=1 ;;
+        --qemu)    qemu=1 ;;
         *) die "unknown argument: $a" ;;
     esac
 done
@@ -34,17 +38,72 @@ download() {
     fi
 }
 
-kdeb=$(cached 'linux-image-*-arm64')
-bdeb=$(cached busybox-static)
-# apt-cache is slow (seconds per call), so only ask apt when something is
-# missing or on --refresh (which picks up a newer kernel ABI / security update).
-if [ $refresh = 1 ] || [ -z "$kdeb" ] || [ -z "$bdeb" ]; then
-    # Foreign-architecture packages need arm64 enabled in dpkg and apt's lists.
+# enable_arm64 : foreign-architecture packages need arm64 enabled in dpkg and apt's lists.
+enable_arm64() {
     if ! dpkg --print-foreign-architectures | grep -qx arm64; then
         log "enabling the arm64 dpkg architecture and updating apt lists"
         dpkg --add-architecture arm64
         apt-get update -qq
     fi
+}
+
+# qemu_packages : qemu-system-arm and, transitively, the library packages it depends on (the
+# shared libraries are all in Depends; qemu-system-common/-data hold firmware and helpers that a
+# -kernel boot of -M virt with virtio-mmio devices does not use).
+qemu_packages() {
+    local todo="qemu-system-arm" seen=" " p d
+    while [ -n "$todo" ]; do
+        set -- $todo
+        p=$1; shift; todo="$*"
+        case $seen in *" $p "*) continue ;; esac
+        seen="$seen$p "
+        for d in $(apt-cache depends --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+                       --no-enhances "$p:arm64" |
+                   sed -n 's/^ *\(Pre\)\{0,1\}Depends: \([a-z0-9][a-z0-9.+-]*\)\(:arm64\)\{0,1\}$/\2/p'); do
+            case $d in lib*|zlib1g) todo="$todo $d" ;; esac
+        done
+    done
+    echo $seen
+}
+
+# fetch_qemu : $MBUILD/qemu-arm64 with usr/bin/qemu-system-aarch64 and its libraries.
+fetch_qemu() {
+    local qroot=$MBUILD/qemu-arm64 list=$CACHE/qemu-arm64.packages debs p
+    if [ $refresh = 1 ] || [ ! -s "$list" ]; then
+        enable_arm64
+        log "resolving qemu-system-arm:arm64 and its libraries"
+        qemu_packages > "$list.tmp"
+        mv "$list.tmp" "$list"
+    fi
+    debs=
+    for p in $(cat "$list"); do
+        [ -n "$(cached "$p")" ] && [ $refresh = 0 ] || { enable_arm64; download "$p"; }
+        debs="$debs $(basename "$(cached "$p")")"
+    done
+    if [ "$(cat "$qroot/.stamp" 2>/dev/null)" = "$debs" ]; then
+        [ $quiet = 1 ] || log "up to date: arm64 QEMU ($(echo $debs | wc -w) packages)"
+        return 0
+    fi
+    log "extracting arm64 QEMU ($(echo $debs | wc -w) packages) -> ${qroot#"$BUILD"/}"
+    rm -rf "$qroot"
+    mkdir -p "$qroot"
+    for p in $debs; do dpkg-deb -x "$CACHE/$p" "$qroot"; done
+    [ -x "$qroot/usr/bin/qemu-system-aarch64" ] || die "no usr/bin/qemu-system-aarch64 in qemu-system-arm:arm64"
+    # Only what the binary loads goes into the outer machine's RAM: no docs, other binaries,
+    # static libraries or iconv modules (about half of the 98 MB extracted).
+    find "$qroot/usr/bin" -mindepth 1 ! -name qemu-system-aarch64 -delete
+    rm -rf "$qroot/usr/share" "$qroot/usr/sbin" "$qroot/sbin" "$qroot/bin" "$qroot/etc" "$qroot/var" \
+        "$qroot/usr/lib/aarch64-linux-gnu/gconv" "$qroot/usr/libexec"
+    find "$qroot" -name '*.a' -delete
+    echo "$debs" > "$qroot/.stamp"
+}
+
+kdeb=$(cached 'linux-image-*-arm64')
+bdeb=$(cached busybox-static)
+# apt-cache is slow (seconds per call), so only ask apt when something is
+# missing or on --refresh (which picks up a newer kernel ABI / security update).
+if [ $refresh = 1 ] || [ -z "$kdeb" ] || [ -z "$bdeb" ]; then
+    enable_arm64
     # The metapackage linux-image-arm64 depends on the concrete ABI package.
     kpkg=$(apt-cache depends linux-image-arm64:arm64 |
            sed -n 's/^ *Depends: \(linux-image-[0-9.]*-[0-9]*-arm64\)\(:arm64\)\{0,1\}$/\1/p' | head -n1)
@@ -59,6 +118,7 @@ fi
 # (the stamp names the deb, since downloaded debs keep the server's mtime).
 extracted() { [ "$(cat "$2/.stamp" 2>/dev/null)" = "$(basename "$1")" ]; }
 
+[ $qemu = 0 ] || fetch_qemu
 if extracted "$kdeb" "$ROOT_KERNEL" && extracted "$bdeb" "$ROOT_BUSYBOX" &&
    newer_than "$MBUILD/kver" "$ROOT_KERNEL/.stamp"; then
     [ $quiet = 1 ] || log "up to date: kernel $(cat "$MBUILD/kver") ($(basename "$kdeb"))"
