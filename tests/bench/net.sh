@@ -49,10 +49,11 @@ cp "$T/gextra/tcpblast" "$T/extra/"
 
 # QEMU in the outer machine: the binary, the dynamic loader and every library it needs under its
 # soname in /qemu/lib (the initramfs packer dereferences symlinks; one copy per soname keeps it small).
-cp "$QROOT/usr/bin/qemu-system-aarch64" "$T/extra/qemu/"
+# (fetch.sh keeps exactly one binary in usr/bin, the aarch64 system emulator.)
+cp "$QROOT"/usr/bin/qemu-system-* "$T/extra/qemu/qemu"
 cp -L "$QROOT/lib/ld-linux-aarch64.so.1" "$T/extra/qemu/lib/"
 needed() { aarch64-linux-gnu-readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
-todo=$(needed "$QROOT/usr/bin/qemu-system-aarch64")
+todo=$(needed "$T/extra/qemu/qemu")
 while [ -n "$todo" ]; do
     set -- $todo
     so=$1; shift; todo="$*"
@@ -104,12 +105,12 @@ for run in $RUNS; do
                 --append "console=ttyS0 quiet bench_run=$run" --net tap=tap0,mac=52:54:00:12:34:56 ;;
         qemu)
             # No vhost, the device on virtio-mmio like svmm's, the console on hvc0 (guest-init.sh).
-            /qemu/lib/ld-linux-aarch64.so.1 --library-path /qemu/lib /qemu/qemu-system-aarch64 \
+            /qemu/lib/ld-linux-aarch64.so.1 --library-path /qemu/lib /qemu/qemu \
+                -netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off \
+                -device virtio-net-device,netdev=n0,mac=52:54:00:12:34:56 \
                 -M virt,gic-version=3 -enable-kvm -cpu host -smp 2 -m 512M -nodefaults -no-reboot \
                 -display none -serial file:/tmp/qemu-ttyAMA0.log \
                 -chardev stdio,id=con,signal=off -device virtio-serial-device -device virtconsole,chardev=con \
-                -netdev tap,id=n0,ifname=tap0,script=no,downscript=no,vhost=off \
-                -device virtio-net-device,netdev=n0,mac=52:54:00:12:34:56 \
                 -kernel /guest/Image -initrd /guest/initrd.cpio.gz -append "console=ttyAMA0 quiet bench_run=$run" ;;
     esac
     s=$?

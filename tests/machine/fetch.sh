@@ -47,11 +47,14 @@ enable_arm64() {
     fi
 }
 
-# qemu_packages : qemu-system-arm and, transitively, the library packages it depends on (the
+QEMU_PKG=qemu-system-arm              # the apt package (arm64) with the aarch64 system emulator
+QEMU_BIN=usr/bin/qemu-system-aarch64  # in QEMU_PKG; the only binary the apt-fetched tree keeps
+
+# qemu_packages : QEMU_PKG and, transitively, the library packages it depends on (the
 # shared libraries are all in Depends; qemu-system-common/-data hold firmware and helpers that a
 # -kernel boot of -M virt with virtio-mmio devices does not use).
 qemu_packages() {
-    local todo="qemu-system-arm" seen=" " p d
+    local todo=$QEMU_PKG seen=" " p d
     while [ -n "$todo" ]; do
         set -- $todo
         p=$1; shift; todo="$*"
@@ -66,12 +69,12 @@ qemu_packages() {
     echo $seen
 }
 
-# fetch_qemu : $MBUILD/qemu-arm64 with usr/bin/qemu-system-aarch64 and its libraries.
+# fetch_qemu : $MBUILD/qemu-arm64 with $QEMU_BIN and its libraries.
 fetch_qemu() {
     local qroot=$MBUILD/qemu-arm64 list=$CACHE/qemu-arm64.packages debs p
     if [ $refresh = 1 ] || [ ! -s "$list" ]; then
         enable_arm64
-        log "resolving qemu-system-arm:arm64 and its libraries"
+        log "resolving $QEMU_PKG:arm64 and its libraries"
         qemu_packages > "$list.tmp"
         mv "$list.tmp" "$list"
     fi
@@ -88,10 +91,10 @@ fetch_qemu() {
     rm -rf "$qroot"
     mkdir -p "$qroot"
     for p in $debs; do dpkg-deb -x "$CACHE/$p" "$qroot"; done
-    [ -x "$qroot/usr/bin/qemu-system-aarch64" ] || die "no usr/bin/qemu-system-aarch64 in qemu-system-arm:arm64"
+    [ -x "$qroot/$QEMU_BIN" ] || die "no $QEMU_BIN in $QEMU_PKG:arm64"
     # Only what the binary loads goes into the outer machine's RAM: no docs, other binaries,
     # static libraries or iconv modules (about half of the 98 MB extracted).
-    find "$qroot/usr/bin" -mindepth 1 ! -name qemu-system-aarch64 -delete
+    find "$qroot/usr/bin" -mindepth 1 ! -name "${QEMU_BIN##*/}" -delete
     rm -rf "$qroot/usr/share" "$qroot/usr/sbin" "$qroot/sbin" "$qroot/bin" "$qroot/etc" "$qroot/var" \
         "$qroot/usr/lib/aarch64-linux-gnu/gconv" "$qroot/usr/libexec"
     find "$qroot" -name '*.a' -delete
