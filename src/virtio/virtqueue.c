@@ -192,7 +192,8 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
     budget = q->num;
     d = load_desc(q->desc, head);
     if (d.flags & VIRTQ_DESC_F_INDIRECT) {
-        budget--;
+        /* The head only names the table, which may hold a whole queue's worth (as QEMU allows):
+         * Linux's virtio-blk fills one with seg_max + 2 == num descriptors. */
         err = walk_indirect(q, c, &d, &budget);
     } else {
         err = walk_table(q, c, q->desc, q->num, head, &budget);

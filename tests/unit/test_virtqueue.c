@@ -101,6 +101,25 @@ TEST(vq_rejects_self_loop_in_indirect_table)
     expect_error(VIRTQ_E_LOOP);
 }
 
+/* An indirect table as long as the queue is a valid chain (Linux virtio-blk: seg_max + 2 == num); one more is not. */
+TEST(vq_indirect_table_of_queue_size)
+{
+    setup(ALL_FEATURES);
+    for (uint16_t i = 0; i < 16; i++)
+        fg_desc(&g, IND, i, FG_BUF, 4, i < 15 ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+    fg_desc(&g, FG_DESC, 0, IND, 16 * 16, VIRTQ_DESC_F_INDIRECT, 0);
+    fg_publish(&g, 0);
+    CHECK_EQ(virtq_pop(&q, &c), 1);
+    CHECK_EQ(c.n_out, 16);
+    fg_free(&g);
+    setup(ALL_FEATURES);
+    for (uint16_t i = 0; i < 17; i++)
+        fg_desc(&g, IND, i, FG_BUF, 4, i < 16 ? VIRTQ_DESC_F_NEXT : 0, (uint16_t)(i + 1));
+    fg_desc(&g, FG_DESC, 0, IND, 16 * 17, VIRTQ_DESC_F_INDIRECT, 0);
+    fg_publish(&g, 0);
+    expect_error(VIRTQ_E_LOOP);
+}
+
 TEST(vq_rejects_indirect_when_not_negotiated)
 {
     setup(1ull << VIRTIO_F_VERSION_1);
