@@ -53,7 +53,19 @@ struct vswitch_port_stats {
     uint64_t sw_csum, sw_segmented; /* frames to this port checksummed / segmented in software */
 };
 
+/*
+ * A port that is not a netq link (hosted: the switch process's tap uplink). Frames for it go out
+ * through send(): a private copy, virtio_net_hdr first, whose offload request is within `accepts`
+ * (GUEST_* bits, as a guest would negotiate them); frames from it come in through vswitch_input.
+ */
+struct vswitch_uplink {
+    void *ctx;
+    uint64_t accepts;
+    bool (*send)(void *ctx, const uint8_t *frame, uint32_t len);
+};
+
 struct vswitch_port {
+    struct vswitch_uplink uplink; /* send != NULL: an uplink port, no netq link */
     struct netq_receiver in; /* the VMM's tx: frames it sends */
     const struct netq_link_info *info; /* what the VMM says about its guest (a hint, see netq.h) */
     struct netq_sender out;  /* the VMM's rx: frames for it */
@@ -105,6 +117,19 @@ int vswitch_attach(struct vswitch *sw, unsigned port, void *queues, const void *
 
 /* Disconnect a port (its VMM went away): frames to it are dropped, its learned MACs forgotten. */
 void vswitch_detach(struct vswitch *sw, unsigned port);
+
+/*
+ * Declare an uplink port (no source filter: whatever is behind it may use any MAC; learning as for
+ * any port). It is active at once. Returns the port number or -1.
+ */
+int vswitch_add_uplink(struct vswitch *sw, const char *name, const struct vswitch_uplink *up);
+
+/*
+ * A frame (virtio_net_hdr first, `len` bytes in all, in the caller's private memory) arrived on
+ * uplink port `port`: forward it. *notify gets the ports to notify, as for vswitch_poll.
+ */
+void vswitch_input(struct vswitch *sw, unsigned port, const uint8_t *frame, uint32_t len, uint64_t now_ns,
+                   uint32_t *notify);
 
 /* Restrict port `port` to exchanging frames with the ports in `mask` (bit p = port p). */
 void vswitch_set_reach(struct vswitch *sw, unsigned port, uint32_t mask);

@@ -105,13 +105,24 @@ int vswitch_add_port(struct vswitch *sw, const char *name, const uint8_t *mac, b
     return (int)n;
 }
 
+int vswitch_add_uplink(struct vswitch *sw, const char *name, const struct vswitch_uplink *up)
+{
+    int n = vswitch_add_port(sw, name, NULL, false);
+
+    if (n < 0 || up->send == NULL)
+        return -1;
+    sw->ports[n].uplink = *up;
+    sw->ports[n].active = true;
+    return n;
+}
+
 int vswitch_attach(struct vswitch *sw, unsigned port, void *queues, const void *tx_data, void *rx_data,
                    uint32_t nbufs, uint32_t buf_size)
 {
     struct netq_link_rings rings;
     struct vswitch_port *p;
 
-    if (port >= sw->nports || !netq_geometry_ok(nbufs, buf_size))
+    if (port >= sw->nports || !netq_geometry_ok(nbufs, buf_size) || sw->ports[port].uplink.send)
         return -1;
     p = &sw->ports[port];
     netq_link_rings(queues, nbufs, &rings);
@@ -259,17 +270,47 @@ static bool deliver_converted(struct vswitch *sw, struct vswitch_port *dst, cons
     return deliver_copy(dst, copy, len, copy, &plain);
 }
 
+/* An uplink takes a private copy (its send() may keep no pointer into a VMM's buffer). */
+static bool deliver_uplink(struct vswitch *sw, struct vswitch_port *dst, const uint8_t *frame, uint32_t len,
+                           const uint8_t *hdrs, const struct virtio_net_hdr *h)
+{
+    if (len > VSWITCH_SCRATCH) {
+        dst->stats.drop_too_big++;
+        return false;
+    }
+    if (frame != sw->scratch)
+        memcpy(sw->scratch, frame, len);
+    memcpy(sw->scratch, hdrs, HDRS);
+    virtio_net_hdr_put(sw->scratch, h, 0);
+    if (!dst->uplink.send(dst->uplink.ctx, sw->scratch, len)) {
+        dst->stats.drop_full++;
+        return false;
+    }
+    dst->stats.out_frames++;
+    dst->stats.out_bytes += len;
+    return true;
+}
+
 /* Deliver a frame to port `dst`, converting its offload request if the port's guest cannot take it. */
 static bool deliver(struct vswitch *sw, struct vswitch_port *dst, const uint8_t *frame, uint32_t len,
                     const uint8_t *hdrs)
 {
-    uint64_t accepts = __atomic_load_n(&dst->info->rx_features, __ATOMIC_RELAXED) & VIRTIO_NET_RX_OFFLOADS;
+    uint64_t accepts = dst->uplink.send ? dst->uplink.accepts
+                                        : __atomic_load_n(&dst->info->rx_features, __ATOMIC_RELAXED);
     struct virtio_net_hdr h, as_is;
 
     virtio_net_hdr_get(&h, hdrs);
     as_is = h;
-    if ((h.flags || h.gso_type) && virtio_net_hdr_check_rx(&as_is, len - VSWITCH_NET_HDR, accepts) != NULL)
+    if ((h.flags || h.gso_type) &&
+        virtio_net_hdr_check_rx(&as_is, len - VSWITCH_NET_HDR, accepts & VIRTIO_NET_RX_OFFLOADS) != NULL) {
+        if (dst->uplink.send) {
+            dst->stats.drop_offload++; /* an uplink says what it takes; it is not converted for */
+            return false;
+        }
         return deliver_converted(sw, dst, frame, len, hdrs, &h);
+    }
+    if (dst->uplink.send)
+        return deliver_uplink(sw, dst, frame, len, hdrs, &as_is);
     return deliver_copy(dst, frame, len, hdrs, &as_is);
 }
 
@@ -298,6 +339,31 @@ static void forward(struct vswitch *sw, unsigned src, const uint8_t *frame, uint
             *delivered |= 1u << q;
 }
 
+/* Ports whose VMM must hear about frames delivered to them in `delivered`. */
+static uint32_t delivery_notifications(struct vswitch *sw, uint32_t delivered)
+{
+    uint32_t notify = 0;
+
+    for (unsigned q = 0; q < sw->nports; q++) {
+        struct vswitch_port *p = &sw->ports[q];
+        if (((delivered >> q) & 1) && p->active && !p->uplink.send && netq_must_notify(p->out.active))
+            notify |= 1u << q;
+    }
+    return notify;
+}
+
+void vswitch_input(struct vswitch *sw, unsigned port, const uint8_t *frame, uint32_t len, uint64_t now_ns,
+                   uint32_t *notify)
+{
+    uint32_t delivered = 0;
+
+    *notify = 0;
+    if (port >= sw->nports || !sw->ports[port].uplink.send)
+        return;
+    forward(sw, port, frame, len, now_ns, &delivered);
+    *notify = delivery_notifications(sw, delivered);
+}
+
 /* One burst from port `src`; true if its ring may hold more. */
 static bool serve_port(struct vswitch *sw, unsigned src, uint64_t now_ns, uint32_t *delivered)
 {
@@ -320,12 +386,11 @@ bool vswitch_poll(struct vswitch *sw, uint64_t now_ns, uint32_t *notify)
     uint32_t delivered = 0, served = 0;
     bool more = false;
 
-    *notify = 0;
     for (unsigned round = 0; round < VSWITCH_ROUNDS; round++) {
         more = false;
         for (unsigned q = 0; q < sw->nports; q++) {
             uint32_t before = sw->ports[q].in.active_head;
-            if (!sw->ports[q].active)
+            if (!sw->ports[q].active || sw->ports[q].uplink.send)
                 continue;
             more |= serve_port(sw, q, now_ns, &delivered);
             if (sw->ports[q].in.active_head != before)
@@ -335,20 +400,18 @@ bool vswitch_poll(struct vswitch *sw, uint64_t now_ns, uint32_t *notify)
             /* Arm every port before sleeping; a frame that raced in means one more round. */
             for (unsigned q = 0; q < sw->nports; q++) {
                 struct netq_receiver *in = &sw->ports[q].in;
-                if (sw->ports[q].active && !in->broken && netq_ask_notify(in->active, in->active_head))
+                if (sw->ports[q].active && !sw->ports[q].uplink.send && !in->broken &&
+                    netq_ask_notify(in->active, in->active_head))
                     more = true;
             }
             if (!more)
                 break;
         }
     }
+    *notify = delivery_notifications(sw, delivered);
     for (unsigned q = 0; q < sw->nports; q++) {
         struct vswitch_port *p = &sw->ports[q];
-        if (!p->active)
-            continue;
-        if (((delivered >> q) & 1) && netq_must_notify(p->out.active))
-            *notify |= 1u << q;
-        if (((served >> q) & 1) && netq_must_notify(p->in.free))
+        if (((served >> q) & 1) && p->active && !p->uplink.send && netq_must_notify(p->in.free))
             *notify |= 1u << q;
     }
     return more;

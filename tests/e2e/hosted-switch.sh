@@ -3,8 +3,9 @@
 # vm2, each given a MAC) and two svmm VMMs each put a guest on one port (--net switch=...). The
 # guests (same initramfs; each knows who it is by its MAC) ping each other, move 64 MiB over TCP
 # vm1 -> vm2 with a SHA-256 on both ends, then vm1 changes its MAC to one it was not given: its
-# frames must be dropped (no ping answer) and counted by the switch. At the end the switch logs
-# its counters (SIGTERM).
+# frames must be dropped (no ping answer) and counted by the switch. The switch also has a tap
+# uplink to the outer machine (10.0.3.254), which vm1 pings. At the end the switch logs its
+# counters (SIGTERM).
 # Prints one "ok"/"FAIL" line per check and "e2e-switch: N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,13 +18,19 @@ aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -o "$T/extra/vsock_helper" "$ROO
 
 cp "$ROOT/tests/e2e/switch-guest.sh" "$T/guest-cmd"
 cat > "$T/outer-script" <<'O'
+# The uplink: a tap whose other end is this (outer) machine, 10.0.3.254.
+modprobe tun
+ip tuntap add swup mode tap 2>/dev/null || tunctl -t swup >/dev/null
+ip addr add 10.0.3.254/24 dev swup
+ip link set swup up
 /svmm switch --listen /tmp/sw.sock --port vm1,mac=52:54:00:00:00:01 --port vm2,mac=52:54:00:00:00:02 \
-    > /tmp/switch.log 2>&1 &
+    --uplink tap=swup > /tmp/switch.log 2>&1 &
 sw=$!
 for i in $(seq 100); do [ -S /tmp/sw.sock ] && break; sleep 0.1; done
 run_vm() {
     /svmm run --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 1 --mem 256M \
-        --append "console=ttyS0" --net switch=/tmp/sw.sock,port=$1 < /dev/null > /tmp/$1.out 2> /tmp/$1.log
+        --append "console=ttyS0 sw_uplink=10.0.3.254" --net switch=/tmp/sw.sock,port=$1 < /dev/null \
+        > /tmp/$1.out 2> /tmp/$1.log
     echo "VM-EXIT $1 $?"
 }
 run_vm vm2 &
@@ -46,6 +53,8 @@ check "both VMMs connected to their ports" "$(is [ "$(grep -cE '\[switch\] svmm:
 check "vm1's NIC got its port's MAC" "$(has '\[vm1\] svmm: virtio-net on switch port vm1 .*MAC 52:54:00:00:00:01')"
 check "both guests up on the switch" "$(is [ "$(grep -cE '^SW-VM[12] up' <<<"$LOG")" = 2 ])"
 check "vm1 pings vm2 through the switch (5/5)" "$(has 'SW-VM1-PING status=0 5 packets received')"
+check "the switch opened its tap uplink" "$(has '\[switch\] svmm: switch: uplink port swup \(tap\)')"
+check "vm1 pings the host behind the uplink (3/3)" "$(has 'SW-VM1-UPLINK-PING status=0 3 packets received')"
 digest() { sed -n "s/^$1.* $BULK bytes in .*sha256 \([0-9a-f]\{64\}\).*/\1/p" <<<"$LOG" | tail -n1; }
 sent=$(digest 'SW-VM1-SEND tcp-send:') got=$(digest 'SW-VM2-SINK status=0 tcp-sink:')
 same() { [ ${#1} = 64 ] && [ "$1" = "$2" ]; }

@@ -1,7 +1,8 @@
 # The guest side of the virtual-switch tests (tests/e2e/hosted-switch.sh, sel4-switch.sh): both VMs
 # run this; each knows who it is by its MAC. vm2 sinks 64 MiB of TCP from vm1 (SHA-256 printed by
 # both ends), vm1 then sends with a MAC its port was not given (must reach nobody), returns to its
-# own and tells vm2 it is done (a connection to port 5002).
+# own and tells vm2 it is done (a connection to port 5002). With sw_uplink=IP on the kernel command
+# line, vm1 also pings IP, a host behind the switch's uplink.
 BULK=67108864
 mac=$(cat /sys/class/net/eth0/address)
 case $mac in
@@ -19,6 +20,11 @@ else
     # vm2 may still be booting: wait for its first answer (up to about 4 minutes).
     for i in $(seq 120); do ping -c 1 -W 2 10.0.3.2 > /dev/null 2>&1 && break; done
     ping -c 5 -W 5 10.0.3.2 > /ping.log; echo "SW-VM1-PING status=$? $(grep -o '[0-9]* packets received' /ping.log)"
+    # A host behind the switch's uplink, when the test gives one (hosted: svmm switch --uplink tap=).
+    up=$(sed -n 's/.*sw_uplink=\([0-9.]*\).*/\1/p' /proc/cmdline)
+    if [ -n "$up" ]; then
+        ping -c 3 -W 5 $up > /up.log; echo "SW-VM1-UPLINK-PING status=$? $(grep -o '[0-9]* packets received' /up.log)"
+    fi
     for i in $(seq 30); do
         timeout 900 /vsock_helper tcp-send 10.0.3.2 5001 $BULK > /send.log 2>&1 && break
         sleep 2

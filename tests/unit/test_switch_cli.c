@@ -28,6 +28,10 @@ TEST(switch_cli_ports_macs_reach)
     CHECK_EQ(SW("--listen", "/tmp/s", "--port", "a"), 0);
     CHECK_EQ(sc.nbufs, SWITCH_DEFAULT_BUFFERS);
     CHECK_EQ(sc.buf_size, SWITCH_DEFAULT_BUFFER_SIZE);
+    CHECK_EQ(SW("--listen", "/tmp/s", "--port", "a", "--uplink", "tap=swup"), 0);
+    CHECK(!strcmp(sc.uplink_tap, "swup"));
+    CHECK_EQ(SW("--listen", "/tmp/s", "--port", "a", "--uplink", "eth0"), -1);
+    CHECK_STR_CONTAINS(err, "want tap=NAME");
     CHECK_EQ(SW("--help"), 0);
     CHECK(sc.help);
 }

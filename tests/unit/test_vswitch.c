@@ -485,3 +485,62 @@ TEST(vswitch_refuses_offloads_it_cannot_convert)
     CHECK_EQ(sw.ports[1].stats.drop_offload, 2);
     end_free(&a), end_free(&b);
 }
+
+/* ---- an uplink port (hosted: a tap behind the switch process) ---- */
+
+static uint8_t uplink_got[4][128];
+static unsigned uplink_n;
+
+static bool uplink_send(void *ctx, const uint8_t *frame, uint32_t len)
+{
+    (void)ctx;
+    if (uplink_n < 4)
+        memcpy(uplink_got[uplink_n], frame, len < 128 ? len : 128);
+    uplink_n++;
+    return true;
+}
+
+TEST(vswitch_uplink_learns_floods_and_is_not_filtered)
+{
+    static struct vswitch sw;
+    const struct vswitch_uplink up = { .ctx = NULL, .accepts = 0, .send = uplink_send };
+    const uint8_t far_mac[6] = { 0x52, 0x54, 0, 0, 0x99, 0x01 };
+    struct vmm_end a;
+    uint8_t frame[HDR + 60] = { 0 }, tags[NB];
+    uint32_t notify;
+    int u;
+
+    uplink_n = 0;
+    vswitch_init(&sw, 0);
+    end_init(&sw, &a, "a", MAC_A, true);
+    u = vswitch_add_uplink(&sw, "tap0", &up);
+    CHECK_EQ(u, 1);
+    /* From the uplink: any source MAC (a whole network may be behind it), learned there. */
+    memcpy(frame + HDR, BCAST, 6);
+    memcpy(frame + HDR + 6, far_mac, 6);
+    frame[HDR + 14] = 5;
+    vswitch_input(&sw, (unsigned)u, frame, sizeof(frame), 1, &notify);
+    CHECK_EQ(notify, 1u << 0);
+    CHECK_EQ(recv_all(&a, tags, NB), 1);
+    CHECK_EQ(tags[0], 5);
+    CHECK_EQ(vswitch_lookup(&sw, far_mac, 1), u);
+    /* To it: a's unicast to far_mac goes to the uplink only, as a private copy. */
+    CHECK(send_frame(&a, far_mac, MAC_A, 6));
+    poll_all(&sw, 2);
+    CHECK_EQ(uplink_n, 1);
+    CHECK_EQ(uplink_got[0][HDR + 14], 6);
+    CHECK(memcmp(uplink_got[0] + HDR + 6, MAC_A, 6) == 0);
+    /* An offload the uplink did not say it takes is dropped, not converted. */
+    {
+        uint32_t idx;
+        uint8_t *b = netq_sender_get(&a.s, &idx);
+        size_t n = build_tcp4(b, 100, 0x10);
+        memcpy(b + HDR, far_mac, 6);
+        b[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM, b[6] = 34, b[8] = 16;
+        netq_send(&a.s, idx, (uint32_t)n);
+    }
+    poll_all(&sw, 3);
+    CHECK_EQ(uplink_n, 1);
+    CHECK_EQ(sw.ports[u].stats.drop_offload, 1);
+    end_free(&a);
+}

@@ -24,6 +24,8 @@ const char switch_cli_usage[] =
     "  --buffer-size BYTES  bytes per buffer (default 65664: a virtio-net header and a 64 KiB\n"
     "                       segmentation-offload frame; below that VMMs offer no TSO)\n"
     "  --ageing SECONDS     how long a learned MAC stays in the table (default 300)\n"
+    "  --uplink tap=NAME    one more port: the existing tap device NAME (the host's network side;\n"
+    "                       no source filter, checksum and TSO offloads passed through)\n"
     "  -v, --verbose / -q, --quiet\n"
     "\n"
     "The switch runs until SIGINT or SIGTERM, then logs each port's counters.\n";
@@ -173,7 +175,7 @@ int switch_cli_parse(int argc, char *const argv[], struct switch_cli *out, char 
             continue;
         }
         if (strcmp(a, "--listen") && strcmp(a, "--port") && strcmp(a, "--buffers") && strcmp(a, "--buffer-size") &&
-            strcmp(a, "--ageing")) {
+            strcmp(a, "--ageing") && strcmp(a, "--uplink")) {
             snprintf(err, errlen, "switch: unknown option '%s' (see svmm switch --help)", a);
             return -1;
         }
@@ -187,6 +189,13 @@ int switch_cli_parse(int argc, char *const argv[], struct switch_cli *out, char 
         } else if (!strcmp(a, "--port")) {
             if (parse_port(out, val, err, errlen) < 0)
                 return -1;
+        } else if (!strcmp(a, "--uplink")) {
+            if (strncmp(val, "tap=", 4) || strlen(val + 4) == 0 || strlen(val + 4) >= sizeof(out->uplink_tap)) {
+                snprintf(err, errlen, "switch: --uplink '%s': want tap=NAME (1 to %zu characters)", val,
+                         sizeof(out->uplink_tap) - 1);
+                return -1;
+            }
+            snprintf(out->uplink_tap, sizeof(out->uplink_tap), "%s", val + 4);
         } else if (!strcmp(a, "--ageing")) {
             if (parse_u64(val, &v) < 0 || v == 0 || v > 1000000) {
                 snprintf(err, errlen, "switch: --ageing '%s': want seconds, 1..1000000", val);
@@ -206,6 +215,11 @@ int switch_cli_parse(int argc, char *const argv[], struct switch_cli *out, char 
     }
     if (out->listen == NULL || out->listen[0] == '\0') {
         snprintf(err, errlen, "switch: --listen PATH is required (see svmm switch --help)");
+        return -1;
+    }
+    if (out->uplink_tap[0] && out->nports == VSWITCH_MAX_PORTS) {
+        snprintf(err, errlen, "switch: the uplink needs a port of its own: at most %u --port with --uplink",
+                 VSWITCH_MAX_PORTS - 1);
         return -1;
     }
     if (out->nports == 0) {

@@ -28,6 +28,7 @@ struct switch_cli {
     const char *listen;
     uint32_t nbufs, buf_size;
     uint64_t ageing_s;
+    char uplink_tap[16];   /* --uplink tap=NAME ("" = none) */
     struct switch_cli_port ports[VSWITCH_MAX_PORTS];
     unsigned nports;
 };

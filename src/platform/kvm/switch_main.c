@@ -17,9 +17,12 @@
 #include <unistd.h>
 #include <svmm/log.h>
 #include <svmm/vswitch.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
 #include "netq_shm.h"
 #include "switch_cli.h"
 #include "switch_main.h"
+#include "tap.h"
 
 struct switch_port_host {
     struct netq_shm_link link;
@@ -27,6 +30,66 @@ struct switch_port_host {
 };
 
 static volatile sig_atomic_t stop_requested;
+
+/* The optional tap uplink: one more port, fed by reads in the poll loop. */
+#define UPLINK_BURST 64 /* frames read per wake-up before serving the VMMs again */
+#define UPLINK_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+static struct {
+    int fd;
+    int port;
+    uint64_t write_errors;
+    uint8_t frame[VSWITCH_SCRATCH];
+} uplink = { .fd = -1, .port = -1 };
+
+/* The switch hands the uplink a private copy, header first; the tap takes it as one write. */
+static bool uplink_send(void *ctx, const uint8_t *frame, uint32_t len)
+{
+    (void)ctx;
+    if (write(uplink.fd, frame, len) == (ssize_t)len)
+        return true;
+    uplink.write_errors++; /* EAGAIN: the tap's queue is full, a NIC would drop too */
+    return false;
+}
+
+static int open_uplink(struct vswitch *sw, const char *tap)
+{
+    /* What the tap takes on write: the kernel finishes checksums and segments for its side. */
+    const struct vswitch_uplink up = {
+        .ctx = NULL,
+        .accepts = VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_CSUM) | VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO4) |
+                   VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_TSO6) | VIRTIO_NET_BIT(VIRTIO_NET_F_GUEST_ECN),
+        .send = uplink_send,
+    };
+    char err[256];
+
+    uplink.fd = tap_open_vnet(tap, "switch: --uplink", err, sizeof(err));
+    if (uplink.fd < 0) {
+        svmm_err("%s", err);
+        return -1;
+    }
+    /* Reads may bring offloaded frames: the switch converts them for ports whose guests need it. */
+    if (ioctl(uplink.fd, TUNSETOFFLOAD, (unsigned long)UPLINK_OFFLOADS) < 0)
+        svmm_warn("switch: tap %s: TUNSETOFFLOAD: %s (frames from it come without offloads)", tap, strerror(errno));
+    uplink.port = vswitch_add_uplink(sw, tap, &up);
+    if (uplink.port < 0) {
+        svmm_err("switch: no port left for the uplink");
+        return -1;
+    }
+    svmm_info("switch: uplink port %s (tap)", tap);
+    return 0;
+}
+
+static void close_uplink(void)
+{
+    if (uplink.fd < 0)
+        return;
+    /* A persistent tap keeps TUNSETOFFLOAD; its next user may read without a virtio header. */
+    ioctl(uplink.fd, TUNSETOFFLOAD, 0ul);
+    close(uplink.fd);
+    uplink.fd = -1;
+    if (uplink.write_errors)
+        svmm_info("switch: uplink: %llu frames the tap did not take", (unsigned long long)uplink.write_errors);
+}
 
 static void on_signal(int sig)
 {
@@ -70,7 +133,7 @@ static void accept_vmm(int lfd, struct vswitch *sw, const struct switch_cli *cli
     }
     h.port[sizeof(h.port) - 1] = '\0';
     for (unsigned i = 0; i < sw->nports; i++)
-        if (!strcmp(sw->ports[i].name, h.port))
+        if (!strcmp(sw->ports[i].name, h.port) && !sw->ports[i].uplink.send)
             port = (int)i;
     if (port < 0) {
         refuse(sock, "no port named '%s'", h.port);
@@ -124,17 +187,35 @@ static void forward(struct vswitch *sw, struct switch_port_host *ph)
     } while (more && !stop_requested);
 }
 
+/* Frames the host's network sent through the tap: forward a burst of them. */
+static void read_uplink(struct vswitch *sw, struct switch_port_host *ph)
+{
+    for (unsigned n = 0; n < UPLINK_BURST; n++) {
+        ssize_t len = read(uplink.fd, uplink.frame, sizeof(uplink.frame));
+        uint32_t notify;
+        if (len <= 0)
+            break; /* EAGAIN: drained */
+        vswitch_input(sw, (unsigned)uplink.port, uplink.frame, (uint32_t)len, now_ns(), &notify);
+        for (unsigned q = 0; q < sw->nports; q++)
+            if ((notify >> q) & 1)
+                netq_shm_kick(ph[q].link.to_vmm);
+    }
+}
+
 static void serve(int lfd, struct vswitch *sw, const struct switch_cli *cli, struct switch_port_host *ph)
 {
     while (!stop_requested) {
-        struct pollfd fds[1 + 2 * VSWITCH_MAX_PORTS];
-        int who[1 + 2 * VSWITCH_MAX_PORTS]; /* port of fds[i], or -1 for the listener; kind by parity below */
-        bool is_sock[1 + 2 * VSWITCH_MAX_PORTS];
-        unsigned n = 0;
+        struct pollfd fds[2 + 2 * VSWITCH_MAX_PORTS];
+        int who[2 + 2 * VSWITCH_MAX_PORTS]; /* port of fds[i], or -1 for the listener and the uplink */
+        bool is_sock[2 + 2 * VSWITCH_MAX_PORTS];
+        unsigned n = 0, first_port;
 
         fds[n] = (struct pollfd){ lfd, POLLIN, 0 }, who[n] = -1, is_sock[n++] = false;
+        if (uplink.fd >= 0)
+            fds[n] = (struct pollfd){ uplink.fd, POLLIN, 0 }, who[n] = -1, is_sock[n++] = false;
+        first_port = n;
         for (unsigned q = 0; q < sw->nports; q++) {
-            if (ph[q].sock < 0)
+            if (ph[q].sock < 0 || (int)q == uplink.port)
                 continue;
             fds[n] = (struct pollfd){ ph[q].sock, POLLIN, 0 }, who[n] = (int)q, is_sock[n++] = true;
             fds[n] = (struct pollfd){ ph[q].link.to_switch, POLLIN, 0 }, who[n] = (int)q, is_sock[n++] = false;
@@ -145,7 +226,9 @@ static void serve(int lfd, struct vswitch *sw, const struct switch_cli *cli, str
             svmm_err("switch: poll: %s", strerror(errno));
             return;
         }
-        for (unsigned i = 1; i < n; i++) {
+        if (uplink.fd >= 0 && fds[1].revents)
+            read_uplink(sw, ph);
+        for (unsigned i = first_port; i < n; i++) {
             if (!fds[i].revents)
                 continue;
             if (!is_sock[i]) {
@@ -185,17 +268,22 @@ int switch_main(int argc, char *const argv[], void (*log_sink)(enum svmm_log_lev
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     vswitch_init(&sw, cli.ageing_s * 1000000000ull);
-    for (unsigned i = 0; i < cli.nports; i++) {
-        const struct switch_cli_port *p = &cli.ports[i];
-        vswitch_add_port(&sw, p->name, p->has_mac ? p->mac : NULL, p->has_mac);
+    for (unsigned i = 0; i < VSWITCH_MAX_PORTS; i++) {
         netq_shm_link_clear(&ph[i].link);
         ph[i].sock = -1;
     }
+    for (unsigned i = 0; i < cli.nports; i++) {
+        const struct switch_cli_port *p = &cli.ports[i];
+        vswitch_add_port(&sw, p->name, p->has_mac ? p->mac : NULL, p->has_mac);
+    }
     for (unsigned i = 0; i < cli.nports; i++)
         vswitch_set_reach(&sw, i, switch_cli_reach_mask(&cli, i));
+    if (cli.uplink_tap[0] && open_uplink(&sw, cli.uplink_tap) < 0)
+        return 1;
     lfd = shm_link_listen(cli.listen, err, sizeof(err));
     if (lfd < 0) {
         svmm_err("switch: %s", err);
+        close_uplink();
         return 1;
     }
     svmm_info("switch: %u port%s, listening on %s", cli.nports, cli.nports > 1 ? "s" : "", cli.listen);
@@ -204,6 +292,7 @@ int switch_main(int argc, char *const argv[], void (*log_sink)(enum svmm_log_lev
     for (unsigned q = 0; q < sw.nports; q++)
         if (ph[q].sock >= 0)
             detach_vmm(&sw, ph, q);
+    close_uplink();
     close(lfd);
     unlink(cli.listen);
     svmm_info("switch: stopped");
