@@ -63,6 +63,13 @@ expect "net: no switch running" "cannot connect to the switch at /nonexistent/sw
 expect "switch: no --listen"   "switch: --listen PATH is required" -- switch --port a
 expect "switch: bad reach"     "reach= names 'c', which is not a port" -- switch --listen /tmp/x.sock --port a,reach=c
 expect "switch: cannot listen" "switch: cannot listen on /nonexistent/s.sock" -- switch --listen /nonexistent/s.sock --port a
+expect "disk: server= without client=" "needs a socket path of 1 to 107 characters and client=NAME" -- run --kernel "$img" --disk server=/tmp/b.sock
+expect "disk: no block server running" "cannot connect to the block server at /nonexistent/b.sock" -- run -q --kernel "$img" --mem 256M --disk server=/nonexistent/b.sock,client=a
+expect "blk-server: no --listen" "needs --listen PATH" -- blk-server --disk "$img" --client a,offset=0,size=512
+expect "blk-server: bad client" "needs offset= and size=" -- blk-server --listen /tmp/b.sock --disk "$img" --client a,size=512
+expect "blk-server: client past the disk" "lie outside the disk" -- blk-server --listen /tmp/b.sock --disk "$img" --client a,offset=0,size=1G
+expect "blk-server: overlapping clients" "overlaps client 'a'" -- blk-server --listen /tmp/b.sock --disk "$img" --client a,offset=0,size=1K --client b,offset=512,size=1K
+expect "blk-server: missing disk" "cannot use disk '/nonexistent.img'" -- blk-server --listen /tmp/b.sock --disk /nonexistent.img --client a,offset=0,size=512
 expect "vsock: cid below 3"    "--vsock: cid '2'"            -- run --kernel "$img" --vsock cid=2,uds=/tmp/v.sock
 expect "vsock: missing uds"    "--vsock: missing uds=PATH"   -- run --kernel "$img" --vsock cid=3
 expect "vsock: unwritable uds" "--vsock: cannot listen on '/nonexistent/v.sock'" -- run -q --kernel "$img" --mem 256M --vsock cid=3,uds=/nonexistent/v.sock
