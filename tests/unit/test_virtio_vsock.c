@@ -632,6 +632,32 @@ TEST(cli_vsock_bad_arguments_are_one_line_errors)
     CHECK_STR_CONTAINS(err, "--vsock: given twice");
 }
 
+TEST(cli_vsock_peers)
+{
+    static struct svmm_cli cli;
+    char err[256];
+
+    CHECK_EQ(CLI("--vsock", "cid=3,uds=/tmp/v,peer=4:/tmp/p34,peer=17:/run/x"), 0);
+    CHECK_EQ(cli.vsock.npeers, 2);
+    CHECK_EQ(cli.vsock.peers[0].cid, 4);
+    CHECK_EQ(cli.vsock.peers[0].path_len, strlen("/tmp/p34"));
+    CHECK(!strncmp(cli.vsock.peers[0].path, "/tmp/p34", cli.vsock.peers[0].path_len));
+    CHECK_EQ(cli.vsock.peers[1].cid, 17);
+    CHECK_EQ(CLI("--vsock", "cid=3,uds=/tmp/v,peer=3:/tmp/p"), -1);
+    CHECK_STR_CONTAINS(err, "--vsock: peer 3 is this guest's own CID");
+    CHECK_EQ(CLI("--vsock", "cid=3,uds=/tmp/v,peer=4:/a,peer=4:/b"), -1);
+    CHECK_STR_CONTAINS(err, "--vsock: peer 4 given twice");
+    CHECK_EQ(CLI("--vsock", "cid=3,uds=/tmp/v,peer=2:/a"), -1);
+    CHECK_STR_CONTAINS(err, "--vsock: peer '2:/a' is not CID:SOCKPATH");
+    CHECK_EQ(CLI("--vsock", "cid=3,uds=/tmp/v,peer=4"), -1);
+    CHECK_STR_CONTAINS(err, "is not CID:SOCKPATH");
+    CHECK_EQ(CLI("--vsock", "cid=3,uds=/tmp/v,peer=4:"), -1);
+    CHECK_STR_CONTAINS(err, "is not CID:SOCKPATH");
+    CHECK_EQ(CLI("--vsock", "cid=3,uds=/tmp/v,peer=4:/a,peer=5:/a,peer=6:/a,peer=7:/a,peer=8:/a,peer=9:/a,"
+                 "peer=10:/a,peer=11:/a,peer=12:/a"), -1);
+    CHECK_STR_CONTAINS(err, "--vsock: at most 8 peers");
+}
+
 TEST(vsock_header_sized_rx_buffers_do_not_stall_data)
 {
     struct pkt p;

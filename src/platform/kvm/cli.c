@@ -39,10 +39,12 @@ const char svmm_cli_usage[] =
     "  --net switch=PATH,port=NAME[,mac=...]\n"
     "                     virtio-net on port NAME of the virtual switch listening on PATH (svmm\n"
     "                     switch --help); the MAC is the port's when the switch gives it one\n"
-    "  --vsock cid=N,uds=PATH\n"
+    "  --vsock cid=N,uds=PATH[,peer=CID:SOCKPATH]...\n"
     "                     virtio-vsock with guest CID N (>= 3); host side on Unix sockets: the\n"
     "                     guest connecting to port P reaches PATH_P; a host client connecting to\n"
     "                     PATH and writing \"CONNECT <port>\\n\" reaches the guest (reply \"OK <n>\\n\")\n"
+    "                     peer=CID:SOCKPATH (repeatable): the guest may reach the VM with that CID;\n"
+    "                     of the two VMMs the one with the lower CID listens on SOCKPATH\n"
     "  --console stdio|pty\n"
     "                     where the virtio console (hvc0) goes: stdin/stdout (default), or a new\n"
     "                     pseudo-terminal, its path printed on stderr (\"svmm: virtio-console on\n"
@@ -273,7 +275,54 @@ static int add_net(struct svmm_cli *out, const char *val, char *err, size_t errl
     return 0;
 }
 
-/* --vsock cid=N,uds=PATH */
+/* A guest CID in text of `len` bytes: 3 .. 0xfffffffe, or -1. */
+static int parse_cid(const char *v, size_t len, uint64_t *cid)
+{
+    char num[24];
+    unsigned long long c;
+    char *end;
+
+    snprintf(num, sizeof(num), "%.*s", (int)(len < 23 ? len : 23), v);
+    errno = 0;
+    c = strtoull(num, &end, 10);
+    if (len == 0 || len > 20 || num[0] < '0' || num[0] > '9' || *end || errno || c < 3 || c > 0xfffffffeull)
+        return -1;
+    *cid = c;
+    return 0;
+}
+
+/* peer=CID:SOCKPATH of --vsock (the guest's own CID is checked once all sub-options are read). */
+static int add_vsock_peer(struct svmm_cli_vsock *vs, const char *v, size_t vlen, char *err, size_t errlen)
+{
+    const char *colon = memchr(v, ':', vlen);
+    struct svmm_cli_vsock_peer *p;
+    uint64_t cid;
+
+    if (vs->npeers == SVMM_CLI_MAX_VSOCK_PEERS) {
+        snprintf(err, errlen, "--vsock: at most %u peers", SVMM_CLI_MAX_VSOCK_PEERS);
+        return -1;
+    }
+    if (colon == NULL || parse_cid(v, (size_t)(colon - v), &cid) < 0 || colon + 1 == v + vlen ||
+        (size_t)(v + vlen - colon - 1) > 100) {
+        snprintf(err, errlen, "--vsock: peer '%.*s' is not CID:SOCKPATH (a CID 3..4294967294, a path of 1 to 100 "
+                 "characters)", (int)vlen, v);
+        return -1;
+    }
+    for (unsigned i = 0; i < vs->npeers; i++) {
+        if (vs->peers[i].cid == cid) {
+            snprintf(err, errlen, "--vsock: peer %llu given twice", (unsigned long long)cid);
+            return -1;
+        }
+    }
+    /* Invariant: npeers < SVMM_CLI_MAX_VSOCK_PEERS (checked above). */
+    p = &vs->peers[vs->npeers++];
+    p->cid = cid;
+    p->path = colon + 1;
+    p->path_len = (size_t)(v + vlen - colon - 1);
+    return 0;
+}
+
+/* --vsock cid=N,uds=PATH[,peer=CID:SOCKPATH]... */
 static int add_vsock(struct svmm_cli *out, const char *val, char *err, size_t errlen)
 {
     struct svmm_cli_vsock *vs = &out->vsock;
@@ -288,20 +337,15 @@ static int add_vsock(struct svmm_cli *out, const char *val, char *err, size_t er
     memset(vs, 0, sizeof(*vs));
     while (next_subopt(&p, &k, &klen, &v, &vlen)) {
         if (klen == 3 && !strncmp(k, "cid", 3)) {
-            char num[24];
-            unsigned long long cid;
-            char *end;
-            snprintf(num, sizeof(num), "%.*s", (int)(vlen < 23 ? vlen : 23), v);
-            errno = 0;
-            cid = strtoull(num, &end, 10);
-            if (vlen == 0 || vlen > 20 || num[0] < '0' || num[0] > '9' || *end || errno || cid < 3 ||
-                cid > 0xfffffffeull) {
+            if (parse_cid(v, vlen, &vs->cid) < 0) {
                 snprintf(err, errlen, "--vsock: cid '%.*s' is not a number between 3 and 4294967294 "
                          "(0-2 are reserved)", (int)vlen, v);
                 return -1;
             }
-            vs->cid = cid;
             has_cid = true;
+        } else if (klen == 4 && !strncmp(k, "peer", 4)) {
+            if (add_vsock_peer(vs, v, vlen, err, errlen) < 0)
+                return -1;
         } else if (klen == 3 && !strncmp(k, "uds", 3)) {
             if (vlen == 0) {
                 snprintf(err, errlen, "--vsock: uds= needs a socket path");
@@ -310,13 +354,20 @@ static int add_vsock(struct svmm_cli *out, const char *val, char *err, size_t er
             vs->uds = v;
             vs->uds_len = vlen;
         } else {
-            snprintf(err, errlen, "--vsock: unknown sub-option '%.*s' (use cid=N,uds=PATH)", (int)klen, k);
+            snprintf(err, errlen, "--vsock: unknown sub-option '%.*s' (use cid=N,uds=PATH[,peer=CID:SOCKPATH])",
+                     (int)klen, k);
             return -1;
         }
     }
     if (!has_cid || vs->uds == NULL) {
         snprintf(err, errlen, "--vsock: missing %s (use --vsock cid=N,uds=PATH)", has_cid ? "uds=PATH" : "cid=N");
         return -1;
+    }
+    for (unsigned i = 0; i < vs->npeers; i++) {
+        if (vs->peers[i].cid == vs->cid) {
+            snprintf(err, errlen, "--vsock: peer %llu is this guest's own CID", (unsigned long long)vs->cid);
+            return -1;
+        }
     }
     if (add_virtio(out, VIRTIO_ID_VSOCK, "--vsock", err, errlen) < 0)
         return -1;

@@ -45,11 +45,20 @@ struct svmm_cli_net {
     unsigned slot;    /* virtio slot (cfg.virtio_ids[slot] == VIRTIO_ID_NET) */
 };
 
-/* --vsock cid=N,uds=PATH */
+/* --vsock cid=N,uds=PATH[,peer=CID:SOCKPATH]...: peer VMs the guest may reach (docs/hosted.md). */
+#define SVMM_CLI_MAX_VSOCK_PEERS 8 /* VIRTIO_VSOCK_MAX_LINKS */
+struct svmm_cli_vsock_peer {
+    uint64_t cid;     /* 3 .. 0xfffffffe, not the guest's own, each peer once */
+    const char *path; /* points into the argument: the socket path after "CID:" up to ',' or the end */
+    size_t path_len;
+};
+
 struct svmm_cli_vsock {
     uint64_t cid;     /* 3 .. 0xfffffffe */
     const char *uds;  /* points into the argument: the value after "uds=" up to ',' or the end */
     size_t uds_len;
+    struct svmm_cli_vsock_peer peers[SVMM_CLI_MAX_VSOCK_PEERS];
+    unsigned npeers;
     unsigned slot;
 };
 

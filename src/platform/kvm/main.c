@@ -22,6 +22,7 @@
 #include "switch_main.h"
 #include "rng_host.h"
 #include "stdio_console.h"
+#include "vsock_peers.h"
 #include "vsock_uds.h"
 
 #ifndef SVMM_VERSION
@@ -151,6 +152,7 @@ static int attach_blk_rng(const struct svmm_cli *cli, struct svmm_vm *vm, struct
 static struct net_tap nets[SVMM_CLI_MAX_NETS];
 static struct net_switch net_switches[SVMM_CLI_MAX_NETS]; /* index i used when --net i is switch= */
 static struct vsock_uds vsock;
+static struct vsock_peers vsock_peers; /* --vsock ...,peer=: links to other VMs' VMMs */
 
 static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char *err, size_t errlen)
 {
@@ -175,6 +177,7 @@ static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char
         char path[sizeof(vsock.path)];
         snprintf(path, sizeof(path), "%.*s", (int)cli->vsock.uds_len, cli->vsock.uds);
         if (vsock_uds_open(&vsock, cli->vsock.cid, path, err, errlen) < 0 ||
+            vsock_peers_open(&vsock_peers, &vsock.vsock, &cli->vsock, err, errlen) < 0 ||
             svmm_vm_attach_virtio(vm, cli->vsock.slot, &vsock.vsock.dev, err, errlen) < 0)
             return -1;
     }
@@ -203,6 +206,8 @@ static int start_net_vsock(const struct svmm_cli *cli, struct kvm_host *host, ch
         if (cli->nets[i].switch_path ? net_switch_start(&net_switches[i], host, err, errlen) < 0
                                      : net_tap_start(&nets[i], host, err, errlen) < 0)
             return -1;
+    if (cli->has_vsock && vsock_peers_start(&vsock_peers, host, err, errlen) < 0)
+        return -1;
     return cli->has_vsock ? vsock_uds_start(&vsock, host, err, errlen) : 0;
 }
 
@@ -214,8 +219,10 @@ static void join_net_vsock(const struct svmm_cli *cli)
         else
             net_tap_join(&nets[i]);
     }
-    if (cli->has_vsock)
+    if (cli->has_vsock) {
+        vsock_peers_join(&vsock_peers);
         vsock_uds_join(&vsock);
+    }
 }
 
 static int run(const struct svmm_cli *cli)

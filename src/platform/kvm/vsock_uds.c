@@ -397,7 +397,8 @@ void vsock_uds_join(struct vsock_uds *u)
         unlink(u->path);
     }
     svmm_info("vsock: guest->host %llu packets %llu bytes, host->guest %llu packets %llu bytes, %llu resets sent, "
-              "%llu dropped (bad cid)", (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes,
-              (unsigned long long)s->rx_packets, (unsigned long long)s->rx_bytes, (unsigned long long)s->resets_sent,
-              (unsigned long long)s->dropped_bad_cid);
+              "%llu dropped (bad cid); to peers %llu packets, %llu refused (no such cid), %llu dropped (link full)",
+              (unsigned long long)s->tx_packets, (unsigned long long)s->tx_bytes, (unsigned long long)s->rx_packets,
+              (unsigned long long)s->rx_bytes, (unsigned long long)s->resets_sent, (unsigned long long)s->dropped_bad_cid,
+              (unsigned long long)s->peer_packets, (unsigned long long)s->refused_cid, (unsigned long long)s->link_full);
 }
