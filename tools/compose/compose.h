@@ -183,6 +183,19 @@ const char *resolve_path(const struct sys *s, const char *path, char *buf, size_
 int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr);
 int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f);
 int emit_switch_config(const struct sys *s, const struct vswitch *w, FILE *f);
+/*
+ * VM-to-VM vsock: every VM with a vsock device may reach every other VM with one (the pairs are
+ * the links; docs/system-description.md). vsock_dev: the VM's vsock device or NULL; vsock_peers:
+ * the indices of its peer VMs in description order (link k of the VM is peers[k]); returns how many.
+ */
+const struct device *vsock_dev(const struct vm *v);
+unsigned vsock_peers(const struct sys *s, const struct vm *v, unsigned peers[MAX_VMS]);
+/* Link number of peer VM `peer` among v's links, or -1. */
+int vsock_link_of(const struct sys *s, const struct vm *v, unsigned peer);
+/* seL4: links per VMM (src/platform/sel4/sel4_devices.h SEL4_MAX_VSOCK_LINKS); hosted: svmm run's peers. */
+#define SEL4_MAX_VSOCK_LINKS 4u
+#define HOSTED_MAX_VSOCK_PEERS 8u
+
 /* The switch port of a net device, as its MAC: the description's, else 02:73:76:6d:<0x10 + switch>:<port>. */
 void switch_port_mac(const struct device *d, uint8_t mac[6]);
 int emit_qemu_args(const struct sys *s, FILE *f);

@@ -23,6 +23,31 @@ static void sh_quote(FILE *f, const char *str)
     fputc('\'', f);
 }
 
+static bool any_vsock(const struct sys *s)
+{
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (vsock_dev(&s->vms[i]))
+            return true;
+    return false;
+}
+
+/*
+ * --vsock: the host side on $RUN_DIR/<vm>-vsock.sock, and a peer= per other VM with vsock, on the
+ * pair's socket $RUN_DIR/vsock-<a>-<b>.sock (a, b in description order; svmm run decides who listens).
+ */
+static void vsock_arg(const struct sys *s, const struct vm *v, const struct device *d, FILE *f)
+{
+    unsigned peers[MAX_VMS], n = vsock_peers(s, v, peers);
+
+    fprintf(f, " --vsock cid=%llu,uds=\"$RUN_DIR\"/%s-vsock.sock", (unsigned long long)d->cid, v->name);
+    for (unsigned k = 0; k < n; k++) {
+        const struct vm *p = &s->vms[peers[k]];
+        bool first = v < p;
+        fprintf(f, ",peer=%llu:\"$RUN_DIR\"/vsock-%s-%s.sock", (unsigned long long)vsock_dev(p)->cid,
+                first ? v->name : p->name, first ? p->name : v->name);
+    }
+}
+
 static void run_line(const struct sys *s, const struct vm *v, FILE *f, const char *svmm)
 {
     char path[PATH_MAX_LEN + 256];
@@ -54,6 +79,8 @@ static void run_line(const struct sys *s, const struct vm *v, FILE *f, const cha
             /* The port's MAC comes from the switch; saying it here as well makes svmm check they agree. */
             fprintf(f, " --net switch=\"$RUN_DIR\"/switch-%s.sock,port=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x", d->sw,
                     v->name, m[0], m[1], m[2], m[3], m[4], m[5]);
+        } else if (d->type == DEV_VSOCK) {
+            vsock_arg(s, v, d, f);
         }
     }
 }
@@ -113,6 +140,8 @@ int emit_hosted(const struct sys *s, FILE *f, const char *svmm)
     if (s->nswitches)
         fprintf(f, "# RUN_DIR: a directory for the switches' sockets, e.g. RUN_DIR=$(mktemp -d); start the switches\n"
                    "# first (in the background), then the VMs.\n");
+    else if (any_vsock(s))
+        fprintf(f, "# RUN_DIR: a directory for the vsock sockets, e.g. RUN_DIR=$(mktemp -d).\n");
     for (unsigned i = 0; i < s->nswitches; i++) {
         fprintf(f, "# switch %s\n", s->switches[i].name);
         switch_line(s, &s->switches[i], f, svmm);
@@ -144,8 +173,9 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
     fprintf(f, "}\n");
     fprintf(f, "prefix() { while IFS= read -r line; do printf '%%s| %%s\\n' \"$1\" \"$line\"; done; }\n");
     fprintf(f, "status_dir=$(mktemp -d) || exit 1\n");
-    if (s->nswitches)
-        fprintf(f, "RUN_DIR=$status_dir # the switches' sockets\n");
+    if (s->nswitches || any_vsock(s))
+        fprintf(f, "RUN_DIR=$status_dir # the %s sockets\n",
+                !any_vsock(s) ? "switches'" : s->nswitches ? "switches' and vsock" : "vsock");
     fprintf(f, "pids=\"\"\n");
     for (unsigned i = 0; i < s->nswitches; i++) {
         const char *n = s->switches[i].name;

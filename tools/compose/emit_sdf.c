@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The Microkit system description (SDF): one VMM protection domain per VM, commented for review. */
 #include <svmm/netq.h>
+#include <svmm/vsock_link.h>
 #include "compose.h"
 
 /* Where each VMM maps things in its own address space (the VMM reads them through setvar_vaddr). */
@@ -15,6 +16,11 @@
 #define LINK_TX_OFFSET 0x400000ull
 #define LINK_RX_OFFSET 0x800000ull
 #define NET_LINK_CHANNEL(k) (2u + (k))   /* in the VMM; 1 is the UART's receive interrupt */
+/* VM-to-VM vsock links: link k of a VMM (its k-th peer VM), queues, our buffers, the peer's buffers. */
+#define VMM_VSOCK_LINK_VADDR(k) (0xe0000000ull + (unsigned long long)(k) * 0x800000ull)
+#define VSOCK_SEND_OFFSET 0x100000ull
+#define VSOCK_RECV_OFFSET 0x400000ull
+#define VSOCK_LINK_CHANNEL(k) (10u + (k))
 
 static unsigned long long link_queue_bytes(void)
 {
@@ -24,6 +30,77 @@ static unsigned long long link_queue_bytes(void)
 static unsigned long long link_data_bytes(void)
 {
     return ((unsigned long long)SEL4_SWITCH_NBUFS * SEL4_SWITCH_BUF_SIZE + 0xfff) & ~0xfffull;
+}
+
+static unsigned long long vsock_queue_bytes(void)
+{
+    return (unsigned long long)netq_link_queue_bytes(VSOCK_LINK_NBUFS);
+}
+
+static unsigned long long vsock_data_bytes(void)
+{
+    return ((unsigned long long)VSOCK_LINK_NBUFS * VSOCK_LINK_BUF_SIZE + 0xfff) & ~0xfffull;
+}
+
+/* The regions of the pair {a, b} (a first in the description) are named vsock_<a>_<b>_*. */
+static void vsock_pair(const struct sys *s, const struct vm *v, unsigned peer, const char **a, const char **b)
+{
+    bool first = v < &s->vms[peer];
+    *a = first ? v->name : s->vms[peer].name;
+    *b = first ? s->vms[peer].name : v->name;
+}
+
+/* Link k of a VMM: the pair's rings, our buffers (writable), the peer's (read-only). */
+static void emit_vsock_maps(const struct sys *s, const struct vm *v, FILE *f)
+{
+    unsigned peers[MAX_VMS], n = vsock_peers(s, v, peers);
+
+    for (unsigned k = 0; k < n; k++) {
+        const struct vm *p = &s->vms[peers[k]];
+        unsigned long long base = VMM_VSOCK_LINK_VADDR(k);
+        const char *a, *b;
+        vsock_pair(s, v, peers[k], &a, &b);
+        fprintf(f, "        <!-- vsock link %u: to VM %s (cid %llu); notifications on channel %u -->\n", k, p->name,
+                (unsigned long long)vsock_dev(p)->cid, VSOCK_LINK_CHANNEL(k));
+        fprintf(f, "        <map mr=\"vsock_%s_%s_queues\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"vsock_link%u_queues\" />\n",
+                a, b, base, k);
+        fprintf(f, "        <map mr=\"vsock_%s_%s_from_%s\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"vsock_link%u_send\" />\n",
+                a, b, v->name, base + VSOCK_SEND_OFFSET, k);
+        fprintf(f, "        <map mr=\"vsock_%s_%s_from_%s\" vaddr=\"0x%llx\" perms=\"r\" setvar_vaddr=\"vsock_link%u_recv\" />\n",
+                a, b, p->name, base + VSOCK_RECV_OFFSET, k);
+    }
+}
+
+/*
+ * Every pair of VMs with vsock devices: a queue region and one buffer region per direction (its
+ * sender's, read-only to the other VMM), and a channel between the two VMMs.
+ */
+static void emit_vsock_links(const struct sys *s, FILE *f)
+{
+    bool any = false;
+
+    for (unsigned i = 0; i < s->nvms; i++) {
+        for (unsigned j = i + 1; j < s->nvms; j++) {
+            const struct vm *a = &s->vms[i], *b = &s->vms[j];
+            if (!vsock_dev(a) || !vsock_dev(b))
+                continue;
+            if (!any)
+                fprintf(f, "    <!-- VM-to-VM vsock: a link per pair of VMs, %u buffers of %u bytes each way; the VMMs relay\n"
+                           "         the guests' packets, checking every header (docs/inter-vm.md, Vsock) -->\n",
+                        VSOCK_LINK_NBUFS, VSOCK_LINK_BUF_SIZE);
+            any = true;
+            fprintf(f, "    <memory_region name=\"vsock_%s_%s_queues\" size=\"0x%llx\" />\n", a->name, b->name,
+                    vsock_queue_bytes());
+            fprintf(f, "    <memory_region name=\"vsock_%s_%s_from_%s\" size=\"0x%llx\" />\n", a->name, b->name, a->name,
+                    vsock_data_bytes());
+            fprintf(f, "    <memory_region name=\"vsock_%s_%s_from_%s\" size=\"0x%llx\" />\n", a->name, b->name, b->name,
+                    vsock_data_bytes());
+            fprintf(f, "    <channel><end pd=\"vmm_%s\" id=\"%u\" /><end pd=\"vmm_%s\" id=\"%u\" /></channel>\n", a->name,
+                    VSOCK_LINK_CHANNEL(vsock_link_of(s, a, j)), b->name, VSOCK_LINK_CHANNEL(vsock_link_of(s, b, i)));
+        }
+    }
+    if (any)
+        fputc('\n', f);
 }
 
 static unsigned long long mib(uint64_t x) { return (unsigned long long)(x >> 20); }
@@ -53,6 +130,8 @@ static void vm_summary(const struct sys *s, const struct vm *v, FILE *f)
                     m[3], m[4], m[5]);
         } else if (d->type == DEV_NET)
             fprintf(f, " (MAC %s, not connected: sent frames are dropped)", d->has_mac ? d->mac : "default");
+        else if (d->type == DEV_VSOCK)
+            fprintf(f, " (cid %llu, other VMs only)", (unsigned long long)d->cid);
     }
     fprintf(f, "; console %s -->\n", v->console_input ? "input and output" : "output only");
 }
@@ -108,6 +187,7 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
         fprintf(f, "        <map mr=\"net_%s_%s_rx\" vaddr=\"0x%llx\" perms=\"r\" setvar_vaddr=\"net_link%d_rx\" />\n",
                 d->sw, v->name, base + LINK_RX_OFFSET, d->link);
     }
+    emit_vsock_maps(s, v, f);
     if (v->console_input)
         fprintf(f, "        <irq irq=\"%u\" id=\"%u\" /> <!-- board UART receive: this VM takes console input -->\n",
                 s->board->uart_irq, UART_IRQ_CHANNEL);
@@ -197,6 +277,7 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
         emit_vm(s, &s->vms[i], f, cpu_attr);
     for (unsigned i = 0; i < s->nswitches; i++)
         emit_switch(s, &s->switches[i], f);
+    emit_vsock_links(s, f);
     /* Passthrough, disks served by other VMs and dynamic slots are refused (validate.c). */
     for (unsigned i = 0; i < s->ncomps; i++)
         fprintf(f, "    <protection_domain name=\"%s\" priority=\"%u\"> <!-- native component -->\n"

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <svmm/boot.h>
 #include <svmm/guest_dt.h>
+#include <svmm/vsock_link.h>
 #include "compose.h"
 
 static void c_string(FILE *f, const char *str)
@@ -36,7 +37,7 @@ static const char *sel4_attach_name(const struct device *d)
     case DEV_BLK: return d->ramdisk ? "sel4_attach_ramdisk" : "NULL";
     case DEV_NET: return d->sw[0] ? "sel4_attach_switch_net" : "sel4_attach_null_net";
     case DEV_RNG: return "sel4_attach_rng";
-    case DEV_VSOCK: break;
+    case DEV_VSOCK: return "sel4_attach_vsock";
     }
     return "NULL";
 }
@@ -46,6 +47,24 @@ static const char *virtio_id_name(enum dev_type t)
     static const char *const names[] = { "VIRTIO_ID_CONSOLE", "VIRTIO_ID_BLOCK", "VIRTIO_ID_NET", "VIRTIO_ID_RNG",
                                          "VIRTIO_ID_VSOCK" };
     return names[t];
+}
+
+/* The vsock device's CID and links (channels as emit_sdf.c numbers them: 10 + link). */
+static void emit_vsock_config(const struct sys *s, const struct vm *v, FILE *f)
+{
+    const struct device *d = vsock_dev(v);
+    unsigned peers[MAX_VMS], n = vsock_peers(s, v, peers);
+
+    if (d == NULL)
+        return;
+    fprintf(f, "    .vsock = { .cid = %llu, .nlinks = %u, .nbufs = %u, .buf_size = %u, .links = {\n",
+            (unsigned long long)d->cid, n, VSOCK_LINK_NBUFS, VSOCK_LINK_BUF_SIZE);
+    for (unsigned k = 0; k < n; k++) {
+        uint64_t peer = vsock_dev(&s->vms[peers[k]])->cid;
+        fprintf(f, "        { .peer_cid = %llu, .channel = %u, .server = %s }, /* VM %s */\n", (unsigned long long)peer,
+                10 + k, d->cid < peer ? "true" : "false", s->vms[peers[k]].name);
+    }
+    fprintf(f, "    } },\n");
 }
 
 int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
@@ -96,6 +115,7 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
             fprintf(f, "    .net_link[%u] = { .link = %d, .channel = %d, .nbufs = %u, .buf_size = %u }, /* switch %s, port %d */\n",
                     i, d->link, 2 + d->link, SEL4_SWITCH_NBUFS, SEL4_SWITCH_BUF_SIZE, d->sw, d->sw_port);
     }
+    emit_vsock_config(s, v, f);
     fprintf(f, "    .kernel_offset = 0, .kernel_size = %llu,\n", (unsigned long long)v->kernel.size);
     fprintf(f, "    .initrd_offset = %llu, .initrd_size = %llu,\n",
             (unsigned long long)(v->initrd.size ? v->initrd_offset : 0), (unsigned long long)v->initrd.size);

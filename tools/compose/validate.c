@@ -581,6 +581,61 @@ static void plan_switches(struct sys *s)
     }
 }
 
+const struct device *vsock_dev(const struct vm *v)
+{
+    for (unsigned d = 0; d < v->ndevs; d++)
+        if (v->devs[d].type == DEV_VSOCK)
+            return &v->devs[d];
+    return NULL;
+}
+
+unsigned vsock_peers(const struct sys *s, const struct vm *v, unsigned peers[MAX_VMS])
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (&s->vms[i] != v && vsock_dev(&s->vms[i]) && vsock_dev(v))
+            peers[n++] = i; /* n < nvms <= MAX_VMS */
+    return n;
+}
+
+int vsock_link_of(const struct sys *s, const struct vm *v, unsigned peer)
+{
+    unsigned peers[MAX_VMS], n = vsock_peers(s, v, peers);
+
+    for (unsigned k = 0; k < n; k++)
+        if (peers[k] == peer)
+            return (int)k;
+    return -1;
+}
+
+/* A vsock device: one per VM, a CID no other VM has, links within each platform's limit. */
+static void check_vsock(struct sys *s, const struct vm *v, const struct device *dev, const char *g, bool sel4,
+                        bool hosted)
+{
+    unsigned peers[MAX_VMS], n = vsock_peers(s, v, peers);
+
+    if (dev != vsock_dev(v)) {
+        compose_error(s, dev->line, g, "a VM has at most one virtio-vsock");
+        return;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        const struct vm *o = &s->vms[peers[i]];
+        if (vsock_dev(o)->cid == dev->cid && o < v)
+            compose_error(s, dev->cid_line ? dev->cid_line : dev->line, g, "cid %llu is VM %s's already",
+                          (unsigned long long)dev->cid, o->name);
+    }
+    if (sel4 && n == 0)
+        compose_error(s, dev->line, g,
+                      "a virtio-vsock on seL4 reaches other VMs only (there is no host side), and no other VM has one");
+    if (sel4 && n > SEL4_MAX_VSOCK_LINKS)
+        compose_error(s, dev->line, g, "a VM's virtio-vsock reaches at most %u other VMs on seL4 (%u here)",
+                      SEL4_MAX_VSOCK_LINKS, n);
+    if (hosted && n > HOSTED_MAX_VSOCK_PEERS)
+        compose_error(s, dev->line, g, "svmm run's virtio-vsock reaches at most %u other VMs (%u here)",
+                      HOSTED_MAX_VSOCK_PEERS, n);
+}
+
 /*
  * What works today, per field and platform (docs/system-description.md, "What works today"). The rule:
  * a field the composer accepts is acted on by some component of the output it is written for, or
@@ -646,14 +701,7 @@ static void check_what_works(struct sys *s)
                                   "cannot name");
                 break;
             case DEV_VSOCK:
-                if (sel4)
-                    compose_error(s, dev->line, g,
-                                  "virtio-vsock is not available on seL4 yet: the seL4 VMM has no vsock device (it "
-                                  "would stop at start-up)");
-                if (hosted)
-                    compose_error(s, dev->line, g,
-                                  "virtio-vsock is not passed to svmm run yet: it needs a host socket path (--vsock "
-                                  "cid=N,uds=PATH), which a system description cannot name");
+                check_vsock(s, v, dev, g, sel4, hosted);
                 break;
             case DEV_CONSOLE:
             case DEV_RNG:

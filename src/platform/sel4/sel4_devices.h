@@ -43,6 +43,15 @@ int sel4_attach_null_net(struct svmm_vm *vm, unsigned slot, char *err, size_t er
 int sel4_attach_switch_net(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
 /*
+ * virtio-vsock between VMs (one per VM): guest CID svmm_sel4_vm.vsock.cid, and per peer VM k a
+ * vsock_link over regions the SDF maps here (vsock_link<k>_queues/_send/_recv, setvar_vaddr) and a
+ * channel to the peer's VMM (svmm_sel4_vm.vsock.links[k]). No host side: connections to CID 2 are
+ * refused. Up to SEL4_MAX_VSOCK_LINKS peers.
+ */
+#define SEL4_MAX_VSOCK_LINKS 4
+int sel4_attach_vsock(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
+
+/*
  * Devices that talk to other protection domains hook into the VMM's event loop (vmm.c):
  *  - sel4_on_notify: `fn(ctx)` runs when channel `ch` is notified (at most SEL4_MAX_HOOKS hooks);
  *  - sel4_defer: `fn(ctx)` runs once, after the current exit or notification has been handled

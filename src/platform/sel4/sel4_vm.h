@@ -19,6 +19,16 @@ struct svmm_sel4_vm {
     uint8_t net_mac[SVMM_MAX_VIRTIO][6];    /* virtio-net in slot i: its MAC; all zero: the VMM's default */
     /* virtio-net in slot i on a switch: which mapped link (0..SEL4_MAX_NET_LINKS-1), its channel, geometry */
     struct { uint8_t link, channel; uint32_t nbufs, buf_size; } net_link[SVMM_MAX_VIRTIO];
+    /*
+     * virtio-vsock: the guest's CID and its peer VMs. Link k is mapped at vsock_link<k>_*, signalled
+     * on `channel`; `server` is the side with the lower CID (vsock_link.h: which rings it sends on).
+     */
+    struct {
+        uint64_t cid;
+        unsigned nlinks;
+        uint32_t nbufs, buf_size; /* every link's geometry, both directions */
+        struct { uint64_t peer_cid; uint8_t channel; bool server; } links[SEL4_MAX_VSOCK_LINKS];
+    } vsock;
     uint64_t kernel_offset, kernel_size; /* in the boot-image region (images_vaddr) */
     uint64_t initrd_offset, initrd_size;
     unsigned num_lrs;           /* GIC list registers of the board's CPU interface */
