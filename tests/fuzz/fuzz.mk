@@ -10,7 +10,7 @@
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits virtio_blk virtio_net virtio_vsock \
-	vswitch blkq_server blkq_client
+	vswitch net_link blkq_server blkq_client
 FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 7
@@ -45,6 +45,8 @@ FUZZ_SRCS_virtio_net := src/virtio/net.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c src/net/vsock_link.c src/ipc/netq.c $(FUZZ_VDEV_SRCS)
 # The switch and its rings, fed by a hostile peer (shared memory written at will).
 FUZZ_SRCS_vswitch := src/net/vswitch.c src/net/net_offload.c src/ipc/netq.c src/virtio/net.c $(FUZZ_VDEV_SRCS)
+# A VMM's switch port (virtio-net over a netq link) against a hostile switch and a fuzzed guest.
+FUZZ_SRCS_net_link := src/net/net_link.c src/ipc/netq.c src/virtio/net.c $(FUZZ_VDEV_SRCS)
 # The block server and its rings, fed by a hostile client; a VMM's blk_link fed by a hostile server.
 FUZZ_SRCS_blkq_server := src/blk/blk_server.c src/ipc/blkq.c
 FUZZ_SRCS_blkq_client := src/blk/blk_link.c src/ipc/blkq.c src/virtio/blk.c $(FUZZ_VDEV_SRCS)
