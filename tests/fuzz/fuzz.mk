@@ -10,7 +10,7 @@
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits virtio_blk virtio_net virtio_vsock \
-	vswitch net_link blkq_server blkq_client
+	vswitch net_link blkq_server blkq_client vsock_link
 FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 7
@@ -43,6 +43,8 @@ FUZZ_SRCS_virtio_mmio := src/virtio/console.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_blk := src/virtio/blk.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_net := src/virtio/net.c $(FUZZ_VDEV_SRCS)
 FUZZ_SRCS_virtio_vsock := src/virtio/vsock.c src/net/vsock_link.c src/ipc/netq.c $(FUZZ_VDEV_SRCS)
+# A VM-to-VM vsock link fed by a hostile peer VMM (its shared memory written at will).
+FUZZ_SRCS_vsock_link := src/net/vsock_link.c src/ipc/netq.c src/virtio/vsock.c $(FUZZ_VDEV_SRCS)
 # The switch and its rings, fed by a hostile peer (shared memory written at will).
 FUZZ_SRCS_vswitch := src/net/vswitch.c src/net/net_offload.c src/ipc/netq.c src/virtio/net.c $(FUZZ_VDEV_SRCS)
 # A VMM's switch port (virtio-net over a netq link) against a hostile switch and a fuzzed guest.
