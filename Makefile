@@ -127,6 +127,8 @@ freestanding: $(BUILD)/freestanding/libsvmm.a $(BUILD)/freestanding/selftest.elf
 include src/platform/sel4/sel4.mk
 -include tests/bench/bench.mk
 
+-include tests/e2e/blkserver.mk
+
 # ---- ThreadSanitizer tier: the hosted platform's threaded paths (tests/tsan/) ----
 -include tests/tsan/tsan.mk
 
