@@ -128,6 +128,7 @@ include src/platform/sel4/sel4.mk
 -include tests/bench/bench.mk
 
 -include tests/e2e/blkserver.mk
+-include tests/e2e/vsock-vm.mk
 
 # ---- ThreadSanitizer tier: the hosted platform's threaded paths (tests/tsan/) ----
 -include tests/tsan/tsan.mk

@@ -73,6 +73,7 @@ if [ -n "${SKIP_E2E:-}" ]; then
     skip_tier e2e-blk "SKIP_E2E is set"
     skip_tier e2e-net "SKIP_E2E is set"
     skip_tier e2e-vsock "SKIP_E2E is set"
+    skip_tier e2e-vsock-vm "SKIP_E2E is set"
     skip_tier e2e-switch "SKIP_E2E is set"
     skip_tier e2e-blkserver "SKIP_E2E is set"
     skip_tier e2e-console "SKIP_E2E is set"
@@ -82,6 +83,7 @@ else
     run_tier e2e-blk tests/e2e/hosted-blk.sh
     run_tier e2e-net tests/e2e/hosted-net.sh
     run_tier e2e-vsock tests/e2e/hosted-vsock.sh
+    run_tier e2e-vsock-vm tests/e2e/hosted-vsock-vm.sh
     run_tier e2e-switch tests/e2e/hosted-switch.sh
     run_tier e2e-blkserver tests/e2e/hosted-blkserver.sh
     # Intermittent (about 1 run in 10 here, 2026-12-03): no hvc0 output reached the outer machine's
@@ -109,6 +111,7 @@ else
     run_tier sel4-blk tests/e2e/sel4-blk.sh "$SDK"
     run_tier sel4-pair tests/compose/sel4-pair.sh "$SDK"
     run_tier sel4-switch tests/e2e/sel4-switch.sh "$SDK"
+    run_tier sel4-vsock tests/e2e/sel4-vsock.sh "$SDK"
     run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
 fi
 if [ -x "$SDK3/bin/microkit" ]; then
