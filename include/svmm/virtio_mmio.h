@@ -9,6 +9,11 @@
 #include <svmm/virtio.h>
 
 #define VIRTIO_MMIO_SIZE 0x200u
+/*
+ * Offset of the QueueNotify register (VirtIO 1.2, 4.2.2): a platform that takes notifications
+ * another way (a KVM ioeventfd on this address, matched on the queue index) needs to know it.
+ */
+#define VIRTIO_MMIO_QUEUE_NOTIFY 0x050u
 
 /* Raise or lower the transport's interrupt line. */
 typedef void (*virtio_mmio_irq_fn)(void *ctx, uint32_t irq, bool level);
@@ -36,6 +41,14 @@ extern const struct svmm_mmio_ops virtio_mmio_ops;
 /* Bind transport `t` to device `d`; `irq` is driven through irq_fn. The device starts in reset. */
 void virtio_mmio_init(struct virtio_mmio *t, struct virtio_dev *d, const struct svmm_memmap *mem,
                       virtio_mmio_irq_fn irq_fn, void *irq_ctx, uint32_t irq);
+
+/*
+ * Deliver a notification for queue `q` that did not come through the registers (an ioeventfd on
+ * QueueNotify): checked and counted exactly as a QueueNotify write of `q` is, so a driver that has
+ * not finished setup, a device that needs reset or a queue that is not enabled see nothing. Call it
+ * under the same serialisation as the register accesses.
+ */
+void virtio_mmio_queue_notify(struct virtio_mmio *t, uint32_t q);
 
 /* Signal a config-space change to the driver (bumps the generation, raises a config interrupt). */
 void virtio_mmio_config_changed(struct virtio_mmio *t);

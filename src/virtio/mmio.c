@@ -8,7 +8,8 @@ enum {
     REG_DEVICE_FEATURES = 0x010, REG_DEVICE_FEATURES_SEL = 0x014,
     REG_DRIVER_FEATURES = 0x020, REG_DRIVER_FEATURES_SEL = 0x024,
     REG_QUEUE_SEL = 0x030, REG_QUEUE_NUM_MAX = 0x034, REG_QUEUE_NUM = 0x038, REG_QUEUE_READY = 0x044,
-    REG_QUEUE_NOTIFY = 0x050, REG_INTERRUPT_STATUS = 0x060, REG_INTERRUPT_ACK = 0x064, REG_STATUS = 0x070,
+    REG_QUEUE_NOTIFY = VIRTIO_MMIO_QUEUE_NOTIFY, REG_INTERRUPT_STATUS = 0x060, REG_INTERRUPT_ACK = 0x064,
+    REG_STATUS = 0x070,
     REG_QUEUE_DESC_LOW = 0x080, REG_QUEUE_DESC_HIGH = 0x084, REG_QUEUE_DRIVER_LOW = 0x090,
     REG_QUEUE_DRIVER_HIGH = 0x094, REG_QUEUE_DEVICE_LOW = 0x0a0, REG_QUEUE_DEVICE_HIGH = 0x0a4,
     REG_SHM_SEL = 0x0ac, REG_SHM_LEN_LOW = 0x0b0, REG_SHM_LEN_HIGH = 0x0b4,
@@ -240,7 +241,7 @@ static void write_queue_reg(struct virtio_mmio *t, uint64_t off, uint32_t val)
     }
 }
 
-static void write_notify(struct virtio_mmio *t, uint32_t val)
+void virtio_mmio_queue_notify(struct virtio_mmio *t, uint32_t val)
 {
     struct virtio_dev *d = t->dev;
 
@@ -276,7 +277,7 @@ static void write_reg(struct virtio_mmio *t, uint64_t off, uint32_t val)
     case REG_QUEUE_DRIVER_HIGH: case REG_QUEUE_DEVICE_LOW: case REG_QUEUE_DEVICE_HIGH:
         write_queue_reg(t, off, val);
         break;
-    case REG_QUEUE_NOTIFY: write_notify(t, val); break;
+    case REG_QUEUE_NOTIFY: virtio_mmio_queue_notify(t, val); break;
     case REG_INTERRUPT_ACK:
         t->isr &= ~val;
         update_irq(t);
