@@ -2,7 +2,7 @@
 # Hosted tier, virtual switch: inside the QEMU test machine, `svmm switch` runs with two ports (vm1,
 # vm2, each given a MAC) and two svmm VMMs each put a guest on one port (--net switch=...). The
 # guests (same initramfs; each knows who it is by its MAC) ping each other, move 64 MiB over TCP
-# vm1 -> vm2 with a SHA-256 on both ends, then vm1 changes its MAC to one it was not given: its
+# vm1 -> vm2 with a SHA-256 on both ends, then vm1 takes vm2's MAC, which its port was not given: its
 # frames must be dropped (no ping answer) and counted by the switch. The switch also has a tap
 # uplink to the outer machine (10.0.3.254), which vm1 pings. At the end the switch logs its
 # counters (SIGTERM).
@@ -59,7 +59,7 @@ digest() { sed -n "s/^$1.* $BULK bytes in .*sha256 \([0-9a-f]\{64\}\).*/\1/p" <<
 sent=$(digest 'SW-VM1-SEND tcp-send:') got=$(digest 'SW-VM2-SINK status=0 tcp-sink:')
 same() { [ ${#1} = 64 ] && [ "$1" = "$2" ]; }
 check "64 MiB TCP vm1 -> vm2, bit for bit (SHA-256 on both ends)" "$(is same "$sent" "$got")"
-check "vm1 with a MAC it was not given reaches nobody (0/3)" "$(has 'SW-VM1-SPOOF-PING status=1 0 packets received')"
+check "vm1 sending with vm2's MAC reaches nobody (0/3)" "$(has 'SW-VM1-SPOOF-PING status=1 0 packets received')"
 spoofed=$(sed -n 's/.*switch port vm1: .*spoofed source \([0-9]*\),.*/\1/p' <<<"$LOG" | tail -n1)
 check "the switch dropped and counted vm1's spoofed frames (${spoofed:-none})" "$(is [ "${spoofed:-0}" -ge 3 ])"
 check "vm1 back on its own MAC is heard again (done handshake)" "$(has 'SW-VM2-DONE status=0')"

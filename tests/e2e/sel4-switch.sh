@@ -2,7 +2,7 @@
 # seL4 tier, virtual switch: examples/switch-pair (two Linux VMs, each VMM a port of the switch PD
 # "lan") built with `make sel4-system` and booted in QEMU. The guests run tests/e2e/switch-guest.sh,
 # as in the hosted tier: alpha (vm1) pings beta (vm2), sends it 64 MiB over TCP (SHA-256 on both
-# ends), then sends with a MAC its port was not given, which the switch must drop and report.
+# ends), then sends with beta's MAC, which its port was not given, which the switch must drop and report.
 # usage: sel4-switch.sh SDK_DIR [MICROKIT_CONFIG]
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,9 +32,9 @@ digest() { sed -n "s/.*$1.* $BULK bytes in .*sha256 \([0-9a-f]\{64\}\).*/\1/p" <
 sent=$(digest 'SW-VM1-SEND tcp-send:') got=$(digest 'SW-VM2-SINK status=0 tcp-sink:')
 same() { [ ${#1} = 64 ] && [ "$1" = "$2" ]; }
 check "64 MiB TCP alpha -> beta, bit for bit (SHA-256 on both ends)" "$(is same "$sent" "$got")"
-check "alpha with a MAC it was not given reaches nobody (0/3)" "$(has 'SW-VM1-SPOOF-PING status=1 0 packets received')"
+check "alpha sending with beta's MAC reaches nobody (0/3)" "$(has 'SW-VM1-SPOOF-PING status=1 0 packets received')"
 check "the switch dropped and reported alpha's spoofed frames" \
-    "$(has 'switch port alpha: dropped a frame with source MAC 52:54:00:00:00:66')"
+    "$(has 'switch port alpha: dropped a frame with source MAC 52:54:00:00:00:02')"
 check "alpha back on its own MAC is heard again (done handshake)" "$(has 'SW-VM2-DONE status=0')"
 check "both VMs stopped (two VMM exit summaries)" "$(is [ $status = stopped ])"
 for vm in alpha beta; do

@@ -1,7 +1,7 @@
 # The guest side of the virtual-switch tests (tests/e2e/hosted-switch.sh, sel4-switch.sh): both VMs
 # run this; each knows who it is by its MAC. vm2 sinks 64 MiB of TCP from vm1 (SHA-256 printed by
-# both ends), vm1 then sends with a MAC its port was not given (must reach nobody), returns to its
-# own and tells vm2 it is done (a connection to port 5002). With sw_uplink=IP on the kernel command
+# both ends), vm1 then sends with vm2's MAC, which its port was not given (must reach nobody),
+# returns to its own and tells vm2 it is done (a connection to port 5002). With sw_uplink=IP on the kernel command
 # line, vm1 also pings IP, a host behind the switch's uplink.
 BULK=67108864
 mac=$(cat /sys/class/net/eth0/address)
@@ -30,8 +30,8 @@ else
         sleep 2
     done
     echo "SW-VM1-SEND $(cat /send.log)"
-    # A MAC this port was not given: the switch drops what vm1 sends now.
-    ip link set eth0 down; ip link set eth0 address 52:54:00:00:00:66; ip link set eth0 up
+    # vm2's MAC, which this port was not given: the switch drops what vm1 sends now.
+    ip link set eth0 down; ip link set eth0 address 52:54:00:00:00:02; ip link set eth0 up
     ip neigh flush dev eth0 2>/dev/null
     ping -c 3 -W 2 10.0.3.2 > /spoof.log; echo "SW-VM1-SPOOF-PING status=$? $(grep -o '[0-9]* packets received' /spoof.log)"
     ip link set eth0 down; ip link set eth0 address 52:54:00:00:00:01; ip link set eth0 up
