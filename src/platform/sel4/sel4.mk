@@ -13,9 +13,14 @@ SEL4_RNG_SRC := src/platform/sel4/rng_chacha.c
 # The virtual switch PD is a program of its own: its entry points are not the VMM's.
 SEL4_SWITCH_SRCS := src/platform/sel4/switch_pd.c src/platform/sel4/board_uart.c src/platform/sel4/sel4_clock.c \
 	src/platform/sel4/runtime.c
-SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC) src/platform/sel4/switch_pd.c,$(wildcard src/platform/sel4/*.c))
+# So is the block server PD (svmm-blk-<name>.elf).
+SEL4_BLK_SRCS := src/platform/sel4/blk_server_pd.c src/platform/sel4/board_uart.c src/platform/sel4/sel4_clock.c \
+	src/platform/sel4/runtime.c
+SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC) src/platform/sel4/switch_pd.c src/platform/sel4/blk_server_pd.c,\
+	$(wildcard src/platform/sel4/*.c))
 SEL4_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SRCS))
 SEL4_SWITCH_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SWITCH_SRCS))
+SEL4_BLK_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_BLK_SRCS))
 SEL4_LDLIBS = $(BUILD)/freestanding/libsvmm.a $(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a $(PICOLIBC_LIBC) \
 	$$($(CROSS)gcc -print-libgcc-file-name) -lmicrokit -Tmicrokit.ld --gc-sections --undefined=__i_vfprintf \
 	--defsym=vfprintf=__i_vfprintf
@@ -77,9 +82,9 @@ sel4-rng-seed:
 	@seed_h=$(SEED_OUT); $(SEL4_RNG_SEED_CMD)
 
 .PHONY: sel4-system
-sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(BUILD)/freestanding/libsvmm.a | sel4-check
+sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(BUILD)/freestanding/libsvmm.a | sel4-check
 	@test -f "$(SYSTEM)" || { echo "error: set SYSTEM=examples/<name>/system.yaml"; exit 1; }
-	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/*_switchcfg.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
+	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/*_switchcfg.c $(SYSTEM_OUT)/*_blkcfg.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
 	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) $(SEL4_FASTPATH) --root $(COMPOSE_ROOT) --dtb
 	@for c in $(SYSTEM_OUT)/*_config.c; do vm=$$(basename $$c _config.c); echo "  LD $(SYSTEM_OUT)/svmm-$$vm.elf"; \
 		rng=; if grep -q sel4_attach_rng $$c; then seed_h=$(SYSTEM_OUT)/$${vm}_rng_seed.h; rng=$(SYSTEM_OUT)/$${vm}_rng.o; \
@@ -92,6 +97,11 @@ sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(BUILD)/freestanding/l
 		$(CROSS)gcc $(SEL4_CFLAGS) -c $$c -o $(SYSTEM_OUT)/$${sw}_switchcfg.o && \
 		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_SWITCH_OBJS) $(SYSTEM_OUT)/$${sw}_switchcfg.o $(SEL4_LDLIBS) \
 			-o $(SYSTEM_OUT)/svmm-switch-$$sw.elf && $(CROSS)size $(SYSTEM_OUT)/svmm-switch-$$sw.elf | tail -n1 || exit 1; done
+	@for c in $$(ls $(SYSTEM_OUT)/*_blkcfg.c 2>/dev/null); do bs=$$(basename $$c _blkcfg.c); \
+		echo "  LD $(SYSTEM_OUT)/svmm-blk-$$bs.elf"; \
+		$(CROSS)gcc $(SEL4_CFLAGS) -c $$c -o $(SYSTEM_OUT)/$${bs}_blkcfg.o && \
+		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_BLK_OBJS) $(SYSTEM_OUT)/$${bs}_blkcfg.o $(SEL4_LDLIBS) \
+			-o $(SYSTEM_OUT)/svmm-blk-$$bs.elf && $(CROSS)size $(SYSTEM_OUT)/svmm-blk-$$bs.elf | tail -n1 || exit 1; done
 	@echo "  MICROKIT $(SYSTEM_OUT)/loader.img"
 	@$(MICROKIT_SDK)/bin/microkit $(SYSTEM_OUT)/svmm.system --search-path $(SYSTEM_OUT) --board $(MICROKIT_BOARD) \
 		--config $(MICROKIT_CONFIG) -o $(SYSTEM_OUT)/loader.img -r $(SYSTEM_OUT)/report.txt

@@ -52,6 +52,15 @@ int sel4_attach_switch_net(struct svmm_vm *vm, unsigned slot, char *err, size_t 
 int sel4_attach_vsock(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
 /*
+ * virtio-blk on a partition served by a block server PD: a blkq link whose regions the SDF maps into
+ * this PD (blk_link<k>_queues/_data, k = svmm_sel4_vm.blk_link[slot].link) and a channel to the
+ * server (svmm_sel4_vm.blk_link[slot].channel). Waits (yielding, bounded) for the server to publish
+ * the link's storage info. Up to SEL4_MAX_BLK_LINKS per VMM.
+ */
+#define SEL4_MAX_BLK_LINKS 4
+int sel4_attach_blk_link(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
+
+/*
  * Devices that talk to other protection domains hook into the VMM's event loop (vmm.c):
  *  - sel4_on_notify: `fn(ctx)` runs when channel `ch` is notified (at most SEL4_MAX_HOOKS hooks);
  *  - sel4_defer: `fn(ctx)` runs once, after the current exit or notification has been handled

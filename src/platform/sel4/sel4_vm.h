@@ -20,6 +20,11 @@ struct svmm_sel4_vm {
     /* virtio-net in slot i on a switch: which mapped link (0..SEL4_MAX_NET_LINKS-1), its channel, geometry */
     struct { uint8_t link, channel; uint32_t nbufs, buf_size; } net_link[SVMM_MAX_VIRTIO];
     /*
+     * virtio-blk in slot i on a block server PD: which mapped link (0..SEL4_MAX_BLK_LINKS-1), its
+     * channel, geometry (depth requests of slot_size bytes), and read_only to refuse writes here too.
+     */
+    struct { uint8_t link, channel; uint32_t depth, slot_size; bool read_only; } blk_link[SVMM_MAX_VIRTIO];
+    /*
      * virtio-vsock: the guest's CID and its peer VMs. Link k is mapped at vsock_link<k>_*, signalled
      * on `channel`; `server` is the side with the lower CID (vsock_link.h: which rings it sends on).
      */
