@@ -1,7 +1,14 @@
-# The block server's end-to-end tier; the top-level Makefile includes this file (-include).
+# The block server's end-to-end tiers; the top-level Makefile includes this file (-include).
 #   make e2e-blkserver   a user VM's disk on a partition served by `svmm blk-server` in the QEMU test
 #                        machine: 64 MiB write / drop caches / read back, host-side SHA-256, second
 #                        boot, read-only range, other clients' ranges, against --disk FILE
-.PHONY: e2e-blkserver
+#   make sel4-blkserver MICROKIT_SDK=/path [MICROKIT_CONFIG=debug]
+#                        a user VM's two disks on partitions of a block server PD's RAM disk (composed
+#                        from block_servers:): 64 MiB with SHA-256, a read-only partition refuses writes
+.PHONY: e2e-blkserver sel4-blkserver
 e2e-blkserver: deps svmm
 	@tests/e2e/hosted-blkserver.sh
+
+sel4-blkserver: deps
+	@test -n "$(MICROKIT_SDK)" || { echo "error: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1"; exit 1; }
+	@tests/e2e/sel4-blkserver.sh "$(MICROKIT_SDK)" $(MICROKIT_CONFIG)

@@ -45,8 +45,9 @@ struct device {
     int line;
     enum dev_type type;
     char file[PATH_MAX_LEN]; int file_line;   /* blk: a disk image (hosted backend) */
-    char server[NAME_MAX_LEN]; int server_line; /* blk: the VM serving the disk (refused: not implemented) */
-    char disk[NAME_MAX_LEN]; int disk_line;   /* blk: which of the server's disks (refused with server) */
+    char server[NAME_MAX_LEN]; int server_line; /* blk: a block server, or a VM serving the disk (refused) */
+    char disk[NAME_MAX_LEN]; int disk_line;   /* blk: which of the server's partitions */
+    bool on_bsrv; int bsrv, bpart, blink;     /* planned: on block server bsrv, its partition bpart, VMM link */
     uint64_t ramdisk; int ramdisk_line;       /* blk: a RAM disk of this size (seL4) */
     bool readonly; int readonly_line;
     char sw[NAME_MAX_LEN]; int sw_line;       /* net: the switch it is a port of ("" = none) */
@@ -111,6 +112,37 @@ struct vswitch {
 #define SEL4_SWITCH_NBUFS 256u
 #define SEL4_SWITCH_BUF_SIZE 2048u
 
+/*
+ * A native block server (block_servers:): a Microkit PD on seL4 over a RAM disk, an `svmm blk-server`
+ * process hosted over a file. Partitions lie back to back in description order; each serves at most
+ * one blk device (its client); clients are numbered in partition order (planned by validate).
+ */
+#define MAX_BLK_SERVERS 4
+#define MAX_PARTITIONS 16   /* BLK_SERVER_MAX_CLIENTS */
+#define PARTITION_NAME_MAX 23u /* BLK_SERVER_NAME_MAX: the client's name, the disk's serial */
+struct partition {
+    char name[NAME_MAX_LEN]; int line;
+    uint64_t size; int size_line;
+    bool readonly;
+    uint64_t offset;         /* planned */
+    int vm, dev, client;     /* planned: the blk device it serves and its client number; -1 while unused */
+};
+
+struct blk_srv {
+    char name[NAME_MAX_LEN]; int line;
+    uint64_t ramdisk; int ramdisk_line;     /* the store on seL4 */
+    char file[PATH_MAX_LEN]; int file_line; /* the store hosted */
+    struct partition parts[MAX_PARTITIONS];
+    unsigned nparts;
+    unsigned nclients;                      /* planned */
+    unsigned priority;                      /* seL4: the server PD's (no lower than its clients' VMMs) */
+};
+
+/* seL4 block links: requests in flight and bytes per request (32 x 64 KiB: a 2 MiB data region). */
+#define SEL4_BLK_DEPTH 32u
+#define SEL4_BLK_SLOT_SIZE 65536u
+#define SEL4_MAX_BLK_LINKS 4u  /* src/platform/sel4/sel4_devices.h */
+
 struct component {
     char name[NAME_MAX_LEN];
     char program[PATH_MAX_LEN]; int program_line; /* an ELF; relative paths: see --root */
@@ -154,6 +186,8 @@ struct sys {
     /* dynamic is parsed and validated, then refused: not implemented (check_what_works) */
     struct vswitch switches[MAX_SWITCHES];
     unsigned nswitches; int switches_line;
+    struct blk_srv bsrvs[MAX_BLK_SERVERS];
+    unsigned nbsrvs; int bsrvs_line;
     struct component comps[MAX_COMPONENTS];
     unsigned ncomps; int components_line;
     struct pool pools[MAX_POOLS];
@@ -183,6 +217,7 @@ const char *resolve_path(const struct sys *s, const char *path, char *buf, size_
 int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr);
 int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f);
 int emit_switch_config(const struct sys *s, const struct vswitch *w, FILE *f);
+int emit_blk_server_config(const struct sys *s, const struct blk_srv *b, FILE *f);
 /*
  * VM-to-VM vsock: every VM with a vsock device may reach every other VM with one (the pairs are
  * the links; docs/system-description.md). vsock_dev: the VM's vsock device or NULL; vsock_peers:

@@ -71,6 +71,9 @@ static void run_line(const struct sys *s, const struct vm *v, FILE *f, const cha
             snprintf(disk, sizeof(disk), "%s%s", resolve_path(s, d->file, path, sizeof(path)), d->readonly ? ",ro" : "");
             fprintf(f, " --disk ");
             sh_quote(f, disk);
+        } else if (d->type == DEV_BLK && d->on_bsrv) {
+            fprintf(f, " --disk server=\"$RUN_DIR\"/blk-%s.sock,client=%s%s", d->server,
+                    s->bsrvs[d->bsrv].parts[d->bpart].name, d->readonly ? ",ro" : "");
         } else if (d->type == DEV_RNG) {
             fprintf(f, " --rng");
         } else if (d->type == DEV_NET && d->sw[0]) {
@@ -135,13 +138,40 @@ static void switch_line(const struct sys *s, const struct vswitch *w, FILE *f, c
     }
 }
 
+/* `svmm blk-server` for block server `b`: its file, a client per partition in use. */
+static void blk_server_line(const struct sys *s, const struct blk_srv *b, FILE *f, const char *svmm)
+{
+    char path[PATH_MAX_LEN + 256];
+
+    if (svmm[0] == '$')
+        fprintf(f, "\"%s\"", svmm);
+    else
+        sh_quote(f, svmm);
+    fprintf(f, " blk-server --listen \"$RUN_DIR\"/blk-%s.sock --disk ", b->name);
+    sh_quote(f, resolve_path(s, b->file, path, sizeof(path)));
+    for (unsigned p = 0; p < b->nparts; p++) {
+        const struct partition *pt = &b->parts[p];
+        if (pt->client < 0)
+            continue;
+        fprintf(f, " --client %s,offset=%llu,size=%llu%s", pt->name, (unsigned long long)pt->offset,
+                (unsigned long long)pt->size, pt->readonly || s->vms[pt->vm].devs[pt->dev].readonly ? ",ro" : "");
+    }
+}
+
 int emit_hosted(const struct sys *s, FILE *f, const char *svmm)
 {
-    if (s->nswitches)
-        fprintf(f, "# RUN_DIR: a directory for the switches' sockets, e.g. RUN_DIR=$(mktemp -d); start the switches\n"
-                   "# first (in the background), then the VMs.\n");
+    if (s->nswitches || s->nbsrvs)
+        fprintf(f, "# RUN_DIR: a directory for the %s' sockets, e.g. RUN_DIR=$(mktemp -d); start %s\n"
+                   "# first (in the background), then the VMs.\n",
+                s->nbsrvs ? (s->nswitches ? "switches' and block servers" : "block servers") : "switches",
+                s->nbsrvs ? (s->nswitches ? "the switches and block servers" : "the block servers") : "the switches");
     else if (any_vsock(s))
         fprintf(f, "# RUN_DIR: a directory for the vsock sockets, e.g. RUN_DIR=$(mktemp -d).\n");
+    for (unsigned i = 0; i < s->nbsrvs; i++) {
+        fprintf(f, "# block server %s\n", s->bsrvs[i].name);
+        blk_server_line(s, &s->bsrvs[i], f, svmm);
+        fprintf(f, " &\n");
+    }
     for (unsigned i = 0; i < s->nswitches; i++) {
         fprintf(f, "# switch %s\n", s->switches[i].name);
         switch_line(s, &s->switches[i], f, svmm);
@@ -173,9 +203,9 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
     fprintf(f, "}\n");
     fprintf(f, "prefix() { while IFS= read -r line; do printf '%%s| %%s\\n' \"$1\" \"$line\"; done; }\n");
     fprintf(f, "status_dir=$(mktemp -d) || exit 1\n");
-    if (s->nswitches || any_vsock(s))
+    if (s->nswitches || any_vsock(s) || s->nbsrvs)
         fprintf(f, "RUN_DIR=$status_dir # the %s sockets\n",
-                !any_vsock(s) ? "switches'" : s->nswitches ? "switches' and vsock" : "vsock");
+                s->nbsrvs ? "servers'" : !any_vsock(s) ? "switches'" : s->nswitches ? "switches' and vsock" : "vsock");
     fprintf(f, "pids=\"\"\n");
     for (unsigned i = 0; i < s->nswitches; i++) {
         const char *n = s->switches[i].name;
@@ -184,6 +214,14 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
         switch_line(s, &s->switches[i], f, "$SVMM");
         fprintf(f, " < /dev/null & echo $! > \"$RUN_DIR/switch-%s.pid\"; wait ) 2>&1 | prefix switch-%s &\n", n, n);
         fprintf(f, "for i in $(seq 100); do [ -S \"$RUN_DIR/switch-%s.sock\" ] && break; sleep 0.1; done\n", n);
+    }
+    for (unsigned i = 0; i < s->nbsrvs; i++) {
+        const char *n = s->bsrvs[i].name;
+        fprintf(f, "# block server %s: up before the VMs (they connect at start), stopped after them\n", n);
+        fprintf(f, "( ");
+        blk_server_line(s, &s->bsrvs[i], f, "$SVMM");
+        fprintf(f, " < /dev/null & echo $! > \"$RUN_DIR/blk-%s.pid\"; wait ) 2>&1 | prefix blk-%s &\n", n, n);
+        fprintf(f, "for i in $(seq 100); do [ -S \"$RUN_DIR/blk-%s.sock\" ] && break; sleep 0.1; done\n", n);
     }
     fprintf(f, "exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM\n");
     for (unsigned i = 0; i < s->nvms; i++) {
@@ -199,7 +237,10 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
     for (unsigned i = 0; i < s->nswitches; i++)
         fprintf(f, "kill \"$(cat \"$RUN_DIR/switch-%s.pid\")\" 2>/dev/null # it logs its counters and exits\n",
                 s->switches[i].name);
-    if (s->nswitches)
+    for (unsigned i = 0; i < s->nbsrvs; i++)
+        fprintf(f, "kill \"$(cat \"$RUN_DIR/blk-%s.pid\")\" 2>/dev/null # it logs its clients' counters and exits\n",
+                s->bsrvs[i].name);
+    if (s->nswitches || s->nbsrvs)
         fprintf(f, "wait\n");
     fprintf(f, "status=0\n");
     fprintf(f, "for vm in");

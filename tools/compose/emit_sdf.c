@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The Microkit system description (SDF): one VMM protection domain per VM, commented for review. */
+#include <svmm/blkq.h>
 #include <svmm/netq.h>
 #include <svmm/vsock_link.h>
 #include "compose.h"
@@ -21,6 +22,12 @@
 #define VSOCK_SEND_OFFSET 0x100000ull
 #define VSOCK_RECV_OFFSET 0x400000ull
 #define VSOCK_LINK_CHANNEL(k) (10u + (k))
+/* Block server links: link k of a VMM, client i of a block server PD (queue region, data region). */
+#define VMM_BLK_LINK_VADDR(k) (0xf0000000ull + (unsigned long long)(k) * 0x1000000ull)
+#define BLK_SERVER_CLIENT_VADDR(i) (0x40000000ull + (unsigned long long)(i) * 0x1000000ull)
+#define BLK_DATA_OFFSET 0x200000ull
+#define BLK_STORE_VADDR 0x80000000ull
+#define BLK_LINK_CHANNEL(k) (20u + (k))   /* in the VMM; in the server PD, the client number */
 
 static unsigned long long link_queue_bytes(void)
 {
@@ -30,6 +37,85 @@ static unsigned long long link_queue_bytes(void)
 static unsigned long long link_data_bytes(void)
 {
     return ((unsigned long long)SEL4_SWITCH_NBUFS * SEL4_SWITCH_BUF_SIZE + 0xfff) & ~0xfffull;
+}
+
+static unsigned long long blk_queue_bytes(void)
+{
+    return (unsigned long long)blkq_queue_bytes(SEL4_BLK_DEPTH);
+}
+
+static unsigned long long blk_data_bytes(void)
+{
+    return (unsigned long long)SEL4_BLK_DEPTH * SEL4_BLK_SLOT_SIZE;
+}
+
+/* Link k of a VMM: the queue region and its data region, both written by both sides. */
+static void emit_blk_maps(const struct sys *s, const struct vm *v, FILE *f)
+{
+    for (unsigned i = 0; i < v->ndevs; i++) {
+        const struct device *d = &v->devs[i];
+        const struct blk_srv *b;
+        const char *part;
+        unsigned long long base;
+        if (d->type != DEV_BLK || !d->on_bsrv)
+            continue;
+        b = &s->bsrvs[d->bsrv];
+        part = b->parts[d->bpart].name;
+        base = VMM_BLK_LINK_VADDR(d->blink);
+        fprintf(f, "        <!-- block link %d: partition %s of block server %s; notifications on channel %u -->\n",
+                d->blink, part, b->name, BLK_LINK_CHANNEL(d->blink));
+        fprintf(f, "        <map mr=\"blk_%s_%s_queues\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_link%d_queues\" />\n",
+                b->name, part, base, d->blink);
+        fprintf(f, "        <map mr=\"blk_%s_%s_data\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_link%d_data\" />\n",
+                b->name, part, base + BLK_DATA_OFFSET, d->blink);
+    }
+}
+
+/*
+ * A block server: its RAM disk, per client (a partition in use) a queue region and a data region
+ * (the client's: write data to the server, read data back), the PD mapping them, one channel per client.
+ */
+static void emit_blk_server(const struct sys *s, const struct blk_srv *b, FILE *f)
+{
+    fprintf(f, "    <!-- Block server %s: a %llu MiB RAM disk, %u client%s, %u requests of up to %u bytes per link;\n"
+               "         each client sees only its partition, and the server only the client's data region -->\n",
+            b->name, (unsigned long long)(b->ramdisk >> 20), b->nclients, b->nclients == 1 ? "" : "s", SEL4_BLK_DEPTH,
+            SEL4_BLK_SLOT_SIZE);
+    fprintf(f, "    <memory_region name=\"blk_%s_store\" size=\"0x%llx\" page_size=\"0x200000\" />\n", b->name,
+            (unsigned long long)b->ramdisk);
+    for (unsigned p = 0; p < b->nparts; p++) {
+        if (b->parts[p].client < 0)
+            continue;
+        fprintf(f, "    <memory_region name=\"blk_%s_%s_queues\" size=\"0x%llx\" />\n", b->name, b->parts[p].name,
+                blk_queue_bytes());
+        fprintf(f, "    <memory_region name=\"blk_%s_%s_data\" size=\"0x%llx\" />\n", b->name, b->parts[p].name,
+                blk_data_bytes());
+    }
+    fprintf(f, "    <protection_domain name=\"blk_%s\" priority=\"%u\" stack_size=\"0x10000\">\n", b->name, b->priority);
+    fprintf(f, "        <program_image path=\"svmm-blk-%s.elf\" />\n", b->name);
+    fprintf(f, "        <map mr=\"board_uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" setvar_vaddr=\"board_uart_vaddr\" />\n",
+            VMM_BOARD_UART_VADDR);
+    fprintf(f, "        <map mr=\"blk_%s_store\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_store_vaddr\" "
+               "setvar_size=\"blk_store_size\" />\n", b->name, BLK_STORE_VADDR);
+    for (unsigned p = 0; p < b->nparts; p++) {
+        const struct partition *pt = &b->parts[p];
+        unsigned long long base = BLK_SERVER_CLIENT_VADDR(pt->client);
+        if (pt->client < 0)
+            continue;
+        fprintf(f, "        <map mr=\"blk_%s_%s_queues\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_client%d_queues\" />\n",
+                b->name, pt->name, base, pt->client);
+        fprintf(f, "        <map mr=\"blk_%s_%s_data\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_client%d_data\" />\n",
+                b->name, pt->name, base + BLK_DATA_OFFSET, pt->client);
+    }
+    fprintf(f, "    </protection_domain>\n");
+    for (unsigned p = 0; p < b->nparts; p++) {
+        const struct partition *pt = &b->parts[p];
+        if (pt->client < 0)
+            continue;
+        fprintf(f, "    <channel><end pd=\"blk_%s\" id=\"%d\" /><end pd=\"vmm_%s\" id=\"%u\" /></channel>\n", b->name,
+                pt->client, s->vms[pt->vm].name, BLK_LINK_CHANNEL(s->vms[pt->vm].devs[pt->dev].blink));
+    }
+    fputc('\n', f);
 }
 
 static unsigned long long vsock_queue_bytes(void)
@@ -121,7 +207,11 @@ static void vm_summary(const struct sys *s, const struct vm *v, FILE *f)
         const struct device *d = &v->devs[i];
         fprintf(f, "%s virtio-%s", i ? "," : "", dev_type_name(d->type));
         /* Only what the seL4 VMM provides gets here (validate.c refuses the rest). */
-        if (d->type == DEV_BLK)
+        if (d->type == DEV_BLK && d->on_bsrv)
+            fprintf(f, " (partition %s of block server %s, %llu MiB%s)", s->bsrvs[d->bsrv].parts[d->bpart].name,
+                    d->server, mib(s->bsrvs[d->bsrv].parts[d->bpart].size),
+                    d->readonly || s->bsrvs[d->bsrv].parts[d->bpart].readonly ? ", read-only" : "");
+        else if (d->type == DEV_BLK)
             fprintf(f, " (RAM disk, %llu MiB)", mib(d->ramdisk));
         else if (d->type == DEV_NET && d->sw[0]) {
             uint8_t m[6];
@@ -188,6 +278,7 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
                 d->sw, v->name, base + LINK_RX_OFFSET, d->link);
     }
     emit_vsock_maps(s, v, f);
+    emit_blk_maps(s, v, f);
     if (v->console_input)
         fprintf(f, "        <irq irq=\"%u\" id=\"%u\" /> <!-- board UART receive: this VM takes console input -->\n",
                 s->board->uart_irq, UART_IRQ_CHANNEL);
@@ -278,6 +369,8 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
     for (unsigned i = 0; i < s->nswitches; i++)
         emit_switch(s, &s->switches[i], f);
     emit_vsock_links(s, f);
+    for (unsigned i = 0; i < s->nbsrvs; i++)
+        emit_blk_server(s, &s->bsrvs[i], f);
     /* Passthrough, disks served by other VMs and dynamic slots are refused (validate.c). */
     for (unsigned i = 0; i < s->ncomps; i++)
         fprintf(f, "    <protection_domain name=\"%s\" priority=\"%u\"> <!-- native component -->\n"

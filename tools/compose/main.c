@@ -96,6 +96,10 @@ static int emit_sel4(const struct sys *s, const char *dir, bool dtb, bool cpu_at
         if ((f = open_out(dir, s->switches[i].name, "_switchcfg.c", path, sizeof(path))) == NULL ||
             close_out(f, emit_switch_config(s, &s->switches[i], f), path) < 0)
             return -1;
+    for (unsigned i = 0; i < s->nbsrvs; i++)
+        if ((f = open_out(dir, s->bsrvs[i].name, "_blkcfg.c", path, sizeof(path))) == NULL ||
+            close_out(f, emit_blk_server_config(s, &s->bsrvs[i], f), path) < 0)
+            return -1;
     return 0;
 }
 

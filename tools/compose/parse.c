@@ -526,6 +526,59 @@ static void parse_dynamic(struct sys *s, struct fy_node *n, int line)
     }
 }
 
+/* One partition of a block server: name, size, readonly. */
+static void parse_partition(struct sys *s, struct fy_node *n, int line, const char *where, struct partition *p)
+{
+    char f[224];
+
+    p->line = node_line(n, line);
+    FOR_PAIRS(s, n, p->line, where, key, val, kl) {
+        FIELD(f, "%s.%s", where, key);
+        if (!strcmp(key, "name")) {
+            get_str(s, val, kl, f, p->name, sizeof(p->name));
+        } else if (!strcmp(key, "size")) {
+            p->size_line = kl;
+            get_size(s, val, kl, f, &p->size);
+        } else if (!strcmp(key, "readonly")) {
+            get_bool(s, val, kl, f, &p->readonly);
+        } else {
+            compose_error(s, kl, f, "unknown field");
+        }
+    }
+}
+
+/* One item of block_servers: name, ramdisk (seL4), file (hosted), partitions. */
+static void parse_blk_server(struct sys *s, struct fy_node *n, int line, int i, struct blk_srv *b)
+{
+    char f[192];
+
+    b->line = node_line(n, line);
+    FOR_PAIRS(s, n, b->line, "block_servers", key, val, kl) {
+        FIELD(f, "block_servers[%d].%s", i, key);
+        if (!strcmp(key, "name")) {
+            get_str(s, val, kl, f, b->name, sizeof(b->name));
+        } else if (!strcmp(key, "ramdisk")) {
+            b->ramdisk_line = kl;
+            get_size(s, val, kl, f, &b->ramdisk);
+        } else if (!strcmp(key, "file")) {
+            b->file_line = kl;
+            get_str(s, val, kl, f, b->file, sizeof(b->file));
+        } else if (!strcmp(key, "partitions")) {
+            FOR_ITEMS(s, val, kl, f, item, j) {
+                char g[224];
+                if (b->nparts == MAX_PARTITIONS) {
+                    compose_error(s, node_line(item, kl), f, "at most %d partitions", MAX_PARTITIONS);
+                    break;
+                }
+                /* nparts < MAX_PARTITIONS (checked above): inside parts[]. */
+                parse_partition(s, item, kl, FIELD(g, "%s[%d]", f, j), &b->parts[b->nparts++]);
+            }
+        } else {
+            compose_error(s, kl, f, "unknown field");
+        }
+    }
+}
+
 static void parse_root(struct sys *s, struct fy_node *root)
 {
     char f[96];
@@ -570,6 +623,15 @@ static void parse_root(struct sys *s, struct fy_node *root)
                     else
                         compose_error(s, kl2, f, "unknown field");
                 }
+            }
+        } else if (!strcmp(key, "block_servers")) {
+            s->bsrvs_line = kl;
+            FOR_ITEMS(s, val, kl, "block_servers", item, i) {
+                if (s->nbsrvs == MAX_BLK_SERVERS) {
+                    compose_error(s, node_line(item, kl), "block_servers", "at most %d block servers", MAX_BLK_SERVERS);
+                    break;
+                }
+                parse_blk_server(s, item, kl, i, &s->bsrvs[s->nbsrvs++]);
             }
         } else if (!strcmp(key, "components")) {
             s->components_line = kl;

@@ -264,6 +264,14 @@ static struct vm *find_vm(struct sys *s, const char *name)
     return NULL;
 }
 
+static struct blk_srv *find_bsrv(struct sys *s, const char *name)
+{
+    for (unsigned i = 0; i < s->nbsrvs; i++)
+        if (!strcmp(s->bsrvs[i].name, name))
+            return &s->bsrvs[i];
+    return NULL;
+}
+
 static void check_vm(struct sys *s, struct vm *v)
 {
     char f[160];
@@ -316,8 +324,8 @@ static void check_vm(struct sys *s, struct vm *v)
             compose_error(s, dev->line, FIELD_VM(f, v, "devices"), "a VM has at most one virtio console");
         if (dev->type == DEV_BLK) {
             snprintf(g, sizeof(g), "vms.%s.devices[%u].server", v->name, d);
-            if (dev->server[0] && !find_vm(s, dev->server))
-                compose_error(s, dev->server_line, g, "connection to unknown VM '%s'", dev->server);
+            if (dev->server[0] && !find_vm(s, dev->server) && !find_bsrv(s, dev->server))
+                compose_error(s, dev->server_line, g, "unknown block server or VM '%s'", dev->server);
             else if (dev->server[0] && !strcmp(dev->server, v->name))
                 compose_error(s, dev->server_line, g, "a VM cannot serve its own disk");
             if (!!dev->server[0] + !!dev->file[0] + !!dev->ramdisk != 1)
@@ -581,6 +589,107 @@ static void plan_switches(struct sys *s)
     }
 }
 
+/*
+ * Block servers: valid unique names (not a VM's: server: names either), partitions with valid
+ * unique names that fit a client name, sizes in whole sectors laid out back to back, inside the
+ * RAM disk when there is one.
+ */
+static void check_blk_server(struct sys *s, struct blk_srv *b, unsigned i)
+{
+    uint64_t end = 0;
+    char f[192];
+
+    snprintf(f, sizeof(f), "block_servers[%u]", i);
+    if (!b->name[0] || !valid_name(b->name))
+        compose_error(s, b->line, f, "a block server needs a valid name (lower-case letters, digits, _; a letter first)");
+    else if (find_vm(s, b->name) || find_bsrv(s, b->name) != b)
+        compose_error(s, b->line, f, "name '%s' is already a VM's or another block server's", b->name);
+    if (b->ramdisk_line && (b->ramdisk == 0 || b->ramdisk % SZ_2M))
+        compose_error(s, b->ramdisk_line, FIELD(f, "block_servers.%s.ramdisk", b->name),
+                      "a RAM disk is a non-zero multiple of 2 MiB");
+    if (b->nparts == 0)
+        compose_error(s, b->line, FIELD(f, "block_servers.%s.partitions", b->name), "a block server needs partitions");
+    for (unsigned p = 0; p < b->nparts; p++) {
+        struct partition *pt = &b->parts[p];
+        FIELD(f, "block_servers.%s.partitions[%u]", b->name, p);
+        pt->vm = pt->dev = pt->client = -1;
+        if (!pt->name[0] || !valid_name(pt->name) || strlen(pt->name) > PARTITION_NAME_MAX)
+            compose_error(s, pt->line, f, "a partition needs a valid name of at most %u characters", PARTITION_NAME_MAX);
+        for (unsigned q = 0; q < p; q++)
+            if (!strcmp(b->parts[q].name, pt->name))
+                compose_error(s, pt->line, f, "partition '%s' is declared twice", pt->name);
+        if (pt->size == 0 || pt->size % 512 || pt->size > UINT64_MAX / 2 - end)
+            compose_error(s, pt->size_line ? pt->size_line : pt->line, f, "a partition's size is a non-zero multiple of 512");
+        pt->offset = end;
+        end += pt->size % 512 || pt->size > UINT64_MAX / 2 - end ? 0 : pt->size;
+    }
+    if (b->ramdisk && end > b->ramdisk)
+        compose_error(s, b->ramdisk_line, FIELD(f, "block_servers.%s.ramdisk", b->name),
+                      "the partitions need %llu MiB, the RAM disk has %llu MiB", MIB(end + 0xfffff),
+                      MIB(b->ramdisk));
+}
+
+/* The disk a blk device names (server: a block server, disk: one of its partitions): plan its link. */
+static void plan_blk_disk(struct sys *s, struct vm *v, unsigned vi, unsigned d, unsigned *nlinks)
+{
+    struct device *dev = &v->devs[d];
+    struct blk_srv *b = find_bsrv(s, dev->server);
+    struct partition *pt = NULL;
+    char g[192];
+
+    snprintf(g, sizeof(g), "vms.%s.devices[%u].disk", v->name, d);
+    for (unsigned p = 0; p < b->nparts; p++)
+        if (!strcmp(b->parts[p].name, dev->disk))
+            pt = &b->parts[p], dev->bpart = (int)p;
+    if (pt == NULL) {
+        compose_error(s, dev->disk_line ? dev->disk_line : dev->line, g,
+                      dev->disk[0] ? "block server '%s' has no partition '%s'" : "name a partition of block server '%s' (disk: NAME)",
+                      b->name, dev->disk);
+        return;
+    }
+    if (pt->vm >= 0) {
+        compose_error(s, dev->disk_line, g, "partition '%s' of '%s' already serves VM %s", pt->name, b->name,
+                      s->vms[pt->vm].name);
+        return;
+    }
+    dev->on_bsrv = true;
+    dev->bsrv = (int)(b - s->bsrvs);
+    dev->blink = (int)(*nlinks)++;
+    pt->vm = (int)vi, pt->dev = (int)d;
+    if (v->vmm_passive == 1)
+        compose_error(s, v->vmm_passive_line, FIELD_VM(g, v, "vmm_passive"),
+                      "a VMM with a disk on a block server cannot be passive: it must run when the server notifies it");
+    v->passive = false;
+    if (v->vmm_priority > b->priority)
+        b->priority = v->vmm_priority;
+}
+
+/*
+ * Every blk device whose server: is a block server gets a link (numbered per VMM) to one partition;
+ * the partitions in use are the server's clients, numbered in partition order.
+ */
+static void plan_blk_servers(struct sys *s)
+{
+    for (unsigned i = 0; i < s->nbsrvs; i++)
+        check_blk_server(s, &s->bsrvs[i], i);
+    for (unsigned i = 0; i < s->nvms; i++) {
+        unsigned nlinks = 0;
+        for (unsigned d = 0; d < s->vms[i].ndevs; d++) {
+            const struct device *dev = &s->vms[i].devs[d];
+            if (dev->type == DEV_BLK && dev->server[0] && find_bsrv(s, dev->server))
+                plan_blk_disk(s, &s->vms[i], i, d, &nlinks);
+        }
+    }
+    for (unsigned i = 0; i < s->nbsrvs; i++) {
+        struct blk_srv *b = &s->bsrvs[i];
+        for (unsigned p = 0; p < b->nparts; p++)
+            if (b->parts[p].vm >= 0)
+                b->parts[p].client = (int)b->nclients++;
+        if (b->nclients == 0)
+            compose_error(s, b->line, "block_servers", "block server '%s' serves no disk: no blk device names it", b->name);
+    }
+}
+
 const struct device *vsock_dev(const struct vm *v)
 {
     for (unsigned d = 0; d < v->ndevs; d++)
@@ -672,15 +781,19 @@ static void check_what_works(struct sys *s)
                 compose_error(s, dev->line, g, "a VM has at most one virtio-rng");
             if (sel4 && dev->type == DEV_NET && ++nnet == SEL4_MAX_NETS + 1)
                 compose_error(s, dev->line, g, "a VM has at most %u virtio-net devices on seL4", SEL4_MAX_NETS);
-            if (hosted && dev->type == DEV_BLK && dev->file[0] && ++nfile == HOSTED_MAX_DISKS + 1)
+            if (sel4 && dev->on_bsrv && dev->blink == (int)SEL4_MAX_BLK_LINKS)
+                compose_error(s, dev->line, g, "a VM has at most %u disks on block servers on seL4", SEL4_MAX_BLK_LINKS);
+            if (hosted && dev->type == DEV_BLK && (dev->file[0] || dev->on_bsrv) && ++nfile == HOSTED_MAX_DISKS + 1)
                 compose_error(s, dev->line, g, "svmm run takes at most %u disks", HOSTED_MAX_DISKS);
             switch (dev->type) {
             case DEV_BLK:
-                if (dev->server[0] || dev->disk[0])
-                    compose_error(s, dev->server[0] ? dev->server_line : dev->disk_line,
-                                  FIELD(f, "%s.%s", g, dev->server[0] ? "server" : "disk"),
-                                  "disks served by another VM are not implemented yet: there is no inter-VM block "
-                                  "transport, so the guest would get no disk");
+                if (dev->server[0] && !find_bsrv(s, dev->server) && find_vm(s, dev->server))
+                    compose_error(s, dev->server_line, FIELD(f, "%s.server", g),
+                                  "disks served by a driver VM are not implemented yet (the driver VM's agent and its "
+                                  "device are not there), so the guest would get no disk: name a block server");
+                else if (dev->disk[0] && !dev->server[0])
+                    compose_error(s, dev->disk_line, FIELD(f, "%s.disk", g),
+                                  "disk: names a partition of the block server given in server:");
                 if (sel4 && dev->file[0])
                     compose_error(s, dev->file_line, FIELD(f, "%s.file", g),
                                   "file-backed disks are not available on seL4: the VMM has no file system (on seL4 "
@@ -709,6 +822,15 @@ static void check_what_works(struct sys *s)
             }
         }
     }
+    for (unsigned i = 0; i < s->nbsrvs; i++) {
+        const struct blk_srv *b = &s->bsrvs[i];
+        if (sel4 && !b->ramdisk_line)
+            compose_error(s, b->line, FIELD(f, "block_servers.%s", b->name),
+                          "on seL4 a block server's store is a RAM disk: give ramdisk: SIZE (the PD has no file system)");
+        if (hosted && !b->file[0])
+            compose_error(s, b->line, FIELD(f, "block_servers.%s", b->name),
+                          "hosted, a block server's store is a file: give file: PATH (svmm blk-server has no RAM disk)");
+    }
     if (s->dynamic_line)
         compose_error(s, s->dynamic_line, "dynamic",
                       "dynamic VM slots are not implemented yet: there is no admin component to start or stop them, "
@@ -727,6 +849,9 @@ static void check_ram_total(struct sys *s)
 
     for (unsigned i = 0; i < s->npools; i++)
         used += s->pools[i].size;
+    if (s->platforms & FOR_SEL4)
+        for (unsigned i = 0; i < s->nbsrvs; i++)
+            used += s->bsrvs[i].ramdisk; /* block servers' RAM disks come out of the board's RAM as well */
     for (unsigned i = 0; i < s->nvms; i++) {
         struct vm *v = &s->vms[i];
         if (v->ram_phys)
@@ -773,6 +898,7 @@ int validate_system(struct sys *s)
     check_dynamic(s);
     check_components(s);
     plan_switches(s);
+    plan_blk_servers(s);
     check_what_works(s);
     if (!s->errors)
         plan_images(s); /* first: RAM placed in the window does not count against the board's RAM */
