@@ -1,4 +1,5 @@
 # The block server's end-to-end tiers; the top-level Makefile includes this file (-include).
+# SPDX-License-Identifier: BSD-2-Clause
 #   make e2e-blkserver   a user VM's disk on a partition served by `svmm blk-server` in the QEMU test
 #                        machine: 64 MiB write / drop caches / read back, host-side SHA-256, second
 #                        boot, read-only range, other clients' ranges, against --disk FILE

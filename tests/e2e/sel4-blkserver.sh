@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
 # seL4 tier, block server: one Linux VM whose two disks are partitions of a block server PD's RAM
 # disk (svmm-blk-store.elf), composed by tools/compose from a block_servers: description and booted
 # in QEMU. The guest writes 64 MiB to its writable partition, drops its page cache, reads it back
