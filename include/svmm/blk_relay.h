@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A driver VM's block relay: the server end of blkq links (blkq.h) whose requests are carried out
+ * not by the VMM but by an agent program in the VMM's guest (the driver VM), on the guest's own disk.
+ * The VMM and the agent talk over a byte stream (hosted: the virtio-console port named
+ * BLK_AGENT_PORT, which the stock Linux virtio_console driver exposes as /dev/vportNpM) in frames:
+ *
+ *   VMM -> agent: struct blk_agent_req, then `len` bytes of data for WRITE;
+ *   agent -> VMM: struct blk_agent_resp, then `len` bytes of data for a successful READ.
+ *
+ * All fields little-endian, encoded and decoded byte by byte (svmm/le.h), at the offsets of the
+ * structs below. The agent's offsets are bytes of its disk: the relay adds the
+ * partition's base to an offset blkq_server validated, so the agent never needs to know the
+ * partitions, and a client never names a byte outside its own.
+ *
+ * Trust: clients are validated by blkq_server (blkq.h), once. The agent runs in a VM, so every frame
+ * it sends is validated here before anything acts on it: magic, a tag the relay has outstanding,
+ * the op that tag was sent with, a known status, and a length that is exactly the READ's length (OK)
+ * or 0. The first bad frame desynchronises the stream: the relay marks the agent broken, answers
+ * every outstanding and future request with BLKQ_RESP_ERR_IO, and reads nothing more from it. A
+ * broken or slow agent makes requests fail or wait; it cannot make the relay touch memory outside a
+ * client's data region, answer a request twice, or answer one with another's data.
+ *
+ * Platform-free and single-threaded per relay (the platform serialises calls). The platform feeds
+ * the agent's bytes to blk_relay_input and drains blk_relay_output into the stream.
+ */
+#ifndef SVMM_BLK_RELAY_H
+#define SVMM_BLK_RELAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <svmm/blk_server.h>
+
+#define BLK_AGENT_PORT "svmm-blk"
+#define BLK_AGENT_MAGIC 0x6b6c6273u /* "sblk" */
+
+enum blk_agent_op { BLK_AGENT_READ = 0, BLK_AGENT_WRITE = 1, BLK_AGENT_FLUSH = 2, BLK_AGENT_DISCARD = 3, BLK_AGENT_OPS };
+enum blk_agent_status { BLK_AGENT_OK = 0, BLK_AGENT_EIO = 1 };
+
+struct blk_agent_req {
+    uint32_t magic;
+    uint32_t op;      /* enum blk_agent_op */
+    uint64_t offset;  /* bytes of the agent's disk */
+    uint32_t len;     /* READ/WRITE/DISCARD: bytes; FLUSH: 0 */
+    uint32_t tag;     /* echoed in the response */
+};
+
+struct blk_agent_resp {
+    uint32_t magic;
+    uint32_t op;      /* the request's */
+    uint32_t status;  /* enum blk_agent_status */
+    uint32_t len;     /* data bytes that follow: the READ's len when OK, else 0 */
+    uint32_t tag;
+    uint32_t reserved;
+};
+
+_Static_assert(sizeof(struct blk_agent_req) == 24 && sizeof(struct blk_agent_resp) == 24, "frame headers");
+
+/* Requests in flight at the agent (all clients together), and the outbound buffer. */
+#define BLK_RELAY_MAX_TAGS 64u
+#define BLK_RELAY_OUT_BYTES (2u << 20)
+
+struct blk_relay_tag {
+    bool busy;
+    uint8_t client;
+    uint8_t op;         /* enum blk_agent_op */
+    uint32_t id;        /* the client's request id (blkq_server_respond) */
+    bool orphan;        /* the client detached: the answer and its data are dropped */
+    uint8_t *data;      /* READ: where the data goes (in the client's data region); NULL for an orphan */
+    uint32_t len;
+};
+
+struct blk_relay_stats {
+    uint64_t requests, responses, io_errors;
+    uint64_t bad_frames;  /* frames from the agent that failed validation (the first breaks it) */
+};
+
+struct blk_relay {
+    struct blk_server srv;        /* the clients: partitions, checks, links (its store ops are unused) */
+    uint64_t disk_bytes;          /* the agent's disk */
+    struct blk_relay_tag tags[BLK_RELAY_MAX_TAGS];
+    unsigned ntags_busy;
+    unsigned next;                /* round robin over clients */
+    bool agent_broken;
+    /* outbound: a byte FIFO of frames not yet taken by the stream */
+    uint8_t out[BLK_RELAY_OUT_BYTES];
+    size_t out_head, out_len;
+    /* inbound: the frame being received */
+    uint8_t in[sizeof(struct blk_agent_resp)]; /* the header as received (decoded with le.h) */
+    size_t in_got;                /* header bytes received (< sizeof hdr), then data bytes */
+    bool in_data;                 /* the header is complete and validated: receiving data */
+    uint32_t in_data_got;
+    struct blk_relay_stats stats;
+    uint32_t notify;              /* clients answered since the last blk_relay_take_notify */
+};
+
+/* An empty relay for an agent whose disk has `disk_bytes` bytes. */
+void blk_relay_init(struct blk_relay *r, uint64_t disk_bytes);
+
+/* Declare a client (blk_server_add_client's rules, against the agent's disk). Its index, or -1 + err. */
+int blk_relay_add_client(struct blk_relay *r, const char *name, uint64_t base, uint64_t size, bool read_only,
+                         char *err, size_t errlen);
+
+/* Attach client i to a mapped link (blk_server_attach). -1 on a bad geometry or an attached client. */
+int blk_relay_attach(struct blk_relay *r, unsigned i, void *queues, void *data, uint32_t depth, uint32_t slot_size);
+
+/*
+ * Client i's link is gone (its regions may be unmapped next): its requests still at the agent become
+ * orphans, whose answers and data are dropped when they come; their tags stay busy until then.
+ */
+void blk_relay_detach(struct blk_relay *r, unsigned i);
+
+/*
+ * Take validated client requests and queue them as frames for the agent, while tags and outbound
+ * room last (bounded: at most BLK_RELAY_MAX_TAGS per call). Returns true if a client may have more.
+ */
+bool blk_relay_pump(struct blk_relay *r);
+
+/* The outbound bytes waiting for the stream (contiguous run), and consume `n` of them once written. */
+const uint8_t *blk_relay_output(const struct blk_relay *r, size_t *len);
+void blk_relay_consume(struct blk_relay *r, size_t n);
+
+/* The agent sent `len` bytes: validate and act on whole frames (any split is fine). */
+void blk_relay_input(struct blk_relay *r, const uint8_t *buf, size_t len);
+
+/* Bit i set: client i got answers and must be signalled if it asked (blkq_must_notify applied). Clears. */
+uint32_t blk_relay_take_notify(struct blk_relay *r);
+
+#endif
