@@ -30,6 +30,14 @@ const char *tsan_tmpdir(void);
 void tsan_host_init(struct kvm_host *h);
 void tsan_host_close(struct kvm_host *h);
 
+/*
+ * kvm.c's KVM_IOEVENTFD, simulated: kvm_host_add_ioeventfd (tsan_main.c's stand-in) records which
+ * eventfd a guest write of a value to an address signals; tsan_ioeventfd_write is KVM's part: true
+ * when a recorded eventfd took the write (signalled), false when the write would exit as MMIO.
+ * tsan_host_init forgets every record.
+ */
+bool tsan_ioeventfd_write(uint64_t gpa, uint32_t val);
+
 /* ---- the simulated guest: a driver for one virtio-mmio device, with split virtqueues ---- */
 
 #define GUEST_MAX_QUEUES 8

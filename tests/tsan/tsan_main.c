@@ -85,6 +85,49 @@ unsigned tsan_log_count(const char *needle)
 
 /* ---- the host ---- */
 
+/* The ioeventfds registered since the last tsan_host_init (registration and use are on any thread). */
+#define MAX_IOEVENTFDS 8
+static pthread_mutex_t ioeventfd_lock = PTHREAD_MUTEX_INITIALIZER;
+struct ioeventfd {
+    uint64_t gpa;
+    uint32_t val;
+    int fd;
+};
+static struct ioeventfd ioeventfds[MAX_IOEVENTFDS];
+static unsigned n_ioeventfds;
+
+int kvm_host_add_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err, size_t errlen)
+{
+    int r = -1;
+
+    (void)h;
+    pthread_mutex_lock(&ioeventfd_lock);
+    if (n_ioeventfds < MAX_IOEVENTFDS) {
+        ioeventfds[n_ioeventfds++] = (struct ioeventfd){ gpa, datamatch, fd };
+        r = 0;
+    }
+    pthread_mutex_unlock(&ioeventfd_lock);
+    if (r < 0)
+        snprintf(err, errlen, "tsan: more than %d ioeventfds", MAX_IOEVENTFDS);
+    return r;
+}
+
+bool tsan_ioeventfd_write(uint64_t gpa, uint32_t val)
+{
+    uint64_t one = 1;
+    int fd = -1;
+
+    pthread_mutex_lock(&ioeventfd_lock);
+    for (unsigned i = 0; i < n_ioeventfds && fd < 0; i++)
+        if (ioeventfds[i].gpa == gpa && ioeventfds[i].val == val)
+            fd = ioeventfds[i].fd;
+    pthread_mutex_unlock(&ioeventfd_lock);
+    if (fd < 0)
+        return false;
+    CHECK(write(fd, &one, sizeof(one)) == sizeof(one));
+    return true;
+}
+
 void tsan_host_init(struct kvm_host *h)
 {
     static struct svmm_vm no_vm; /* console input for the UART is dropped: no UART in this VM */
@@ -96,6 +139,9 @@ void tsan_host_init(struct kvm_host *h)
     h->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     h->vm = &no_vm;
     CHECK(h->stop_fd >= 0);
+    pthread_mutex_lock(&ioeventfd_lock);
+    n_ioeventfds = 0;
+    pthread_mutex_unlock(&ioeventfd_lock);
 }
 
 void tsan_host_close(struct kvm_host *h)

@@ -203,6 +203,24 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *
     return finish_gic(h, err, errlen);
 }
 
+int kvm_host_add_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err, size_t errlen)
+{
+    struct kvm_ioeventfd io = {
+        .datamatch = datamatch,
+        .addr = gpa,
+        .len = 4,
+        .fd = fd,
+        .flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+    };
+
+    if (ioctl(h->vm_fd, KVM_IOEVENTFD, &io) < 0) {
+        snprintf(err, errlen, "KVM_IOEVENTFD at 0x%llx (value %u): %s", (unsigned long long)gpa, datamatch,
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static void handle_mmio(struct kvm_vcpu_ctx *v)
 {
     struct kvm_run *run = v->run;

@@ -55,6 +55,15 @@ void kvm_host_stop(struct kvm_host *h, int status);
 /* Wait for the vCPU threads after a stop; returns the recorded exit status. */
 int kvm_host_join(struct kvm_host *h);
 
+/*
+ * Make a 4-byte guest write of `datamatch` to `gpa` (an MMIO register, e.g. a virtio-mmio device's
+ * QueueNotify for one queue) signal eventfd `fd` inside KVM instead of exiting to a vCPU thread
+ * (KVM_IOEVENTFD with DATAMATCH). Other values written there still exit as MMIO. Safe while vCPUs
+ * run (a write before this returns takes the MMIO exit). KVM keeps its own reference to the
+ * eventfd. -1 with a reason in err (e.g. a KVM without ioeventfd support).
+ */
+int kvm_host_add_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err, size_t errlen);
+
 /* The svmm_platform table for this host (IRQ lines through KVM_IRQ_LINE). */
 struct svmm_platform kvm_host_platform(struct kvm_host *h);
 

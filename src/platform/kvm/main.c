@@ -202,10 +202,16 @@ static void join_disks(const struct svmm_cli *cli)
 
 static int start_net_vsock(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
 {
-    for (unsigned i = 0; i < cli->nnets; i++)
-        if (cli->nets[i].switch_path ? net_switch_start(&net_switches[i], host, err, errlen) < 0
-                                     : net_tap_start(&nets[i], host, err, errlen) < 0)
+    for (unsigned i = 0; i < cli->nnets; i++) {
+        /* The device's transport and QueueNotify address: transmit is woken by an ioeventfd there. */
+        unsigned slot = cli->nets[i].slot;
+        struct virtio_mmio *tr = &host->vm->transports[slot];
+        uint64_t notify = svmm_virtio_slot_base(&host->vm->cfg, slot) + VIRTIO_MMIO_QUEUE_NOTIFY;
+
+        if (cli->nets[i].switch_path ? net_switch_start(&net_switches[i], host, tr, notify, err, errlen) < 0
+                                     : net_tap_start(&nets[i], host, tr, notify, err, errlen) < 0)
             return -1;
+    }
     if (cli->has_vsock && vsock_peers_start(&vsock_peers, host, err, errlen) < 0)
         return -1;
     return cli->has_vsock ? vsock_uds_start(&vsock, host, err, errlen) : 0;

@@ -34,7 +34,7 @@ _Static_assert(sizeof(((struct net_tap *)0)->tx_hdr) == VIRTIO_NET_HDR_SIZE, "on
 
 #define F(bit) VIRTIO_NET_BIT(VIRTIO_NET_F_##bit)
 
-/* Called from a vCPU thread with the device lock held. */
+/* Called from the transmit thread (or, without an ioeventfd, a vCPU thread) with the device lock held. */
 static enum virtio_net_tx_result tap_send(void *ctx, const struct virtio_net_hdr *hdr,
                                           const struct virtio_net_frag *frags, unsigned n, size_t len)
 {
@@ -130,7 +130,7 @@ int net_tap_attach_fd(struct net_tap *t, int fd, const char *name, const uint8_t
 
     memset(t, 0, sizeof(*t));
     t->fd = fd;
-    t->wake_fd = -1;
+    t->wake_fd = t->kick_fd = -1;
     snprintf(t->ifname, sizeof(t->ifname), "%s", name);
     if (probe_vnet(t, &t->vnet_hdr, &be.offloads, err, errlen) < 0)
         goto fail;
@@ -141,14 +141,19 @@ int net_tap_attach_fd(struct net_tap *t, int fd, const char *name, const uint8_t
         goto fail;
     }
     t->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (t->wake_fd < 0) {
+    t->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (t->wake_fd < 0 || t->kick_fd < 0) {
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         goto fail;
     }
     return 0;
 fail:
     close(fd);
-    t->fd = -1;
+    if (t->wake_fd >= 0)
+        close(t->wake_fd);
+    if (t->kick_fd >= 0)
+        close(t->kick_fd);
+    t->fd = t->wake_fd = t->kick_fd = -1;
     return -1;
 }
 
@@ -158,7 +163,7 @@ int net_tap_open(struct net_tap *t, const char *ifname, const uint8_t *mac, char
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
     memset(t, 0, sizeof(*t));
-    t->fd = t->wake_fd = -1;
+    t->fd = t->wake_fd = t->kick_fd = -1;
     if (fd < 0) {
         snprintf(err, errlen, "--net tap=%s: cannot open /dev/net/tun: %s (load the tun module: modprobe tun)",
                  ifname, strerror(errno));
@@ -261,11 +266,74 @@ static void *rx_thread(void *arg)
     return NULL;
 }
 
-int net_tap_start(struct net_tap *t, struct kvm_host *h, char *err, size_t errlen)
+/*
+ * The transmit thread: each wake-up of the tx queue's ioeventfd is the guest's QueueNotify, which
+ * the transport checks and the device answers by draining the ring (virtio-net's transmit), all
+ * under the device lock as a vCPU's MMIO exit would. KVM coalesces notifications that arrive while
+ * this runs into one wake-up, and transmit() re-checks the ring after arming avail_event, so none
+ * is lost.
+ */
+static void *tx_thread(void *arg)
+{
+    struct net_tap *t = arg;
+    struct kvm_host *h = t->host;
+
+    for (;;) {
+        struct pollfd fds[2] = { { h->stop_fd, POLLIN, 0 }, { t->kick_fd, POLLIN, 0 } };
+        uint64_t cnt;
+
+        if (poll(fds, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (fds[0].revents)
+            break;
+        if (read(t->kick_fd, &cnt, sizeof(cnt)) < 0) {
+            if (errno == EAGAIN)
+                continue;
+            break;
+        }
+        t->tx_wakeups++;
+        pthread_mutex_lock(&h->dev_lock);
+        virtio_mmio_queue_notify(t->transport, VIRTIO_NET_TXQ);
+        pthread_mutex_unlock(&h->dev_lock);
+    }
+    return NULL;
+}
+
+/*
+ * Route the tx queue's notifications to the transmit thread and start it. Without an ioeventfd the
+ * vCPU keeps transmitting (0, a warning). -1 + err when the thread cannot start after the ioeventfd
+ * is in place: the guest's tx notifications would then reach nobody.
+ */
+static int start_tx(struct net_tap *t, uint64_t notify_gpa, char *err, size_t errlen)
+{
+    char why[160];
+    int e;
+
+    if (kvm_host_add_ioeventfd(t->host, notify_gpa, VIRTIO_NET_TXQ, t->kick_fd, why, sizeof(why)) < 0) {
+        svmm_warn("%s: %s; the notifying vCPU transmits", t->ifname, why);
+        return 0;
+    }
+    e = pthread_create(&t->tx_thread, NULL, tx_thread, t);
+    if (e != 0) {
+        snprintf(err, errlen, "cannot start the transmit thread for tap %s: %s", t->ifname, strerror(e));
+        return -1;
+    }
+    t->tx_started = true;
+    return 0;
+}
+
+int net_tap_start(struct net_tap *t, struct kvm_host *h, struct virtio_mmio *transport, uint64_t notify_gpa,
+                  char *err, size_t errlen)
 {
     int e;
 
     t->host = h;
+    t->transport = transport;
+    if (start_tx(t, notify_gpa, err, errlen) < 0)
+        return -1;
     e = pthread_create(&t->thread, NULL, rx_thread, t);
     if (e != 0) {
         snprintf(err, errlen, "cannot start the receive thread for tap %s: %s", t->ifname, strerror(e));
@@ -281,7 +349,9 @@ void net_tap_join(struct net_tap *t)
 
     if (t->started)
         pthread_join(t->thread, NULL);
-    t->started = false;
+    if (t->tx_started)
+        pthread_join(t->tx_thread, NULL);
+    t->started = t->tx_started = false;
     /* The vCPUs are joined before this (they may still send until then): nobody uses the fds now. */
     /*
      * A persistent tap keeps TUNSETOFFLOAD after we close it, and its next user may read without a
@@ -293,10 +363,15 @@ void net_tap_join(struct net_tap *t)
         close(t->fd);
     if (t->wake_fd >= 0)
         close(t->wake_fd);
-    t->fd = t->wake_fd = -1;
+    if (t->kick_fd >= 0)
+        close(t->kick_fd); /* KVM holds its own reference for as long as the VM exists */
+    t->fd = t->wake_fd = t->kick_fd = -1;
     svmm_info("%s: tx %llu packets %llu bytes (%llu dropped), rx %llu packets %llu bytes in %llu buffers "
               "(%llu dropped, %llu waits for buffers)", t->ifname, (unsigned long long)s->tx_packets,
               (unsigned long long)s->tx_bytes, (unsigned long long)s->tx_dropped, (unsigned long long)s->rx_packets,
               (unsigned long long)s->rx_bytes, (unsigned long long)s->rx_buffers_used,
               (unsigned long long)s->rx_dropped, (unsigned long long)s->rx_no_buffers);
+    svmm_info("%s: %llu queue notifications (%llu through the transmit thread), %llu interrupts", t->ifname,
+              (unsigned long long)t->net.dev.notifies, (unsigned long long)t->tx_wakeups,
+              (unsigned long long)t->net.dev.interrupts);
 }

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Hosted virtio-net backend: a Linux tap device (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR). Guest frames
- * are written to the tap from the vCPU that notified; a receive thread per device reads the tap
- * and delivers frames under the host's device lock, holding one frame while the guest has no
- * receive buffers (the tap's own queue absorbs, then drops, the rest).
+ * Hosted virtio-net backend: a Linux tap device (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR). Two threads
+ * per device, each calling into the device under the host's device lock:
+ *  - transmit: the guest's QueueNotify for the tx queue is a KVM ioeventfd, so the notifying vCPU
+ *    goes straight back to the guest while this thread drains the tx ring into the tap. While it
+ *    drains, the guest does not notify again (EVENT_IDX: avail_event moves only when the ring is
+ *    found empty), so a burst of frames costs one wake-up. Without an ioeventfd (KVM refused it)
+ *    the vCPU that wrote QueueNotify transmits, as before;
+ *  - receive: reads the tap and delivers frames, holding one frame while the guest has no receive
+ *    buffers (the tap's own queue absorbs, then drops, the rest).
  *
  * Offloads: with a 12-byte vnet header on the tap (TUNSETVNETHDRSZ) the guest's virtio_net_hdr
  * travels both ways unchanged. Transmit: the kernel takes checksum and TSO (and UFO; USO where the
@@ -20,6 +25,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <svmm/virtio_mmio.h>
 #include <svmm/virtio_net.h>
 #include "kvm.h"
 
@@ -27,9 +33,12 @@ struct net_tap {
     struct virtio_net net; /* the device, attached to a virtio slot by the caller */
     char ifname[16];
     int fd, wake_fd;
+    int kick_fd;            /* eventfd: the guest notified the tx queue (KVM ioeventfd) */
     struct kvm_host *host;
-    pthread_t thread;
-    bool started;
+    struct virtio_mmio *transport; /* the device's, for notifications that bypass its registers */
+    pthread_t thread, tx_thread;
+    bool started, tx_started;
+    uint64_t tx_wakeups;    /* transmit thread wake-ups (tx thread only; read after it is joined) */
     bool vnet_hdr;          /* every read and write carries a 12-byte virtio_net_hdr first */
     uint64_t rx_offloads;   /* the guest's GUEST_* features TUNSETOFFLOAD last matched */
     uint64_t tx_errors;
@@ -50,10 +59,17 @@ int net_tap_open(struct net_tap *t, const char *ifname, const uint8_t *mac, char
  */
 int net_tap_attach_fd(struct net_tap *t, int fd, const char *name, const uint8_t *mac, char *err, size_t errlen);
 
-/* Start the receive thread (after kvm_host_start); it ends when the VM stops. */
-int net_tap_start(struct net_tap *t, struct kvm_host *h, char *err, size_t errlen);
+/*
+ * Start the receive thread and the transmit thread (after kvm_host_start); they end when the VM
+ * stops. `transport` is the virtio-mmio transport the device is attached to and `notify_gpa` the
+ * guest address of its QueueNotify register (slot base + VIRTIO_MMIO_QUEUE_NOTIFY), on which the
+ * transmit thread's ioeventfd is registered. If KVM refuses the ioeventfd, a warning says so and
+ * transmit stays on the notifying vCPU.
+ */
+int net_tap_start(struct net_tap *t, struct kvm_host *h, struct virtio_mmio *transport, uint64_t notify_gpa,
+                  char *err, size_t errlen);
 
-/* Wait for the receive thread (after the vCPUs), close the tap and log the device's counters. */
+/* Wait for both threads (after the vCPUs), close the tap and log the device's counters. */
 void net_tap_join(struct net_tap *t);
 
 #endif
