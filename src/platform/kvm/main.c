@@ -203,12 +203,16 @@ static void join_disks(const struct svmm_cli *cli)
 static int start_net_vsock(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < cli->nnets; i++) {
-        /* The device's transport and QueueNotify address: transmit is woken by an ioeventfd there. */
+        /*
+         * A tap NIC's transport and QueueNotify address: its transmit thread is woken by an ioeventfd
+         * there. A switch port keeps transmit on the notifying vCPU: moving it to the port's thread
+         * measured slower VM to VM (docs/performance.md, "Hosted virtio-net").
+         */
         unsigned slot = cli->nets[i].slot;
         struct virtio_mmio *tr = &host->vm->transports[slot];
         uint64_t notify = svmm_virtio_slot_base(&host->vm->cfg, slot) + VIRTIO_MMIO_QUEUE_NOTIFY;
 
-        if (cli->nets[i].switch_path ? net_switch_start(&net_switches[i], host, tr, notify, err, errlen) < 0
+        if (cli->nets[i].switch_path ? net_switch_start(&net_switches[i], host, err, errlen) < 0
                                      : net_tap_start(&nets[i], host, tr, notify, err, errlen) < 0)
             return -1;
     }

@@ -30,7 +30,7 @@ int net_switch_open(struct net_switch *s, const char *path, const char *port, co
     char why[200];
 
     memset(s, 0, sizeof(*s));
-    s->sock = s->wake_fd = s->kick_fd = -1;
+    s->sock = s->wake_fd = -1;
     snprintf(s->name, sizeof(s->name), "switch port %s", port);
     if (netq_shm_connect(&s->shm, path, port, port_mac, &has_mac, &s->sock, why, sizeof(why)) < 0) {
         snprintf(err, errlen, "--net switch=%s,port=%s: %s", path, port, why);
@@ -65,16 +65,9 @@ fail:
     return -1;
 }
 
-/*
- * Under the device lock: when `tx_kicked`, what the guest's QueueNotify for the tx queue would have
- * done on a vCPU (the transport checks and counts it; the device drains the ring into the link),
- * then the link's work (received frames, returned buffers, a transmit waiting for them).
- */
-static void service(struct net_switch *s, bool tx_kicked)
+static void service(struct net_switch *s)
 {
     pthread_mutex_lock(&s->host->dev_lock);
-    if (tx_kicked)
-        virtio_mmio_queue_notify(s->transport, VIRTIO_NET_TXQ);
     while (net_link_service(&s->link))
         ;
     pthread_mutex_unlock(&s->host->dev_lock);
@@ -85,12 +78,11 @@ static void *service_thread(void *arg)
     struct net_switch *s = arg;
     bool switch_up = true;
 
-    service(s, false); /* frames may have arrived before the thread started */
+    service(s); /* frames may have arrived before the thread started */
     for (;;) {
-        /* The socket last: it leaves the set when the switch has gone. kick_fd -1 is ignored by poll. */
-        struct pollfd fds[5] = { { s->host->stop_fd, POLLIN, 0 }, { s->shm.to_vmm, POLLIN, 0 },
-                                 { s->wake_fd, POLLIN, 0 }, { s->kick_fd, POLLIN, 0 }, { s->sock, POLLIN, 0 } };
-        if (poll(fds, switch_up ? 5 : 4, -1) < 0) {
+        struct pollfd fds[4] = { { s->host->stop_fd, POLLIN, 0 }, { s->shm.to_vmm, POLLIN, 0 },
+                                 { s->wake_fd, POLLIN, 0 }, { s->sock, POLLIN, 0 } };
+        if (poll(fds, switch_up ? 4 : 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
@@ -101,48 +93,25 @@ static void *service_thread(void *arg)
             netq_shm_drain(s->shm.to_vmm);
         if (fds[2].revents)
             netq_shm_drain(s->wake_fd);
-        if (fds[3].revents) {
-            netq_shm_drain(s->kick_fd);
-            s->tx_wakeups++;
-        }
-        if (switch_up && fds[4].revents) {
+        if (switch_up && fds[3].revents) {
             /* The switch never writes after the handshake: this is its exit. */
             svmm_warn("%s: the switch went away; the guest's link is down", s->name);
             pthread_mutex_lock(&s->host->dev_lock);
             virtio_net_set_link(&s->link.net, false);
             pthread_mutex_unlock(&s->host->dev_lock);
-            switch_up = false; /* and a tx notification read above is still served: frames drop */
+            switch_up = false;
+            continue;
         }
-        service(s, fds[3].revents != 0);
+        service(s);
     }
     return NULL;
 }
 
-/* Route the tx queue's notifications to the service thread (before it starts); none: the vCPU keeps them. */
-static void route_tx(struct net_switch *s, uint64_t notify_gpa)
-{
-    char why[160];
-
-    s->kick_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (s->kick_fd < 0) {
-        svmm_warn("%s: eventfd: %s; the notifying vCPU transmits", s->name, strerror(errno));
-        return;
-    }
-    if (kvm_host_add_ioeventfd(s->host, notify_gpa, VIRTIO_NET_TXQ, s->kick_fd, why, sizeof(why)) < 0) {
-        svmm_warn("%s: %s; the notifying vCPU transmits", s->name, why);
-        close(s->kick_fd);
-        s->kick_fd = -1;
-    }
-}
-
-int net_switch_start(struct net_switch *s, struct kvm_host *h, struct virtio_mmio *transport, uint64_t notify_gpa,
-                     char *err, size_t errlen)
+int net_switch_start(struct net_switch *s, struct kvm_host *h, char *err, size_t errlen)
 {
     int e;
 
     s->host = h;
-    s->transport = transport;
-    route_tx(s, notify_gpa);
     e = pthread_create(&s->thread, NULL, service_thread, s);
     if (e != 0) {
         snprintf(err, errlen, "cannot start the service thread for %s: %s", s->name, strerror(e));
@@ -166,15 +135,10 @@ void net_switch_join(struct net_switch *s)
               (unsigned long long)st->rx_packets, (unsigned long long)st->rx_bytes,
               (unsigned long long)st->rx_dropped, (unsigned long long)st->rx_no_buffers,
               (unsigned long long)s->link.stats.notifies);
-    svmm_info("%s: %llu queue notifications (%llu through the service thread), %llu interrupts", s->name,
-              (unsigned long long)s->link.net.dev.notifies, (unsigned long long)s->tx_wakeups,
-              (unsigned long long)s->link.net.dev.interrupts);
     netq_shm_destroy(&s->shm);
     if (s->sock >= 0)
         close(s->sock);
     if (s->wake_fd >= 0)
         close(s->wake_fd);
-    if (s->kick_fd >= 0)
-        close(s->kick_fd); /* KVM holds its own reference for as long as the VM exists */
-    s->sock = s->wake_fd = s->kick_fd = -1;
+    s->sock = s->wake_fd = -1;
 }

@@ -2,11 +2,8 @@
 /*
  * Hosted virtio-net backend on a port of an `svmm switch` process (--net switch=PATH,port=NAME):
  * the platform-free net_link over a netq_shm link, and one service thread per device that waits
- * on the switch's eventfd, the device's own wake-up eventfd and the guest's tx notifications (a KVM
- * ioeventfd on the device's QueueNotify for the tx queue), and under the host's device lock
- * drains the guest's tx ring into the link and runs net_link_service. The notifying vCPU thus goes
- * straight back to the guest; while the thread drains, EVENT_IDX keeps the guest from notifying
- * again. Without an ioeventfd (KVM refused it) the notifying vCPU transmits, as before.
+ * on the switch's eventfd and the device's own wake-up eventfd and runs net_link_service under the
+ * host's device lock.
  */
 #ifndef SVMM_KVM_NET_SWITCH_H
 #define SVMM_KVM_NET_SWITCH_H
@@ -15,7 +12,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <svmm/net_link.h>
-#include <svmm/virtio_mmio.h>
 #include "kvm.h"
 #include "netq_shm.h"
 
@@ -23,11 +19,8 @@ struct net_switch {
     struct net_link link;   /* link.net is the device, attached to a virtio slot by the caller */
     struct netq_shm_link shm;
     int sock, wake_fd;
-    int kick_fd;            /* eventfd: the guest notified the tx queue (KVM ioeventfd), or -1 */
     char name[64];
     struct kvm_host *host;
-    struct virtio_mmio *transport; /* the device's, for notifications that bypass its registers */
-    uint64_t tx_wakeups;    /* service-thread wake-ups for tx notifications (read after the join) */
     pthread_t thread;
     bool started;
 };
@@ -39,14 +32,8 @@ struct net_switch {
 int net_switch_open(struct net_switch *s, const char *path, const char *port, const uint8_t *mac, bool mac_given,
                     char *err, size_t errlen);
 
-/*
- * Start the service thread (after kvm_host_start); it ends when the VM stops. `transport` is the
- * virtio-mmio transport the device is attached to and `notify_gpa` the guest address of its
- * QueueNotify register, where the tx queue's ioeventfd goes (a warning, and transmit on the vCPU,
- * when KVM refuses it).
- */
-int net_switch_start(struct net_switch *s, struct kvm_host *h, struct virtio_mmio *transport, uint64_t notify_gpa,
-                     char *err, size_t errlen);
+/* Start the service thread (after kvm_host_start); it ends when the VM stops. */
+int net_switch_start(struct net_switch *s, struct kvm_host *h, char *err, size_t errlen);
 
 /* Wait for the thread (after the vCPUs), disconnect, and log the device's and link's counters. */
 void net_switch_join(struct net_switch *s);
