@@ -6,8 +6,12 @@
  * the rate. Here the sender writes one constant buffer again and again and the sink only counts.
  *
  *   tcpblast send IP PORT BYTES   connect, write BYTES, close; print the bytes and the rate
- *   tcpblast sink PORT            accept one connection, read to EOF; print "tcpblast-sink: N bytes
- *                                 in S s, R MB/s" (S from the first byte read to EOF, MB = 10^6 B)
+ *   tcpblast sink PORT [KVMDIR]   accept one connection, read to EOF; print "tcpblast-sink: N bytes
+ *                                 in S s, R MB/s" (S from the first byte read to EOF, MB = 10^6 B);
+ *                                 with KVMDIR (KVM's debugfs directory, /sys/kernel/debug/kvm) also
+ *                                 "tcpblast-kvm: exits=N mmio_exit_user=N mmio_exit_kernel=N": what
+ *                                 KVM counted, over all its VMs, between the first byte and EOF, so
+ *                                 the VMMs' exits per frame compare over the transfer alone
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -37,8 +41,30 @@ static int die(const char *what)
     return 1;
 }
 
-static int sink(int port)
+/* KVM's per-vCPU exit counters that tell the VMMs apart (debugfs sums them over every VM). */
+static const char *const kvm_stat_names[] = { "exits", "mmio_exit_user", "mmio_exit_kernel" };
+#define NSTATS (sizeof(kvm_stat_names) / sizeof(kvm_stat_names[0]))
+
+static void kvm_stats(const char *dir, unsigned long long v[NSTATS])
 {
+    char path[256];
+
+    for (unsigned i = 0; i < NSTATS; i++) {
+        FILE *f;
+        v[i] = 0;
+        snprintf(path, sizeof(path), "%s/%s", dir, kvm_stat_names[i]);
+        f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        if (fscanf(f, "%llu", &v[i]) != 1)
+            v[i] = 0;
+        fclose(f);
+    }
+}
+
+static int sink(int port, const char *kvmdir)
+{
+    unsigned long long k0[NSTATS] = { 0 }, k1[NSTATS];
     struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((unsigned short)port) };
     int one = 1, l = socket(AF_INET, SOCK_STREAM, 0), c;
     unsigned long long total = 0;
@@ -53,8 +79,11 @@ static int sink(int port)
     if (c < 0)
         return die("tcpblast sink: accept");
     while ((n = read(c, buf, sizeof(buf))) > 0) {
-        if (total == 0)
+        if (total == 0) {
             t0 = now();
+            if (kvmdir)
+                kvm_stats(kvmdir, k0);
+        }
         total += (unsigned long long)n;
     }
     t1 = now();
@@ -62,6 +91,13 @@ static int sink(int port)
         return die("tcpblast sink: read");
     printf("tcpblast-sink: %llu bytes in %.3f s, %.2f MB/s\n", total, t1 - t0,
            t1 > t0 ? (double)total / (t1 - t0) / 1e6 : 0.0);
+    if (kvmdir) {
+        kvm_stats(kvmdir, k1);
+        printf("tcpblast-kvm:");
+        for (unsigned i = 0; i < NSTATS; i++)
+            printf(" %s=%llu", kvm_stat_names[i], k1[i] - k0[i]);
+        printf("\n");
+    }
     return 0;
 }
 
@@ -90,10 +126,10 @@ static int send_bytes(const char *ip, int port, unsigned long long bytes)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && !strcmp(argv[1], "sink"))
-        return sink(atoi(argv[2]));
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "sink"))
+        return sink(atoi(argv[2]), argc == 4 ? argv[3] : NULL);
     if (argc == 5 && !strcmp(argv[1], "send"))
         return send_bytes(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0));
-    fprintf(stderr, "usage: tcpblast send IP PORT BYTES | tcpblast sink PORT\n");
+    fprintf(stderr, "usage: tcpblast send IP PORT BYTES | tcpblast sink PORT [KVMDIR]\n");
     return 2;
 }
