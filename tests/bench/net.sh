@@ -11,6 +11,10 @@
 #   svmm-base  (only with BENCH_NET_SVMM_BASE=PATH: another svmm binary, e.g. one before a change)
 #   qemu       Debian's arm64 qemu-system-aarch64 -M virt -enable-kvm -cpu host, -netdev tap,vhost=off
 #              + virtio-net-device (virtio-mmio, as svmm), console on virtio-console
+# then the VM -> VM runs: two VMs of the same VMM, the sink VM in the background, the sender in front:
+#   svmm-v2v   (and svmm-base-v2v) both on /svmm switch, ports a and b
+#   qemu-v2v   both QEMU-KVM as above, on tap1 and tap2 joined by a Linux bridge (br0)
+# KVM's own exit counters (debugfs, all VMs) are read over each transfer, for every VMM alike.
 # Each guest sends BENCH_NET_MIB MiB with tests/bench/tcpblast.c to its sink in the outer machine,
 # which times it from the first byte to EOF (tests/e2e/vsock_helper.c would hash every byte, and
 # under -icount the hashing, not the VMM, would set the rate; integrity is hosted-net.sh's job). The
@@ -18,9 +22,9 @@
 # counters give the frames the VMM wrote, so bytes per frame shows whether TSO was used.
 # QEMU's arm64 build and its libraries come from tests/machine/fetch.sh --qemu (Debian packages).
 #
-# Knobs: BENCH_NET_MIB (256), BENCH_NET_RUNS ("svmm qemu", plus svmm-base when BENCH_NET_SVMM_BASE is
-#        set), BENCH_NET_ICOUNT (shift=0,sleep=off; empty: no -icount, wall-clock time),
-#        BENCH_TIMEOUT (3600).
+# Knobs: BENCH_NET_MIB (256), BENCH_NET_RUNS ("svmm qemu svmm-v2v qemu-v2v", plus svmm-base and
+#        svmm-base-v2v when BENCH_NET_SVMM_BASE is set), BENCH_NET_ICOUNT (shift=0,sleep=off; empty:
+#        no -icount, wall-clock time), BENCH_TIMEOUT (3600).
 # Results: $BUILD/bench/net-results.txt; the machine's log is $BUILD/bench/net/log.
 # shellcheck disable=SC2034,SC2154 # TAG is read by tests/e2e/lib.sh; wall, status and LOG come from below
 set -u
