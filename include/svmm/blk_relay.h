@@ -5,13 +5,16 @@
  * The VMM and the agent talk over a byte stream (hosted: the virtio-console port named
  * BLK_AGENT_PORT, which the stock Linux virtio_console driver exposes as /dev/vportNpM) in frames:
  *
- *   VMM -> agent: struct blk_agent_req, then `len` bytes of data for WRITE;
+ *   VMM -> agent: struct blk_agent_req, then `len` bytes: WRITE data, or HELLO's client name;
  *   agent -> VMM: struct blk_agent_resp, then `len` bytes of data for a successful READ.
  *
  * All fields little-endian, encoded and decoded byte by byte (svmm/le.h), at the offsets of the
- * structs below. The agent's offsets are bytes of its disk: the relay adds the
- * partition's base to an offset blkq_server validated, so the agent never needs to know the
- * partitions, and a client never names a byte outside its own.
+ * structs below. The stream starts with one HELLO per client (its number, name, size in bytes and
+ * read-only flag; never answered). Requests then name a client number and a byte offset inside that
+ * client's partition, which blkq_server validated against the size the VMM was given. Where a
+ * partition lies on the agent's disk is the driver VM's business: the agent maps each client name to
+ * a byte range of its own disk (its own table) and refuses a client whose HELLO does not fit it. The
+ * VMM knows nothing of the driver VM's disk layout, and a user VM knows less still.
  *
  * Trust: clients are validated by blkq_server (blkq.h), once. The agent runs in a VM, so every frame
  * it sends is validated here before anything acts on it: magic, a tag the relay has outstanding,
@@ -35,15 +38,23 @@
 #define BLK_AGENT_PORT "svmm-blk"
 #define BLK_AGENT_MAGIC 0x6b6c6273u /* "sblk" */
 
-enum blk_agent_op { BLK_AGENT_READ = 0, BLK_AGENT_WRITE = 1, BLK_AGENT_FLUSH = 2, BLK_AGENT_DISCARD = 3, BLK_AGENT_OPS };
+enum blk_agent_op {
+    BLK_AGENT_READ = 0, BLK_AGENT_WRITE = 1, BLK_AGENT_FLUSH = 2, BLK_AGENT_DISCARD = 3,
+    BLK_AGENT_HELLO = 4, /* VMM -> agent only: declares a client */
+    BLK_AGENT_OPS
+};
 enum blk_agent_status { BLK_AGENT_OK = 0, BLK_AGENT_EIO = 1 };
+
+#define BLK_AGENT_HELLO_RO 1u /* struct blk_agent_req.flags of a HELLO: the client may only read */
 
 struct blk_agent_req {
     uint32_t magic;
     uint32_t op;      /* enum blk_agent_op */
-    uint64_t offset;  /* bytes of the agent's disk */
-    uint32_t len;     /* READ/WRITE/DISCARD: bytes; FLUSH: 0 */
-    uint32_t tag;     /* echoed in the response */
+    uint64_t offset;  /* bytes into the client's partition; HELLO: the partition's size in bytes */
+    uint32_t len;     /* READ/WRITE/DISCARD: bytes; FLUSH: 0; HELLO: the name's length (1..23) */
+    uint32_t tag;     /* echoed in the response; HELLO: 0 */
+    uint32_t client;  /* the client's number (0..BLK_SERVER_MAX_CLIENTS-1), as its HELLO declared it */
+    uint32_t flags;   /* HELLO: BLK_AGENT_HELLO_RO or 0; else 0 */
 };
 
 struct blk_agent_resp {
@@ -55,7 +66,7 @@ struct blk_agent_resp {
     uint32_t reserved;
 };
 
-_Static_assert(sizeof(struct blk_agent_req) == 24 && sizeof(struct blk_agent_resp) == 24, "frame headers");
+_Static_assert(sizeof(struct blk_agent_req) == 32 && sizeof(struct blk_agent_resp) == 24, "frame headers");
 
 /* Requests in flight at the agent (all clients together), and the outbound buffer. */
 #define BLK_RELAY_MAX_TAGS 64u
@@ -77,8 +88,13 @@ struct blk_relay_stats {
 };
 
 struct blk_relay {
-    struct blk_server srv;        /* the clients: partitions, checks, links (its store ops are unused) */
-    uint64_t disk_bytes;          /* the agent's disk */
+    /*
+     * The clients: names, sizes, checks, links (its store ops are unused). Client i's partition is
+     * placed at a made-up base (the sizes of clients 0..i-1 added up) only so that blk_server's
+     * overlap rule holds; the base never leaves the relay.
+     */
+    struct blk_server srv;
+    uint64_t next_base;
     struct blk_relay_tag tags[BLK_RELAY_MAX_TAGS];
     unsigned ntags_busy;
     unsigned next;                /* round robin over clients */
@@ -95,12 +111,16 @@ struct blk_relay {
     uint32_t notify;              /* clients answered since the last blk_relay_take_notify */
 };
 
-/* An empty relay for an agent whose disk has `disk_bytes` bytes. */
-void blk_relay_init(struct blk_relay *r, uint64_t disk_bytes);
+/* An empty relay. */
+void blk_relay_init(struct blk_relay *r);
 
-/* Declare a client (blk_server_add_client's rules, against the agent's disk). Its index, or -1 + err. */
-int blk_relay_add_client(struct blk_relay *r, const char *name, uint64_t base, uint64_t size, bool read_only,
-                         char *err, size_t errlen);
+/*
+ * Declare a client: a partition of `size` bytes (a multiple of 512) that the agent knows by `name`
+ * (1..23 bytes, unique), and queue its HELLO. Its number, or -1 with a one-line reason in err.
+ * Call before any request is pumped, so the HELLOs lead the stream.
+ */
+int blk_relay_add_client(struct blk_relay *r, const char *name, uint64_t size, bool read_only, char *err,
+                         size_t errlen);
 
 /* Attach client i to a mapped link (blk_server_attach). -1 on a bad geometry or an attached client. */
 int blk_relay_attach(struct blk_relay *r, unsigned i, void *queues, void *data, uint32_t depth, uint32_t slot_size);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* A driver VM's block relay: blkq clients served by an agent in the VMM's guest (blk_relay.h). */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <svmm/blk_relay.h>
 #include <svmm/le.h>
@@ -15,17 +16,48 @@ static int no_flush(void *ctx) { (void)ctx; return -1; }
 static int no_discard(void *ctx, uint64_t o, uint64_t n) { (void)ctx, (void)o, (void)n; return -1; }
 static const struct blk_store_ops agent_store = { no_read, no_write, no_flush, no_discard };
 
-void blk_relay_init(struct blk_relay *r, uint64_t disk_bytes)
+static void out_put(struct blk_relay *r, const void *src, size_t n);
+
+void blk_relay_init(struct blk_relay *r)
 {
     memset(r, 0, sizeof(*r));
-    blk_server_init(&r->srv, &agent_store, NULL, disk_bytes);
-    r->disk_bytes = disk_bytes;
+    /* No real store: the made-up bases only have to add up without wrapping. */
+    blk_server_init(&r->srv, &agent_store, NULL, UINT64_MAX);
 }
 
-int blk_relay_add_client(struct blk_relay *r, const char *name, uint64_t base, uint64_t size, bool read_only,
-                         char *err, size_t errlen)
+/* Queue client i's HELLO: its number, size, read-only flag and name. */
+static void send_hello(struct blk_relay *r, unsigned i)
 {
-    return blk_server_add_client(&r->srv, name, base, size, read_only, err, errlen);
+    const struct blk_server_client *c = &r->srv.clients[i];
+    uint8_t h[sizeof(struct blk_agent_req)] = { 0 };
+    size_t n = strlen(c->name); /* 1..BLK_SERVER_NAME_MAX (blk_server_add_client) */
+
+    le_put(&h[offsetof(struct blk_agent_req, magic)], BLK_AGENT_MAGIC, 4);
+    le_put(&h[offsetof(struct blk_agent_req, op)], BLK_AGENT_HELLO, 4);
+    le_put(&h[offsetof(struct blk_agent_req, offset)], c->size, 8);
+    le_put(&h[offsetof(struct blk_agent_req, len)], (uint32_t)n, 4);
+    le_put(&h[offsetof(struct blk_agent_req, client)], i, 4);
+    le_put(&h[offsetof(struct blk_agent_req, flags)], c->read_only ? BLK_AGENT_HELLO_RO : 0, 4);
+    out_put(r, h, sizeof(h));
+    out_put(r, c->name, n);
+}
+
+int blk_relay_add_client(struct blk_relay *r, const char *name, uint64_t size, bool read_only, char *err,
+                         size_t errlen)
+{
+    int i;
+
+    if (size > UINT64_MAX - r->next_base) {
+        snprintf(err, errlen, "client '%s': the partitions' sizes add up to more than 2^64 bytes", name);
+        return -1;
+    }
+    i = blk_server_add_client(&r->srv, name, r->next_base, size, read_only, err, errlen);
+    if (i < 0)
+        return -1;
+    r->next_base += size;
+    /* At most BLK_SERVER_MAX_CLIENTS HELLOs of <= 55 bytes, before any request: the FIFO has room. */
+    send_hello(r, (unsigned)i);
+    return i;
 }
 
 int blk_relay_attach(struct blk_relay *r, unsigned i, void *queues, void *data, uint32_t depth, uint32_t slot_size)
@@ -119,17 +151,18 @@ static enum blk_agent_op agent_op(enum blkq_code code)
 /* Send one validated request of client i to the agent as tag t. */
 static void send_request(struct blk_relay *r, unsigned i, unsigned t, const struct blkq_io *io)
 {
-    const struct blk_server_client *c = &r->srv.clients[i];
     struct blk_relay_tag *tag = &r->tags[t];
     enum blk_agent_op op = agent_op(io->code);
     uint8_t h[sizeof(struct blk_agent_req)];
 
-    /* io->offset + io->len <= c->size (blkq_server) and base + size <= disk_bytes (add_client). */
+    /* io->offset + io->len <= c->size (blkq_server): the offset is the partition's, as the agent expects. */
     le_put(&h[offsetof(struct blk_agent_req, magic)], BLK_AGENT_MAGIC, 4);
     le_put(&h[offsetof(struct blk_agent_req, op)], (uint32_t)op, 4);
-    le_put(&h[offsetof(struct blk_agent_req, offset)], op == BLK_AGENT_FLUSH ? 0 : c->base + io->offset, 8);
+    le_put(&h[offsetof(struct blk_agent_req, offset)], op == BLK_AGENT_FLUSH ? 0 : io->offset, 8);
     le_put(&h[offsetof(struct blk_agent_req, len)], op == BLK_AGENT_FLUSH ? 0 : io->len, 4);
     le_put(&h[offsetof(struct blk_agent_req, tag)], t, 4);
+    le_put(&h[offsetof(struct blk_agent_req, client)], i, 4);
+    le_put(&h[offsetof(struct blk_agent_req, flags)], 0, 4);
     *tag = (struct blk_relay_tag){ .busy = true, .client = (uint8_t)i, .op = (uint8_t)op, .id = io->id,
                                    .data = op == BLK_AGENT_READ ? io->data : NULL,
                                    .len = op == BLK_AGENT_FLUSH ? 0 : (uint32_t)io->len };

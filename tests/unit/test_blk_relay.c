@@ -9,7 +9,7 @@
 #define DEPTH 8u
 #define SLOT 8192u
 #define DISK (1u << 20)
-#define BASE 65536u   /* the client's partition starts here on the agent's disk */
+#define BASE 65536u   /* the test agent's table: client "user" starts here on its disk */
 #define PART 131072u
 
 struct rig {
@@ -28,8 +28,8 @@ static struct rig *rig_new(bool ro)
     g->r = calloc(1, sizeof(*g->r));
     g->q = calloc(1, blkq_queue_bytes(DEPTH));
     g->data = calloc(DEPTH, SLOT);
-    blk_relay_init(g->r, DISK);
-    CHECK_EQ(blk_relay_add_client(g->r, "user", BASE, PART, ro, err, sizeof(err)), 0);
+    blk_relay_init(g->r);
+    CHECK_EQ(blk_relay_add_client(g->r, "user", PART, ro, err, sizeof(err)), 0);
     CHECK_EQ(blk_relay_attach(g->r, 0, g->q, g->data, DEPTH, SLOT), 0);
     CHECK_EQ(blkq_client_init(&g->c, g->q, g->data, DEPTH, SLOT), 0);
     return g;
@@ -70,13 +70,22 @@ static unsigned agent_serve(struct rig *g, size_t chunk)
         n += len;
         blk_relay_consume(g->r, len);
     }
-    while (at + 24 <= n) {
+    while (at + 32 <= n) {
         uint32_t op = le32(stream + at + 4), alen = le32(stream + at + 16), tag = le32(stream + at + 20);
         uint64_t off = le64(stream + at + 8);
         size_t out = 24;
         CHECK_EQ(le32(stream + at), BLK_AGENT_MAGIC);
-        CHECK(off + alen <= DISK);
-        at += 24;
+        at += 32;
+        if (op == BLK_AGENT_HELLO) { /* the table's only client: "user", PART bytes at BASE */
+            CHECK_EQ(le32(stream + at - 8), 0);
+            CHECK_EQ(off, PART);
+            CHECK(alen == 4 && !memcmp(stream + at, "user", 4));
+            at += alen;
+            continue;
+        }
+        CHECK_EQ(le32(stream + at - 8), 0); /* client 0 */
+        CHECK(off + alen <= PART);
+        off += BASE;
         if (op == BLK_AGENT_WRITE) {
             memcpy(g->disk + off, stream + at, alen);
             at += alen;
@@ -140,6 +149,7 @@ TEST(blk_relay_client_requests_are_validated_before_the_agent_sees_them)
     struct blkq_done d;
     size_t len;
 
+    CHECK_EQ(agent_serve(g, 1), 0);                     /* the HELLO only */
     submit(g, BLKQ_REQ_WRITE, 0, 1);                   /* read-only partition */
     submit(g, BLKQ_REQ_READ, PART / 512, 1);           /* past the partition */
     blk_relay_pump(g->r);
