@@ -1,20 +1,25 @@
 # make bench: seL4 exit-path and boot measurements (tests/bench/run.sh), then the hosted virtio-blk
 # bench (tests/bench/blk.sh, also alone as make bench-blk) and the hosted virtio-net bench against
 # QEMU-KVM (tests/bench/net.sh, also alone as make bench-net; it fetches Debian's arm64 QEMU with
-# tests/machine/fetch.sh --qemu); docs/performance.md explains them.
+# tests/machine/fetch.sh --qemu), then the seL4 switch's instructions per frame (tests/bench/sel4-net.sh,
+# also alone as make bench-sel4-net); docs/performance.md explains them.
 # Not part of `make test`. The seL4 part needs a Microkit SDK (MICROKIT_SDK=..., else the /opt defaults);
 # without one it fails and the blk part still runs (make bench then exits non-zero).
 include tests/guest/guest.mk
 
-.PHONY: bench bench-guest bench-blk bench-net
+.PHONY: bench bench-guest bench-blk bench-net bench-sel4-net
 bench-guest: $(GUEST_BENCH)
 
 bench: deps $(BUILD)/freestanding/libsvmm.a svmm
 	@rc=0; tests/bench/run.sh $(MICROKIT_SDK) || rc=$$?; BUILD=$(BUILD) tests/bench/blk.sh || rc=1; \
-		BUILD=$(BUILD) tests/bench/net.sh || rc=1; exit $$rc
+		BUILD=$(BUILD) tests/bench/net.sh || rc=1; BUILD=$(BUILD) tests/bench/sel4-net.sh $(MICROKIT_SDK) || rc=1; \
+		exit $$rc
 
 bench-blk: deps svmm
 	@BUILD=$(BUILD) tests/bench/blk.sh
 
 bench-net: deps svmm
 	@BUILD=$(BUILD) tests/bench/net.sh
+
+bench-sel4-net: deps $(BUILD)/freestanding/libsvmm.a
+	@BUILD=$(BUILD) tests/bench/sel4-net.sh $(MICROKIT_SDK)

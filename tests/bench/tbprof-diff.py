@@ -15,7 +15,7 @@ def syms(elf):
 def load(f):
     d = collections.Counter()
     for l in open(f):
-        a, n, c = l.split()
+        a, n, c = l.split()[:3]  # a fourth column (paddr) is not used here
         d[int(a, 16)] += int(n) * int(c)
     return d
 a, b, kelf, velf, exits = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])

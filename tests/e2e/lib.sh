@@ -51,7 +51,7 @@ sel4_variant() {
 }
 
 # sel4_boot DIR GIC LOGFILE TIMEOUT VMS: boot the Microkit system built in DIR (loader.img and
-# qemu-images.args) in QEMU. QEMU never exits by itself: end it once VMS VMMs have logged their exit
+# qemu-images.args) in QEMU (plus SEL4_QEMU_EXTRA's arguments, for benchmarks: -icount, -plugin). QEMU never exits by itself: end it once VMS VMMs have logged their exit
 # summary (their VM stopped) or after TIMEOUT s. Sets status (stopped|timeout|qemu-exited), wall, LOG.
 sel4_boot() {
     local dir=$1 gic=$2 logf=$3 timeout=$4 vms=$5 machine=virt,virtualization=on,highmem=off,secure=off start qemu
@@ -59,7 +59,7 @@ sel4_boot() {
     start=$(date +%s)
     # shellcheck disable=SC2046
     qemu-system-aarch64 -machine $machine -cpu cortex-a53 -nic none -m 2G -nographic -serial mon:stdio \
-        -device loader,file="$dir/loader.img",addr=0x70000000,cpu-num=0 $(cat "$dir/qemu-images.args") \
+        -device loader,file="$dir/loader.img",addr=0x70000000,cpu-num=0 $(cat "$dir/qemu-images.args") ${SEL4_QEMU_EXTRA:-} \
         < /dev/null > "$logf" 2>&1 &
     qemu=$!
     status=timeout

@@ -10,12 +10,13 @@ SEL4_FASTPATH = $(if $(shell grep -s 'define CONFIG_EXCEPTION_FASTPATH' $(SEL4_B
 SEL4_BUILD = $(BUILD)/sel4/$(MICROKIT_BOARD)-$(MICROKIT_CONFIG)-gicv$(SEL4_GIC)$(if $(SEL4_FASTPATH),-fastpath)
 # rng_chacha.c is built per VM image, with that image's own seed (sel4-system below).
 SEL4_RNG_SRC := src/platform/sel4/rng_chacha.c
+# What every protection domain of ours links (the VMMs link all of src/platform/sel4 anyway).
+SEL4_PD_RUNTIME := src/platform/sel4/board_uart.c src/platform/sel4/sel4_clock.c src/platform/sel4/runtime.c \
+	src/platform/sel4/mem.c
 # The virtual switch PD is a program of its own: its entry points are not the VMM's.
-SEL4_SWITCH_SRCS := src/platform/sel4/switch_pd.c src/platform/sel4/board_uart.c src/platform/sel4/sel4_clock.c \
-	src/platform/sel4/runtime.c
+SEL4_SWITCH_SRCS := src/platform/sel4/switch_pd.c $(SEL4_PD_RUNTIME)
 # So is the block server PD (svmm-blk-<name>.elf).
-SEL4_BLK_SRCS := src/platform/sel4/blk_server_pd.c src/platform/sel4/board_uart.c src/platform/sel4/sel4_clock.c \
-	src/platform/sel4/runtime.c
+SEL4_BLK_SRCS := src/platform/sel4/blk_server_pd.c $(SEL4_PD_RUNTIME)
 SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC) src/platform/sel4/switch_pd.c src/platform/sel4/blk_server_pd.c,\
 	$(wildcard src/platform/sel4/*.c))
 SEL4_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SRCS))
