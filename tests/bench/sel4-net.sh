@@ -50,7 +50,8 @@ fi
 G
     "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$name.cpio.gz" --cmd-file "$T/cmd-$name" --extra "$T/extra" \
         >/dev/null || return 1
-    sed "s|initrd:.*|initrd: $T/$name.cpio.gz|" "$ROOT/examples/switch-pair/system.yaml" > "$T/$name.yaml"
+    sed -e "s|initrd:.*|initrd: $T/$name.cpio.gz|" -e "s|kernel:.*|kernel: $BUILD/machine/Image|" \
+        "$ROOT/examples/switch-pair/system.yaml" > "$T/$name.yaml"
     make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG=$CONFIG SYSTEM="$T/$name.yaml" \
         SYSTEM_OUT="$T/$name" > "$T/$name.build.log" 2>&1 || { cat "$T/$name.build.log"; return 1; }
     SEL4_QEMU_EXTRA="-icount shift=0,sleep=off -plugin $T/tbprof.so,arg=out=$T/$name.prof" \

@@ -20,7 +20,8 @@ aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -o "$T/extra/vsock_helper" "$ROO
     fail_early "vsock_helper"
 "$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$ROOT/tests/e2e/switch-guest.sh" \
     --extra "$T/extra" >/dev/null || fail_early "guest initramfs"
-sed "s|initrd:.*|initrd: $T/guest.cpio.gz|" "$ROOT/examples/switch-pair/system.yaml" > "$T/system.yaml"
+sed -e "s|initrd:.*|initrd: $T/guest.cpio.gz|" -e "s|kernel:.*|kernel: $BUILD/machine/Image|" \
+    "$ROOT/examples/switch-pair/system.yaml" > "$T/system.yaml"
 make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" SYSTEM="$T/system.yaml" \
     SYSTEM_OUT="$T/out" > "$T/build.log" 2>&1 || fail_early build "$T/build.log"
 
