@@ -44,10 +44,17 @@
 #define VIRTIO_CONSOLE_PORT_RXQ(p) ((p) == 0 ? 0u : 2u + 2u * (p))
 #define VIRTIO_CONSOLE_PORT_TXQ(p) (VIRTIO_CONSOLE_PORT_RXQ(p) + 1u)
 
-/* Where guest output goes: write() must consume all `len` bytes (it may drop them if it must). */
+/*
+ * Where guest output goes: write() must consume all `len` bytes (it may drop them if it must).
+ * rx_ready (optional, may be NULL): the port may take input it could not take before (the driver
+ * posted receive buffers on the port's receive queue, or an application opened the port). Both are
+ * called from inside the device (under the platform's device lock): they must not call back into
+ * the device, only note the event or wake whoever delivers input.
+ */
 struct virtio_console_backend {
     void (*write)(void *ctx, const uint8_t *buf, size_t len);
     void *ctx;
+    void (*rx_ready)(void *ctx);
 };
 
 struct virtio_console_port {
@@ -107,7 +114,9 @@ size_t virtio_console_input(struct virtio_console *c, const uint8_t *buf, size_t
 /*
  * The same for any port. A port above 0 takes input only while MULTIPORT is negotiated, the driver
  * made the port ready and an application in the guest has it open (Linux drops data for a closed
- * port); until then port_ready is false and input returns 0.
+ * port); until then port_ready is false and input returns 0. When input returns less than len, the
+ * device has asked the driver to notify it of new receive buffers, and the port's rx_ready is
+ * called when it does.
  */
 bool virtio_console_port_ready(const struct virtio_console *c, unsigned port);
 size_t virtio_console_port_input(struct virtio_console *c, unsigned port, const uint8_t *buf, size_t len);

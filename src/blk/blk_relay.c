@@ -200,7 +200,9 @@ bool blk_relay_pump(struct blk_relay *r)
             }
             if (r->agent_broken) {
                 blkq_server_respond(&c->q, io.id, BLKQ_RESP_ERR_IO, 0);
-                r->notify |= 1u << i;
+                r->notify |= 1u << i; /* i < nclients <= 32 */
+                r->stats.responses++;
+                r->stats.io_errors++;
                 continue;
             }
             send_request(r, i, (unsigned)t, &io);

@@ -138,6 +138,8 @@ static void ctrl_handle(struct virtio_console *c, uint32_t id, uint16_t event, u
     p = &c->ports[id];
     if (event == VIRTIO_CONSOLE_PORT_OPEN) {
         p->guest_open = value == 1;
+        if (p->guest_open && p->backend.rx_ready)
+            p->backend.rx_ready(p->backend.ctx); /* input held back for a closed port may go now */
         return;
     }
     if (value == 0) { /* PORT_READY(0): the driver could not set the port up */
@@ -181,13 +183,25 @@ static void ctrl_transmit(struct virtio_console *c)
 
 /* ---- device ops ---- */
 
+/* The driver posted receive buffers on port p's receive queue. */
+static void rx_ready(struct virtio_console *c, unsigned p)
+{
+    if (c->ports[p].backend.rx_ready)
+        c->ports[p].backend.rx_ready(c->ports[p].backend.ctx);
+}
+
 static void console_queue_notify(struct virtio_dev *d, unsigned q)
 {
     struct virtio_console *c = to_console(d);
 
-    /* Data receive buffers are consumed when input arrives; nothing to do on a data RX notify. */
+    /*
+     * Data receive buffers are consumed when input arrives; a data RX notify only tells the port's
+     * backend that buffers are there (it asked, by input that did not fit).
+     */
     if (q == 1) {
         transmit(c, 0);
+    } else if (q == 0) {
+        rx_ready(c, 0);
     } else if (!multiport(c)) {
         return; /* queues above 1 do not exist for a single-port driver */
     } else if (q == VIRTIO_CONSOLE_CTRL_RXQ) {
@@ -196,6 +210,8 @@ static void console_queue_notify(struct virtio_dev *d, unsigned q)
         ctrl_transmit(c);
     } else if (q % 2 == 1 && (q - 3) / 2 < c->nports) {
         transmit(c, (q - 3) / 2);
+    } else if (q % 2 == 0 && (q - 2) / 2 < c->nports) {
+        rx_ready(c, (q - 2) / 2);
     }
 }
 
@@ -309,16 +325,20 @@ size_t virtio_console_port_input(struct virtio_console *c, unsigned port, const 
         return 0;
     q = &c->dev.queues[qi];
     old_used = q->used_idx;
-    while (done < len && (r = virtq_pop(q, &c->chain)) == 1) {
-        uint32_t chunk = len - done > c->chain.in_len ? c->chain.in_len : (uint32_t)(len - done);
-        uint32_t n = virtq_chain_write(&c->chain, 0, buf + done, chunk);
-        virtq_push(q, c->chain.head, n);
-        done += n;
-    }
+    /*
+     * Out of buffers with input left: ask for a notification, and look again in case the driver
+     * posted a buffer before it could see the request (else neither side would move).
+     */
+    do {
+        while (done < len && (r = virtq_pop(q, &c->chain)) == 1) {
+            uint32_t chunk = len - done > c->chain.in_len ? c->chain.in_len : (uint32_t)(len - done);
+            uint32_t n = virtq_chain_write(&c->chain, 0, buf + done, chunk);
+            virtq_push(q, c->chain.head, n);
+            done += n;
+        }
+    } while (r == 0 && done < len && virtq_arm_notify(q));
     if (r < 0)
         virtio_dev_queue_error(&c->dev, qi, r);
-    if (done < len)
-        virtq_arm_notify(q);
     c->ports[port].rx_bytes += done;
     virtio_dev_signal_used(&c->dev, qi, old_used);
     return done;

@@ -99,3 +99,47 @@ TEST(blk_cli_disk_on_a_block_server)
     CHECK_EQ(run_parse("server=/s,client=a,no-event-idx"), -1);
     CHECK_STR_CONTAINS(err, "bad option 'no-event-idx'");
 }
+
+TEST(blk_cli_serve_disk_for_a_driver_vm)
+{
+    const char *argv[] = { "svmm", "run", "--kernel", "/k", "--serve-disk", "listen=/tmp/d.sock,client=vm1,size=80M",
+                           "--serve-disk=listen=/tmp/d.sock,client=ro,size=1024,ro" };
+    const char *bad[][2] = {
+        { "listen=/s,client=a", "needs listen=PATH, client=NAME and size=SIZE" },
+        { "listen=/s,client=a,size=1000", "multiple of 512" },
+        { "listen=/s,client=a,size=0", "multiple of 512" },
+        { "listen=/s,client=a,size=12X", "not a byte count" },
+        { "listen=/s,client=abcdefghijklmnopqrstuvwx,size=1M", "1 to 23 characters" },
+        { "listen=/s,client=a,size=1M,ro=1", "bad sub-option 'ro'" },
+        { "listen=,client=a,size=1M", "bad sub-option 'listen'" },
+        { "listen=/s,client=a,size=1M,offset=0", "bad sub-option 'offset'" },
+    };
+
+    CHECK_EQ(svmm_cli_parse(7, (char *const *)argv, &cli, err, sizeof(err)), 0);
+    CHECK_EQ(cli.nserved, 2);
+    CHECK(!strcmp(cli.served[0].client, "vm1"));
+    CHECK_EQ(cli.served[0].size, 80ull << 20);
+    CHECK(!cli.served[0].ro);
+    CHECK(!strcmp(cli.served[1].client, "ro"));
+    CHECK_EQ(cli.served[1].size, 1024);
+    CHECK(cli.served[1].ro);
+    CHECK(cli.serve_listen_len == 11 && !strncmp(cli.serve_listen, "/tmp/d.sock", 11));
+    CHECK_EQ(cli.cfg.nvirtio, 1); /* no virtio slot: the agent's port is on the console */
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *a[] = { "svmm", "run", "--kernel", "/k", "--serve-disk", bad[i][0] };
+        CHECK_EQ(svmm_cli_parse(6, (char *const *)a, &cli, err, sizeof(err)), -1);
+        CHECK_STR_CONTAINS(err, bad[i][1]);
+    }
+    {
+        const char *a[] = { "svmm", "run", "--kernel", "/k", "--serve-disk", "listen=/a,client=x,size=1M",
+                            "--serve-disk", "listen=/b,client=y,size=1M" };
+        CHECK_EQ(svmm_cli_parse(8, (char *const *)a, &cli, err, sizeof(err)), -1);
+        CHECK_STR_CONTAINS(err, "same listen=PATH");
+    }
+    {
+        const char *a[] = { "svmm", "run", "--kernel", "/k", "--serve-disk", "listen=/a,client=x,size=1M",
+                            "--serve-disk", "listen=/a,client=x,size=2M" };
+        CHECK_EQ(svmm_cli_parse(8, (char *const *)a, &cli, err, sizeof(err)), -1);
+        CHECK_STR_CONTAINS(err, "given twice");
+    }
+}

@@ -29,8 +29,7 @@ const char blk_server_cli_usage[] =
     "\n"
     "The server runs until SIGINT or SIGTERM, then logs each client's counters.\n";
 
-/* A byte count: digits, then optionally K, M or G (binary). */
-static int parse_bytes(const char *s, size_t len, uint64_t *out)
+int blk_server_cli_parse_bytes(const char *s, size_t len, uint64_t *out)
 {
     char buf[32], *end;
     unsigned long long v;
@@ -90,9 +89,9 @@ static int parse_client(struct blk_server_cli *c, const char *arg, char *err, si
         len = end ? (size_t)(end - o) : strlen(o);
         if (len == 2 && !strncmp(o, "ro", 2)) {
             cl->read_only = true;
-        } else if (len > 7 && !strncmp(o, "offset=", 7) && parse_bytes(o + 7, len - 7, &cl->offset) == 0) {
+        } else if (len > 7 && !strncmp(o, "offset=", 7) && blk_server_cli_parse_bytes(o + 7, len - 7, &cl->offset) == 0) {
             has_off = true;
-        } else if (len > 5 && !strncmp(o, "size=", 5) && parse_bytes(o + 5, len - 5, &cl->size) == 0) {
+        } else if (len > 5 && !strncmp(o, "size=", 5) && blk_server_cli_parse_bytes(o + 5, len - 5, &cl->size) == 0) {
             has_size = true;
         } else {
             snprintf(err, errlen, "--client %s: bad sub-option '%.*s' (offset=N, size=N, ro)", cl->name, (int)len, o);
@@ -111,7 +110,7 @@ static int parse_u32(const char *s, uint32_t *v)
 {
     uint64_t x;
 
-    if (parse_bytes(s, strlen(s), &x) < 0 || x > UINT32_MAX)
+    if (blk_server_cli_parse_bytes(s, strlen(s), &x) < 0 || x > UINT32_MAX)
         return -1;
     *v = (uint32_t)x;
     return 0;

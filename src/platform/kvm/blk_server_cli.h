@@ -29,6 +29,9 @@ struct blk_server_cli {
 
 extern const char blk_server_cli_usage[];
 
+/* A byte count of `len` bytes at s: digits, then optionally K, M or G (binary). 0, or -1 if it is not one. */
+int blk_server_cli_parse_bytes(const char *s, size_t len, uint64_t *out);
+
 /*
  * Parse `svmm blk-server ARGS` (argv[0] is "blk-server"). Checks what can be checked without the
  * disk: names unique, sizes, geometry. Returns 0, or -1 with a one-line message in err.

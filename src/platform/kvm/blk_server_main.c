@@ -12,19 +12,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <svmm/blk_server.h>
 #include <svmm/log.h>
-#include "blk_link_shm.h"
+#include "blk_serve_shm.h"
 #include "blk_server_cli.h"
 #include "blk_server_main.h"
-
-struct client_host {
-    struct shm_link link;
-    int sock; /* the connected VMM, -1 when none */
-};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -109,72 +103,16 @@ static int open_disk(const struct blk_server_cli *cli, uint64_t *bytes)
     return fd;
 }
 
-/* ---- connections ---- */
+/* ---- connections (blk_serve_shm.c): the native server attaches and detaches as it is ---- */
 
-static void refuse(int sock, const char *fmt, const char *arg)
+static int attach_client(void *ctx, unsigned i, void *queues, void *data, uint32_t depth, uint32_t slot_size)
 {
-    struct blk_shm_welcome w = { .magic = BLK_SHM_MAGIC, .version = BLK_SHM_VERSION, .status = -1 };
-    snprintf(w.error, sizeof(w.error), fmt, arg);
-    svmm_warn("blk-server: refused a VMM: %s", w.error);
-    shm_link_send(sock, &w, sizeof(w), NULL);
-    close(sock);
+    return blk_server_attach(ctx, i, queues, data, depth, slot_size);
 }
 
-/* The client a VMM asks for by name, free to attach; -1 after refusing the VMM. */
-static int pick_client(int sock, const struct blk_server *srv, const struct client_host *ch)
+static void detach_client(void *ctx, unsigned i)
 {
-    struct blk_shm_hello h;
-    int i;
-
-    if (recv(sock, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || h.magic != BLK_SHM_MAGIC ||
-        h.version != BLK_SHM_VERSION) {
-        refuse(sock, "%s", "not an svmm block link request of this version");
-        return -1;
-    }
-    h.client[sizeof(h.client) - 1] = '\0';
-    i = blk_server_find(srv, h.client);
-    if (i < 0)
-        refuse(sock, "no client named '%s'", h.client);
-    else if (ch[i].sock >= 0)
-        refuse(sock, "client '%s' is in use by another VMM", h.client);
-    return i < 0 || ch[i].sock >= 0 ? -1 : i;
-}
-
-static void accept_vmm(int lfd, struct blk_server *srv, const struct blk_server_cli *cli, struct client_host *ch)
-{
-    struct blk_shm_welcome w = { .magic = BLK_SHM_MAGIC, .version = BLK_SHM_VERSION };
-    struct shm_region_spec spec[BLK_SHM_REGIONS];
-    char err[256];
-    int refuse_fd, pid = 0, i, sock = shm_link_accept(lfd, &refuse_fd, &pid, err, sizeof(err));
-
-    if (sock < 0) {
-        if (refuse_fd >= 0)
-            refuse(refuse_fd, "%s", err);
-        return;
-    }
-    if ((i = pick_client(sock, srv, ch)) < 0)
-        return;
-    blk_shm_specs(spec, cli->depth, cli->slot_size);
-    if (shm_link_create(&ch[i].link, spec, BLK_SHM_REGIONS, err, sizeof(err)) < 0) {
-        refuse(sock, "%s", err);
-        return;
-    }
-    /* The storage info is written (and marked ready) before the VMM ever sees the region. */
-    blk_server_attach(srv, (unsigned)i, ch[i].link.map[0], ch[i].link.map[1], cli->depth, cli->slot_size);
-    w.depth = cli->depth;
-    w.slot_size = cli->slot_size;
-    if (shm_link_send(sock, &w, sizeof(w), &ch[i].link) < 0) {
-        svmm_warn("blk-server: client %s: the VMM went away during the handshake", srv->clients[i].name);
-        blk_server_detach(srv, (unsigned)i);
-        shm_link_destroy(&ch[i].link);
-        close(sock);
-        return;
-    }
-    ch[i].sock = sock;
-    svmm_info("blk-server: client %s connected (pid %d): bytes %llu..%llu%s", srv->clients[i].name, pid,
-              (unsigned long long)srv->clients[i].base,
-              (unsigned long long)(srv->clients[i].base + srv->clients[i].size),
-              srv->clients[i].read_only ? ", read-only" : "");
+    blk_server_detach(ctx, i);
 }
 
 static void log_client(const struct blk_server_client *c)
@@ -187,71 +125,42 @@ static void log_client(const struct blk_server_client *c)
               (unsigned long long)c->stats.io_errors);
 }
 
-static void detach_vmm(struct blk_server *srv, struct client_host *ch, unsigned i)
-{
-    blk_server_detach(srv, i);
-    shm_link_destroy(&ch[i].link);
-    close(ch[i].sock);
-    ch[i].sock = -1;
-    svmm_info("blk-server: client %s disconnected", srv->clients[i].name);
-    log_client(&srv->clients[i]);
-}
-
-static void serve_all(struct blk_server *srv, struct client_host *ch)
+static void serve_all(struct blk_serve *bs)
 {
     uint32_t notify;
     bool more;
 
     do {
-        more = blk_server_poll(srv, &notify);
-        for (unsigned i = 0; i < srv->nclients; i++)
-            if ((notify >> i) & 1)
-                shm_link_kick(ch[i].link.to_client);
+        more = blk_server_poll(bs->srv, &notify);
+        blk_serve_kick(bs, notify);
     } while (more && !stop_requested);
 }
 
-static void serve(int lfd, struct blk_server *srv, const struct blk_server_cli *cli, struct client_host *ch)
+static void serve(struct blk_serve *bs)
 {
     while (!stop_requested) {
-        struct pollfd fds[1 + 2 * BLK_SERVER_MAX_CLIENTS];
-        int who[1 + 2 * BLK_SERVER_MAX_CLIENTS];
-        bool is_sock[1 + 2 * BLK_SERVER_MAX_CLIENTS];
-        unsigned n = 0;
+        struct pollfd fds[BLK_SERVE_MAX_FDS];
+        struct blk_serve_fd what[BLK_SERVE_MAX_FDS];
+        unsigned n = blk_serve_pollfds(bs, fds, what, BLK_SERVE_MAX_FDS);
+        int gone;
 
-        fds[n] = (struct pollfd){ lfd, POLLIN, 0 }, who[n] = -1, is_sock[n++] = false;
-        /* Two entries per client, nclients <= BLK_SERVER_MAX_CLIENTS: n stays inside the arrays. */
-        for (unsigned i = 0; i < srv->nclients; i++) {
-            if (ch[i].sock < 0)
-                continue;
-            fds[n] = (struct pollfd){ ch[i].sock, POLLIN, 0 }, who[n] = (int)i, is_sock[n++] = true;
-            fds[n] = (struct pollfd){ ch[i].link.to_server, POLLIN, 0 }, who[n] = (int)i, is_sock[n++] = false;
-        }
         if (poll(fds, n, -1) < 0) {
             if (errno == EINTR)
                 continue;
             svmm_err("blk-server: poll: %s", strerror(errno));
             return;
         }
-        for (unsigned k = 1; k < n; k++) {
-            if (!fds[k].revents)
-                continue;
-            if (!is_sock[k]) {
-                shm_link_drain(fds[k].fd);
-            } else if (ch[who[k]].sock >= 0) {
-                char c;
-                /* A VMM never sends after the handshake: data or hangup both end the link. */
-                if (recv(fds[k].fd, &c, 1, MSG_DONTWAIT) >= 0 || errno != EAGAIN)
-                    detach_vmm(srv, ch, (unsigned)who[k]);
-            }
-        }
-        serve_all(srv, ch);
-        if (fds[0].revents)
-            accept_vmm(lfd, srv, cli, ch);
+        /* Entry 0 is the listening socket: accept after serving, as a new client starts empty. */
+        for (unsigned k = 1; k < n; k++)
+            if ((gone = blk_serve_event(bs, &fds[k], &what[k])) > 0)
+                log_client(&bs->srv->clients[gone - 1]);
+        serve_all(bs);
+        blk_serve_event(bs, &fds[0], &what[0]);
     }
 }
 
 /* Declare the command line's clients; -1 after logging the first bad one. */
-static int add_clients(struct blk_server *srv, const struct blk_server_cli *cli, struct client_host *ch)
+static int add_clients(struct blk_server *srv, const struct blk_server_cli *cli)
 {
     char err[256];
 
@@ -261,8 +170,6 @@ static int add_clients(struct blk_server *srv, const struct blk_server_cli *cli,
             svmm_err("blk-server: --client %s: %s", c->name, err);
             return -1;
         }
-        shm_link_clear(&ch[i].link);
-        ch[i].sock = -1;
     }
     return 0;
 }
@@ -270,13 +177,13 @@ static int add_clients(struct blk_server *srv, const struct blk_server_cli *cli,
 int blk_server_main(int argc, char *const argv[], void (*log_sink)(enum svmm_log_level, const char *, unsigned))
 {
     static struct blk_server srv;
-    static struct client_host ch[BLK_SERVER_MAX_CLIENTS];
+    static struct blk_serve bs;
+    const struct blk_serve_hooks hooks = { attach_client, detach_client, &srv };
     static int disk_fd;
     struct blk_server_cli cli;
     struct sigaction sa = { .sa_handler = on_signal };
     uint64_t bytes;
     char err[256];
-    int lfd;
 
     if (blk_server_cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
         fprintf(stderr, "svmm: error: %s\n", err);
@@ -293,25 +200,23 @@ int blk_server_main(int argc, char *const argv[], void (*log_sink)(enum svmm_log
     if ((disk_fd = open_disk(&cli, &bytes)) < 0)
         return 1;
     blk_server_init(&srv, &file_ops, &disk_fd, bytes);
-    if (add_clients(&srv, &cli, ch) < 0)
+    if (add_clients(&srv, &cli) < 0)
         return 1;
-    if ((lfd = shm_link_listen(cli.listen, err, sizeof(err))) < 0) {
+    blk_serve_init(&bs, &srv, "blk-server", cli.depth, cli.slot_size, &hooks);
+    if (blk_serve_listen(&bs, cli.listen, err, sizeof(err)) < 0) {
         svmm_err("blk-server: %s", err);
         return 1;
     }
     svmm_info("blk-server: %u client%s on %s (%llu bytes), listening on %s", cli.nclients, cli.nclients > 1 ? "s" : "",
               cli.disk, (unsigned long long)bytes, cli.listen);
-    serve(lfd, &srv, &cli, ch);
+    serve(&bs);
     for (unsigned i = 0; i < srv.nclients; i++) {
-        if (ch[i].sock >= 0)
-            detach_vmm(&srv, ch, i);
-        else
-            log_client(&srv.clients[i]);
+        blk_serve_close(&bs, i);
+        log_client(&srv.clients[i]);
     }
     fdatasync(disk_fd);
     close(disk_fd);
-    close(lfd);
-    unlink(cli.listen);
+    blk_serve_shutdown(&bs, cli.listen);
     svmm_info("blk-server: stopped");
     return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <svmm/virtio.h>
 #include <svmm/virtio_net.h>
+#include "blk_server_cli.h"
 #include "cli.h"
 
 _Static_assert(SVMM_CLI_MAX_CONSOLE_PORTS == 2, "the usage text says 2 extra console ports");
@@ -32,6 +33,12 @@ const char svmm_cli_usage[] =
     "  --disk server=PATH,client=NAME[,ro]\n"
     "                     virtio-blk on partition NAME of the block server listening on PATH (svmm\n"
     "                     blk-server --help); ,ro: read-only even if the server allows writes\n"
+    "  --serve-disk listen=PATH,client=NAME,size=SIZE[,ro]\n"
+    "                     make this VM a driver VM: VMMs started with --disk server=PATH,client=NAME\n"
+    "                     get a disk of SIZE bytes (K, M, G: binary; a 512 multiple) served by the agent\n"
+    "                     in this guest (svmm-blk-agent, on the virtio-console port 'svmm-blk'), which\n"
+    "                     maps NAME to a range of its own disk; ,ro: the client may only read.\n"
+    "                     Repeat for up to 16 clients, all with the same PATH\n"
     "  --rng              virtio-rng device fed by the host's getrandom() (/dev/hwrng)\n"
     "  --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]\n"
     "                     virtio-net on the existing tap device NAME (eth0, eth1... in the guest,\n"
@@ -99,7 +106,8 @@ static int parse_uint(const char *s, unsigned long *out)
 }
 
 static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out",
-                                             "--disk", "--net", "--vsock", "--console", "--console-port" };
+                                             "--disk", "--net", "--vsock", "--console", "--console-port",
+                                             "--serve-disk" };
 
 /* The option name of `arg` ("--mem" for both "--mem" and "--mem=1G") if it is known, else NULL. */
 static const char *known_option(const char *arg)
@@ -120,6 +128,95 @@ static int add_virtio(struct svmm_cli *out, uint32_t id, const char *what, char 
         return -1;
     }
     out->cfg.virtio_ids[out->cfg.nvirtio++] = id;
+    return 0;
+}
+
+/* The next "key=value" of a comma-separated option list; false at the end. */
+static bool next_subopt(const char **p, const char **key, size_t *klen, const char **val, size_t *vlen)
+{
+    const char *s = *p, *end, *eq;
+
+    if (s == NULL)
+        return false;
+    end = strchr(s, ',');
+    *p = end ? end + 1 : NULL;
+    end = end ? end : s + strlen(s);
+    eq = memchr(s, '=', (size_t)(end - s));
+    *key = s;
+    *klen = (size_t)((eq ? eq : end) - s);
+    *val = eq ? eq + 1 : end;
+    *vlen = eq ? (size_t)(end - eq - 1) : 0;
+    return true;
+}
+
+
+/* The client= and size= of --serve-disk (the value `v`, `vlen` bytes) into d; -1 + err. */
+static int served_value(struct svmm_cli_served *d, bool is_client, const char *v, size_t vlen, char *err,
+                        size_t errlen)
+{
+    uint64_t bytes;
+
+    if (is_client) {
+        if (vlen == 0 || vlen > SVMM_CLI_CLIENT_MAX) {
+            snprintf(err, errlen, "--serve-disk: client name '%.*s' must be 1 to %d characters", (int)vlen, v,
+                     SVMM_CLI_CLIENT_MAX);
+            return -1;
+        }
+        memcpy(d->client, v, vlen); /* vlen <= SVMM_CLI_CLIENT_MAX: the NUL of the zeroed array stays */
+        return 0;
+    }
+    /* Bytes unless a K, M or G follows, as svmm blk-server's size= (a plain --mem number is MiB). */
+    if (blk_server_cli_parse_bytes(v, vlen, &bytes) < 0 || bytes == 0 || bytes % 512) {
+        snprintf(err, errlen, "--serve-disk: size '%.*s' is not a byte count (e.g. 64M) that is a non-zero "
+                 "multiple of 512", (int)(vlen > 40 ? 40 : vlen), v);
+        return -1;
+    }
+    d->size = bytes;
+    return 0;
+}
+
+/* --serve-disk listen=PATH,client=NAME,size=SIZE[,ro] */
+static int add_served(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    struct svmm_cli_served *d = &out->served[out->nserved];
+    const char *p = val, *k, *v, *listen = NULL;
+    size_t klen, vlen, listen_len = 0;
+
+    if (out->nserved == SVMM_CLI_MAX_SERVED) {
+        snprintf(err, errlen, "--serve-disk: at most %u clients", SVMM_CLI_MAX_SERVED);
+        return -1;
+    }
+    memset(d, 0, sizeof(*d));
+    while (next_subopt(&p, &k, &klen, &v, &vlen)) {
+        if (klen == 6 && !strncmp(k, "listen", 6) && vlen > 0 && vlen <= 107) {
+            listen = v, listen_len = vlen;
+        } else if ((klen == 6 && !strncmp(k, "client", 6)) || (klen == 4 && !strncmp(k, "size", 4))) {
+            if (served_value(d, klen == 6, v, vlen, err, errlen) < 0)
+                return -1;
+        } else if (klen == 2 && !strncmp(k, "ro", 2) && vlen == 0 && k[2] != '=') {
+            d->ro = true;
+        } else {
+            snprintf(err, errlen, "--serve-disk: bad sub-option '%.*s' (use listen=PATH of 1 to 107 characters, "
+                     "client=NAME, size=SIZE and ,ro)", (int)klen, k);
+            return -1;
+        }
+    }
+    if (listen == NULL || d->client[0] == '\0' || d->size == 0) {
+        snprintf(err, errlen, "--serve-disk: '%s' needs listen=PATH, client=NAME and size=SIZE", val);
+        return -1;
+    }
+    if (out->serve_listen && (out->serve_listen_len != listen_len || strncmp(out->serve_listen, listen, listen_len))) {
+        snprintf(err, errlen, "--serve-disk: every client must use the same listen=PATH (one socket per driver VM)");
+        return -1;
+    }
+    for (unsigned i = 0; i < out->nserved; i++) {
+        if (!strcmp(out->served[i].client, d->client)) {
+            snprintf(err, errlen, "--serve-disk: client '%s' given twice", d->client);
+            return -1;
+        }
+    }
+    out->serve_listen = listen, out->serve_listen_len = listen_len;
+    out->nserved++; /* was < SVMM_CLI_MAX_SERVED (checked first) */
     return 0;
 }
 
@@ -189,24 +286,6 @@ static int add_disk(struct svmm_cli *out, const char *val, char *err, size_t err
         return -1;
     out->ndisks++;
     return 0;
-}
-
-/* The next "key=value" of a comma-separated option list; false at the end. */
-static bool next_subopt(const char **p, const char **key, size_t *klen, const char **val, size_t *vlen)
-{
-    const char *s = *p, *end, *eq;
-
-    if (s == NULL)
-        return false;
-    end = strchr(s, ',');
-    *p = end ? end + 1 : NULL;
-    end = end ? end : s + strlen(s);
-    eq = memchr(s, '=', (size_t)(end - s));
-    *key = s;
-    *klen = (size_t)((eq ? eq : end) - s);
-    *val = eq ? eq + 1 : end;
-    *vlen = eq ? (size_t)(end - eq - 1) : 0;
-    return true;
 }
 
 /* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX] or switch=PATH,port=NAME[,mac=...] */
@@ -465,6 +544,8 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         return set_console(out, val, err, errlen);
     } else if (!strcmp(name, "--console-port")) {
         return add_console_port(out, val, err, errlen);
+    } else if (!strcmp(name, "--serve-disk")) {
+        return add_served(out, val, err, errlen);
     } else if (!strcmp(name, "--append")) {
         if (strlen(val) >= SVMM_BOOTARGS_MAX) {
             snprintf(err, errlen, "--append: command line longer than %u bytes", SVMM_BOOTARGS_MAX - 1);

@@ -30,6 +30,19 @@ struct svmm_cli_disk {
     unsigned slot; /* virtio slot (cfg.virtio_ids[slot] == VIRTIO_ID_BLOCK) */
 };
 
+/*
+ * --serve-disk listen=PATH,client=NAME,size=N[,ro] (repeatable): this VM is a driver VM whose agent
+ * serves partition NAME (N bytes) to the VMM that connects to PATH as client NAME. Every one names
+ * the same PATH (one socket per driver VM). Where NAME lies on the driver VM's disk is its agent's
+ * business (docs/inter-vm.md).
+ */
+#define SVMM_CLI_MAX_SERVED 16 /* BLK_SERVER_MAX_CLIENTS */
+struct svmm_cli_served {
+    char client[SVMM_CLI_CLIENT_MAX + 1];
+    uint64_t size;    /* bytes, a non-zero multiple of 512 */
+    bool ro;
+};
+
 #define SVMM_CLI_MAX_NETS 8
 
 #define SVMM_CLI_PORT_MAX 23 /* a switch port name */
@@ -91,6 +104,10 @@ struct svmm_cli {
     bool console_set;
     struct svmm_cli_console_port console_ports[SVMM_CLI_MAX_CONSOLE_PORTS];
     unsigned nconsole_ports;
+    const char *serve_listen; /* --serve-disk's listen=: points into the argument, serve_listen_len bytes */
+    size_t serve_listen_len;
+    struct svmm_cli_served served[SVMM_CLI_MAX_SERVED];
+    unsigned nserved;
     struct svmm_vm_config cfg;
 };
 

@@ -14,6 +14,7 @@
 #include <svmm/virtio_rng.h>
 #include "blk_file.h"
 #include "blk_link_shm.h"
+#include "blk_relay_host.h"
 #include "blk_server_main.h"
 #include "cli.h"
 #include "kvm.h"
@@ -184,13 +185,16 @@ static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char
     return 0;
 }
 
-/* The block-server disks' service threads. */
+/* --serve-disk: this VM is a driver VM (its agent serves other VMMs' disks over a console port). */
+static struct blk_relay_host blk_relay;
+
+/* The block-server disks' service threads, and the driver VM's relay thread. */
 static int start_disks(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
 {
     for (unsigned i = 0; i < cli->ndisks; i++)
         if (cli->disks[i].client[0] && blk_link_host_start(&blk_links[i], host, err, errlen) < 0)
             return -1;
-    return 0;
+    return blk_relay_host_start(&blk_relay, host, err, errlen);
 }
 
 static void join_disks(const struct svmm_cli *cli)
@@ -198,6 +202,7 @@ static void join_disks(const struct svmm_cli *cli)
     for (unsigned i = 0; i < cli->ndisks; i++)
         if (cli->disks[i].client[0])
             blk_link_host_join(&blk_links[i]);
+    blk_relay_host_join(&blk_relay);
 }
 
 static int start_net_vsock(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
@@ -249,7 +254,8 @@ static int run(const struct svmm_cli *cli)
     const struct svmm_vm_backends be = { .uart_tx = stdio_uart_tx };
 
     host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
-    if (console_host_setup(cli, &console, &conhost, err, sizeof(err)) < 0)
+    if (console_host_setup(cli, &console, &conhost, err, sizeof(err)) < 0 ||
+        blk_relay_host_open(&blk_relay, cli, &console, err, sizeof(err)) < 0)
         return fail(err);
     if (svmm_vm_init(&vm, &cli->cfg, &plat, &be, err, sizeof(err)) < 0 ||
         svmm_vm_attach_virtio(&vm, 0, &console.dev, err, sizeof(err)) < 0 ||

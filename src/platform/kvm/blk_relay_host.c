@@ -1,0 +1,206 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* A driver VM's VMM: blkq clients relayed to the agent in this VM over the svmm-blk console port (blk_relay_host.h). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <svmm/log.h>
+#include "blk_relay_host.h"
+#include "blk_server_cli.h"
+
+/* ---- the console port's backend (called inside the console device, under the device lock) ---- */
+
+/* The agent wrote: act on its frames, signal the clients it answered, let the thread send more. */
+static void port_write(void *ctx, const uint8_t *buf, size_t len)
+{
+    struct blk_relay_host *b = ctx;
+
+    blk_relay_input(&b->relay, buf, len);
+    blk_serve_kick(&b->serve, blk_relay_take_notify(&b->relay));
+    shm_link_kick(b->wake_fd);
+}
+
+/* The guest posted receive buffers or opened the port: the thread may push output now. */
+static void port_rx_ready(void *ctx)
+{
+    struct blk_relay_host *b = ctx;
+
+    shm_link_kick(b->wake_fd);
+}
+
+/* ---- attaching and detaching clients (blk_serve_shm.c's hooks, from the relay's thread) ---- */
+
+static int attach_client(void *ctx, unsigned i, void *queues, void *data, uint32_t depth, uint32_t slot_size)
+{
+    struct blk_relay_host *b = ctx;
+    int r;
+
+    pthread_mutex_lock(&b->host->dev_lock);
+    r = blk_relay_attach(&b->relay, i, queues, data, depth, slot_size);
+    pthread_mutex_unlock(&b->host->dev_lock);
+    return r;
+}
+
+/* Requests the agent still holds become orphans before the client's regions are unmapped. */
+static void detach_client(void *ctx, unsigned i)
+{
+    struct blk_relay_host *b = ctx;
+
+    pthread_mutex_lock(&b->host->dev_lock);
+    blk_relay_detach(&b->relay, i);
+    pthread_mutex_unlock(&b->host->dev_lock);
+}
+
+/* ---- the relay's thread ---- */
+
+/* Move the relay's output into the port while the guest has receive buffers for it. */
+static void push_output(struct blk_relay_host *b)
+{
+    const uint8_t *p;
+    size_t len, n;
+
+    while ((p = blk_relay_output(&b->relay, &len)) != NULL && len > 0) {
+        n = virtio_console_port_input(b->con, b->port, p, len);
+        blk_relay_consume(&b->relay, n);
+        if (n < len)
+            return; /* no buffers (the console asked for a notification) or the port is closed */
+    }
+}
+
+/*
+ * Take client requests and send them on, until the clients have no more or the relay has no tags
+ * or room left (then the agent's answers wake the thread again).
+ */
+static void run_relay(struct blk_relay_host *b)
+{
+    const struct blk_relay_stats *st = &b->relay.stats;
+    uint64_t before;
+    bool more;
+
+    pthread_mutex_lock(&b->host->dev_lock);
+    do {
+        before = st->requests + st->responses;
+        more = blk_relay_pump(&b->relay);
+        push_output(b);
+        blk_serve_kick(&b->serve, blk_relay_take_notify(&b->relay));
+    } while (more && st->requests + st->responses != before);
+    pthread_mutex_unlock(&b->host->dev_lock);
+    b->wakeups++;
+}
+
+static void *relay_thread(void *arg)
+{
+    struct blk_relay_host *b = arg;
+
+    run_relay(b);
+    for (;;) {
+        struct pollfd fds[2 + BLK_SERVE_MAX_FDS] = { { b->host->stop_fd, POLLIN, 0 }, { b->wake_fd, POLLIN, 0 } };
+        struct blk_serve_fd what[2 + BLK_SERVE_MAX_FDS];
+        unsigned n = 2 + blk_serve_pollfds(&b->serve, fds + 2, what + 2, BLK_SERVE_MAX_FDS);
+
+        if (poll(fds, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            svmm_err("serve-disk: poll: %s", strerror(errno));
+            break;
+        }
+        if (fds[0].revents)
+            break;
+        if (fds[1].revents)
+            shm_link_drain(b->wake_fd);
+        for (unsigned k = 2; k < n; k++)
+            blk_serve_event(&b->serve, &fds[k], &what[k]);
+        run_relay(b);
+    }
+    return NULL;
+}
+
+/* ---- set-up and tear-down ---- */
+
+/* The command line's clients, in order: client i is --serve-disk number i. */
+static int add_clients(struct blk_relay_host *b, const struct svmm_cli *cli, char *err, size_t errlen)
+{
+    char why[256];
+
+    for (unsigned i = 0; i < cli->nserved; i++) {
+        const struct svmm_cli_served *d = &cli->served[i];
+        if (blk_relay_add_client(&b->relay, d->client, d->size, d->ro, why, sizeof(why)) < 0) {
+            snprintf(err, errlen, "--serve-disk client=%s: %s", d->client, why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int blk_relay_host_open(struct blk_relay_host *b, const struct svmm_cli *cli, struct virtio_console *con, char *err,
+                        size_t errlen)
+{
+    const struct virtio_console_backend be = { port_write, b, port_rx_ready };
+    const struct blk_serve_hooks hooks = { attach_client, detach_client, b };
+    int port;
+
+    b->wake_fd = -1;
+    if (cli->nserved == 0)
+        return 0;
+    blk_relay_init(&b->relay);
+    b->con = con;
+    snprintf(b->listen, sizeof(b->listen), "%.*s", (int)cli->serve_listen_len, cli->serve_listen);
+    if (add_clients(b, cli, err, errlen) < 0)
+        return -1;
+    if ((port = virtio_console_add_port(con, BLK_AGENT_PORT, &be)) < 0) {
+        snprintf(err, errlen, "--serve-disk: no virtio-console port left for '%s' (use fewer --console-port)",
+                 BLK_AGENT_PORT);
+        return -1;
+    }
+    b->port = (unsigned)port;
+    b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (b->wake_fd < 0) {
+        snprintf(err, errlen, "--serve-disk: eventfd: %s", strerror(errno));
+        return -1;
+    }
+    blk_serve_init(&b->serve, &b->relay.srv, "serve-disk", BLK_SERVER_DEFAULT_DEPTH, BLK_SERVER_DEFAULT_SLOT, &hooks);
+    if (blk_serve_listen(&b->serve, b->listen, err, errlen) < 0)
+        return -1;
+    svmm_info("serve-disk: %u client%s for the agent on virtio-console port %u '%s', listening on %s", cli->nserved,
+              cli->nserved > 1 ? "s" : "", b->port, BLK_AGENT_PORT, b->listen);
+    return 0;
+}
+
+int blk_relay_host_start(struct blk_relay_host *b, struct kvm_host *h, char *err, size_t errlen)
+{
+    int e;
+
+    if (b->wake_fd < 0)
+        return 0;
+    b->host = h;
+    e = pthread_create(&b->thread, NULL, relay_thread, b);
+    if (e != 0) {
+        snprintf(err, errlen, "cannot start the serve-disk thread: %s", strerror(e));
+        return -1;
+    }
+    b->started = true;
+    return 0;
+}
+
+void blk_relay_host_join(struct blk_relay_host *b)
+{
+    const struct blk_relay_stats *st = &b->relay.stats;
+
+    if (b->wake_fd < 0)
+        return;
+    if (b->started)
+        pthread_join(b->thread, NULL);
+    b->started = false;
+    for (unsigned i = 0; i < b->relay.srv.nclients; i++)
+        blk_serve_close(&b->serve, i);
+    blk_serve_shutdown(&b->serve, b->listen);
+    svmm_info("serve-disk: %llu requests to the agent, %llu answers (%llu I/O errors), %llu bad frames%s, "
+              "%llu wake-ups; port %llu bytes out, %llu in", (unsigned long long)st->requests,
+              (unsigned long long)st->responses, (unsigned long long)st->io_errors, (unsigned long long)st->bad_frames,
+              b->relay.agent_broken ? " (the agent was cut off)" : "", (unsigned long long)b->wakeups,
+              (unsigned long long)b->con->ports[b->port].rx_bytes, (unsigned long long)b->con->ports[b->port].tx_bytes);
+    close(b->wake_fd);
+    b->wake_fd = -1;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * A driver VM's VMM on Linux KVM (`svmm run --serve-disk ...`): the block relay (blk_relay.h)
+ * between the VMMs that connect as blkq clients (the server side shared with svmm blk-server,
+ * blk_serve_shm.h) and the agent in this VM, reached through the virtio-console port named
+ * BLK_AGENT_PORT.
+ *
+ * Threads: the port's backend runs in whichever thread calls into the console (a vCPU's, under the
+ * device lock): the agent's bytes go straight to blk_relay_input, the answered clients are kicked,
+ * and the relay's thread is woken. That thread waits on the listening socket, the clients' sockets
+ * and eventfds and its wake-up eventfd; under the device lock it pumps client requests into the
+ * relay and pushes the relay's output into the port as far as the guest has receive buffers (when
+ * it has none the console asks the driver for a notification, which wakes the thread again).
+ */
+#ifndef SVMM_KVM_BLK_RELAY_HOST_H
+#define SVMM_KVM_BLK_RELAY_HOST_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <svmm/blk_relay.h>
+#include <svmm/virtio_console.h>
+#include "blk_serve_shm.h"
+#include "cli.h"
+#include "kvm.h"
+
+struct blk_relay_host {
+    struct blk_relay relay;
+    struct blk_serve serve;
+    struct virtio_console *con;
+    unsigned port;       /* the svmm-blk port's number on con */
+    int wake_fd;         /* eventfd: the port's backend wakes the relay's thread */
+    char listen[108];
+    struct kvm_host *host;
+    pthread_t thread;
+    bool started;
+    uint64_t wakeups;    /* times the thread ran the relay */
+};
+
+/*
+ * Set up the relay for the command line's --serve-disk clients: add the svmm-blk port to `con`
+ * (before the VM starts), queue the clients' HELLOs and listen. Returns 0 (nothing to do without
+ * --serve-disk), or -1 with a one-line message in err.
+ */
+int blk_relay_host_open(struct blk_relay_host *b, const struct svmm_cli *cli, struct virtio_console *con, char *err,
+                        size_t errlen);
+
+/* Start the relay's thread (after kvm_host_start); it ends when the VM stops. -1 + err. */
+int blk_relay_host_start(struct blk_relay_host *b, struct kvm_host *h, char *err, size_t errlen);
+
+/* Wait for the thread (after the vCPUs), disconnect every client, stop listening, log the counters. */
+void blk_relay_host_join(struct blk_relay_host *b);
+
+#endif
