@@ -10,7 +10,7 @@
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits virtio_blk virtio_net virtio_vsock \
-	vswitch net_link blkq_server blkq_client vsock_link
+	vswitch net_link blkq_server blkq_client vsock_link blk_relay
 FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 7
@@ -52,6 +52,8 @@ FUZZ_SRCS_net_link := src/net/net_link.c src/ipc/netq.c src/virtio/net.c $(FUZZ_
 # The block server and its rings, fed by a hostile client; a VMM's blk_link fed by a hostile server.
 FUZZ_SRCS_blkq_server := src/blk/blk_server.c src/ipc/blkq.c
 FUZZ_SRCS_blkq_client := src/blk/blk_link.c src/ipc/blkq.c src/virtio/blk.c $(FUZZ_VDEV_SRCS)
+# A driver VM's relay fed by a hostile agent (the driver VM's guest), with two honest clients.
+FUZZ_SRCS_blk_relay := src/blk/blk_relay.c src/blk/blk_server.c src/ipc/blkq.c
 
 # Fail early, with the fix and a result line for the test runner, when clang or libFuzzer is missing
 # (Debian ships libFuzzer in libclang-rt-14-dev, only a Recommends of clang-14).
