@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* virtio-net on an `svmm switch` port (net_switch.h). */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -65,69 +64,32 @@ fail:
     return -1;
 }
 
-static void service(struct net_switch *s)
+static bool service(void *ctx)
 {
-    pthread_mutex_lock(&s->host->dev_lock);
-    while (net_link_service(&s->link))
-        ;
-    pthread_mutex_unlock(&s->host->dev_lock);
+    struct net_switch *s = ctx;
+    return net_link_service(&s->link);
 }
 
-static void *service_thread(void *arg)
+static void switch_gone(void *ctx)
 {
-    struct net_switch *s = arg;
-    bool switch_up = true;
+    struct net_switch *s = ctx;
 
-    service(s); /* frames may have arrived before the thread started */
-    for (;;) {
-        struct pollfd fds[4] = { { s->host->stop_fd, POLLIN, 0 }, { s->shm.to_vmm, POLLIN, 0 },
-                                 { s->wake_fd, POLLIN, 0 }, { s->sock, POLLIN, 0 } };
-        if (poll(fds, switch_up ? 4 : 3, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (fds[0].revents)
-            break;
-        if (fds[1].revents)
-            netq_shm_drain(s->shm.to_vmm);
-        if (fds[2].revents)
-            netq_shm_drain(s->wake_fd);
-        if (switch_up && fds[3].revents) {
-            /* The switch never writes after the handshake: this is its exit. */
-            svmm_warn("%s: the switch went away; the guest's link is down", s->name);
-            pthread_mutex_lock(&s->host->dev_lock);
-            virtio_net_set_link(&s->link.net, false);
-            pthread_mutex_unlock(&s->host->dev_lock);
-            switch_up = false;
-            continue;
-        }
-        service(s);
-    }
-    return NULL;
+    svmm_warn("%s: the switch went away; the guest's link is down", s->name);
+    virtio_net_set_link(&s->link.net, false);
 }
 
 int net_switch_start(struct net_switch *s, struct kvm_host *h, char *err, size_t errlen)
 {
-    int e;
-
-    s->host = h;
-    e = pthread_create(&s->thread, NULL, service_thread, s);
-    if (e != 0) {
-        snprintf(err, errlen, "cannot start the service thread for %s: %s", s->name, strerror(e));
-        return -1;
-    }
-    s->started = true;
-    return 0;
+    s->thread = (struct link_thread){ .host = h, .name = s->name, .peer_efd = s->shm.to_vmm, .wake_efd = s->wake_fd,
+                                      .sock = s->sock, .ctx = s, .service = service, .peer_gone = switch_gone };
+    return link_thread_start(&s->thread, err, errlen);
 }
 
 void net_switch_join(struct net_switch *s)
 {
     const struct virtio_net_stats *st = &s->link.net.stats;
 
-    if (s->started)
-        pthread_join(s->thread, NULL);
-    s->started = false;
+    link_thread_join(&s->thread);
     svmm_info("%s: tx %llu packets %llu bytes (%llu dropped, %llu too big for the link), rx %llu packets %llu bytes "
               "(%llu dropped, %llu waits for buffers); %llu notifications to the switch", s->name,
               (unsigned long long)st->tx_packets, (unsigned long long)st->tx_bytes,

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <svmm/net_link.h>
 #include "kvm.h"
+#include "link_thread.h"
 #include "netq_shm.h"
 
 struct net_switch {
@@ -20,9 +21,7 @@ struct net_switch {
     struct netq_shm_link shm;
     int sock, wake_fd;
     char name[64];
-    struct kvm_host *host;
-    pthread_t thread;
-    bool started;
+    struct link_thread thread;
 };
 
 /*
