@@ -3,12 +3,18 @@
 #   make e2e-blkserver   a user VM's disk on a partition served by `svmm blk-server` in the QEMU test
 #                        machine: 64 MiB write / drop caches / read back, host-side SHA-256, second
 #                        boot, read-only range, other clients' ranges, against --disk FILE
+#   make e2e-driver-vm   a user VM's disk on a partition of a driver VM's disk (svmm run --serve-disk and
+#                        svmm-blk-agent in the driver VM): 64 MiB with SHA-256 in the guest and on the
+#                        driver VM's image, second boot, read-only and foreign ranges, against --disk FILE
 #   make sel4-blkserver MICROKIT_SDK=/path [MICROKIT_CONFIG=debug]
 #                        a user VM's two disks on partitions of a block server PD's RAM disk (composed
 #                        from block_servers:): 64 MiB with SHA-256, a read-only partition refuses writes
-.PHONY: e2e-blkserver sel4-blkserver
+.PHONY: e2e-blkserver e2e-driver-vm sel4-blkserver
 e2e-blkserver: deps svmm
 	@tests/e2e/hosted-blkserver.sh
+
+e2e-driver-vm: deps svmm
+	@BUILD=$(abspath $(BUILD)) tests/e2e/hosted-driver-vm.sh
 
 sel4-blkserver: deps
 	@test -n "$(MICROKIT_SDK)" || { echo "error: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1"; exit 1; }

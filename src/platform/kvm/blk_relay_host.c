@@ -12,14 +12,20 @@
 
 /* ---- the console port's backend (called inside the console device, under the device lock) ---- */
 
-/* The agent wrote: act on its frames, signal the clients it answered, let the thread send more. */
+/*
+ * The agent wrote: act on its frames and signal the clients it answered. The thread is woken only
+ * when a tag came free (it may take more requests now); a piece of a frame needs nothing more.
+ */
 static void port_write(void *ctx, const uint8_t *buf, size_t len)
 {
     struct blk_relay_host *b = ctx;
+    uint64_t answered = b->relay.stats.responses;
 
     blk_relay_input(&b->relay, buf, len);
-    blk_serve_kick(&b->serve, blk_relay_take_notify(&b->relay));
-    shm_link_kick(b->wake_fd);
+    if (b->relay.stats.responses != answered) {
+        blk_serve_kick(&b->serve, blk_relay_take_notify(&b->relay));
+        shm_link_kick(b->wake_fd);
+    }
 }
 
 /* The guest posted receive buffers or opened the port: the thread may push output now. */
