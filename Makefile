@@ -50,6 +50,7 @@ help:
 	@echo "make bench           seL4 exit-path and start-up benchmarks, then bench-blk (not part of make test)"
 	@echo "make bench-blk       virtio-blk throughput and notifications per request, EVENT_IDX on and off"
 	@echo "make bench-sel4-net  seL4 switch: instructions per frame VM to VM, by kernel, VMMs, switch, guests"
+	@echo "make bench-blkserver block server and driver VM against the same disk served directly"
 	@echo "make fresh-check     make test + make demo in a clean Debian 12 root (catches missing install steps)"
 	@echo "make tsan            the hosted platform's threads under ThreadSanitizer"
 	@echo "make clean           remove $(BUILD)/ (keeps downloads in $(BUILD)/cache)"

@@ -7,19 +7,24 @@
 # without one it fails and the blk part still runs (make bench then exits non-zero).
 include tests/guest/guest.mk
 
-.PHONY: bench bench-guest bench-blk bench-net bench-sel4-net
+.PHONY: bench bench-guest bench-blk bench-net bench-sel4-net bench-blkserver
 bench-guest: $(GUEST_BENCH)
 
 bench: deps $(BUILD)/freestanding/libsvmm.a svmm
 	@rc=0; tests/bench/run.sh $(MICROKIT_SDK) || rc=$$?; BUILD=$(BUILD) tests/bench/blk.sh || rc=1; \
 		BUILD=$(BUILD) tests/bench/net.sh || rc=1; BUILD=$(BUILD) tests/bench/sel4-net.sh $(MICROKIT_SDK) || rc=1; \
-		exit $$rc
+		$(MAKE) -s bench-blkserver BUILD=$(BUILD) || rc=1; exit $$rc
 
 bench-blk: deps svmm
 	@BUILD=$(BUILD) tests/bench/blk.sh
 
 bench-net: deps svmm
 	@BUILD=$(BUILD) tests/bench/net.sh
+
+# The block server and the driver VM against the same disk served directly (--disk FILE), in one test
+# machine run each: the e2e tiers with their throughput baseline switched on.
+bench-blkserver: deps svmm
+	@E2E_BLK_BASELINE=1 BUILD=$(BUILD) tests/e2e/hosted-blkserver.sh; E2E_BLK_BASELINE=1 BUILD=$(BUILD) tests/e2e/hosted-driver-vm.sh
 
 bench-sel4-net: deps $(BUILD)/freestanding/libsvmm.a
 	@BUILD=$(BUILD) tests/bench/sel4-net.sh $(MICROKIT_SDK)
