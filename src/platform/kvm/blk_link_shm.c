@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* virtio-blk on a partition of an `svmm blk-server` (blk_link_shm.h). */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,58 +78,25 @@ fail:
     return -1;
 }
 
-static void service(struct blk_link_host *b)
+static bool service(void *ctx)
 {
-    pthread_mutex_lock(&b->host->dev_lock);
-    while (blk_link_service(&b->link))
-        ;
-    pthread_mutex_unlock(&b->host->dev_lock);
+    struct blk_link_host *b = ctx;
+    return blk_link_service(&b->link);
 }
 
-static void *service_thread(void *arg)
+static void server_gone(void *ctx)
 {
-    struct blk_link_host *b = arg;
-    bool server_up = true;
+    struct blk_link_host *b = ctx;
 
-    service(b);
-    for (;;) {
-        struct pollfd fds[3] = { { b->host->stop_fd, POLLIN, 0 }, { b->shm.to_client, POLLIN, 0 },
-                                 { b->sock, POLLIN, 0 } };
-        if (poll(fds, server_up ? 3 : 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (fds[0].revents)
-            break;
-        if (fds[1].revents)
-            shm_link_drain(b->shm.to_client);
-        if (server_up && fds[2].revents) {
-            /* The server never writes after the handshake: this is its exit. */
-            svmm_warn("%s: the block server went away; the guest's disk fails from now on", b->name);
-            pthread_mutex_lock(&b->host->dev_lock);
-            blk_link_fail(&b->link);
-            pthread_mutex_unlock(&b->host->dev_lock);
-            server_up = false;
-            continue;
-        }
-        service(b);
-    }
-    return NULL;
+    svmm_warn("%s: the block server went away; the guest's disk fails from now on", b->name);
+    blk_link_fail(&b->link);
 }
 
 int blk_link_host_start(struct blk_link_host *b, struct kvm_host *h, char *err, size_t errlen)
 {
-    int e;
-
-    b->host = h;
-    e = pthread_create(&b->thread, NULL, service_thread, b);
-    if (e != 0) {
-        snprintf(err, errlen, "cannot start the service thread for %s: %s", b->name, strerror(e));
-        return -1;
-    }
-    b->started = true;
-    return 0;
+    b->thread = (struct link_thread){ .host = h, .name = b->name, .peer_efd = b->shm.to_client, .wake_efd = -1,
+                                      .sock = b->sock, .ctx = b, .service = service, .peer_gone = server_gone };
+    return link_thread_start(&b->thread, err, errlen);
 }
 
 void blk_link_host_join(struct blk_link_host *b)
@@ -138,9 +104,7 @@ void blk_link_host_join(struct blk_link_host *b)
     const struct virtio_blk *d = &b->link.blk;
     const struct blkq_stats *q = &b->link.q.stats;
 
-    if (b->started)
-        pthread_join(b->thread, NULL);
-    b->started = false;
+    link_thread_join(&b->thread);
     svmm_info("%s: %llu requests (%llu errors), %llu parts to the server, %llu server errors, %llu bad answers, "
               "%llu notifications to the server", b->name, (unsigned long long)d->requests,
               (unsigned long long)d->errors, (unsigned long long)b->link.stats.parts,

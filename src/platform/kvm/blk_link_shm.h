@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <svmm/blk_link.h>
 #include "kvm.h"
+#include "link_thread.h"
 #include "shm_link.h"
 
 #define BLK_SHM_MAGIC 0x716b6273u /* "sbkq" */
@@ -48,9 +49,7 @@ struct blk_link_host {
     struct shm_link shm;
     int sock;
     char name[64];
-    struct kvm_host *host;
-    pthread_t thread;
-    bool started;
+    struct link_thread thread;
 };
 
 /* Connect to the block server at `path` as client `client`; `ro` forces a read-only disk. -1 + err. */
