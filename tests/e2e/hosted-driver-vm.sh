@@ -170,7 +170,7 @@ check "an unknown client is refused with one line" \
     "$(has "svmm: error: --disk server=/tmp/dvm.sock,client=nobody: .*no client named 'nobody'")"
 check "the relay saw no bad frame and no I/O error" \
     "$(has '\[dvm-vmm\] svmm: serve-disk: [1-9][0-9]* requests to the agent, [0-9]+ answers \(0 I/O errors\), 0 bad frames')"
-check "every user boot powered off with exit 0" "$(is [ "$(grep -cE '^\[outer\] boot (write|read) exit 0' <<<"$LOG")" = 3 ])"
+check "every user boot powered off with exit 0" "$(is [ "$(grep -cE '^\[outer\] boot (write|read) exit 0' <<<"$LOG")" = $((2 + BASELINE)) ])"
 check "the driver VM stopped when asked and exited 0" "$(has '\[outer\] driver VM exit 0')"
 
 mbps() { awk -v m=$MIB -v s="$1" 'BEGIN { if (s > 0) printf "%.1f", m / s; else print "?" }'; }
