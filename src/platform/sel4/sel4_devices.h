@@ -67,7 +67,9 @@ int sel4_attach_blk_link(struct svmm_vm *vm, unsigned slot, char *err, size_t er
  *    (for work a device asks for while it is in the middle of a guest access).
  * Both return -1 when their table is full.
  */
-#define SEL4_MAX_HOOKS 8
+/* Bound: up to 4 switch ports, 4 block-server disks and 4 vsock peers per VMM (the composer checks
+ * those limits), each with one channel hook and one deferred function. */
+#define SEL4_MAX_HOOKS 16
 int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx);
 int sel4_defer(void (*fn)(void *), void *ctx);
 

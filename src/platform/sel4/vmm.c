@@ -332,6 +332,8 @@ static struct hook {
     void *ctx;
 } notify_hooks[SEL4_MAX_HOOKS], deferred[SEL4_MAX_HOOKS];
 static unsigned nnotify_hooks, ndeferred;
+_Static_assert(SEL4_MAX_HOOKS >= SEL4_MAX_NET_LINKS + SEL4_MAX_BLK_LINKS + SEL4_MAX_VSOCK_LINKS,
+               "every link a VMM may have gets its channel hook and its deferred function");
 
 int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx)
 {
