@@ -276,7 +276,7 @@ TEST(net_rx_frame_larger_than_whole_ring_dropped)
 struct refiller {
     struct fake_guest *g;
     const struct virtq *q;
-    int stop;
+    int started, stop;
 };
 
 static void *refill_rx_ring(void *arg)
@@ -285,6 +285,7 @@ static void *refill_rx_ring(void *arg)
     uint16_t *ring = (uint16_t *)(void *)fg_ptr(r->g, FG_AVAIL + 4);
     uint16_t *idx = (uint16_t *)(void *)fg_ptr(r->g, FG_AVAIL + 2);
 
+    __atomic_store_n(&r->started, 1, __ATOMIC_RELEASE);
     while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
         /* Keep num buffers ahead of what the device consumed, as if all of them were free again. */
         uint16_t consumed = __atomic_load_n(&r->q->last_avail, __ATOMIC_RELAXED), ai = r->g->avail_idx;
@@ -310,7 +311,7 @@ TEST(net_rx_guest_refilling_during_receive_never_overflows)
     for (uint16_t i = 0; i < num; i++)
         fg_desc(&rxg, FG_DESC, i, FG_BUF + 32u * i, 16, VIRTQ_DESC_F_WRITE, 0);
     while (exercised < 3 && attempts++ < 2000) {
-        struct refiller r = { &rxg, q, 0 };
+        struct refiller r = { &rxg, q, 0, 0 };
         pthread_t t;
         int res;
 
@@ -321,6 +322,10 @@ TEST(net_rx_guest_refilling_during_receive_never_overflows)
         for (uint16_t i = 0; i < num; i++)
             fg_publish(&rxg, i);
         CHECK_EQ(pthread_create(&t, NULL, refill_rx_ring, &r), 0);
+        /* Receive only once the refiller spins: on an idle machine a thread that is still starting
+         * when the receive ends never races it. */
+        while (!__atomic_load_n(&r.started, __ATOMIC_ACQUIRE))
+            ;
         res = virtio_net_receive(&net, NULL, frame, sizeof(frame));
         __atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
         pthread_join(t, NULL);
