@@ -77,7 +77,7 @@ sel4_boot "$T/out" "$gic" "$T/log" "$TIMEOUT" 1
 field() { sed -n "s/.*$1 \([0-9a-f]*\).*/\1/p" <<<"$LOG" | head -n1; }
 gsum=$(field 'BS-SUM guest') rsum=$(field 'BS-READBACK')
 check "the block server PD started with two clients" "$(has 'svmm\[blk_store\]\|info: blk_store: RAM disk of 80 MiB, 2 clients')"
-check "the VMM attached both block links" "$(is [ "$(grep -c 'virtio-blk on block server link' <<<"$LOG")" = 2 ])"
+check "the VMM attached both block links" "$(is [ "$(grep -o 'virtio-blk on block server link [0-9]' <<<"$LOG" | sort -u | wc -l)" = 2 ])"
 check "guest sees partition data as a $RW_MIB MiB writable disk" "$(has "BS-DISK vd[a-z] serial=data sectors=$((RW_MIB * 2048)) ro=0")"
 check "guest sees partition golden as an $RO_MIB MiB read-only disk" "$(has "BS-DISK vd[a-z] serial=golden sectors=$((RO_MIB * 2048)) ro=1")"
 check "guest wrote $DATA_MIB MiB through the server" "$(has 'BS-WRITE rc=0')"

@@ -30,7 +30,7 @@ sel4_boot "$T/out" "$gic" "$T/log" "$TIMEOUT" 2
 # The two VMMs log at once on the shared UART, so one line can split the other's: match each VMM's
 # words without its prefix.
 check "both VMMs attached their vsock link" \
-    "$(is [ "$(grep -cE 'cid 3, link 0 to cid 4 on channel 10|cid 4, link 0 to cid 3 on channel 10' <<<"$LOG")" = 2 ])"
+    "$(is [ "$(grep -oE 'cid 3, link 0 to cid 4 on channel 10|cid 4, link 0 to cid 3 on channel 10' <<<"$LOG" | sort -u | wc -l)" = 2 ])"
 check "both guests up" "$(is [ "$(grep -oE 'VV-[34] up' <<<"$LOG" | sort -u | wc -l)" = 2 ])"
 nobody=$(sed -n 's/.*VV-3-NOBODY status=\([0-9]*\) after \([0-9]*\) s.*/\1 \2/p' <<<"$LOG")
 refused() { set -- $1; [ $# = 2 ] && [ "$1" = 1 ] && [ "$2" -le 10 ]; }
