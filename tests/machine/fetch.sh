@@ -6,7 +6,7 @@
 #   Idempotent: without --refresh, uses the cached debs if there are any and
 #   re-extracts only when the cached deb is not the one extracted.
 #   --quiet: say nothing when everything is up to date.
-#   --qemu: also Debian's arm64 QEMU (qemu-system-arm:arm64 and the packages of its shared
+#   --qemu: also Debian's arm64 QEMU (QEMU_PKG below, for arm64, and the packages of its shared
 #   libraries) extracted into $BUILD/machine/qemu-arm64, for benchmarks that run QEMU-KVM inside the
 #   outer machine (tests/bench/net.sh). Only benchmarks ask for it: make test never downloads it.
 set -eu
@@ -48,10 +48,10 @@ enable_arm64() {
 }
 
 QEMU_PKG=qemu-system-arm              # the apt package (arm64) with the aarch64 system emulator
-QEMU_BIN=usr/bin/qemu-system-aarch64  # in QEMU_PKG; the only binary the apt-fetched tree keeps
+QEMU_BIN=usr/bin/${QEMU_PKG%-arm}-aarch64 # that emulator, in QEMU_PKG; the only binary the tree keeps
 
 # qemu_packages : QEMU_PKG and, transitively, the library packages it depends on (the
-# shared libraries are all in Depends; qemu-system-common/-data hold firmware and helpers that a
+# shared libraries are all in Depends; the emulator's common and data packages hold firmware and helpers that a
 # -kernel boot of -M virt with virtio-mmio devices does not use).
 qemu_packages() {
     local todo=$QEMU_PKG seen=" " p d
