@@ -100,6 +100,27 @@ TEST(blk_cli_disk_on_a_block_server)
     CHECK_STR_CONTAINS(err, "bad option 'no-event-idx'");
 }
 
+TEST(blk_cli_disk_on_a_ram_disk)
+{
+    CHECK_EQ(run_parse("ram=64M"), 0);
+    CHECK_EQ(cli.ndisks, 1);
+    CHECK_EQ(cli.disks[0].ram_size, 64ull << 20);
+    CHECK_EQ(cli.disks[0].client[0], 0);
+    CHECK(!cli.disks[0].ro);
+    CHECK_EQ(run_parse("ram=4096,no-event-idx"), 0);
+    CHECK_EQ(cli.disks[0].ram_size, 4096);
+    CHECK(cli.disks[0].no_event_idx);
+    CHECK_EQ(run_parse("/tmp/ram=1M"), 0); /* a file whose name has ram= in it is a file */
+    CHECK_EQ(cli.disks[0].ram_size, 0);
+    CHECK_EQ(run_parse("ram=1000"), -1);
+    CHECK_STR_CONTAINS(err, "non-zero multiple of 512");
+    CHECK_EQ(run_parse("ram=0"), -1);
+    CHECK_EQ(run_parse("ram="), -1);
+    CHECK_EQ(run_parse("ram=5Q"), -1);
+    CHECK_EQ(run_parse("ram=1M,ro"), -1);
+    CHECK_STR_CONTAINS(err, "read-only one is of no use");
+}
+
 TEST(blk_cli_serve_disk_for_a_driver_vm)
 {
     const char *argv[] = { "svmm", "run", "--kernel", "/k", "--serve-disk", "listen=/tmp/d.sock,client=vm1,size=80M",

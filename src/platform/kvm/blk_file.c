@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -252,14 +253,64 @@ static void log_stats(void)
 
 static const struct virtio_blk_backend_ops file_ops = { .submit = file_submit, .cancel = file_cancel };
 
-struct blk_file *blk_file_open(const char *path, bool ro, struct virtio_blk *dev, pthread_mutex_t *dev_lock,
-                               char *err, size_t errlen)
+/*
+ * The device for an open disk `fd` of `size` bytes: workers started, `dev` initialised. `name` is for
+ * log lines, `id` the serial the guest sees; takes `fd` (closed on failure).
+ */
+static struct blk_file *blk_file_start(int fd, uint64_t size, bool ro, bool holes_read_zero, const char *name,
+                                       const char *id, struct virtio_blk *dev, pthread_mutex_t *dev_lock, char *err,
+                                       size_t errlen)
 {
     struct virtio_blk_backend be = { .ops = &file_ops, .read_only = ro };
     struct blk_file *f;
+    sigset_t all, old;
+
+    f = calloc(1, sizeof(*f));
+    if (f == NULL) {
+        snprintf(err, errlen, "--disk: out of memory");
+        close(fd);
+        return NULL;
+    }
+    f->fd = fd;
+    f->dev = dev;
+    snprintf(f->name, sizeof(f->name), "%s", name); /* before the workers start: they log it */
+    f->dev_lock = dev_lock;
+    pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->work_cv, NULL);
+    pthread_cond_init(&f->idle_cv, NULL);
+    be.ctx = f;
+    be.capacity = size;
+    be.discard = be.write_zeroes = !ro;
+    be.zeroes_may_unmap = !ro && holes_read_zero;
+    memcpy(be.id, id, strnlen(id, sizeof(be.id)));
+    virtio_blk_init(dev, &be);
+    /* Workers take no signals: the vCPU kick signal and Ctrl-C belong to other threads. */
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (unsigned i = 0; i < NWORKERS; i++) {
+        int e = pthread_create(&f->threads[i], NULL, worker, f);
+        if (e != 0) {
+            snprintf(err, errlen, "--disk '%s': cannot start an I/O thread: %s", name, strerror(e));
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            blk_file_close(f);
+            return NULL;
+        }
+        f->nthreads++;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (nfiles == 0)
+        atexit(log_stats);
+    if (nfiles < SVMM_MAX_VIRTIO)
+        all_files[nfiles++] = f;
+    return f;
+}
+
+struct blk_file *blk_file_open(const char *path, bool ro, struct virtio_blk *dev, pthread_mutex_t *dev_lock,
+                               char *err, size_t errlen)
+{
+    struct blk_file *f;
     struct stat st;
     uint64_t size;
-    sigset_t all, old;
     int fd;
 
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -288,51 +339,37 @@ struct blk_file *blk_file_open(const char *path, bool ro, struct virtio_blk *dev
         close(fd);
         return NULL;
     }
-    f = calloc(1, sizeof(*f));
-    if (f == NULL) {
-        snprintf(err, errlen, "--disk: out of memory");
-        close(fd);
+    /* The serial the guest sees in /sys/block/vdX/serial: the image's file name, truncated. Punched
+     * holes in a regular file read back as zeroes. */
+    f = blk_file_start(fd, size, ro, S_ISREG(st.st_mode), path, strrchr(path, '/') ? strrchr(path, '/') + 1 : path,
+                       dev, dev_lock, err, errlen);
+    if (f == NULL)
         return NULL;
-    }
-    f->fd = fd;
-    f->dev = dev;
-    snprintf(f->name, sizeof(f->name), "%s", path); /* before the workers start: they log it */
-    f->dev_lock = dev_lock;
-    pthread_mutex_init(&f->lock, NULL);
-    pthread_cond_init(&f->work_cv, NULL);
-    pthread_cond_init(&f->idle_cv, NULL);
-    be.ctx = f;
-    be.capacity = size;
-    be.discard = be.write_zeroes = !ro;
-    be.zeroes_may_unmap = !ro && S_ISREG(st.st_mode); /* punched holes in a file read back as zeroes */
-    /* The serial the guest sees in /sys/block/vdX/serial: the image's file name, truncated. */
-    {
-        const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
-        memcpy(be.id, name, strnlen(name, sizeof(be.id)));
-    }
-    virtio_blk_init(dev, &be);
     if (size % VIRTIO_BLK_SECTOR)
         svmm_warn("--disk '%s': size %llu is not a multiple of 512; the last %llu bytes are not visible", path,
                   (unsigned long long)size, (unsigned long long)(size % VIRTIO_BLK_SECTOR));
-    /* Workers take no signals: the vCPU kick signal and Ctrl-C belong to other threads. */
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, &old);
-    for (unsigned i = 0; i < NWORKERS; i++) {
-        int e = pthread_create(&f->threads[i], NULL, worker, f);
-        if (e != 0) {
-            snprintf(err, errlen, "--disk '%s': cannot start an I/O thread: %s", path, strerror(e));
-            pthread_sigmask(SIG_SETMASK, &old, NULL);
-            blk_file_close(f);
-            return NULL;
-        }
-        f->nthreads++;
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (nfiles == 0)
-        atexit(log_stats);
-    if (nfiles < SVMM_MAX_VIRTIO)
-        all_files[nfiles++] = f;
     svmm_info("disk %s: %llu MiB%s", path, (unsigned long long)(size >> 20), ro ? ", read-only" : "");
+    return f;
+}
+
+struct blk_file *blk_file_open_ram(uint64_t size, struct virtio_blk *dev, pthread_mutex_t *dev_lock, char *err,
+                                   size_t errlen)
+{
+    struct blk_file *f;
+    int fd = memfd_create(BLK_RAM_SERIAL, MFD_CLOEXEC);
+
+    if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+        snprintf(err, errlen, "--disk ram=%llu: cannot create the RAM disk: %s", (unsigned long long)size,
+                 strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    /* Pages are allocated as the guest writes; punched holes (discard) read back as zeroes. */
+    f = blk_file_start(fd, size, false, true, "ram", BLK_RAM_SERIAL, dev, dev_lock, err, errlen);
+    if (f != NULL)
+        svmm_info("disk ram: a RAM disk of %llu MiB (starts zeroed, gone when svmm exits)",
+                  (unsigned long long)(size >> 20));
     return f;
 }
 

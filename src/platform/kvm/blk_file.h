@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <svmm/virtio_blk.h>
 
 struct blk_file;
@@ -18,6 +19,16 @@ struct blk_file;
  */
 struct blk_file *blk_file_open(const char *path, bool ro, struct virtio_blk *dev, pthread_mutex_t *dev_lock,
                                char *err, size_t errlen);
+
+/* The serial of a RAM disk, as the seL4 VMM's RAM disk (src/platform/sel4/blk_ramdisk.c) gives it. */
+#define BLK_RAM_SERIAL "svmm-ramdisk"
+
+/*
+ * A RAM disk of `size` bytes (a multiple of 512), zeroed, in anonymous shared memory (memfd) that
+ * lives as long as the process: otherwise as blk_file_open, serial BLK_RAM_SERIAL.
+ */
+struct blk_file *blk_file_open_ram(uint64_t size, struct virtio_blk *dev, pthread_mutex_t *dev_lock, char *err,
+                                   size_t errlen);
 
 /* Stop the workers (waiting for running requests) and close the file. */
 void blk_file_close(struct blk_file *f);

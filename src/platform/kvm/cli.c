@@ -30,6 +30,8 @@ const char svmm_cli_usage[] =
     "                     guest, in order); ,ro: read-only. Repeat for up to 8 disks.\n"
     "                     ,no-event-idx (benchmarking): do not offer VIRTIO_F_EVENT_IDX, so the\n"
     "                     guest notifies and is interrupted without suppression\n"
+    "  --disk ram=SIZE    virtio-blk disk on a RAM disk of SIZE bytes (K, M, G: binary; a 512\n"
+    "                     multiple), zeroed at start and gone at exit; serial svmm-ramdisk\n"
     "  --disk server=PATH,client=NAME[,ro]\n"
     "                     virtio-blk on partition NAME of the block server listening on PATH (svmm\n"
     "                     blk-server --help); ,ro: read-only even if the server allows writes\n"
@@ -245,20 +247,33 @@ static int disk_server_opts(struct svmm_cli_disk *d, const char *val, const char
     return 0;
 }
 
-/* --disk PATH[,ro][,no-event-idx] or --disk server=PATH,client=NAME[,ro] */
+/* --disk ram=SIZE: d->path and d->path_len are the SIZE. */
+static int disk_ram_size(struct svmm_cli_disk *d, const char *val, char *err, size_t errlen)
+{
+    if (blk_server_cli_parse_bytes(d->path, d->path_len, &d->ram_size) < 0 || d->ram_size == 0 ||
+        d->ram_size % 512) {
+        snprintf(err, errlen, "--disk: '%s': ram= takes a size (e.g. 64M) that is a non-zero multiple of 512", val);
+        return -1;
+    }
+    return 0;
+}
+
+/* --disk PATH[,ro][,no-event-idx], --disk ram=SIZE[,no-event-idx] or --disk server=PATH,client=NAME[,ro] */
 static int add_disk(struct svmm_cli *out, const char *val, char *err, size_t errlen)
 {
     struct svmm_cli_disk *d = &out->disks[out->ndisks];
-    bool server = !strncmp(val, "server=", 7);
-    const char *opt = strchr(server ? val + 7 : val, ',');
+    bool server = !strncmp(val, "server=", 7), ram = !strncmp(val, "ram=", 4);
+    const char *opt = strchr(server ? val + 7 : ram ? val + 4 : val, ',');
 
     if (out->ndisks == SVMM_CLI_MAX_DISKS) {
         snprintf(err, errlen, "--disk: at most %u disks", SVMM_CLI_MAX_DISKS);
         return -1;
     }
     memset(d, 0, sizeof(*d));
-    d->path = server ? val + 7 : val;
+    d->path = server ? val + 7 : ram ? val + 4 : val;
     d->path_len = opt ? (size_t)(opt - d->path) : strlen(d->path);
+    if (ram && disk_ram_size(d, val, err, errlen) < 0)
+        return -1;
     if (server) {
         if (disk_server_opts(d, val, opt, err, errlen) < 0)
             return -1;
@@ -270,7 +285,10 @@ static int add_disk(struct svmm_cli *out, const char *val, char *err, size_t err
     while (opt) {
         const char *o = opt + 1, *next = strchr(o, ',');
         size_t len = next ? (size_t)(next - o) : strlen(o);
-        if (len == 2 && !strncmp(o, "ro", 2)) {
+        if (len == 2 && !strncmp(o, "ro", 2) && ram) {
+            snprintf(err, errlen, "--disk: '%s': a RAM disk starts zeroed, so a read-only one is of no use", val);
+            return -1;
+        } else if (len == 2 && !strncmp(o, "ro", 2)) {
             d->ro = true;
         } else if (len == 12 && !strncmp(o, "no-event-idx", 12)) {
             d->no_event_idx = true;

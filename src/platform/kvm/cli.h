@@ -25,6 +25,7 @@ struct svmm_cli_disk {
     const char *path;
     size_t path_len;
     char client[SVMM_CLI_CLIENT_MAX + 1]; /* non-empty: a partition of `svmm blk-server` at path */
+    uint64_t ram_size; /* non-zero: --disk ram=SIZE, a RAM disk of this many bytes (path unused) */
     bool ro;
     bool no_event_idx; /* benchmarking: do not offer VIRTIO_F_EVENT_IDX */
     unsigned slot; /* virtio slot (cfg.virtio_ids[slot] == VIRTIO_ID_BLOCK) */

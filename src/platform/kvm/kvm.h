@@ -15,6 +15,7 @@ enum svmm_exit_status {
     SVMM_EXIT_RESET = 2,
     SVMM_EXIT_CRASH = 3,
     SVMM_EXIT_USER = 130,
+    SVMM_EXIT_TERMINATED = 143, /* SIGTERM (128 + 15, as a shell reports a process it killed) */
 };
 
 struct kvm_vcpu_ctx {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* svmm on Linux KVM: parse the command line, load the guest, run it until it stops. */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,7 +131,8 @@ static int attach_blk_rng(const struct svmm_cli *cli, struct svmm_vm *vm, struct
                 return -1;
             continue;
         }
-        if (blk_file_open(path, d->ro, &disks[i], &host->dev_lock, err, errlen) == NULL)
+        if (d->ram_size ? blk_file_open_ram(d->ram_size, &disks[i], &host->dev_lock, err, errlen) == NULL
+                        : blk_file_open(path, d->ro, &disks[i], &host->dev_lock, err, errlen) == NULL)
             return -1;
         if (d->no_event_idx) {
             virtio_blk_offer_event_idx(&disks[i], false);
@@ -240,6 +242,25 @@ static void join_net_vsock(const struct svmm_cli *cli)
     }
 }
 
+/* The running VM, for the SIGTERM handler. */
+static struct kvm_host *running_host;
+
+/* SIGTERM stops the VM as a guest power-off would (devices drained, counters logged), status 143. */
+static void on_sigterm(int sig)
+{
+    (void)sig;
+    kvm_host_stop(running_host, SVMM_EXIT_TERMINATED); /* an atomic, pthread_kill and write: signal-safe */
+}
+
+static void catch_sigterm(struct kvm_host *host)
+{
+    struct sigaction sa = { .sa_handler = on_sigterm };
+
+    running_host = host;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 static int run(const struct svmm_cli *cli)
 {
     static struct svmm_vm vm;
@@ -289,6 +310,7 @@ static int run(const struct svmm_cli *cli)
     stdio_setup();
     if (kvm_host_start(&host, err, sizeof(err)) < 0)
         return fail(err);
+    catch_sigterm(&host);
     if (start_disks(cli, &host, err, sizeof(err)) < 0 || start_net_vsock(cli, &host, err, sizeof(err)) < 0) {
         kvm_host_stop(&host, SVMM_EXIT_ERROR);
         return fail(err);
