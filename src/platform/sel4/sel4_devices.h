@@ -61,15 +61,29 @@ int sel4_attach_vsock(struct svmm_vm *vm, unsigned slot, char *err, size_t errle
 int sel4_attach_blk_link(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
 /*
+ * A driver VM's served disks (docs/inter-vm.md, "Driver VM on seL4"): other VMMs' blkq links, client
+ * i's regions mapped here at blk_serve<i>_queues/_data (setvar_vaddr) and signalled on
+ * svmm_sel4_vm.blk_serve.clients[i].channel, relayed by blk_relay to the agent in this VM's guest
+ * over the virtio-console port BLK_AGENT_PORT, which this adds to `con` (the VM's console; NULL if it
+ * has none, which is refused). Publishes every link's storage info before returning, so call it
+ * before the guest is loaded: the clients' VMMs wait for it. Up to SEL4_MAX_SERVED_DISKS clients.
+ */
+#define SEL4_MAX_SERVED_DISKS 16
+struct virtio_console;
+typedef int (*sel4_serve_fn)(struct virtio_console *con, char *err, size_t errlen);
+int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen);
+
+/*
  * Devices that talk to other protection domains hook into the VMM's event loop (vmm.c):
  *  - sel4_on_notify: `fn(ctx)` runs when channel `ch` is notified (at most SEL4_MAX_HOOKS hooks);
  *  - sel4_defer: `fn(ctx)` runs once, after the current exit or notification has been handled
  *    (for work a device asks for while it is in the middle of a guest access).
  * Both return -1 when their table is full.
  */
-/* Bound: up to 4 switch ports, 4 block-server disks and 4 vsock peers per VMM (the composer checks
- * those limits), each with one channel hook and one deferred function. */
-#define SEL4_MAX_HOOKS 16
+/* Bound: up to 4 switch ports, 4 block-server disks, 4 vsock peers and 16 served disks per VMM (the
+ * composer checks those limits), each with one channel hook; each link one deferred function, the
+ * served disks one between them. */
+#define SEL4_MAX_HOOKS 32
 int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx);
 int sel4_defer(void (*fn)(void *), void *ctx);
 

@@ -11,6 +11,26 @@
 #include <svmm/config.h>
 #include "sel4_devices.h"
 
+/*
+ * A driver VM: the disks its guest's agent serves to other VMs (sel4_serve_disks; start NULL and no
+ * clients for any other VM). Client i is a partition the agent knows by `name` (the client's disk
+ * serial too), `size` bytes, read-only or not; its link has the geometry below (every link's) and
+ * is signalled on `channel`.
+ */
+struct svmm_sel4_served_disk {
+    const char *name;
+    uint64_t size;
+    bool read_only;
+    uint8_t channel;
+};
+
+struct svmm_sel4_blk_serve {
+    sel4_serve_fn start;
+    unsigned nclients;
+    uint32_t depth, slot_size;
+    struct svmm_sel4_served_disk clients[SEL4_MAX_SERVED_DISKS];
+};
+
 struct svmm_sel4_vm {
     const char *name;           /* the VM's name in log lines */
     const char *console_prefix; /* starts each line of guest console output */
@@ -34,6 +54,7 @@ struct svmm_sel4_vm {
         uint32_t nbufs, buf_size; /* every link's geometry, both directions */
         struct { uint64_t peer_cid; uint8_t channel; bool server; } links[SEL4_MAX_VSOCK_LINKS];
     } vsock;
+    struct svmm_sel4_blk_serve blk_serve; /* a driver VM's served disks */
     uint64_t kernel_offset, kernel_size; /* in the boot-image region (images_vaddr) */
     uint64_t initrd_offset, initrd_size;
     unsigned num_lrs;           /* GIC list registers of the board's CPU interface */

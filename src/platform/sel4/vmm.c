@@ -170,6 +170,18 @@ int sel4_attach_console(struct svmm_vm *v, unsigned slot, char *err, size_t errl
     return svmm_vm_attach_virtio(v, slot, &console.dev, err, errlen);
 }
 
+/*
+ * A driver VM: its served disks' links and the agent's console port. The port must be there before
+ * the guest's driver probes the console, and the storage info before the clients' VMMs give up
+ * waiting for it, so this runs right after the devices are attached.
+ */
+static int serve_disks(char *err, size_t errlen)
+{
+    if (svmm_sel4_vm.blk_serve.start == NULL)
+        return 0;
+    return svmm_sel4_vm.blk_serve.start(console.dev.ops != NULL ? &console : NULL, err, errlen);
+}
+
 /* Create the VirtIO devices the configuration names: one attach function per slot. */
 static int attach_devices(char *err, size_t errlen)
 {
@@ -200,7 +212,7 @@ void init(void)
     svmm_info("VM %s: %u vCPU(s), %llu MiB RAM, GICv%d", c->name, c->cfg.ncpus,
               (unsigned long long)(c->cfg.ram_size >> 20), (int)c->cfg.layout.gic.version);
     if (svmm_vm_init(&vm, &c->cfg, &plat, &be, err, sizeof(err)) < 0 || attach_devices(err, sizeof(err)) < 0 ||
-        svmm_vm_add_ram(&vm, (void *)guest_ram_vaddr) < 0) {
+        serve_disks(err, sizeof(err)) < 0 || svmm_vm_add_ram(&vm, (void *)guest_ram_vaddr) < 0) {
         svmm_err("VM setup failed: %s", err);
         return;
     }
@@ -332,7 +344,7 @@ static struct hook {
     void *ctx;
 } notify_hooks[SEL4_MAX_HOOKS], deferred[SEL4_MAX_HOOKS];
 static unsigned nnotify_hooks, ndeferred;
-_Static_assert(SEL4_MAX_HOOKS >= SEL4_MAX_NET_LINKS + SEL4_MAX_BLK_LINKS + SEL4_MAX_VSOCK_LINKS,
+_Static_assert(SEL4_MAX_HOOKS >= SEL4_MAX_NET_LINKS + SEL4_MAX_BLK_LINKS + SEL4_MAX_VSOCK_LINKS + SEL4_MAX_SERVED_DISKS,
                "every link a VMM may have gets its channel hook and its deferred function");
 
 int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx)
