@@ -2,11 +2,13 @@
 # Hosted tier for the composer (compose-hosted): every system in examples/ boots, inside the QEMU test
 # machine (KVM), through the svmm-up.sh script svmm-compose generates for it: each VM its own svmm
 # process, all VMs of an example at once, the examples one after the other. Each guest runs a marker
-# command on its virtio console (printing its example, name and CPU count) and powers off. Per VM:
-# its output lines carry its prefix ("<vm>| "), the marker is in that stream with the vCPU count the
-# description gives, its svmm exits 0. Per example: svmm-up.sh exits 0, and with several VMs, all ran
+# command on its virtio console (printing its example, name and CPU count, and reading the first MiB of
+# each disk) and powers off; a driver VM serves until svmm-up.sh stops it. Per VM: its output lines
+# carry its prefix ("<vm>| "), the marker is in that stream with the vCPU count the description
+# gives, every disk was readable, its svmm exits 0 (a driver VM's 143: stopped after its clients). Per example: svmm-up.sh exits 0, and with several VMs, all ran
 # at the same time. The test machine's memory (MEM) must hold the largest example's VMs at once.
 # usage: tests/compose/hosted-examples.sh      (prints "compose-hosted: N passed, N failed")
+#        COMPOSE_HOSTED_EXAMPLES='driver-vm ...' limits it to those examples (while developing)
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=$(mkdir -p "${BUILD:-$ROOT/build}" && cd "${BUILD:-$ROOT/build}" && pwd) # absolute: staged paths are cut from it
@@ -29,12 +31,22 @@ ln -s "$T/extra/ex" "$T/stage/ex"
 examples=""
 for y in "$ROOT"/examples/*/system.yaml; do
     e=$(basename "$(dirname "$y")")
+    case " ${COMPOSE_HOSTED_EXAMPLES:-$e} " in *" $e "*) ;; *) continue ;; esac # a subset, while developing
     examples="$examples $e"
     mkdir -p "$T/extra/ex/$e"
     # The VM names, from the description (the "- name:" items of vms:).
     awk '/^[a-z_]+:/ { invms = ($1 == "vms:") } invms && /^  - name:/ { print $3 }' "$y" > "$T/$e.vms"
     for vm in $(cat "$T/$e.vms"); do
-        echo "echo \"EXAMPLE-MARKER example=$e vm=$vm cpus=\$(grep -c ^processor /proc/cpuinfo)\"" > "$T/cmd-$e-$vm"
+        cat > "$T/cmd-$e-$vm" <<C
+echo "EXAMPLE-MARKER example=$e vm=$vm cpus=\$(grep -c ^processor /proc/cpuinfo)"
+for s in /sys/block/vd*; do
+    [ -e "\$s" ] || continue
+    r=fail; dd if=/dev/\${s##*/} of=/dev/null bs=64k count=16 2>/dev/null && r=ok
+    echo "EXAMPLE-DISK vm=$vm serial=\$(cat \$s/serial) sectors=\$(cat \$s/size) ro=\$(cat \$s/ro) read=\$r"
+done
+# A driver VM (its agent runs) serves until svmm-up.sh stops it after the VMs it serves.
+while pidof svmm-blk-agent > /dev/null; do sleep 1; done
+C
         "$ROOT/tests/machine/mkguest-initrd.sh" "$T/extra/ex/$e/$vm.cpio.gz" --cmd-file "$T/cmd-$e-$vm" >/dev/null 2>&1 ||
             fail_early "guest initrd for $e/$vm"
     done
@@ -88,7 +100,18 @@ for e in $examples; do
         # log; what matters is that it is in this VM's prefixed stream.
         check "$e/$vm: ran its command through hvc0, with its $cpus vCPU(s)" \
             "$(is grep -qE "^$vm\| .*EXAMPLE-MARKER example=$e vm=$vm cpus=$cpus([^0-9]|$)" <<<"$S")"
-        check "$e/$vm: svmm exited 0" "$(is grep -q "^svmm-up: VM $vm exited with status 0$" <<<"$S")"
+        line=$(grep -- "| prefix $vm &\$" "$T/extra/ex/$e-up.sh")
+        if grep -q -- "--serve-disk" <<<"$line"; then
+            check "$e/$vm: driver VM stopped by svmm-up.sh after its clients (SIGTERM: status 143)" \
+                "$(is grep -q "^svmm-up: driver VM $vm exited with status 143$" <<<"$S")"
+        else
+            check "$e/$vm: svmm exited 0" "$(is grep -q "^svmm-up: VM $vm exited with status 0$" <<<"$S")"
+        fi
+        ndisks=$(grep -o -- " --disk " <<<"$line" | wc -l)
+        if [ "$ndisks" -gt 0 ]; then
+            check "$e/$vm: the guest read the first MiB of each of its $ndisks disk(s)" \
+                "$(is [ "$(grep -cE "^$vm\| .*EXAMPLE-DISK vm=$vm .* read=ok" <<<"$S")" = "$ndisks" ])"
+        fi
     done
     if [ "$(wc -l < "$T/$e.vms")" -gt 1 ]; then
         # At the same time: every VM printed its first line before any VM printed its last.

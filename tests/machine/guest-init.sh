@@ -29,6 +29,27 @@ if ! usable $tty; then
     tty=/dev/console
 fi
 
+# A driver VM serves partitions of its disk to other VMs: svmm-compose puts the agent's table on the
+# kernel command line, svmm_blk_agent=SERIAL,NAME=OFFSET:SIZE[:ro],... (docs/inter-vm.md): the disk
+# is the one whose virtio-blk serial is SERIAL. The agent runs until power-off.
+agent=$(sed -n 's/.*svmm_blk_agent=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$agent" ]; then
+    serial=${agent%%,*} table=$(echo "${agent#*,}" | tr , ' ') disk=
+    for _ in $(seq 50); do
+        for s in /sys/block/vd*; do
+            [ "$(cat "$s/serial" 2>/dev/null)" = "$serial" ] && disk=/dev/${s##*/}
+        done
+        [ -n "$disk" ] && break
+        sleep 0.1
+    done
+    if [ -n "$disk" ]; then
+        echo "[guest-init] svmm-blk-agent serves $table on $disk"
+        svmm-blk-agent --disk "$disk" $table > /dev/console 2>&1 &
+    else
+        echo "[guest-init] FAILED: no disk with serial '$serial' for svmm-blk-agent"
+    fi
+fi
+
 if [ -f /etc/svmm-cmd ]; then
     echo "[guest-init] running /etc/svmm-cmd on $tty"
     sh /etc/svmm-cmd < $tty > $tty 2>&1

@@ -3,7 +3,8 @@
 #
 # Usage: tests/machine/mkguest-initrd.sh OUT.cpio.gz [--cmd-file FILE] [--extra DIR]
 #   Contents: busybox-static, /init (guest-init.sh), the kernel's virtio modules
-#   with a modules.dep for busybox modprobe. --cmd-file FILE becomes /etc/svmm-cmd,
+#   with a modules.dep for busybox modprobe, and svmm-blk-agent (tools/blk-agent,
+#   cross-built static), which /init starts in a driver VM. --cmd-file FILE becomes /etc/svmm-cmd,
 #   which /init runs on the virtio console (/dev/hvc0) before powering off.
 #   --extra DIR copies DIR's contents into the guest's root (e.g. test helpers).
 #   The base archive is cached in $BUILD/machine/guest-base.cpio.gz; the command
@@ -27,13 +28,18 @@ done
 
 need_fetch
 base=$MBUILD/guest-base.cpio.gz
-if ! newer_than "$base" "$MBUILD/kver" "$0" "$MACHINE_DIR/common.sh" "$MACHINE_DIR/guest-init.sh"; then
+agent_src=$(ls "$MACHINE_DIR"/../../tools/blk-agent/*.c)
+if ! newer_than "$base" "$MBUILD/kver" "$0" "$MACHINE_DIR/common.sh" "$MACHINE_DIR/guest-init.sh" $agent_src \
+        "$MACHINE_DIR/../../include/svmm/blk_relay.h"; then
     log "building guest base initramfs (kernel $KVER)"
     tree=$MBUILD/guest-base.d
     rm -rf "$tree"
     base_tree "$tree" $GUEST_MODULES
     echo "$GUEST_MODULES" | tr ' ' '\n' > "$tree/etc/modules"
     install -m 755 "$MACHINE_DIR/guest-init.sh" "$tree/init"
+    # The driver VM's agent (tools/blk-agent): /init starts it when the kernel command line asks.
+    aarch64-linux-gnu-gcc -static -O2 -std=c11 -Wall -Wextra -Werror -I"$MACHINE_DIR/../../include" \
+        -o "$tree/usr/bin/svmm-blk-agent" $agent_src -lpthread || die "cannot build svmm-blk-agent"
     make_cpio "$tree" "$base"
 fi
 

@@ -41,13 +41,26 @@ struct board {
 
 enum dev_type { DEV_CONSOLE, DEV_BLK, DEV_NET, DEV_RNG, DEV_VSOCK };
 
+#define MAX_PARTITIONS 16   /* BLK_SERVER_MAX_CLIENTS */
+
+struct partition {
+    char name[NAME_MAX_LEN]; int line;
+    uint64_t size; int size_line;
+    bool readonly;
+    uint64_t offset;         /* planned */
+    int vm, dev, client;     /* planned: the blk device it serves and its client number; -1 while unused */
+};
+
 struct device {
     int line;
     enum dev_type type;
     char file[PATH_MAX_LEN]; int file_line;   /* blk: a disk image (hosted backend) */
-    char server[NAME_MAX_LEN]; int server_line; /* blk: a block server, or a VM serving the disk (refused) */
+    char server[NAME_MAX_LEN]; int server_line; /* blk: a block server, or a driver VM serving the disk */
     char disk[NAME_MAX_LEN]; int disk_line;   /* blk: which of the server's partitions */
     bool on_bsrv; int bsrv, bpart, blink;     /* planned: on block server bsrv, its partition bpart, VMM link */
+    bool on_dvm; int dvm;                     /* planned: on driver VM dvm (its partition bpart, VMM link blink) */
+    struct partition parts[MAX_PARTITIONS];   /* blk with a store: partitions served to other VMs (driver VM) */
+    unsigned nparts; int parts_line;
     uint64_t ramdisk; int ramdisk_line;       /* blk: a RAM disk of this size (seL4) */
     bool readonly; int readonly_line;
     char sw[NAME_MAX_LEN]; int sw_line;       /* net: the switch it is a port of ("" = none) */
@@ -81,6 +94,8 @@ struct vm {
     int line;
     struct image_file kernel, initrd;
     char bootargs[SVMM_BOOTARGS_MAX];
+    int serve_dev;          /* planned: the blk device whose partitions it serves (a driver VM), else -1 */
+    unsigned nclients;      /* planned: partitions of serve_dev in use (its relay's clients) */
     uint64_t ram; int ram_line;
     uint64_t ram_base; int ram_base_line;
     unsigned vcpus; int vcpus_line;
@@ -118,15 +133,7 @@ struct vswitch {
  * one blk device (its client); clients are numbered in partition order (planned by validate).
  */
 #define MAX_BLK_SERVERS 4
-#define MAX_PARTITIONS 16   /* BLK_SERVER_MAX_CLIENTS */
 #define PARTITION_NAME_MAX 23u /* BLK_SERVER_NAME_MAX: the client's name, the disk's serial */
-struct partition {
-    char name[NAME_MAX_LEN]; int line;
-    uint64_t size; int size_line;
-    bool readonly;
-    uint64_t offset;         /* planned */
-    int vm, dev, client;     /* planned: the blk device it serves and its client number; -1 while unused */
-};
 
 struct blk_srv {
     char name[NAME_MAX_LEN]; int line;
@@ -233,6 +240,21 @@ int vsock_link_of(const struct sys *s, const struct vm *v, unsigned peer);
 
 /* The switch port of a net device, as its MAC: the description's, else 02:73:76:6d:<0x10 + switch>:<port>. */
 void switch_port_mac(const struct device *d, uint8_t mac[6]);
+/*
+ * The partition a blk device's disk is when it is served (by a block server: on_bsrv, or a driver
+ * VM: on_dvm; its name is the device's server:), else NULL.
+ */
+const struct partition *dev_disk_partition(const struct sys *s, const struct device *d);
+/* "driver VM" or "block server": what serves a device for which dev_disk_partition is not NULL. */
+#define DISK_SERVER_KIND(d) ((d)->on_dvm ? "driver VM" : "block server")
+
+/*
+ * VM v's kernel command line on a platform (hosted or seL4): its bootargs, and for a driver VM
+ * " svmm_blk_agent=SERIAL,NAME=OFFSET:SIZE[:ro],..." -- the served disk's serial and the partitions
+ * in use, which the test guest's /init hands to svmm-blk-agent (docs/inter-vm.md). -1 when it does
+ * not fit `len` bytes (validate checks it for the platforms asked for).
+ */
+int vm_bootargs(const struct sys *s, const struct vm *v, bool hosted, char *out, size_t len);
 int emit_qemu_args(const struct sys *s, FILE *f);
 int emit_dtb(const struct sys *s, const struct vm *v, const char *path);
 int emit_hosted(const struct sys *s, FILE *f, const char *svmm);

@@ -48,6 +48,20 @@ static void vsock_arg(const struct sys *s, const struct vm *v, const struct devi
     }
 }
 
+/* A driver VM's --serve-disk per partition in use, all on $RUN_DIR/dvm-<vm>.sock. */
+static void serve_args(const struct sys *s, const struct vm *v, FILE *f)
+{
+    const struct device *d = v->serve_dev >= 0 ? &v->devs[v->serve_dev] : NULL;
+
+    for (unsigned p = 0; d && p < d->nparts; p++) {
+        const struct partition *pt = &d->parts[p];
+        if (pt->client < 0)
+            continue;
+        fprintf(f, " --serve-disk listen=\"$RUN_DIR\"/dvm-%s.sock,client=%s,size=%llu%s", v->name, pt->name,
+                (unsigned long long)pt->size, pt->readonly || s->vms[pt->vm].devs[pt->dev].readonly ? ",ro" : "");
+    }
+}
+
 static void run_line(const struct sys *s, const struct vm *v, FILE *f, const char *svmm)
 {
     char path[PATH_MAX_LEN + 256];
@@ -62,8 +76,11 @@ static void run_line(const struct sys *s, const struct vm *v, FILE *f, const cha
         fprintf(f, " --initrd ");
         sh_quote(f, resolve_path(s, v->initrd.path, path, sizeof(path)));
     }
+    char args[SVMM_BOOTARGS_MAX];
+
     fprintf(f, " --mem %lluM --cpus %u --append ", (unsigned long long)(v->ram >> 20), v->vcpus);
-    sh_quote(f, v->bootargs);
+    vm_bootargs(s, v, true, args, sizeof(args)); /* its length was checked */
+    sh_quote(f, args);
     for (unsigned i = 0; i < v->ndevs; i++) {
         const struct device *d = &v->devs[i];
         if (d->type == DEV_BLK && d->file[0]) {
@@ -71,9 +88,14 @@ static void run_line(const struct sys *s, const struct vm *v, FILE *f, const cha
             snprintf(disk, sizeof(disk), "%s%s", resolve_path(s, d->file, path, sizeof(path)), d->readonly ? ",ro" : "");
             fprintf(f, " --disk ");
             sh_quote(f, disk);
+        } else if (d->type == DEV_BLK && d->ramdisk) {
+            fprintf(f, " --disk ram=%lluM", (unsigned long long)(d->ramdisk >> 20));
         } else if (d->type == DEV_BLK && d->on_bsrv) {
             fprintf(f, " --disk server=\"$RUN_DIR\"/blk-%s.sock,client=%s%s", d->server,
                     s->bsrvs[d->bsrv].parts[d->bpart].name, d->readonly ? ",ro" : "");
+        } else if (d->type == DEV_BLK && d->on_dvm) {
+            fprintf(f, " --disk server=\"$RUN_DIR\"/dvm-%s.sock,client=%s%s", d->server,
+                    s->vms[d->dvm].devs[s->vms[d->dvm].serve_dev].parts[d->bpart].name, d->readonly ? ",ro" : "");
         } else if (d->type == DEV_RNG) {
             fprintf(f, " --rng");
         } else if (d->type == DEV_NET && d->sw[0]) {
@@ -86,6 +108,7 @@ static void run_line(const struct sys *s, const struct vm *v, FILE *f, const cha
             vsock_arg(s, v, d, f);
         }
     }
+    serve_args(s, v, f);
 }
 
 /*
@@ -158,9 +181,21 @@ static void blk_server_line(const struct sys *s, const struct blk_srv *b, FILE *
     }
 }
 
+static bool any_driver_vm(const struct sys *s)
+{
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (s->vms[i].serve_dev >= 0)
+            return true;
+    return false;
+}
+
 int emit_hosted(const struct sys *s, FILE *f, const char *svmm)
 {
-    if (s->nswitches || s->nbsrvs)
+    if (any_driver_vm(s))
+        fprintf(f, "# RUN_DIR: a directory for the sockets, e.g. RUN_DIR=$(mktemp -d). Start the servers (switches,\n"
+                   "# block servers, then driver VMs: the VMs with --serve-disk) first, in the background, then the\n"
+                   "# other VMs; stop driver VMs (SIGTERM) after the VMs they serve.\n");
+    else if (s->nswitches || s->nbsrvs)
         fprintf(f, "# RUN_DIR: a directory for the %s' sockets, e.g. RUN_DIR=$(mktemp -d); start %s\n"
                    "# first (in the background), then the VMs.\n",
                 s->nbsrvs ? (s->nswitches ? "switches' and block servers" : "block servers") : "switches",
@@ -203,9 +238,10 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
     fprintf(f, "}\n");
     fprintf(f, "prefix() { while IFS= read -r line; do printf '%%s| %%s\\n' \"$1\" \"$line\"; done; }\n");
     fprintf(f, "status_dir=$(mktemp -d) || exit 1\n");
-    if (s->nswitches || any_vsock(s) || s->nbsrvs)
+    if (s->nswitches || any_vsock(s) || s->nbsrvs || any_driver_vm(s))
         fprintf(f, "RUN_DIR=$status_dir # the %s sockets\n",
-                s->nbsrvs ? "servers'" : !any_vsock(s) ? "switches'" : s->nswitches ? "switches' and vsock" : "vsock");
+                s->nbsrvs || any_driver_vm(s) ? "servers'" : !any_vsock(s) ? "switches'"
+                : s->nswitches ? "switches' and vsock" : "vsock");
     fprintf(f, "pids=\"\"\n");
     for (unsigned i = 0; i < s->nswitches; i++) {
         const char *n = s->switches[i].name;
@@ -223,9 +259,24 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
         fprintf(f, " < /dev/null & echo $! > \"$RUN_DIR/blk-%s.pid\"; wait ) 2>&1 | prefix blk-%s &\n", n, n);
         fprintf(f, "for i in $(seq 100); do [ -S \"$RUN_DIR/blk-%s.sock\" ] && break; sleep 0.1; done\n", n);
     }
+    for (unsigned i = 0; i < s->nvms; i++) {
+        const struct vm *v = &s->vms[i];
+        if (v->serve_dev < 0)
+            continue;
+        fprintf(f, "# driver VM %s: up before the VMs it serves (they connect at start), stopped after them\n",
+                v->name);
+        sel4_only(s, v, f);
+        fprintf(f, "( ");
+        run_line(s, v, f, "$SVMM");
+        fprintf(f, " < /dev/null & echo $! > \"$RUN_DIR/vm-%s.pid\"; wait $!; echo $? > \"$status_dir/%s\" ) 2>&1 | "
+                   "prefix %s &\n", v->name, v->name, v->name);
+        fprintf(f, "for i in $(seq 100); do [ -S \"$RUN_DIR/dvm-%s.sock\" ] && break; sleep 0.1; done\n", v->name);
+    }
     fprintf(f, "exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM\n");
     for (unsigned i = 0; i < s->nvms; i++) {
         const struct vm *v = &s->vms[i];
+        if (v->serve_dev >= 0)
+            continue;
         sel4_only(s, v, f);
         fprintf(f, "( ");
         run_line(s, v, f, "$SVMM");
@@ -234,23 +285,39 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
         fprintf(f, "pids=\"$pids $!\"\n");
     }
     fprintf(f, "for p in $pids; do wait \"$p\"; done\n");
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (s->vms[i].serve_dev >= 0)
+            fprintf(f, "kill \"$(cat \"$RUN_DIR/vm-%s.pid\")\" 2>/dev/null # SIGTERM: svmm stops the VM, exit status 143\n",
+                    s->vms[i].name);
     for (unsigned i = 0; i < s->nswitches; i++)
         fprintf(f, "kill \"$(cat \"$RUN_DIR/switch-%s.pid\")\" 2>/dev/null # it logs its counters and exits\n",
                 s->switches[i].name);
     for (unsigned i = 0; i < s->nbsrvs; i++)
         fprintf(f, "kill \"$(cat \"$RUN_DIR/blk-%s.pid\")\" 2>/dev/null # it logs its clients' counters and exits\n",
                 s->bsrvs[i].name);
-    if (s->nswitches || s->nbsrvs)
+    if (s->nswitches || s->nbsrvs || any_driver_vm(s))
         fprintf(f, "wait\n");
     fprintf(f, "status=0\n");
     fprintf(f, "for vm in");
     for (unsigned i = 0; i < s->nvms; i++)
-        fprintf(f, " %s", s->vms[i].name);
+        if (s->vms[i].serve_dev < 0)
+            fprintf(f, " %s", s->vms[i].name);
     fprintf(f, "; do\n");
     fprintf(f, "    rc=$(cat \"$status_dir/$vm\" 2>/dev/null || echo 1)\n");
     fprintf(f, "    echo \"svmm-up: VM $vm exited with status $rc\"\n");
     fprintf(f, "    [ \"$rc\" = 0 ] || status=1\n");
     fprintf(f, "done\n");
+    if (any_driver_vm(s)) {
+        fprintf(f, "for vm in");
+        for (unsigned i = 0; i < s->nvms; i++)
+            if (s->vms[i].serve_dev >= 0)
+                fprintf(f, " %s", s->vms[i].name);
+        fprintf(f, "; do # 143: stopped by the kill above, once the VMs it served were done\n");
+        fprintf(f, "    rc=$(cat \"$status_dir/$vm\" 2>/dev/null || echo 1)\n");
+        fprintf(f, "    echo \"svmm-up: driver VM $vm exited with status $rc\"\n");
+        fprintf(f, "    [ \"$rc\" = 0 ] || [ \"$rc\" = 143 ] || status=1\n");
+        fprintf(f, "done\n");
+    }
     fprintf(f, "rm -rf \"$status_dir\"\n");
     fprintf(f, "exit $status\n");
     return ferror(f) ? -1 : 0;

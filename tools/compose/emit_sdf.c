@@ -54,20 +54,17 @@ static void emit_blk_maps(const struct sys *s, const struct vm *v, FILE *f)
 {
     for (unsigned i = 0; i < v->ndevs; i++) {
         const struct device *d = &v->devs[i];
-        const struct blk_srv *b;
-        const char *part;
+        const struct partition *pt = dev_disk_partition(s, d);
         unsigned long long base;
-        if (d->type != DEV_BLK || !d->on_bsrv)
+        if (pt == NULL)
             continue;
-        b = &s->bsrvs[d->bsrv];
-        part = b->parts[d->bpart].name;
         base = VMM_BLK_LINK_VADDR(d->blink);
-        fprintf(f, "        <!-- block link %d: partition %s of block server %s; notifications on channel %u -->\n",
-                d->blink, part, b->name, BLK_LINK_CHANNEL(d->blink));
+        fprintf(f, "        <!-- block link %d: partition %s of %s %s; notifications on channel %u -->\n",
+                d->blink, pt->name, DISK_SERVER_KIND(d), d->server, BLK_LINK_CHANNEL(d->blink));
         fprintf(f, "        <map mr=\"blk_%s_%s_queues\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_link%d_queues\" />\n",
-                b->name, part, base, d->blink);
+                d->server, pt->name, base, d->blink);
         fprintf(f, "        <map mr=\"blk_%s_%s_data\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_link%d_data\" />\n",
-                b->name, part, base + BLK_DATA_OFFSET, d->blink);
+                d->server, pt->name, base + BLK_DATA_OFFSET, d->blink);
     }
 }
 
@@ -207,10 +204,10 @@ static void vm_summary(const struct sys *s, const struct vm *v, FILE *f)
         const struct device *d = &v->devs[i];
         fprintf(f, "%s virtio-%s", i ? "," : "", dev_type_name(d->type));
         /* Only what the seL4 VMM provides gets here (validate.c refuses the rest). */
-        if (d->type == DEV_BLK && d->on_bsrv)
-            fprintf(f, " (partition %s of block server %s, %llu MiB%s)", s->bsrvs[d->bsrv].parts[d->bpart].name,
-                    d->server, mib(s->bsrvs[d->bsrv].parts[d->bpart].size),
-                    d->readonly || s->bsrvs[d->bsrv].parts[d->bpart].readonly ? ", read-only" : "");
+        if (dev_disk_partition(s, d) != NULL)
+            fprintf(f, " (partition %s of %s %s, %llu MiB%s)", dev_disk_partition(s, d)->name, DISK_SERVER_KIND(d),
+                    d->server, mib(dev_disk_partition(s, d)->size),
+                    d->readonly || dev_disk_partition(s, d)->readonly ? ", read-only" : "");
         else if (d->type == DEV_BLK)
             fprintf(f, " (RAM disk, %llu MiB)", mib(d->ramdisk));
         else if (d->type == DEV_NET && d->sw[0]) {

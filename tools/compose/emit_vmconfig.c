@@ -34,7 +34,7 @@ static const char *sel4_attach_name(const struct device *d)
 {
     switch (d->type) {
     case DEV_CONSOLE: return "sel4_attach_console";
-    case DEV_BLK: return d->ramdisk ? "sel4_attach_ramdisk" : d->on_bsrv ? "sel4_attach_blk_link" : "NULL";
+    case DEV_BLK: return d->ramdisk ? "sel4_attach_ramdisk" : d->on_bsrv || d->on_dvm ? "sel4_attach_blk_link" : "NULL";
     case DEV_NET: return d->sw[0] ? "sel4_attach_switch_net" : "sel4_attach_null_net";
     case DEV_RNG: return "sel4_attach_rng";
     case DEV_VSOCK: return "sel4_attach_vsock";
@@ -117,14 +117,13 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
     }
     for (unsigned i = 0; i < v->ndevs; i++) {
         const struct device *d = &v->devs[i];
-        const struct partition *pt;
-        if (d->type != DEV_BLK || !d->on_bsrv)
+        const struct partition *pt = dev_disk_partition(s, d);
+        if (pt == NULL)
             continue;
-        pt = &s->bsrvs[d->bsrv].parts[d->bpart];
         /* Channels as emit_sdf.c numbers them: 20 + link. */
         fprintf(f, "    .blk_link[%u] = { .link = %d, .channel = %d, .depth = %u, .slot_size = %u, .read_only = %s }, "
-                   "/* block server %s, partition %s */\n", i, d->blink, 20 + d->blink, SEL4_BLK_DEPTH, SEL4_BLK_SLOT_SIZE,
-                d->readonly || pt->readonly ? "true" : "false", d->server, pt->name);
+                   "/* %s %s, partition %s */\n", i, d->blink, 20 + d->blink, SEL4_BLK_DEPTH, SEL4_BLK_SLOT_SIZE,
+                d->readonly || pt->readonly ? "true" : "false", DISK_SERVER_KIND(d), d->server, pt->name);
     }
     emit_vsock_config(s, v, f);
     fprintf(f, "    .kernel_offset = 0, .kernel_size = %llu,\n", (unsigned long long)v->kernel.size);

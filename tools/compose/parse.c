@@ -201,6 +201,27 @@ static void parse_image(struct sys *s, struct fy_node *n, int line, const char *
     get_str(s, n, img->line, field, img->path, sizeof(img->path));
 }
 
+/* One partition of a block server or of a driver VM's disk: name, size, readonly. */
+static void parse_partition(struct sys *s, struct fy_node *n, int line, const char *where, struct partition *p)
+{
+    char f[224];
+
+    p->line = node_line(n, line);
+    FOR_PAIRS(s, n, p->line, where, key, val, kl) {
+        FIELD(f, "%s.%s", where, key);
+        if (!strcmp(key, "name")) {
+            get_str(s, val, kl, f, p->name, sizeof(p->name));
+        } else if (!strcmp(key, "size")) {
+            p->size_line = kl;
+            get_size(s, val, kl, f, &p->size);
+        } else if (!strcmp(key, "readonly")) {
+            get_bool(s, val, kl, f, &p->readonly);
+        } else {
+            compose_error(s, kl, f, "unknown field");
+        }
+    }
+}
+
 static void parse_device(struct sys *s, struct fy_node *n, int line, const char *where, struct device *d)
 {
     char f[160];
@@ -240,6 +261,17 @@ static void parse_device(struct sys *s, struct fy_node *n, int line, const char 
         } else if (d->type == DEV_BLK && !strcmp(key, "disk")) {
             d->disk_line = kl;
             get_str(s, val, kl, f, d->disk, sizeof(d->disk));
+        } else if (d->type == DEV_BLK && !strcmp(key, "partitions")) {
+            d->parts_line = kl;
+            FOR_ITEMS(s, val, kl, f, item, j) {
+                char g[224];
+                if (d->nparts == MAX_PARTITIONS) {
+                    compose_error(s, node_line(item, kl), f, "at most %d partitions", MAX_PARTITIONS);
+                    break;
+                }
+                /* nparts < MAX_PARTITIONS (checked above): inside parts[]. */
+                parse_partition(s, item, kl, FIELD(g, "%s[%d]", f, j), &d->parts[d->nparts++]);
+            }
         } else if (d->type == DEV_BLK && !strcmp(key, "readonly")) {
             d->readonly_line = kl;
             get_bool(s, val, kl, f, &d->readonly);
@@ -334,6 +366,7 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
     v->vmm_priority = 254;
     v->vmm_passive = -1;
     snprintf(v->bootargs, sizeof(v->bootargs), "console=ttyS0 earlycon"); /* as svmm run */
+    v->serve_dev = -1;
     FOR_PAIRS(s, n, v->line, where, key, val, kl) {
         FIELD(f, "%s.%s", where, key);
         if (!strcmp(key, "name")) {
@@ -522,27 +555,6 @@ static void parse_dynamic(struct sys *s, struct fy_node *n, int line)
             }
         } else {
             unknown(s, kl, "dynamic", key);
-        }
-    }
-}
-
-/* One partition of a block server: name, size, readonly. */
-static void parse_partition(struct sys *s, struct fy_node *n, int line, const char *where, struct partition *p)
-{
-    char f[224];
-
-    p->line = node_line(n, line);
-    FOR_PAIRS(s, n, p->line, where, key, val, kl) {
-        FIELD(f, "%s.%s", where, key);
-        if (!strcmp(key, "name")) {
-            get_str(s, val, kl, f, p->name, sizeof(p->name));
-        } else if (!strcmp(key, "size")) {
-            p->size_line = kl;
-            get_size(s, val, kl, f, &p->size);
-        } else if (!strcmp(key, "readonly")) {
-            get_bool(s, val, kl, f, &p->readonly);
-        } else {
-            compose_error(s, kl, f, "unknown field");
         }
     }
 }

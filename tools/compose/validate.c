@@ -272,6 +272,68 @@ static struct blk_srv *find_bsrv(struct sys *s, const char *name)
     return NULL;
 }
 
+/*
+ * Partitions (of a block server or a driver VM's disk, `where` names them): valid unique names that
+ * fit a client name, sizes in whole sectors laid out back to back from offset 0, inside the store
+ * when its size is known (`store` bytes, else 0). Marks every partition unused.
+ */
+static void check_partitions(struct sys *s, struct partition *parts, unsigned nparts, const char *where, uint64_t store,
+                             int store_line, const char *store_field)
+{
+    uint64_t end = 0;
+    char f[224];
+
+    for (unsigned p = 0; p < nparts; p++) {
+        struct partition *pt = &parts[p];
+        FIELD(f, "%s.partitions[%u]", where, p);
+        pt->vm = pt->dev = pt->client = -1;
+        if (!pt->name[0] || !valid_name(pt->name) || strlen(pt->name) > PARTITION_NAME_MAX)
+            compose_error(s, pt->line, f, "a partition needs a valid name of at most %u characters", PARTITION_NAME_MAX);
+        for (unsigned q = 0; q < p; q++)
+            if (!strcmp(parts[q].name, pt->name))
+                compose_error(s, pt->line, f, "partition '%s' is declared twice", pt->name);
+        if (pt->size == 0 || pt->size % 512 || pt->size > UINT64_MAX / 2 - end)
+            compose_error(s, pt->size_line ? pt->size_line : pt->line, f, "a partition's size is a non-zero multiple of 512");
+        pt->offset = end;
+        end += pt->size % 512 || pt->size > UINT64_MAX / 2 - end ? 0 : pt->size;
+    }
+    if (store && end > store)
+        compose_error(s, store_line, store_field, "the partitions need %llu MiB, the RAM disk has %llu MiB",
+                      MIB(end + 0xfffff), MIB(store));
+}
+
+/*
+ * A driver VM's disk (blk device d of v with partitions:): a store of its own, the only such device
+ * of the VM (one agent, one svmm-blk port), and a virtio console for the agent's port. On seL4 the
+ * store is the RAM disk, hosted the file if there is one, else the RAM disk: the partitions must fit
+ * every store whose size is known here.
+ */
+static void check_served_disk(struct sys *s, struct vm *v, unsigned d)
+{
+    struct device *dev = &v->devs[d];
+    bool console = false;
+    char where[96], f[160];
+
+    snprintf(where, sizeof(where), "vms.%s.devices[%u]", v->name, d);
+    FIELD(f, "%s.partitions", where);
+    if (dev->server[0])
+        compose_error(s, dev->parts_line, f, "a disk served by another server cannot be served on: partitions: needs "
+                      "a store of this VM's own (file: or ramdisk:)");
+    if (dev->nparts == 0)
+        compose_error(s, dev->parts_line, f, "an empty list: give the partitions this VM serves, or leave it out");
+    if (v->serve_dev >= 0)
+        compose_error(s, dev->parts_line, f, "a VM serves partitions of one disk only (its agent serves one)");
+    else if (!dev->server[0] && dev->nparts)
+        v->serve_dev = (int)d;
+    for (unsigned e = 0; e < v->ndevs; e++)
+        console |= v->devs[e].type == DEV_CONSOLE;
+    if (!console)
+        compose_error(s, dev->parts_line, f, "a driver VM needs a console device: its agent talks to its VMM over "
+                      "the virtio console's svmm-blk port");
+    check_partitions(s, dev->parts, dev->nparts, where, dev->ramdisk, dev->ramdisk_line,
+                     FIELD(f, "%s.ramdisk", where));
+}
+
 static void check_vm(struct sys *s, struct vm *v)
 {
     char f[160];
@@ -328,9 +390,12 @@ static void check_vm(struct sys *s, struct vm *v)
                 compose_error(s, dev->server_line, g, "unknown block server or VM '%s'", dev->server);
             else if (dev->server[0] && !strcmp(dev->server, v->name))
                 compose_error(s, dev->server_line, g, "a VM cannot serve its own disk");
-            if (!!dev->server[0] + !!dev->file[0] + !!dev->ramdisk != 1)
+            if (dev->server[0] ? dev->file[0] || dev->ramdisk : !dev->file[0] && !dev->ramdisk)
                 compose_error(s, dev->line, FIELD_VM(f, v, "devices"),
-                              "a blk device needs one backend: file, server or ramdisk");
+                              "a blk device needs either server: (a block server or a driver VM) or a store of its "
+                              "own: file: (hosted), ramdisk: (both platforms), or both");
+            if (dev->parts_line)
+                check_served_disk(s, v, d);
             if (dev->ramdisk) {
                 snprintf(g, sizeof(g), "vms.%s.devices[%u].ramdisk", v->name, d);
                 if (dev->ramdisk % SZ_2M)
@@ -589,15 +654,10 @@ static void plan_switches(struct sys *s)
     }
 }
 
-/*
- * Block servers: valid unique names (not a VM's: server: names either), partitions with valid
- * unique names that fit a client name, sizes in whole sectors laid out back to back, inside the
- * RAM disk when there is one.
- */
+/* Block servers: valid unique names (not a VM's: server: names either), partitions, a sane RAM disk. */
 static void check_blk_server(struct sys *s, struct blk_srv *b, unsigned i)
 {
-    uint64_t end = 0;
-    char f[192];
+    char f[192], where[96];
 
     snprintf(f, sizeof(f), "block_servers[%u]", i);
     if (!b->name[0] || !valid_name(b->name))
@@ -609,24 +669,9 @@ static void check_blk_server(struct sys *s, struct blk_srv *b, unsigned i)
                       "a RAM disk is a non-zero multiple of 2 MiB");
     if (b->nparts == 0)
         compose_error(s, b->line, FIELD(f, "block_servers.%s.partitions", b->name), "a block server needs partitions");
-    for (unsigned p = 0; p < b->nparts; p++) {
-        struct partition *pt = &b->parts[p];
-        FIELD(f, "block_servers.%s.partitions[%u]", b->name, p);
-        pt->vm = pt->dev = pt->client = -1;
-        if (!pt->name[0] || !valid_name(pt->name) || strlen(pt->name) > PARTITION_NAME_MAX)
-            compose_error(s, pt->line, f, "a partition needs a valid name of at most %u characters", PARTITION_NAME_MAX);
-        for (unsigned q = 0; q < p; q++)
-            if (!strcmp(b->parts[q].name, pt->name))
-                compose_error(s, pt->line, f, "partition '%s' is declared twice", pt->name);
-        if (pt->size == 0 || pt->size % 512 || pt->size > UINT64_MAX / 2 - end)
-            compose_error(s, pt->size_line ? pt->size_line : pt->line, f, "a partition's size is a non-zero multiple of 512");
-        pt->offset = end;
-        end += pt->size % 512 || pt->size > UINT64_MAX / 2 - end ? 0 : pt->size;
-    }
-    if (b->ramdisk && end > b->ramdisk)
-        compose_error(s, b->ramdisk_line, FIELD(f, "block_servers.%s.ramdisk", b->name),
-                      "the partitions need %llu MiB, the RAM disk has %llu MiB", MIB(end + 0xfffff),
-                      MIB(b->ramdisk));
+    snprintf(where, sizeof(where), "block_servers.%s", b->name);
+    check_partitions(s, b->parts, b->nparts, where, b->ramdisk, b->ramdisk_line,
+                     FIELD(f, "block_servers.%s.ramdisk", b->name));
 }
 
 /* The disk a blk device names (server: a block server, disk: one of its partitions): plan its link. */
@@ -665,19 +710,68 @@ static void plan_blk_disk(struct sys *s, struct vm *v, unsigned vi, unsigned d, 
 }
 
 /*
- * Every blk device whose server: is a block server gets a link (numbered per VMM) to one partition;
- * the partitions in use are the server's clients, numbered in partition order.
+ * A blk device whose server: is a driver VM (a VM with a partitions: disk): plan its link to one
+ * partition of that disk, numbered among the VMM's block links as a block server's would be.
+ */
+static void plan_dvm_disk(struct sys *s, struct vm *v, unsigned vi, unsigned d, unsigned *nlinks)
+{
+    struct device *dev = &v->devs[d];
+    struct vm *dv = find_vm(s, dev->server);
+    struct device *store;
+    struct partition *pt = NULL;
+    char g[192];
+
+    snprintf(g, sizeof(g), "vms.%s.devices[%u].disk", v->name, d);
+    if (dv->serve_dev < 0) {
+        compose_error(s, dev->server_line, FIELD(g, "vms.%s.devices[%u].server", v->name, d),
+                      "VM '%s' serves no disk: give one of its blk devices partitions: to serve", dv->name);
+        return;
+    }
+    store = &dv->devs[dv->serve_dev];
+    for (unsigned p = 0; p < store->nparts; p++)
+        if (!strcmp(store->parts[p].name, dev->disk))
+            pt = &store->parts[p], dev->bpart = (int)p;
+    if (pt == NULL) {
+        compose_error(s, dev->disk_line ? dev->disk_line : dev->line, g,
+                      dev->disk[0] ? "driver VM '%s' has no partition '%s'" : "name a partition of driver VM '%s' (disk: NAME)",
+                      dv->name, dev->disk);
+        return;
+    }
+    if (pt->vm >= 0) {
+        compose_error(s, dev->disk_line, g, "partition '%s' of '%s' already serves VM %s", pt->name, dv->name,
+                      s->vms[pt->vm].name);
+        return;
+    }
+    dev->on_dvm = true;
+    dev->dvm = (int)(dv - s->vms);
+    dev->blink = (int)(*nlinks)++;
+    pt->vm = (int)vi, pt->dev = (int)d;
+    if (v->vmm_passive == 1)
+        compose_error(s, v->vmm_passive_line, FIELD_VM(g, v, "vmm_passive"),
+                      "a VMM with a disk on a driver VM cannot be passive: it must run when the driver VM's VMM notifies it");
+    v->passive = false;
+}
+
+/*
+ * Every blk device whose server: is a block server or a driver VM gets a link (numbered per VMM) to
+ * one partition; the partitions in use are the server's clients, numbered in partition order.
  */
 static void plan_blk_servers(struct sys *s)
 {
+    char f[160];
+
     for (unsigned i = 0; i < s->nbsrvs; i++)
         check_blk_server(s, &s->bsrvs[i], i);
     for (unsigned i = 0; i < s->nvms; i++) {
         unsigned nlinks = 0;
         for (unsigned d = 0; d < s->vms[i].ndevs; d++) {
             const struct device *dev = &s->vms[i].devs[d];
-            if (dev->type == DEV_BLK && dev->server[0] && find_bsrv(s, dev->server))
+            if (dev->type != DEV_BLK || !dev->server[0] || !strcmp(dev->server, s->vms[i].name))
+                continue;
+            if (find_bsrv(s, dev->server))
                 plan_blk_disk(s, &s->vms[i], i, d, &nlinks);
+            else if (find_vm(s, dev->server))
+                plan_dvm_disk(s, &s->vms[i], i, d, &nlinks);
         }
     }
     for (unsigned i = 0; i < s->nbsrvs; i++) {
@@ -688,6 +782,26 @@ static void plan_blk_servers(struct sys *s)
         if (b->nclients == 0)
             compose_error(s, b->line, "block_servers", "block server '%s' serves no disk: no blk device names it", b->name);
     }
+    for (unsigned i = 0; i < s->nvms; i++) {
+        struct vm *v = &s->vms[i];
+        struct device *store = v->serve_dev >= 0 ? &v->devs[v->serve_dev] : NULL;
+        for (unsigned p = 0; store && p < store->nparts; p++)
+            if (store->parts[p].vm >= 0)
+                store->parts[p].client = (int)v->nclients++;
+        if (store && v->nclients == 0)
+            compose_error(s, store->parts_line, FIELD_VM(f, v, "devices"),
+                          "VM %s serves partitions but no blk device names one (server: %s, disk: NAME)", v->name,
+                          v->name);
+    }
+}
+
+const struct partition *dev_disk_partition(const struct sys *s, const struct device *d)
+{
+    if (d->type == DEV_BLK && d->on_bsrv)
+        return &s->bsrvs[d->bsrv].parts[d->bpart];
+    if (d->type == DEV_BLK && d->on_dvm)
+        return &s->vms[d->dvm].devs[s->vms[d->dvm].serve_dev].parts[d->bpart];
+    return NULL;
 }
 
 const struct device *vsock_dev(const struct vm *v)
@@ -745,6 +859,75 @@ static void check_vsock(struct sys *s, const struct vm *v, const struct device *
                       HOSTED_MAX_VSOCK_PEERS, n);
 }
 
+/* A byte count as the agent reads it: "<n>M", "<n>K" or bytes. */
+static int agent_bytes(char *out, size_t len, uint64_t n)
+{
+    if (n && n % 0x100000 == 0)
+        return snprintf(out, len, "%lluM", (unsigned long long)(n >> 20));
+    if (n && n % 1024 == 0)
+        return snprintf(out, len, "%lluK", (unsigned long long)(n >> 10));
+    return snprintf(out, len, "%llu", (unsigned long long)n);
+}
+
+/* The serial the driver VM's served disk has on a platform (src/platform/kvm/blk_file.c, sel4/blk_ramdisk.c). */
+static void served_disk_serial(const struct device *d, bool hosted, char out[21])
+{
+    const char *name = d->file, *slash = strrchr(d->file, '/');
+
+    if (!hosted || !d->file[0])
+        name = "svmm-ramdisk";
+    else if (slash)
+        name = slash + 1;
+    snprintf(out, 21, "%s", name); /* virtio-blk serials are 20 bytes */
+}
+
+int vm_bootargs(const struct sys *s, const struct vm *v, bool hosted, char *out, size_t len)
+{
+    const struct device *d = v->serve_dev >= 0 ? &v->devs[v->serve_dev] : NULL;
+    char serial[21];
+    size_t n = (size_t)snprintf(out, len, "%s", v->bootargs);
+
+    (void)s;
+    if (d == NULL)
+        return n < len ? 0 : -1;
+    served_disk_serial(d, hosted, serial);
+    n += (size_t)snprintf(out + (n < len ? n : len), n < len ? len - n : 0, " svmm_blk_agent=%s", serial);
+    for (unsigned p = 0; p < d->nparts; p++) {
+        const struct partition *pt = &d->parts[p];
+        char off[32], size[32];
+        if (pt->client < 0)
+            continue;
+        agent_bytes(off, sizeof(off), pt->offset);
+        agent_bytes(size, sizeof(size), pt->size);
+        n += (size_t)snprintf(out + (n < len ? n : len), n < len ? len - n : 0, ",%s=%s:%s%s", pt->name, off, size,
+                              pt->readonly || s->vms[pt->vm].devs[pt->dev].readonly ? ":ro" : "");
+    }
+    return n < len ? 0 : -1;
+}
+
+/*
+ * A driver VM's kernel command line carries its agent's table (vm_bootargs): it must fit, and the
+ * served disk's serial (the agent finds its disk by it) must survive the trip.
+ */
+static void check_driver_vm_args(struct sys *s, struct vm *v, bool sel4, bool hosted)
+{
+    const struct device *d = &v->devs[v->serve_dev];
+    char args[SVMM_BOOTARGS_MAX], f[160], serial[21];
+
+    if (hosted) {
+        served_disk_serial(d, true, serial);
+        if (strspn(serial, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != strlen(serial))
+            compose_error(s, d->file_line, FIELD(f, "vms.%s.devices[%d].file", v->name, v->serve_dev),
+                          "the served disk's file name is its serial, by which the driver VM's agent finds it: "
+                          "use letters, digits, '.', '_' and '-' only");
+    }
+    if ((sel4 && vm_bootargs(s, v, false, args, sizeof(args)) < 0) ||
+        (hosted && vm_bootargs(s, v, true, args, sizeof(args)) < 0))
+        compose_error(s, v->line, FIELD_VM(f, v, "bootargs"),
+                      "with the agent's partition table (svmm_blk_agent=...) the kernel command line is longer "
+                      "than %u bytes", SVMM_BOOTARGS_MAX - 1);
+}
+
 /*
  * What works today, per field and platform (docs/system-description.md, "What works today"). The rule:
  * a field the composer accepts is acted on by some component of the output it is written for, or
@@ -769,6 +952,12 @@ static void check_what_works(struct sys *s)
                           "passthrough devices are not implemented yet: the seL4 VMM does not forward their "
                           "interrupts to the guest and the guest's device tree has no node for them (svmm run has "
                           "no passthrough either)");
+        if (v->serve_dev >= 0)
+            check_driver_vm_args(s, v, sel4, hosted);
+        if (sel4 && v->serve_dev >= 0)
+            compose_error(s, v->devs[v->serve_dev].parts_line, FIELD_VM(f, v, "partitions"),
+                          "a driver VM on seL4 is not implemented yet: its VMM does not serve block links (hosted "
+                          "it does)");
         if (hosted && v->ram_base_line && v->ram_base != defaults.ram_base)
             compose_error(s, v->ram_base_line, FIELD_VM(f, v, "ram_base"),
                           "not available hosted: svmm run places guest RAM at 0x%llx", (unsigned long long)defaults.ram_base);
@@ -781,28 +970,25 @@ static void check_what_works(struct sys *s)
                 compose_error(s, dev->line, g, "a VM has at most one virtio-rng");
             if (sel4 && dev->type == DEV_NET && ++nnet == SEL4_MAX_NETS + 1)
                 compose_error(s, dev->line, g, "a VM has at most %u virtio-net devices on seL4", SEL4_MAX_NETS);
-            if (sel4 && dev->on_bsrv && dev->blink == (int)SEL4_MAX_BLK_LINKS)
-                compose_error(s, dev->line, g, "a VM has at most %u disks on block servers on seL4", SEL4_MAX_BLK_LINKS);
-            if (hosted && dev->type == DEV_BLK && (dev->file[0] || dev->on_bsrv) && ++nfile == HOSTED_MAX_DISKS + 1)
+            if (sel4 && (dev->on_bsrv || dev->on_dvm) && dev->blink == (int)SEL4_MAX_BLK_LINKS)
+                compose_error(s, dev->line, g, "a VM has at most %u disks on block servers and driver VMs on seL4",
+                              SEL4_MAX_BLK_LINKS);
+            if (hosted && dev->type == DEV_BLK && ++nfile == HOSTED_MAX_DISKS + 1)
                 compose_error(s, dev->line, g, "svmm run takes at most %u disks", HOSTED_MAX_DISKS);
             switch (dev->type) {
             case DEV_BLK:
-                if (dev->server[0] && !find_bsrv(s, dev->server) && find_vm(s, dev->server))
+                if (hosted && dev->on_dvm && v->serve_dev >= 0)
                     compose_error(s, dev->server_line, FIELD(f, "%s.server", g),
-                                  "disks served by a driver VM are not implemented yet (the driver VM's agent and its "
-                                  "device are not there), so the guest would get no disk: name a block server");
-                else if (dev->disk[0] && !dev->server[0])
+                                  "a driver VM's disk cannot itself come from a driver VM hosted (svmm-up.sh starts "
+                                  "driver VMs before all others)");
+                if (dev->disk[0] && !dev->server[0])
                     compose_error(s, dev->disk_line, FIELD(f, "%s.disk", g),
-                                  "disk: names a partition of the block server given in server:");
-                if (sel4 && dev->file[0])
+                                  "disk: names a partition of the block server or driver VM given in server:");
+                if (sel4 && dev->file[0] && !dev->ramdisk)
                     compose_error(s, dev->file_line, FIELD(f, "%s.file", g),
                                   "file-backed disks are not available on seL4: the VMM has no file system (on seL4 "
-                                  "use ramdisk:)");
-                if (hosted && dev->ramdisk)
-                    compose_error(s, dev->ramdisk_line, FIELD(f, "%s.ramdisk", g),
-                                  "RAM disks are not available hosted: svmm run has no RAM-disk backend (hosted, use "
-                                  "file:)");
-                if (dev->ramdisk && dev->readonly)
+                                  "use ramdisk:, alone or beside file:)");
+                if (dev->ramdisk && dev->readonly && (sel4 || !dev->file[0]))
                     compose_error(s, dev->readonly_line, FIELD(f, "%s.readonly", g),
                                   "a RAM disk starts empty, so a read-only one is of no use (readonly: is for file: disks)");
                 break;
@@ -916,7 +1102,7 @@ void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_con
     cfg->ncpus = v->vcpus;
     cfg->psci_smc = true;
     cfg->layout.gic.version = s->gic == 3 ? SVMM_GIC_V3 : SVMM_GIC_V2;
-    snprintf(cfg->bootargs, sizeof(cfg->bootargs), "%s", v->bootargs);
+    vm_bootargs(s, v, false, cfg->bootargs, sizeof(cfg->bootargs)); /* its length was checked */
     cfg->nvirtio = v->ndevs;
     for (unsigned i = 0; i < v->ndevs; i++)
         cfg->virtio_ids[i] = ids[v->devs[i].type];
