@@ -674,82 +674,74 @@ static void check_blk_server(struct sys *s, struct blk_srv *b, unsigned i)
                      FIELD(f, "block_servers.%s.ramdisk", b->name));
 }
 
-/* The disk a blk device names (server: a block server, disk: one of its partitions): plan its link. */
-static void plan_blk_disk(struct sys *s, struct vm *v, unsigned vi, unsigned d, unsigned *nlinks)
+/*
+ * The disk blk device d of VM v names: partition dev->disk of `parts` (those of a block server or
+ * a driver VM's disk, `kind` and dev->server in messages). Plans the VMM's link to it (numbered in
+ * *nlinks) and returns the partition, or NULL after an error.
+ */
+static struct partition *plan_served_disk(struct sys *s, struct vm *v, unsigned vi, unsigned d, unsigned *nlinks,
+                                          struct partition *parts, unsigned nparts, const char *kind)
 {
     struct device *dev = &v->devs[d];
-    struct blk_srv *b = find_bsrv(s, dev->server);
     struct partition *pt = NULL;
     char g[192];
 
     snprintf(g, sizeof(g), "vms.%s.devices[%u].disk", v->name, d);
-    for (unsigned p = 0; p < b->nparts; p++)
-        if (!strcmp(b->parts[p].name, dev->disk))
-            pt = &b->parts[p], dev->bpart = (int)p;
+    for (unsigned p = 0; p < nparts; p++)
+        if (!strcmp(parts[p].name, dev->disk))
+            pt = &parts[p], dev->bpart = (int)p;
     if (pt == NULL) {
         compose_error(s, dev->disk_line ? dev->disk_line : dev->line, g,
-                      dev->disk[0] ? "block server '%s' has no partition '%s'" : "name a partition of block server '%s' (disk: NAME)",
-                      b->name, dev->disk);
-        return;
+                      dev->disk[0] ? "%s '%s' has no partition '%s'" : "name a partition of %s '%s' (disk: NAME)",
+                      kind, dev->server, dev->disk);
+        return NULL;
     }
     if (pt->vm >= 0) {
-        compose_error(s, dev->disk_line, g, "partition '%s' of '%s' already serves VM %s", pt->name, b->name,
+        compose_error(s, dev->disk_line, g, "partition '%s' of '%s' already serves VM %s", pt->name, dev->server,
                       s->vms[pt->vm].name);
-        return;
+        return NULL;
     }
-    dev->on_bsrv = true;
-    dev->bsrv = (int)(b - s->bsrvs);
     dev->blink = (int)(*nlinks)++;
     pt->vm = (int)vi, pt->dev = (int)d;
     if (v->vmm_passive == 1)
         compose_error(s, v->vmm_passive_line, FIELD_VM(g, v, "vmm_passive"),
-                      "a VMM with a disk on a block server cannot be passive: it must run when the server notifies it");
+                      "a VMM with a disk on a %s cannot be passive: it must run when the %s notifies it", kind,
+                      !strcmp(kind, "driver VM") ? "driver VM's VMM" : "server");
     v->passive = false;
+    return pt;
+}
+
+/* A blk device whose server: is a block server: its link, and the server runs at its clients' priority. */
+static void plan_blk_disk(struct sys *s, struct vm *v, unsigned vi, unsigned d, unsigned *nlinks)
+{
+    struct device *dev = &v->devs[d];
+    struct blk_srv *b = find_bsrv(s, dev->server);
+
+    if (plan_served_disk(s, v, vi, d, nlinks, b->parts, b->nparts, "block server") == NULL)
+        return;
+    dev->on_bsrv = true;
+    dev->bsrv = (int)(b - s->bsrvs);
     if (v->vmm_priority > b->priority)
         b->priority = v->vmm_priority;
 }
 
-/*
- * A blk device whose server: is a driver VM (a VM with a partitions: disk): plan its link to one
- * partition of that disk, numbered among the VMM's block links as a block server's would be.
- */
+/* A blk device whose server: is a driver VM (a VM with a partitions: disk): its link. */
 static void plan_dvm_disk(struct sys *s, struct vm *v, unsigned vi, unsigned d, unsigned *nlinks)
 {
     struct device *dev = &v->devs[d];
     struct vm *dv = find_vm(s, dev->server);
-    struct device *store;
-    struct partition *pt = NULL;
     char g[192];
 
-    snprintf(g, sizeof(g), "vms.%s.devices[%u].disk", v->name, d);
     if (dv->serve_dev < 0) {
         compose_error(s, dev->server_line, FIELD(g, "vms.%s.devices[%u].server", v->name, d),
                       "VM '%s' serves no disk: give one of its blk devices partitions: to serve", dv->name);
         return;
     }
-    store = &dv->devs[dv->serve_dev];
-    for (unsigned p = 0; p < store->nparts; p++)
-        if (!strcmp(store->parts[p].name, dev->disk))
-            pt = &store->parts[p], dev->bpart = (int)p;
-    if (pt == NULL) {
-        compose_error(s, dev->disk_line ? dev->disk_line : dev->line, g,
-                      dev->disk[0] ? "driver VM '%s' has no partition '%s'" : "name a partition of driver VM '%s' (disk: NAME)",
-                      dv->name, dev->disk);
+    if (plan_served_disk(s, v, vi, d, nlinks, dv->devs[dv->serve_dev].parts, dv->devs[dv->serve_dev].nparts,
+                         "driver VM") == NULL)
         return;
-    }
-    if (pt->vm >= 0) {
-        compose_error(s, dev->disk_line, g, "partition '%s' of '%s' already serves VM %s", pt->name, dv->name,
-                      s->vms[pt->vm].name);
-        return;
-    }
     dev->on_dvm = true;
     dev->dvm = (int)(dv - s->vms);
-    dev->blink = (int)(*nlinks)++;
-    pt->vm = (int)vi, pt->dev = (int)d;
-    if (v->vmm_passive == 1)
-        compose_error(s, v->vmm_passive_line, FIELD_VM(g, v, "vmm_passive"),
-                      "a VMM with a disk on a driver VM cannot be passive: it must run when the driver VM's VMM notifies it");
-    v->passive = false;
 }
 
 /*
