@@ -221,9 +221,24 @@ int emit_hosted(const struct sys *s, FILE *f, const char *svmm)
     return ferror(f) ? -1 : 0;
 }
 
+/*
+ * After a server's command line in svmm-up.sh (a switch, a block server or a driver VM): run it in
+ * the background, its pid in $RUN_DIR/<pidfile>.pid and, when `status` is given, its exit status in
+ * $status_dir/<status>; prefix its output; wait up to 10 s for its socket $RUN_DIR/<sock>.sock.
+ */
+static void background_server(FILE *f, const char *pidfile, const char *status, const char *prefix, const char *sock)
+{
+    fprintf(f, " < /dev/null & echo $! > \"$RUN_DIR/%s.pid\"; wait", pidfile);
+    if (status)
+        fprintf(f, " $!; echo $? > \"$status_dir/%s\"", status);
+    fprintf(f, " ) 2>&1 | prefix %s &\n", prefix);
+    fprintf(f, "for i in $(seq 100); do [ -S \"$RUN_DIR/%s.sock\" ] && break; sleep 0.1; done\n", sock);
+}
+
 int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
 {
     const struct vm *input = NULL;
+    char tag[NAME_MAX_LEN + 16], sock[NAME_MAX_LEN + 16];
 
     for (unsigned i = 0; i < s->nvms; i++)
         if (s->vms[i].console_input)
@@ -248,16 +263,16 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
         fprintf(f, "# switch %s: up before the VMs (they connect at start), stopped after them\n", n);
         fprintf(f, "( ");
         switch_line(s, &s->switches[i], f, "$SVMM");
-        fprintf(f, " < /dev/null & echo $! > \"$RUN_DIR/switch-%s.pid\"; wait ) 2>&1 | prefix switch-%s &\n", n, n);
-        fprintf(f, "for i in $(seq 100); do [ -S \"$RUN_DIR/switch-%s.sock\" ] && break; sleep 0.1; done\n", n);
+        snprintf(tag, sizeof(tag), "switch-%s", n);
+        background_server(f, tag, NULL, tag, tag);
     }
     for (unsigned i = 0; i < s->nbsrvs; i++) {
         const char *n = s->bsrvs[i].name;
         fprintf(f, "# block server %s: up before the VMs (they connect at start), stopped after them\n", n);
         fprintf(f, "( ");
         blk_server_line(s, &s->bsrvs[i], f, "$SVMM");
-        fprintf(f, " < /dev/null & echo $! > \"$RUN_DIR/blk-%s.pid\"; wait ) 2>&1 | prefix blk-%s &\n", n, n);
-        fprintf(f, "for i in $(seq 100); do [ -S \"$RUN_DIR/blk-%s.sock\" ] && break; sleep 0.1; done\n", n);
+        snprintf(tag, sizeof(tag), "blk-%s", n);
+        background_server(f, tag, NULL, tag, tag);
     }
     for (unsigned i = 0; i < s->nvms; i++) {
         const struct vm *v = &s->vms[i];
@@ -268,9 +283,9 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
         sel4_only(s, v, f);
         fprintf(f, "( ");
         run_line(s, v, f, "$SVMM");
-        fprintf(f, " < /dev/null & echo $! > \"$RUN_DIR/vm-%s.pid\"; wait $!; echo $? > \"$status_dir/%s\" ) 2>&1 | "
-                   "prefix %s &\n", v->name, v->name, v->name);
-        fprintf(f, "for i in $(seq 100); do [ -S \"$RUN_DIR/dvm-%s.sock\" ] && break; sleep 0.1; done\n", v->name);
+        snprintf(tag, sizeof(tag), "vm-%s", v->name);
+        snprintf(sock, sizeof(sock), "dvm-%s", v->name);
+        background_server(f, tag, v->name, v->name, sock);
     }
     fprintf(f, "exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM\n");
     for (unsigned i = 0; i < s->nvms; i++) {
