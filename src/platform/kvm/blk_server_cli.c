@@ -6,6 +6,7 @@
 #include <string.h>
 #include <svmm/blkq.h>
 #include "blk_server_cli.h"
+#include "cli.h"
 
 const char blk_server_cli_usage[] =
     "usage: svmm blk-server --listen PATH --disk FILE --client NAME,offset=N,size=N[,ro] ...\n"
@@ -31,29 +32,7 @@ const char blk_server_cli_usage[] =
 
 int blk_server_cli_parse_bytes(const char *s, size_t len, uint64_t *out)
 {
-    char buf[32], *end;
-    unsigned long long v;
-    unsigned shift = 0;
-
-    if (len == 0 || len >= sizeof(buf) || s[0] < '0' || s[0] > '9')
-        return -1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    errno = 0;
-    v = strtoull(buf, &end, 10);
-    if (errno != 0)
-        return -1;
-    switch (*end) {
-    case '\0': break;
-    case 'k': case 'K': shift = 10; end++; break;
-    case 'm': case 'M': shift = 20; end++; break;
-    case 'g': case 'G': shift = 30; end++; break;
-    default: return -1;
-    }
-    if (*end != '\0' || v > (~0ull >> shift))
-        return -1;
-    *out = (uint64_t)v << shift;
-    return 0;
+    return svmm_cli_parse_scaled(s, len, 0, out);
 }
 
 /* NAME,offset=N,size=N[,ro] */

@@ -69,15 +69,18 @@ const char svmm_cli_usage[] =
     "             130 stopped with Ctrl-A x, 1 error\n"
     "keys on a terminal: Ctrl-A x quits, Ctrl-A a sends Ctrl-A\n";
 
-int svmm_cli_parse_size(const char *s, unsigned long long *bytes)
+int svmm_cli_parse_scaled(const char *s, size_t len, unsigned unit_shift, uint64_t *out)
 {
-    char *end;
-    unsigned long long v, shift = 20;
+    char buf[32], *end;
+    unsigned long long v;
+    unsigned shift = unit_shift;
 
-    if (s[0] < '0' || s[0] > '9')
+    if (len == 0 || len >= sizeof(buf) || s[0] < '0' || s[0] > '9')
         return -1;
+    memcpy(buf, s, len); /* len < sizeof(buf) */
+    buf[len] = '\0';
     errno = 0;
-    v = strtoull(s, &end, 10);
+    v = strtoull(buf, &end, 10);
     if (errno != 0)
         return -1;
     switch (*end) {
@@ -88,11 +91,21 @@ int svmm_cli_parse_size(const char *s, unsigned long long *bytes)
     case 't': case 'T': shift = 40; end++; break;
     default: return -1;
     }
-    if (*end == 'i' || *end == 'B')
+    if (*end == 'i' || *end == 'B') /* 64MiB, 64MB: after a unit letter only */
         end += (*end == 'i' && end[1] == 'B') ? 2 : 1;
     if (*end != '\0' || v > (~0ull >> shift))
         return -1;
-    *bytes = v << shift;
+    *out = (uint64_t)v << shift;
+    return 0;
+}
+
+int svmm_cli_parse_size(const char *s, unsigned long long *bytes)
+{
+    uint64_t v;
+
+    if (svmm_cli_parse_scaled(s, strlen(s), 20, &v) < 0)
+        return -1;
+    *bytes = v;
     return 0;
 }
 

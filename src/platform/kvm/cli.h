@@ -124,4 +124,11 @@ int svmm_cli_parse(int argc, char *const argv[], struct svmm_cli *out, char *err
 /* Parse a memory size: a number with optional K, M, G or T suffix; no suffix means MiB. */
 int svmm_cli_parse_size(const char *s, unsigned long long *bytes);
 
+/*
+ * Parse the `len` bytes at s as a decimal number with an optional binary suffix K, M, G or T (then
+ * optionally "iB" or "B"); without a suffix the number is in units of 2^unit_shift bytes. Returns
+ * 0 with the byte count in *out, or -1 (not a number, a stray character, or over 2^64).
+ */
+int svmm_cli_parse_scaled(const char *s, size_t len, unsigned unit_shift, uint64_t *out);
+
 #endif
