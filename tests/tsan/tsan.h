@@ -103,5 +103,10 @@ void scenario_blk(void);
 void scenario_net(void);
 void scenario_vsock(void);
 void scenario_console(void);
+void scenario_switch(void);
+/* `svmm switch` with argv[0] "switch": the switch scenario runs this binary as its switch process. */
+int tsan_switch_process(int argc, char **argv);
+void scenario_vsock_peer(void);
+void scenario_relay(void);
 
 #endif

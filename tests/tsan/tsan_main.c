@@ -218,6 +218,9 @@ static const struct {
     { "net", scenario_net },
     { "vsock", scenario_vsock },
     { "console", scenario_console },
+    { "switch", scenario_switch },
+    { "peers", scenario_vsock_peer },
+    { "relay", scenario_relay },
 };
 
 int main(int argc, char **argv)
@@ -225,6 +228,8 @@ int main(int argc, char **argv)
     pthread_t wd;
     const char *base = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 
+    if (argc > 2 && strcmp(argv[1], "--switch-process") == 0)
+        return tsan_switch_process(argc - 2, argv + 2); /* scen_switch.c's switch: no runner, no watchdog */
     setvbuf(stdout, NULL, _IOLBF, 0);
     verbose = getenv("TSAN_VERBOSE") != NULL;
     __sanitizer_set_death_callback(on_tsan_death);
