@@ -46,14 +46,17 @@ static struct blk_relay relay;       /* about 2 MiB: its outbound buffer */
 static struct virtio_console *console;
 static unsigned port;
 static bool serving;                 /* set-up succeeded: hooks and callbacks may run the relay */
+static struct { uint64_t runs, signals; } counts; /* for the stop line: where the work went */
 
 /* Signal the clients the relay answered (and that asked for it: blk_relay_take_notify). */
 static void signal_clients(uint32_t mask)
 {
     /* nclients <= SEL4_MAX_SERVED_DISKS (sel4_serve_disks) and bit i names client i. */
     for (unsigned i = 0; i < relay.srv.nclients; i++)
-        if ((mask >> i) & 1)
+        if ((mask >> i) & 1) {
             microkit_notify(svmm_sel4_vm.blk_serve.clients[i].channel);
+            counts.signals++;
+        }
 }
 
 /* Move the relay's output into the port while the guest has receive buffers for it. */
@@ -83,6 +86,7 @@ static void relay_run(void *ctx)
     (void)ctx;
     if (!serving)
         return;
+    counts.runs++;
     for (unsigned round = 0; round < RUN_ROUNDS && more; round++) {
         before = st->requests + st->responses;
         more = blk_relay_pump(&relay);
@@ -129,6 +133,20 @@ static void port_rx_ready(void *ctx)
 static void client_notified(void *ctx)
 {
     relay_run(ctx);
+}
+
+/* The VM stopped: what the relay did, for the log (and the tests). */
+static void log_stats(void *ctx)
+{
+    const struct blk_relay_stats *st = &relay.stats;
+
+    (void)ctx;
+    svmm_info("serve-disk: %llu requests to the agent, %llu answers (%llu I/O errors), %llu bad frames%s; "
+              "%llu relay runs, %llu signals to clients; port %llu bytes out, %llu in",
+              (unsigned long long)st->requests, (unsigned long long)st->responses, (unsigned long long)st->io_errors,
+              (unsigned long long)st->bad_frames, relay.agent_broken ? " (the agent was cut off)" : "",
+              (unsigned long long)counts.runs, (unsigned long long)counts.signals,
+              (unsigned long long)console->ports[port].rx_bytes, (unsigned long long)console->ports[port].tx_bytes);
 }
 
 /* Declare client i to the relay (its HELLO) and attach its mapped link, which publishes its storage info. */
@@ -185,6 +203,8 @@ int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen)
     }
     console = con;
     port = (unsigned)p;
+    if (sel4_on_stop(log_stats, NULL) < 0)
+        svmm_warn("serve-disk: no room for the stop hook: the relay's counters will not be logged");
     serving = true;
     svmm_info("serve-disk: %u client%s for the agent on virtio-console port %u '%s', %u requests of up to %u "
               "bytes per link", c->nclients, c->nclients > 1 ? "s" : "", port, BLK_AGENT_PORT, c->depth, c->slot_size);

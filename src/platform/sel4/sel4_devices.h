@@ -87,4 +87,8 @@ int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen);
 int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx);
 int sel4_defer(void (*fn)(void *), void *ctx);
 
+/* `fn(ctx)` runs once when the VM stops, after the exit counters are logged: a device's own last words. */
+#define SEL4_MAX_STOP_HOOKS 4
+int sel4_on_stop(void (*fn)(void *), void *ctx);
+
 #endif

@@ -122,6 +122,22 @@ static void log_exit_stats(void)
               (unsigned long long)exits.other, devs);
 }
 
+/* Devices' functions for when the VM stops (sel4_on_stop). */
+static struct {
+    void (*fn)(void *);
+    void *ctx;
+} stop_hooks[SEL4_MAX_STOP_HOOKS];
+static unsigned nstop_hooks;
+
+int sel4_on_stop(void (*fn)(void *), void *ctx)
+{
+    if (nstop_hooks == SEL4_MAX_STOP_HOOKS)
+        return -1;
+    stop_hooks[nstop_hooks].fn = fn;
+    stop_hooks[nstop_hooks++].ctx = ctx;
+    return 0;
+}
+
 static void stop_vm(const char *why)
 {
     for (unsigned i = 0; i < vm.cfg.ncpus; i++)
@@ -129,6 +145,8 @@ static void stop_vm(const char *why)
     vm_down = true;
     svmm_info("VM %s stopped: %s", svmm_sel4_vm.name, why);
     log_exit_stats();
+    for (unsigned i = 0; i < nstop_hooks; i++)
+        stop_hooks[i].fn(stop_hooks[i].ctx);
 }
 
 static void psci_system_off(void *ctx)
