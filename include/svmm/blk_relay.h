@@ -24,8 +24,31 @@
  * broken or slow agent makes requests fail or wait; it cannot make the relay touch memory outside a
  * client's data region, answer a request twice, or answer one with another's data.
  *
+ * Order: the agent may carry out requests concurrently and answer them in any order, except that a
+ * FLUSH (a client's FLUSH or BARRIER) is a barrier: the agent starts it only once every request it
+ * received before it has completed, and starts nothing received after it until it has completed.
+ *
+ * Agent restarts. The stream is the agent's open port: when the agent's end closes (its process
+ * exits or closes the port; hosted, the guest's PORT_OPEN(0) or a reset of its console), whatever was
+ * on the way is lost (Linux drops a closed port's unread bytes). The platform calls
+ * blk_relay_agent_closed: outbound bytes not yet taken and a half-received answer are dropped, and
+ * the requests the agent held and had not answered are kept. When an agent opens the port again
+ * (blk_relay_agent_opened) the stream starts afresh: the HELLOs again, then the kept requests are sent
+ * again, oldest first, before any new one. Resending is safe because block requests are idempotent:
+ * a READ returns the range's current contents, a WRITE stores the same bytes at the same place (a
+ * write the old agent had already carried out is carried out again with the same result), a FLUSH or
+ * a DISCARD done twice is done; and the client has had no answer, so it cannot have acted on the
+ * first attempt (two overlapping requests in flight at once have no defined order in virtio-blk
+ * either). Each request is answered exactly once: an answer can only come over the stream that
+ * carried the request, and a closed stream carries nothing more. While no agent is there requests
+ * wait; if none comes back within BLK_RELAY_AGENT_GRACE_MS the platform calls blk_relay_agent_lost,
+ * which fails the kept requests with BLKQ_RESP_ERR_IO, and every new one until an agent opens the
+ * port again. A new agent also ends a broken one's cut-off: its stream starts in step.
+ *
  * Platform-free and single-threaded per relay (the platform serialises calls). The platform feeds
- * the agent's bytes to blk_relay_input and drains blk_relay_output into the stream.
+ * the agent's bytes to blk_relay_input and drains blk_relay_output into the stream. A platform that
+ * never calls blk_relay_agent_closed gets the stream the relay has always had: HELLOs first (queued
+ * by blk_relay_add_client), nothing resent.
  */
 #ifndef SVMM_BLK_RELAY_H
 #define SVMM_BLK_RELAY_H
@@ -71,6 +94,8 @@ _Static_assert(sizeof(struct blk_agent_req) == 32 && sizeof(struct blk_agent_res
 /* Requests in flight at the agent (all clients together), and the outbound buffer. */
 #define BLK_RELAY_MAX_TAGS 64u
 #define BLK_RELAY_OUT_BYTES (2u << 20)
+/* How long requests wait for an agent that closed its port to come back before they fail. */
+#define BLK_RELAY_AGENT_GRACE_MS 30000u
 
 struct blk_relay_tag {
     bool busy;
@@ -78,13 +103,19 @@ struct blk_relay_tag {
     uint8_t op;         /* enum blk_agent_op */
     uint32_t id;        /* the client's request id (blkq_server_respond) */
     bool orphan;        /* the client detached: the answer and its data are dropped */
-    uint8_t *data;      /* READ: where the data goes (in the client's data region); NULL for an orphan */
+    /* READ: where the data goes; WRITE: where it is (both in the client's data region); else or orphan NULL */
+    uint8_t *data;
     uint32_t len;
+    bool sent;          /* on the current stream; a busy tag not sent waits to be sent again (restart) */
+    uint64_t offset;    /* bytes into the client's partition (kept to send the request again) */
+    uint64_t seq;       /* the order requests were first taken in: kept ones go again oldest first */
 };
 
 struct blk_relay_stats {
     uint64_t requests, responses, io_errors;
     uint64_t bad_frames;  /* frames from the agent that failed validation (the first breaks it) */
+    uint64_t agent_closes; /* times the agent's end of the stream closed (blk_relay_agent_closed) */
+    uint64_t resent;      /* requests sent again to a new agent */
 };
 
 struct blk_relay {
@@ -99,6 +130,10 @@ struct blk_relay {
     unsigned ntags_busy;
     unsigned next;                /* round robin over clients */
     bool agent_broken;
+    bool agent_away;              /* the agent's end closed and no agent has opened it since */
+    bool agent_lost;              /* ... for longer than the grace: requests fail until one opens it */
+    unsigned nheld;               /* busy tags not sent on the current stream (kept across a restart) */
+    uint64_t next_seq;
     /* outbound: a byte FIFO of frames not yet taken by the stream */
     uint8_t out[BLK_RELAY_OUT_BYTES];
     size_t out_head, out_len;
@@ -127,7 +162,8 @@ int blk_relay_attach(struct blk_relay *r, unsigned i, void *queues, void *data, 
 
 /*
  * Client i's link is gone (its regions may be unmapped next): its requests still at the agent become
- * orphans, whose answers and data are dropped when they come; their tags stay busy until then.
+ * orphans, whose answers and data are dropped when they come; their tags stay busy until then. Its
+ * requests kept for a new agent (not on the stream) are dropped at once.
  */
 void blk_relay_detach(struct blk_relay *r, unsigned i);
 
@@ -146,5 +182,27 @@ void blk_relay_input(struct blk_relay *r, const uint8_t *buf, size_t len);
 
 /* Bit i set: client i got answers and must be signalled if it asked (blkq_must_notify applied). Clears. */
 uint32_t blk_relay_take_notify(struct blk_relay *r);
+
+/*
+ * The agent's end of the stream closed (see "Agent restarts" above): drop the outbound bytes and a
+ * half-received answer, keep the requests the agent held to send them again, take no new ones and
+ * read nothing until blk_relay_agent_opened. Requests of detached clients are dropped now. Calling
+ * it again while the agent is away does nothing more.
+ */
+void blk_relay_agent_closed(struct blk_relay *r);
+
+/*
+ * An agent opened the port after blk_relay_agent_closed: queue every client's HELLO, then (through
+ * blk_relay_pump) the kept requests, oldest first, then new ones. Ends a cut-off (agent_broken) and
+ * agent_lost. Does nothing unless the agent was away (the first open needs no call).
+ */
+void blk_relay_agent_opened(struct blk_relay *r);
+
+/*
+ * The agent has been away for BLK_RELAY_AGENT_GRACE_MS (the platform's clock): answer the kept
+ * requests with BLKQ_RESP_ERR_IO, and each new request likewise while it stays away. Does nothing
+ * unless the agent is away.
+ */
+void blk_relay_agent_lost(struct blk_relay *r);
 
 #endif

@@ -55,8 +55,12 @@ int blk_relay_add_client(struct blk_relay *r, const char *name, uint64_t size, b
     if (i < 0)
         return -1;
     r->next_base += size;
-    /* At most BLK_SERVER_MAX_CLIENTS HELLOs of <= 55 bytes, before any request: the FIFO has room. */
-    send_hello(r, (unsigned)i);
+    /*
+     * At most BLK_SERVER_MAX_CLIENTS HELLOs of <= 55 bytes, before any request: the FIFO has room.
+     * While the agent is away the next one gets every client's HELLO when it opens the port.
+     */
+    if (!r->agent_away)
+        send_hello(r, (unsigned)i);
     return i;
 }
 
@@ -65,16 +69,24 @@ int blk_relay_attach(struct blk_relay *r, unsigned i, void *queues, void *data, 
     return blk_server_attach(&r->srv, i, queues, data, depth, slot_size);
 }
 
+static void answer(struct blk_relay *r, struct blk_relay_tag *t, bool ok);
+
 void blk_relay_detach(struct blk_relay *r, unsigned i)
 {
-    for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++)
-        if (r->tags[t].busy && r->tags[t].client == i)
-            r->tags[t].orphan = true, r->tags[t].data = NULL;
+    for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++) {
+        struct blk_relay_tag *tag = &r->tags[t];
+        if (!tag->busy || tag->client != i)
+            continue;
+        tag->orphan = true, tag->data = NULL;
+        if (!tag->sent)
+            answer(r, tag, false); /* kept for a new agent, which now has nothing to do for it */
+    }
     blk_server_detach(&r->srv, i);
 }
 
 /* ---- answering clients ---- */
 
+/* Tag t is answered (or dropped): the client gets the status unless it left; the tag is free. */
 static void answer(struct blk_relay *r, struct blk_relay_tag *t, bool ok)
 {
     struct blk_server_client *c = &r->srv.clients[t->client];
@@ -88,8 +100,27 @@ static void answer(struct blk_relay *r, struct blk_relay_tag *t, bool ok)
     }
     r->stats.responses++;
     r->stats.io_errors += !ok;
+    if (!t->sent)
+        r->nheld--;
     t->busy = false;
     r->ntags_busy--;
+}
+
+/* Fail every request the relay holds, at the agent or kept for a new one. */
+static void fail_all(struct blk_relay *r)
+{
+    for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++)
+        if (r->tags[t].busy)
+            answer(r, &r->tags[t], false);
+}
+
+/* Forget the stream's bytes both ways: queued frames and a half-received answer. */
+static void reset_stream(struct blk_relay *r)
+{
+    r->out_head = r->out_len = 0;
+    r->in_got = 0;
+    r->in_data = false;
+    r->in_data_got = 0;
 }
 
 /* The agent cannot be trusted any more: fail everything it holds. */
@@ -97,10 +128,49 @@ static void break_agent(struct blk_relay *r)
 {
     r->agent_broken = true;
     r->stats.bad_frames++;
-    for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++)
-        if (r->tags[t].busy)
-            answer(r, &r->tags[t], false);
-    r->out_len = 0; /* frames not yet sent would only be answered by the broken agent */
+    fail_all(r);
+    r->out_head = r->out_len = 0; /* frames not yet sent would only be answered by the broken agent */
+}
+
+/* ---- agent restarts (blk_relay.h) ---- */
+
+void blk_relay_agent_closed(struct blk_relay *r)
+{
+    if (r->agent_away)
+        return;
+    r->agent_away = true;
+    r->stats.agent_closes++;
+    reset_stream(r);
+    for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++) {
+        struct blk_relay_tag *tag = &r->tags[t];
+        if (!tag->busy || !tag->sent)
+            continue;
+        if (tag->orphan) {
+            answer(r, tag, false); /* nobody waits for it: not worth sending again */
+            continue;
+        }
+        tag->sent = false; /* the old agent will never answer it: kept for the next one */
+        r->nheld++;
+    }
+}
+
+void blk_relay_agent_opened(struct blk_relay *r)
+{
+    if (!r->agent_away)
+        return;
+    r->agent_away = r->agent_lost = r->agent_broken = false;
+    /* Nothing is queued while the agent is away (reset_stream, pump): the HELLOs lead the new stream. */
+    reset_stream(r);
+    for (unsigned i = 0; i < r->srv.nclients; i++)
+        send_hello(r, i);
+}
+
+void blk_relay_agent_lost(struct blk_relay *r)
+{
+    if (!r->agent_away || r->agent_lost)
+        return;
+    r->agent_lost = true;
+    fail_all(r);
 }
 
 uint32_t blk_relay_take_notify(struct blk_relay *r)
@@ -148,29 +218,69 @@ static enum blk_agent_op agent_op(enum blkq_code code)
     }
 }
 
+/* Queue tag t's request frame (the caller checked the room for its largest frame). */
+static void put_frame(struct blk_relay *r, unsigned t)
+{
+    struct blk_relay_tag *tag = &r->tags[t];
+    uint8_t h[sizeof(struct blk_agent_req)];
+
+    le_put(&h[offsetof(struct blk_agent_req, magic)], BLK_AGENT_MAGIC, 4);
+    le_put(&h[offsetof(struct blk_agent_req, op)], tag->op, 4);
+    le_put(&h[offsetof(struct blk_agent_req, offset)], tag->offset, 8);
+    le_put(&h[offsetof(struct blk_agent_req, len)], tag->len, 4);
+    le_put(&h[offsetof(struct blk_agent_req, tag)], t, 4);
+    le_put(&h[offsetof(struct blk_agent_req, client)], tag->client, 4);
+    le_put(&h[offsetof(struct blk_agent_req, flags)], 0, 4);
+    tag->sent = true;
+    out_put(r, h, sizeof(h));
+    if (tag->op == BLK_AGENT_WRITE)
+        out_put(r, tag->data, tag->len); /* the client's bytes; it may change them meanwhile: its loss */
+}
+
 /* Send one validated request of client i to the agent as tag t. */
 static void send_request(struct blk_relay *r, unsigned i, unsigned t, const struct blkq_io *io)
 {
-    struct blk_relay_tag *tag = &r->tags[t];
     enum blk_agent_op op = agent_op(io->code);
-    uint8_t h[sizeof(struct blk_agent_req)];
+    bool flush = op == BLK_AGENT_FLUSH;
 
     /* io->offset + io->len <= c->size (blkq_server): the offset is the partition's, as the agent expects. */
-    le_put(&h[offsetof(struct blk_agent_req, magic)], BLK_AGENT_MAGIC, 4);
-    le_put(&h[offsetof(struct blk_agent_req, op)], (uint32_t)op, 4);
-    le_put(&h[offsetof(struct blk_agent_req, offset)], op == BLK_AGENT_FLUSH ? 0 : io->offset, 8);
-    le_put(&h[offsetof(struct blk_agent_req, len)], op == BLK_AGENT_FLUSH ? 0 : io->len, 4);
-    le_put(&h[offsetof(struct blk_agent_req, tag)], t, 4);
-    le_put(&h[offsetof(struct blk_agent_req, client)], i, 4);
-    le_put(&h[offsetof(struct blk_agent_req, flags)], 0, 4);
-    *tag = (struct blk_relay_tag){ .busy = true, .client = (uint8_t)i, .op = (uint8_t)op, .id = io->id,
-                                   .data = op == BLK_AGENT_READ ? io->data : NULL,
-                                   .len = op == BLK_AGENT_FLUSH ? 0 : (uint32_t)io->len };
+    r->tags[t] = (struct blk_relay_tag){ .busy = true, .client = (uint8_t)i, .op = (uint8_t)op, .id = io->id,
+                                         .data = op == BLK_AGENT_READ || op == BLK_AGENT_WRITE ? io->data : NULL,
+                                         .len = flush ? 0 : (uint32_t)io->len, .offset = flush ? 0 : io->offset,
+                                         .seq = r->next_seq++ };
     r->ntags_busy++;
     r->stats.requests++;
-    out_put(r, h, sizeof(h));
-    if (op == BLK_AGENT_WRITE)
-        out_put(r, io->data, (size_t)io->len); /* the client's bytes; it may change them meanwhile: its loss */
+    put_frame(r, t);
+}
+
+/* The oldest request kept across a restart (busy, not sent); there is one (nheld > 0). */
+static unsigned oldest_held(const struct blk_relay *r)
+{
+    unsigned best = 0;
+    bool found = false;
+
+    for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++) {
+        const struct blk_relay_tag *tag = &r->tags[t];
+        if (tag->busy && !tag->sent && (!found || tag->seq < r->tags[best].seq))
+            best = t, found = true;
+    }
+    return best;
+}
+
+/*
+ * Send the kept requests again, oldest first, while the room lasts (each frame at most one slot of
+ * data: its length was checked when it was first taken). True if some are still kept.
+ */
+static bool resend_held(struct blk_relay *r, size_t worst)
+{
+    while (r->nheld > 0) {
+        if (BLK_RELAY_OUT_BYTES - r->out_len < worst)
+            return true;
+        put_frame(r, oldest_held(r));
+        r->nheld--;
+        r->stats.resent++;
+    }
+    return false;
 }
 
 bool blk_relay_pump(struct blk_relay *r)
@@ -179,6 +289,12 @@ bool blk_relay_pump(struct blk_relay *r)
     bool more = false;
 
     _Static_assert(BLK_RELAY_OUT_BYTES >= sizeof(struct blk_agent_req) + BLKQ_MAX_SLOT_SIZE, "one frame fits");
+    /* No agent: requests wait in the clients' rings, unless it has been away too long (then they fail). */
+    if (r->agent_away && !r->agent_lost)
+        return false;
+    /* Kept requests go before new ones: a FLUSH taken later must not overtake the writes it orders. */
+    if (resend_held(r, worst))
+        return true;
     for (unsigned k = 0; k < r->srv.nclients; k++) {
         unsigned i = (r->next + k) % r->srv.nclients;
         struct blk_server_client *c = &r->srv.clients[i];
@@ -198,7 +314,7 @@ bool blk_relay_pump(struct blk_relay *r)
                     more = true;
                 break;
             }
-            if (r->agent_broken) {
+            if (r->agent_broken || r->agent_lost) {
                 blkq_server_respond(&c->q, io.id, BLKQ_RESP_ERR_IO, 0);
                 r->notify |= 1u << i; /* i < nclients <= 32 */
                 r->stats.responses++;
@@ -240,7 +356,8 @@ static bool header_ok(const struct blk_relay *r)
     uint32_t tag = IN_FIELD(r, tag), op = IN_FIELD(r, op), status = IN_FIELD(r, status), len = IN_FIELD(r, len);
     const struct blk_relay_tag *t;
 
-    if (IN_FIELD(r, magic) != BLK_AGENT_MAGIC || tag >= BLK_RELAY_MAX_TAGS || !r->tags[tag].busy)
+    if (IN_FIELD(r, magic) != BLK_AGENT_MAGIC || tag >= BLK_RELAY_MAX_TAGS || !r->tags[tag].busy ||
+        !r->tags[tag].sent)
         return false;
     t = &r->tags[tag];
     if (op != t->op || (status != BLK_AGENT_OK && status != BLK_AGENT_EIO))
@@ -263,7 +380,8 @@ static void finish_frame(struct blk_relay *r)
 
 void blk_relay_input(struct blk_relay *r, const uint8_t *buf, size_t len)
 {
-    while (len > 0 && !r->agent_broken) {
+    /* A closed stream carries nothing: bytes now could only answer requests already kept or failed. */
+    while (len > 0 && !r->agent_broken && !r->agent_away) {
         if (!r->in_data) {
             size_t need = sizeof(r->in) - r->in_got, n = len < need ? len : need;
             /* in_got < sizeof(in) and n <= sizeof(in) - in_got: inside in[]. */

@@ -14,15 +14,20 @@
  *   - the clients never see a bad answer (an id not outstanding, a second answer): their
  *     bad_response counters stay 0 and neither link breaks;
  *   - the relay's count of busy tags is the number of busy tags, at most BLK_RELAY_MAX_TAGS;
- *   - once the agent is cut off, every request a client has out is answered (with an error) after
- *     one pump, so nothing hangs;
- *   - a READ answered OK from a well-formed frame carries the agent's bytes.
+ *   - once the agent is cut off, or has been away too long, every request a client has out is
+ *     answered (with an error) after one pump, so nothing hangs;
+ *   - a READ answered OK from a well-formed frame carries the agent's bytes;
+ *   - agent restarts: each new stream starts with the HELLOs again; the requests the old agent held
+ *     are sent again unchanged (op, client, offset, length) on the new stream after one pump, unless
+ *     they were failed (the agent away too long) or their client left; nothing is kept back once the
+ *     stream is up again.
  *
  * Input: operations, each an opcode byte and operands:
  *   0 client 0 submits {code, block, count}   1 client 1 submits a READ
  *   2 pump and read what the relay sends      3 the agent sends raw bytes (length, bytes, split)
  *   4 the agent answers an outstanding tag with a well-formed frame, maybe one field changed
  *   5 detach client 0 (its data region poisoned)  6 attach client 0 again
+ *   7 the agent's end closes   8 an agent opens the port   9 the agent has been away too long
  */
 #include <svmm/blk_relay.h>
 #include <svmm/le.h>
@@ -48,6 +53,12 @@ static struct {
     uint64_t offset;
 } sent[BLK_RELAY_MAX_TAGS];
 static bool hello_seen[NCLIENTS];
+/* What the old agent held when the stream closed, by tag: it must come again unchanged. */
+static struct {
+    bool held;
+    uint32_t op, client, len;
+    uint64_t offset;
+} kept[BLK_RELAY_MAX_TAGS];
 /* Each client's requests out: slot -> the fill byte an OK READ must bring (-1 for none expected). */
 static bool pending[NCLIENTS][DEPTH];
 static int expect[NCLIENTS][DEPTH];
@@ -71,7 +82,10 @@ static void check_request(const uint8_t *h)
         FUZZ_CHECK(len > 0 && len % 512 == 0 && off % 512 == 0 && off <= PART && len <= PART - off);
     if (c == 1)
         FUZZ_CHECK(op == BLK_AGENT_READ || op == BLK_AGENT_FLUSH);
-    /* tag < BLK_RELAY_MAX_TAGS (checked above): inside sent[]. */
+    /* tag < BLK_RELAY_MAX_TAGS (checked above): inside sent[] and kept[]. */
+    if (kept[tag].held)
+        FUZZ_CHECK(kept[tag].op == op && kept[tag].client == c && kept[tag].len == len && kept[tag].offset == off);
+    kept[tag].held = false;
     sent[tag].out = true;
     sent[tag].op = op, sent[tag].client = c, sent[tag].len = len, sent[tag].offset = off;
 }
@@ -111,7 +125,8 @@ static void drain(void)
             at += len32;
         }
     }
-    FUZZ_CHECK((hello_seen[0] && hello_seen[1]) || relay.agent_broken); /* a cut-off agent gets nothing more */
+    /* A cut-off agent gets nothing more; an absent one nothing until it opens the port. */
+    FUZZ_CHECK((hello_seen[0] && hello_seen[1]) || relay.agent_broken || relay.agent_away);
 }
 
 /* The clients' answers: never a bad one; an OK READ from a well-formed answer brings its fill byte. */
@@ -139,9 +154,13 @@ static void check_tags(void)
     for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++)
         busy += relay.tags[t].busy;
     FUZZ_CHECK(busy == relay.ntags_busy && busy <= BLK_RELAY_MAX_TAGS);
-    for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++)
+    busy = 0;
+    for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++) {
+        busy += relay.tags[t].busy && !relay.tags[t].sent;
         if (!relay.tags[t].busy)
-            sent[t].out = false; /* answered (or failed when the agent was cut off) */
+            sent[t].out = kept[t].held = false; /* answered (or failed when the agent was cut off or lost) */
+    }
+    FUZZ_CHECK(busy == relay.nheld);
 }
 
 static void pump(void)
@@ -153,10 +172,42 @@ static void pump(void)
     drain();
     blk_relay_take_notify(&relay);
     collect();
-    if (relay.agent_broken) /* nothing waits on a cut-off agent */
+    /* Nothing waits on a cut-off agent that is still there, nor on one away too long. */
+    if ((relay.agent_broken && !relay.agent_away) || relay.agent_lost)
         for (unsigned c = 0; c < NCLIENTS; c++)
             for (unsigned s = 0; attached[c] && s < DEPTH; s++)
                 FUZZ_CHECK(!pending[c][s]);
+    /* A stream that is up again carries every kept request (64 frames of one slot fit the FIFO). */
+    if (!relay.agent_away) {
+        FUZZ_CHECK(relay.nheld == 0);
+        for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++)
+            FUZZ_CHECK(!kept[t].held || !relay.tags[t].busy);
+    }
+}
+
+/* The agent's end closed: what it was sent is gone with it, and what it held must come again. */
+static void agent_closed(void)
+{
+    bool was_away = relay.agent_away;
+
+    blk_relay_agent_closed(&relay);
+    if (was_away)
+        return;
+    for (unsigned t = 0; t < BLK_RELAY_MAX_TAGS; t++) {
+        if (sent[t].out && relay.tags[t].busy)
+            kept[t].held = true, kept[t].op = sent[t].op, kept[t].client = sent[t].client,
+            kept[t].len = sent[t].len, kept[t].offset = sent[t].offset;
+        sent[t].out = false;
+    }
+    FUZZ_CHECK(relay.out_len == 0 && relay.in_got == 0 && !relay.in_data);
+}
+
+/* An agent opened the port: a new stream, which must start with the HELLOs. */
+static void agent_opened(void)
+{
+    if (relay.agent_away)
+        memset(hello_seen, 0, sizeof(hello_seen));
+    blk_relay_agent_opened(&relay);
 }
 
 static void submit(unsigned c, enum blkq_code code, uint32_t a, uint32_t b)
@@ -260,6 +311,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
 
     blk_relay_init(&relay);
     memset(sent, 0, sizeof(sent));
+    memset(kept, 0, sizeof(kept));
     memset(hello_seen, 0, sizeof(hello_seen));
     if (blk_relay_add_client(&relay, "rw", PART, false, err, sizeof(err)) != 0 ||
         blk_relay_add_client(&relay, "ro", PART, true, err, sizeof(err)) != 1)
@@ -267,7 +319,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
     attach(0);
     attach(1);
     for (unsigned op = 0; op < MAX_OPS && !fin_empty(&in); op++) {
-        uint8_t code = fin_u8(&in) % 7;
+        uint8_t code = fin_u8(&in) % 10;
         uint8_t raw[256];
         size_t n;
 
@@ -293,9 +345,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
             if (attached[0])
                 detach(0);
             break;
-        default:
+        case 6:
             if (!attached[0])
                 attach(0);
+            break;
+        case 7:
+            agent_closed();
+            break;
+        case 8:
+            agent_opened();
+            break;
+        default:
+            blk_relay_agent_lost(&relay);
             break;
         }
         check_tags();

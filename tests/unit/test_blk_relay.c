@@ -8,9 +8,9 @@
 
 #define DEPTH 8u
 #define SLOT 8192u
-#define DISK (1u << 20)
+#define DISK (4u << 20)
 #define BASE 65536u   /* the test agent's table: client "user" starts here on its disk */
-#define PART 131072u
+#define PART (2u << 20)
 
 struct rig {
     struct blk_relay *r;
@@ -20,19 +20,24 @@ struct rig {
     uint8_t disk[DISK];  /* the agent's disk */
 };
 
-static struct rig *rig_new(bool ro)
+static struct rig *rig_new_geo(bool ro, uint32_t depth, uint32_t slot)
 {
     struct rig *g = calloc(1, sizeof(*g));
     char err[128];
 
     g->r = calloc(1, sizeof(*g->r));
-    g->q = calloc(1, blkq_queue_bytes(DEPTH));
-    g->data = calloc(DEPTH, SLOT);
+    g->q = calloc(1, blkq_queue_bytes(depth));
+    g->data = calloc(depth, slot);
     blk_relay_init(g->r);
     CHECK_EQ(blk_relay_add_client(g->r, "user", PART, ro, err, sizeof(err)), 0);
-    CHECK_EQ(blk_relay_attach(g->r, 0, g->q, g->data, DEPTH, SLOT), 0);
-    CHECK_EQ(blkq_client_init(&g->c, g->q, g->data, DEPTH, SLOT), 0);
+    CHECK_EQ(blk_relay_attach(g->r, 0, g->q, g->data, depth, slot), 0);
+    CHECK_EQ(blkq_client_init(&g->c, g->q, g->data, depth, slot), 0);
     return g;
+}
+
+static struct rig *rig_new(bool ro)
+{
+    return rig_new_geo(ro, DEPTH, SLOT);
 }
 
 static void rig_free(struct rig *g)
@@ -60,7 +65,7 @@ static void resp(uint8_t h[24], uint32_t magic, uint32_t op, uint32_t status, ui
  */
 static unsigned agent_serve(struct rig *g, size_t chunk)
 {
-    static uint8_t stream[BLK_RELAY_OUT_BYTES], answer[24 + SLOT];
+    static uint8_t stream[BLK_RELAY_OUT_BYTES], answer[24 + BLKQ_MAX_SLOT_SIZE];
     size_t n = 0, len, at = 0;
     const uint8_t *p;
     unsigned frames = 0;
@@ -272,5 +277,269 @@ TEST(blk_relay_many_requests_are_bounded_by_tags_and_ring)
     }
     CHECK_EQ(done, 20 * DEPTH);
     CHECK_EQ(g->r->stats.bad_frames, 0);
+    rig_free(g);
+}
+
+/* ---- agent restarts ---- */
+
+/* The agent takes everything queued so far and answers nothing (it is about to die). */
+static size_t agent_swallow(struct rig *g)
+{
+    size_t len, total = 0;
+
+    while (blk_relay_output(g->r, &len) != NULL && len > 0) {
+        blk_relay_consume(g->r, len);
+        total += len;
+    }
+    return total;
+}
+
+/* The ops of the request frames queued now, in order (HELLOs skipped); returns how many, at most max. */
+static unsigned queued_ops(struct rig *g, uint32_t *ops, unsigned max)
+{
+    static uint8_t stream[BLK_RELAY_OUT_BYTES];
+    size_t n = 0, len, at = 0;
+    const uint8_t *p;
+    unsigned k = 0;
+
+    /* Look without consuming: the FIFO starts at 0 after a restart, so one contiguous run holds it all. */
+    p = blk_relay_output(g->r, &len);
+    memcpy(stream, p, len);
+    n = len;
+    while (at + 32 <= n) {
+        uint32_t op = le32(stream + at + 4), alen = le32(stream + at + 16);
+        at += 32 + (op == BLK_AGENT_HELLO || op == BLK_AGENT_WRITE ? alen : 0);
+        if (op != BLK_AGENT_HELLO && k < max)
+            ops[k++] = op;
+    }
+    return k;
+}
+
+TEST(blk_relay_agent_restart_sends_the_held_requests_again_in_order)
+{
+    struct rig *g = rig_new(false);
+    struct blkq_done d;
+    uint32_t ops[8];
+    size_t len;
+    int w, rd;
+
+    CHECK_EQ(agent_serve(g, 64), 0);                    /* the first agent got the HELLO */
+    w = submit(g, BLKQ_REQ_WRITE, 8, 8);
+    for (unsigned i = 0; i < 4096; i++)
+        blkq_client_slot_data(&g->c, (uint32_t)w)[i] = (uint8_t)(i * 3 + 5);
+    rd = submit(g, BLKQ_REQ_READ, 64, 1);
+    submit(g, BLKQ_REQ_FLUSH, 0, 0);
+    blk_relay_pump(g->r);
+    CHECK(agent_swallow(g) > 4096);                     /* the agent read all three, then died */
+    blk_relay_agent_closed(g->r);
+    CHECK_EQ(g->r->nheld, 3);
+    blk_relay_pump(g->r);                               /* no agent: nothing is queued, nothing answered */
+    blk_relay_output(g->r, &len);
+    CHECK_EQ(len, 0);
+    CHECK(!blkq_client_poll(&g->c, &d));
+    memcpy(g->disk + BASE + 64 * 512, "sixty-four", 10);
+    blk_relay_agent_opened(g->r);
+    blk_relay_pump(g->r);
+    CHECK_EQ(queued_ops(g, ops, 8), 3);                 /* oldest first: the FLUSH still follows the WRITE */
+    CHECK(ops[0] == BLK_AGENT_WRITE && ops[1] == BLK_AGENT_READ && ops[2] == BLK_AGENT_FLUSH);
+    CHECK_EQ(agent_serve(g, 100), 3);                   /* agent_serve checks the HELLO comes first */
+    for (unsigned k = 0; k < 3; k++) {
+        CHECK(blkq_client_poll(&g->c, &d));
+        CHECK_EQ(d.status, BLKQ_RESP_OK);
+    }
+    CHECK(!blkq_client_poll(&g->c, &d));                /* each answered once */
+    CHECK_EQ(g->disk[BASE + 8 * 512 + 2], 11);          /* the WRITE's bytes, from the client's slot */
+    CHECK(!memcmp(blkq_client_slot_data(&g->c, (uint32_t)rd), "sixty-four", 10));
+    CHECK_EQ(g->r->stats.resent, 3);
+    CHECK_EQ(g->r->stats.agent_closes, 1);
+    CHECK_EQ(g->r->stats.bad_frames, 0);
+    CHECK_EQ(g->r->ntags_busy, 0);
+    rig_free(g);
+}
+
+TEST(blk_relay_agent_restart_drops_a_half_received_answer)
+{
+    struct rig *g = rig_new(false);
+    uint8_t answer[24 + 4096];
+    struct blkq_done d;
+    int s;
+
+    s = submit(g, BLKQ_REQ_READ, 0, 8);
+    blk_relay_pump(g->r);
+    agent_swallow(g);
+    resp(answer, BLK_AGENT_MAGIC, BLK_AGENT_READ, BLK_AGENT_OK, 4096, 0);
+    memset(answer + 24, 0xee, 4096);
+    blk_relay_input(g->r, answer, 24 + 1000);           /* the agent died in the middle of its answer */
+    blk_relay_agent_closed(g->r);
+    blk_relay_input(g->r, answer + 1024, 3096);         /* nothing comes after a close; if it did, ignored */
+    CHECK(!blkq_client_poll(&g->c, &d));
+    CHECK(!g->r->agent_broken);
+    memset(g->disk + BASE, 0x42, 4096);
+    blk_relay_agent_opened(g->r);
+    blk_relay_pump(g->r);
+    CHECK_EQ(agent_serve(g, 7), 1);                     /* the new agent starts on a frame boundary */
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_OK);
+    CHECK_EQ(blkq_client_slot_data(&g->c, (uint32_t)s)[4095], 0x42);
+    CHECK(!blkq_client_poll(&g->c, &d));
+    CHECK_EQ(g->r->stats.bad_frames, 0);
+    rig_free(g);
+}
+
+TEST(blk_relay_an_answer_to_a_request_not_yet_sent_again_breaks_the_new_agent)
+{
+    struct rig *g = rig_new(false);
+    uint8_t h[24];
+    struct blkq_done d;
+
+    submit(g, BLKQ_REQ_WRITE, 0, 1);
+    blk_relay_pump(g->r);
+    agent_swallow(g);
+    blk_relay_agent_closed(g->r);
+    blk_relay_agent_opened(g->r);                       /* the HELLO is queued, the WRITE not yet again */
+    resp(h, BLK_AGENT_MAGIC, BLK_AGENT_WRITE, BLK_AGENT_OK, 0, 0);
+    blk_relay_input(g->r, h, sizeof(h));                /* tag 0 is not on this stream */
+    CHECK(g->r->agent_broken);
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_ERR_IO);               /* failed once, never resent */
+    blk_relay_pump(g->r);
+    CHECK(!blkq_client_poll(&g->c, &d));
+    CHECK_EQ(g->r->ntags_busy, 0);
+    CHECK_EQ(g->r->nheld, 0);
+    rig_free(g);
+}
+
+TEST(blk_relay_agent_away_too_long_fails_requests_until_one_opens)
+{
+    struct rig *g = rig_new(false);
+    struct blkq_done d;
+    size_t len;
+
+    agent_serve(g, 64);
+    submit(g, BLKQ_REQ_READ, 0, 1);
+    blk_relay_pump(g->r);
+    agent_swallow(g);
+    blk_relay_agent_lost(g->r);                         /* not away: nothing happens */
+    CHECK(!blkq_client_poll(&g->c, &d));
+    blk_relay_agent_closed(g->r);
+    blk_relay_agent_lost(g->r);
+    CHECK(blkq_client_poll(&g->c, &d));                 /* the held request fails, once */
+    CHECK_EQ(d.status, BLKQ_RESP_ERR_IO);
+    CHECK(blk_relay_take_notify(g->r) & 1u);
+    submit(g, BLKQ_REQ_WRITE, 0, 1);                    /* and so do new ones, at once */
+    blk_relay_pump(g->r);
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_ERR_IO);
+    blk_relay_output(g->r, &len);
+    CHECK_EQ(len, 0);
+    blk_relay_agent_opened(g->r);                       /* an agent again: HELLO, then service */
+    submit(g, BLKQ_REQ_WRITE, 0, 1);
+    blk_relay_pump(g->r);
+    CHECK_EQ(agent_serve(g, 24), 1);
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_OK);
+    CHECK_EQ(g->r->stats.resent, 0);
+    rig_free(g);
+}
+
+TEST(blk_relay_client_leaving_while_the_agent_is_away_drops_its_held_requests)
+{
+    struct rig *g = rig_new(false);
+    size_t len;
+
+    submit(g, BLKQ_REQ_READ, 0, 8);
+    submit(g, BLKQ_REQ_WRITE, 16, 8);
+    blk_relay_pump(g->r);
+    agent_swallow(g);
+    blk_relay_agent_closed(g->r);
+    blk_relay_detach(g->r, 0);
+    CHECK_EQ(g->r->ntags_busy, 0);                      /* nothing is kept for a client that is gone */
+    CHECK_EQ(g->r->nheld, 0);
+    blk_relay_agent_opened(g->r);
+    blk_relay_pump(g->r);
+    CHECK_EQ(agent_serve(g, 64), 0);                    /* the HELLO only */
+    blk_relay_output(g->r, &len);
+    CHECK_EQ(len, 0);
+    rig_free(g);
+}
+
+TEST(blk_relay_orphans_are_dropped_at_a_restart_and_a_broken_agent_recovers)
+{
+    struct rig *g = rig_new(false);
+    uint8_t h[24];
+    struct blkq_done d;
+
+    submit(g, BLKQ_REQ_READ, 0, 8);
+    blk_relay_pump(g->r);
+    agent_swallow(g);
+    blk_relay_detach(g->r, 0);                          /* an orphan at the agent */
+    blk_relay_agent_closed(g->r);
+    CHECK_EQ(g->r->ntags_busy, 0);
+    blk_relay_agent_opened(g->r);
+    memset(g->q, 0, blkq_queue_bytes(DEPTH));           /* the client comes back on a new link */
+    CHECK_EQ(blk_relay_attach(g->r, 0, g->q, g->data, DEPTH, SLOT), 0);
+    CHECK_EQ(blkq_client_init(&g->c, g->q, g->data, DEPTH, SLOT), 0);
+    submit(g, BLKQ_REQ_READ, 0, 8);
+    blk_relay_pump(g->r);
+    CHECK_EQ(agent_serve(g, 4096), 1);                  /* its new request only, not the orphan */
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_OK);
+    CHECK_EQ(g->r->stats.resent, 0);
+    rig_free(g);
+
+    g = rig_new(false);
+    submit(g, BLKQ_REQ_READ, 0, 8);
+    blk_relay_pump(g->r);
+    agent_swallow(g);
+    resp(h, 0xbad, BLK_AGENT_READ, BLK_AGENT_OK, 0, 0);
+    blk_relay_input(g->r, h, sizeof(h));
+    CHECK(g->r->agent_broken);
+    CHECK(blkq_client_poll(&g->c, &d));
+    blk_relay_agent_closed(g->r);                       /* the broken agent exits, a new one opens */
+    blk_relay_agent_opened(g->r);
+    CHECK(!g->r->agent_broken);
+    submit(g, BLKQ_REQ_READ, 0, 8);
+    blk_relay_pump(g->r);
+    CHECK_EQ(agent_serve(g, 4096), 1);
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_OK);
+    rig_free(g);
+}
+
+TEST(blk_relay_kept_requests_go_again_as_room_allows)
+{
+    /* Two 1 MiB writes: the outbound FIFO (2 MiB) takes a frame only with room for the largest one. */
+    struct rig *g = rig_new_geo(false, 2, BLKQ_MAX_SLOT_SIZE);
+    struct blkq_done d;
+    uint32_t ops[4];
+
+    for (unsigned k = 0; k < 2; k++) {
+        int s = submit(g, BLKQ_REQ_WRITE, 2048 * k, 2048);
+        memset(blkq_client_slot_data(&g->c, (uint32_t)s), 0x30 + (int)k, BLKQ_MAX_SLOT_SIZE);
+    }
+    blk_relay_pump(g->r);
+    agent_swallow(g);
+    blk_relay_pump(g->r);
+    agent_swallow(g);                                   /* both at the agent */
+    blk_relay_agent_closed(g->r);
+    blk_relay_agent_closed(g->r);                       /* twice: the same */
+    CHECK_EQ(g->r->stats.agent_closes, 1);
+    CHECK_EQ(g->r->nheld, 2);
+    blk_relay_agent_opened(g->r);
+    CHECK(blk_relay_pump(g->r));                        /* one fits behind the HELLO; more to come */
+    CHECK_EQ(g->r->nheld, 1);
+    CHECK_EQ(queued_ops(g, ops, 4), 1);
+    CHECK_EQ(agent_serve(g, 65536), 1);
+    blk_relay_pump(g->r);
+    CHECK_EQ(g->r->nheld, 0);
+    CHECK_EQ(agent_serve(g, 65536), 1);
+    for (unsigned k = 0; k < 2; k++) {
+        CHECK(blkq_client_poll(&g->c, &d));
+        CHECK_EQ(d.status, BLKQ_RESP_OK);
+    }
+    CHECK(!blkq_client_poll(&g->c, &d));
+    CHECK_EQ(g->disk[BASE + 1], 0x30);                  /* the older one first, each in its place */
+    CHECK_EQ(g->disk[BASE + BLKQ_MAX_SLOT_SIZE + 1], 0x31);
+    CHECK_EQ(g->r->stats.resent, 2);
     rig_free(g);
 }
