@@ -28,6 +28,19 @@
 #define BLK_DATA_OFFSET 0x200000ull
 #define BLK_STORE_VADDR 0x80000000ull
 #define BLK_LINK_CHANNEL(k) (20u + (k))   /* in the VMM; in the server PD, the client number */
+/*
+ * A driver VM's served disks: client i's link in the driver VM's VMM (queue region, data region at
+ * +BLK_DATA_OFFSET), above the block links' window; its channel there (the client VMM's end is its
+ * BLK_LINK_CHANNEL). Names as src/platform/sel4/driver_vm.c has them: blk_serve<i>_queues/_data.
+ */
+#define DVM_CLIENT_VADDR(i) (0xf8000000ull + (unsigned long long)(i) * 0x400000ull)
+#define DVM_CLIENT_CHANNEL(i) (30u + (i))
+#define SEL4_MAX_SERVED_DISKS 16u /* src/platform/sel4/sel4_devices.h */
+_Static_assert(MAX_PARTITIONS <= SEL4_MAX_SERVED_DISKS, "every partition a driver VM may serve has a link slot");
+_Static_assert(DVM_CLIENT_VADDR(0) >= VMM_BLK_LINK_VADDR(SEL4_MAX_BLK_LINKS) &&
+               DVM_CLIENT_VADDR(SEL4_MAX_SERVED_DISKS) <= 0x100000000ull, "the served links' window is free");
+_Static_assert(BLK_DATA_OFFSET + (unsigned long long)SEL4_BLK_DEPTH * SEL4_BLK_SLOT_SIZE <= DVM_CLIENT_VADDR(1) -
+               DVM_CLIENT_VADDR(0), "a served link's regions fit its slot of the window");
 
 static unsigned long long link_queue_bytes(void)
 {
@@ -66,6 +79,60 @@ static void emit_blk_maps(const struct sys *s, const struct vm *v, FILE *f)
         fprintf(f, "        <map mr=\"blk_%s_%s_data\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_link%d_data\" />\n",
                 d->server, pt->name, base + BLK_DATA_OFFSET, d->blink);
     }
+}
+
+/*
+ * A driver VM's side of the links to its clients (the partitions of its served disk in use): each
+ * client's queue and data regions, mapped into the driver VM's VMM at blk_serve<i>_*, both written by
+ * both sides as for a block server. The client VMMs map the same regions (emit_blk_maps).
+ */
+static void emit_served_maps(const struct sys *s, const struct vm *v, FILE *f)
+{
+    const struct device *d = v->serve_dev >= 0 ? &v->devs[v->serve_dev] : NULL;
+
+    for (unsigned p = 0; d && p < d->nparts; p++) {
+        const struct partition *pt = &d->parts[p];
+        unsigned long long base = DVM_CLIENT_VADDR(pt->client);
+        if (pt->client < 0)
+            continue;
+        fprintf(f, "        <!-- served disk %d: partition %s to VM %s; notifications on channel %u -->\n", pt->client,
+                pt->name, s->vms[pt->vm].name, DVM_CLIENT_CHANNEL(pt->client));
+        fprintf(f, "        <map mr=\"blk_%s_%s_queues\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_serve%d_queues\" />\n",
+                v->name, pt->name, base, pt->client);
+        fprintf(f, "        <map mr=\"blk_%s_%s_data\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"blk_serve%d_data\" />\n",
+                v->name, pt->name, base + BLK_DATA_OFFSET, pt->client);
+    }
+}
+
+/*
+ * A driver VM's links: per client a queue region and a data region (the client's, as for a block
+ * server), and a channel between the client's VMM and the driver VM's. The requests go on to the
+ * agent in the driver VM over its console port (docs/inter-vm.md, "Driver VM on seL4").
+ */
+static void emit_driver_vm_links(const struct sys *s, const struct vm *v, FILE *f)
+{
+    const struct device *d = &v->devs[v->serve_dev];
+
+    fprintf(f, "    <!-- Driver VM %s: %u client%s of its %llu MiB RAM disk, %u requests of up to %u bytes per link; its\n"
+               "         VMM relays them to the agent in its guest, which sees each client's partition only -->\n",
+            v->name, v->nclients, v->nclients == 1 ? "" : "s", (unsigned long long)(d->ramdisk >> 20), SEL4_BLK_DEPTH,
+            SEL4_BLK_SLOT_SIZE);
+    for (unsigned p = 0; p < d->nparts; p++) {
+        if (d->parts[p].client < 0)
+            continue;
+        fprintf(f, "    <memory_region name=\"blk_%s_%s_queues\" size=\"0x%llx\" />\n", v->name, d->parts[p].name,
+                blk_queue_bytes());
+        fprintf(f, "    <memory_region name=\"blk_%s_%s_data\" size=\"0x%llx\" />\n", v->name, d->parts[p].name,
+                blk_data_bytes());
+    }
+    for (unsigned p = 0; p < d->nparts; p++) {
+        const struct partition *pt = &d->parts[p];
+        if (pt->client < 0)
+            continue;
+        fprintf(f, "    <channel><end pd=\"vmm_%s\" id=\"%u\" /><end pd=\"vmm_%s\" id=\"%u\" /></channel>\n", v->name,
+                DVM_CLIENT_CHANNEL(pt->client), s->vms[pt->vm].name, BLK_LINK_CHANNEL(s->vms[pt->vm].devs[pt->dev].blink));
+    }
+    fputc('\n', f);
 }
 
 /*
@@ -208,6 +275,9 @@ static void vm_summary(const struct sys *s, const struct vm *v, FILE *f)
             fprintf(f, " (partition %s of %s %s, %llu MiB%s)", dev_disk_partition(s, d)->name, DISK_SERVER_KIND(d),
                     d->server, mib(dev_disk_partition(s, d)->size),
                     d->readonly || dev_disk_partition(s, d)->readonly ? ", read-only" : "");
+        else if (d->type == DEV_BLK && (int)i == v->serve_dev)
+            fprintf(f, " (RAM disk, %llu MiB, %u partition%s served to other VMs)", mib(d->ramdisk), v->nclients,
+                    v->nclients == 1 ? "" : "s");
         else if (d->type == DEV_BLK)
             fprintf(f, " (RAM disk, %llu MiB)", mib(d->ramdisk));
         else if (d->type == DEV_NET && d->sw[0]) {
@@ -276,6 +346,7 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
     }
     emit_vsock_maps(s, v, f);
     emit_blk_maps(s, v, f);
+    emit_served_maps(s, v, f);
     if (v->console_input)
         fprintf(f, "        <irq irq=\"%u\" id=\"%u\" /> <!-- board UART receive: this VM takes console input -->\n",
                 s->board->uart_irq, UART_IRQ_CHANNEL);
@@ -368,7 +439,10 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
     emit_vsock_links(s, f);
     for (unsigned i = 0; i < s->nbsrvs; i++)
         emit_blk_server(s, &s->bsrvs[i], f);
-    /* Passthrough, disks served by other VMs and dynamic slots are refused (validate.c). */
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (s->vms[i].serve_dev >= 0)
+            emit_driver_vm_links(s, &s->vms[i], f);
+    /* Passthrough and dynamic slots are refused (validate.c). */
     for (unsigned i = 0; i < s->ncomps; i++)
         fprintf(f, "    <protection_domain name=\"%s\" priority=\"%u\"> <!-- native component -->\n"
                    "        <program_image path=\"%s\" />\n    </protection_domain>\n",

@@ -67,6 +67,30 @@ static void emit_vsock_config(const struct sys *s, const struct vm *v, FILE *f)
     fprintf(f, "    } },\n");
 }
 
+/*
+ * A driver VM's served disks (src/platform/sel4/sel4_vm.h, struct svmm_sel4_blk_serve): its clients in
+ * partition order, each with its name (the agent's table and the client's disk serial), size,
+ * read-only flag and channel (as emit_sdf.c numbers them: 30 + client).
+ */
+static void emit_blk_serve_config(const struct sys *s, const struct vm *v, FILE *f)
+{
+    const struct device *d = v->serve_dev >= 0 ? &v->devs[v->serve_dev] : NULL;
+
+    if (d == NULL)
+        return;
+    fprintf(f, "    .blk_serve = { .start = sel4_serve_disks, .nclients = %u, .depth = %u, .slot_size = %u, .clients = {\n",
+            v->nclients, SEL4_BLK_DEPTH, SEL4_BLK_SLOT_SIZE);
+    for (unsigned p = 0; p < d->nparts; p++) {
+        const struct partition *pt = &d->parts[p];
+        if (pt->client < 0)
+            continue;
+        fprintf(f, "        { .name = \"%s\", .size = 0x%llxull, .read_only = %s, .channel = %d }, /* VM %s */\n", pt->name,
+                (unsigned long long)pt->size, pt->readonly || s->vms[pt->vm].devs[pt->dev].readonly ? "true" : "false",
+                30 + pt->client, s->vms[pt->vm].name);
+    }
+    fprintf(f, "    } },\n");
+}
+
 int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
 {
     struct svmm_vm_config cfg;
@@ -126,6 +150,7 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
                 d->readonly || pt->readonly ? "true" : "false", DISK_SERVER_KIND(d), d->server, pt->name);
     }
     emit_vsock_config(s, v, f);
+    emit_blk_serve_config(s, v, f);
     fprintf(f, "    .kernel_offset = 0, .kernel_size = %llu,\n", (unsigned long long)v->kernel.size);
     fprintf(f, "    .initrd_offset = %llu, .initrd_size = %llu,\n",
             (unsigned long long)(v->initrd.size ? v->initrd_offset : 0), (unsigned long long)v->initrd.size);

@@ -745,6 +745,31 @@ static void plan_dvm_disk(struct sys *s, struct vm *v, unsigned vi, unsigned d, 
 }
 
 /*
+ * seL4: a driver VM's VMM serves its clients' links, so it must run when they notify it (not passive)
+ * and, as a block server PD does, at no lower priority than their VMMs: a client VMM waits for the
+ * link's storage info by yielding, which lets only PDs of its own priority or higher run.
+ */
+static void plan_driver_vmm(struct sys *s, struct vm *v)
+{
+    char f[160];
+
+    if (v->vmm_passive == 1)
+        compose_error(s, v->vmm_passive_line, FIELD_VM(f, v, "vmm_passive"),
+                      "a driver VM's VMM cannot be passive: it must run when its clients' VMMs notify it");
+    v->passive = false;
+    for (unsigned i = 0; i < s->nvms; i++) {
+        const struct vm *c = &s->vms[i];
+        bool client = false;
+        for (unsigned d = 0; d < c->ndevs; d++)
+            client |= c->devs[d].on_dvm && &s->vms[c->devs[d].dvm] == v;
+        if (client && c->vmm_priority > v->vmm_priority && (s->platforms & FOR_SEL4))
+            compose_error(s, v->vmm_priority_line ? v->vmm_priority_line : v->line, FIELD_VM(f, v, "vmm_priority"),
+                          "a driver VM's VMM runs at no lower priority than its clients' VMMs (VM %s's is %u)",
+                          c->name, c->vmm_priority);
+    }
+}
+
+/*
  * Every blk device whose server: is a block server or a driver VM gets a link (numbered per VMM) to
  * one partition; the partitions in use are the server's clients, numbered in partition order.
  */
@@ -784,6 +809,8 @@ static void plan_blk_servers(struct sys *s)
             compose_error(s, store->parts_line, FIELD_VM(f, v, "devices"),
                           "VM %s serves partitions but no blk device names one (server: %s, disk: NAME)", v->name,
                           v->name);
+        if (store)
+            plan_driver_vmm(s, v);
     }
 }
 
@@ -946,10 +973,6 @@ static void check_what_works(struct sys *s)
                           "no passthrough either)");
         if (v->serve_dev >= 0)
             check_driver_vm_args(s, v, sel4, hosted);
-        if (sel4 && v->serve_dev >= 0)
-            compose_error(s, v->devs[v->serve_dev].parts_line, FIELD_VM(f, v, "partitions"),
-                          "a driver VM on seL4 is not implemented yet: its VMM does not serve block links (hosted "
-                          "it does)");
         if (hosted && v->ram_base_line && v->ram_base != defaults.ram_base)
             compose_error(s, v->ram_base_line, FIELD_VM(f, v, "ram_base"),
                           "not available hosted: svmm run places guest RAM at 0x%llx", (unsigned long long)defaults.ram_base);
