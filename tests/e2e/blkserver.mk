@@ -9,7 +9,11 @@
 #   make sel4-blkserver MICROKIT_SDK=/path [MICROKIT_CONFIG=debug]
 #                        a user VM's two disks on partitions of a block server PD's RAM disk (composed
 #                        from block_servers:): 64 MiB with SHA-256, a read-only partition refuses writes
-.PHONY: e2e-blkserver e2e-driver-vm sel4-blkserver
+#   make sel4-driver-vm MICROKIT_SDK=/path [MICROKIT_CONFIG=debug]
+#                        a user VM's two disks on partitions of a driver VM's RAM disk (partitions: and
+#                        server: <vm>; svmm-blk-agent in the driver VM): 64 MiB with SHA-256 in the user
+#                        VM and on the driver VM's disk, read-only and unserved partitions
+.PHONY: e2e-blkserver e2e-driver-vm sel4-blkserver sel4-driver-vm
 e2e-blkserver: deps svmm
 	@tests/e2e/hosted-blkserver.sh
 
@@ -19,3 +23,7 @@ e2e-driver-vm: deps svmm
 sel4-blkserver: deps
 	@test -n "$(MICROKIT_SDK)" || { echo "error: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1"; exit 1; }
 	@tests/e2e/sel4-blkserver.sh "$(MICROKIT_SDK)" $(MICROKIT_CONFIG)
+
+sel4-driver-vm: deps
+	@test -n "$(MICROKIT_SDK)" || { echo "error: set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1"; exit 1; }
+	@BUILD=$(abspath $(BUILD)) tests/e2e/sel4-driver-vm.sh "$(MICROKIT_SDK)" $(MICROKIT_CONFIG)
