@@ -154,6 +154,8 @@ struct virtio_net {
     bool broken;         /* structural violation seen: nothing moves until reset */
     bool rx_waiting;     /* a receive found no buffers: tell the backend when some arrive */
     bool tx_pending;     /* tx_chain holds a frame the backend reported busy */
+    bool tx_polled;      /* the backend polls the tx ring (virtio_net_tx_poll): a notification drains it
+                            without asking for the next one */
     struct virtio_net_stats stats;
     struct svmm_ratelimit drop_rl;
     struct virtq_chain tx_chain; /* scratch, or the frame held after VIRTIO_NET_TX_BUSY */
@@ -219,6 +221,16 @@ void virtio_net_hdr_put(uint8_t p[VIRTIO_NET_HDR_SIZE], const struct virtio_net_
 
 /* The backend can send again after VIRTIO_NET_TX_BUSY: retry the held frame and continue. */
 void virtio_net_tx_kick(struct virtio_net *n);
+
+/*
+ * For a backend that sets tx_polled and polls the tx ring in bursts: transmit what the driver has
+ * made available and return how many frames were taken off the ring. Without `arm` the driver's
+ * notifications stay suppressed (with EVENT_IDX avail_event is left behind, so the driver keeps
+ * quiet while the backend polls); with `arm` the device asks for the next notification once the
+ * ring is empty and looks again for frames that raced in (counted too), so a backend that got 0
+ * can sleep until notified. Nothing moves before DRIVER_OK or on a broken queue.
+ */
+unsigned virtio_net_tx_poll(struct virtio_net *n, bool arm);
 
 /* Change the link state; the driver gets a configuration change interrupt if it changed. */
 void virtio_net_set_link(struct virtio_net *n, bool up);

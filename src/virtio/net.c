@@ -230,14 +230,18 @@ static bool tx_done(struct virtio_net *n, struct virtq *q, enum virtio_net_tx_re
     return true;
 }
 
-static void transmit(struct virtio_net *n)
+/*
+ * Drain the tx ring; with `arm`, ask for a notification when it is empty and drain what raced in.
+ * Returns the chains given back (sent or dropped).
+ */
+static unsigned transmit(struct virtio_net *n, bool arm)
 {
     struct virtq *q = &n->dev.queues[VIRTIO_NET_TXQ];
     uint16_t old_used = q->used_idx;
     int r = 0;
 
     if (n->broken || !q->ready)
-        return;
+        return 0;
     if (n->tx_pending && !tx_done(n, q, send_chain(n, &n->tx_chain)))
         goto out;
     do {
@@ -253,16 +257,29 @@ static void transmit(struct virtio_net *n)
             if (!tx_done(n, q, send_chain(n, &n->tx_chain)))
                 goto out;
         }
-    } while (r == 0 && virtq_arm_notify(q));
+    } while (r == 0 && arm && virtq_arm_notify(q));
     if (r < 0)
         virtio_dev_queue_error(&n->dev, VIRTIO_NET_TXQ, r);
 out:
     virtio_dev_signal_used(&n->dev, VIRTIO_NET_TXQ, old_used);
+    return (uint16_t)(q->used_idx - old_used);
 }
 
 void virtio_net_tx_kick(struct virtio_net *n)
 {
-    transmit(n);
+    transmit(n, true);
+}
+
+unsigned virtio_net_tx_poll(struct virtio_net *n, bool arm)
+{
+    /*
+     * The transport refuses notifications before DRIVER_OK and once the device needs a reset (a
+     * broken device or a queue error); a poll is no different.
+     */
+    if (!n->dev.driver_ok || n->dev.queues[VIRTIO_NET_TXQ].error != VIRTQ_OK ||
+        n->dev.queues[VIRTIO_NET_RXQ].error != VIRTQ_OK)
+        return 0;
+    return transmit(n, arm);
 }
 
 /* ---- receive ---- */
@@ -375,7 +392,7 @@ static void net_queue_notify(struct virtio_dev *d, unsigned q)
     struct virtio_net *n = to_net(d);
 
     if (q == VIRTIO_NET_TXQ) {
-        transmit(n);
+        transmit(n, !n->tx_polled); /* a polling backend arms when its polls come up empty */
     } else if (q == VIRTIO_NET_RXQ && n->rx_waiting) {
         n->rx_waiting = false;
         if (n->backend.rx_ready)

@@ -19,7 +19,9 @@
 # which times it from the first byte to EOF (tests/e2e/vsock_helper.c would hash every byte, and
 # under -icount the hashing, not the VMM, would set the rate; integrity is hosted-net.sh's job). The
 # tap is created afresh for every run (a persistent tap keeps its last user's TUNSETOFFLOAD); its rx
-# counters give the frames the VMM wrote, so bytes per frame shows whether TSO was used.
+# counters give the frames the VMM wrote, so bytes per frame shows whether TSO was used. After the
+# transfer the guest pings the outer machine (average round trip: idle, 5 a second, and back to
+# back with -A), for the latency a VMM's transmit path adds.
 # QEMU's arm64 build and its libraries come from tests/machine/fetch.sh --qemu (Debian packages).
 #
 # Knobs: BENCH_NET_MIB (256), BENCH_NET_RUNS ("svmm qemu svmm-v2v qemu-v2v", plus svmm-base and
@@ -96,7 +98,11 @@ s=/sys/class/net/eth0/statistics
 case $role in
     send)
         ping -c 2 -W 5 $peer > /dev/null || echo "BENCH-NET run=$run ping failed"
-        /tcpblast send $peer 5001 $BYTES; rc=$? ;;
+        /tcpblast send $peer 5001 $BYTES; rc=$?
+        # Round trips through the tap, the link otherwise idle: 5 a second, then each request as soon
+        # as the answer is in (-A), which is where transmit batching could add its delay.
+        echo "BENCH-PING run=$run $(ping -c 20 -i 0.2 $peer | grep round-trip)"
+        echo "BENCH-PINGA run=$run $(ping -A -c 500 -q $peer | grep round-trip)" ;;
     v2v-sink)
         /tcpblast sink 5001 > /sink.log 2>&1; rc=$?
         echo "BENCH-V2V-MARK end"
@@ -244,6 +250,8 @@ div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { if (a != "" && b != "
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "" && b != "") print a - b; else print "" }'; }
 # feature NAME BIT STRING: NAME when bit BIT is set in the guest's feature string.
 feature() { [ "${3:$2:1}" = 1 ] && printf '%s ' "$1"; }
+# avg_rtt PING|PINGA RUN: the average of that ping's round trips, in ms.
+avg_rtt() { sed -n "s/.*BENCH-$1 run=$2 round-trip min\/avg\/max = [0-9.]*\/\([0-9.]*\)\/.*/\1/p" <<<"$LOG" | head -n1; }
 # rate BYTES SECS: MiB/s when BYTES is the whole transfer, else empty.
 rate() { [ "$1" = $((MIB * 1048576)) ] && div "$1" "$(awk -v s="$2" 'BEGIN { print s * 1048576 }')" %.1f; }
 
@@ -254,8 +262,8 @@ say "svmm hosted virtio-net bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git -C "$
     "${ICOUNT:+-icount $ICOUNT }> KVM > VMM (2 vCPUs, 512M), $MIB MiB over TCP, MTU 1500;" \
     "outer machine wall ${wall}s, status $status"
 say "KVM's exits during the transfer (debugfs, all VMs), per frame: all / MMIO to the VMM / MMIO kept in KVM (ioeventfd)"
-printf '%-14s %8s %8s %9s %8s %6s %6s %6s  %s\n' run MiB/s seconds frames B/frame exit/f user/f kern/f \
-    "offloads negotiated" | tee -a "$RES"
+printf '%-14s %8s %8s %9s %8s %6s %6s %6s %7s %7s  %s\n' run MiB/s seconds frames B/frame exit/f user/f kern/f \
+    "ping" "ping -A" "offloads negotiated" | tee -a "$RES"
 declare -A rate
 for run in $RUNS; do
     f=$(sed -n "s/.*BENCH-NET run=$run role=[a-z0-9-]* features=\([01]*\).*/\1/p" <<<"$LOG" | head -n1)
@@ -284,9 +292,11 @@ for run in $RUNS; do
     fr=$(kv frames "$tap")
     offl="$(feature CSUM 0 "$f")$(feature GUEST_CSUM 1 "$f")$(feature GUEST_TSO4 7 "$f")$(feature GUEST_TSO6 8 "$f")"
     offl="$offl$(feature HOST_TSO4 11 "$f")$(feature HOST_TSO6 12 "$f")$(feature MRG_RXBUF 15 "$f")"
-    printf '%-14s %8s %8s %9s %8s %6s %6s %6s  %s\n' "$run" "${rate[$run]:-FAIL}" "${secs:-?}" "${fr:-?}" \
+    # ping's average round trips in ms (guest -> host runs only).
+    rtt=$(avg_rtt PING "$run") rtta=$(avg_rtt PINGA "$run")
+    printf '%-14s %8s %8s %9s %8s %6s %6s %6s %7s %7s  %s\n' "$run" "${rate[$run]:-FAIL}" "${secs:-?}" "${fr:-?}" \
         "$(div "$(kv bytes "$tap")" "$fr" %.0f)" "$(div "$ex" "$fr")" "$(div "$us" "$fr")" "$(div "$ke" "$fr")" \
-        "${offl:-none}" | tee -a "$RES"
+        "${rtt:--}" "${rtta:--}" "${offl:-none}" | tee -a "$RES"
 done
 for run in $RUNS; do
     case $run in qemu|qemu-v2v) continue ;; *-v2v) q=qemu-v2v ;; *) q=qemu ;; esac

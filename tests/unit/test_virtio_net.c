@@ -178,6 +178,42 @@ TEST(net_tx_busy_backend_keeps_frame_until_kick)
     teardown();
 }
 
+/* The tx ring's avail_event (after the 16 used elements): where the device asks to be notified. */
+static uint16_t tx_avail_event(void)
+{
+    uint8_t *p = fg_ptr(&txg, FG_USED + 4 + 8 * 16);
+
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+TEST(net_tx_polled_backend_arms_only_when_asked)
+{
+    setup(1ull << VIRTIO_F_EVENT_IDX);
+    net.tx_polled = true;
+    post_tx(0, "abcdefghijklmn", 14);
+    notify(VIRTIO_NET_TXQ); /* drains, but leaves avail_event behind: the driver stays quiet */
+    CHECK_EQ(sends, 1);
+    CHECK_EQ(tx_avail_event(), 0);
+    post_tx(2, "ABCDEFGHIJKLMN", 14);
+    post_tx(4, "0123456789abcd", 14);
+    CHECK_EQ(virtio_net_tx_poll(&net, false), 2);
+    CHECK_EQ(tx_avail_event(), 0);
+    CHECK_EQ(virtio_net_tx_poll(&net, false), 0);
+    CHECK_EQ(virtio_net_tx_poll(&net, true), 0); /* empty: ask for a notification at avail index 3 */
+    CHECK_EQ(tx_avail_event(), 3);
+    post_tx(6, "abcdefghijklmn", 14);
+    CHECK_EQ(virtio_net_tx_poll(&net, true), 1);
+    CHECK_EQ(tx_avail_event(), 4);
+    CHECK_EQ(net.stats.tx_packets, 4);
+    CHECK_EQ(fg_used_idx(&txg), 4);
+    /* Nothing moves before DRIVER_OK. */
+    net.dev.driver_ok = false;
+    post_tx(8, "abcdefghijklmn", 14);
+    CHECK_EQ(virtio_net_tx_poll(&net, false), 0);
+    CHECK_EQ(sends, 4);
+    teardown();
+}
+
 /* Post a device-writable rx buffer of `len` bytes as descriptor `i`. */
 static void post_rx(uint16_t i, uint32_t len)
 {

@@ -3,10 +3,12 @@
  * Hosted virtio-net backend: a Linux tap device (IFF_TAP | IFF_NO_PI | IFF_VNET_HDR). Two threads
  * per device, each calling into the device under the host's device lock:
  *  - transmit: the guest's QueueNotify for the tx queue is a KVM ioeventfd, so the notifying vCPU
- *    goes straight back to the guest while this thread drains the tx ring into the tap. While it
- *    drains, the guest does not notify again (EVENT_IDX: avail_event moves only when the ring is
- *    found empty), so a burst of frames costs one wake-up. Without an ioeventfd (KVM refused it)
- *    the vCPU that wrote QueueNotify transmits, as before;
+ *    goes straight back to the guest while this thread drains the tx ring into the tap. It then
+ *    polls the ring every 100 us while frames keep coming, with the guest's notifications left
+ *    off (EVENT_IDX: avail_event stays behind), and re-arms them when a poll finds less than a
+ *    burst: a stream of frames costs a timer wake-up per burst, not a notification per frame (see
+ *    TX_POLL_US in net_tap.c). Without an ioeventfd (KVM refused it) the vCPU that wrote
+ *    QueueNotify transmits and re-arms at once, as before;
  *  - receive: reads the tap and delivers frames, holding one frame while the guest has no receive
  *    buffers (the tap's own queue absorbs, then drops, the rest).
  *
@@ -39,6 +41,7 @@ struct net_tap {
     pthread_t thread, tx_thread;
     bool started, tx_started;
     uint64_t tx_wakeups;    /* transmit thread wake-ups (tx thread only; read after it is joined) */
+    uint64_t tx_polls;      /* polls of the tx ring without a notification (likewise) */
     bool vnet_hdr;          /* every read and write carries a 12-byte virtio_net_hdr first */
     uint64_t rx_offloads;   /* the guest's GUEST_* features TUNSETOFFLOAD last matched */
     uint64_t tx_errors;
