@@ -2,17 +2,20 @@
 # bench (tests/bench/blk.sh, also alone as make bench-blk) and the hosted virtio-net bench against
 # QEMU-KVM (tests/bench/net.sh, also alone as make bench-net; it fetches Debian's arm64 QEMU with
 # tests/machine/fetch.sh --qemu), then the seL4 switch's instructions per frame (tests/bench/sel4-net.sh,
-# also alone as make bench-sel4-net); docs/performance.md explains them.
+# also alone as make bench-sel4-net) and the seL4 driver VM's per 4 KiB block request against the native
+# block server PD (tests/bench/sel4-blk.sh, also alone as make bench-sel4-blk); docs/performance.md
+# explains them.
 # Not part of `make test`. The seL4 part needs a Microkit SDK (MICROKIT_SDK=..., else the /opt defaults);
 # without one it fails and the blk part still runs (make bench then exits non-zero).
 include tests/guest/guest.mk
 
-.PHONY: bench bench-guest bench-blk bench-net bench-sel4-net bench-blkserver
+.PHONY: bench bench-guest bench-blk bench-net bench-sel4-net bench-sel4-blk bench-blkserver
 bench-guest: $(GUEST_BENCH)
 
 bench: deps $(BUILD)/freestanding/libsvmm.a svmm
 	@rc=0; tests/bench/run.sh $(MICROKIT_SDK) || rc=$$?; BUILD=$(BUILD) tests/bench/blk.sh || rc=1; \
 		BUILD=$(BUILD) tests/bench/net.sh || rc=1; BUILD=$(BUILD) tests/bench/sel4-net.sh $(MICROKIT_SDK) || rc=1; \
+		BUILD=$(BUILD) tests/bench/sel4-blk.sh $(MICROKIT_SDK) || rc=1; \
 		$(MAKE) -s bench-blkserver BUILD=$(BUILD) || rc=1; exit $$rc
 
 bench-blk: deps svmm
@@ -28,3 +31,7 @@ bench-blkserver: deps svmm
 
 bench-sel4-net: deps $(BUILD)/freestanding/libsvmm.a
 	@BUILD=$(BUILD) tests/bench/sel4-net.sh $(MICROKIT_SDK)
+
+# Instructions per 4 KiB block request through a seL4 driver VM, by component (tests/bench/sel4-blk.sh).
+bench-sel4-blk: deps $(BUILD)/freestanding/libsvmm.a
+	@BUILD=$(BUILD) tests/bench/sel4-blk.sh $(MICROKIT_SDK)
