@@ -20,6 +20,9 @@
 
 static inline unsigned esr_ec(uint64_t esr) { return (unsigned)(esr >> 26) & 0x3f; }
 
+/* A trapped WFx (EC 0x01) was a WFI: ISS.TI is 0 (1 is WFE; 2 and 3, the timeout forms of Armv8.7). */
+static inline bool esr_wfx_is_wfi(uint64_t esr) { return (esr & 3u) == 0; }
+
 /* Bytes to step over the trapped instruction: ESR.IL says 32-bit (4) or a 16-bit T32 one (2). */
 static inline unsigned esr_insn_len(uint64_t esr) { return (esr >> 25) & 1 ? 4 : 2; }
 

@@ -122,6 +122,13 @@ void vgic_set_level(struct vgic *g, unsigned vcpu, uint32_t intid, bool level);
 void vgic_maintenance(struct vgic *g, unsigned vcpu, int lr);
 
 /*
+ * Whether `vcpu` has an interrupt to take or being taken: a list register in use (pending or
+ * active), or a deliverable interrupt waiting for a free one. A vCPU without either that executes
+ * WFI can sleep until the next injection for it (or its timer), which vgic_ops.inject announces.
+ */
+bool vgic_vcpu_has_work(struct vgic *g, unsigned vcpu);
+
+/*
  * `vcpu` is being (re)started by PSCI CPU_ON: whatever its list registers held is gone with the
  * old run, so free them (an interrupt still pending, such as a level line that is high, is
  * delivered again) and reset its SGIs and PPIs. The platform must not reuse those LRs' contents.

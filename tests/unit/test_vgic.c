@@ -514,3 +514,33 @@ TEST(vgic_reset_vcpu_frees_its_list_registers)
     CHECK_EQ(GICD_RD(&g, REG32(ISENABLER, 27)), 0); /* vCPU 1's PPIs are back to reset */
     vgic_reset_vcpu(&g, 7);                          /* no such vCPU: ignored */
 }
+
+/* What tells the seL4 VMM whether a vCPU at WFI may sleep: an LR in use or a deliverable interrupt waiting. */
+TEST(vgic_vcpu_has_work_sees_lrs_and_waiting_interrupts)
+{
+    static struct vgic g;
+
+    fake_init(&g, SVMM_GIC_V2, 2, 1);
+    CHECK(!vgic_vcpu_has_work(&g, 0) && !vgic_vcpu_has_work(&g, 1));
+    gicd_enable_irq(&g, 40, 0x80);
+    gicd_enable_irq(&g, 41, 0x80);
+    vgic_set_level(&g, 0, 40, true); /* distributor off: pending, not deliverable */
+    CHECK(!vgic_vcpu_has_work(&g, 0));
+    GICD_WR(&g, CTLR, 1);
+    CHECK(fake_holds(0, 40));
+    CHECK(vgic_vcpu_has_work(&g, 0));  /* in its LR */
+    CHECK(!vgic_vcpu_has_work(&g, 1)); /* SPIs go to vCPU 0 */
+    vgic_set_level(&g, 0, 41, true);   /* no LR left: waits in the model */
+    vgic_set_level(&g, 0, 40, false);
+    fake_eoi(0, 40);
+    CHECK(fake_holds(0, 41));
+    CHECK(vgic_vcpu_has_work(&g, 0));
+    vgic_set_level(&g, 0, 41, false);
+    fake_eoi(0, 41);
+    CHECK(!vgic_vcpu_has_work(&g, 0));
+    fake.refuse = true; /* the kernel refuses every LR: still work to do */
+    vgic_set_level(&g, 0, 40, true);
+    CHECK_EQ(fake_used(0), 0);
+    CHECK(vgic_vcpu_has_work(&g, 0));
+    CHECK(!vgic_vcpu_has_work(&g, 9)); /* no such vCPU */
+}

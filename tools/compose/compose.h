@@ -37,6 +37,7 @@ struct board {
     uint32_t uart_irq;                 /* its interrupt (INTID) */
     uint64_t gic_vcpu_phys;            /* GICv2 virtual CPU interface (GICV) */
     unsigned num_lrs;
+    uint32_t ptimer_irq;               /* EL1 physical timer (INTID), exported to user level: the idle timer; 0: none */
 };
 
 enum dev_type { DEV_CONSOLE, DEV_BLK, DEV_NET, DEV_RNG, DEV_VSOCK };
@@ -212,6 +213,14 @@ void compose_error(struct sys *s, int line, const char *field, const char *fmt, 
     __attribute__((format(printf, 4, 5)));
 
 const struct board *board_lookup(const char *name);
+
+/*
+ * seL4: whether VM `v`'s vCPUs sleep in WFI, woken by the idle timer PD (src/platform/sel4/sel4_idle.h):
+ * the board has a timer for it and the VMM is not passive. Its VMM's channel to the timer is
+ * IDLE_TIMER_VMM_CHANNEL.
+ */
+bool idle_timer_client(const struct sys *s, const struct vm *v);
+#define IDLE_TIMER_VMM_CHANNEL 60u
 const char *dev_type_name(enum dev_type t);
 
 int parse_system(struct sys *s, const char *file);

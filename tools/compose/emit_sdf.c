@@ -41,6 +41,12 @@ _Static_assert(DVM_CLIENT_VADDR(0) >= VMM_BLK_LINK_VADDR(SEL4_MAX_BLK_LINKS) &&
                DVM_CLIENT_VADDR(SEL4_MAX_SERVED_DISKS) <= 0x100000000ull, "the served links' window is free");
 _Static_assert(BLK_DATA_OFFSET + (unsigned long long)SEL4_BLK_DEPTH * SEL4_BLK_SLOT_SIZE <= DVM_CLIENT_VADDR(1) -
                DVM_CLIENT_VADDR(0), "a served link's regions fit its slot of the window");
+/* The idle timer (src/platform/sel4/sel4_idle.h): each client VMM's page, in the VMM and in the timer PD. */
+#define VMM_IDLE_TIMER_VADDR 0x3100000ull
+#define IDLE_TIMER_CLIENT_VADDR(i) (0x40000000ull + (unsigned long long)(i) * 0x1000ull)
+#define IDLE_TIMER_IRQ_ID 0u                    /* in the timer PD, as timer_pd.c numbers them */
+#define IDLE_TIMER_CLIENT_CHANNEL(i) (1u + (i)) /* likewise */
+#define IDLE_TIMER_PD "idle-timer"              /* a hyphen: no VM or component name can take it */
 
 static unsigned long long link_queue_bytes(void)
 {
@@ -253,6 +259,54 @@ static void emit_vsock_links(const struct sys *s, FILE *f)
         fputc('\n', f);
 }
 
+bool idle_timer_client(const struct sys *s, const struct vm *v)
+{
+    return s->board->ptimer_irq != 0 && !v->passive;
+}
+
+/*
+ * The idle timer: a PD owning the board's EL1 physical timer, a page per client VMM (written by the
+ * VMM, read-only here) and a channel per client. Only when some VMM sleeps its vCPUs.
+ */
+static void emit_idle_timer(const struct sys *s, FILE *f)
+{
+    unsigned n = 0, prio = 0;
+
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (idle_timer_client(s, &s->vms[i])) {
+            n++;
+            if (s->vms[i].vmm_priority > prio)
+                prio = s->vms[i].vmm_priority;
+        }
+    if (n == 0)
+        return;
+    fprintf(f, "    <!-- Idle timer: the EL1 physical timer (INTID %u), which the board's kernel lets user level program.\n"
+               "         A VMM whose vCPU sleeps in WFI writes the earliest virtual-timer deadline of its sleeping vCPUs\n"
+               "         into its page (idle_timer_<vm>) and signals; the timer signals back once it has passed. -->\n",
+            s->board->ptimer_irq);
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (idle_timer_client(s, &s->vms[i]))
+            fprintf(f, "    <memory_region name=\"idle_timer_%s\" size=\"0x1000\" />\n", s->vms[i].name);
+    fprintf(f, "    <protection_domain name=\"%s\" priority=\"%u\" stack_size=\"0x10000\">\n", IDLE_TIMER_PD, prio);
+    fprintf(f, "        <program_image path=\"svmm-timer.elf\" />\n");
+    fprintf(f, "        <map mr=\"board_uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" setvar_vaddr=\"board_uart_vaddr\" />\n",
+            VMM_BOARD_UART_VADDR);
+    n = 0;
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (idle_timer_client(s, &s->vms[i])) {
+            fprintf(f, "        <map mr=\"idle_timer_%s\" vaddr=\"0x%llx\" perms=\"r\" setvar_vaddr=\"idle_client%u\" />\n",
+                    s->vms[i].name, IDLE_TIMER_CLIENT_VADDR(n), n);
+            n++;
+        }
+    fprintf(f, "        <irq irq=\"%u\" id=\"%u\" />\n    </protection_domain>\n", s->board->ptimer_irq, IDLE_TIMER_IRQ_ID);
+    n = 0;
+    for (unsigned i = 0; i < s->nvms; i++)
+        if (idle_timer_client(s, &s->vms[i]))
+            fprintf(f, "    <channel><end pd=\"%s\" id=\"%u\" /><end pd=\"vmm_%s\" id=\"%u\" /></channel>\n", IDLE_TIMER_PD,
+                    IDLE_TIMER_CLIENT_CHANNEL(n++), s->vms[i].name, IDLE_TIMER_VMM_CHANNEL);
+    fputc('\n', f);
+}
+
 static unsigned long long mib(uint64_t x) { return (unsigned long long)(x >> 20); }
 
 static void vm_summary(const struct sys *s, const struct vm *v, FILE *f)
@@ -330,6 +384,10 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
             v->name, VMM_BOOT_IMAGES_VADDR);
     fprintf(f, "        <map mr=\"board_uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" setvar_vaddr=\"board_uart_vaddr\" />\n",
             VMM_BOARD_UART_VADDR);
+    if (idle_timer_client(s, v))
+        fprintf(f, "        <!-- idle vCPUs sleep in WFI; the idle timer wakes them on channel %u -->\n"
+                   "        <map mr=\"idle_timer_%s\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"idle_timer_vaddr\" />\n",
+                IDLE_TIMER_VMM_CHANNEL, v->name, VMM_IDLE_TIMER_VADDR);
     for (unsigned i = 0; i < v->ndevs; i++) {
         const struct device *d = &v->devs[i];
         unsigned long long base = VMM_NET_LINK_VADDR(d->link);
@@ -442,6 +500,7 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
     for (unsigned i = 0; i < s->nvms; i++)
         if (s->vms[i].serve_dev >= 0)
             emit_driver_vm_links(s, &s->vms[i], f);
+    emit_idle_timer(s, f);
     /* Passthrough and dynamic slots are refused (validate.c). */
     for (unsigned i = 0; i < s->ncomps; i++)
         fprintf(f, "    <protection_domain name=\"%s\" priority=\"%u\"> <!-- native component -->\n"

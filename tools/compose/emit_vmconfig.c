@@ -157,6 +157,8 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
     fprintf(f, "    .num_lrs = %u,\n", s->board->num_lrs);
     if (v->passive)
         fprintf(f, "    .passive = true,\n");
+    if (idle_timer_client(s, v))
+        fprintf(f, "    .idle_timer = { .on = true, .channel = %u },\n", IDLE_TIMER_VMM_CHANNEL);
     if (v->console_input)
         fprintf(f, "    .uart_irq_channel = 1,\n");
     else

@@ -33,6 +33,7 @@ static const struct board boards[] = {
         .uart_phys = 0x09000000ull, .uart_irq = 33,
         .gic_vcpu_phys = 0x08040000ull,
         .num_lrs = 4,
+        .ptimer_irq = 30, /* KernelArmExportPTMRUser; the kernel itself uses the hypervisor timer */
     },
 };
 

@@ -206,6 +206,16 @@ void vgic_maintenance(struct vgic *g, unsigned vcpu, int lr)
     vgic_flush(g);
 }
 
+bool vgic_vcpu_has_work(struct vgic *g, unsigned vcpu)
+{
+    if (vcpu >= g->ncpus)
+        return false;
+    for (unsigned lr = 0; lr < g->num_lrs; lr++)
+        if (g->cpu[vcpu].lr[lr] != VGIC_LR_FREE)
+            return true;
+    return best_pending(g, vcpu) != VGIC_LR_FREE;
+}
+
 void vgic_reset_vcpu(struct vgic *g, unsigned vcpu)
 {
     struct vgic_cpu *c;

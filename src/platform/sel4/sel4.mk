@@ -17,11 +17,14 @@ SEL4_PD_RUNTIME := src/platform/sel4/board_uart.c src/platform/sel4/sel4_clock.c
 SEL4_SWITCH_SRCS := src/platform/sel4/switch_pd.c $(SEL4_PD_RUNTIME)
 # So is the block server PD (svmm-blk-<name>.elf).
 SEL4_BLK_SRCS := src/platform/sel4/blk_server_pd.c $(SEL4_PD_RUNTIME)
-SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC) src/platform/sel4/switch_pd.c src/platform/sel4/blk_server_pd.c,\
-	$(wildcard src/platform/sel4/*.c))
+# And the idle timer PD (svmm-timer.elf, one per system): it needs no generated configuration.
+SEL4_TIMER_SRCS := src/platform/sel4/timer_pd.c $(SEL4_PD_RUNTIME)
+SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC) src/platform/sel4/switch_pd.c src/platform/sel4/blk_server_pd.c \
+	src/platform/sel4/timer_pd.c,$(wildcard src/platform/sel4/*.c))
 SEL4_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SRCS))
 SEL4_SWITCH_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SWITCH_SRCS))
 SEL4_BLK_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_BLK_SRCS))
+SEL4_TIMER_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_TIMER_SRCS))
 SEL4_LDLIBS = $(BUILD)/freestanding/libsvmm.a $(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a $(PICOLIBC_LIBC) \
 	$$($(CROSS)gcc -print-libgcc-file-name) -lmicrokit -Tmicrokit.ld --gc-sections --undefined=__i_vfprintf \
 	--defsym=vfprintf=__i_vfprintf
@@ -83,7 +86,7 @@ sel4-rng-seed:
 	@seed_h=$(SEED_OUT); $(SEL4_RNG_SEED_CMD)
 
 .PHONY: sel4-system
-sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(BUILD)/freestanding/libsvmm.a | sel4-check
+sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(SEL4_TIMER_OBJS) $(BUILD)/freestanding/libsvmm.a | sel4-check
 	@test -f "$(SYSTEM)" || { echo "error: set SYSTEM=examples/<name>/system.yaml"; exit 1; }
 	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/*_switchcfg.c $(SYSTEM_OUT)/*_blkcfg.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
 	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) $(SEL4_FASTPATH) --root $(COMPOSE_ROOT) --dtb
@@ -103,6 +106,9 @@ sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(BUIL
 		$(CROSS)gcc $(SEL4_CFLAGS) -c $$c -o $(SYSTEM_OUT)/$${bs}_blkcfg.o && \
 		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_BLK_OBJS) $(SYSTEM_OUT)/$${bs}_blkcfg.o $(SEL4_LDLIBS) \
 			-o $(SYSTEM_OUT)/svmm-blk-$$bs.elf && $(CROSS)size $(SYSTEM_OUT)/svmm-blk-$$bs.elf | tail -n1 || exit 1; done
+	@if grep -q 'svmm-timer.elf' $(SYSTEM_OUT)/svmm.system; then echo "  LD $(SYSTEM_OUT)/svmm-timer.elf"; \
+		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_TIMER_OBJS) $(SEL4_LDLIBS) -o $(SYSTEM_OUT)/svmm-timer.elf && \
+		$(CROSS)size $(SYSTEM_OUT)/svmm-timer.elf | tail -n1 || exit 1; fi
 	@echo "  MICROKIT $(SYSTEM_OUT)/loader.img"
 	@$(MICROKIT_SDK)/bin/microkit $(SYSTEM_OUT)/svmm.system --search-path $(SYSTEM_OUT) --board $(MICROKIT_BOARD) \
 		--config $(MICROKIT_CONFIG) -o $(SYSTEM_OUT)/loader.img -r $(SYSTEM_OUT)/report.txt

@@ -59,6 +59,8 @@ struct svmm_sel4_vm {
     uint64_t initrd_offset, initrd_size;
     unsigned num_lrs;           /* GIC list registers of the board's CPU interface */
     unsigned uart_irq_channel;  /* Microkit channel of the board UART's receive interrupt */
+    /* Idle vCPUs sleep in WFI (sel4_idle.h), woken by the idle timer PD on `channel`; off: WFI resumes at once. */
+    struct { bool on; uint8_t channel; } idle_timer;
     /*
      * The PD is passive: each exit runs on the faulting vCPU's scheduling context, which comes back
      * only with the reply. A vCPU that stops itself (PSCI CPU_OFF) is therefore not suspended but

@@ -17,6 +17,7 @@
 #include "board_uart.h"
 #include "sel4_clock.h"
 #include "sel4_devices.h"
+#include "sel4_idle.h"
 #include "sel4_vm.h"
 #include "vcpu_regs.h"
 
@@ -66,12 +67,19 @@ static void irq_set(void *ctx, uint32_t spi, bool level)
     vgic_set_level(&vgic, 0, 32 + spi, level);
 }
 
-/* seL4 takes list-register priorities as 5 bits (the GICv2 LR field): the top bits of the guest's. */
+/*
+ * seL4 takes list-register priorities as 5 bits (the GICv2 LR field): the top bits of the guest's.
+ * An injected interrupt restarts its vCPU if that sleeps in WFI.
+ */
 static bool vgic_inject(void *ctx, unsigned vcpu, unsigned lr, uint32_t intid, uint8_t priority, bool group1)
 {
     (void)ctx;
-    return seL4_ARM_VCPU_InjectIRQ(BASE_VCPU_CAP + vcpu, (seL4_Uint16)intid, priority >> 3, group1,
-                                   (seL4_Uint8)lr) == seL4_NoError;
+    if (seL4_ARM_VCPU_InjectIRQ(BASE_VCPU_CAP + vcpu, (seL4_Uint16)intid, priority >> 3, group1, (seL4_Uint8)lr) !=
+        seL4_NoError)
+        return false;
+    if (!vm_down)
+        sel4_idle_kick(vcpu);
+    return true;
 }
 
 /* The kernel masks the virtual timer until we acknowledge its VPPI: do so once the guest EOIs it. */
@@ -120,6 +128,7 @@ static void log_exit_stats(void)
               (unsigned long long)exits.sysreg, (unsigned long long)exits.hvc,
               (unsigned long long)exits.vgic_maint, (unsigned long long)exits.vppi,
               (unsigned long long)exits.other, devs);
+    sel4_idle_log_stats();
 }
 
 /* Devices' functions for when the VM stops (sel4_on_stop). */
@@ -239,6 +248,7 @@ void init(void)
         return;
     }
     psci_init(&psci, c->cfg.ncpus, &vm.mem, &pops);
+    sel4_idle_init(c->cfg.ncpus);
     if (svmm_vm_load_linux(&vm, images + c->kernel_offset, c->kernel_size,
                            c->initrd_size ? images + c->initrd_offset : NULL, c->initrd_size, err, sizeof(err)) < 0) {
         svmm_err("cannot boot the guest: %s", err);
@@ -329,7 +339,10 @@ static bool handle_vcpu_fault(unsigned vcpu)
         return handle_smc(vcpu, esr);
     case ESR_EC_WFX:
         exits.wfx++;
-        return true; /* resume: the WFI re-executes and completes once an interrupt is pending */
+        /* A WFI with nothing to take sleeps (sel4_idle.h); else resume: the WFx re-executes, or completes. */
+        if (esr_wfx_is_wfi(esr) && !vgic_vcpu_has_work(&vgic, vcpu) && sel4_idle_sleep(vcpu))
+            return false;
+        return true;
     case ESR_EC_SYSREG:
         return handle_sysreg(vcpu, esr);
     default:
@@ -447,6 +460,8 @@ void notified(microkit_channel ch)
     uint8_t buf[64];
     size_t n;
 
+    if (!vm_down)
+        sel4_idle_notified(ch);
     for (unsigned i = 0; i < nnotify_hooks; i++)
         if (notify_hooks[i].ch == ch && !vm_down)
             notify_hooks[i].fn(notify_hooks[i].ctx);

@@ -23,5 +23,6 @@ const struct svmm_sel4_vm svmm_sel4_vm = {
     .kernel_offset = 0, .kernel_size = 1572864,
     .initrd_offset = 2097152, .initrd_size = 300000,
     .num_lrs = 4,
+    .idle_timer = { .on = true, .channel = 60 },
     .uart_irq_channel = 1, /* no <irq> for it in the SDF: another VM takes console input */
 };

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Idle vCPUs sleep: the VMM's side (sel4_idle.h explains the scheme). */
+#include <microkit.h>
+#include <svmm/config.h>
+#include <svmm/log.h>
+#include "sel4_clock.h"
+#include "sel4_idle.h"
+#include "sel4_vm.h"
+
+/* This VMM's page of the idle timer PD, patched in by the Microkit tool (setvar_vaddr); 0: no timer. */
+uintptr_t idle_timer_vaddr;
+
+#define CNTV_CTL_ENABLE 1u
+#define CNTV_CTL_IMASK 2u
+#define CNTV_CTL_ISTATUS 4u
+#define NO_DEADLINE 0u
+
+static struct {
+    bool on;
+    unsigned ncpus;
+    bool asleep[SVMM_MAX_VCPUS];
+    uint64_t deadline[SVMM_MAX_VCPUS]; /* physical counter; NO_DEADLINE: only an interrupt wakes it */
+    uint64_t cntvoff[SVMM_MAX_VCPUS];  /* virtual count = physical count - CNTVOFF */
+    uint64_t published;                /* what the timer page says now */
+    struct {
+        uint64_t sleeps, irq_wakes, timer_wakes, signals;
+    } stats;
+} idle;
+
+void sel4_idle_init(unsigned ncpus)
+{
+    idle.ncpus = ncpus < SVMM_MAX_VCPUS ? ncpus : SVMM_MAX_VCPUS;
+    idle.on = idle_timer_vaddr != 0 && svmm_sel4_vm.idle_timer.on && !svmm_sel4_vm.passive;
+    /* The kernel never changes CNTVOFF itself (KernelArmVtimerUpdateVOffset is off in Microkit's SDKs). */
+    for (unsigned i = 0; idle.on && i < idle.ncpus; i++)
+        idle.cntvoff[i] = microkit_vcpu_arm_read_reg(i, seL4_VCPUReg_CNTVOFF);
+    if (idle.on)
+        svmm_info("idle vCPUs sleep in WFI (idle timer on channel %u)", svmm_sel4_vm.idle_timer.channel);
+    else
+        svmm_info("idle vCPUs spin in WFI: %s", svmm_sel4_vm.passive ? "the VMM is passive" : "no idle timer");
+}
+
+/* The earliest deadline of the sleeping vCPUs into the timer page; a signal only if it moved earlier. */
+static void publish(void)
+{
+    volatile struct sel4_idle_page *page = (volatile struct sel4_idle_page *)idle_timer_vaddr;
+    uint64_t d = NO_DEADLINE;
+    bool sooner;
+
+    for (unsigned i = 0; i < idle.ncpus; i++)
+        if (idle.asleep[i] && idle.deadline[i] != NO_DEADLINE && (d == NO_DEADLINE || idle.deadline[i] < d))
+            d = idle.deadline[i];
+    if (d == idle.published)
+        return;
+    /* A later deadline needs no signal: the timer's early signal finds nothing due and is ignored. */
+    sooner = d != NO_DEADLINE && (idle.published == NO_DEADLINE || d < idle.published);
+    __atomic_store_n(&page->deadline, d, __ATOMIC_RELEASE);
+    idle.published = d;
+    if (sooner) {
+        idle.stats.signals++;
+        microkit_notify(svmm_sel4_vm.idle_timer.channel);
+    }
+}
+
+/*
+ * When `vcpu`'s virtual timer fires, as a physical counter value, into *deadline (NO_DEADLINE if it
+ * is off or masked). False if it has fired already: the vCPU must run to take that interrupt.
+ */
+static bool timer_deadline(unsigned vcpu, uint64_t *deadline)
+{
+    seL4_Word ctl = microkit_vcpu_arm_read_reg(vcpu, seL4_VCPUReg_CNTV_CTL);
+
+    *deadline = NO_DEADLINE;
+    if (!(ctl & CNTV_CTL_ENABLE) || (ctl & CNTV_CTL_IMASK))
+        return true;
+    if (ctl & CNTV_CTL_ISTATUS)
+        return false;
+    *deadline = microkit_vcpu_arm_read_reg(vcpu, seL4_VCPUReg_CNTV_CVAL) + idle.cntvoff[vcpu];
+    /* Also refuses a deadline that wrapped to NO_DEADLINE: it lies in the past. */
+    return *deadline > sel4_counter_ticks();
+}
+
+bool sel4_idle_sleep(unsigned vcpu)
+{
+    uint64_t deadline;
+
+    if (!idle.on || vcpu >= idle.ncpus || !timer_deadline(vcpu, &deadline))
+        return false;
+    /* Suspending also drops the pending reply to its exit: the WFI re-executes when it is resumed. */
+    microkit_vcpu_stop(vcpu);
+    idle.asleep[vcpu] = true;
+    idle.deadline[vcpu] = deadline;
+    idle.stats.sleeps++;
+    publish();
+    return true;
+}
+
+static void wake(unsigned vcpu)
+{
+    seL4_Error err;
+
+    idle.asleep[vcpu] = false;
+    err = seL4_TCB_Resume(BASE_VM_TCB_CAP + vcpu);
+    if (err != seL4_NoError)
+        svmm_err("vCPU %u: cannot resume it from WFI (seL4 error %d)", vcpu, (int)err);
+    publish();
+}
+
+void sel4_idle_kick(unsigned vcpu)
+{
+    if (vcpu >= idle.ncpus || !idle.asleep[vcpu])
+        return;
+    idle.stats.irq_wakes++;
+    wake(vcpu);
+}
+
+void sel4_idle_notified(unsigned ch)
+{
+    uint64_t now;
+
+    if (!idle.on || ch != svmm_sel4_vm.idle_timer.channel)
+        return;
+    now = sel4_counter_ticks();
+    for (unsigned i = 0; i < idle.ncpus; i++) {
+        if (idle.asleep[i] && idle.deadline[i] != NO_DEADLINE && idle.deadline[i] <= now) {
+            idle.stats.timer_wakes++;
+            wake(i);
+        }
+    }
+}
+
+void sel4_idle_log_stats(void)
+{
+    if (!idle.on)
+        return;
+    svmm_info("idle: %llu WFI sleeps, woken %llu times by an interrupt and %llu by the timer; %llu timer signals",
+              (unsigned long long)idle.stats.sleeps, (unsigned long long)idle.stats.irq_wakes,
+              (unsigned long long)idle.stats.timer_wakes, (unsigned long long)idle.stats.signals);
+}
