@@ -3,19 +3,20 @@
 # QEMU-KVM (tests/bench/net.sh, also alone as make bench-net; it fetches Debian's arm64 QEMU with
 # tests/machine/fetch.sh --qemu), then the seL4 switch's instructions per frame (tests/bench/sel4-net.sh,
 # also alone as make bench-sel4-net) and the seL4 driver VM's per 4 KiB block request against the native
-# block server PD (tests/bench/sel4-blk.sh, also alone as make bench-sel4-blk); docs/performance.md
-# explains them.
+# block server PD (tests/bench/sel4-blk.sh, also alone as make bench-sel4-blk), and what idle guests cost
+# on seL4 (tests/bench/sel4-idle.sh, also alone as make bench-sel4-idle); docs/performance.md explains them.
 # Not part of `make test`. The seL4 part needs a Microkit SDK (MICROKIT_SDK=..., else the /opt defaults);
 # without one it fails and the blk part still runs (make bench then exits non-zero).
 include tests/guest/guest.mk
 
-.PHONY: bench bench-guest bench-blk bench-net bench-sel4-net bench-sel4-blk bench-blkserver
+.PHONY: bench bench-guest bench-blk bench-net bench-sel4-net bench-sel4-blk bench-sel4-idle bench-blkserver
 bench-guest: $(GUEST_BENCH)
 
 bench: deps $(BUILD)/freestanding/libsvmm.a svmm
 	@rc=0; tests/bench/run.sh $(MICROKIT_SDK) || rc=$$?; BUILD=$(BUILD) tests/bench/blk.sh || rc=1; \
 		BUILD=$(BUILD) tests/bench/net.sh || rc=1; BUILD=$(BUILD) tests/bench/sel4-net.sh $(MICROKIT_SDK) || rc=1; \
 		BUILD=$(BUILD) tests/bench/sel4-blk.sh $(MICROKIT_SDK) || rc=1; \
+		BUILD=$(BUILD) tests/bench/sel4-idle.sh $(MICROKIT_SDK) || rc=1; \
 		$(MAKE) -s bench-blkserver BUILD=$(BUILD) || rc=1; exit $$rc
 
 bench-blk: deps svmm
@@ -35,3 +36,7 @@ bench-sel4-net: deps $(BUILD)/freestanding/libsvmm.a
 # Instructions per 4 KiB block request through a seL4 driver VM, by component (tests/bench/sel4-blk.sh).
 bench-sel4-blk: deps $(BUILD)/freestanding/libsvmm.a
 	@BUILD=$(BUILD) tests/bench/sel4-blk.sh $(MICROKIT_SDK)
+
+# What an idle guest costs on seL4: WFI exits and kernel + VMM instructions per idle guest second (tests/bench/sel4-idle.sh).
+bench-sel4-idle: deps $(BUILD)/freestanding/libsvmm.a
+	@BUILD=$(BUILD) tests/bench/sel4-idle.sh $(MICROKIT_SDK)

@@ -287,10 +287,8 @@ static void emit_idle_timer(const struct sys *s, FILE *f)
     for (unsigned i = 0; i < s->nvms; i++)
         if (idle_timer_client(s, &s->vms[i]))
             fprintf(f, "    <memory_region name=\"idle_timer_%s\" size=\"0x1000\" />\n", s->vms[i].name);
-    fprintf(f, "    <protection_domain name=\"%s\" priority=\"%u\" stack_size=\"0x10000\">\n", IDLE_TIMER_PD, prio);
+    fprintf(f, "    <protection_domain name=\"%s\" priority=\"%u\">\n", IDLE_TIMER_PD, prio);
     fprintf(f, "        <program_image path=\"svmm-timer.elf\" />\n");
-    fprintf(f, "        <map mr=\"board_uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" setvar_vaddr=\"board_uart_vaddr\" />\n",
-            VMM_BOARD_UART_VADDR);
     n = 0;
     for (unsigned i = 0; i < s->nvms; i++)
         if (idle_timer_client(s, &s->vms[i])) {

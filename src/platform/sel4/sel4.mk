@@ -18,7 +18,7 @@ SEL4_SWITCH_SRCS := src/platform/sel4/switch_pd.c $(SEL4_PD_RUNTIME)
 # So is the block server PD (svmm-blk-<name>.elf).
 SEL4_BLK_SRCS := src/platform/sel4/blk_server_pd.c $(SEL4_PD_RUNTIME)
 # And the idle timer PD (svmm-timer.elf, one per system): it needs no generated configuration.
-SEL4_TIMER_SRCS := src/platform/sel4/timer_pd.c $(SEL4_PD_RUNTIME)
+SEL4_TIMER_SRCS := src/platform/sel4/timer_pd.c src/platform/sel4/sel4_clock.c src/platform/sel4/runtime.c
 SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC) src/platform/sel4/switch_pd.c src/platform/sel4/blk_server_pd.c \
 	src/platform/sel4/timer_pd.c,$(wildcard src/platform/sel4/*.c))
 SEL4_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SRCS))

@@ -8,15 +8,12 @@
  * kernel's own timer is the hypervisor timer, the guests' is the virtual timer. Client i (a VMM)
  * publishes a deadline in its page, mapped here read-only at idle_client<i> and read once per look,
  * and signals channel IDLE_TIMER_CLIENT_CHANNEL(i); the timer signals it back when that deadline has
- * passed, once per deadline, whatever the page says.
+ * passed, once per deadline, whatever the page says. It has nothing to log, so it has no UART either
+ * (a line from it would also run into the other PDs' start-up lines on the shared UART).
  */
 #include <microkit.h>
-#include <svmm/log.h>
-#include "board_uart.h"
 #include "sel4_clock.h"
 #include "sel4_idle.h"
-
-uintptr_t board_uart_vaddr;
 
 #define CLIENT_VARS(i) uintptr_t idle_client##i;
 CLIENT_VARS(0) CLIENT_VARS(1) CLIENT_VARS(2) CLIENT_VARS(3) CLIENT_VARS(4) CLIENT_VARS(5) CLIENT_VARS(6)
@@ -33,12 +30,6 @@ static const uintptr_t *const client_vaddrs[IDLE_TIMER_MAX_CLIENTS] = {
 
 /* The deadline each client was last signalled for: a passed deadline is signalled once. */
 static uint64_t signalled[IDLE_TIMER_MAX_CLIENTS];
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
-
-static void log_sink(enum svmm_log_level level, const char *line, unsigned len)
-{
-    board_uart_log_line(level_names[level], line, len);
-}
 
 /* Interrupt at `cval` (physical count); the timer condition holding already raises it at once. */
 static void timer_arm(uint64_t cval)
@@ -87,15 +78,7 @@ static void serve(void)
 
 void init(void)
 {
-    unsigned n = 0;
-
-    board_uart_init(board_uart_vaddr, "", "idle-timer");
-    svmm_log_init(log_sink, SVMM_LOG_INFO);
-    svmm_log_set_clock(sel4_counter_ns);
     timer_off();
-    for (unsigned i = 0; i < IDLE_TIMER_MAX_CLIENTS; i++)
-        n += *client_vaddrs[i] != 0;
-    svmm_info("idle timer: %u VMM%s, EL1 physical timer", n, n == 1 ? "" : "s");
 }
 
 void notified(microkit_channel ch)
