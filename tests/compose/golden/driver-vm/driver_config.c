@@ -10,7 +10,7 @@ const struct svmm_sel4_vm svmm_sel4_vm = {
         .ram_size = 134217728ull,
         .ncpus = 1,
         .psci_smc = true,
-        .bootargs = "console=ttyS0 earlycon svmm_blk_agent=svmm-ramdisk,data=0:48M,golden=48M:8M:ro",
+        .bootargs = "console=ttyS0 earlycon svmm_blk_agent=svmm-ramdisk,data=0:72M,golden=72M:4M:ro",
         .layout = {
             .gic = { .version = 2, .dist_base = 0x08000000, .redist_base = 0x080a0000, .cpuif_base = 0x08010000 },
             .uart_base = 0x09000000, .uart_spi = 1,
@@ -23,8 +23,8 @@ const struct svmm_sel4_vm svmm_sel4_vm = {
     .net_mac[2] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x01 }, /* 52:54:00:00:00:01 */
     .net_link[2] = { .link = 0, .channel = 2, .nbufs = 256, .buf_size = 2048 }, /* switch lan, port 0 */
     .blk_serve = { .start = sel4_serve_disks, .nclients = 2, .depth = 32, .slot_size = 65536, .clients = {
-        { .name = "data", .size = 0x3000000ull, .read_only = false, .channel = 30 }, /* VM user */
-        { .name = "golden", .size = 0x800000ull, .read_only = true, .channel = 31 }, /* VM user */
+        { .name = "data", .size = 0x4800000ull, .read_only = false, .channel = 30 }, /* VM user */
+        { .name = "golden", .size = 0x400000ull, .read_only = true, .channel = 31 }, /* VM user */
     } },
     .kernel_offset = 0, .kernel_size = 1572864,
     .initrd_offset = 2097152, .initrd_size = 300000,
