@@ -47,6 +47,7 @@ _Static_assert(BLK_DATA_OFFSET + (unsigned long long)SEL4_BLK_DEPTH * SEL4_BLK_S
 #define IDLE_TIMER_IRQ_ID 0u                    /* in the timer PD, as timer_pd.c numbers them */
 #define IDLE_TIMER_CLIENT_CHANNEL(i) (1u + (i)) /* likewise */
 #define IDLE_TIMER_PD "idle-timer"              /* a hyphen: no VM or component name can take it */
+_Static_assert(MAX_VMS <= 16, "the idle timer PD has 16 client slots (IDLE_TIMER_MAX_CLIENTS in timer_pd.c)");
 
 static unsigned long long link_queue_bytes(void)
 {
