@@ -34,10 +34,8 @@ void sel4_idle_init(unsigned ncpus)
     /* The kernel never changes CNTVOFF itself (KernelArmVtimerUpdateVOffset is off in Microkit's SDKs). */
     for (unsigned i = 0; idle.on && i < idle.ncpus; i++)
         idle.cntvoff[i] = microkit_vcpu_arm_read_reg(i, seL4_VCPUReg_CNTVOFF);
-    if (idle.on)
-        svmm_info("idle vCPUs sleep in WFI (idle timer on channel %u)", svmm_sel4_vm.idle_timer.channel);
-    else
-        svmm_info("idle vCPUs spin in WFI: %s", svmm_sel4_vm.passive ? "the VMM is passive" : "no idle timer");
+    /* Nothing logged here: VMMs start together and their lines split each other's on the shared UART;
+     * the exit summary's "idle:" line says that vCPUs slept. */
 }
 
 /* The earliest deadline of the sleeping vCPUs into the timer page; a signal only if it moved earlier. */
