@@ -47,14 +47,24 @@
 /*
  * Where guest output goes: write() must consume all `len` bytes (it may drop them if it must).
  * rx_ready (optional, may be NULL): the port may take input it could not take before (the driver
- * posted receive buffers on the port's receive queue, or an application opened the port). Both are
- * called from inside the device (under the platform's device lock): they must not call back into
- * the device, only note the event or wake whoever delivers input.
+ * posted receive buffers on the port's receive queue, or an application opened the port).
+ * closed (optional, may be NULL): the application in the guest that had the port open closed it or
+ * exited (PORT_OPEN(0)), or the device was reset while the port was open; Linux drops what was
+ * delivered and not yet read, so a protocol on the port starts again with the next open (rx_ready).
+ * All are called from inside the device (under the platform's device lock): they must not call
+ * back into the device, only note the event or wake whoever delivers input.
+ * rx_batch (optional, 0 or 1 = every buffer): when input runs out of receive buffers, have the
+ * driver notify (and rx_ready be called) only once it has posted this many more (at most half the
+ * queue). For bulk streams whose driver re-posts each buffer it has read (Linux's virtio_console
+ * does, a page at a time): one notification per batch instead of one per page. A driver may post
+ * fewer, so such a backend also retries input now and then on its own.
  */
 struct virtio_console_backend {
     void (*write)(void *ctx, const uint8_t *buf, size_t len);
     void *ctx;
     void (*rx_ready)(void *ctx);
+    void (*closed)(void *ctx);
+    uint16_t rx_batch;
 };
 
 struct virtio_console_port {

@@ -116,6 +116,15 @@ bool virtq_should_interrupt(struct virtq *q, uint16_t old_used);
  */
 bool virtq_arm_notify(struct virtq *q);
 
+/*
+ * The same, but with EVENT_IDX ask to be notified only once the driver has made `n` more buffers
+ * available (n <= 1: at the next one, as virtq_arm_notify): a driver that refills a receive queue a
+ * buffer at a time then costs one notification per n buffers instead of one each. A driver that
+ * never makes n more available never notifies, so the caller must also look again on its own.
+ * Without EVENT_IDX the driver notifies at every buffer whatever n is.
+ */
+bool virtq_arm_notify_after(struct virtq *q, uint16_t n);
+
 /* Copy up to `len` bytes of the chain's device-readable part, starting at `offset`, into dst. */
 uint32_t virtq_chain_read(const struct virtq_chain *c, uint32_t offset, void *dst, uint32_t len);
 

@@ -137,9 +137,12 @@ static void ctrl_handle(struct virtio_console *c, uint32_t id, uint16_t event, u
     }
     p = &c->ports[id];
     if (event == VIRTIO_CONSOLE_PORT_OPEN) {
+        bool was_open = p->guest_open;
         p->guest_open = value == 1;
         if (p->guest_open && p->backend.rx_ready)
             p->backend.rx_ready(p->backend.ctx); /* input held back for a closed port may go now */
+        else if (was_open && !p->guest_open && p->backend.closed)
+            p->backend.closed(p->backend.ctx);
         return;
     }
     if (value == 0) { /* PORT_READY(0): the driver could not set the port up */
@@ -245,8 +248,13 @@ static void console_reset(struct virtio_dev *d)
     /* Work is synchronous, so nothing is in flight; forget the control-channel state. */
     c->driver_ready = false;
     c->pending_head = c->pending_count = 0;
-    for (unsigned i = 0; i < c->nports; i++)
-        c->ports[i].ready = c->ports[i].guest_open = false;
+    for (unsigned i = 0; i < c->nports; i++) {
+        struct virtio_console_port *p = &c->ports[i];
+        bool was_open = p->guest_open;
+        p->ready = p->guest_open = false;
+        if (was_open && p->backend.closed)
+            p->backend.closed(p->backend.ctx); /* a rebooting guest's application is gone too */
+    }
 }
 
 static const struct virtio_dev_ops console_ops = {
@@ -317,17 +325,21 @@ size_t virtio_console_port_input(struct virtio_console *c, unsigned port, const 
 {
     unsigned qi = VIRTIO_CONSOLE_PORT_RXQ(port);
     struct virtq *q;
-    uint16_t old_used;
+    uint16_t old_used, batch;
     size_t done = 0;
     int r = 0;
 
     if (!virtio_console_port_ready(c, port))
         return 0;
+    batch = c->ports[port].backend.rx_batch; /* port < nports: port_ready */
     q = &c->dev.queues[qi];
     old_used = q->used_idx;
+    if (batch > q->num / 2)
+        batch = (uint16_t)(q->num / 2);
     /*
-     * Out of buffers with input left: ask for a notification, and look again in case the driver
-     * posted a buffer before it could see the request (else neither side would move).
+     * Out of buffers with input left: ask for a notification (after `batch` new buffers), and look
+     * again in case the driver posted some before it could see the request (else neither side would
+     * move).
      */
     do {
         while (done < len && (r = virtq_pop(q, &c->chain)) == 1) {
@@ -336,7 +348,7 @@ size_t virtio_console_port_input(struct virtio_console *c, unsigned port, const 
             virtq_push(q, c->chain.head, n);
             done += n;
         }
-    } while (r == 0 && done < len && virtq_arm_notify(q));
+    } while (r == 0 && done < len && virtq_arm_notify_after(q, batch));
     if (r < 0)
         virtio_dev_queue_error(&c->dev, qi, r);
     c->ports[port].rx_bytes += done;

@@ -248,10 +248,16 @@ bool virtq_should_interrupt(struct virtq *q, uint16_t old_used)
 
 bool virtq_arm_notify(struct virtq *q)
 {
+    return virtq_arm_notify_after(q, 1);
+}
+
+bool virtq_arm_notify_after(struct virtq *q, uint16_t n)
+{
     if (!q->ready || q->error != VIRTQ_OK)
         return false;
+    /* The driver notifies when its avail index passes avail_event: at its n-th new buffer. */
     if (q->event_idx)
-        st16(avail_event_p(q), q->last_avail);
+        st16(avail_event_p(q), (uint16_t)(q->last_avail + (n > 1 ? n - 1u : 0u)));
     /* Publish avail_event before re-reading avail->idx, or a notification could be lost. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     return virtq_has_avail(q);

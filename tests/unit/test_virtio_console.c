@@ -386,6 +386,66 @@ TEST(vcon_reset_forgets_control_state)
     teardown();
 }
 
+static unsigned closed_calls;
+static void port_closed(void *ctx) { (void)ctx; closed_calls++; }
+
+TEST(vcon_port_close_and_reset_tell_the_backend)
+{
+    const struct virtio_console_backend be2 = { .write = port_write, .ctx = (void *)1, .closed = port_closed };
+
+    setup(false, true, MP);
+    CHECK_EQ(virtio_console_add_port(&con, "org.test.agent", &be2), 1);
+    for (unsigned i = 0; i < NQ; i++)
+        if (i >= 4)
+            CHECK_EQ(fg_enable(&gq[i], &con.dev.queues[i], con.dev.driver_features), 0);
+    closed_calls = 0;
+    linux_bring_up();
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 0);          /* not open yet: nothing to tell */
+    CHECK_EQ(closed_calls, 0);
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 0);          /* the application closed it */
+    CHECK_EQ(closed_calls, 1);
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 0);
+    CHECK_EQ(closed_calls, 1);                          /* once per close */
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    con.dev.ops->reset(&con.dev);                       /* the guest rebooted with the port open */
+    CHECK_EQ(closed_calls, 2);
+    con.dev.ops->reset(&con.dev);
+    CHECK_EQ(closed_calls, 2);
+    teardown();
+}
+
+/* A backend with rx_batch: out of receive buffers, the driver is asked to notify after that many more. */
+static void rx_batch_case(uint16_t rx_batch, uint16_t want_avail_event)
+{
+    const struct virtio_console_backend be2 = { .write = port_write, .ctx = (void *)1, .rx_batch = rx_batch };
+    const uint64_t feats = MP | 1ull << VIRTIO_F_EVENT_IDX;
+    struct fake_guest *g = &gq[4];
+    uint8_t in[1000] = { 0 };
+
+    setup(false, true, feats);
+    CHECK_EQ(virtio_console_add_port(&con, "org.test.bulk", &be2), 1);
+    for (unsigned i = 4; i < NQ; i++)
+        CHECK_EQ(fg_enable(&gq[i], &con.dev.queues[i], con.dev.driver_features), 0);
+    linux_bring_up();
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    for (uint16_t i = 0; i < 4; i++) {
+        fg_desc(g, FG_DESC, i, FG_BUF + 0x100ull * i, 64, VIRTQ_DESC_F_WRITE, 0);
+        fg_publish(g, i);
+    }
+    CHECK_EQ(virtio_console_port_input(&con, 1, in, sizeof(in)), 4 * 64); /* out of buffers */
+    CHECK_EQ(le_get(fg_ptr(g, FG_USED + 4 + 8u * 16), 2), want_avail_event);
+    teardown();
+}
+
+TEST(vcon_rx_batch_asks_for_a_notification_after_a_batch)
+{
+    rx_batch_case(0, 4);  /* the default: at the next buffer (avail index 4 is the 5th) */
+    rx_batch_case(1, 4);
+    rx_batch_case(3, 6);  /* after three more */
+    rx_batch_case(64, 11); /* at most half the queue (16 entries): after eight */
+}
+
 TEST(vcon_multiport_with_port0_only)
 {
     setup(false, true, MP);
