@@ -2,11 +2,11 @@
 /*
  * svmm-blk-agent: runs in a driver VM and serves its VMM's block relay (include/svmm/blk_relay.h)
  * on the VM's own disk. It finds the virtio-console port named "svmm-blk" through
- * /sys/class/virtio-ports/<port>/name, opens /dev/<port>, and answers each request frame in order
- * with pread / pwrite / fdatasync (a discard is a hint and is dropped).
+ * /sys/class/virtio-ports/<port>/name, opens /dev/<port>, and carries out the request frames on the
+ * disk (a discard is a hint and is dropped).
  *
  * Where each client's partition lies is this VM's business: the table is the agent's command line,
- *   svmm-blk-agent [--disk DEV] NAME=OFFSET:SIZE[:ro] ...
+ *   svmm-blk-agent [--disk DEV] [--jobs N] [--no-splice] NAME=OFFSET:SIZE[:ro] ...
  * (bytes, with an optional K, M or G suffix; DEV defaults to /dev/vda). The VMM's HELLO frames
  * number the clients it serves; a HELLO whose name is not in the table, or whose size is larger
  * than the table's, leaves that client number refused (its requests fail). A client the table
@@ -14,24 +14,57 @@
  * before the partition's offset is added: the VMM is trusted, but a bug there must not become a
  * wild write here.
  *
- * Built static for the guest: aarch64-linux-gnu-gcc -static -O2 -Iinclude -o svmm-blk-agent tools/blk-agent/blk_agent.c
+ * Concurrency: one thread, up to N requests in flight (--jobs, default 8, each with its own buffer)
+ * through Linux AIO on the disk opened with O_DIRECT; completions arrive on an eventfd, and the
+ * answers go in any order (the relay matches tags). Served one at a time, the driver VM's vCPU sat
+ * idle while its disk worked and the user VM waited; threads would overlap that too, but each
+ * request would cost thread switches in a VM that may have a single vCPU. A FLUSH is a barrier
+ * (blk_relay.h): the agent waits until nothing is in flight, syncs, answers, and only then reads on.
+ * Without AIO or direct I/O (another kernel or disk) the I/O is done at once, in order.
+ *
+ * The port costs the VMM an exit per buffer chain the Linux driver sends: answers without data
+ * completed together go in one write(); READ data goes through vmsplice + splice, which the driver
+ * sends as one chain of pages (a write() is at most 32 KiB). The header goes by write() just
+ * before: in the pipe it would shift every page of data off its page boundary and double the
+ * chain's pieces (--no-splice: all by write()).
+ *
+ * Restarts: if this process exits or is killed, the VMM keeps the requests it had not answered and
+ * sends them again to the next agent (blk_relay.h); a new agent waits briefly for the old one's port
+ * to be released (Linux lets one process have a port open).
+ *
+ * Built static for the guest:
+ *   aarch64-linux-gnu-gcc -static -O2 -std=c11 -Iinclude -o svmm-blk-agent tools/blk-agent/blk_agent.c
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/aio_abi.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #include <svmm/blk_relay.h>
 #include <svmm/le.h>
 
 #define MAX_LEN BLKQ_MAX_SLOT_SIZE
 #define MAX_PARTS 16u
+#define MAX_JOBS 32u
+#define DEFAULT_JOBS 8u
+#define PAGE 4096u
+#define RESP_BYTES sizeof(struct blk_agent_resp)
+/*
+ * Pipe pages per splice, each a descriptor of the chain the driver sends: within the VMM's chain
+ * limit (VIRTQ_MAX_SIZE, 256), and a 512 KiB READ (the relay's parts) in one chain.
+ */
+#define PIPE_BYTES (256u * PAGE)
 
 /* One line of the table: a name, a byte range of the disk, read-only or not. */
 struct part {
@@ -45,6 +78,12 @@ static unsigned nparts;
 /* Client number (from the VMM's HELLO) -> its line in parts[], or NULL: refused or never declared. */
 static const struct part *clients[BLK_SERVER_MAX_CLIENTS];
 static bool client_ro[BLK_SERVER_MAX_CLIENTS]; /* the VMM's or the table's read-only, whichever is set */
+
+/* The disk: buffered, and direct (O_DIRECT when the disk allows, else the buffered one). */
+static int disk = -1, ddisk = -1;
+static int port = -1;
+static bool use_splice = true;
+static int pipefd[2] = { -1, -1 }; /* for splice; [0] < 0 without */
 
 /* A size: digits with an optional K, M or G suffix. -1 if it is not one. */
 static int parse_bytes(const char *s, const char *end, uint64_t *out)
@@ -94,13 +133,52 @@ static int add_part(const char *arg, uint64_t disk_bytes)
     return 0;
 }
 
-/* Read exactly n bytes; 0, or -1 at end of stream or on an error. */
-static int read_full(int fd, void *buf, size_t n)
+/* ---- reading the port ---- */
+
+/*
+ * The Linux driver returns at most one receive buffer (a page) per read(): small frames are read
+ * into this staging buffer several at a time, long data straight into its destination.
+ */
+static struct {
+    uint8_t b[PAGE];
+    size_t at, n;
+} rx;
+
+/* Read exactly n bytes from the port; 0, or -1 at end of stream or on an error. */
+static int port_read(void *dst, size_t n)
 {
-    uint8_t *p = buf;
+    uint8_t *p = dst;
 
     while (n > 0) {
-        ssize_t r = read(fd, p, n);
+        bool direct = rx.at == rx.n && n >= sizeof(rx.b); /* a whole buffer or more: no staging copy */
+        ssize_t r;
+
+        if (rx.at < rx.n) {
+            size_t k = rx.n - rx.at < n ? rx.n - rx.at : n;
+            memcpy(p, rx.b + rx.at, k); /* rx.at + k <= rx.n <= sizeof(rx.b) */
+            rx.at += k, p += k, n -= k;
+            continue;
+        }
+        r = direct ? read(port, p, n) : read(port, rx.b, sizeof(rx.b));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        if (direct)
+            p += r, n -= (size_t)r;
+        else
+            rx.at = 0, rx.n = (size_t)r;
+    }
+    return 0;
+}
+
+/* ---- writing the port ---- */
+
+/* write() until all n bytes are taken (the driver takes at most 32 KiB per call); 0 or -1. */
+static int port_write(const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t r = write(port, p, n);
         if (r < 0 && errno == EINTR)
             continue;
         if (r <= 0)
@@ -110,32 +188,87 @@ static int read_full(int fd, void *buf, size_t n)
     return 0;
 }
 
-/* Write both pieces (the second may be empty) completely; 0 or -1. */
-static int write_full2(int fd, const void *a, size_t alen, const void *b, size_t blen)
+/*
+ * The same through the pipe: vmsplice the bytes in (without SPLICE_F_GIFT the driver copies them
+ * into its own pages, so the buffer is free again when splice returns) and splice them into the
+ * port, one chain per pipeful. Whatever splice does not take goes by write(), in order. 0 or -1.
+ */
+static int port_splice(const uint8_t *p, size_t n)
 {
-    struct iovec iov[2] = { { (void *)a, alen }, { (void *)b, blen } };
-    unsigned i = 0;
+    while (n > 0) {
+        struct iovec v = { (void *)p, n };
+        ssize_t in = vmsplice(pipefd[1], &v, 1, 0), moved = 0;
 
-    while (i < 2) {
-        ssize_t r;
-        if (iov[i].iov_len == 0) {
-            i++;
+        if (in < 0 && errno == EINTR)
             continue;
+        if (in <= 0)
+            return port_write(p, n);
+        while (moved < in) {
+            ssize_t s = splice(pipefd[0], NULL, port, NULL, (size_t)(in - moved), 0);
+            if (s < 0 && errno == EINTR)
+                continue;
+            if (s <= 0) { /* what is left in the pipe goes out by write(), in order */
+                uint8_t tmp[PAGE];
+                while (moved < in) {
+                    size_t want = (size_t)(in - moved) < sizeof(tmp) ? (size_t)(in - moved) : sizeof(tmp);
+                    ssize_t k = read(pipefd[0], tmp, want);
+                    if (k <= 0 || port_write(tmp, (size_t)k) < 0)
+                        return -1;
+                    moved += k;
+                }
+                break;
+            }
+            moved += s;
         }
-        r = writev(fd, &iov[i], (int)(2 - i));
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
-        for (size_t left = (size_t)r; left > 0 && i < 2;) {
-            size_t k = left < iov[i].iov_len ? left : iov[i].iov_len;
-            iov[i].iov_base = (uint8_t *)iov[i].iov_base + k, iov[i].iov_len -= k, left -= k;
-            if (iov[i].iov_len == 0)
-                i++;
-        }
+        p += in, n -= (size_t)in;
     }
     return 0;
 }
+
+/* The answer header for (op, ok, data length, tag), into h (RESP_BYTES). */
+static void answer_header(uint8_t *h, uint32_t op, bool ok, uint32_t len, uint32_t tag)
+{
+    memset(h, 0, RESP_BYTES);
+    le_put(&h[offsetof(struct blk_agent_resp, magic)], BLK_AGENT_MAGIC, 4);
+    le_put(&h[offsetof(struct blk_agent_resp, op)], op, 4);
+    le_put(&h[offsetof(struct blk_agent_resp, status)], ok ? BLK_AGENT_OK : BLK_AGENT_EIO, 4);
+    le_put(&h[offsetof(struct blk_agent_resp, len)], len, 4);
+    le_put(&h[offsetof(struct blk_agent_resp, tag)], tag, 4);
+}
+
+/* Answers without data, gathered to go in one write() (at most one per job, plus a FLUSH's). */
+static struct {
+    uint8_t b[(MAX_JOBS + 1) * RESP_BYTES];
+    size_t n;
+} small;
+
+static int flush_headers(void)
+{
+    int r = small.n > 0 ? port_write(small.b, small.n) : 0;
+
+    small.n = 0;
+    return r;
+}
+
+/* Queue an answer without data (a full batch goes first; it holds more than can complete at once). */
+static int queue_header(uint32_t op, bool ok, uint32_t len, uint32_t tag)
+{
+    int r = small.n + RESP_BYTES > sizeof(small.b) ? flush_headers() : 0;
+
+    answer_header(small.b + small.n, op, ok, len, tag); /* small.n + RESP_BYTES <= sizeof(small.b) */
+    small.n += RESP_BYTES;
+    return r;
+}
+
+/* A READ's answer: its header (after those queued), then its data. 0 or -1. */
+static int send_read(uint32_t tag, const uint8_t *data, uint32_t len)
+{
+    if (queue_header(BLK_AGENT_READ, true, len, tag) < 0 || flush_headers() < 0)
+        return -1;
+    return pipefd[0] >= 0 ? port_splice(data, len) : port_write(data, len);
+}
+
+/* ---- the port and the disk ---- */
 
 /* /dev/vportNpM of the port named BLK_AGENT_PORT, into path; -1 if there is none. */
 static int find_port(char *path, size_t len)
@@ -166,7 +299,24 @@ static int find_port(char *path, size_t len)
     return found;
 }
 
-/* A HELLO: client `client` is `name` (len bytes), `size` bytes, read-only per flags. */
+/*
+ * Open the port. Linux allows one process at a time (EBUSY): a restarted agent may start before
+ * its predecessor's exit has released the port, so it tries for a while.
+ */
+static int open_port(const char *path)
+{
+    const struct timespec pause = { 0, 100 * 1000 * 1000 };
+
+    for (unsigned i = 0; i < 100; i++) {
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd >= 0 || errno != EBUSY)
+            return fd;
+        nanosleep(&pause, NULL);
+    }
+    return -1;
+}
+
+/* A HELLO: client `client` is `name`, `size` bytes, read-only per flags. */
 static void hello(uint32_t client, const char *name, uint64_t size, uint32_t flags)
 {
     const struct part *p = NULL;
@@ -192,107 +342,290 @@ static void hello(uint32_t client, const char *name, uint64_t size, uint32_t fla
 }
 
 /*
- * Writes go to the disk with O_DIRECT when it allows (wdisk): the data is copied once less (no page
- * cache in this VM), and the direct write drops any cached copy of those blocks, so reads through
- * the page cache (disk) stay coherent. Offsets and lengths are whole sectors, the buffer page-aligned.
+ * Where request (client, op, off, len) goes on the disk: 0 with *at set, or -1 (refused client,
+ * outside its range, a write to a read-only one). Checked before the partition's offset is added.
  */
-static int wdisk = -1;
-
-/* One request on the disk: 0 or -1. Checked against the client's range before its offset is added. */
-static int do_io(int disk, uint32_t client, uint32_t op, uint64_t off, uint32_t len, uint8_t *buf)
+static int place(uint32_t client, uint32_t op, uint64_t off, uint32_t len, uint64_t *at)
 {
     const struct part *p = client < BLK_SERVER_MAX_CLIENTS ? clients[client] : NULL;
 
-    if (p == NULL)
+    if (p == NULL || len > MAX_LEN || off > p->size || len > p->size - off ||
+        (op == BLK_AGENT_WRITE && client_ro[client]))
         return -1;
+    *at = p->offset + off; /* off + len <= p->size and p inside the disk (add_part): inside the disk */
+    return 0;
+}
+
+/*
+ * One READ or WRITE at disk offset `at`: 0 or -1. Direct I/O when the disk allows it (the data is
+ * copied once less: no page cache in this VM, and a direct write drops cached copies of its blocks,
+ * so buffered reads stay coherent); offsets and lengths are whole sectors, buffers page-aligned. A
+ * direct read the disk refuses (EINVAL) is done through the page cache.
+ */
+static int disk_io(uint32_t op, uint64_t at, uint32_t len, uint8_t *buf)
+{
+    ssize_t r;
+
+    if (op == BLK_AGENT_WRITE)
+        return pwrite(ddisk, buf, len, (off_t)at) == (ssize_t)len ? 0 : -1;
+    r = pread(ddisk, buf, len, (off_t)at);
+    if (r < 0 && errno == EINVAL && ddisk != disk)
+        r = pread(disk, buf, len, (off_t)at);
+    return r == (ssize_t)len ? 0 : -1;
+}
+
+/* ---- requests in flight ---- */
+
+struct job {
+    uint32_t op, len, tag;
+    uint64_t at;      /* where on the disk */
+    uint8_t *buf;     /* page-aligned, MAX_LEN bytes */
+    struct job *next; /* on the free list */
+    struct iocb cb;
+};
+
+static struct job jobs[MAX_JOBS];
+static unsigned njobs = DEFAULT_JOBS, inflight;
+static struct job *free_jobs;
+static aio_context_t aio_ctx;
+static bool have_aio;
+static int aio_efd = -1; /* the kernel counts completions here */
+
+/* Job j is done: queue or send its answer, and put it back. 0 or -1 (port). */
+static int finish(struct job *j, bool ok)
+{
+    int r = 0;
+
+    if (ok && j->op == BLK_AGENT_READ)
+        r = send_read(j->tag, j->buf, j->len);
+    else
+        r = queue_header(j->op, ok, 0, j->tag);
+    j->next = free_jobs;
+    free_jobs = j;
+    inflight--;
+    return r;
+}
+
+/* Start job j's I/O: AIO, or at once if there is none or the kernel refused the iocb. 0 or -1 (port). */
+static int start(struct job *j)
+{
+    struct iocb *cb = &j->cb;
+
+    if (j->op == BLK_AGENT_DISCARD)
+        return finish(j, true); /* a hint: keeping the data is allowed */
+    if (have_aio) {
+        memset(cb, 0, sizeof(*cb));
+        cb->aio_data = (uint64_t)(uintptr_t)j;
+        cb->aio_lio_opcode = j->op == BLK_AGENT_WRITE ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+        cb->aio_fildes = (uint32_t)ddisk;
+        cb->aio_buf = (uint64_t)(uintptr_t)j->buf;
+        cb->aio_nbytes = j->len;
+        cb->aio_offset = (int64_t)j->at;
+        cb->aio_flags = IOCB_FLAG_RESFD;
+        cb->aio_resfd = (uint32_t)aio_efd;
+        if (syscall(SYS_io_submit, aio_ctx, 1L, &cb) == 1)
+            return 0;
+    }
+    return finish(j, disk_io(j->op, j->at, j->len, j->buf) == 0);
+}
+
+/* Answer the completed I/Os (with `wait`, at least one). 0 or -1 (port). */
+static int reap(bool wait)
+{
+    struct io_event ev[MAX_JOBS];
+    struct timespec zero = { 0, 0 };
+    long n;
+
+    if (!have_aio)
+        return 0;
+    n = syscall(SYS_io_getevents, aio_ctx, wait ? 1L : 0L, (long)MAX_JOBS, ev, wait ? NULL : &zero);
+    for (long i = 0; i < n; i++) {
+        struct job *j = (struct job *)(uintptr_t)ev[i].data;
+        bool ok = ev[i].res == (int64_t)j->len;
+        /* A direct read the disk refused: through the page cache (disk_io does that). */
+        if (!ok && ev[i].res == -EINVAL && j->op == BLK_AGENT_READ)
+            ok = disk_io(j->op, j->at, j->len, j->buf) == 0;
+        if (finish(j, ok) < 0)
+            return -1;
+    }
+    return flush_headers();
+}
+
+/* ---- frames from the VMM ---- */
+
+/* A FLUSH: after everything before it, and before anything after it. 0 or -1 (port). */
+static int flush(uint32_t client, uint32_t tag)
+{
+    while (inflight > 0)
+        if (reap(true) < 0)
+            return -1;
+    if (queue_header(BLK_AGENT_FLUSH,
+                     client < BLK_SERVER_MAX_CLIENTS && clients[client] != NULL && fdatasync(disk) == 0, 0, tag) < 0)
+        return -1;
+    return flush_headers();
+}
+
+/* One frame (the caller has a free job for it): 1 to go on, 0 at end of stream, -1 after a bad frame. */
+static int frame(void)
+{
+    uint8_t h[sizeof(struct blk_agent_req)];
+    uint32_t op, len, tag, client;
+    uint64_t off;
+    struct job *j;
+
+    if (port_read(h, sizeof(h)) < 0)
+        return 0;
+    op = le32(&h[offsetof(struct blk_agent_req, op)]);
+    off = le64(&h[offsetof(struct blk_agent_req, offset)]);
+    len = le32(&h[offsetof(struct blk_agent_req, len)]);
+    tag = le32(&h[offsetof(struct blk_agent_req, tag)]);
+    client = le32(&h[offsetof(struct blk_agent_req, client)]);
+    if (le32(h) != BLK_AGENT_MAGIC || op >= BLK_AGENT_OPS || len > MAX_LEN ||
+        (op == BLK_AGENT_HELLO && (len == 0 || len > BLK_SERVER_NAME_MAX))) {
+        fprintf(stderr, "svmm-blk-agent: bad frame from the VMM (op %u, len %u): stopping\n", op, len);
+        return -1; /* the stream is out of step: nothing after this can be trusted */
+    }
+    if (op == BLK_AGENT_HELLO) {
+        char name[BLK_SERVER_NAME_MAX + 1];
+        if (port_read(name, len) < 0) /* len <= BLK_SERVER_NAME_MAX (checked above) */
+            return 0;
+        name[len] = '\0';
+        hello(client, name, off, le32(&h[offsetof(struct blk_agent_req, flags)]));
+        return 1;
+    }
     if (op == BLK_AGENT_FLUSH)
-        return fdatasync(disk);
-    if (len > MAX_LEN || off > p->size || len > p->size - off || (op == BLK_AGENT_WRITE && client_ro[client]))
-        return -1;
-    off += p->offset; /* off + len <= p->size and p inside the disk (add_part): inside the disk */
-    switch (op) {
-    case BLK_AGENT_READ:
-        return pread(disk, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
-    case BLK_AGENT_WRITE:
-        return pwrite(wdisk, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
-    default:
-        return 0; /* DISCARD: a hint, keeping the data is allowed */
+        return flush(client, tag) < 0 ? 0 : 1;
+    j = free_jobs;
+    free_jobs = j->next;
+    inflight++;
+    j->op = op, j->len = len, j->tag = tag;
+    if (op == BLK_AGENT_WRITE && port_read(j->buf, len) < 0) /* len <= MAX_LEN: the buffer's size */
+        return 0;
+    if (place(client, op, off, len, &j->at) < 0)
+        return finish(j, false) < 0 ? 0 : 1; /* refused: answered with the next batch */
+    return start(j) < 0 ? 0 : 1;
+}
+
+/*
+ * Wait for the port (while a job is free) or a completion; frames already in the staging buffer
+ * are taken without waiting. 0 at end of stream, 1 after a bad frame.
+ */
+static int serve(void)
+{
+    for (;;) {
+        /* p[0] the port (only with a free job), p[1] the completions (only with AIO) */
+        struct pollfd p[2] = { { port, POLLIN, 0 }, { aio_efd, POLLIN, 0 } };
+        bool staged = rx.at < rx.n, can_take = free_jobs != NULL;
+        nfds_t nfds = (nfds_t)can_take + (nfds_t)have_aio;
+        int n = nfds == 0 ? 0 : poll(can_take ? p : p + 1, nfds, staged && can_take ? 0 : -1);
+        bool completions = n > 0 && have_aio && (p[1].revents & POLLIN);
+        int r;
+
+        if (n < 0 && errno != EINTR)
+            return 0;
+        if (completions) {
+            uint64_t c;
+            if (read(aio_efd, &c, sizeof(c)) < 0 && errno != EAGAIN)
+                return 0;
+            if (reap(false) < 0)
+                return 0;
+        }
+        if (can_take && (staged || (n > 0 && p[0].revents))) {
+            if ((r = frame()) <= 0)
+                return r < 0 ? 1 : 0;
+            if (flush_headers() < 0) /* answers decided without I/O (refused, discard, no AIO) */
+                return 0;
+        }
     }
 }
 
-/* Serve frames until the stream ends. */
-static int serve(int port, int disk)
+/* Buffers for the jobs, Linux AIO (if the kernel has it) and the splice pipe; -1 with a message. */
+static int setup(void)
 {
-    static _Alignas(4096) uint8_t buf[MAX_LEN];
-    uint8_t h[sizeof(struct blk_agent_req)], a[sizeof(struct blk_agent_resp)];
-
-    for (;;) {
-        uint32_t op, len, tag, client;
-        uint64_t off;
-        int r;
-
-        if (read_full(port, h, sizeof(h)) < 0)
-            return 0;
-        op = le32(&h[offsetof(struct blk_agent_req, op)]);
-        off = le64(&h[offsetof(struct blk_agent_req, offset)]);
-        len = le32(&h[offsetof(struct blk_agent_req, len)]);
-        tag = le32(&h[offsetof(struct blk_agent_req, tag)]);
-        client = le32(&h[offsetof(struct blk_agent_req, client)]);
-        if (le32(h) != BLK_AGENT_MAGIC || op >= BLK_AGENT_OPS || len > MAX_LEN ||
-            (op == BLK_AGENT_HELLO && (len == 0 || len > BLK_SERVER_NAME_MAX))) {
-            fprintf(stderr, "svmm-blk-agent: bad frame from the VMM (op %u, len %u): stopping\n", op, len);
-            return 1; /* the stream is out of step: nothing after this can be trusted */
+    for (unsigned i = 0; i < njobs; i++) {
+        void *mem;
+        if (posix_memalign(&mem, PAGE, MAX_LEN) != 0) {
+            fprintf(stderr, "svmm-blk-agent: out of memory for %u buffers of %u bytes\n", njobs, MAX_LEN);
+            return -1;
         }
-        if ((op == BLK_AGENT_WRITE || op == BLK_AGENT_HELLO) && read_full(port, buf, len) < 0)
-            return 0; /* len <= MAX_LEN = sizeof(buf) */
-        if (op == BLK_AGENT_HELLO) {
-            char name[BLK_SERVER_NAME_MAX + 1];
-            memcpy(name, buf, len); /* len <= BLK_SERVER_NAME_MAX (checked above) */
-            name[len] = '\0';
-            hello(client, name, off, le32(&h[offsetof(struct blk_agent_req, flags)]));
-            continue;
-        }
-        r = do_io(disk, client, op, off, len, buf);
-        memset(a, 0, sizeof(a));
-        le_put(&a[offsetof(struct blk_agent_resp, magic)], BLK_AGENT_MAGIC, 4);
-        le_put(&a[offsetof(struct blk_agent_resp, op)], op, 4);
-        le_put(&a[offsetof(struct blk_agent_resp, status)], r == 0 ? BLK_AGENT_OK : BLK_AGENT_EIO, 4);
-        le_put(&a[offsetof(struct blk_agent_resp, len)], r == 0 && op == BLK_AGENT_READ ? len : 0, 4);
-        le_put(&a[offsetof(struct blk_agent_resp, tag)], tag, 4);
-        if (write_full2(port, a, sizeof(a), buf, r == 0 && op == BLK_AGENT_READ ? len : 0) < 0)
-            return 0;
+        jobs[i].buf = mem;
+        jobs[i].next = free_jobs;
+        free_jobs = &jobs[i];
     }
+    have_aio = ddisk != disk && syscall(SYS_io_setup, (long)MAX_JOBS, &aio_ctx) == 0 &&
+               (aio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0;
+    if (use_splice && pipe2(pipefd, O_CLOEXEC) == 0)
+        fcntl(pipefd[1], F_SETPIPE_SZ, (int)PIPE_BYTES); /* else the default size: more, smaller chains */
+    else
+        pipefd[0] = pipefd[1] = -1;
+    return 0;
+}
+
+/*
+ * --disk DEV, --jobs N, --no-splice, --port-fd N (tests: the stream on an inherited descriptor
+ * instead of the console port) before the table; returns the table's first argument or -1.
+ */
+static int options(int argc, char **argv, const char **disk_path)
+{
+    int i = 1;
+
+    while (i < argc && !strncmp(argv[i], "--", 2)) {
+        if (!strcmp(argv[i], "--disk") && i + 1 < argc) {
+            *disk_path = argv[i + 1], i += 2;
+        } else if (!strcmp(argv[i], "--jobs") && i + 1 < argc) {
+            char *end;
+            unsigned long n = strtoul(argv[i + 1], &end, 10);
+            if (*end != '\0' || n < 1 || n > MAX_JOBS) {
+                fprintf(stderr, "svmm-blk-agent: --jobs takes 1..%u\n", MAX_JOBS);
+                return -1;
+            }
+            njobs = (unsigned)n, i += 2;
+        } else if (!strcmp(argv[i], "--no-splice")) {
+            use_splice = false, i++;
+        } else if (!strcmp(argv[i], "--port-fd") && i + 1 < argc) {
+            port = atoi(argv[i + 1]), i += 2;
+        } else {
+            fprintf(stderr, "svmm-blk-agent: unknown option %s\n", argv[i]);
+            return -1;
+        }
+    }
+    return i;
 }
 
 int main(int argc, char **argv)
 {
     const char *disk_path = "/dev/vda";
     char port_path[300];
-    int disk, port, argi = 1;
+    int argi = options(argc, argv, &disk_path);
     off_t end;
 
-    if (argc > 2 && !strcmp(argv[1], "--disk"))
-        disk_path = argv[2], argi = 3;
+    if (argi < 0)
+        return 1;
     disk = open(disk_path, O_RDWR | O_CLOEXEC);
     if (disk < 0 || (end = lseek(disk, 0, SEEK_END)) < 0) {
         fprintf(stderr, "svmm-blk-agent: cannot open %s: %s\n", disk_path, strerror(errno));
         return 1;
     }
-    wdisk = open(disk_path, O_RDWR | O_CLOEXEC | O_DIRECT);
-    if (wdisk < 0)
-        wdisk = disk; /* a disk without direct I/O: through the page cache */
+    ddisk = open(disk_path, O_RDWR | O_CLOEXEC | O_DIRECT);
+    if (ddisk < 0)
+        ddisk = disk; /* a disk without direct I/O: through the page cache */
     for (; argi < argc; argi++)
         if (add_part(argv[argi], (uint64_t)end) < 0)
             return 1;
     if (nparts == 0) {
-        fprintf(stderr, "usage: svmm-blk-agent [--disk DEV] NAME=OFFSET:SIZE[:ro] ...\n");
+        fprintf(stderr, "usage: svmm-blk-agent [--disk DEV] [--jobs N] [--no-splice] NAME=OFFSET:SIZE[:ro] ...\n");
         return 1;
     }
-    if (find_port(port_path, sizeof(port_path)) < 0 || (port = open(port_path, O_RDWR | O_CLOEXEC)) < 0) {
-        fprintf(stderr, "svmm-blk-agent: no virtio-console port named %s\n", BLK_AGENT_PORT);
+    if (port >= 0)
+        snprintf(port_path, sizeof(port_path), "descriptor %d", port);
+    else if (find_port(port_path, sizeof(port_path)) < 0 || (port = open_port(port_path)) < 0) {
+        fprintf(stderr, "svmm-blk-agent: no virtio-console port named %s (or it stayed busy)\n", BLK_AGENT_PORT);
         return 1;
     }
-    fprintf(stderr, "svmm-blk-agent: serving %u partitions of %s (%lld bytes) on %s\n", nparts, disk_path,
-            (long long)end, port_path);
-    return serve(port, disk);
+    if (setup() < 0)
+        return 1;
+    fprintf(stderr, "svmm-blk-agent: serving %u partitions of %s (%lld bytes) on %s; %u jobs, %s, %s\n", nparts,
+            disk_path, (long long)end, port_path, njobs, have_aio ? "AIO" : "no AIO",
+            pipefd[0] < 0 ? "no splice" : "splice");
+    return serve();
 }

@@ -11,6 +11,11 @@
  * and eventfds and its wake-up eventfd; under the device lock it pumps client requests into the
  * relay and pushes the relay's output into the port as far as the guest has receive buffers (when
  * it has none the console asks the driver for a notification, which wakes the thread again).
+ *
+ * Agent restarts (blk_relay.h): the port's closed callback (the agent's process closed the port or
+ * died, or the guest reset its console) tells the relay, which keeps what the agent held; the next
+ * open (rx_ready with the port open) starts a new stream. If no agent opens the port within
+ * BLK_RELAY_AGENT_GRACE_MS, the thread (its poll timeout) has the relay fail what it kept.
  */
 #ifndef SVMM_KVM_BLK_RELAY_HOST_H
 #define SVMM_KVM_BLK_RELAY_HOST_H
@@ -34,6 +39,8 @@ struct blk_relay_host {
     pthread_t thread;
     bool started;
     uint64_t wakeups;    /* times the thread ran the relay */
+    uint64_t rx_readies, port_writes; /* the port's rx_ready and write callbacks (device lock) */
+    uint64_t away_since_ms; /* CLOCK_MONOTONIC when the agent last closed the port (under the device lock) */
 };
 
 /*
