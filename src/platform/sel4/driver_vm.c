@@ -18,6 +18,7 @@
 #include <svmm/blk_relay.h>
 #include <svmm/log.h>
 #include <svmm/virtio_console.h>
+#include "sel4_clock.h"
 #include "sel4_devices.h"
 #include "sel4_vm.h"
 
@@ -46,6 +47,7 @@ static struct blk_relay relay;       /* about 2 MiB: its outbound buffer */
 static struct virtio_console *console;
 static unsigned port;
 static bool serving;                 /* set-up succeeded: hooks and callbacks may run the relay */
+static uint64_t away_since_ns;       /* when the agent's end of the port closed (relay.agent_away) */
 static struct { uint64_t runs, signals; } counts; /* for the stop line: where the work went */
 
 /* Signal the clients the relay answered (and that asked for it: blk_relay_take_notify). */
@@ -74,6 +76,21 @@ static void push_output(void)
 }
 
 /*
+ * The agent has been away (its port closed) for the grace period: fail what it held and what comes,
+ * until one opens the port again. There is no timer here: this runs with the relay, at the next
+ * client notification or console event after the grace has passed.
+ */
+static void check_agent_away(void)
+{
+    if (!relay.agent_away || relay.agent_lost ||
+        sel4_counter_ns() - away_since_ns < (uint64_t)BLK_RELAY_AGENT_GRACE_MS * 1000000u)
+        return;
+    svmm_warn("serve-disk: no agent for %u s: failing its %u requests and new ones until one opens the port",
+              BLK_RELAY_AGENT_GRACE_MS / 1000u, relay.ntags_busy);
+    blk_relay_agent_lost(&relay);
+}
+
+/*
  * Take client requests to the agent and signal answered clients, until a round moves nothing or the
  * relay is out of tags or room (the agent's answers run this again).
  */
@@ -87,6 +104,7 @@ static void relay_run(void *ctx)
     if (!serving)
         return;
     counts.runs++;
+    check_agent_away();
     for (unsigned round = 0; round < RUN_ROUNDS && more; round++) {
         before = st->requests + st->responses;
         more = blk_relay_pump(&relay);
@@ -122,11 +140,36 @@ static void port_write(void *ctx, const uint8_t *buf, size_t len)
         defer_run(); /* signals to send, and tags free for more requests */
 }
 
-/* The guest posted receive buffers on the port or opened it: output may go now. */
+/*
+ * The guest posted receive buffers on the port or opened it: output may go now. An open after a
+ * close is a new agent: its stream starts with the HELLOs and the requests kept for it.
+ */
 static void port_rx_ready(void *ctx)
 {
     (void)ctx;
+    if (!serving)
+        return;
+    if (relay.agent_away && console->ports[port].guest_open) {
+        svmm_info("serve-disk: an agent opened the port: %u held request%s to send again", relay.nheld,
+                  relay.nheld == 1 ? "" : "s");
+        blk_relay_agent_opened(&relay);
+    }
     defer_run();
+}
+
+/*
+ * The agent closed the port (its process exited or was killed) or the driver VM reset its console:
+ * the relay keeps what the agent held for the next one; the grace period starts.
+ */
+static void port_closed(void *ctx)
+{
+    (void)ctx;
+    if (!serving || relay.agent_away)
+        return; /* a console reset after the close: the grace period runs on */
+    blk_relay_agent_closed(&relay);
+    away_since_ns = sel4_counter_ns();
+    svmm_info("serve-disk: the agent closed the port: %u unanswered request%s kept for the next one (%u s grace)",
+              relay.nheld, relay.nheld == 1 ? "" : "s", BLK_RELAY_AGENT_GRACE_MS / 1000u);
 }
 
 /* A client published requests (or took answers and asked for more): its channel's hook. */
@@ -141,10 +184,12 @@ static void log_stats(void *ctx)
     const struct blk_relay_stats *st = &relay.stats;
 
     (void)ctx;
-    svmm_info("serve-disk: %llu requests to the agent, %llu answers (%llu I/O errors), %llu bad frames%s; "
-              "%llu relay runs, %llu signals to clients; port %llu bytes out, %llu in",
+    svmm_info("serve-disk: %llu requests to the agent, %llu answers (%llu I/O errors), %llu bad frames%s, "
+              "the agent's port closed %llu times (%llu requests sent again); %llu relay runs, %llu signals to clients; port %llu "
+              "bytes out, %llu in",
               (unsigned long long)st->requests, (unsigned long long)st->responses, (unsigned long long)st->io_errors,
               (unsigned long long)st->bad_frames, relay.agent_broken ? " (the agent was cut off)" : "",
+              (unsigned long long)st->agent_closes, (unsigned long long)st->resent,
               (unsigned long long)counts.runs, (unsigned long long)counts.signals,
               (unsigned long long)console->ports[port].rx_bytes, (unsigned long long)console->ports[port].tx_bytes);
 }
@@ -180,7 +225,8 @@ static int add_client(unsigned i, char *err, size_t errlen)
 int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen)
 {
     const struct svmm_sel4_blk_serve *c = &svmm_sel4_vm.blk_serve;
-    const struct virtio_console_backend be = { .write = port_write, .ctx = NULL, .rx_ready = port_rx_ready };
+    const struct virtio_console_backend be = { .write = port_write, .ctx = NULL, .rx_ready = port_rx_ready,
+                                               .closed = port_closed };
     int p;
 
     if (con == NULL) {
