@@ -33,5 +33,16 @@ while IFS= read -r f; do
         bad "$f: no 'SPDX-License-Identifier: $spdx' in its first 3 lines (LICENSE)"; fi
 done < <(git ls-files -- 'src/*.c' 'src/*.h' 'include/*.h' 'tests/*.c' 'tests/*.h' 'tests/*.S' 'tools/*.c' 'tools/*.h' |
          grep -v '^tests/compose/golden/')
+# The seL4 tiers' log mender (tests/e2e/untangle-log.awk) with Debian's default awk (mawk): a line cut
+# by another PD's line is joined again, the intruder kept whole, and an uncut log left alone.
+cut=$'svmm[a]|info: start\nvm| boot\nsvmm[a]|info: serve-disk: 2 clients osvmm[b]|info: link 0: 72 MiB\nn port 3\nvm| x=1vm| y\n 2'
+mended=$'svmm[a]|info: start\nvm| boot\nsvmm[b]|info: link 0: 72 MiB\nsvmm[a]|info: serve-disk: 2 clients on port 3\nvm| y\nvm| x=1 2'
+for awk in mawk gawk; do
+    command -v $awk >/dev/null || continue
+    if [ "$($awk -f tests/e2e/untangle-log.awk <<<"$cut")" = "$mended" ] &&
+       [ "$($awk -f tests/e2e/untangle-log.awk <<<"$mended")" = "$mended" ]; then
+        ok "tests/e2e/untangle-log.awk ($awk): mends lines another PD cut, leaves whole ones alone"
+    else bad "tests/e2e/untangle-log.awk ($awk): $(diff <($awk -f tests/e2e/untangle-log.awk <<<"$cut") <(echo "$mended") | tr '\n' ' ')"; fi
+done
 echo "lint: $passed passed, $failed failed"
 [ $failed = 0 ]
