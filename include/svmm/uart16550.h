@@ -38,6 +38,9 @@ extern const struct svmm_mmio_ops uart16550_ops;
 void uart16550_init(struct uart16550 *u, uart16550_tx_fn tx, void *tx_ctx, uart16550_irq_fn irq_fn,
                     void *irq_ctx, uint32_t irq);
 
+/* Reset to power-on state, keeping the backends; the interrupt line goes low if it was high. */
+void uart16550_reset(struct uart16550 *u);
+
 /* Queue received bytes for the guest; returns how many fitted in the FIFO (retry the rest later). */
 size_t uart16550_input(struct uart16550 *u, const uint8_t *buf, size_t len);
 

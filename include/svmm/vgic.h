@@ -87,6 +87,13 @@ struct vgic {
 int vgic_init(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned num_lrs, uint32_t nr_irqs,
               const struct vgic_ops *ops);
 
+/*
+ * Reset `g` (initialised) to its power-on state for a VM restart: every interrupt disabled and
+ * idle, every list register free, redistributors asleep, the same geometry and callbacks. The
+ * platform clears or ignores the hardware list registers itself, as for vgic_reset_vcpu().
+ */
+void vgic_reset(struct vgic *g);
+
 /* The smallest valid nr_irqs (see vgic_init()) that covers SPI `max_spi` (INTID 32 + max_spi), or 0 if none does. */
 uint32_t vgic_nr_irqs_for(uint32_t max_spi);
 

@@ -43,6 +43,13 @@ void virtio_mmio_init(struct virtio_mmio *t, struct virtio_dev *d, const struct 
                       virtio_mmio_irq_fn irq_fn, void *irq_ctx, uint32_t irq);
 
 /*
+ * Reset the device as a driver's write of 0 to Status does (VirtIO 1.2, 2.1.2): the device drops or
+ * completes its in-flight work (its reset op), every queue and negotiated feature is forgotten and
+ * the interrupt line goes low. The VM's own reset (a restart) uses it for every transport.
+ */
+void virtio_mmio_reset(struct virtio_mmio *t);
+
+/*
  * Deliver a notification for queue `q` that did not come through the registers (an ioeventfd on
  * QueueNotify): checked and counted exactly as a QueueNotify write of `q` is, so a driver that has
  * not finished setup, a device that needs reset or a queue that is not enabled see nothing. Call it

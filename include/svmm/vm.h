@@ -59,6 +59,15 @@ int svmm_vm_add_ram(struct svmm_vm *vm, void *host);
 int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len, const void *initrd,
                        size_t initrd_len, char *err, size_t errlen);
 
+/*
+ * Reset the VM's emulated devices for a restart, as a power cycle would: the UART and every
+ * VirtIO transport (each device drops or completes its in-flight work; links to servers and
+ * switches stay up). Guest RAM, vCPUs and the interrupt controller are the platform's. Call with
+ * every vCPU halted, under the same serialisation as MMIO accesses; then svmm_vm_load_linux()
+ * again, after the platform scrubbed guest RAM.
+ */
+void svmm_vm_reset_devices(struct svmm_vm *vm);
+
 /* Host pointer to the generated DTB (vm->dtb_size bytes) once svmm_vm_load_linux succeeded. */
 const void *svmm_vm_dtb(const struct svmm_vm *vm);
 

@@ -59,6 +59,15 @@ void uart16550_init(struct uart16550 *u, uart16550_tx_fn tx, void *tx_ctx, uart1
     u->mcr = MCR_OUT2;
 }
 
+void uart16550_reset(struct uart16550 *u)
+{
+    bool was_high = u->irq_level;
+
+    uart16550_init(u, u->tx, u->tx_ctx, u->irq_fn, u->irq_ctx, u->irq);
+    if (was_high)
+        u->irq_fn(u->irq_ctx, u->irq, false);
+}
+
 static void rx_push(struct uart16550 *u, uint8_t b)
 {
     if (u->rx_count < UART16550_FIFO) {

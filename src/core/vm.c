@@ -91,6 +91,15 @@ int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len
     return 0;
 }
 
+void svmm_vm_reset_devices(struct svmm_vm *vm)
+{
+    if (vm->cfg.layout.uart_base)
+        uart16550_reset(&vm->uart);
+    for (unsigned i = 0; i < vm->cfg.nvirtio; i++)
+        if (vm->virtio[i] != NULL)
+            virtio_mmio_reset(&vm->transports[i]);
+}
+
 const void *svmm_vm_dtb(const struct svmm_vm *vm)
 {
     return svmm_gpa_to_host(&vm->mem, vm->boot.dtb_gpa, vm->dtb_size, false);

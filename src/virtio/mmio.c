@@ -45,7 +45,7 @@ static void mark_needs_reset(void *ctx)
         virtio_mmio_config_changed(t);
 }
 
-static void device_reset(struct virtio_mmio *t)
+void virtio_mmio_reset(struct virtio_mmio *t)
 {
     struct virtio_dev *d = t->dev;
 
@@ -73,7 +73,7 @@ void virtio_mmio_init(struct virtio_mmio *t, struct virtio_dev *d, const struct 
     t->irq_ctx = irq_ctx;
     t->irq = irq;
     d->transport = (struct virtio_transport){ raise_interrupt, mark_needs_reset, t };
-    device_reset(t);
+    virtio_mmio_reset(t);
 }
 
 void virtio_mmio_config_changed(struct virtio_mmio *t)
@@ -162,7 +162,7 @@ static void write_status(struct virtio_mmio *t, uint32_t val)
     uint32_t old = t->status;
 
     if (val == 0) {
-        device_reset(t);
+        virtio_mmio_reset(t);
         return;
     }
     /* Bits may only be added, except that the driver may set FAILED at any time. */

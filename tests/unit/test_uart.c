@@ -90,3 +90,25 @@ TEST(uart_divisor_latch_and_loopback)
     CHECK_EQ(rd(&u, 7), 0x5a);
     CHECK_EQ(rd(&u, 0x800), 0); /* the rest of the page */
 }
+
+TEST(uart_reset_restores_power_on_and_drops_the_line)
+{
+    struct uart16550 u;
+
+    setup(&u);
+    wr(&u, 3, 0x80); /* DLAB */
+    wr(&u, 0, 0x12);
+    wr(&u, 3, 0x03);
+    wr(&u, 7, 0x5a); /* scratch */
+    wr(&u, 1, 0x03); /* RDI and THRI: THR empty raises the line */
+    CHECK(uart16550_input(&u, (const uint8_t *)"ab", 2) == 2);
+    CHECK(irq_level);
+    uart16550_reset(&u);
+    CHECK(!irq_level);          /* the line went low with the reset */
+    CHECK_EQ(rd(&u, 1), 0);     /* IER */
+    CHECK_EQ(rd(&u, 7), 0);     /* SCR */
+    CHECK_EQ(rd(&u, 5) & 1, 0); /* the received bytes are gone */
+    CHECK_EQ(rd(&u, 3), 0x03);  /* 8N1 */
+    wr(&u, 0, 'z');             /* the transmit backend is kept */
+    CHECK_EQ(out[nout - 1], 'z');
+}

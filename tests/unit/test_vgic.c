@@ -515,6 +515,29 @@ TEST(vgic_reset_vcpu_frees_its_list_registers)
     vgic_reset_vcpu(&g, 7);                          /* no such vCPU: ignored */
 }
 
+TEST(vgic_reset_returns_everything_to_power_on)
+{
+    static struct vgic g;
+
+    fake_init(&g, SVMM_GIC_V2, 2, 4);
+    GICD_WR(&g, CTLR, 1);
+    gicd_enable_irq(&g, 40, 0);
+    vgic_set_level(&g, 0, 40, true);
+    CHECK(fake_holds(0, 40));
+    vgic_reset(&g);
+    CHECK_EQ(GICD_RD(&g, CTLR), 0);
+    CHECK_EQ(GICD_RD(&g, REG32(ISENABLER, 40)), 0);
+    CHECK(!vgic_vcpu_has_work(&g, 0)); /* its LRs are free in the model */
+    CHECK_EQ(g.ncpus, 2);              /* same geometry and callbacks */
+    memset(fake.held[0], 0xff, sizeof(fake.held[0]));
+    fake.ninject = 0;
+    GICD_WR(&g, CTLR, 1);
+    gicd_enable_irq(&g, 41, 0);
+    vgic_set_level(&g, 0, 41, true); /* a new run's interrupt goes out through the same inject callback */
+    CHECK_EQ(fake.ninject, 1);
+    CHECK(fake_holds(0, 41));
+}
+
 /* What tells the seL4 VMM whether a vCPU at WFI may sleep: an LR in use or a deliverable interrupt waiting. */
 TEST(vgic_vcpu_has_work_sees_lrs_and_waiting_interrupts)
 {

@@ -56,3 +56,21 @@ TEST(vm_load_refuses_unattached_slots)
     CHECK(svmm_vm_dtb(&vm) != NULL);
     free(ram);
 }
+
+TEST(vm_reset_devices_resets_uart_and_every_transport)
+{
+    uint64_t v = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
+    uint64_t base;
+
+    setup(1);
+    CHECK_EQ(svmm_vm_attach_virtio(&vm, 0, &con.dev, err, sizeof(err)), 0);
+    base = svmm_virtio_slot_base(&vm.cfg, 0);
+    CHECK(svmm_vm_mmio_access(&vm, base + 0x070, true, 4, &v));
+    v = 0x5a;
+    CHECK(svmm_vm_mmio_access(&vm, vm.cfg.layout.uart_base + 7, true, 1, &v));
+    svmm_vm_reset_devices(&vm);
+    CHECK(svmm_vm_mmio_access(&vm, base + 0x070, false, 4, &v));
+    CHECK_EQ(v, 0); /* Status back to reset */
+    CHECK(svmm_vm_mmio_access(&vm, vm.cfg.layout.uart_base + 7, false, 1, &v));
+    CHECK_EQ(v, 0); /* UART scratch back to reset */
+}

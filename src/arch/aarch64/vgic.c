@@ -85,6 +85,14 @@ int vgic_init(struct vgic *g, enum svmm_gic_version v, unsigned ncpus, unsigned 
     return 0;
 }
 
+void vgic_reset(struct vgic *g)
+{
+    const struct vgic_ops ops = g->ops;
+
+    /* The arguments were valid at vgic_init(): this cannot fail. */
+    (void)vgic_init(g, g->version, g->ncpus, g->num_lrs, g->nr_irqs, &ops);
+}
+
 void vgic_set_current_vcpu(struct vgic *g, unsigned vcpu)
 {
     g->current_vcpu = vcpu;
