@@ -28,7 +28,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 FREE_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include --specs=$(PICOLIBC_SPECS) -ffreestanding -O2 \
 	-mgeneral-regs-only -fno-pic -ffunction-sections -fdata-sections
 
-.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console fresh-check
+.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console e2e-restart e2e-restart-20 fresh-check
 
 all: svmm unit-build freestanding
 
@@ -47,10 +47,14 @@ help:
 	@echo "make e2e-vsock       virtio-vsock in QEMU: echo both ways through the Unix socket bridge"
 	@echo "make e2e-switch      two VMs on svmm's virtual switch in QEMU: ping, 64 MiB TCP, MAC spoofing"
 	@echo "make e2e-console     virtio-console ports in QEMU: pty console, named file and pty ports"
+	@echo "make e2e-restart     VM restart in QEMU: guest resets, data kept, RAM scrubbed, svmm ctl restart/stop"
+	@echo "make e2e-restart-20  the same with 20 guest resets in a row (no leak: files, threads, memory flat)"
 	@echo "make bench           seL4 exit-path and start-up benchmarks, then bench-blk (not part of make test)"
 	@echo "make bench-blk       virtio-blk throughput and notifications per request, EVENT_IDX on and off"
 	@echo "make bench-sel4-net  seL4 switch: instructions per frame VM to VM, by kernel, VMMs, switch, guests"
 	@echo "make bench-blkserver block server and driver VM against the same disk served directly"
+	@echo "make bench-sel4-blk  seL4: instructions per 4 KiB block request, driver VM and native block server"
+	@echo "make bench-sel4-idle seL4: exits and instructions per second of idle guests, sleeping vs spinning"
 	@echo "make fresh-check     make test + make demo in a clean Debian 12 root (catches missing install steps)"
 	@echo "make tsan            the hosted platform's threads under ThreadSanitizer"
 	@echo "make clean           remove $(BUILD)/ (keeps downloads in $(BUILD)/cache)"
@@ -156,6 +160,13 @@ e2e-switch: deps svmm
 
 e2e-console: deps svmm
 	@tests/e2e/hosted-console.sh
+
+e2e-restart: deps svmm
+	@tests/e2e/hosted-restart.sh
+
+# Not in make test (about 22 nested guest boots): the guest resets itself 20 times in a row.
+e2e-restart-20: deps svmm
+	@E2E_RESTART_BOOTS=21 tests/e2e/hosted-restart.sh
 
 demo: deps svmm
 	@tests/e2e/demo.sh

@@ -62,7 +62,8 @@ int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len
 /*
  * Reset the VM's emulated devices for a restart, as a power cycle would: the UART and every
  * VirtIO transport (each device drops or completes its in-flight work; links to servers and
- * switches stay up). Guest RAM, vCPUs and the interrupt controller are the platform's. Call with
+ * switches stay up), and zero the per-device exit counts (svmm_vm_exit_stats counts one boot).
+ * Guest RAM, vCPUs and the interrupt controller are the platform's. Call with
  * every vCPU halted, under the same serialisation as MMIO accesses; then svmm_vm_load_linux()
  * again, after the platform scrubbed guest RAM.
  */

@@ -98,6 +98,9 @@ void svmm_vm_reset_devices(struct svmm_vm *vm)
     for (unsigned i = 0; i < vm->cfg.nvirtio; i++)
         if (vm->virtio[i] != NULL)
             virtio_mmio_reset(&vm->transports[i]);
+    for (unsigned i = 0; i < vm->bus.count; i++) /* exit counts are per boot: the platform logged them */
+        vm->bus.regions[i].accesses = 0;
+    vm->bus.unclaimed = 0;
 }
 
 const void *svmm_vm_dtb(const struct svmm_vm *vm)

@@ -81,6 +81,10 @@ expect "console-port: bad name"  "--console-port: bad port name 'a/b'" -- run --
 expect "console-port: duplicate" "--console-port: duplicate port name 'log'" -- run --kernel "$img" --console-port log=pty --console-port log=file:/tmp/x
 expect "console-port: too many"  "--console-port: too many ports" -- run --kernel "$img" --console-port a=pty --console-port b=pty --console-port c=pty
 expect "console-port: file path" "--console-port log: cannot open '/nonexistent/x' for appending" -- run -q --kernel "$img" --mem 256M --console-port log=file:/nonexistent/x
+expect "ctl: no VMM there"       "cannot connect to the VMM's control socket $T/none.ctl" -- ctl --socket "$T/none.ctl" status
+expect "ctl: unknown command"    "ctl: unknown command 'reboot'" -- ctl --socket "$T/none.ctl" reboot
+expect "ctl: no command"         "ctl: needs --socket PATH and a command" -- ctl --socket "$T/none.ctl"
+expect "control: path too long"  "--control: socket path" -- run -q --kernel "$img" --mem 256M --control "$T/$(printf x%.0s $(seq 120))"
 
 # No /dev/kvm: hide it with a private, empty /dev (needs root for the mount namespace).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then

@@ -12,7 +12,12 @@ check() {
 has() { grep -qE "$1" <<<"$LOG"; echo $?; }
 
 # is COMMAND...: 0 when the test command succeeds, e.g. check "exit 0" "$(is [ $status = 0 ])".
+# One command only: in "$(is A && B)" B's result is lost. For several, end the list with rc:
+# check "..." "$([ -n "$a" ] && [ "$a" = "$b" ]; rc)" (the lint tier refuses is/has with && or ||).
 is() { "$@"; echo $?; }
+
+# rc: the status of the command before it, as check wants it.
+rc() { echo $?; }
 
 # The guest's kernel uptime when its init started (printed by tests/machine/guest-init.sh).
 boot_to_init() { sed -n 's/.*\[guest-init\] init reached at uptime \([0-9.]*\) s.*/\1/p' <<<"$LOG" | tail -n1; }

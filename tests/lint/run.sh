@@ -33,6 +33,15 @@ while IFS= read -r f; do
         bad "$f: no 'SPDX-License-Identifier: $spdx' in its first 3 lines (LICENSE)"; fi
 done < <(git ls-files -- 'src/*.c' 'src/*.h' 'include/*.h' 'tests/*.c' 'tests/*.h' 'tests/*.S' 'tools/*.c' 'tools/*.h' |
          grep -v '^tests/compose/golden/')
+# A check's "$(is A && B)" reports A alone (B's status is lost): a test that cannot fail. Several
+# conditions end with rc instead: "$(A && B; rc)" (tests/e2e/lib.sh).
+while IFS= read -r f; do
+    bad_lines=$(grep -nE '\$\(is .*(&&|\|\|)|\$\(has ('"'"'[^'"'"']*'"'"'|"[^"]*") *(&&|\|\|)' "$f" | grep -vE '^[0-9]+:\s*#' || true)
+    if [ -z "$bad_lines" ]; then ok "$f: no is/has with && or || (one condition each)"; else
+        bad "$f: is/has with && or || reports the first condition only (use \"\$(A && B; rc)\"):"
+        sed 's/^/    /' <<<"$bad_lines"; fi
+done < <(git ls-files -- 'tests/*.sh')
+
 # The seL4 tiers' log mender (tests/e2e/untangle-log.awk) with Debian's default awk (mawk): a line cut
 # by another PD's line is joined again, the intruder kept whole, and an uncut log left alone.
 cut=$'svmm[a]|info: start\nvm| boot\nsvmm[a]|info: serve-disk: 2 clients osvmm[b]|info: link 0: 72 MiB\nn port 3\nvm| x=1vm| y\n 2'

@@ -102,3 +102,24 @@ TEST(cli_size_suffixes)
     CHECK(svmm_cli_parse_size("1GG", &b) < 0);
     CHECK(svmm_cli_parse_size("17179869184G", &b) < 0); /* 2^34 GiB overflows 64 bits */
 }
+
+TEST(cli_control_socket_and_ctl)
+{
+    CHECK_EQ(PARSE("run", "--kernel", "Image", "--control", "/run/vm1.ctl", "--no-reboot"), 0);
+    CHECK(!strcmp(cli.control, "/run/vm1.ctl"));
+    CHECK(cli.no_reboot);
+    CHECK_EQ(PARSE("run", "--kernel", "Image", "--control", "a", "--control", "b"), -1);
+    CHECK_STR_CONTAINS(err, "--control: given twice");
+    CHECK_EQ(PARSE("ctl", "--socket", "/run/vm1.ctl", "restart"), 0);
+    CHECK_EQ(cli.cmd, SVMM_CLI_CTL);
+    CHECK(!strcmp(cli.control, "/run/vm1.ctl") && !strcmp(cli.ctl_command, "restart"));
+    CHECK_EQ(PARSE("ctl", "status", "--socket", "s"), 0); /* any order */
+    CHECK_EQ(PARSE("ctl", "--socket", "s", "reboot"), -1);
+    CHECK_STR_CONTAINS(err, "unknown command 'reboot'");
+    CHECK_EQ(PARSE("ctl", "--socket", "s"), -1);
+    CHECK_STR_CONTAINS(err, "needs --socket PATH and a command");
+    CHECK_EQ(PARSE("ctl", "--socket", "s", "stop", "now"), -1);
+    CHECK_STR_CONTAINS(err, "unexpected argument 'now'");
+    CHECK_EQ(PARSE("ctl", "--help"), 0);
+    CHECK_EQ(cli.cmd, SVMM_CLI_HELP);
+}

@@ -14,6 +14,7 @@ const char svmm_cli_usage[] =
     "usage: svmm run --kernel IMAGE [options]\n"
     "       svmm switch --listen PATH --port NAME ...   (a virtual switch: svmm switch --help)\n"
     "       svmm blk-server --listen PATH --disk FILE --client NAME,... (svmm blk-server --help)\n"
+    "       svmm ctl --socket PATH status|stop|restart   (a running VMM's control socket)\n"
     "       svmm --help | --version\n"
     "\n"
     "Boot an arm64 Linux kernel Image in a KVM virtual machine. Guest output from the emulated\n"
@@ -62,11 +63,16 @@ const char svmm_cli_usage[] =
     "                     an extra virtio-console port named NAME (/dev/virtio-ports/NAME in the\n"
     "                     guest, with udev): on a new pseudo-terminal, or its output appended to\n"
     "                     PATH (no input). Repeat for up to 2 ports\n"
+    "  --no-reboot        a guest's reset (PSCI SYSTEM_RESET) ends svmm with status 2; by default\n"
+    "                     the VM restarts: devices reset, RAM zeroed, kernel and initrd loaded again\n"
+    "                     from the copies read at start (disks, tap and switch ports, servers stay)\n"
+    "  --control PATH     listen for admin commands on the Unix socket PATH (mode 0600, this user's\n"
+    "                     processes only): svmm ctl --socket PATH status|stop|restart\n"
     "  -v, --verbose      more log lines (repeat for debug)\n"
     "  -q, --quiet        only warnings and errors\n"
     "\n"
-    "exit status: 0 guest powered off, 2 guest requested a reset, 3 guest crashed,\n"
-    "             130 stopped with Ctrl-A x, 1 error\n"
+    "exit status: 0 guest powered off, 2 guest requested a reset (--no-reboot), 3 guest crashed,\n"
+    "             130 stopped with Ctrl-A x, 143 stopped by SIGTERM, 1 error\n"
     "keys on a terminal: Ctrl-A x quits, Ctrl-A a sends Ctrl-A\n";
 
 int svmm_cli_parse_scaled(const char *s, size_t len, unsigned unit_shift, uint64_t *out)
@@ -122,7 +128,7 @@ static int parse_uint(const char *s, unsigned long *out)
 
 static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out",
                                              "--disk", "--net", "--vsock", "--console", "--console-port",
-                                             "--serve-disk" };
+                                             "--serve-disk", "--control" };
 
 /* The option name of `arg` ("--mem" for both "--mem" and "--mem=1G") if it is known, else NULL. */
 static const char *known_option(const char *arg)
@@ -565,6 +571,16 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         out->initrd = val;
     } else if (!strcmp(name, "--dtb-out")) {
         out->dtb_out = val;
+    } else if (!strcmp(name, "--control")) {
+        if (out->control != NULL) {
+            snprintf(err, errlen, "--control: given twice (one control socket per VMM)");
+            return -1;
+        }
+        if (strlen(val) == 0 || strlen(val) > 107) {
+            snprintf(err, errlen, "--control: socket path must be 1 to 107 characters (a Unix socket's limit)");
+            return -1;
+        }
+        out->control = val;
     } else if (!strcmp(name, "--disk")) {
         return add_disk(out, val, err, errlen);
     } else if (!strcmp(name, "--net")) {
@@ -605,6 +621,39 @@ static int is_flag(const char *a, const char *s, const char *l)
     return !strcmp(a, s) || !strcmp(a, l);
 }
 
+/* svmm ctl --socket PATH COMMAND */
+static int parse_ctl(int argc, char *const argv[], struct svmm_cli *out, char *err, size_t errlen)
+{
+    static const char *const commands[] = { "status", "stop", "restart", "start" };
+
+    out->cmd = SVMM_CLI_CTL;
+    for (int i = 2; i < argc; i++) {
+        if (is_flag(argv[i], "-h", "--help")) {
+            out->cmd = SVMM_CLI_HELP;
+            return 0;
+        }
+        if (!strcmp(argv[i], "--socket") && i + 1 < argc) {
+            out->control = argv[++i];
+            continue;
+        }
+        if (argv[i][0] == '-' || out->ctl_command != NULL) {
+            snprintf(err, errlen, "ctl: unexpected argument '%s' (usage: svmm ctl --socket PATH "
+                     "status|stop|restart)", argv[i]);
+            return -1;
+        }
+        out->ctl_command = argv[i];
+    }
+    if (out->control == NULL || out->ctl_command == NULL) {
+        snprintf(err, errlen, "ctl: needs --socket PATH and a command (status, stop, restart)");
+        return -1;
+    }
+    for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (!strcmp(out->ctl_command, commands[i]))
+            return 0;
+    snprintf(err, errlen, "ctl: unknown command '%s' (status, stop, restart)", out->ctl_command);
+    return -1;
+}
+
 static int parse_run(int argc, char *const argv[], int i, struct svmm_cli *out, char *err, size_t errlen)
 {
     for (; i < argc; i++) {
@@ -618,6 +667,9 @@ static int parse_run(int argc, char *const argv[], int i, struct svmm_cli *out, 
             continue;
         } else if (is_flag(a, "-q", "--quiet")) {
             out->verbosity = 0;
+            continue;
+        } else if (!strcmp(a, "--no-reboot")) {
+            out->no_reboot = true;
             continue;
         } else if (!strcmp(a, "--rng")) {
             if (out->rng) {
@@ -676,6 +728,8 @@ int svmm_cli_parse(int argc, char *const argv[], struct svmm_cli *out, char *err
         out->cmd = SVMM_CLI_SWITCH; /* parsed by switch_cli_parse */
         return 0;
     }
+    if (!strcmp(argv[1], "ctl"))
+        return parse_ctl(argc, argv, out, err, errlen);
     if (!strcmp(argv[1], "blk-server")) {
         out->cmd = SVMM_CLI_BLK_SERVER; /* parsed by blk_server_cli_parse */
         return 0;

@@ -11,7 +11,7 @@
 
 #define SVMM_DEFAULT_BOOTARGS "console=ttyS0 earlycon"
 
-enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION, SVMM_CLI_SWITCH, SVMM_CLI_BLK_SERVER };
+enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION, SVMM_CLI_SWITCH, SVMM_CLI_BLK_SERVER, SVMM_CLI_CTL };
 
 #define SVMM_CLI_MAX_DISKS 8
 
@@ -94,6 +94,9 @@ struct svmm_cli {
     const char *initrd;
     const char *dtb_out;
     int verbosity; /* 0 = errors and warnings, 1 = info (default), 2 = debug */
+    bool no_reboot; /* --no-reboot: a guest reset ends svmm (status 2) instead of restarting the VM */
+    const char *control; /* --control PATH (run) or --socket PATH (ctl): the VMM's control socket */
+    const char *ctl_command; /* ctl: status, stop, restart, start */
     struct svmm_cli_disk disks[SVMM_CLI_MAX_DISKS];
     unsigned ndisks;
     bool rng; /* --rng: a virtio-rng device in the next virtio slot */

@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 #include <svmm/arch.h>
 #include <svmm/log.h>
@@ -32,7 +33,7 @@ struct svmm_platform kvm_host_platform(struct kvm_host *h)
     return (struct svmm_platform){ .ctx = h, .irq_set = irq_set };
 }
 
-int kvm_host_open(struct kvm_host *h, char *err, size_t errlen)
+int kvm_host_open(struct kvm_host *h, bool no_reboot, char *err, size_t errlen)
 {
     int ver;
 
@@ -61,7 +62,11 @@ int kvm_host_open(struct kvm_host *h, char *err, size_t errlen)
     }
     h->run_size = (size_t)ioctl(h->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     h->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (h->stop_fd < 0) {
+    h->restart_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    pthread_mutex_init(&h->lc_lock, NULL);
+    svmm_lifecycle_init(&h->lc, no_reboot);
+    atomic_init(&h->halt, false);
+    if (h->stop_fd < 0 || h->restart_fd < 0) {
         snprintf(err, errlen, "eventfd: %s", strerror(errno));
         return -1;
     }
@@ -164,6 +169,9 @@ static int create_vcpu(struct kvm_host *h, unsigned i, const struct kvm_vcpu_ini
     return 0;
 }
 
+static int register_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err,
+                              size_t errlen);
+
 int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *err, size_t errlen)
 {
     struct kvm_userspace_memory_region region = {
@@ -176,6 +184,7 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *
     int max;
 
     h->vm = vm;
+    h->ram = ram;
     max = ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
     if (max > 0 && vm->cfg.ncpus > (unsigned)max) {
         snprintf(err, errlen, "this host's KVM allows at most %d vCPUs, %u requested", max, vm->cfg.ncpus);
@@ -200,10 +209,17 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *
     for (unsigned i = 0; i < vm->cfg.ncpus; i++)
         if (create_vcpu(h, i, &target, err, errlen) < 0)
             return -1;
-    return finish_gic(h, err, errlen);
+    if (finish_gic(h, err, errlen) < 0)
+        return -1;
+    for (unsigned i = 0; i < h->nioeventfds; i++) /* a restart's new VM: what the devices registered */
+        if (register_ioeventfd(h, h->ioeventfds[i].gpa, h->ioeventfds[i].datamatch, h->ioeventfds[i].fd, err,
+                               errlen) < 0)
+            return -1;
+    return 0;
 }
 
-int kvm_host_add_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err, size_t errlen)
+static int register_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err,
+                              size_t errlen)
 {
     struct kvm_ioeventfd io = {
         .datamatch = datamatch,
@@ -221,12 +237,26 @@ int kvm_host_add_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch,
     return 0;
 }
 
+int kvm_host_add_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err, size_t errlen)
+{
+    if (h->nioeventfds == KVM_HOST_MAX_IOEVENTFDS) {
+        snprintf(err, errlen, "more than %d ioeventfds", KVM_HOST_MAX_IOEVENTFDS);
+        return -1;
+    }
+    if (register_ioeventfd(h, gpa, datamatch, fd, err, errlen) < 0)
+        return -1;
+    h->ioeventfds[h->nioeventfds].gpa = gpa;
+    h->ioeventfds[h->nioeventfds].datamatch = datamatch;
+    h->ioeventfds[h->nioeventfds++].fd = fd;
+    return 0;
+}
+
 static void handle_mmio(struct kvm_vcpu_ctx *v)
 {
     struct kvm_run *run = v->run;
     uint64_t data = 0;
 
-    v->exits_mmio++;
+    atomic_fetch_add_explicit(&v->exits_mmio, 1, memory_order_relaxed);
     if (run->mmio.is_write)
         memcpy(&data, run->mmio.data, run->mmio.len);
     pthread_mutex_lock(&v->host->dev_lock);
@@ -236,16 +266,119 @@ static void handle_mmio(struct kvm_vcpu_ctx *v)
         memcpy(run->mmio.data, &data, run->mmio.len);
 }
 
+/* Make every started vCPU leave KVM_RUN and its loop (a restart or a stop). */
+static void kick_vcpus(struct kvm_host *h)
+{
+    for (unsigned i = 0; i < SVMM_MAX_VCPUS; i++) {
+        struct kvm_vcpu_ctx *v = &h->vcpus[i];
+        if (!v->started)
+            continue;
+        v->run->immediate_exit = 1; /* covers a kick that lands just before KVM_RUN */
+        pthread_kill(v->thread, KICK_SIGNAL);
+    }
+}
+
+/*
+ * A lifecycle operation (the guest's SYSTEM_OFF or SYSTEM_RESET, an admin's stop or restart): a
+ * restart halts the vCPUs and wakes the main thread; a stop ends the VM with `status`. -1 with the
+ * reason when the state refuses it (e.g. a second vCPU's request racing the first).
+ */
+static int lifecycle_request(struct kvm_host *h, enum svmm_vm_op op, int status, char *err, size_t errlen)
+{
+    enum svmm_vm_state s;
+    uint64_t one = 1;
+    int r;
+
+    pthread_mutex_lock(&h->lc_lock);
+    r = atomic_load(&h->exit_status) < 0 ? svmm_lifecycle_apply(&h->lc, op, err, errlen) : -1;
+    if (r < 0 && atomic_load(&h->exit_status) >= 0)
+        snprintf(err, errlen, "the VM is already stopping");
+    s = h->lc.state;
+    pthread_mutex_unlock(&h->lc_lock);
+    if (r < 0)
+        return -1;
+    if (s != SVMM_VM_RESTARTING) {
+        kvm_host_stop(h, status);
+        return 0;
+    }
+    atomic_store(&h->halt, true);
+    kick_vcpus(h);
+    if (write(h->restart_fd, &one, sizeof(one)) < 0)
+        svmm_warn("cannot signal the restart: %s", strerror(errno));
+    return 0;
+}
+
+static void guest_request(struct kvm_host *h, enum svmm_vm_op op, int status)
+{
+    char why[96];
+
+    if (lifecycle_request(h, op, status, why, sizeof(why)) < 0)
+        svmm_dbg("%s", why);
+}
+
+int kvm_host_request(struct kvm_host *h, enum svmm_vm_op op, char *err, size_t errlen)
+{
+    if (op != SVMM_OP_STOP && op != SVMM_OP_RESTART && op != SVMM_OP_START) {
+        snprintf(err, errlen, "'%s' is not an admin operation", svmm_vm_op_name(op));
+        return -1;
+    }
+    if (lifecycle_request(h, op, SVMM_EXIT_POWEROFF, err, errlen) < 0)
+        return -1;
+    svmm_info("admin: %s", svmm_vm_op_name(op));
+    return 0;
+}
+
+static uint64_t monotonic_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Exits of every vCPU since the VM was created or last restarted. */
+static void sum_exits(struct kvm_host *h, uint64_t *mmio, uint64_t *other)
+{
+    *mmio = *other = 0;
+    for (unsigned i = 0; i < SVMM_MAX_VCPUS; i++) {
+        *mmio += atomic_load_explicit(&h->vcpus[i].exits_mmio, memory_order_relaxed);
+        *other += atomic_load_explicit(&h->vcpus[i].exits_other, memory_order_relaxed);
+    }
+}
+
+void kvm_host_status(struct kvm_host *h, char *buf, size_t len)
+{
+    struct svmm_lifecycle lc;
+    uint64_t mmio, other, up_ms;
+    char devs[384];
+
+    pthread_mutex_lock(&h->lc_lock);
+    lc = h->lc;
+    up_ms = lc.state == SVMM_VM_RUNNING ? (monotonic_ns() - h->boot_ns) / 1000000u : 0;
+    pthread_mutex_unlock(&h->lc_lock);
+    pthread_mutex_lock(&h->dev_lock);
+    svmm_vm_exit_stats(h->vm, devs, sizeof(devs));
+    pthread_mutex_unlock(&h->dev_lock);
+    sum_exits(h, &mmio, &other);
+    snprintf(buf, len, "state %s boots %u restarts %u uptime %llu.%03llu exits mmio=%llu other=%llu; by device: %s",
+             svmm_vm_state_name(lc.state), lc.boots, lc.restarts, (unsigned long long)(up_ms / 1000),
+             (unsigned long long)(up_ms % 1000), (unsigned long long)mmio, (unsigned long long)other, devs);
+}
+
 static void handle_system_event(struct kvm_vcpu_ctx *v)
 {
     switch (v->run->system_event.type) {
     case KVM_SYSTEM_EVENT_SHUTDOWN:
         svmm_info("guest powered off (PSCI SYSTEM_OFF on vCPU %u)", v->index);
-        kvm_host_stop(v->host, SVMM_EXIT_POWEROFF);
+        guest_request(v->host, SVMM_OP_GUEST_OFF, SVMM_EXIT_POWEROFF);
         break;
     case KVM_SYSTEM_EVENT_RESET:
-        svmm_info("guest requested a reset (PSCI SYSTEM_RESET); stopping (exit status %d)", SVMM_EXIT_RESET);
-        kvm_host_stop(v->host, SVMM_EXIT_RESET);
+        if (v->host->lc.no_reboot)
+            svmm_info("guest requested a reset (PSCI SYSTEM_RESET); stopping (--no-reboot, exit status %d)",
+                      SVMM_EXIT_RESET);
+        else
+            svmm_info("guest requested a reset (PSCI SYSTEM_RESET on vCPU %u): restarting the VM", v->index);
+        guest_request(v->host, SVMM_OP_GUEST_RESET, SVMM_EXIT_RESET);
         break;
     case KVM_SYSTEM_EVENT_CRASH:
         svmm_err("guest reported a crash (vCPU %u)", v->index);
@@ -267,11 +400,11 @@ static bool handle_exit(struct kvm_vcpu_ctx *v)
         handle_mmio(v);
         return true;
     case KVM_EXIT_SYSTEM_EVENT:
-        v->exits_other++;
+        atomic_fetch_add_explicit(&v->exits_other, 1, memory_order_relaxed);
         handle_system_event(v);
         return true;
     case KVM_EXIT_INTR:
-        v->exits_other++;
+        atomic_fetch_add_explicit(&v->exits_other, 1, memory_order_relaxed);
         return true;
     case KVM_EXIT_FAIL_ENTRY:
         svmm_err("vCPU %u: entry failed (hardware reason 0x%llx)", v->index,
@@ -296,10 +429,10 @@ static void *vcpu_thread(void *arg)
     sigemptyset(&kick);
     sigaddset(&kick, KICK_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
-    while (atomic_load(&v->host->exit_status) < 0) {
+    while (atomic_load(&v->host->exit_status) < 0 && !atomic_load(&v->host->halt)) {
         if (ioctl(v->fd, KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
-                v->exits_other++;
+                atomic_fetch_add_explicit(&v->exits_other, 1, memory_order_relaxed);
                 continue;
             }
             svmm_err("vCPU %u: KVM_RUN failed: %s", v->index, strerror(errno));
@@ -321,6 +454,16 @@ int kvm_host_start(struct kvm_host *h, char *err, size_t errlen)
 {
     struct sigaction sa = { .sa_handler = kick_handler };
     sigset_t kick;
+    char why[96];
+
+    pthread_mutex_lock(&h->lc_lock);
+    if (h->lc.state == SVMM_VM_CREATED && svmm_lifecycle_apply(&h->lc, SVMM_OP_START, why, sizeof(why)) < 0) {
+        pthread_mutex_unlock(&h->lc_lock);
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    h->boot_ns = monotonic_ns();
+    pthread_mutex_unlock(&h->lc_lock);
 
     /* No SA_RESTART: a kick must interrupt KVM_RUN. Only vCPU threads accept the signal. */
     sigaction(KICK_SIGNAL, &sa, NULL);
@@ -346,31 +489,92 @@ void kvm_host_stop(struct kvm_host *h, int status)
 
     if (!atomic_compare_exchange_strong(&h->exit_status, &expected, status))
         return;
-    for (unsigned i = 0; i < SVMM_MAX_VCPUS; i++) {
-        struct kvm_vcpu_ctx *v = &h->vcpus[i];
-        if (!v->started)
-            continue;
-        v->run->immediate_exit = 1; /* covers a kick that lands just before KVM_RUN */
-        pthread_kill(v->thread, KICK_SIGNAL);
-    }
+    kick_vcpus(h);
     if (write(h->stop_fd, &one, sizeof(one)) < 0)
         svmm_warn("cannot signal the stop event: %s", strerror(errno));
 }
 
-int kvm_host_join(struct kvm_host *h)
+/* Join the vCPU threads and log the exits counted since the VM was created (or last restarted). */
+static void join_vcpus(struct kvm_host *h)
 {
-    uint64_t mmio = 0, other = 0;
+    uint64_t mmio, other;
     char stats[512];
 
     for (unsigned i = 0; i < SVMM_MAX_VCPUS; i++) {
         if (!h->vcpus[i].started)
             continue;
         pthread_join(h->vcpus[i].thread, NULL);
-        mmio += h->vcpus[i].exits_mmio;
-        other += h->vcpus[i].exits_other;
+        h->vcpus[i].started = false;
     }
+    sum_exits(h, &mmio, &other);
     svmm_vm_exit_stats(h->vm, stats, sizeof(stats));
     svmm_info("exits: mmio=%llu other=%llu; by device: %s", (unsigned long long)mmio, (unsigned long long)other,
               stats);
+}
+
+int kvm_host_join(struct kvm_host *h)
+{
+    join_vcpus(h);
     return atomic_load(&h->exit_status);
+}
+
+bool kvm_host_restart_pending(struct kvm_host *h)
+{
+    bool pending;
+
+    pthread_mutex_lock(&h->lc_lock);
+    pending = h->lc.state == SVMM_VM_RESTARTING;
+    pthread_mutex_unlock(&h->lc_lock);
+    return pending && atomic_load(&h->exit_status) < 0;
+}
+
+/* Close the KVM VM (its vCPUs, vGIC, memory slot and ioeventfds go with it); guest RAM stays mapped. */
+static void destroy_vm(struct kvm_host *h)
+{
+    for (unsigned i = 0; i < h->vm->cfg.ncpus; i++) {
+        struct kvm_vcpu_ctx *v = &h->vcpus[i];
+        if (v->run != NULL && v->run != MAP_FAILED)
+            munmap(v->run, h->run_size);
+        if (v->fd >= 0)
+            close(v->fd);
+        *v = (struct kvm_vcpu_ctx){ .fd = -1 };
+    }
+    if (h->gic_fd >= 0)
+        close(h->gic_fd);
+    close(h->vm_fd);
+    h->gic_fd = h->vm_fd = -1;
+}
+
+int kvm_host_restart(struct kvm_host *h, kvm_host_reload_fn reload, void *ctx, char *err, size_t errlen)
+{
+    enum svmm_vm_state now;
+    char why[96];
+    uint64_t n;
+    int r;
+
+    join_vcpus(h);
+    pthread_mutex_lock(&h->dev_lock);
+    destroy_vm(h);
+    svmm_vm_reset_devices(h->vm); /* lines go low on a VM that is gone: the new vGIC starts with all low */
+    r = reload(ctx, err, errlen);
+    if (r == 0)
+        r = kvm_host_create_vm(h, h->vm, h->ram, err, errlen);
+    pthread_mutex_unlock(&h->dev_lock);
+    if (r < 0)
+        return -1;
+    pthread_mutex_lock(&h->lc_lock);
+    r = svmm_lifecycle_apply(&h->lc, SVMM_OP_HALTED, why, sizeof(why));
+    now = h->lc.state;
+    pthread_mutex_unlock(&h->lc_lock);
+    if (r < 0) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    if (now != SVMM_VM_RUNNING)
+        return 0; /* an admin's stop came during the restart: the VM stays down, the stop ends svmm */
+    if (read(h->restart_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+        svmm_warn("restart event: %s", strerror(errno));
+    atomic_store(&h->halt, false);
+    svmm_info("VM restarted (restart %u)", h->lc.restarts); /* only this thread changes restarts */
+    return kvm_host_start(h, err, errlen);
 }

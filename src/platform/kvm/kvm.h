@@ -6,7 +6,11 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <svmm/lifecycle.h>
 #include <svmm/vm.h>
+
+/* ioeventfds registered on the VM, kept to register again on a restart's new KVM VM. */
+#define KVM_HOST_MAX_IOEVENTFDS 64
 
 /* Exit status of the svmm process, by how the guest stopped. */
 enum svmm_exit_status {
@@ -25,7 +29,7 @@ struct kvm_vcpu_ctx {
     struct kvm_run *run;
     pthread_t thread;
     atomic_bool started;
-    uint64_t exits_mmio, exits_other;
+    atomic_uint_least64_t exits_mmio, exits_other; /* written by the vCPU's thread, read by status */
 };
 
 struct kvm_host {
@@ -35,11 +39,31 @@ struct kvm_host {
     struct svmm_vm *vm;
     pthread_mutex_t dev_lock; /* serialises every call into core/virtio device code */
     atomic_int exit_status;   /* -1 while running */
+    /* Restart: the vCPU threads leave (halt), the main thread, woken by restart_fd, resets the VM. */
+    atomic_bool halt;
+    int restart_fd;
+    pthread_mutex_t lc_lock; /* guards lc: vCPU threads (PSCI) and the main thread (restart) */
+    struct svmm_lifecycle lc;
+    void *ram;
+    uint64_t boot_ns; /* CLOCK_MONOTONIC when the vCPUs last started (status: uptime) */
+    struct {
+        uint64_t gpa;
+        uint32_t datamatch;
+        int fd;
+    } ioeventfds[KVM_HOST_MAX_IOEVENTFDS];
+    unsigned nioeventfds;
     struct kvm_vcpu_ctx vcpus[SVMM_MAX_VCPUS];
 };
 
-/* Open /dev/kvm and check the capabilities svmm needs; -1 with a reason (and a remedy) in err. */
-int kvm_host_open(struct kvm_host *h, char *err, size_t errlen);
+/* Rebuild the guest's memory for a restart: scrub RAM, load the images again. Under dev_lock. */
+typedef int (*kvm_host_reload_fn)(void *ctx, char *err, size_t errlen);
+
+/*
+ * Open /dev/kvm and check the capabilities svmm needs; -1 with a reason (and a remedy) in err.
+ * `no_reboot`: a guest's PSCI SYSTEM_RESET stops the VM (status SVMM_EXIT_RESET) instead of
+ * restarting it.
+ */
+int kvm_host_open(struct kvm_host *h, bool no_reboot, char *err, size_t errlen);
 
 /*
  * Create the KVM VM for `vm`: guest RAM at `ram` (already registered in vm's memory map), the
@@ -55,6 +79,28 @@ void kvm_host_stop(struct kvm_host *h, int status);
 
 /* Wait for the vCPU threads after a stop; returns the recorded exit status. */
 int kvm_host_join(struct kvm_host *h);
+
+/*
+ * An admin's lifecycle operation (stop, restart; start is refused while the VMM runs its VM): -1 with
+ * the lifecycle's reason in err when the VM's state does not allow it. Safe from any thread but the
+ * vCPUs' own (a stop ends the VM with status SVMM_EXIT_POWEROFF; a restart wakes the main thread).
+ */
+int kvm_host_request(struct kvm_host *h, enum svmm_vm_op op, char *err, size_t errlen);
+
+/* One status line: state, boots, restarts, uptime of this boot, exits by kind and by device. */
+void kvm_host_status(struct kvm_host *h, char *buf, size_t len);
+
+/* True when a guest reset (or an admin restart) waits for kvm_host_restart(), and no stop was asked. */
+bool kvm_host_restart_pending(struct kvm_host *h);
+
+/*
+ * Restart the VM (main thread, after kvm_host_restart_pending()): wait for the halted vCPU threads,
+ * under dev_lock destroy the KVM VM, reset every emulated device (svmm_vm_reset_devices: in-flight
+ * I/O completes or fails first), call `reload` (scrub RAM, load the images), create a new KVM VM
+ * (fresh vGIC, timers and vCPUs; the ioeventfds registered again), then start its vCPUs. Threads
+ * of device backends keep running throughout. -1 with a reason in err (the caller stops the VM).
+ */
+int kvm_host_restart(struct kvm_host *h, kvm_host_reload_fn reload, void *ctx, char *err, size_t errlen);
 
 /*
  * Make a 4-byte guest write of `datamatch` to `gpa` (an MMIO register, e.g. a virtio-mmio device's

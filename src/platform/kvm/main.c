@@ -18,6 +18,7 @@
 #include "blk_relay_host.h"
 #include "blk_server_main.h"
 #include "cli.h"
+#include "control.h"
 #include "kvm.h"
 #include "net_switch.h"
 #include "net_tap.h"
@@ -58,7 +59,10 @@ static int fail(const char *msg)
     return SVMM_EXIT_ERROR;
 }
 
-/* Read a whole regular file into a new buffer; NULL with a message in err. */
+/*
+ * Read a whole regular file into new pages that are then made read-only: the pristine copy of a
+ * boot image, loaded into guest RAM again at every restart. NULL with a message in err.
+ */
 static void *read_file(const char *what, const char *path, size_t *len, char *err, size_t errlen)
 {
     struct stat st;
@@ -75,19 +79,23 @@ static void *read_file(const char *what, const char *path, size_t *len, char *er
                  !S_ISREG(st.st_mode) ? "not a regular file" : st.st_size == 0 ? "empty" : "larger than 1 GiB");
         goto out;
     }
-    buf = malloc((size_t)st.st_size);
-    while (buf && done < (size_t)st.st_size) {
+    buf = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (buf == MAP_FAILED) {
+        snprintf(err, errlen, "out of memory reading %s '%s'", what, path);
+        buf = NULL;
+        goto out;
+    }
+    while (done < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
         if (n <= 0) {
             snprintf(err, errlen, "cannot read %s '%s': %s", what, path, n < 0 ? strerror(errno) : "short read");
-            free(buf);
+            munmap(buf, (size_t)st.st_size);
             buf = NULL;
             goto out;
         }
         done += (size_t)n;
     }
-    if (buf == NULL)
-        snprintf(err, errlen, "out of memory reading %s '%s'", what, path);
+    mprotect(buf, done, PROT_READ);
     *len = done;
 out:
     if (fd >= 0)
@@ -242,6 +250,58 @@ static void join_net_vsock(const struct svmm_cli *cli)
     }
 }
 
+/* The boot images (read-only copies) and guest RAM: what a restart loads again. */
+struct guest_images {
+    struct svmm_vm *vm;
+    const char *kernel_path;
+    const void *kernel, *initrd;
+    size_t kernel_len, initrd_len;
+    void *ram;
+};
+
+static int load_guest(void *ctx, char *err, size_t errlen)
+{
+    const struct guest_images *g = ctx;
+    char reason[256];
+
+    if (svmm_vm_load_linux(g->vm, g->kernel, g->kernel_len, g->initrd, g->initrd_len, reason, sizeof(reason)) < 0) {
+        snprintf(err, errlen, "cannot boot '%.200s': %s", g->kernel_path, reason);
+        return -1;
+    }
+    return 0;
+}
+
+/* A restart's reload: guest RAM back to zero pages (private anonymous memory), then the images. */
+static int reload_guest(void *ctx, char *err, size_t errlen)
+{
+    const struct guest_images *g = ctx;
+
+    if (madvise(g->ram, g->vm->cfg.ram_size, MADV_DONTNEED) < 0) {
+        snprintf(err, errlen, "cannot scrub guest RAM: %s", strerror(errno));
+        return -1;
+    }
+    return load_guest(ctx, err, errlen);
+}
+
+/*
+ * Guest RAM: private anonymous memory (zero pages, handed back by a restart's scrub) between two
+ * inaccessible guard pages, so a stray access past either end faults instead of reaching the
+ * VMM's other data, and the mapping stays one region of its own in /proc/PID/maps.
+ */
+static void *map_guest_ram(uint64_t size)
+{
+    const size_t guard = 4096;
+    uint8_t *p = mmap(NULL, size + 2 * guard, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+    if (p == MAP_FAILED)
+        return NULL;
+    if (mprotect(p + guard, size, PROT_READ | PROT_WRITE) < 0) {
+        munmap(p, size + 2 * guard);
+        return NULL;
+    }
+    return p + guard;
+}
+
 /* The running VM, for the SIGTERM handler. */
 static struct kvm_host *running_host;
 
@@ -252,6 +312,19 @@ static void on_sigterm(int sig)
     kvm_host_stop(running_host, SVMM_EXIT_TERMINATED); /* an atomic, pthread_kill and write: signal-safe */
 }
 
+/*
+ * SIGTERM is taken by the main thread only (every thread svmm starts inherits it blocked), and not
+ * while it restarts the VM: the handler touches the vCPUs, which a restart replaces.
+ */
+static void block_sigterm(bool block)
+{
+    sigset_t term;
+
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &term, NULL);
+}
+
 static void catch_sigterm(struct kvm_host *host)
 {
     struct sigaction sa = { .sa_handler = on_sigterm };
@@ -259,6 +332,26 @@ static void catch_sigterm(struct kvm_host *host)
     running_host = host;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
+    block_sigterm(false);
+}
+
+/* Pump the consoles until the VM stops, restarting it whenever the guest reset it. */
+static void run_until_stopped(struct kvm_host *host, struct virtio_console *console, struct console_host *conhost,
+                              struct guest_images *images)
+{
+    char err[512];
+
+    for (;;) {
+        console_pump(host, console, conhost);
+        if (!kvm_host_restart_pending(host))
+            return;
+        block_sigterm(true);
+        if (kvm_host_restart(host, reload_guest, images, err, sizeof(err)) < 0) {
+            svmm_err("restart failed: %s", err);
+            kvm_host_stop(host, SVMM_EXIT_ERROR);
+        }
+        block_sigterm(false);
+    }
 }
 
 static int run(const struct svmm_cli *cli)
@@ -267,13 +360,14 @@ static int run(const struct svmm_cli *cli)
     static struct kvm_host host;
     static struct virtio_console console;
     static struct console_host conhost;
-    char err[512], reason[256];
+    static struct vmm_control control = { .lfd = -1 };
+    char err[512];
     int status;
-    size_t klen = 0, ilen = 0;
-    void *kernel, *initrd = NULL, *ram;
+    struct guest_images images = { .vm = &vm, .kernel_path = cli->kernel };
     struct svmm_platform plat = kvm_host_platform(&host);
     const struct svmm_vm_backends be = { .uart_tx = stdio_uart_tx };
 
+    block_sigterm(true); /* until every thread is started: see block_sigterm() */
     host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
     if (console_host_setup(cli, &console, &conhost, err, sizeof(err)) < 0 ||
         blk_relay_host_open(&blk_relay, cli, &console, err, sizeof(err)) < 0)
@@ -283,42 +377,42 @@ static int run(const struct svmm_cli *cli)
         attach_blk_rng(cli, &vm, &host, err, sizeof(err)) < 0 ||
         attach_net_vsock(cli, &vm, err, sizeof(err)) < 0)
         return fail(err);
-    kernel = read_file("kernel", cli->kernel, &klen, err, sizeof(err));
-    if (kernel == NULL)
+    images.kernel = read_file("kernel", cli->kernel, &images.kernel_len, err, sizeof(err));
+    if (images.kernel == NULL)
         return fail(err);
-    if (cli->initrd && (initrd = read_file("initrd", cli->initrd, &ilen, err, sizeof(err))) == NULL)
+    if (cli->initrd && (images.initrd = read_file("initrd", cli->initrd, &images.initrd_len, err, sizeof(err))) == NULL)
         return fail(err);
-    ram = mmap(NULL, cli->cfg.ram_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (ram == MAP_FAILED) {
+    images.ram = map_guest_ram(cli->cfg.ram_size);
+    if (images.ram == NULL) {
         snprintf(err, sizeof(err), "cannot allocate %llu MiB of guest RAM: %s",
                  (unsigned long long)(cli->cfg.ram_size >> 20), strerror(errno));
         return fail(err);
     }
-    svmm_vm_add_ram(&vm, ram);
-    if (svmm_vm_load_linux(&vm, kernel, klen, initrd, ilen, reason, sizeof(reason)) < 0) {
-        snprintf(err, sizeof(err), "cannot boot '%.200s': %s", cli->kernel, reason);
+    svmm_vm_add_ram(&vm, images.ram);
+    if (load_guest(&images, err, sizeof(err)) < 0)
         return fail(err);
-    }
-    free(kernel);
-    free(initrd);
     if (cli->dtb_out && write_dtb(cli->dtb_out, svmm_vm_dtb(&vm), vm.dtb_size, err, sizeof(err)) < 0)
         return fail(err);
-    if (kvm_host_open(&host, err, sizeof(err)) < 0 || kvm_host_create_vm(&host, &vm, ram, err, sizeof(err)) < 0)
+    if (kvm_host_open(&host, cli->no_reboot, err, sizeof(err)) < 0 ||
+        kvm_host_create_vm(&host, &vm, images.ram, err, sizeof(err)) < 0 ||
+        (cli->control && vmm_control_open(&control, cli->control, err, sizeof(err)) < 0))
         return fail(err);
     svmm_info("starting VM: %u vCPU%s, %llu MiB RAM, cmdline \"%s\"", cli->cfg.ncpus, cli->cfg.ncpus > 1 ? "s" : "",
               (unsigned long long)(cli->cfg.ram_size >> 20), cli->cfg.bootargs);
     stdio_setup();
     if (kvm_host_start(&host, err, sizeof(err)) < 0)
         return fail(err);
-    catch_sigterm(&host);
-    if (start_disks(cli, &host, err, sizeof(err)) < 0 || start_net_vsock(cli, &host, err, sizeof(err)) < 0) {
+    if (start_disks(cli, &host, err, sizeof(err)) < 0 || start_net_vsock(cli, &host, err, sizeof(err)) < 0 ||
+        vmm_control_start(&control, &host, err, sizeof(err)) < 0) {
         kvm_host_stop(&host, SVMM_EXIT_ERROR);
         return fail(err);
     }
-    console_pump(&host, &console, &conhost);
+    catch_sigterm(&host);
+    run_until_stopped(&host, &console, &conhost, &images);
     status = kvm_host_join(&host);
     join_net_vsock(cli);
     join_disks(cli);
+    vmm_control_close(&control);
     stdio_restore();
     console_host_close(&conhost, &console);
     svmm_info("VM stopped, exit status %d", status);
@@ -344,6 +438,8 @@ int main(int argc, char **argv)
         svmm_log_set_clock(monotonic_ns);
         return blk_server_main(argc - 1, argv + 1, log_to_stderr);
     }
+    if (cli.cmd == SVMM_CLI_CTL)
+        return vmm_control_client(cli.control, cli.ctl_command);
     if (cli.cmd == SVMM_CLI_VERSION) {
         printf("svmm %s (Linux KVM, arm64)\n", SVMM_VERSION);
         return 0;

@@ -240,7 +240,7 @@ int shm_link_listen(const char *path, char *err, size_t errlen)
         return -1;
     }
     unlink(path); /* a stale socket from an earlier run */
-    old = umask(077); /* mode 0600: only this user's VMMs may connect (checked again per peer) */
+    old = umask(0177); /* mode 0600: only this user's processes may connect (checked again per peer) */
     if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 16) < 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(errno));
         umask(old);

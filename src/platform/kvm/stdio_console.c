@@ -118,13 +118,14 @@ void console_pump(struct kvm_host *h, struct virtio_console *c, struct console_h
     bool escape_seen = false;
 
     for (;;) {
-        struct pollfd fds[1 + CONSOLE_HOST_MAX_ENDPOINTS];
-        struct console_endpoint *who[1 + CONSOLE_HOST_MAX_ENDPOINTS];
-        nfds_t nfds = 1;
+        struct pollfd fds[2 + CONSOLE_HOST_MAX_ENDPOINTS];
+        struct console_endpoint *who[2 + CONSOLE_HOST_MAX_ENDPOINTS];
+        nfds_t nfds = 2;
         bool any_pending = false;
         int r;
 
         fds[0] = (struct pollfd){ h->stop_fd, POLLIN, 0 };
+        fds[1] = (struct pollfd){ h->restart_fd, POLLIN, 0 }; /* the caller restarts the VM, then pumps again */
         for (unsigned i = 0; i < ch->n; i++) {
             struct console_endpoint *ep = &ch->ep[i];
             if (ep->pending) {
@@ -137,9 +138,9 @@ void console_pump(struct kvm_host *h, struct virtio_console *c, struct console_h
         r = poll(fds, nfds, any_pending ? RETRY_MS : -1);
         if (r < 0 && errno != EINTR)
             return;
-        if (r > 0 && fds[0].revents)
+        if (r > 0 && (fds[0].revents || fds[1].revents))
             return;
-        for (nfds_t i = 1; r > 0 && i < nfds; i++) {
+        for (nfds_t i = 2; r > 0 && i < nfds; i++) {
             struct console_endpoint *ep = who[i];
             ssize_t n;
 

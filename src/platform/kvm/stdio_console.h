@@ -69,7 +69,7 @@ void console_endpoint_write(void *ctx, const uint8_t *buf, size_t len);
 /*
  * Run the host side until the VM stops: read stdin and the ptys, hand bytes to their ports once the
  * guest can take them (stdin: the UART before the virtio console is up), handle Ctrl-A x on a
- * terminal. Returns when h->stop_fd fires.
+ * terminal. Returns when h->stop_fd fires (the VM stopped) or h->restart_fd does (a restart waits).
  */
 void console_pump(struct kvm_host *h, struct virtio_console *c, struct console_host *ch);
 

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <svmm/log.h>
+#include "control.h"
+#include "shm_link.h"
+
+int vmm_control_open(struct vmm_control *c, const char *path, char *err, size_t errlen)
+{
+    *c = (struct vmm_control){ .lfd = -1 };
+    if (strlen(path) >= sizeof(c->path)) {
+        snprintf(err, errlen, "--control: socket path '%s' is too long (at most %zu characters)", path,
+                 sizeof(c->path) - 1);
+        return -1;
+    }
+    c->lfd = shm_link_listen(path, err, errlen);
+    if (c->lfd < 0)
+        return -1;
+    memcpy(c->path, path, strlen(path) + 1);
+    svmm_info("control socket %s (svmm ctl --socket %s status|stop|restart)", path, path);
+    return 0;
+}
+
+/* The command word, without trailing whitespace; false when it is not a known one. */
+static bool command_is(const char *cmd, size_t len, const char *word)
+{
+    size_t n = strlen(word);
+
+    while (len > 0 && (cmd[len - 1] == '\n' || cmd[len - 1] == '\r' || cmd[len - 1] == ' '))
+        len--;
+    return len == n && memcmp(cmd, word, n) == 0;
+}
+
+void vmm_control_command(struct kvm_host *h, const char *cmd, size_t len, char *reply, size_t replylen)
+{
+    char err[160];
+
+    if (command_is(cmd, len, "status")) {
+        int n = snprintf(reply, replylen, "ok ");
+        kvm_host_status(h, reply + n, replylen - (size_t)n);
+        return;
+    }
+    if (command_is(cmd, len, "stop") || command_is(cmd, len, "restart") || command_is(cmd, len, "start")) {
+        enum svmm_vm_op op = command_is(cmd, len, "stop")      ? SVMM_OP_STOP
+                             : command_is(cmd, len, "restart") ? SVMM_OP_RESTART
+                                                               : SVMM_OP_START;
+        if (kvm_host_request(h, op, err, sizeof(err)) < 0)
+            snprintf(reply, replylen, "error: %s", err);
+        else
+            snprintf(reply, replylen, "ok %s", svmm_vm_op_name(op));
+        return;
+    }
+    snprintf(reply, replylen, "error: unknown command '%.*s' (status, stop, restart)", (int)(len > 40 ? 40 : len),
+             cmd);
+}
+
+/* One peer: one command, one reply. The socket has a 2 s receive timeout (shm_link_accept). */
+static void serve_peer(struct vmm_control *c)
+{
+    char cmd[VMM_CONTROL_MAX_MSG + 1], reply[VMM_CONTROL_MAX_MSG], err[160];
+    int refuse = -1, pid = 0, sock = shm_link_accept(c->lfd, &refuse, &pid, err, sizeof(err));
+    ssize_t n;
+
+    if (sock < 0) {
+        if (refuse >= 0) {
+            svmm_warn("control socket: refused a peer: %s", err);
+            snprintf(reply, sizeof(reply), "error: %s", err);
+            send(refuse, reply, strlen(reply), MSG_NOSIGNAL);
+            close(refuse);
+        }
+        return;
+    }
+    n = recv(sock, cmd, sizeof(cmd) - 1, 0);
+    if (n > 0) {
+        cmd[n] = '\0';
+        vmm_control_command(c->host, cmd, (size_t)n, reply, sizeof(reply));
+        svmm_info("control: '%.*s' from pid %d: %s", (int)strcspn(cmd, "\r\n"), cmd, pid, reply);
+        send(sock, reply, strlen(reply), MSG_NOSIGNAL);
+    }
+    close(sock);
+}
+
+static void *control_thread(void *arg)
+{
+    struct vmm_control *c = arg;
+
+    for (;;) {
+        struct pollfd fds[2] = { { c->host->stop_fd, POLLIN, 0 }, { c->lfd, POLLIN, 0 } };
+
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (fds[0].revents)
+            break;
+        if (fds[1].revents)
+            serve_peer(c);
+    }
+    return NULL;
+}
+
+int vmm_control_start(struct vmm_control *c, struct kvm_host *h, char *err, size_t errlen)
+{
+    int e;
+
+    if (c->lfd < 0)
+        return 0;
+    c->host = h;
+    e = pthread_create(&c->thread, NULL, control_thread, c);
+    if (e != 0) {
+        snprintf(err, errlen, "cannot start the control thread: %s", strerror(e));
+        return -1;
+    }
+    c->started = true;
+    return 0;
+}
+
+void vmm_control_close(struct vmm_control *c)
+{
+    if (c->started)
+        pthread_join(c->thread, NULL);
+    c->started = false;
+    if (c->lfd >= 0) {
+        close(c->lfd);
+        unlink(c->path);
+    }
+    c->lfd = -1;
+}
+
+int vmm_control_client(const char *path, const char *command)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct timeval tv = { .tv_sec = 30 }; /* a restart answers at once; a VMM that hangs must not hang us */
+    char reply[VMM_CONTROL_MAX_MSG + 1];
+    ssize_t n;
+    int sock;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        fprintf(stderr, "svmm: error: socket path '%s' is too long\n", path);
+        return 1;
+    }
+    memcpy(sa.sun_path, path, strlen(path));
+    sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+        fprintf(stderr, "svmm: error: cannot connect to the VMM's control socket %s: %s\n", path, strerror(errno));
+        if (sock >= 0)
+            close(sock);
+        return 1;
+    }
+    setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (send(sock, command, strlen(command), MSG_NOSIGNAL) < 0 || (n = recv(sock, reply, sizeof(reply) - 1, 0)) <= 0) {
+        fprintf(stderr, "svmm: error: no answer from %s: %s\n", path, strerror(errno));
+        close(sock);
+        return 1;
+    }
+    close(sock);
+    reply[n] = '\0';
+    printf("%s\n", reply);
+    return strncmp(reply, "ok", 2) == 0 ? 0 : 1;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The VMM's control socket (`svmm run --control PATH`) and its client (`svmm ctl`). A Unix
+ * SOCK_SEQPACKET socket of mode 0600; a peer must run as the same user (or root). One command per
+ * message, one reply per message: "status", "stop", "restart" (and "start", which a running VMM
+ * refuses through its lifecycle). Replies start with "ok" or "error:". An admin component (issue 12)
+ * talks to each VMM through it.
+ */
+#ifndef SVMM_KVM_CONTROL_H
+#define SVMM_KVM_CONTROL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "kvm.h"
+
+#define VMM_CONTROL_MAX_MSG 512 /* a command or reply, bytes */
+
+struct vmm_control {
+    struct kvm_host *host;
+    int lfd;
+    char path[108];
+    pthread_t thread;
+    bool started;
+};
+
+/* Listen on `path` (a stale socket replaced). -1 with a reason in err. */
+int vmm_control_open(struct vmm_control *c, const char *path, char *err, size_t errlen);
+
+/* Serve commands for `h` on a thread until the VM stops. */
+int vmm_control_start(struct vmm_control *c, struct kvm_host *h, char *err, size_t errlen);
+
+/* Wait for the thread; close and remove the socket. Safe on a control never opened (lfd -1). */
+void vmm_control_close(struct vmm_control *c);
+
+/*
+ * Carry out one command for `h` (the text of one message, trailing newline allowed) and write the
+ * reply into reply (always NUL-terminated).
+ */
+void vmm_control_command(struct kvm_host *h, const char *cmd, size_t len, char *reply, size_t replylen);
+
+/* `svmm ctl --socket PATH COMMAND`: send it, print the reply. Returns 0 when the reply is "ok ...". */
+int vmm_control_client(const char *path, const char *command);
+
+#endif
