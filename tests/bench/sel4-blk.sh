@@ -4,11 +4,12 @@
 # driver VM's VMM, the driver VM's guest kernel and user space: svmm-blk-agent). Not a test: it
 # measures and prints a table (docs/performance.md, "seL4 driver VM: instructions per block request").
 #
-# The system of tests/e2e/sel4-driver-vm.sh (release), under QEMU -icount shift=0,sleep=off with the
-# tbprof plugin, three times: run A, the user VM finds its disk and powers off; run R, the same after
-# BENCH_BLK_REQUESTS reads of 4 KiB with O_DIRECT, one at a time (dd iflag=direct bs=4k); run W, the
-# same with writes (oflag=direct). (R - A) / N and (W - A) / N are what one request costs, from the
-# user VM's dd to its completion, everything the request makes anyone do included. Then the user VM
+# A system like examples/driver-vm (release; one 64 MiB partition, 1-vCPU VMs, no switch), under
+# QEMU -icount shift=0,sleep=off with the tbprof plugin (tests/bench/sel4-lib.sh), three times: run
+# A, the user VM finds its disk and powers off; run R, the same after BENCH_BLK_REQUESTS reads of
+# 4 KiB with O_DIRECT, one at a time (dd iflag=direct bs=4k); run W, the same with writes
+# (oflag=direct). (R - A) / N and (W - A) / N are what one request costs, from the user VM's dd to
+# its completion, everything the request makes anyone do included. Then the user VM
 # marks the end of its disk and powers off; the driver VM sleeps 20 s of guest time (idle: its vCPU
 # sleeps in WFI when the system has the idle timer), then looks for the mark and powers off too, so
 # its VMM logs its exits and the relay's counters, and the runs differ only in the requests.
@@ -17,19 +18,9 @@
 # usage: tests/bench/sel4-blk.sh [SDK_DIR]   (default $MICROKIT_SDK or /opt/microkit-sdk-2.0.1)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-SDK=${1:-${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}}
-CONFIG=release
 N=${BENCH_BLK_REQUESTS:-1000}
-TIMEOUT=${BENCH_TIMEOUT:-3600}
-T=$BUILD/bench/sel4-blk
-RES=$BUILD/bench/sel4-blk-results.txt
-. "$ROOT/tests/e2e/lib.sh"
-[ -x "$SDK/bin/microkit" ] || { echo "bench-sel4-blk: no Microkit SDK at $SDK (set MICROKIT_SDK)"; exit 1; }
-gic=$(sel4_gic "$SDK" "$CONFIG")
-mkdir -p "$T"
-gcc -O2 -shared -fPIC -Wall -Wextra "$ROOT/tests/bench/tbprof.c" -o "$T/tbprof.so" || exit 1
+. "$ROOT/tests/bench/sel4-lib.sh"
+sel4_bench_setup sel4-blk "${1:-}"
 
 # The driver VM (its /init started the agent from the command line) serves until the user VM is done.
 DONE_BLOCK=$((64 * 256 - 1))
@@ -96,11 +87,7 @@ G
         server: $server
         disk: data
 Y
-    make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG=$CONFIG SYSTEM="$T/$name.yaml" \
-        SYSTEM_OUT="$T/$name" > "$T/$name.build.log" 2>&1 || { cat "$T/$name.build.log"; return 1; }
-    SEL4_QEMU_EXTRA="-icount shift=0,sleep=off -plugin $T/tbprof.so,arg=out=$T/$name.prof" \
-        sel4_boot "$T/$name" "$gic" "$T/$name.log" "$TIMEOUT" "$([ "$server" = driver ] && echo 2 || echo 1)"
-    [ "$status" = stopped ] && [ -s "$T/$name.prof" ] && grep -aq "BENCH-BLK requests=$count " "$T/$name.log"
+    sel4_bench_run "$name" "$([ "$server" = driver ] && echo 2 || echo 1)" && grep -aq "BENCH-BLK requests=$count " "$T/$name.log"
 }
 
 # What a run's user VM and VMMs said: the guest's own time for its requests and the VMMs' exits.

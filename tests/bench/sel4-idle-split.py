@@ -3,34 +3,18 @@
 # Instructions per idle guest second by component, from two tbprof profiles of runs that differ only
 # in how long the guests idle (tests/bench/sel4-idle.sh). Components as in sel4-net-split.py, with the
 # idle timer PD on its own line. usage: sel4-idle-split.py A.prof B.prof report.txt GUEST_SECONDS
-import collections, re, sys
+import sys
+
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources
+import sel4prof  # noqa: E402 (tests/bench/sel4prof.py)
 
 a_prof, b_prof, report, secs = sys.argv[1:5]
 secs = int(secs)
 
-# Protection-domain ELF segments: name -> physical ranges (Microkit's report, "PD-ELF <pd>-<n>").
-pds = collections.defaultdict(list)
-for m in re.finditer(r'PD-ELF (\S+)-\d+ addr=(0x[0-9a-f]+) size=(\d+)', open(report).read()):
-    pds[m.group(1)].append((int(m.group(2), 16), int(m.group(2), 16) + int(m.group(3))))
+component = sel4prof.by_pd(sel4prof.pd_segments(report), lambda pd:
+                           'VMMs' if pd.startswith('vmm_') else 'idle timer PD' if pd == 'idle-timer' else 'other PDs')
 
-def component(vaddr, paddr):
-    if vaddr >= 0xffff000000000000:
-        return 'guest kernel'
-    if vaddr >= 0x8000000000:
-        return 'seL4 kernel'
-    for pd, ranges in pds.items():
-        if any(lo <= paddr < hi for lo, hi in ranges):
-            return 'VMMs' if pd.startswith('vmm_') else 'idle timer PD' if pd == 'idle-timer' else 'other PDs'
-    return 'guest user'
-
-def load(path):
-    c = collections.Counter()
-    for line in open(path):
-        f = line.split()
-        c[component(int(f[0], 16), int(f[3], 16) if len(f) > 3 else 0)] += int(f[1]) * int(f[2])
-    return c
-
-a, b = load(a_prof), load(b_prof)
+a, b = sel4prof.load(a_prof, component), sel4prof.load(b_prof, component)
 order = ['guest kernel', 'guest user', 'seL4 kernel', 'VMMs', 'idle timer PD', 'other PDs']
 print(f'  {"component":14} {"instructions":>16} {"per guest s":>12}')
 for k in order:

@@ -12,20 +12,10 @@
 # usage: tests/bench/sel4-idle.sh [SDK_DIR]   (default $MICROKIT_SDK or /opt/microkit-sdk-2.0.1)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-SDK=${1:-${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}}
-CONFIG=release
 IDLE_A=${BENCH_IDLE_A:-1} IDLE_B=${BENCH_IDLE_B:-5}
-TIMEOUT=${BENCH_TIMEOUT:-3600}
-T=$BUILD/bench/sel4-idle
-RES=$BUILD/bench/sel4-idle-results.txt
-. "$ROOT/tests/e2e/lib.sh"
-[ -x "$SDK/bin/microkit" ] || { echo "bench-sel4-idle: no Microkit SDK at $SDK (set MICROKIT_SDK)"; exit 1; }
 [ "$IDLE_B" -gt "$IDLE_A" ] || { echo "bench-sel4-idle: BENCH_IDLE_B must be larger than BENCH_IDLE_A"; exit 1; }
-gic=$(sel4_gic "$SDK" "$CONFIG")
-mkdir -p "$T"
-gcc -O2 -shared -fPIC -Wall -Wextra "$ROOT/tests/bench/tbprof.c" -o "$T/tbprof.so" || exit 1
+. "$ROOT/tests/bench/sel4-lib.sh"
+sel4_bench_setup sel4-idle "${1:-}"
 
 # run NAME SECONDS: both guests idle SECONDS once up; leaves $T/NAME.{log,prof}.
 run() {
@@ -37,13 +27,8 @@ sleep $secs
 echo "BENCH-IDLE timer=\$((\$(grep arch_timer /proc/interrupts | awk '{print \$2}') - t0))"
 G
     "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$name.cpio.gz" --cmd-file "$T/cmd-$name" >/dev/null || return 1
-    sed -e "s|initrd:.*|initrd: $T/$name.cpio.gz|" -e "s|kernel:.*|kernel: $BUILD/machine/Image|" \
-        "$ROOT/examples/linux-pair/system.yaml" > "$T/$name.yaml"
-    make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG=$CONFIG SYSTEM="$T/$name.yaml" \
-        SYSTEM_OUT="$T/$name" > "$T/$name.build.log" 2>&1 || { cat "$T/$name.build.log"; return 1; }
-    SEL4_QEMU_EXTRA="-icount shift=0,sleep=off -plugin $T/tbprof.so,arg=out=$T/$name.prof" \
-        sel4_boot "$T/$name" "$gic" "$T/$name.log" "$TIMEOUT" 2
-    [ "$status" = stopped ] && [ -s "$T/$name.prof" ]
+    example_images "$ROOT/examples/linux-pair/system.yaml" "$BUILD/machine/Image" "$T/$name.cpio.gz" > "$T/$name.yaml"
+    sel4_bench_run "$name" 2
 }
 
 # sum_field LOG KEY: KEY=N summed over the VMMs' exit lines.

@@ -13,19 +13,10 @@
 # usage: tests/bench/sel4-net.sh [SDK_DIR]   (default $MICROKIT_SDK or /opt/microkit-sdk-2.0.1)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-$ROOT/build}
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
-SDK=${1:-${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}}
-CONFIG=release
 MIB=${BENCH_NET_MIB:-8}
-TIMEOUT=${BENCH_TIMEOUT:-3600}
-T=$BUILD/bench/sel4-net
-RES=$BUILD/bench/sel4-net-results.txt
-. "$ROOT/tests/e2e/lib.sh"
-[ -x "$SDK/bin/microkit" ] || { echo "bench-sel4-net: no Microkit SDK at $SDK (set MICROKIT_SDK)"; exit 1; }
-gic=$(sel4_gic "$SDK" "$CONFIG")
+. "$ROOT/tests/bench/sel4-lib.sh"
+sel4_bench_setup sel4-net "${1:-}"
 mkdir -p "$T/extra"
-gcc -O2 -shared -fPIC -Wall -Wextra "$ROOT/tests/bench/tbprof.c" -o "$T/tbprof.so" || exit 1
 # tcpblast (not vsock_helper): no hashing in the guests, so their user-level share is small.
 aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -o "$T/extra/tcpblast" "$ROOT/tests/bench/tcpblast.c" || exit 1
 aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -o "$T/extra/vsock_helper" "$ROOT/tests/e2e/vsock_helper.c" || exit 1
@@ -50,13 +41,8 @@ fi
 G
     "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$name.cpio.gz" --cmd-file "$T/cmd-$name" --extra "$T/extra" \
         >/dev/null || return 1
-    sed -e "s|initrd:.*|initrd: $T/$name.cpio.gz|" -e "s|kernel:.*|kernel: $BUILD/machine/Image|" \
-        "$ROOT/examples/switch-pair/system.yaml" > "$T/$name.yaml"
-    make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG=$CONFIG SYSTEM="$T/$name.yaml" \
-        SYSTEM_OUT="$T/$name" > "$T/$name.build.log" 2>&1 || { cat "$T/$name.build.log"; return 1; }
-    SEL4_QEMU_EXTRA="-icount shift=0,sleep=off -plugin $T/tbprof.so,arg=out=$T/$name.prof" \
-        sel4_boot "$T/$name" "$gic" "$T/$name.log" "$TIMEOUT" 2
-    [ "$status" = stopped ] && [ -s "$T/$name.prof" ]
+    example_images "$ROOT/examples/switch-pair/system.yaml" "$BUILD/machine/Image" "$T/$name.cpio.gz" > "$T/$name.yaml"
+    sel4_bench_run "$name" 2
 }
 
 run a 0 || { echo "bench-sel4-net: run A failed (see $T/a.log)"; exit 1; }

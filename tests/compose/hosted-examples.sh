@@ -34,8 +34,7 @@ for y in "$ROOT"/examples/*/system.yaml; do
     case " ${COMPOSE_HOSTED_EXAMPLES:-$e} " in *" $e "*) ;; *) continue ;; esac # a subset, while developing
     examples="$examples $e"
     mkdir -p "$T/extra/ex/$e"
-    # The VM names, from the description (the "- name:" items of vms:).
-    awk '/^[a-z_]+:/ { invms = ($1 == "vms:") } invms && /^  - name:/ { print $3 }' "$y" > "$T/$e.vms"
+    example_vms "$y" > "$T/$e.vms" # tests/e2e/lib.sh
     for vm in $(cat "$T/$e.vms"); do
         cat > "$T/cmd-$e-$vm" <<C
 echo "EXAMPLE-MARKER example=$e vm=$vm cpus=\$(grep -c ^processor /proc/cpuinfo)"
@@ -50,9 +49,7 @@ C
         "$ROOT/tests/machine/mkguest-initrd.sh" "$T/extra/ex/$e/$vm.cpio.gz" --cmd-file "$T/cmd-$e-$vm" >/dev/null 2>&1 ||
             fail_early "guest initrd for $e/$vm"
     done
-    awk -v e="$e" '/^[a-z_]+:/ { invms = ($1 == "vms:") } invms && /^  - name:/ { vm = $3 }
-         /^    initrd:/ { sub(/initrd:.*/, "initrd: ex/" e "/" vm ".cpio.gz") }
-         /^    kernel:/ { sub(/kernel:.*/, "kernel: guest/Image") } { print }' "$y" > "$T/$e.yaml"
+    example_images "$y" guest/Image "ex/$e/{vm}.cpio.gz" > "$T/$e.yaml"
     "$COMPOSE" "$T/$e.yaml" --root "$T/stage" --svmm /svmm --up-script "$T/$e-up.sh" 2> "$T/$e.err" ||
         { cat "$T/$e.err"; fail_early "svmm-compose --up-script for $e"; }
     sed "s|$T/stage||g" "$T/$e-up.sh" > "$T/extra/ex/$e-up.sh"

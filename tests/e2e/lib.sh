@@ -89,3 +89,72 @@ fail_early() {
     echo "$TAG: 0 passed, 1 failed"
     exit 1
 }
+
+# sel4_system SDK CONFIG YAML OUT LOGFILE: build the whole seL4 system of description YAML into OUT
+# (make sel4-system: svmm-compose, the VMM and server images, Microkit's loader.img); its output in LOGFILE.
+sel4_system() {
+    make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$1" MICROKIT_CONFIG="$2" SYSTEM="$3" \
+        SYSTEM_OUT="$4" > "$5" 2>&1
+}
+
+# ---- an example's own description, booted with test images ----
+# The tests boot examples/<x>/system.yaml as written, but for each VM's kernel and initrd. These read
+# it with awk, relying on the examples' layout: top-level keys at column 0, the VMs "  - name:" items
+# of vms:, their fields four spaces in (kernel:, initrd:), nested fields further in.
+
+# example_vms YAML: the names of the description's VMs, one a line, in order.
+example_vms() { awk '/^[a-z_]+:/ { invms = ($1 == "vms:") } invms && /^  - name:/ { print $3 }' "$1"; }
+
+# example_images YAML KERNEL INITRD: the description with every VM's kernel KERNEL and its initrd
+# INITRD, where "{vm}" stands for the VM's name (DIR/{vm}.cpio.gz: each VM runs its own test command).
+example_images() {
+    awk -v k="$2" -v d="$3" '/^[a-z_]+:/ { invms = ($1 == "vms:") } invms && /^  - name:/ { vm = $3 }
+         invms && /^    initrd:/ { p = d; while ((i = index(p, "{vm}")) > 0) p = substr(p, 1, i - 1) vm substr(p, i + 4)
+                                   sub(/initrd:.*/, "initrd: " p) }
+         invms && /^    kernel:/ { sub(/kernel:.*/, "kernel: " k) } { print }' "$1"
+}
+
+# example_partitions YAML VM: the partitions of VM's disk (a blk device's partitions:, a driver VM's),
+# in bytes: first "disk SIZE" (the device's ramdisk:, 0 without), then "NAME OFFSET SIZE rw|ro" for
+# each, back to back from offset 0 as svmm-compose places them. Sizes as svmm-compose reads them:
+# decimal or 0x hex, with K, M or G (KiB, MiB, GiB). Block style only (no {name: ..., size: ...}).
+# Prints nothing when VM has no partitions.
+example_partitions() {
+    awk -v want="$2" '
+    function bytes(v,   n, i, c, sh) {
+        sh = 0
+        if (v ~ /[KMG](i?B)?$/) { c = v; sub(/^[0-9a-fA-Fx]+/, "", c); c = substr(c, 1, 1)
+            sh = c == "K" ? 1024 : c == "M" ? 1048576 : 1073741824; sub(/[KMG](i?B)?$/, "", v) }
+        if (v ~ /^0[xX][0-9a-fA-F]+$/) { n = 0
+            for (i = 3; i <= length(v); i++) n = n * 16 + index("0123456789abcdef", tolower(substr(v, i, 1))) - 1 }
+        else if (v ~ /^[0-9]+$/) n = v + 0
+        else { print "example_partitions: size " v " of VM " want " is not understood" > "/dev/stderr"; bad = 1 }
+        return sh ? n * sh : n
+    }
+    function device_end() {
+        if (parts != "") { printf "disk %.0f\n%s", disk, parts }
+        parts = ""; disk = 0; inparts = 0
+    }
+    function part_end() {
+        if (pname != "") { parts = parts sprintf("%s %.0f %.0f %s\n", pname, off, psize, pro ? "ro" : "rw"); off += psize }
+        pname = ""; psize = 0; pro = 0
+    }
+    {
+        line = $0; sub(/[ \t]+#.*/, "", line); if (line ~ /^[ \t]*(#|$)/) next
+        ind = match(line, /[^ ]/) - 1; item = line ~ /^ *- /
+        t = line; sub(/^ *(- )?/, "", t); key = t; sub(/:.*/, "", key); val = t; sub(/^[^:]*:[ \t]*/, "", val); gsub(/["\047]/, "", val)
+    }
+    ind == 0 { if (mine) { part_end(); device_end() } invms = key == "vms"; mine = 0 }
+    invms && ind == 2 && item { if (mine) { part_end(); device_end() } mine = key == "name" && val == want; off = 0; next }
+    !mine { next }
+    inparts && ind <= pind { part_end(); inparts = 0 }
+    inparts && item { part_end() }
+    inparts && key == "name" { pname = val }
+    inparts && key == "size" { psize = bytes(val) }
+    inparts && key == "readonly" { pro = val == "true" || val == "yes" }
+    inparts { next }
+    item && key == "type" { device_end() }
+    key == "ramdisk" { disk = bytes(val) }
+    key == "partitions" { inparts = 1; pind = ind; off = 0 }
+    END { if (mine) { part_end(); device_end() } exit bad }' "$1"
+}
