@@ -127,11 +127,23 @@ void sel4_idle_notified(unsigned ch)
     }
 }
 
-void sel4_idle_log_stats(void)
+void sel4_idle_reset(void)
 {
-    if (!idle.on)
-        return;
-    svmm_info("idle: %llu WFI sleeps, woken %llu times by an interrupt and %llu by the timer; %llu timer signals",
-              (unsigned long long)idle.stats.sleeps, (unsigned long long)idle.stats.irq_wakes,
-              (unsigned long long)idle.stats.timer_wakes, (unsigned long long)idle.stats.signals);
+    /* The vCPUs are suspended already (the VMM halted them): forget who slept and when it was due. */
+    for (unsigned i = 0; i < idle.ncpus; i++) {
+        idle.asleep[i] = false;
+        idle.deadline[i] = NO_DEADLINE;
+    }
+    /* Withdraws the published deadline without a signal; one already in flight finds nobody asleep. */
+    if (idle.on)
+        publish();
+}
+
+void sel4_idle_log_stats(const char *head)
+{
+    if (idle.on)
+        svmm_info("%s: %llu WFI sleeps, woken %llu times by an interrupt and %llu by the timer; %llu timer signals",
+                  head, (unsigned long long)idle.stats.sleeps, (unsigned long long)idle.stats.irq_wakes,
+                  (unsigned long long)idle.stats.timer_wakes, (unsigned long long)idle.stats.signals);
+    idle.stats.sleeps = idle.stats.irq_wakes = idle.stats.timer_wakes = idle.stats.signals = 0; /* per boot */
 }

@@ -87,7 +87,12 @@ int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen);
 int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx);
 int sel4_defer(void (*fn)(void *), void *ctx);
 
-/* `fn(ctx)` runs once when the VM stops, after the exit counters are logged: a device's own last words. */
+/*
+ * `fn(ctx)` runs once when the VM stops for good, after the exit counters are logged: a device's own
+ * last words. Not on a restart (the guest's PSCI SYSTEM_RESET): then every device is reset as a
+ * driver's Status=0 write resets it (svmm_vm_reset_devices) and its links to other PDs stay up for
+ * the next boot, so a hook that tore a link down would be wrong there.
+ */
 #define SEL4_MAX_STOP_HOOKS 4
 int sel4_on_stop(void (*fn)(void *), void *ctx);
 

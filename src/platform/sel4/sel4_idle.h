@@ -48,7 +48,10 @@ void sel4_idle_kick(unsigned vcpu);
 /* A notification on channel `ch`: if it is the idle timer's, restart the vCPUs whose deadline passed. */
 void sel4_idle_notified(unsigned ch);
 
-/* One log line of sleep counters, when the VM stops. */
-void sel4_idle_log_stats(void);
+/* A VM restart, with every vCPU halted: nobody sleeps any more and no deadline is published. */
+void sel4_idle_reset(void);
+
+/* One log line of the boot's sleep counters, "<head>: ..." (when sleeping is on), then zeroed. */
+void sel4_idle_log_stats(const char *head);
 
 #endif

@@ -89,12 +89,12 @@ bool vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *r
 #define SCTLR_C (1u << 2)  /* data caches */
 #define SCTLR_I (1u << 12) /* instruction caches */
 
-bool vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0)
+bool vcpu_enter(unsigned vcpu, uint64_t pc, uint64_t x0, bool resume)
 {
     seL4_UserContext ctx = { 0 };
     seL4_ARM_VCPU_ReadRegs_t sctlr = seL4_ARM_VCPU_ReadRegs(BASE_VCPU_CAP + vcpu, seL4_VCPUReg_SCTLR);
 
-    /* PSCI CPU_ON enters with the MMU and caches off: a vCPU that ran before still has them on. */
+    /* PSCI CPU_ON and a reset enter with the MMU and caches off: a vCPU that ran before still has them on. */
     if (sctlr.error != seL4_NoError ||
         seL4_ARM_VCPU_WriteRegs(BASE_VCPU_CAP + vcpu, seL4_VCPUReg_SCTLR, sctlr.value & ~(seL4_Word)(SCTLR_M | SCTLR_C | SCTLR_I)) !=
             seL4_NoError)
@@ -103,5 +103,14 @@ bool vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0)
     ctx.pc = pc;
     ctx.x0 = x0;
     ctx.spsr = 0x3c5; /* EL1h, DAIF masked */
-    return seL4_TCB_WriteRegisters(BASE_VM_TCB_CAP + vcpu, true, 0, 4, &ctx) == seL4_NoError;
+    /*
+     * The whole context, not just pc..x0: Linux's boot protocol wants x1-x3 zero (it warns
+     * otherwise), and a restarted vCPU must not carry the last boot's registers into the next.
+     */
+    return seL4_TCB_WriteRegisters(BASE_VM_TCB_CAP + vcpu, resume, 0, CTX_WORDS, &ctx) == seL4_NoError;
+}
+
+bool vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0)
+{
+    return vcpu_enter(vcpu, pc, x0, true);
 }

@@ -19,7 +19,15 @@ bool vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, se
 bool vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *regs, seL4_UserContext *ctx,
                      bool resume);
 
-/* Start `vcpu` at `pc` with x0 = `x0`, in EL1h with interrupts masked and the MMU and caches off. */
+/*
+ * Put `vcpu` at `pc` with x0 = `x0` and every other general register zero, in EL1h with interrupts
+ * masked and the MMU and caches off. `resume`: make it runnable now; false: it runs when the exit it
+ * is blocked in is replied to (the caller's own exit: a passive VMM must reply to give the vCPU its
+ * scheduling context back, so it must not be restarted from under that exit).
+ */
+bool vcpu_enter(unsigned vcpu, uint64_t pc, uint64_t x0, bool resume);
+
+/* vcpu_enter(vcpu, pc, x0, true): start a vCPU that is not in an exit being handled (PSCI CPU_ON). */
 bool vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0);
 
 #endif

@@ -2,13 +2,16 @@
 /*
  * svmm as a seL4 Microkit protection domain that owns exactly one virtual machine. init() builds
  * the VM from the build-time configuration and starts vCPU 0; every guest exit arrives as a
- * fault of a vCPU (our child) and is handled here, single-threaded, by the portable core.
+ * fault of a vCPU (our child) and is handled here, single-threaded, by the portable core. The
+ * guest's PSCI SYSTEM_RESET restarts the VM in place (restart_vm); SYSTEM_OFF and unrecoverable
+ * faults stop it for good. Both go through the lifecycle's rules (svmm/lifecycle.h).
  */
 #include <microkit.h>
 #include <stdio.h>
 #include <string.h>
 #include <svmm/aarch64.h>
 #include <svmm/arch.h>
+#include <svmm/lifecycle.h>
 #include <svmm/log.h>
 #include <svmm/psci.h>
 #include <svmm/vgic.h>
@@ -32,7 +35,26 @@ static struct svmm_vm vm;
 static struct virtio_console console;
 static struct vgic vgic;
 static struct psci psci;
-static bool vm_down;
+static struct svmm_lifecycle lc;
+
+/*
+ * Where a passive VMM parks a vCPU it must reply to but that is to stay off (restart_vm): the
+ * first page past guest RAM, where nothing is mapped, so every instruction fetch there (MMU off)
+ * traps as a prefetch abort, which the VMM answers by letting it fetch again, until a CPU_ON.
+ */
+#define NO_VCPU (~0u)
+static bool parked[SVMM_MAX_VCPUS];
+
+static uint64_t park_gpa(void)
+{
+    return vm.cfg.ram_base + vm.cfg.ram_size;
+}
+
+/* The vCPUs may run and devices serve them (not while stopped, nor in the middle of a restart). */
+static bool vm_running(void)
+{
+    return lc.state == SVMM_VM_RUNNING;
+}
 
 /* Exits by kind, for performance work ("svmm[<vm>]|info: exits: ..." when the VM stops). */
 static struct {
@@ -68,16 +90,33 @@ static void irq_set(void *ctx, uint32_t spi, bool level)
 }
 
 /*
+ * List registers the kernel refused to fill (seL4_DeleteFirst): it holds an interrupt active there
+ * that the model no longer knows of, left by the last boot across a restart (a vCPU stopped inside
+ * an interrupt handler never EOIs it: Linux's CPU-stop IPI does that to every other CPU). Only the
+ * guest's EOI of it frees the LR, which the VGICMaintenance fault for that LR reports; until then
+ * vgic_inject refuses the LR itself, without a kernel call (and the debug kernel's complaint about
+ * each). Bit n: LR n (VGIC_MAX_LR = 16).
+ */
+static uint16_t held_lrs[SVMM_MAX_VCPUS];
+_Static_assert(VGIC_MAX_LR <= 16, "held_lrs has a bit per list register");
+
+/*
  * seL4 takes list-register priorities as 5 bits (the GICv2 LR field): the top bits of the guest's.
  * An injected interrupt restarts its vCPU if that sleeps in WFI.
  */
 static bool vgic_inject(void *ctx, unsigned vcpu, unsigned lr, uint32_t intid, uint8_t priority, bool group1)
 {
+    seL4_Error err;
+
     (void)ctx;
-    if (seL4_ARM_VCPU_InjectIRQ(BASE_VCPU_CAP + vcpu, (seL4_Uint16)intid, priority >> 3, group1, (seL4_Uint8)lr) !=
-        seL4_NoError)
+    if ((held_lrs[vcpu] >> lr) & 1u)
+        return false; /* the vgic tries the next LR */
+    err = seL4_ARM_VCPU_InjectIRQ(BASE_VCPU_CAP + vcpu, (seL4_Uint16)intid, priority >> 3, group1, (seL4_Uint8)lr);
+    if (err == seL4_DeleteFirst)
+        held_lrs[vcpu] |= (uint16_t)(1u << lr);
+    if (err != seL4_NoError)
         return false;
-    if (!vm_down)
+    if (vm_running())
         sel4_idle_kick(vcpu);
     return true;
 }
@@ -105,6 +144,7 @@ static void psci_cpu_on(void *ctx, unsigned vcpu, uint64_t entry, uint64_t conte
     (void)ctx;
     svmm_info("vCPU %u on at 0x%llx", vcpu, (unsigned long long)entry);
     reset_vcpu_interrupts(vcpu);
+    parked[vcpu] = false; /* psci_call checked vcpu < ncpus */
     if (!vcpu_start(vcpu, entry, context_id))
         svmm_err("cannot start vCPU %u", vcpu);
 }
@@ -117,18 +157,31 @@ static void psci_cpu_off(void *ctx, unsigned vcpu)
     /* Passive: suspending the vCPU would keep its scheduling context here for good (handle_smc parks it). */
 }
 
-static void log_exit_stats(void)
+/*
+ * The exits of the boot that is ending: they count one boot, as the devices' MMIO counts do
+ * (svmm_vm_reset_devices zeroes those) and as hosted svmm's do. `final`: the VM stops for good and
+ * the line starts "exits:" (the tests end QEMU on that line; it ends with the boot's number);
+ * before a restart it starts "boot N exits:", and the counters start again from zero.
+ */
+static void log_exit_stats(bool final)
 {
-    char devs[256];
+    char devs[256], head[32] = "exits", tail[24] = "", idle_head[32] = "idle";
 
     svmm_vm_exit_stats(&vm, devs, sizeof(devs));
-    svmm_info("exits: vm_fault=%llu smc=%llu wfx=%llu sysreg=%llu hvc=%llu vgic_maintenance=%llu vppi=%llu "
-              "other=%llu; by device: %s",
-              (unsigned long long)exits.vm_fault, (unsigned long long)exits.smc, (unsigned long long)exits.wfx,
-              (unsigned long long)exits.sysreg, (unsigned long long)exits.hvc,
+    if (final) {
+        snprintf(tail, sizeof(tail), "; boot=%u", lc.boots);
+    } else {
+        snprintf(head, sizeof(head), "boot %u exits", lc.boots);
+        snprintf(idle_head, sizeof(idle_head), "boot %u idle", lc.boots);
+    }
+    svmm_info("%s: vm_fault=%llu smc=%llu wfx=%llu sysreg=%llu hvc=%llu vgic_maintenance=%llu vppi=%llu "
+              "other=%llu; by device: %s%s",
+              head, (unsigned long long)exits.vm_fault, (unsigned long long)exits.smc,
+              (unsigned long long)exits.wfx, (unsigned long long)exits.sysreg, (unsigned long long)exits.hvc,
               (unsigned long long)exits.vgic_maint, (unsigned long long)exits.vppi,
-              (unsigned long long)exits.other, devs);
-    sel4_idle_log_stats();
+              (unsigned long long)exits.other, devs, tail);
+    sel4_idle_log_stats(idle_head);
+    memset(&exits, 0, sizeof(exits));
 }
 
 /* Devices' functions for when the VM stops (sel4_on_stop). */
@@ -147,27 +200,215 @@ int sel4_on_stop(void (*fn)(void *), void *ctx)
     return 0;
 }
 
-static void stop_vm(const char *why)
+/* Apply `op` to the lifecycle; a refused one is logged and ignored (false). */
+static bool lifecycle(enum svmm_vm_op op)
+{
+    char why[96];
+
+    if (svmm_lifecycle_apply(&lc, op, why, sizeof(why)) == 0)
+        return true;
+    svmm_warn("VM %s: %s: ignored", svmm_sel4_vm.name, why);
+    return false;
+}
+
+/* Suspend every vCPU but `keep` (NO_VCPU: all); a sleeping one is suspended already, which is harmless. */
+static void halt_vcpus(unsigned keep)
 {
     for (unsigned i = 0; i < vm.cfg.ncpus; i++)
-        microkit_vcpu_stop(i);
-    vm_down = true;
+        if (i != keep)
+            microkit_vcpu_stop(i);
+}
+
+/* STOPPING -> STOPPED: the vCPUs halted for good, the counters and the devices' last words logged. */
+static void finish_stop(const char *why)
+{
+    halt_vcpus(NO_VCPU);
+    (void)lifecycle(SVMM_OP_HALTED);
     svmm_info("VM %s stopped: %s", svmm_sel4_vm.name, why);
-    log_exit_stats();
+    log_exit_stats(true);
     for (unsigned i = 0; i < nstop_hooks; i++)
         stop_hooks[i].fn(stop_hooks[i].ctx);
+}
+
+/* The guest powered off, or the VMM cannot go on with it (op SVMM_OP_FAIL). */
+static void stop_vm(enum svmm_vm_op op, const char *why)
+{
+    if (lifecycle(op))
+        finish_stop(why);
 }
 
 static void psci_system_off(void *ctx)
 {
     (void)ctx;
-    stop_vm("guest powered off (PSCI SYSTEM_OFF)");
+    stop_vm(SVMM_OP_GUEST_OFF, "guest powered off (PSCI SYSTEM_OFF)");
 }
 
+/* RESTARTING, unless the VM does not reboot: handle_smc then restarts it (restart_vm), knowing the caller. */
 static void psci_system_reset(void *ctx)
 {
     (void)ctx;
-    stop_vm("guest requested a reset (PSCI SYSTEM_RESET); restart comes with the admin component");
+    if (lifecycle(SVMM_OP_GUEST_RESET) && lc.state == SVMM_VM_STOPPING)
+        finish_stop("guest requested a reset (PSCI SYSTEM_RESET) and this VM does not reboot");
+}
+
+static const struct psci_ops psci_ops = { NULL, psci_cpu_on, psci_cpu_off, psci_system_off, psci_system_reset };
+
+/* ---- restart: the VM power-cycled in place (issue 12 part 1) ---- */
+
+/*
+ * EL1 state the last boot left in each vCPU object: page tables, vectors, stacks, thread pointer,
+ * exception syndrome, timer. Linux sets each before relying on it; zeroing them keeps the last
+ * boot's addresses and values from the next one, whatever it runs. Zero is each one's reset value
+ * or an allowed one. SCTLR loses M/C/I when the vCPU is entered (vcpu_enter); ACTLR is
+ * implementation defined and ISR read-only; CNTVOFF stays (the virtual counter runs on, as on a warm
+ * reset, and idle.c relies on it never changing).
+ */
+static const seL4_Word el1_regs_zeroed[] = {
+    seL4_VCPUReg_CPACR, seL4_VCPUReg_TTBR0, seL4_VCPUReg_TTBR1, seL4_VCPUReg_TCR, seL4_VCPUReg_MAIR,
+    seL4_VCPUReg_AMAIR, seL4_VCPUReg_CIDR, seL4_VCPUReg_AFSR0, seL4_VCPUReg_AFSR1, seL4_VCPUReg_ESR,
+    seL4_VCPUReg_FAR, seL4_VCPUReg_VBAR, seL4_VCPUReg_TPIDR_EL1, seL4_VCPUReg_SP_EL1, seL4_VCPUReg_ELR_EL1,
+    seL4_VCPUReg_SPSR_EL1, seL4_VCPUReg_CNTV_CTL, seL4_VCPUReg_CNTV_CVAL, seL4_VCPUReg_CNTKCTL_EL1,
+};
+
+/* MPIDR as the guest's DTB describes vCPU `i` (bit 31 is RES1). */
+static void write_vmpidr(unsigned i)
+{
+    microkit_vcpu_arm_write_reg(i, seL4_VCPUReg_VMPIDR_EL2, (1ull << 31) | svmm_arch_vcpu_affinity(i));
+}
+
+/*
+ * Log the list registers of `vcpu` the vgic had filled and not yet seen EOI'd: the kernel still
+ * holds them, pending or active. seL4 has no call to clear an LR (only the guest's EOI does), so
+ * they outlive vgic_reset: an active one is refused when the vgic next picks it (held_lrs), a
+ * pending one is delivered to the next boot unless an injection overwrites it first (docs/
+ * architecture.md, "Restart on seL4").
+ */
+static void log_stale_lrs(unsigned vcpu)
+{
+    char list[VGIC_MAX_LR * 12] = "";
+    size_t off = 0;
+
+    for (unsigned lr = 0; lr < vgic.num_lrs && off < sizeof(list); lr++) {
+        uint32_t intid = vgic.cpu[vcpu].lr[lr]; /* vgic.h: UINT32_MAX = free */
+        int n = intid == UINT32_MAX ? 0 : snprintf(list + off, sizeof(list) - off, " %u:%u", lr, intid);
+        off += n > 0 ? (size_t)n : 0;
+    }
+    if (off > 0)
+        svmm_info("vCPU %u: list registers the last boot left filled (LR:INTID):%s", vcpu, list);
+}
+
+/* One vCPU back to power-on state, but for its general registers (vcpu_enter writes those). */
+static void reset_vcpu_state(unsigned vcpu)
+{
+    for (unsigned r = 0; r < sizeof(el1_regs_zeroed) / sizeof(el1_regs_zeroed[0]); r++)
+        microkit_vcpu_arm_write_reg(vcpu, el1_regs_zeroed[r], 0);
+    /* A VPPI event masks the vtimer's interrupt in the kernel until acknowledged: unmask it. */
+    microkit_vcpu_arm_ack_vppi(vcpu, VTIMER_PPI);
+    write_vmpidr(vcpu);
+    parked[vcpu] = false;
+}
+
+/*
+ * Interrupt controller, devices, PSCI, idle machinery and vCPU state back to power-on. The vGIC
+ * first: devices lower their lines as they reset, and on a vGIC that still had those interrupts
+ * enabled that would refill list registers of vCPUs that are about to start afresh.
+ */
+static void reset_machine(void)
+{
+    for (unsigned i = 0; i < vm.cfg.ncpus; i++)
+        log_stale_lrs(i);
+    vgic_reset(&vgic);
+    /* Each device drops or completes its in-flight work; links to servers, switches and peers stay up. */
+    svmm_vm_reset_devices(&vm);
+    psci_init(&psci, vm.cfg.ncpus, &vm.mem, &psci_ops);
+    sel4_idle_reset();
+    for (unsigned i = 0; i < vm.cfg.ncpus; i++)
+        reset_vcpu_state(i);
+}
+
+/* Kernel, initrd and a new DTB into guest RAM, from the boot images (mapped read-only: pristine). */
+static int load_guest(char *err, size_t errlen)
+{
+    const struct svmm_sel4_vm *c = &svmm_sel4_vm;
+    const uint8_t *images = (const uint8_t *)boot_images_vaddr;
+
+    return svmm_vm_load_linux(&vm, images + c->kernel_offset, c->kernel_size,
+                              c->initrd_size ? images + c->initrd_offset : NULL, c->initrd_size, err, errlen);
+}
+
+/* Zero guest RAM: the next boot must find nothing of the last one (the VMM maps all of it). */
+static void scrub_ram(void)
+{
+    memset((void *)guest_ram_vaddr, 0, vm.cfg.ram_size);
+}
+
+/*
+ * Leave the vCPU whose exit this is (a passive VMM's, see restart_vm) where it traps at once and
+ * keeps trapping until a CPU_ON: at park_gpa with the MMU off (vcpu_enter), not resumed here.
+ */
+static bool park_vcpu(unsigned vcpu)
+{
+    parked[vcpu] = true;
+    return vcpu_enter(vcpu, park_gpa(), 0, false);
+}
+
+/*
+ * vCPU 0 to the kernel's entry after a restart, and the caller of SYSTEM_RESET (whose exit this is)
+ * settled; returns whether to reply to that exit (see restart_vm).
+ */
+static bool boot_again(unsigned caller)
+{
+    bool ok;
+
+    svmm_info("starting vCPU 0 at 0x%llx", (unsigned long long)vm.boot.kernel_gpa);
+    if (!svmm_sel4_vm.passive) {
+        ok = vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa);
+    } else if (caller == 0) {
+        ok = vcpu_enter(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa, false); /* runs when replied to */
+    } else {
+        if (!park_vcpu(caller))
+            svmm_err("cannot park vCPU %u", caller);
+        ok = vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa);
+    }
+    if (!ok)
+        svmm_err("cannot start vCPU 0");
+    return svmm_sel4_vm.passive;
+}
+
+/*
+ * The guest reset the VM (PSCI SYSTEM_RESET from `caller`; the lifecycle is RESTARTING): halt the
+ * vCPUs, reset everything, scrub RAM, load the pristine images and start vCPU 0 at the kernel's
+ * entry. Returns whether to reply to the caller's exit.
+ *
+ * A passive VMM runs this exit on the caller's scheduling context, which goes back to the caller
+ * only with the reply: suspending the caller would strand it here (as for CPU_OFF). So the caller
+ * is not halted but entered afresh without a resume and replied to: as the boot vCPU if it is
+ * vCPU 0, else parked until the next boot's CPU_ON. Every other vCPU holds its own scheduling
+ * context and is suspended as in a non-passive VMM, which halts (and does not reply to) all.
+ */
+static bool restart_vm(unsigned caller)
+{
+    uint64_t t0 = sel4_counter_ns();
+    char err[160];
+
+    board_uart_flush(); /* the last boot's partial line before our lines */
+    svmm_info("VM %s: guest requested a reset (PSCI SYSTEM_RESET on vCPU %u): restarting", svmm_sel4_vm.name,
+              caller);
+    halt_vcpus(svmm_sel4_vm.passive ? caller : NO_VCPU);
+    log_exit_stats(false); /* before reset_machine zeroes the devices' counts */
+    reset_machine();
+    scrub_ram();
+    if (load_guest(err, sizeof(err)) < 0) {
+        svmm_err("cannot boot the guest again: %s", err);
+        (void)lifecycle(SVMM_OP_STOP); /* RESTARTING -> STOPPING: the one way out but HALTED (a boot) */
+        finish_stop("restart failed");
+        return false;
+    }
+    (void)lifecycle(SVMM_OP_HALTED); /* RESTARTING -> RUNNING, a restart counted */
+    svmm_info("VM %s restarted (restart %u): devices reset, %llu MiB of RAM scrubbed, images reloaded in %llu ms",
+              svmm_sel4_vm.name, lc.restarts, (unsigned long long)(vm.cfg.ram_size >> 20),
+              (unsigned long long)((sel4_counter_ns() - t0) / 1000000u));
+    return boot_again(caller);
 }
 
 static int register_gic(void)
@@ -229,8 +470,6 @@ void init(void)
     const struct svmm_sel4_vm *c = &svmm_sel4_vm;
     const struct svmm_platform plat = { .ctx = NULL, .irq_set = irq_set };
     const struct svmm_vm_backends be = { .uart_tx = guest_uart_tx };
-    const struct psci_ops pops = { NULL, psci_cpu_on, psci_cpu_off, psci_system_off, psci_system_reset };
-    const uint8_t *images = (const uint8_t *)boot_images_vaddr;
     char err[160];
 
     board_uart_init(board_uart_vaddr, c->console_prefix, c->name);
@@ -247,18 +486,20 @@ void init(void)
         svmm_err("VM setup failed: the interrupt controller cannot serve this configuration");
         return;
     }
-    psci_init(&psci, c->cfg.ncpus, &vm.mem, &pops);
+    psci_init(&psci, c->cfg.ncpus, &vm.mem, &psci_ops);
     sel4_idle_init(c->cfg.ncpus);
-    if (svmm_vm_load_linux(&vm, images + c->kernel_offset, c->kernel_size,
-                           c->initrd_size ? images + c->initrd_offset : NULL, c->initrd_size, err, sizeof(err)) < 0) {
+    /* No reboot policy in the system description yet: a guest's reset always restarts the VM. */
+    svmm_lifecycle_init(&lc, false);
+    if (load_guest(err, sizeof(err)) < 0) {
         svmm_err("cannot boot the guest: %s", err);
         return;
     }
     for (unsigned i = 0; i < c->cfg.ncpus; i++)
-        microkit_vcpu_arm_write_reg(i, seL4_VCPUReg_VMPIDR_EL2, (1ull << 31) | svmm_arch_vcpu_affinity(i));
+        write_vmpidr(i);
+    (void)lifecycle(SVMM_OP_START);
     svmm_info("starting vCPU 0 at 0x%llx", (unsigned long long)vm.boot.kernel_gpa);
     if (!vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa))
-        svmm_err("cannot start vCPU 0");
+        stop_vm(SVMM_OP_FAIL, "cannot start vCPU 0");
 }
 
 /* A guest load or store to an address with no RAM behind it: an emulated device. */
@@ -271,11 +512,13 @@ static bool handle_vm_fault(unsigned vcpu)
     unsigned words;
 
     exits.vm_fault++;
+    if (microkit_mr_get(seL4_VMFault_PrefetchFault) && parked[vcpu] && microkit_mr_get(seL4_VMFault_IP) == park_gpa())
+        return true; /* parked (park_vcpu): fetch again until a CPU_ON */
     if (microkit_mr_get(seL4_VMFault_PrefetchFault) || aarch64_decode_dabt(esr, &d) < 0) {
         svmm_err("vCPU %u: unemulatable %s at 0x%llx (pc 0x%llx, esr 0x%llx)", vcpu,
                  microkit_mr_get(seL4_VMFault_PrefetchFault) ? "instruction fetch" : "access", (unsigned long long)addr,
                  (unsigned long long)microkit_mr_get(seL4_VMFault_IP), (unsigned long long)esr);
-        stop_vm("unrecoverable guest fault");
+        stop_vm(SVMM_OP_FAIL, "unrecoverable guest fault");
         return false;
     }
     /* Stores need x[rt] and then only pc back; loads write x[rt], so they copy up to it both ways. */
@@ -286,7 +529,7 @@ static bool handle_vm_fault(unsigned vcpu)
     if (aarch64_emulate_dabt(&vm, &d, addr, &regs) < 0) {
         svmm_err("vCPU %u: access at 0x%llx from AArch32 state (pc 0x%llx): svmm emulates AArch64 guests only",
                  vcpu, (unsigned long long)addr, (unsigned long long)regs.pc);
-        stop_vm("guest in AArch32 state");
+        stop_vm(SVMM_OP_FAIL, "guest in AArch32 state");
         return false;
     }
     return vcpu_regs_write(vcpu, d.write ? 1 : words, &regs, &ctx, false);
@@ -303,6 +546,8 @@ static bool handle_smc(unsigned vcpu, uint64_t esr)
     if (!vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
     a = psci_call(&psci, vcpu, regs.x);
+    if (a == PSCI_VM_DOWN && lc.state == SVMM_VM_RESTARTING)
+        return restart_vm(vcpu);
     if (a == PSCI_VCPU_OFF && svmm_sel4_vm.passive)
         return true; /* parked: the reply restarts it at the same SMC, CPU_OFF again, until a CPU_ON */
     if (a != PSCI_RESUME)
@@ -348,7 +593,7 @@ static bool handle_vcpu_fault(unsigned vcpu)
     default:
         exits.other++;
         svmm_err("vCPU %u: unhandled exception class 0x%x (esr 0x%llx)", vcpu, esr_ec(esr), (unsigned long long)esr);
-        stop_vm("unhandled vCPU exception");
+        stop_vm(SVMM_OP_FAIL, "unhandled vCPU exception");
         return false;
     }
 }
@@ -417,7 +662,7 @@ seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo
     seL4_Bool resume;
 
     *reply_msginfo = microkit_msginfo_new(0, 0);
-    if (vm_down || child >= vm.cfg.ncpus)
+    if (!vm_running() || child >= vm.cfg.ncpus)
         return false;
     board_uart_exit();
     resume = handle_fault(child, msginfo);
@@ -438,6 +683,8 @@ static seL4_Bool handle_fault(unsigned vcpu, microkit_msginfo msginfo)
     case seL4_Fault_VGICMaintenance:
         exits.vgic_maint++;
         idx = microkit_mr_get(seL4_VGICMaintenance_IDX);
+        if (idx < VGIC_MAX_LR)
+            held_lrs[vcpu] &= (uint16_t)~(1u << idx); /* the kernel cleared the LR the guest EOI'd */
         vgic_maintenance(&vgic, vcpu, idx < VGIC_MAX_LR ? (int)idx : -1);
         return true;
     case seL4_Fault_VPPIEvent:
@@ -450,7 +697,7 @@ static seL4_Bool handle_fault(unsigned vcpu, microkit_msginfo msginfo)
         exits.other++;
         svmm_err("vCPU %u: unexpected fault label %llu", vcpu,
                  (unsigned long long)microkit_msginfo_get_label(msginfo));
-        stop_vm("unexpected fault");
+        stop_vm(SVMM_OP_FAIL, "unexpected fault");
         return false;
     }
 }
@@ -460,10 +707,10 @@ void notified(microkit_channel ch)
     uint8_t buf[64];
     size_t n;
 
-    if (!vm_down)
+    if (vm_running())
         sel4_idle_notified(ch);
     for (unsigned i = 0; i < nnotify_hooks; i++)
-        if (notify_hooks[i].ch == ch && !vm_down)
+        if (notify_hooks[i].ch == ch && vm_running())
             notify_hooks[i].fn(notify_hooks[i].ctx);
     run_deferred();
     if (ch != svmm_sel4_vm.uart_irq_channel)
