@@ -10,13 +10,13 @@
 #   other    4 MiB   served to nobody (not in the agent's table); the driver VM writes a marker there
 # The user VM writes 64 MiB from /dev/urandom with conv=fsync, drops its caches and reads it back
 # (SHA-256 both times); waits for golden's marker, fails to write golden, finds no trace of other's
-# marker anywhere on its disk and nothing past its end, then marks the last 4 KiB of data done. The
-# driver VM, seeing the mark, hashes the first 64 MiB of data on its own disk (at the partition's
+# marker anywhere on its disk and nothing past its end, then marks data's second-last 4 KiB block and
+# reboots (PSCI SYSTEM_RESET: its VMM restarts the VM, the driver VM runs on). The second boot finds
+# the mark, reads the 64 MiB back through the driver VM (same SHA-256) and marks the last block done.
+# The driver VM, seeing that mark, hashes the first 64 MiB of data on its own disk (at the partition's
 # offset: the same SHA-256 as the user VM's) and powers off, so its VMM logs the relay's counters. In
 # the middle of the write the driver VM kills its agent and starts a new one: the relay keeps the
 # requests the old one held and sends them again to the new one, so the user VM sees only a pause.
-# Not here: a second boot reading the data back. On seL4 a VM cannot be restarted yet (issue 12) and
-# a new QEMU run starts with an empty RAM disk, so nothing would survive to be read.
 # usage: sel4-driver-vm.sh SDK_DIR [MICROKIT_CONFIG]   (prints "sel4-driver-vm/...: N passed, N failed")
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -46,6 +46,7 @@ done
 [ $((MIB << 20)) -lt "$DATA" ] || fail_early "E2E_BLK_MIB=$MIB: data ($((DATA >> 20)) MiB) must hold it and the done mark"
 DATA_MIB=$((DATA >> 20)) RO_MIB=$((RO >> 20))
 DONE_BLOCK=$((DATA / 4096 - 1)) # the last 4 KiB block of data: the user VM's "done" mark
+BOOT1_BLOCK=$((DONE_BLOCK - 1)) # the one before: its first boot is over (the second reads back)
 
 # The driver VM: its agent is already serving (started by /init); markers, then wait for the user VM.
 cat > "$T/driver-cmd" <<G
@@ -69,12 +70,24 @@ until dd if=/dev/$vd bs=4096 skip=$DONE_AT count=1 iflag=direct 2>/dev/null | gr
 echo 3 > /proc/sys/vm/drop_caches
 echo "DVM-SUM $(dd if=/dev/$vd bs=1M skip=$DATA_AT count=$MIB iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
 G
-{ blk_guest_rw "$MIB"; echo "DONE_BLOCK=$DONE_BLOCK"; cat <<'G'; } > "$T/user-cmd"
+{ echo "MIB=$MIB DONE_BLOCK=$DONE_BLOCK BOOT1_BLOCK=$BOOT1_BLOCK"; cat <<'G'; blk_guest_rw "$MIB"; cat <<'G'; } > "$T/user-cmd"
+# The second boot (the first one marked BOOT1_BLOCK, then reset the VM): read the data back, done.
+for d in /sys/block/vd*; do [ "$(cat "$d/serial" 2>/dev/null)" = data ] && disk=/dev/${d##*/}; done
+if dd if="$disk" bs=4096 skip=$BOOT1_BLOCK count=1 iflag=direct 2>/dev/null | grep -q USER-BOOT-1; then
+    echo 3 > /proc/sys/vm/drop_caches
+    echo "BS-SECOND-BOOT $(dd if="$disk" bs=1M count=$MIB iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
+    printf 'USER-DONE' | dd of="$disk" bs=4096 seek=$DONE_BLOCK oflag=direct conv=sync 2>/dev/null
+    echo "BS-DONE rc=$?"
+    exit 0
+fi
+G
 for _ in $(seq 120); do dd if="$ro" bs=4096 count=1 iflag=direct 2>/dev/null | grep -q GOLDEN && break; sleep 1; done
 echo "BS-RO-READ $(dd if="$ro" bs=16 count=1 iflag=direct 2>/dev/null)"
 dd if=/dev/zero of="$ro" bs=4096 count=1 oflag=direct 2>/dev/null; echo "BS-RO-WRITE rc=$?"
 echo "BS-OTHER-HITS $(dd if="$rw" bs=1M iflag=direct 2>/dev/null | grep -c OTHER-PARTITION-MARKER)"
-printf 'USER-DONE' | dd of="$rw" bs=4096 seek=$DONE_BLOCK oflag=direct conv=sync 2>/dev/null; echo "BS-DONE rc=$?"
+printf 'USER-BOOT-1' | dd of="$rw" bs=4096 seek=$BOOT1_BLOCK oflag=direct conv=sync 2>/dev/null
+echo "BS-REBOOT rc=$?"
+reboot -f
 G
 "$ROOT/tests/machine/mkguest-initrd.sh" "$T/driver.cpio.gz" --cmd-file "$T/driver-cmd" >/dev/null || fail_early "driver initrd"
 "$ROOT/tests/machine/mkguest-initrd.sh" "$T/user.cpio.gz" --cmd-file "$T/user-cmd" >/dev/null || fail_early "user initrd"
@@ -95,7 +108,10 @@ check "the driver VM finds the same SHA-256 at the partition's offset on its own
 check "the read-only partition reads the driver VM's marker" "$(has 'BS-RO-READ GOLDEN-PARTITION')"
 check "the read-only partition refuses a write" "$(has 'BS-RO-WRITE rc=1')"
 check "no trace of the unserved partition's marker on the user VM's disk" "$(has 'BS-OTHER-HITS 0')"
-check "user VM powered off" "$(has 'svmm\[user\]\|info: VM user stopped: guest powered off')"
+check "the user VM reset itself after its first boot: its VMM restarted it" \
+    "$(has 'svmm\[user\]\|info: VM user restarted \(restart 1\)')"
+check "second boot read the data back through the driver VM: same SHA-256" "$(is same_sha256 "$gsum" "$(log_hex 'BS-SECOND-BOOT')")"
+check "user VM powered off after its second boot" "$(has 'svmm\[user\]\|info: VM user stopped: guest powered off')"
 check "driver VM powered off once the user VM was done" "$(has 'svmm\[driver\]\|info: VM driver stopped: guest powered off')"
 check "the agent was killed during the write: the relay kept its requests" \
     "$(has 'svmm\[driver\]\|info: serve-disk: the agent closed the port: [0-9]+ unanswered requests? kept')"
