@@ -6,7 +6,8 @@
  * BLK_AGENT_PORT, which the stock Linux virtio_console driver exposes as /dev/vportNpM) in frames:
  *
  *   VMM -> agent: struct blk_agent_req, then `len` bytes: WRITE data, or HELLO's client name;
- *   agent -> VMM: struct blk_agent_resp, then `len` bytes of data for a successful READ.
+ *   agent -> VMM: struct blk_agent_resp, then `pad` bytes the VMM skips (a successful READ only;
+ *                 else 0), then `len` bytes of data for a successful READ.
  *
  * All fields little-endian, encoded and decoded byte by byte (svmm/le.h), at the offsets of the
  * structs below. The stream starts with one HELLO per client (its number, name, size in bytes and
@@ -18,8 +19,11 @@
  *
  * Trust: clients are validated by blkq_server (blkq.h), once. The agent runs in a VM, so every frame
  * it sends is validated here before anything acts on it: magic, a tag the relay has outstanding,
- * the op that tag was sent with, a known status, and a length that is exactly the READ's length (OK)
- * or 0. The first bad frame desynchronises the stream: the relay marks the agent broken, answers
+ * the op that tag was sent with, a known status, a length that is exactly the READ's length (OK)
+ * or 0, and a pad of at most BLK_AGENT_MAX_PAD bytes, only before a successful READ's data. The
+ * pad lets an agent send a READ's header and data in one piece whose data starts on a page of its
+ * own (hosted: one splice, one buffer chain, instead of a write() for the header and a splice for
+ * the data). The first bad frame desynchronises the stream: the relay marks the agent broken, answers
  * every outstanding and future request with BLKQ_RESP_ERR_IO, and reads nothing more from it. A
  * broken or slow agent makes requests fail or wait; it cannot make the relay touch memory outside a
  * client's data region, answer a request twice, or answer one with another's data.
@@ -86,8 +90,11 @@ struct blk_agent_resp {
     uint32_t status;  /* enum blk_agent_status */
     uint32_t len;     /* data bytes that follow: the READ's len when OK, else 0 */
     uint32_t tag;
-    uint32_t reserved;
+    uint32_t pad;     /* bytes between this header and the READ's data, skipped: <= BLK_AGENT_MAX_PAD, 0 unless len > 0 */
 };
+
+/* The most padding an answer may carry: a header and its padding fill one 4 KiB page. */
+#define BLK_AGENT_MAX_PAD (4096u - 24u)
 
 _Static_assert(sizeof(struct blk_agent_req) == 32 && sizeof(struct blk_agent_resp) == 24, "frame headers");
 
@@ -141,6 +148,7 @@ struct blk_relay {
     uint8_t in[sizeof(struct blk_agent_resp)]; /* the header as received (decoded with le.h) */
     size_t in_got;                /* header bytes received (< sizeof hdr), then data bytes */
     bool in_data;                 /* the header is complete and validated: receiving data */
+    uint32_t in_pad_left;         /* padding bytes still to skip before the data */
     uint32_t in_data_got;
     struct blk_relay_stats stats;
     uint32_t notify;              /* clients answered since the last blk_relay_take_notify */

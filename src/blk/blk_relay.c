@@ -120,6 +120,7 @@ static void reset_stream(struct blk_relay *r)
     r->out_head = r->out_len = 0;
     r->in_got = 0;
     r->in_data = false;
+    r->in_pad_left = 0;
     r->in_data_got = 0;
 }
 
@@ -353,7 +354,8 @@ void blk_relay_consume(struct blk_relay *r, size_t n)
 /* A complete response header (the private copy in r->in): acceptable? */
 static bool header_ok(const struct blk_relay *r)
 {
-    uint32_t tag = IN_FIELD(r, tag), op = IN_FIELD(r, op), status = IN_FIELD(r, status), len = IN_FIELD(r, len);
+    uint32_t tag = IN_FIELD(r, tag), op = IN_FIELD(r, op), status = IN_FIELD(r, status), len = IN_FIELD(r, len),
+             pad = IN_FIELD(r, pad);
     const struct blk_relay_tag *t;
 
     if (IN_FIELD(r, magic) != BLK_AGENT_MAGIC || tag >= BLK_RELAY_MAX_TAGS || !r->tags[tag].busy ||
@@ -364,7 +366,8 @@ static bool header_ok(const struct blk_relay *r)
         return false;
     if (len != (status == BLK_AGENT_OK && t->op == BLK_AGENT_READ ? t->len : 0))
         return false;
-    return true;
+    /* Padding only before data, and bounded: skipping it costs nothing but stream bytes. */
+    return pad == 0 || (len > 0 && pad <= BLK_AGENT_MAX_PAD);
 }
 
 /* The frame in r->in is whole (header, and its data if any): answer it. */
@@ -375,6 +378,7 @@ static void finish_frame(struct blk_relay *r)
     answer(r, t, IN_FIELD(r, status) == BLK_AGENT_OK);
     r->in_got = 0;
     r->in_data = false;
+    r->in_pad_left = 0;
     r->in_data_got = 0;
 }
 
@@ -394,8 +398,12 @@ void blk_relay_input(struct blk_relay *r, const uint8_t *buf, size_t len)
                 return;
             }
             r->in_data = true;
+            r->in_pad_left = IN_FIELD(r, pad); /* <= BLK_AGENT_MAX_PAD, and 0 without data: header_ok */
             if (IN_FIELD(r, len) == 0)
                 finish_frame(r);
+        } else if (r->in_pad_left > 0) {
+            size_t n = len < r->in_pad_left ? len : r->in_pad_left;
+            r->in_pad_left -= (uint32_t)n, buf += n, len -= n;
         } else {
             struct blk_relay_tag *t = &r->tags[IN_FIELD(r, tag)]; /* tag < BLK_RELAY_MAX_TAGS: header_ok */
             uint32_t left = t->len - r->in_data_got;

@@ -138,11 +138,20 @@ static void ctrl_handle(struct virtio_console *c, uint32_t id, uint16_t event, u
     p = &c->ports[id];
     if (event == VIRTIO_CONSOLE_PORT_OPEN) {
         bool was_open = p->guest_open;
+        const struct virtq *tq = &c->dev.queues[VIRTIO_CONSOLE_PORT_TXQ(id)]; /* id < nports */
         p->guest_open = value == 1;
-        if (p->guest_open && p->backend.rx_ready)
+        if (p->guest_open && p->backend.rx_ready) {
             p->backend.rx_ready(p->backend.ctx); /* input held back for a closed port may go now */
-        else if (was_open && !p->guest_open && p->backend.closed)
+        } else if (was_open && !p->guest_open && p->backend.closed) {
+            /*
+             * What the application wrote before it closed goes to the backend first, as it would
+             * have if the port's notification had been taken at once (a backend may take them on
+             * a thread of its own, through an ioeventfd, and be behind this control message).
+             */
+            if (tq->ready && tq->error == VIRTQ_OK)
+                transmit(c, id);
             p->backend.closed(p->backend.ctx);
+        }
         return;
     }
     if (value == 0) { /* PORT_READY(0): the driver could not set the port up */
@@ -168,6 +177,7 @@ static void ctrl_transmit(struct virtio_console *c)
         while ((r = virtq_pop(q, &c->chain)) == 1) {
             uint8_t m[VIRTIO_CONSOLE_CTRL_SIZE];
             uint32_t n = virtq_chain_read(&c->chain, 0, m, sizeof(m));
+            uint16_t head = c->chain.head; /* ctrl_handle may pop a port's chains into c->chain */
 
             if (c->chain.n_in != 0)
                 ctrl_reject(c, "device-writable buffer in a control message", 0, 0);
@@ -175,7 +185,7 @@ static void ctrl_transmit(struct virtio_console *c)
                 ctrl_reject(c, "not 8 bytes long", c->chain.out_len, 0);
             else
                 ctrl_handle(c, le32(m), le16(m + 4), le16(m + 6));
-            virtq_push(q, c->chain.head, 0);
+            virtq_push(q, head, 0);
         }
     } while (r == 0 && virtq_arm_notify(q));
     if (r < 0)

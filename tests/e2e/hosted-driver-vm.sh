@@ -22,8 +22,9 @@
 #           after dropping caches; a ratio per pair and their range (the machine's load drifts, a
 #           pair shares it).
 # Knobs for measuring: E2E_DVM_ICOUNT=shift=0,sleep=off (the test machine's clock counts
-# instructions: timings are work, whatever loads the host), E2E_DVM_PROFILE=1 (CPU per svmm thread
-# per phase), E2E_DVM_AGENT_OPTS (the agent's options), E2E_DVM_CPUS (the driver VM's vCPUs, 1),
+# instructions: timings are work, whatever loads the host), E2E_DVM_PROFILE=1 (per phase: CPU per
+# svmm thread, KVM's exits per VM from debugfs, the driver VM's interrupts), E2E_DVM_AGENT_OPTS (the
+# agent's options), E2E_DVM_CPUS (the driver VM's vCPUs, 1),
 # E2E_DVM_HALT_POLL_NS (the test machine's KVM halt polling), E2E_DVM_RESTARTS=0 (no agent restarts:
 # for code that cannot restart it).
 # Prints one "ok"/"FAIL" line per check, throughput lines, and "e2e-driver-vm: N passed, N failed".
@@ -67,6 +68,11 @@ if [ "$phase" = driver ]; then
             echo "DVM agent killed with SIG${line#restart }"
             sleep 1
             agent ;;
+        stat\ *)
+            # E2E_DVM_PROFILE=1: this VM's CPU time and interrupts at the user VM's phase lines.
+            echo "DVM stat ${line#stat } $(head -n1 /proc/stat)"
+            awk -v p="${line#stat }" 'NR > 1 { n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i
+                                               print "DVM irq " p " " $1 $NF " " n }' /proc/interrupts ;;
         *) break ;;
         esac
     done
@@ -162,6 +168,7 @@ HALT_POLL_NS=${E2E_DVM_HALT_POLL_NS:-} DVM_CPUS=${E2E_DVM_CPUS:-1}
 O
 cat >> "$T/outer-script" <<'O'
 cd /tmp
+[ "$PROFILE" != 1 ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 [ -z "$HALT_POLL_NS" ] || echo "$HALT_POLL_NS" > /sys/module/kvm/parameters/halt_poll_ns
 echo "[outer] kvm halt_poll_ns $(cat /sys/module/kvm/parameters/halt_poll_ns 2>/dev/null)"
 RO=$((BASE + PART)) OTHER=$((BASE + PART + 1))
@@ -194,12 +201,23 @@ boot() {
 # and the machine's /proc/stat line, at each "BS phase" line of the user VM.
 snap() {
     [ "$PROFILE" = 1 ] || return 0
+    # Phases repeat over boots: each snapshot's name starts with its number.
+    local n=$(( $(cat /tmp/snaps 2>/dev/null || echo 0) + 1 ))
+    echo $n > /tmp/snaps
+    set -- "$n:$1"
     for p in $(pidof svmm); do
         for t in /proc/$p/task/*; do
             echo "[prof] $1 pid $p tid ${t##*/} $(cut -d' ' -f14,15,43 $t/stat) sys $(cut -d' ' -f1 $t/syscall)"
         done
     done
     echo "[prof] $1 $(head -n1 /proc/stat)"
+    # KVM's counters per VM (debugfs: PID-FD), and the driver VM's own view (not while it is stopped).
+    for d in /sys/kernel/debug/kvm/*-*; do
+        [ -d "$d" ] || continue
+        echo "[kvm] $1 ${d##*/} $(cat $d/exits) $(cat $d/mmio_exit_user) $(cat $d/mmio_exit_kernel)" \
+            "$(cat $d/wfi_exit_stat) $(cat $d/halt_wakeup)"
+    done
+    case $1 in *direct*) ;; *) echo "stat $1" >&3 ;; esac
 }
 # The user VM's console, passed on; its "BS restart-now SIGNAL" lines restart the driver VM's agent.
 restarts() {
@@ -221,10 +239,15 @@ echo "[outer] host-restart-sha256 $(range_sum $((BASE + MIB)) 16)"
 echo "[outer] ro-sha256-after $(range_sum $RO 1) other-sha256-after $(range_sum $OTHER 16)"
 # Bench only (E2E_BLK_BASELINE=1): PAIRS times the same guest work on a file served by the VMM
 # itself, then through the driver VM, one after the other, so each pair sees the same machine load.
+# The driver VM is frozen (SIGSTOP) while the direct run goes: idle, its vCPUs' timer ticks and KVM's
+# halt polling would still take the test machine's CPUs from the baseline.
 if [ "$BASELINE" = 1 ]; then
     dd if=/dev/zero of=direct.img bs=1M count=$PART 2>/dev/null
     for i in $(seq $PAIRS); do
+        kill -STOP $dvm
         boot bench --disk /tmp/direct.img | restarts
+        kill -CONT $dvm
+        sleep 2
         boot bench --disk server=/tmp/dvm.sock,client=vm1 | restarts
     done
     rm -f direct.img
@@ -340,7 +363,7 @@ grep '^\[prof\]' <<<"$LOG" | awk -v tag="$TAG" '
     { k = $4 "/" $6; t[n + 1, k] = $7 + $8; st[n + 1, k] = $8; gt[n + 1, k] = $9; sys[n + 1, k] = $11; ids[k] = 1 }
     END {
         for (i = 1; i < n; i++) {
-            if (name[i] == "done") continue
+            if (name[i] ~ /done$/) continue
             db = busy[i + 1] - busy[i]; di = idle[i + 1] - idle[i]
             line = sprintf("%s: profile %s: machine busy %.0f%% of %d ticks;", tag, name[i],
                            100 * db / (db + di + 0.001), db + di)
@@ -350,4 +373,16 @@ grep '^\[prof\]' <<<"$LOG" | awk -v tag="$TAG" '
             print line
         }
     }' || true
+# ... and per phase, KVM's exits for each VM (all, MMIO to the VMM, MMIO kept in KVM: ioeventfd, WFI,
+# halt wake-ups), and the driver VM's interrupts by source.
+grep -E '^\[kvm\] |\[dvm\] DVM irq ' <<<"$LOG" | awk -v tag="$TAG" '
+    $1 == "[kvm]" { k = $3; if ((k, "p") in last) { ph = last[k, "p"]; if (!(ph in seen)) { seen[ph] = 1; order[++n] = ph }
+                        line[ph] = line[ph] sprintf(" vm %s: %d exits (%d MMIO to the VMM, %d in KVM, %d WFI, %d wake-ups);", k,
+                            $4 - last[k, 4], $5 - last[k, 5], $6 - last[k, 6], $7 - last[k, 7], $8 - last[k, 8]) }
+                    last[k, "p"] = $2; for (i = 4; i <= 8; i++) last[k, i] = $i; next }
+    { ph = $4; k = $5; if ((k, "p") in irq && $6 - irq[k] > 0) {
+          p0 = irq[k, "p"]; if (!(p0 in seen)) { seen[p0] = 1; order[++n] = p0 }; dline[p0] = dline[p0] sprintf(" %s=%d", k, $6 - irq[k]) }
+      irq[k, "p"] = ph; irq[k] = $6 }
+    END { for (i = 1; i <= n; i++) if (order[i] !~ /done$/)
+              printf "%s: exits %s:%s%s\n", tag, order[i], line[order[i]], dline[order[i]] != "" ? " driver VM interrupts:" dline[order[i]] : "" }' || true
 finish "$T/log"

@@ -240,10 +240,10 @@ static int slot_of(unsigned t)
 /* A well-formed answer to an outstanding tag, one field maybe changed by the input. */
 static void answer(struct fin *in)
 {
-    static uint8_t frame[sizeof(struct blk_agent_resp) + SLOT];
+    static uint8_t frame[sizeof(struct blk_agent_resp) + BLK_AGENT_MAX_PAD + SLOT];
     uint8_t pick = fin_u8(in), mutate = fin_u8(in), fill = fin_u8(in);
     unsigned t = pick % BLK_RELAY_MAX_TAGS, k;
-    uint32_t status, len;
+    uint32_t status, len, pad;
     size_t n;
     int slot;
 
@@ -260,16 +260,20 @@ static void answer(struct fin *in)
     le_put(frame + offsetof(struct blk_agent_resp, status), status, 4);
     le_put(frame + offsetof(struct blk_agent_resp, len), len, 4);
     le_put(frame + offsetof(struct blk_agent_resp, tag), t, 4);
+    /* Sometimes padding before the data (the spliced answers' way), bytes the client must not see. */
+    pad = len > 0 && (mutate & 0x40) ? fin_u32(in) % (BLK_AGENT_MAX_PAD + 1) : 0;
+    le_put(frame + offsetof(struct blk_agent_resp, pad), pad, 4);
     if ((mutate >> 1) % 4 == 1) /* one field changed: the relay must refuse the frame */
         le_put(frame + 4 * ((mutate >> 3) % 6), fin_u32(in), 4);
-    /* len <= SLOT (a READ's length is at most one slot): inside frame[]. */
-    memset(frame + sizeof(struct blk_agent_resp), fill, len);
+    /* pad <= BLK_AGENT_MAX_PAD, len <= SLOT (a READ's length is at most one slot): inside frame[]. */
+    memset(frame + sizeof(struct blk_agent_resp), (uint8_t)~fill, pad);
+    memset(frame + sizeof(struct blk_agent_resp) + pad, fill, len);
     slot = slot_of(t);
     /* Only a frame that starts where the relay expects one is known to be read as sent. */
     if (slot >= 0 && (mutate >> 1) % 4 != 1 && sent[t].op == BLK_AGENT_READ && status == BLK_AGENT_OK &&
         relay.in_got == 0 && !relay.in_data)
         expect[relay.tags[t].client][slot] = fill;
-    n = sizeof(struct blk_agent_resp) + len;
+    n = sizeof(struct blk_agent_resp) + pad + len;
     for (size_t at = 0, piece = 1 + fin_u8(in) % 64; at < n; at += piece)
         blk_relay_input(&relay, frame + at, n - at < piece ? n - at : piece);
 }

@@ -59,13 +59,16 @@ static void resp(uint8_t h[24], uint32_t magic, uint32_t op, uint32_t status, ui
     le_put(&h[offsetof(struct blk_agent_resp, tag)], tag, 4);
 }
 
+/* Padding the honest agent puts between a READ's header and its data (the spliced answers' way). */
+static uint32_t serve_pad;
+
 /*
  * An honest agent: serve every whole request frame in the relay's output on g->disk, answering
  * through blk_relay_input `chunk` bytes at a time. Returns the frames served.
  */
 static unsigned agent_serve(struct rig *g, size_t chunk)
 {
-    static uint8_t stream[BLK_RELAY_OUT_BYTES], answer[24 + BLKQ_MAX_SLOT_SIZE];
+    static uint8_t stream[BLK_RELAY_OUT_BYTES], answer[24 + BLK_AGENT_MAX_PAD + BLKQ_MAX_SLOT_SIZE];
     size_t n = 0, len, at = 0;
     const uint8_t *p;
     unsigned frames = 0;
@@ -97,8 +100,10 @@ static unsigned agent_serve(struct rig *g, size_t chunk)
         }
         resp(answer, BLK_AGENT_MAGIC, op, BLK_AGENT_OK, op == BLK_AGENT_READ ? alen : 0, tag);
         if (op == BLK_AGENT_READ) {
-            memcpy(answer + 24, g->disk + off, alen);
-            out += alen;
+            le_put(&answer[offsetof(struct blk_agent_resp, pad)], serve_pad, 4);
+            memset(answer + 24, 0xee, serve_pad); /* must never reach the client */
+            memcpy(answer + 24 + serve_pad, g->disk + off, alen);
+            out += serve_pad + alen;
         }
         for (size_t k = 0; k < out; k += chunk)
             blk_relay_input(g->r, answer + k, out - k < chunk ? out - k : chunk);
@@ -148,6 +153,37 @@ TEST(blk_relay_write_then_read_through_an_honest_agent)
     rig_free(g);
 }
 
+TEST(blk_relay_padded_read_answers_skip_the_padding)
+{
+    static const uint32_t pads[] = { 1, 4096 - 24 - 48, BLK_AGENT_MAX_PAD };
+    static const size_t chunks[] = { 7, 4096, 4096 + 24 + BLK_AGENT_MAX_PAD };
+
+    for (unsigned k = 0; k < 3; k++) {
+        struct rig *g = rig_new(false);
+        struct blkq_done d;
+        int s;
+
+        for (unsigned i = 0; i < 8192; i++)
+            g->disk[BASE + 512 + i] = (uint8_t)(i * 3 + k);
+        serve_pad = pads[k];
+        s = submit(g, BLKQ_REQ_READ, 1, 16);
+        memset(blkq_client_slot_data(&g->c, (uint32_t)s), 0, 8192);
+        blk_relay_pump(g->r);
+        CHECK_EQ(agent_serve(g, chunks[k]), 1); /* the READ (the HELLO is not counted) */
+        CHECK(blkq_client_poll(&g->c, &d));
+        CHECK_EQ(d.status, BLKQ_RESP_OK);
+        CHECK(!memcmp(blkq_client_slot_data(&g->c, (uint32_t)s), g->disk + BASE + 512, 8192));
+        s = submit(g, BLKQ_REQ_FLUSH, 0, 0); /* the next frame is in step */
+        blk_relay_pump(g->r);
+        CHECK_EQ(agent_serve(g, chunks[k]), 1);
+        CHECK(blkq_client_poll(&g->c, &d));
+        CHECK_EQ(d.status, BLKQ_RESP_OK);
+        CHECK_EQ(g->r->stats.bad_frames, 0);
+        serve_pad = 0;
+        rig_free(g);
+    }
+}
+
 TEST(blk_relay_client_requests_are_validated_before_the_agent_sees_them)
 {
     struct rig *g = rig_new(true);
@@ -167,6 +203,9 @@ TEST(blk_relay_client_requests_are_validated_before_the_agent_sees_them)
     rig_free(g);
 }
 
+/* The pad field of hostile_case's frame. */
+static uint32_t hostile_pad;
+
 /* A hostile agent's frame after one READ of 8 sectors is outstanding as tag 0: the relay breaks. */
 static void hostile_case(uint32_t magic, uint32_t op, uint32_t status, uint32_t len, uint32_t tag)
 {
@@ -182,6 +221,7 @@ static void hostile_case(uint32_t magic, uint32_t op, uint32_t status, uint32_t 
     blk_relay_output(g->r, &out);
     blk_relay_consume(g->r, out);
     resp(h, magic, op, status, len, tag);
+    le_put(&h[offsetof(struct blk_agent_resp, pad)], hostile_pad, 4);
     blk_relay_input(g->r, h, sizeof(h));
     CHECK(g->r->agent_broken);
     CHECK(blkq_client_poll(&g->c, &d));
@@ -208,6 +248,13 @@ TEST(blk_relay_hostile_agent_frames_break_the_agent)
     hostile_case(BLK_AGENT_MAGIC, BLK_AGENT_READ, BLK_AGENT_OK, 8192, 0); /* more data than asked */
     hostile_case(BLK_AGENT_MAGIC, BLK_AGENT_READ, BLK_AGENT_OK, 512, 0);  /* less data than asked */
     hostile_case(BLK_AGENT_MAGIC, BLK_AGENT_READ, BLK_AGENT_EIO, 4096, 0); /* data with an error */
+    hostile_pad = BLK_AGENT_MAX_PAD + 1;                                   /* padding past the bound */
+    hostile_case(BLK_AGENT_MAGIC, BLK_AGENT_READ, BLK_AGENT_OK, 4096, 0);
+    hostile_pad = 0xffffffffu;
+    hostile_case(BLK_AGENT_MAGIC, BLK_AGENT_READ, BLK_AGENT_OK, 4096, 0);
+    hostile_pad = 8;                                                       /* padding without data */
+    hostile_case(BLK_AGENT_MAGIC, BLK_AGENT_READ, BLK_AGENT_EIO, 0, 0);
+    hostile_pad = 0;
 }
 
 TEST(blk_relay_agent_error_fails_only_that_request)

@@ -415,6 +415,41 @@ TEST(vcon_port_close_and_reset_tell_the_backend)
     teardown();
 }
 
+static size_t written_at_close;
+static void port_closed_note(void *ctx) { (void)ctx; closed_calls++; written_at_close = nout[1]; }
+
+TEST(vcon_port_close_hands_over_what_was_written_before_it)
+{
+    const struct virtio_console_backend be2 = { .write = port_write, .ctx = (void *)1, .closed = port_closed_note };
+    struct fake_guest *g;
+    uint16_t ctrl_used;
+
+    setup(false, true, MP);
+    CHECK_EQ(virtio_console_add_port(&con, "org.test.agent", &be2), 1);
+    for (unsigned i = 4; i < NQ; i++)
+        CHECK_EQ(fg_enable(&gq[i], &con.dev.queues[i], con.dev.driver_features), 0);
+    closed_calls = 0;
+    linux_bring_up();
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 1);
+    /* The application's last bytes are published, their notification not yet taken (a backend's thread). */
+    g = &gq[VIRTIO_CONSOLE_PORT_TXQ(1)];
+    memcpy(fg_ptr(g, FG_BUF), "last", 4);
+    fg_desc(g, FG_DESC, 0, FG_BUF, 4, 0, 0);
+    fg_publish(g, 0);
+    ctrl_used = fg_used_idx(&gq[VIRTIO_CONSOLE_CTRL_TXQ]);
+    send_ctrl(1, VIRTIO_CONSOLE_PORT_OPEN, 0);
+    CHECK_EQ(closed_calls, 1);
+    CHECK_EQ(written_at_close, 4);                      /* the bytes went first */
+    CHECK(strcmp(out[1], "last") == 0);
+    CHECK_EQ(fg_used_idx(g), 1);
+    /* The control message's own buffer went back, not the port's chain popped meanwhile. */
+    CHECK_EQ(fg_used_idx(&gq[VIRTIO_CONSOLE_CTRL_TXQ]), (uint16_t)(ctrl_used + 1));
+    g = &gq[VIRTIO_CONSOLE_CTRL_TXQ];
+    CHECK_EQ(le_get(fg_ptr(g, FG_USED + 4 + 8u * (ctrl_used % g->num)), 4), (uint64_t)((ctrl_tx_n - 1) % 16));
+    CHECK_EQ(con.ctrl_errors, 0);
+    teardown();
+}
+
 /* A backend with rx_batch: out of receive buffers, the driver is asked to notify after that many more. */
 static void rx_batch_case(uint16_t rx_batch, uint16_t want_avail_event)
 {

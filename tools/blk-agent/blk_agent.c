@@ -23,10 +23,14 @@
  * Without AIO or direct I/O (another kernel or disk) the I/O is done at once, in order.
  *
  * The port costs the VMM an exit per buffer chain the Linux driver sends: answers without data
- * completed together go in one write(); READ data goes through vmsplice + splice, which the driver
- * sends as one chain of pages (a write() is at most 32 KiB). The header goes by write() just
- * before: in the pipe it would shift every page of data off its page boundary and double the
- * chain's pieces (--no-splice: all by write()).
+ * completed together go in one write(); a READ's answer goes through vmsplice + splice, which the
+ * driver sends as one chain of pages (a write() is at most 32 KiB). The splice copies each piece
+ * of the pipe into a fresh page at the piece's stream position within a page, so the answers
+ * queued so far and the READ's header go first in a page of their own, padded to its end (the
+ * header's `pad`, which the VMM skips): the data then stays on page boundaries, one piece per
+ * page, and header and data are one chain, one exit (a header of 24 bytes alone in the pipe would
+ * put every page of data off its boundary and split it in two; by write() it cost a chain of its
+ * own). --no-splice: all by write(), unpadded.
  *
  * Restarts: if this process exits or is killed, the VMM keeps the requests it had not answered and
  * sends them again to the next agent (blk_relay.h); a new agent waits briefly for the old one's port
@@ -62,7 +66,7 @@
 #define RESP_BYTES sizeof(struct blk_agent_resp)
 /*
  * Pipe pages per splice, each a descriptor of the chain the driver sends: within the VMM's chain
- * limit (VIRTQ_MAX_SIZE, 256), and a 512 KiB READ (the relay's parts) in one chain.
+ * limit (VIRTQ_MAX_SIZE, 256), and a 512 KiB READ (the relay's parts) with the page before it in one chain.
  */
 #define PIPE_BYTES (256u * PAGE)
 
@@ -188,21 +192,30 @@ static int port_write(const uint8_t *p, size_t n)
     return 0;
 }
 
-/*
- * The same through the pipe: vmsplice the bytes in (without SPLICE_F_GIFT the driver copies them
- * into its own pages, so the buffer is free again when splice returns) and splice them into the
- * port, one chain per pipeful. Whatever splice does not take goes by write(), in order. 0 or -1.
- */
-static int port_splice(const uint8_t *p, size_t n)
+/* write() the `cnt` buffers of v in order; 0 or -1. */
+static int port_writev(const struct iovec *v, int cnt)
 {
-    while (n > 0) {
-        struct iovec v = { (void *)p, n };
-        ssize_t in = vmsplice(pipefd[1], &v, 1, 0), moved = 0;
+    for (int i = 0; i < cnt; i++)
+        if (port_write(v[i].iov_base, v[i].iov_len) < 0)
+            return -1;
+    return 0;
+}
+
+/*
+ * The same through the pipe: vmsplice the `cnt` buffers of v in (without SPLICE_F_GIFT the driver
+ * copies them into its own pages, so the buffers are free again when splice returns) and splice
+ * them into the port, one chain per pipeful. Whatever splice does not take goes by write(), in
+ * order. Consumes v (advanced past what went). 0 or -1.
+ */
+static int port_splice(struct iovec *v, int cnt)
+{
+    while (cnt > 0) {
+        ssize_t in = vmsplice(pipefd[1], v, (unsigned long)cnt, 0), moved = 0;
 
         if (in < 0 && errno == EINTR)
             continue;
         if (in <= 0)
-            return port_write(p, n);
+            return port_writev(v, cnt);
         while (moved < in) {
             ssize_t s = splice(pipefd[0], NULL, port, NULL, (size_t)(in - moved), 0);
             if (s < 0 && errno == EINTR)
@@ -220,13 +233,17 @@ static int port_splice(const uint8_t *p, size_t n)
             }
             moved += s;
         }
-        p += in, n -= (size_t)in;
+        /* Past the `in` bytes that went: whole buffers, then into the next one. */
+        for (; cnt > 0 && (size_t)in >= v->iov_len; v++, cnt--)
+            in -= (ssize_t)v->iov_len;
+        if (cnt > 0)
+            v->iov_base = (uint8_t *)v->iov_base + in, v->iov_len -= (size_t)in;
     }
     return 0;
 }
 
-/* The answer header for (op, ok, data length, tag), into h (RESP_BYTES). */
-static void answer_header(uint8_t *h, uint32_t op, bool ok, uint32_t len, uint32_t tag)
+/* The answer header for (op, ok, data length, tag, padding before the data), into h (RESP_BYTES). */
+static void answer_header(uint8_t *h, uint32_t op, bool ok, uint32_t len, uint32_t tag, uint32_t pad)
 {
     memset(h, 0, RESP_BYTES);
     le_put(&h[offsetof(struct blk_agent_resp, magic)], BLK_AGENT_MAGIC, 4);
@@ -234,6 +251,7 @@ static void answer_header(uint8_t *h, uint32_t op, bool ok, uint32_t len, uint32
     le_put(&h[offsetof(struct blk_agent_resp, status)], ok ? BLK_AGENT_OK : BLK_AGENT_EIO, 4);
     le_put(&h[offsetof(struct blk_agent_resp, len)], len, 4);
     le_put(&h[offsetof(struct blk_agent_resp, tag)], tag, 4);
+    le_put(&h[offsetof(struct blk_agent_resp, pad)], pad, 4);
 }
 
 /* Answers without data, gathered to go in one write() (at most one per job, plus a FLUSH's). */
@@ -255,17 +273,37 @@ static int queue_header(uint32_t op, bool ok, uint32_t len, uint32_t tag)
 {
     int r = small.n + RESP_BYTES > sizeof(small.b) ? flush_headers() : 0;
 
-    answer_header(small.b + small.n, op, ok, len, tag); /* small.n + RESP_BYTES <= sizeof(small.b) */
+    answer_header(small.b + small.n, op, ok, len, tag, 0); /* small.n + RESP_BYTES <= sizeof(small.b) */
     small.n += RESP_BYTES;
     return r;
 }
 
-/* A READ's answer: its header (after those queued), then its data. 0 or -1. */
-static int send_read(uint32_t tag, const uint8_t *data, uint32_t len)
+/* The page that leads a spliced READ answer (page-aligned; setup). */
+static uint8_t *head_page;
+
+_Static_assert(sizeof(small.b) + RESP_BYTES <= PAGE && PAGE - RESP_BYTES <= BLK_AGENT_MAX_PAD,
+               "the queued answers and a READ's header fit one page, its padding is what the VMM takes");
+
+/*
+ * A READ's answer, after those queued. Spliced: one page holding the queued answers, the READ's
+ * header and the padding to the page's end, then the data (page-aligned): one chain. Else the
+ * header by write() and then the data. 0 or -1.
+ */
+static int send_read(uint32_t tag, uint8_t *data, uint32_t len)
 {
+    if (pipefd[0] >= 0 && len > 0) {
+        size_t at = small.n; /* <= sizeof(small.b): the assertion above leaves room for the header */
+        struct iovec v[2] = { { head_page, PAGE }, { data, len } };
+
+        memcpy(head_page, small.b, at);
+        small.n = 0;
+        answer_header(head_page + at, BLK_AGENT_READ, true, len, tag, (uint32_t)(PAGE - at - RESP_BYTES));
+        memset(head_page + at + RESP_BYTES, 0, PAGE - at - RESP_BYTES);
+        return port_splice(v, 2);
+    }
     if (queue_header(BLK_AGENT_READ, true, len, tag) < 0 || flush_headers() < 0)
         return -1;
-    return pipefd[0] >= 0 ? port_splice(data, len) : port_write(data, len);
+    return port_write(data, len);
 }
 
 /* ---- the port and the disk ---- */
@@ -542,6 +580,8 @@ static int serve(void)
 /* Buffers for the jobs, Linux AIO (if the kernel has it) and the splice pipe; -1 with a message. */
 static int setup(void)
 {
+    void *page = NULL;
+
     for (unsigned i = 0; i < njobs; i++) {
         void *mem;
         if (posix_memalign(&mem, PAGE, MAX_LEN) != 0) {
@@ -554,7 +594,8 @@ static int setup(void)
     }
     have_aio = ddisk != disk && syscall(SYS_io_setup, (long)MAX_JOBS, &aio_ctx) == 0 &&
                (aio_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) >= 0;
-    if (use_splice && pipe2(pipefd, O_CLOEXEC) == 0)
+    if (use_splice && posix_memalign(&page, PAGE, PAGE) == 0 && (head_page = page) != NULL &&
+        pipe2(pipefd, O_CLOEXEC) == 0)
         fcntl(pipefd[1], F_SETPIPE_SZ, (int)PIPE_BYTES); /* else the default size: more, smaller chains */
     else
         pipefd[0] = pipefd[1] = -1;

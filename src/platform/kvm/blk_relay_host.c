@@ -7,7 +7,9 @@
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <svmm/config.h>
 #include <svmm/log.h>
+#include <svmm/virtio_mmio.h>
 #include "blk_relay_host.h"
 
 /*
@@ -43,7 +45,8 @@ static void port_write(void *ctx, const uint8_t *buf, size_t len)
     blk_relay_input(&b->relay, buf, len);
     if (b->relay.stats.responses != answered) {
         blk_serve_kick(&b->serve, blk_relay_take_notify(&b->relay));
-        shm_link_kick(b->wake_fd);
+        if (!b->on_thread) /* else it runs the relay next anyway */
+            shm_link_kick(b->wake_fd);
     }
 }
 
@@ -69,7 +72,8 @@ static void port_rx_ready(void *ctx)
                   b->relay.nheld == 1 ? "" : "s");
         blk_relay_agent_opened(&b->relay);
     }
-    shm_link_kick(b->wake_fd);
+    if (!b->on_thread)
+        shm_link_kick(b->wake_fd);
 }
 
 /*
@@ -176,15 +180,37 @@ static int run_relay(struct blk_relay_host *b)
     return waiting && (timeout < 0 || timeout > RETRY_MS) ? RETRY_MS : timeout;
 }
 
+/*
+ * The guest notified one of the port's queues (its ioeventfd fired): the notification goes the way
+ * of a vCPU's QueueNotify write, through the transport's checks and counters, under the device
+ * lock. Transmit: the agent's bytes reach the relay here; receive: buffers for the relay's output.
+ */
+static void take_kick(struct blk_relay_host *b, int fd, uint32_t queue, uint64_t *count)
+{
+    shm_link_drain(fd);
+    (*count)++;
+    pthread_mutex_lock(&b->host->dev_lock);
+    b->on_thread = true;
+    virtio_mmio_queue_notify(b->transport, queue);
+    b->on_thread = false;
+    pthread_mutex_unlock(&b->host->dev_lock);
+}
+
+/* poll() slots: the stop, the wake-up, the port's two notifications, then blk_serve's. */
+enum { FD_STOP, FD_WAKE, FD_TX, FD_RX, FD_SERVE };
+
 static void *relay_thread(void *arg)
 {
     struct blk_relay_host *b = arg;
     int timeout = run_relay(b);
 
     for (;;) {
-        struct pollfd fds[2 + BLK_SERVE_MAX_FDS] = { { b->host->stop_fd, POLLIN, 0 }, { b->wake_fd, POLLIN, 0 } };
-        struct blk_serve_fd what[2 + BLK_SERVE_MAX_FDS];
-        unsigned n = 2 + blk_serve_pollfds(&b->serve, fds + 2, what + 2, BLK_SERVE_MAX_FDS);
+        struct pollfd fds[FD_SERVE + BLK_SERVE_MAX_FDS] = {
+            [FD_STOP] = { b->host->stop_fd, POLLIN, 0 }, [FD_WAKE] = { b->wake_fd, POLLIN, 0 },
+            [FD_TX] = { b->tx_kick_fd, POLLIN, 0 }, [FD_RX] = { b->rx_kick_fd, POLLIN, 0 } /* fd -1: ignored */
+        };
+        struct blk_serve_fd what[FD_SERVE + BLK_SERVE_MAX_FDS];
+        unsigned n = FD_SERVE + blk_serve_pollfds(&b->serve, fds + FD_SERVE, what + FD_SERVE, BLK_SERVE_MAX_FDS);
 
         if (poll(fds, n, timeout) < 0) {
             if (errno == EINTR)
@@ -192,15 +218,54 @@ static void *relay_thread(void *arg)
             svmm_err("serve-disk: poll: %s", strerror(errno));
             break;
         }
-        if (fds[0].revents)
+        if (fds[FD_STOP].revents)
             break;
-        if (fds[1].revents)
+        if (fds[FD_WAKE].revents)
             shm_link_drain(b->wake_fd);
-        for (unsigned k = 2; k < n; k++)
+        /* The agent's answers first: they free tags for the requests pumped below. */
+        if (fds[FD_TX].revents)
+            take_kick(b, b->tx_kick_fd, VIRTIO_CONSOLE_PORT_TXQ(b->port), &b->tx_kicks);
+        if (fds[FD_RX].revents)
+            take_kick(b, b->rx_kick_fd, VIRTIO_CONSOLE_PORT_RXQ(b->port), &b->rx_kicks);
+        for (unsigned k = FD_SERVE; k < n; k++)
             blk_serve_event(&b->serve, &fds[k], &what[k]);
         timeout = run_relay(b);
     }
     return NULL;
+}
+
+/*
+ * Route the port's queue notifications to the relay's thread: an eventfd each, registered with KVM
+ * at the console's QueueNotify with the queue's number. Without (no slot found, a KVM without
+ * ioeventfds) the vCPUs keep taking them, as before: a warning, not an error.
+ */
+static void route_kicks(struct blk_relay_host *b, struct kvm_host *h)
+{
+    const uint32_t queues[2] = { VIRTIO_CONSOLE_PORT_TXQ(b->port), VIRTIO_CONSOLE_PORT_RXQ(b->port) };
+    int *fds[2] = { &b->tx_kick_fd, &b->rx_kick_fd };
+    unsigned slot = SVMM_MAX_VIRTIO;
+    char why[160];
+
+    for (unsigned i = 0; i < SVMM_MAX_VIRTIO && slot == SVMM_MAX_VIRTIO; i++)
+        if (h->vm->virtio[i] == &b->con->dev)
+            slot = i;
+    if (slot == SVMM_MAX_VIRTIO) {
+        svmm_warn("serve-disk: the console is in no virtio slot; its vCPUs take the port's notifications");
+        return;
+    }
+    b->transport = &h->vm->transports[slot];
+    for (unsigned q = 0; q < 2; q++) {
+        int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (fd < 0 || kvm_host_add_ioeventfd(h, svmm_virtio_slot_base(&h->vm->cfg, slot) + VIRTIO_MMIO_QUEUE_NOTIFY,
+                                             queues[q], fd, why, sizeof(why)) < 0) {
+            svmm_warn("serve-disk: %s; a vCPU takes the port's queue %u notifications",
+                      fd < 0 ? strerror(errno) : why, queues[q]);
+            if (fd >= 0)
+                close(fd);
+            continue;
+        }
+        *fds[q] = fd;
+    }
 }
 
 /* ---- set-up and tear-down ---- */
@@ -228,7 +293,7 @@ int blk_relay_host_open(struct blk_relay_host *b, const struct svmm_cli *cli, st
     const struct blk_serve_hooks hooks = { attach_client, detach_client, b };
     int port;
 
-    b->wake_fd = -1;
+    b->wake_fd = b->rx_kick_fd = b->tx_kick_fd = -1;
     if (cli->nserved == 0)
         return 0;
     blk_relay_init(&b->relay);
@@ -262,6 +327,7 @@ int blk_relay_host_start(struct blk_relay_host *b, struct kvm_host *h, char *err
     if (b->wake_fd < 0)
         return 0;
     b->host = h;
+    route_kicks(b, h);
     e = pthread_create(&b->thread, NULL, relay_thread, b);
     if (e != 0) {
         snprintf(err, errlen, "cannot start the serve-disk thread: %s", strerror(e));
@@ -285,12 +351,20 @@ void blk_relay_host_join(struct blk_relay_host *b)
     blk_serve_shutdown(&b->serve, b->listen);
     svmm_info("serve-disk: %llu requests to the agent, %llu answers (%llu I/O errors), %llu bad frames%s, "
               "%llu agent restarts (%llu requests sent again), %llu wake-ups; port %llu bytes out, %llu in "
-              "(%llu receive-buffer notifications, %llu transmitted pieces)",
+              "(%llu receive-buffer notifications, %llu transmitted pieces; by ioeventfd %llu receive and %llu "
+              "transmit notifications)",
               (unsigned long long)st->requests, (unsigned long long)st->responses, (unsigned long long)st->io_errors,
               (unsigned long long)st->bad_frames, b->relay.agent_broken ? " (the agent was cut off)" : "",
               (unsigned long long)st->agent_closes, (unsigned long long)st->resent, (unsigned long long)b->wakeups,
               (unsigned long long)b->con->ports[b->port].rx_bytes, (unsigned long long)b->con->ports[b->port].tx_bytes,
-              (unsigned long long)b->rx_readies, (unsigned long long)b->port_writes);
+              (unsigned long long)b->rx_readies, (unsigned long long)b->port_writes, (unsigned long long)b->rx_kicks,
+              (unsigned long long)b->tx_kicks);
     close(b->wake_fd);
     b->wake_fd = -1;
+    /* KVM holds its own references to the ioeventfds; the VM is gone with its vCPUs by now. */
+    if (b->rx_kick_fd >= 0)
+        close(b->rx_kick_fd);
+    if (b->tx_kick_fd >= 0)
+        close(b->tx_kick_fd);
+    b->rx_kick_fd = b->tx_kick_fd = -1;
 }

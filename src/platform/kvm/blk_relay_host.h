@@ -5,12 +5,17 @@
  * blk_serve_shm.h) and the agent in this VM, reached through the virtio-console port named
  * BLK_AGENT_PORT.
  *
- * Threads: the port's backend runs in whichever thread calls into the console (a vCPU's, under the
- * device lock): the agent's bytes go straight to blk_relay_input, the answered clients are kicked,
- * and the relay's thread is woken. That thread waits on the listening socket, the clients' sockets
- * and eventfds and its wake-up eventfd; under the device lock it pumps client requests into the
- * relay and pushes the relay's output into the port as far as the guest has receive buffers (when
- * it has none the console asks the driver for a notification, which wakes the thread again).
+ * Threads: the port's queue notifications are KVM ioeventfds that the relay's thread waits on, so
+ * the driver VM's vCPU does not stop for them (the exit stays in KVM) and the agent's bytes are
+ * taken off the port, READ data copied into the clients' regions, while the vCPU runs on. The
+ * port's backend runs in whichever thread calls into the console, under the device lock (the
+ * relay's for the port's queues; a vCPU's for the control queue, or for the port's queues where
+ * KVM has no ioeventfds): the agent's bytes go straight to blk_relay_input and the answered
+ * clients are kicked. The relay's thread waits on those eventfds, the listening socket, the
+ * clients' sockets and eventfds and its wake-up eventfd; under the device lock it pumps client
+ * requests into the relay and pushes the relay's output into the port as far as the guest has
+ * receive buffers (when it has none the console asks the driver for a notification, which wakes
+ * the thread again).
  *
  * Agent restarts (blk_relay.h): the port's closed callback (the agent's process closed the port or
  * died, or the guest reset its console) tells the relay, which keeps what the agent held; the next
@@ -34,12 +39,17 @@ struct blk_relay_host {
     struct virtio_console *con;
     unsigned port;       /* the svmm-blk port's number on con */
     int wake_fd;         /* eventfd: the port's backend wakes the relay's thread */
+    /* The port's receive and transmit queue notifications (KVM ioeventfds; -1 without) */
+    int rx_kick_fd, tx_kick_fd;
+    struct virtio_mmio *transport; /* the console's, for those notifications */
+    bool on_thread;      /* the relay's thread is inside the console (device lock): no wake-up needed */
     char listen[108];
     struct kvm_host *host;
     pthread_t thread;
     bool started;
     uint64_t wakeups;    /* times the thread ran the relay */
     uint64_t rx_readies, port_writes; /* the port's rx_ready and write callbacks (device lock) */
+    uint64_t rx_kicks, tx_kicks; /* notifications taken by the thread through the ioeventfds */
     uint64_t away_since_ms; /* CLOCK_MONOTONIC when the agent last closed the port (under the device lock) */
 };
 
