@@ -137,8 +137,9 @@ void tsan_host_init(struct kvm_host *h)
     pthread_mutex_init(&h->dev_lock, NULL);
     atomic_init(&h->exit_status, -1);
     h->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    h->restart_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); /* never signalled: no restarts here */
     h->vm = &no_vm;
-    CHECK(h->stop_fd >= 0);
+    CHECK(h->stop_fd >= 0 && h->restart_fd >= 0);
     pthread_mutex_lock(&ioeventfd_lock);
     n_ioeventfds = 0;
     pthread_mutex_unlock(&ioeventfd_lock);
@@ -147,6 +148,7 @@ void tsan_host_init(struct kvm_host *h)
 void tsan_host_close(struct kvm_host *h)
 {
     close(h->stop_fd);
+    close(h->restart_fd);
     pthread_mutex_destroy(&h->dev_lock);
 }
 
