@@ -47,8 +47,10 @@ enable_arm64() {
     fi
 }
 
-QEMU_PKG=qemu-system-arm              # the apt package (arm64) with the aarch64 system emulator
-QEMU_BIN=usr/bin/${QEMU_PKG%-arm}-aarch64 # that emulator, in QEMU_PKG; the only binary the tree keeps
+# The apt package (arm64) with the aarch64 system emulator: Debian names it after the ARM family.
+QEMU_FAMILY=arm
+QEMU_PKG=qemu-system-$QEMU_FAMILY
+QEMU_BIN=usr/bin/qemu-system-aarch64 # that emulator, in QEMU_PKG; the only binary the tree keeps
 
 # qemu_packages : QEMU_PKG and, transitively, the library packages it depends on (the
 # shared libraries are all in Depends; the emulator's common and data packages hold firmware and helpers that a

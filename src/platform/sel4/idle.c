@@ -38,23 +38,38 @@ void sel4_idle_init(unsigned ncpus)
      * the exit summary's "idle:" line says that vCPUs slept. */
 }
 
-/* The earliest deadline of the sleeping vCPUs into the timer page; a signal only if it moved earlier. */
+/*
+ * Must the timer PD be told that the page now says `next` instead of `prev`? Not when `next` is
+ * none, nor when it is later than a `prev` that has not passed yet (`now`: the counter read after
+ * the page was written): the timer is then armed for `prev` or earlier, and when it fires it reads
+ * the page again and arms for `next`. Once `prev` has passed, the timer may have fired for it
+ * already, signalled us and turned itself off: a later deadline then needs the signal as much as
+ * an earlier one (without it, a second vCPU's later deadline was never watched, and with every
+ * vCPU asleep the VM stalled for good: 1 boot in 6 of sel4-boot on GICv3, during CPU hotplug).
+ */
+static bool timer_must_look(uint64_t prev, uint64_t next, uint64_t now)
+{
+    if (next == NO_DEADLINE)
+        return false;
+    return prev == NO_DEADLINE || next < prev || prev <= now;
+}
+
+/* The earliest deadline of the sleeping vCPUs into the timer page, and a signal if timer_must_look. */
 static void publish(void)
 {
     volatile struct sel4_idle_page *page = (volatile struct sel4_idle_page *)idle_timer_vaddr;
-    uint64_t d = NO_DEADLINE;
-    bool sooner;
+    uint64_t d = NO_DEADLINE, prev = idle.published;
 
     for (unsigned i = 0; i < idle.ncpus; i++)
         if (idle.asleep[i] && idle.deadline[i] != NO_DEADLINE && (d == NO_DEADLINE || idle.deadline[i] < d))
             d = idle.deadline[i];
-    if (d == idle.published)
+    if (d == prev)
         return;
-    /* A later deadline needs no signal: the timer's early signal finds nothing due and is ignored. */
-    sooner = d != NO_DEADLINE && (idle.published == NO_DEADLINE || d < idle.published);
     __atomic_store_n(&page->deadline, d, __ATOMIC_RELEASE);
     idle.published = d;
-    if (sooner) {
+    /* The page is written before the counter is read: a timer that looks after `now` sees `d`. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (timer_must_look(prev, d, sel4_counter_ticks())) {
         idle.stats.signals++;
         microkit_notify(svmm_sel4_vm.idle_timer.channel);
     }

@@ -8,8 +8,8 @@
  * timer's deadline passes, whichever comes first. seL4 stops delivering a vCPU's virtual-timer
  * interrupt while the vCPU does not run, so the deadline is watched by the idle timer PD, which owns
  * the EL1 physical timer: each VMM writes the earliest deadline of its sleeping vCPUs into its own
- * page of the timer (read-only to the timer) and signals it when that deadline moves earlier; the
- * timer signals the VMM once the deadline has passed.
+ * page of the timer (read-only to the timer) and signals it when the timer must look at the page
+ * again (idle.c, timer_must_look); the timer signals the VMM once the deadline has passed.
  */
 #ifndef SVMM_SEL4_IDLE_H
 #define SVMM_SEL4_IDLE_H
