@@ -50,7 +50,7 @@ enable_arm64() {
 # The apt package (arm64) with the aarch64 system emulator: Debian names it after the ARM family.
 QEMU_FAMILY=arm
 QEMU_PKG=qemu-system-$QEMU_FAMILY
-QEMU_BIN=usr/bin/qemu-system-aarch64 # that emulator, in QEMU_PKG; the only binary the tree keeps
+QEMU_BIN=usr/bin/${QEMU_PKG%-$QEMU_FAMILY}-aarch64 # that emulator, in QEMU_PKG; the only binary the tree keeps
 
 # qemu_packages : QEMU_PKG and, transitively, the library packages it depends on (the
 # shared libraries are all in Depends; the emulator's common and data packages hold firmware and helpers that a
