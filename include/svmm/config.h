@@ -38,6 +38,8 @@ struct svmm_machine_layout {
     uint64_t virtio_base;  /* first virtio-mmio slot */
     uint64_t virtio_stride;
     uint32_t virtio_spi;   /* SPI of slot 0; slot i uses virtio_spi + i */
+    uint64_t wdt_base;     /* SBSA watchdog (control frame, refresh frame after it), when watchdog_s */
+    uint32_t wdt_spi;      /* its WS0 interrupt */
 };
 
 struct svmm_vm_config {
@@ -49,6 +51,7 @@ struct svmm_vm_config {
     struct svmm_machine_layout layout;
     unsigned nvirtio;
     uint32_t virtio_ids[SVMM_MAX_VIRTIO]; /* device type per slot, VIRTIO_ID_* */
+    unsigned watchdog_s; /* SBSA watchdog enabled at power-on with this timeout (s); 0 = no watchdog */
 };
 
 /* A one-vCPU, 256 MiB GICv3 machine with a 16550 UART and no virtio devices. */
@@ -57,7 +60,7 @@ void svmm_vm_config_defaults(struct svmm_vm_config *cfg);
 /* Check ranges and overlaps; returns 0, or -1 with a one-line reason in `err`. */
 int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen);
 
-/* The highest SPI number the machine's devices use (the UART's and the virtio slots'), 0 if none. */
+/* The highest SPI number the machine's devices use (UART, virtio slots, watchdog), 0 if none. */
 uint32_t svmm_vm_config_max_spi(const struct svmm_vm_config *cfg);
 
 /* Guest-physical base of virtio-mmio slot `i`. */

@@ -13,7 +13,8 @@
 
 /*
  * Write the guest's DTB into buf (bufsize bytes): memory, cpus, interrupt controller, timer, PSCI,
- * UART, virtio-mmio slots and /chosen (bootargs, initrd from `boot`, stdout-path). Returns the DTB
+ * UART, the SBSA watchdog (when cfg->watchdog_s), virtio-mmio slots and /chosen (bootargs, initrd
+ * from `boot`, stdout-path). Returns the DTB
  * size, or a negative libfdt error (-FDT_ERR_NOSPACE when buf is too small).
  */
 int svmm_guest_dt_build(void *buf, size_t bufsize, const struct svmm_vm_config *cfg,

@@ -14,13 +14,15 @@
 #include <svmm/memmap.h>
 #include <svmm/mmio.h>
 #include <svmm/platform.h>
+#include <svmm/sbsa_gwdt.h>
 #include <svmm/uart16550.h>
 #include <svmm/virtio_mmio.h>
 
-/* Where the emulated UART sends guest output. */
+/* Where the emulated UART sends guest output; the watchdog's time (used when cfg.watchdog_s). */
 struct svmm_vm_backends {
     uart16550_tx_fn uart_tx;
     void *uart_ctx;
+    struct sbsa_gwdt_clock wdt_clock;
 };
 
 struct svmm_vm {
@@ -31,12 +33,13 @@ struct svmm_vm {
     struct svmm_boot_layout boot;
     uint32_t dtb_size;
     struct uart16550 uart;
+    struct sbsa_gwdt wdt; /* on the bus when cfg.watchdog_s */
     struct virtio_mmio transports[SVMM_MAX_VIRTIO];
     struct virtio_dev *virtio[SVMM_MAX_VIRTIO]; /* attached device per slot */
 };
 
 /*
- * Validate `cfg` and put the emulated UART on the MMIO bus. Returns 0, or -1 with a one-line
+ * Validate `cfg` and put the emulated UART (and the watchdog, if configured) on the MMIO bus. Returns 0, or -1 with a one-line
  * reason in `err`. RAM and VirtIO devices are added separately: only the platform can allocate
  * RAM, and it creates each device with the backend it serves it with.
  */
@@ -60,14 +63,22 @@ int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len
                        size_t initrd_len, char *err, size_t errlen);
 
 /*
- * Reset the VM's emulated devices for a restart, as a power cycle would: the UART and every
- * VirtIO transport (each device drops or completes its in-flight work; links to servers and
+ * Reset the VM's emulated devices for a restart, as a power cycle would: the UART, the watchdog
+ * (quiescent until svmm_vm_power_on) and every VirtIO transport (each device drops or completes its in-flight work; links to servers and
  * switches stay up), and zero the per-device exit counts (svmm_vm_exit_stats counts one boot).
  * Guest RAM, vCPUs and the interrupt controller are the platform's. Call with
  * every vCPU halted, under the same serialisation as MMIO accesses; then svmm_vm_load_linux()
  * again, after the platform scrubbed guest RAM.
  */
 void svmm_vm_reset_devices(struct svmm_vm *vm);
+
+/*
+ * The vCPUs are about to run a fresh boot (the first, or one after svmm_vm_reset_devices): devices
+ * that count from power-on start now, in the guest's counter of this boot (the watchdog starts
+ * enabled). Call under the same serialisation as MMIO accesses, once the platform's counter for
+ * this boot is set up.
+ */
+void svmm_vm_power_on(struct svmm_vm *vm);
 
 /* Host pointer to the generated DTB (vm->dtb_size bytes) once svmm_vm_load_linux succeeded. */
 const void *svmm_vm_dtb(const struct svmm_vm *vm);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <svmm/config.h>
+#include <svmm/sbsa_gwdt.h>
 
 #define UART_SIZE 0x1000ull
 #define NR_SPIS 988u /* SPIs are INTIDs 32..1019: SPI numbers 0..987 */
@@ -24,6 +25,8 @@ void svmm_vm_config_defaults(struct svmm_vm_config *cfg)
     cfg->layout.virtio_base = 0x0a000000ull;
     cfg->layout.virtio_stride = 0x200ull;
     cfg->layout.virtio_spi = 16;
+    cfg->layout.wdt_base = 0x09020000ull; /* QEMU virt's fw_cfg page: svmm has none */
+    cfg->layout.wdt_spi = 2;
 }
 
 struct span {
@@ -39,7 +42,7 @@ static int spans_overlap(const struct span *a, const struct span *b)
 int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen)
 {
     const struct svmm_machine_layout *l = &cfg->layout;
-    struct span spans[5];
+    struct span spans[6];
     unsigned n = 0;
 
     if (cfg->ncpus == 0 || cfg->ncpus > SVMM_MAX_VCPUS) {
@@ -59,7 +62,11 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         snprintf(err, errlen, "too many virtio devices (%u, at most %u)", cfg->nvirtio, SVMM_MAX_VIRTIO);
         return -1;
     }
-    if (l->uart_spi >= NR_SPIS || l->virtio_spi > NR_SPIS - SVMM_MAX_VIRTIO) {
+    if (cfg->watchdog_s > SBSA_GWDT_MAX_TIMEOUT) {
+        snprintf(err, errlen, "watchdog timeout %u s out of range (1..%u)", cfg->watchdog_s, SBSA_GWDT_MAX_TIMEOUT);
+        return -1;
+    }
+    if (l->uart_spi >= NR_SPIS || l->virtio_spi > NR_SPIS - SVMM_MAX_VIRTIO || (cfg->watchdog_s && l->wdt_spi >= NR_SPIS)) {
         snprintf(err, errlen, "device interrupt number above the GIC's SPI range");
         return -1;
     }
@@ -87,6 +94,8 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
     if (l->uart_base)
         spans[n++] = (struct span){ "UART", l->uart_base, UART_SIZE };
     spans[n++] = (struct span){ "virtio-mmio slots", l->virtio_base, l->virtio_stride * SVMM_MAX_VIRTIO };
+    if (cfg->watchdog_s)
+        spans[n++] = (struct span){ "watchdog", l->wdt_base, SBSA_GWDT_SIZE };
     for (unsigned i = 0; i < n; i++) {
         if (spans[i].base + spans[i].size < spans[i].base || spans[i].base + spans[i].size > (1ull << 40)) {
             snprintf(err, errlen, "%s ends above the 40-bit guest address space", spans[i].what);
@@ -103,6 +112,11 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         snprintf(err, errlen, "UART interrupt %u collides with the virtio interrupts", l->uart_spi);
         return -1;
     }
+    if (cfg->watchdog_s && ((l->uart_base && l->wdt_spi == l->uart_spi) ||
+                            (l->wdt_spi >= l->virtio_spi && l->wdt_spi - l->virtio_spi < SVMM_MAX_VIRTIO))) {
+        snprintf(err, errlen, "watchdog interrupt %u collides with another device's", l->wdt_spi);
+        return -1;
+    }
     return 0;
 }
 
@@ -114,5 +128,7 @@ uint32_t svmm_vm_config_max_spi(const struct svmm_vm_config *cfg)
         max = cfg->layout.uart_spi;
     if (cfg->nvirtio > 0 && cfg->layout.virtio_spi + cfg->nvirtio - 1 > max)
         max = cfg->layout.virtio_spi + cfg->nvirtio - 1;
+    if (cfg->watchdog_s && cfg->layout.wdt_spi > max)
+        max = cfg->layout.wdt_spi;
     return max;
 }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <svmm/arch.h>
 #include <svmm/guest_dt.h>
+#include <svmm/sbsa_gwdt.h>
 #include <svmm/uart16550.h>
 #include <svmm/virtio_mmio.h>
 
@@ -76,6 +77,24 @@ static int add_virtio(void *fdt, const struct svmm_vm_config *cfg, unsigned slot
     return fdt_end_node(fdt);
 }
 
+/*
+ * The SBSA watchdog: control frame first, then refresh frame (the binding's order), its WS0
+ * interrupt, and timeout-sec, which Linux's driver adopts: it then refreshes at the timeout the
+ * VMM started the watchdog with at power-on (WS1 `timeout-sec` seconds after the last refresh).
+ */
+static int add_watchdog(void *fdt, const struct svmm_vm_config *cfg)
+{
+    uint64_t reg[4] = { cfg->layout.wdt_base, SBSA_GWDT_FRAME_SIZE, cfg->layout.wdt_base + SBSA_GWDT_FRAME_SIZE,
+                        SBSA_GWDT_FRAME_SIZE };
+
+    TRY(begin_node_at(fdt, "watchdog", cfg->layout.wdt_base));
+    TRY(fdt_property_string(fdt, "compatible", "arm,sbsa-gwdt"));
+    TRY(svmm_dt_prop_reg(fdt, reg, 2));
+    TRY(svmm_arch_dt_irq(fdt, cfg->layout.wdt_spi));
+    TRY(fdt_property_u32(fdt, "timeout-sec", cfg->watchdog_s));
+    return fdt_end_node(fdt);
+}
+
 static int add_chosen(void *fdt, const struct svmm_vm_config *cfg, const struct svmm_boot_layout *boot)
 {
     char path[48];
@@ -108,6 +127,8 @@ static int build(void *fdt, const struct svmm_vm_config *cfg, const struct svmm_
     TRY(svmm_arch_dt_platform(fdt, cfg));
     if (cfg->layout.uart_base)
         TRY(add_uart(fdt, cfg));
+    if (cfg->watchdog_s)
+        TRY(add_watchdog(fdt, cfg));
     for (unsigned i = 0; i < cfg->nvirtio; i++)
         TRY(add_virtio(fdt, cfg, i));
     TRY(fdt_end_node(fdt));

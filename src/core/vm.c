@@ -27,6 +27,15 @@ int svmm_vm_init(struct svmm_vm *vm, const struct svmm_vm_config *cfg, const str
         uart16550_init(&vm->uart, be->uart_tx, be->uart_ctx, vm_irq_set, vm, cfg->layout.uart_spi);
         svmm_mmio_register(&vm->bus, cfg->layout.uart_base, UART16550_SIZE, &uart16550_ops, &vm->uart, "uart");
     }
+    if (cfg->watchdog_s) {
+        if (be->wdt_clock.now == NULL || be->wdt_clock.arm == NULL || be->wdt_clock.hz == 0 ||
+            be->wdt_clock.hz > UINT32_MAX) {
+            snprintf(err, errlen, "this platform gives the watchdog no clock");
+            return -1;
+        }
+        sbsa_gwdt_init(&vm->wdt, &be->wdt_clock, vm_irq_set, vm, cfg->layout.wdt_spi, cfg->watchdog_s);
+        svmm_mmio_register(&vm->bus, cfg->layout.wdt_base, SBSA_GWDT_SIZE, &sbsa_gwdt_ops, &vm->wdt, "watchdog");
+    }
     return 0;
 }
 
@@ -95,12 +104,20 @@ void svmm_vm_reset_devices(struct svmm_vm *vm)
 {
     if (vm->cfg.layout.uart_base)
         uart16550_reset(&vm->uart);
+    if (vm->cfg.watchdog_s)
+        sbsa_gwdt_reset(&vm->wdt);
     for (unsigned i = 0; i < vm->cfg.nvirtio; i++)
         if (vm->virtio[i] != NULL)
             virtio_mmio_reset(&vm->transports[i]);
     for (unsigned i = 0; i < vm->bus.count; i++) /* exit counts are per boot: the platform logged them */
         vm->bus.regions[i].accesses = 0;
     vm->bus.unclaimed = 0;
+}
+
+void svmm_vm_power_on(struct svmm_vm *vm)
+{
+    if (vm->cfg.watchdog_s)
+        sbsa_gwdt_power_on(&vm->wdt);
 }
 
 const void *svmm_vm_dtb(const struct svmm_vm *vm)

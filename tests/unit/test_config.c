@@ -96,3 +96,32 @@ TEST(config_max_spi_covers_uart_and_virtio)
     c.nvirtio = 0;
     CHECK_EQ(svmm_vm_config_max_spi(&c), 0);
 }
+
+TEST(config_watchdog_range_place_and_interrupt)
+{
+    struct svmm_vm_config cfg;
+    char err[160];
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.watchdog_s = 30;
+    CHECK_EQ(validate(&cfg, err), 0);
+    CHECK_EQ(svmm_vm_config_max_spi(&cfg), 2);
+    cfg.watchdog_s = 3601;
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "watchdog timeout");
+    cfg.watchdog_s = 30;
+    cfg.layout.wdt_base = cfg.layout.uart_base; /* its 8 KiB cover the UART's page */
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "overlaps");
+    svmm_vm_config_defaults(&cfg);
+    cfg.watchdog_s = 30;
+    cfg.layout.wdt_spi = cfg.layout.uart_spi;
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "watchdog interrupt");
+    cfg.layout.wdt_spi = cfg.layout.virtio_spi + 31;
+    CHECK_EQ(validate(&cfg, err), -1);
+    cfg.layout.wdt_spi = 5000;
+    CHECK_EQ(validate(&cfg, err), -1);
+    cfg.watchdog_s = 0; /* no watchdog: its layout fields are not looked at */
+    CHECK_EQ(validate(&cfg, err), 0);
+}

@@ -127,3 +127,42 @@ TEST(dt_reports_buffer_too_small)
     svmm_vm_config_defaults(&cfg);
     CHECK_EQ(svmm_guest_dt_build(dtb, 256, &cfg, &boot), -FDT_ERR_NOSPACE);
 }
+
+static int build_watchdog(unsigned timeout_s)
+{
+    struct svmm_vm_config cfg;
+    struct svmm_boot_layout boot = { 0 };
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.watchdog_s = timeout_s;
+    CHECK(svmm_guest_dt_build(dtb, sizeof(dtb), &cfg, &boot) > 0);
+    return fdt_node_offset_by_compatible(dtb, -1, "arm,sbsa-gwdt");
+}
+
+TEST(dt_watchdog_only_when_configured)
+{
+    CHECK(build_watchdog(0) < 0);
+    CHECK(fdt_path_offset(dtb, "/watchdog@9020000") < 0);
+}
+
+TEST(dt_watchdog_frames_interrupt_and_timeout)
+{
+    int n = build_watchdog(30), len;
+    const fdt32_t *irq, *t;
+
+    CHECK(n >= 0);
+    CHECK_EQ(n, fdt_path_offset(dtb, "/watchdog@9020000"));
+    CHECK_EQ(prop_u64(dtb, n, "reg", 0), 0x09020000); /* control frame first (the binding's order) */
+    CHECK_EQ(prop_u64(dtb, n, "reg", 1), 0x1000);
+    CHECK_EQ(prop_u64(dtb, n, "reg", 2), 0x09021000); /* then the refresh frame */
+    CHECK_EQ(prop_u64(dtb, n, "reg", 3), 0x1000);
+    irq = fdt_getprop(dtb, n, "interrupts", &len);
+    CHECK(irq != NULL && len == 12);
+    if (irq != NULL && len == 12) {
+        CHECK_EQ(fdt32_to_cpu(irq[0]), 0); /* SPI */
+        CHECK_EQ(fdt32_to_cpu(irq[1]), 2);
+        CHECK_EQ(fdt32_to_cpu(irq[2]), 4); /* level, active high */
+    }
+    t = fdt_getprop(dtb, n, "timeout-sec", &len);
+    CHECK(t != NULL && len == 4 && fdt32_to_cpu(*t) == 30);
+}
