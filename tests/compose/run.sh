@@ -119,9 +119,17 @@ grep -qx '# seL4 only, not applied by svmm run (docs/system-description.md): pcp
 cd "$ROOT/tests/compose"
 
 # ---- golden files ----
+# An example whose description has a fault policy or dynamic slots needs a supervisor: it is for
+# svmm up alone (its plan); the others are for every output.
+up_only() { grep -qE '^dynamic:|^    on_fault:' "$ROOT/examples/$1/system.yaml"; }
 gen() { # gen EXAMPLE OUTDIR: every output, DTBs decompiled
     local e=$1 o=$2
-    (cd "$T" && "$COMPOSE" "$ROOT/examples/$e/system.yaml" -o "$o" --dtb --up-script "$o/svmm-up.sh" && \
+    mkdir -p "$o"
+    if up_only "$e"; then
+        (cd "$T" && "$COMPOSE" "$ROOT/examples/$e/system.yaml" --up-plan "$o/svmm-up.plan") || return 1
+        return 0
+    fi
+    (cd "$T" && "$COMPOSE" "$ROOT/examples/$e/system.yaml" -o "$o" --dtb --up-script "$o/svmm-up.sh" --up-plan "$o/svmm-up.plan" && \
         "$COMPOSE" "$ROOT/examples/$e/system.yaml" --hosted > "$o/hosted.txt") || return 1
     for d in "$o"/*.dtb; do dtc -q -I dtb -O dts "$d" > "${d%.dtb}.dts" || return 1; done
 }
@@ -130,7 +138,7 @@ for ex in "$ROOT"/examples/*/system.yaml; do
     if ! gen "$e" "$T/out/$e" 2> "$T/$e.err"; then bad "$e: generate"; cat "$T/$e.err"; continue; fi
     g=$ROOT/tests/compose/golden/$e
     if [ -n "${UPDATE_GOLDEN:-}" ]; then
-        rm -rf "$g" && mkdir -p "$g" && (cd "$T/out/$e" && cp svmm.system ./*_config.c $(ls *_switchcfg.c 2>/dev/null) qemu-images.args hosted.txt svmm-up.sh ./*.dts "$g/")
+        rm -rf "$g" && mkdir -p "$g" && (cd "$T/out/$e" && cp $(ls svmm.system ./*_config.c ./*_switchcfg.c qemu-images.args hosted.txt svmm-up.sh svmm-up.plan ./*.dts 2>/dev/null) "$g/")
         ok "$e: golden files written"
         continue
     fi
@@ -143,6 +151,24 @@ for ex in "$ROOT"/examples/*/system.yaml; do
     gen "$e" "$T/again/$e" 2>/dev/null
     diff -r "$T/out/$e" "$T/again/$e" >/dev/null && ok "$e: two runs are byte-identical" || bad "$e: output differs between runs"
 done
+
+# ---- fault policy and dynamic slots: svmm up's plan only ----
+out=$(cd "$T" && "$COMPOSE" "$ROOT/examples/admin/system.yaml" --up-script "$T/admin-up.sh" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "vms.vm1.on_fault: a fault policy needs a supervisor to apply it: hosted that is \`svmm up\` (--up-plan)" <<<"$out" &&
+    grep -q "^.*:49: dynamic: dynamic VM slots need an admin component" <<<"$out" &&
+    ok "admin: svmm-up.sh refuses on_fault and dynamic slots (no supervisor), naming --up-plan" || { bad "admin: --up-script refusal"; echo "$out"; }
+grep -qx 'vm vm1 input restart=3/60' "$T/out/admin/svmm-up.plan" && grep -qx 'image scratch rescue' "$T/out/admin/svmm-up.plan" &&
+    ! grep -q '^vm scratch' "$T/out/admin/svmm-up.plan" &&
+    ok "admin: the plan carries vm1's policy (3 restarts within 60 s) and slot scratch's image, not started" || bad "admin: plan"
+sed 's/^    on_fault: restart .*/    on_fault: sometimes/' "$ROOT/examples/admin/system.yaml" > "$T/admin-bad.yaml"
+sed 's/^    max_restarts: 3 .*/    max_restarts: 65/' "$ROOT/examples/admin/system.yaml" > "$T/admin-bad2.yaml"
+sed 's/^    on_fault: restart .*/    on_fault: stop/' "$ROOT/examples/admin/system.yaml" > "$T/admin-bad3.yaml"
+out=$(cd "$T" && "$COMPOSE" "$T/admin-bad.yaml" --up-plan "$T/admin-bad.plan" 2>&1; "$COMPOSE" "$T/admin-bad2.yaml" --up-plan "$T/admin-bad.plan" 2>&1;
+      "$COMPOSE" "$T/admin-bad3.yaml" --up-plan "$T/admin-bad.plan" 2>&1)
+grep -q "vms.vm1.on_fault: 'sometimes' is not restart or stop" <<<"$out" &&
+    grep -q "vms.vm1.max_restarts: 65: give 1..64" <<<"$out" &&
+    grep -q "vms.vm1.on_fault: max_restarts and restart_window limit on_fault: restart, which this VM does not have" <<<"$out" &&
+    ok "admin: a bad on_fault and max_restarts are refused" || { bad "admin: bad policy"; echo "$out"; }
 
 # ---- pCPU placement as cpu attributes (SMP SDKs) ----
 (cd "$T" && "$COMPOSE" "$ROOT/examples/multicore/system.yaml" -o "$T/sdf-cpu" --sdf-cpu) &&
@@ -192,6 +218,7 @@ else
         aarch64-linux-gnu-ld -L"$B/lib" "$T/timer.o" -lmicrokit -Tmicrokit.ld -o "$T/build/timer.elf" || bad "build the native component"
     for ex in "$ROOT"/examples/*/system.yaml "$T/devices.yaml"; do
         e=$(basename "$(dirname "$ex")"); [ "$ex" = "$T/devices.yaml" ] && e=devices
+        [ $e != devices ] && up_only "$e" && continue # hosted only (svmm up): seL4 refuses it (above)
         if sel4_system "$e" "$ex"; then
             ok "$e: Microkit $(cat "$SDK/VERSION" 2>/dev/null) accepts the SDF ($(ls "$T/sel4/$e"/svmm-*.elf | wc -l) VMM images)"
         else

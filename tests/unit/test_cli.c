@@ -118,8 +118,18 @@ TEST(cli_control_socket_and_ctl)
     CHECK_STR_CONTAINS(err, "unknown command 'reboot'");
     CHECK_EQ(PARSE("ctl", "--socket", "s"), -1);
     CHECK_STR_CONTAINS(err, "needs --socket PATH and a command");
-    CHECK_EQ(PARSE("ctl", "--socket", "s", "stop", "now"), -1);
-    CHECK_STR_CONTAINS(err, "unexpected argument 'now'");
+    CHECK_EQ(PARSE("ctl", "--socket", "s", "stop", "vm1"), 0); /* svmm up's: a VM named */
+    CHECK(!strcmp(cli.ctl_command, "stop vm1"));
+    CHECK_EQ(PARSE("ctl", "--socket", "s", "stop", "vm1", "vm2"), -1);
+    CHECK_STR_CONTAINS(err, "stop takes 0..1 arguments, not 2");
+    CHECK_EQ(PARSE("ctl", "--socket", "s", "boot", "scratch", "rescue"), 0);
+    CHECK(!strcmp(cli.ctl_command, "boot scratch rescue"));
+    CHECK_EQ(PARSE("ctl", "--socket", "s", "boot", "scratch"), -1);
+    CHECK_EQ(PARSE("ctl", "--socket", "s", "list", "x"), -1);
+    CHECK_EQ(PARSE("ctl", "--socket", "s", "status", "a b"), -1);
+    CHECK_STR_CONTAINS(err, "unexpected argument 'a b'");
+    CHECK_EQ(PARSE("up", "plan"), 0);
+    CHECK_EQ(cli.cmd, SVMM_CLI_UP);
     CHECK_EQ(PARSE("ctl", "--help"), 0);
     CHECK_EQ(cli.cmd, SVMM_CLI_HELP);
 }

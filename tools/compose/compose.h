@@ -105,6 +105,10 @@ struct vm {
     int vmm_passive;       /* vmm_passive: 1 or 0, -1 = not given (the build's default, sys.passive_vmms) */
     uint64_t budget_us, period_us; int mcs_line;
     bool console_input; int console_line;
+    /* svmm up only (--up-plan): what the supervisor does when the VM fails (docs/hosted.md, svmm up) */
+    bool restart_on_fault; int on_fault_line;
+    unsigned max_restarts; int max_restarts_line;     /* restarts allowed ... */
+    unsigned restart_window; int restart_window_line; /* ... within this many seconds */
     struct device devs[MAX_DEVS];
     unsigned ndevs;
     struct passthrough pt[MAX_PT];
@@ -178,8 +182,12 @@ struct slot {
     uint64_t images_phys; /* planned */
 };
 
-/* The platforms a description is checked for: an output for either is only written if it works there. */
-enum { FOR_SEL4 = 1, FOR_HOSTED = 2 };
+/*
+ * The platforms a description is checked for: an output for either is only written if it works there.
+ * FOR_HOSTED_SCRIPT: among the hosted outputs, one without a supervisor (--hosted, --up-script), which
+ * cannot act on the fields only `svmm up` (--up-plan) acts on: on_fault and its limits, dynamic slots.
+ */
+enum { FOR_SEL4 = 1, FOR_HOSTED = 2, FOR_HOSTED_SCRIPT = 4 };
 
 struct sys {
     const char *file;      /* as given on the command line (error messages) */
@@ -268,5 +276,7 @@ int emit_qemu_args(const struct sys *s, FILE *f);
 int emit_dtb(const struct sys *s, const struct vm *v, const char *path);
 int emit_hosted(const struct sys *s, FILE *f, const char *svmm);
 int emit_up_script(const struct sys *s, FILE *f, const char *svmm);
+/* The supervisor's plan (`svmm up PLAN`, src/platform/kvm/up_plan.h has its format). */
+int emit_up_plan(const struct sys *s, FILE *f);
 
 #endif

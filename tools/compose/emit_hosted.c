@@ -3,6 +3,7 @@
  * Hosted outputs: one `svmm run` command line per VM, and svmm-up.sh, which starts every VM of the
  * system as its own svmm process with its output lines prefixed "<vm>| ".
  */
+#include <stdarg.h>
 #include <string.h>
 #include "compose.h"
 
@@ -23,6 +24,63 @@ static void sh_quote(FILE *f, const char *str)
     fputc('\'', f);
 }
 
+/*
+ * Command lines are written as arguments, one at a time, in two forms: shell words for the hosted
+ * outputs (--hosted, --up-script), or "arg ..." lines of the supervisor's plan (--up-plan). RUN in an
+ * argument stands for the run directory: "$RUN_DIR" in the shell, ${RUN_DIR} in the plan, where
+ * `svmm up` puts it in.
+ */
+#define RUN "\001"
+
+struct argw {
+    FILE *f;
+    bool plan;
+    bool newline; /* an argument held a newline, which the plan cannot carry */
+};
+
+/* One argument, printf-style; in the shell form preceded by a space. */
+static void arg(struct argw *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void arg(struct argw *w, const char *fmt, ...)
+{
+    char buf[SVMM_BOOTARGS_MAX + PATH_MAX_LEN + 256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (w->plan) {
+        if (strchr(buf, '\n'))
+            w->newline = true;
+        fputs("arg ", w->f);
+        for (const char *c = buf; *c; c++)
+            fputs(*c == RUN[0] ? "${RUN_DIR}" : (char[2]){ *c, 0 }, w->f);
+        fputc('\n', w->f);
+        return;
+    }
+    fputc(' ', w->f);
+    for (char *seg = buf, *end;; seg = end + 1) {
+        end = strchr(seg, RUN[0]);
+        if (end)
+            *end = '\0';
+        if (*seg)
+            sh_quote(w->f, seg);
+        if (!end)
+            break;
+        fputs("\"$RUN_DIR\"", w->f);
+    }
+}
+
+/* The svmm binary that starts a command line (shell form only: the plan's commands run svmm up's own). */
+static void program(struct argw *w, const char *svmm)
+{
+    if (w->plan)
+        return;
+    if (svmm[0] == '$')
+        fprintf(w->f, "\"%s\"", svmm); /* a shell variable */
+    else
+        sh_quote(w->f, svmm);
+}
+
 static bool any_vsock(const struct sys *s)
 {
     for (unsigned i = 0; i < s->nvms; i++)
@@ -35,21 +93,26 @@ static bool any_vsock(const struct sys *s)
  * --vsock: the host side on $RUN_DIR/<vm>-vsock.sock, and a peer= per other VM with vsock, on the
  * pair's socket $RUN_DIR/vsock-<a>-<b>.sock (a, b in description order; svmm run decides who listens).
  */
-static void vsock_arg(const struct sys *s, const struct vm *v, const struct device *d, FILE *f)
+static void vsock_arg(const struct sys *s, const struct vm *v, const struct device *d, struct argw *w)
 {
     unsigned peers[MAX_VMS], n = vsock_peers(s, v, peers);
+    char buf[64 + MAX_VMS * (2 * NAME_MAX_LEN + 48)];
+    size_t len;
 
-    fprintf(f, " --vsock cid=%llu,uds=\"$RUN_DIR\"/%s-vsock.sock", (unsigned long long)d->cid, v->name);
-    for (unsigned k = 0; k < n; k++) {
+    len = (size_t)snprintf(buf, sizeof(buf), "cid=%llu,uds=" RUN "/%s-vsock.sock", (unsigned long long)d->cid, v->name);
+    for (unsigned k = 0; k < n && len < sizeof(buf); k++) {
         const struct vm *p = &s->vms[peers[k]];
         bool first = v < p;
-        fprintf(f, ",peer=%llu:\"$RUN_DIR\"/vsock-%s-%s.sock", (unsigned long long)vsock_dev(p)->cid,
-                first ? v->name : p->name, first ? p->name : v->name);
+        len += (size_t)snprintf(buf + len, sizeof(buf) - len, ",peer=%llu:" RUN "/vsock-%s-%s.sock",
+                                (unsigned long long)vsock_dev(p)->cid, first ? v->name : p->name,
+                                first ? p->name : v->name);
     }
+    arg(w, "--vsock");
+    arg(w, "%s", buf);
 }
 
 /* A driver VM's --serve-disk per partition in use, all on $RUN_DIR/dvm-<vm>.sock. */
-static void serve_args(const struct sys *s, const struct vm *v, FILE *f)
+static void serve_args(const struct sys *s, const struct vm *v, struct argw *w)
 {
     const struct device *d = v->serve_dev >= 0 ? &v->devs[v->serve_dev] : NULL;
 
@@ -57,58 +120,70 @@ static void serve_args(const struct sys *s, const struct vm *v, FILE *f)
         const struct partition *pt = &d->parts[p];
         if (pt->client < 0)
             continue;
-        fprintf(f, " --serve-disk listen=\"$RUN_DIR\"/dvm-%s.sock,client=%s,size=%llu%s", v->name, pt->name,
-                (unsigned long long)pt->size, pt->readonly || s->vms[pt->vm].devs[pt->dev].readonly ? ",ro" : "");
+        arg(w, "--serve-disk");
+        arg(w, "listen=" RUN "/dvm-%s.sock,client=%s,size=%llu%s", v->name, pt->name, (unsigned long long)pt->size,
+            pt->readonly || s->vms[pt->vm].devs[pt->dev].readonly ? ",ro" : "");
     }
 }
 
-static void run_line(const struct sys *s, const struct vm *v, FILE *f, const char *svmm)
+/* svmm run's arguments for VM `v` booting `kernel` and `initrd` (its own, or a dynamic slot's image's). */
+static void run_args(const struct sys *s, const struct vm *v, const struct image_file *kernel,
+                     const struct image_file *initrd, struct argw *w)
 {
-    char path[PATH_MAX_LEN + 256];
+    char path[PATH_MAX_LEN + 256], args[SVMM_BOOTARGS_MAX];
 
-    if (svmm[0] == '$')
-        fprintf(f, "\"%s\"", svmm); /* a shell variable */
-    else
-        sh_quote(f, svmm);
-    fprintf(f, " run --kernel ");
-    sh_quote(f, resolve_path(s, v->kernel.path, path, sizeof(path)));
-    if (v->initrd.path[0]) {
-        fprintf(f, " --initrd ");
-        sh_quote(f, resolve_path(s, v->initrd.path, path, sizeof(path)));
+    arg(w, "run");
+    arg(w, "--kernel");
+    arg(w, "%s", resolve_path(s, kernel->path, path, sizeof(path)));
+    if (initrd->path[0]) {
+        arg(w, "--initrd");
+        arg(w, "%s", resolve_path(s, initrd->path, path, sizeof(path)));
     }
-    char args[SVMM_BOOTARGS_MAX];
-
-    fprintf(f, " --mem %lluM --cpus %u --append ", (unsigned long long)(v->ram >> 20), v->vcpus);
+    arg(w, "--mem");
+    arg(w, "%lluM", (unsigned long long)(v->ram >> 20));
+    arg(w, "--cpus");
+    arg(w, "%u", v->vcpus);
+    arg(w, "--append");
     vm_bootargs(s, v, true, args, sizeof(args)); /* its length was checked */
-    sh_quote(f, args);
+    arg(w, "%s", args);
     for (unsigned i = 0; i < v->ndevs; i++) {
         const struct device *d = &v->devs[i];
         if (d->type == DEV_BLK && d->file[0]) {
-            char disk[PATH_MAX_LEN + 300];
-            snprintf(disk, sizeof(disk), "%s%s", resolve_path(s, d->file, path, sizeof(path)), d->readonly ? ",ro" : "");
-            fprintf(f, " --disk ");
-            sh_quote(f, disk);
+            arg(w, "--disk");
+            arg(w, "%s%s", resolve_path(s, d->file, path, sizeof(path)), d->readonly ? ",ro" : "");
         } else if (d->type == DEV_BLK && d->ramdisk) {
-            fprintf(f, " --disk ram=%lluM", (unsigned long long)(d->ramdisk >> 20));
+            arg(w, "--disk");
+            arg(w, "ram=%lluM", (unsigned long long)(d->ramdisk >> 20));
         } else if (d->type == DEV_BLK && d->on_bsrv) {
-            fprintf(f, " --disk server=\"$RUN_DIR\"/blk-%s.sock,client=%s%s", d->server,
-                    s->bsrvs[d->bsrv].parts[d->bpart].name, d->readonly ? ",ro" : "");
+            arg(w, "--disk");
+            arg(w, "server=" RUN "/blk-%s.sock,client=%s%s", d->server, s->bsrvs[d->bsrv].parts[d->bpart].name,
+                d->readonly ? ",ro" : "");
         } else if (d->type == DEV_BLK && d->on_dvm) {
-            fprintf(f, " --disk server=\"$RUN_DIR\"/dvm-%s.sock,client=%s%s", d->server,
-                    s->vms[d->dvm].devs[s->vms[d->dvm].serve_dev].parts[d->bpart].name, d->readonly ? ",ro" : "");
+            arg(w, "--disk");
+            arg(w, "server=" RUN "/dvm-%s.sock,client=%s%s", d->server,
+                s->vms[d->dvm].devs[s->vms[d->dvm].serve_dev].parts[d->bpart].name, d->readonly ? ",ro" : "");
         } else if (d->type == DEV_RNG) {
-            fprintf(f, " --rng");
+            arg(w, "--rng");
         } else if (d->type == DEV_NET && d->sw[0]) {
             uint8_t m[6];
             switch_port_mac(d, m);
             /* The port's MAC comes from the switch; saying it here as well makes svmm check they agree. */
-            fprintf(f, " --net switch=\"$RUN_DIR\"/switch-%s.sock,port=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x", d->sw,
-                    v->name, m[0], m[1], m[2], m[3], m[4], m[5]);
+            arg(w, "--net");
+            arg(w, "switch=" RUN "/switch-%s.sock,port=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x", d->sw, v->name, m[0],
+                m[1], m[2], m[3], m[4], m[5]);
         } else if (d->type == DEV_VSOCK) {
-            vsock_arg(s, v, d, f);
+            vsock_arg(s, v, d, w);
         }
     }
-    serve_args(s, v, f);
+    serve_args(s, v, w);
+}
+
+static void run_line(const struct sys *s, const struct vm *v, FILE *f, const char *svmm)
+{
+    struct argw w = { f, false, false };
+
+    program(&w, svmm);
+    run_args(s, v, &v->kernel, &v->initrd, &w);
 }
 
 /*
@@ -142,43 +217,61 @@ static void sel4_only(const struct sys *s, const struct vm *v, FILE *f)
     fputc('\n', f);
 }
 
-/* `svmm switch` for switch `w`: a port per VM with its MAC (the source filter) and ACL. */
-static void switch_line(const struct sys *s, const struct vswitch *w, FILE *f, const char *svmm)
+/* `svmm switch` for switch `sw`: a port per VM with its MAC (the source filter) and ACL. */
+static void switch_args(const struct sys *s, const struct vswitch *sw, struct argw *w)
 {
-    if (svmm[0] == '$')
-        fprintf(f, "\"%s\"", svmm);
-    else
-        sh_quote(f, svmm);
-    fprintf(f, " switch --listen \"$RUN_DIR\"/switch-%s.sock", w->name);
-    for (unsigned p = 0; p < w->nports; p++) {
-        const struct vm *v = &s->vms[w->ports[p].vm];
-        const struct device *d = &v->devs[w->ports[p].dev];
+    arg(w, "switch");
+    arg(w, "--listen");
+    arg(w, RUN "/switch-%s.sock", sw->name);
+    for (unsigned p = 0; p < sw->nports; p++) {
+        const struct vm *v = &s->vms[sw->ports[p].vm];
+        const struct device *d = &v->devs[sw->ports[p].dev];
+        char acl[8 + MAX_VMS * NAME_MAX_LEN] = "";
+        size_t len = 0;
         uint8_t m[6];
+
         switch_port_mac(d, m);
-        fprintf(f, " --port %s,mac=%02x:%02x:%02x:%02x:%02x:%02x", v->name, m[0], m[1], m[2], m[3], m[4], m[5]);
-        for (unsigned r = 0; r < d->nreach; r++)
-            fprintf(f, "%s%s", r ? "+" : ",reach=", d->reach[r]);
+        for (unsigned r = 0; r < d->nreach && len < sizeof(acl); r++)
+            len += (size_t)snprintf(acl + len, sizeof(acl) - len, "%s%s", r ? "+" : ",reach=", d->reach[r]);
+        arg(w, "--port");
+        arg(w, "%s,mac=%02x:%02x:%02x:%02x:%02x:%02x%s", v->name, m[0], m[1], m[2], m[3], m[4], m[5], acl);
     }
 }
 
+static void switch_line(const struct sys *s, const struct vswitch *sw, FILE *f, const char *svmm)
+{
+    struct argw w = { f, false, false };
+
+    program(&w, svmm);
+    switch_args(s, sw, &w);
+}
+
 /* `svmm blk-server` for block server `b`: its file, a client per partition in use. */
-static void blk_server_line(const struct sys *s, const struct blk_srv *b, FILE *f, const char *svmm)
+static void blk_server_args(const struct sys *s, const struct blk_srv *b, struct argw *w)
 {
     char path[PATH_MAX_LEN + 256];
 
-    if (svmm[0] == '$')
-        fprintf(f, "\"%s\"", svmm);
-    else
-        sh_quote(f, svmm);
-    fprintf(f, " blk-server --listen \"$RUN_DIR\"/blk-%s.sock --disk ", b->name);
-    sh_quote(f, resolve_path(s, b->file, path, sizeof(path)));
+    arg(w, "blk-server");
+    arg(w, "--listen");
+    arg(w, RUN "/blk-%s.sock", b->name);
+    arg(w, "--disk");
+    arg(w, "%s", resolve_path(s, b->file, path, sizeof(path)));
     for (unsigned p = 0; p < b->nparts; p++) {
         const struct partition *pt = &b->parts[p];
         if (pt->client < 0)
             continue;
-        fprintf(f, " --client %s,offset=%llu,size=%llu%s", pt->name, (unsigned long long)pt->offset,
-                (unsigned long long)pt->size, pt->readonly || s->vms[pt->vm].devs[pt->dev].readonly ? ",ro" : "");
+        arg(w, "--client");
+        arg(w, "%s,offset=%llu,size=%llu%s", pt->name, (unsigned long long)pt->offset, (unsigned long long)pt->size,
+            pt->readonly || s->vms[pt->vm].devs[pt->dev].readonly ? ",ro" : "");
     }
+}
+
+static void blk_server_line(const struct sys *s, const struct blk_srv *b, FILE *f, const char *svmm)
+{
+    struct argw w = { f, false, false };
+
+    program(&w, svmm);
+    blk_server_args(s, b, &w);
 }
 
 static bool any_driver_vm(const struct sys *s)
@@ -335,5 +428,68 @@ int emit_up_script(const struct sys *s, FILE *f, const char *svmm)
     }
     fprintf(f, "rm -rf \"$status_dir\"\n");
     fprintf(f, "exit $status\n");
+    return ferror(f) ? -1 : 0;
+}
+
+/*
+ * The plan `svmm up` supervises (its format: src/platform/kvm/up_plan.h): in start order the switches
+ * and block servers, the driver VMs, the other VMs, then each dynamic slot's images (booted only on
+ * an admin's `boot SLOT IMAGE`). Every command line is svmm's own arguments, one per line.
+ */
+static void plan_vm_header(const struct vm *v, FILE *f)
+{
+    fprintf(f, "vm %s", v->name);
+    if (v->serve_dev >= 0)
+        fprintf(f, " serves=dvm-%s.sock", v->name);
+    if (v->console_input)
+        fprintf(f, " input");
+    if (v->restart_on_fault)
+        fprintf(f, " restart=%u/%u", v->max_restarts, v->restart_window);
+    fputc('\n', f);
+}
+
+int emit_up_plan(const struct sys *s, FILE *f)
+{
+    struct argw w = { f, true, false };
+
+    fprintf(f, "svmm-plan 1\n");
+    fprintf(f, "# Generated by svmm-compose from %s; run it with: svmm up PLAN\n", s->label);
+    for (unsigned i = 0; i < s->nswitches; i++) {
+        fprintf(f, "server switch-%s switch-%s.sock\n", s->switches[i].name, s->switches[i].name);
+        switch_args(s, &s->switches[i], &w);
+        fprintf(f, "end\n");
+    }
+    for (unsigned i = 0; i < s->nbsrvs; i++) {
+        fprintf(f, "server blk-%s blk-%s.sock\n", s->bsrvs[i].name, s->bsrvs[i].name);
+        blk_server_args(s, &s->bsrvs[i], &w);
+        fprintf(f, "end\n");
+    }
+    for (int pass = 0; pass < 2; pass++) { /* driver VMs first: the others connect to them at start */
+        for (unsigned i = 0; i < s->nvms; i++) {
+            const struct vm *v = &s->vms[i];
+            if ((v->serve_dev >= 0) != (pass == 0))
+                continue;
+            plan_vm_header(v, f);
+            run_args(s, v, &v->kernel, &v->initrd, &w);
+            fprintf(f, "end\n");
+        }
+    }
+    for (unsigned i = 0; i < s->nslots; i++) {
+        const struct slot *sl = &s->slots[i];
+        /* A slot runs as a VM with its RAM and vCPUs, a console and the image's kernel and initrd. */
+        struct vm v = { .vcpus = sl->vcpus, .ram = sl->ram, .serve_dev = -1 };
+        snprintf(v.name, sizeof(v.name), "%s", sl->name);
+        snprintf(v.bootargs, sizeof(v.bootargs), "console=ttyS0 earlycon");
+        for (unsigned m = 0; m < sl->nimages; m++) {
+            fprintf(f, "image %s %s\n", sl->name, sl->images[m].name);
+            run_args(s, &v, &sl->images[m].kernel, &sl->images[m].initrd, &w);
+            fprintf(f, "end\n");
+        }
+    }
+    if (w.newline) {
+        fprintf(stderr, "%s: a path or kernel command line holds a newline, which svmm up's plan cannot carry\n",
+                s->file);
+        return -1;
+    }
     return ferror(f) ? -1 : 0;
 }

@@ -23,6 +23,8 @@ static const char usage[] =
     "  --root DIR        relative image paths are relative to DIR (default: the current directory)\n"
     "  --hosted          print one `svmm run` command line per VM\n"
     "  --up-script FILE  write a script starting every VM as its own svmm process (hosted)\n"
+    "  --up-plan FILE    write the plan `svmm up FILE` supervises the system from (hosted; the only\n"
+    "                    output that takes on_fault, max_restarts, restart_window and dynamic slots)\n"
     "  --svmm PATH       the svmm binary named in hosted outputs (default: svmm)\n"
     "  --check           validate only\n"
     "  --platform sel4|hosted\n"
@@ -122,7 +124,7 @@ static void make_label(struct sys *s)
 int main(int argc, char **argv)
 {
     static struct sys sys;
-    const char *out = NULL, *up = NULL, *svmm = "svmm", *file = NULL;
+    const char *out = NULL, *up = NULL, *plan = NULL, *svmm = "svmm", *file = NULL;
     bool dtb = false, cpu_attr = false, hosted = false, check = false;
     int gic = 0;
     unsigned platform = 0;
@@ -154,6 +156,8 @@ int main(int argc, char **argv)
             hosted = true;
         } else if (!strcmp(a, "--up-script") && more) {
             up = argv[++i];
+        } else if (!strcmp(a, "--up-plan") && more) {
+            plan = argv[++i];
         } else if (!strcmp(a, "--svmm") && more) {
             svmm = argv[++i];
         } else if (!strcmp(a, "--check")) {
@@ -172,20 +176,22 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (file == NULL || (!out && !hosted && !up && !check)) {
+    if (file == NULL || (!out && !hosted && !up && !plan && !check)) {
         fprintf(stderr, "%s", usage);
         return 2;
     }
-    sys.platforms = (out ? FOR_SEL4 : 0) | (hosted || up ? FOR_HOSTED : 0);
+    sys.platforms = (out ? FOR_SEL4 : 0) | (hosted || up || plan ? FOR_HOSTED : 0);
     if (platform && sys.platforms & ~platform) {
         fprintf(stderr, "svmm-compose: --platform %s, but %s writes %s outputs\n", platform == FOR_SEL4 ? "sel4" : "hosted",
-                platform == FOR_SEL4 ? (hosted ? "--hosted" : "--up-script") : "-o", platform == FOR_SEL4 ? "hosted" : "seL4");
+                platform == FOR_SEL4 ? (hosted ? "--hosted" : up ? "--up-script" : "--up-plan") : "-o", platform == FOR_SEL4 ? "hosted" : "seL4");
         return 2;
     }
     if (platform)
         sys.platforms = platform;
     else if (!sys.platforms)
         sys.platforms = FOR_SEL4 | FOR_HOSTED;
+    if (hosted || up || (check && !plan && sys.platforms & FOR_HOSTED))
+        sys.platforms |= FOR_HOSTED_SCRIPT;
     sys.file = file;
     make_label(&sys);
     if (parse_system(&sys, file) < 0)
@@ -203,6 +209,11 @@ int main(int argc, char **argv)
         if (f == NULL || close_out(f, emit_up_script(&sys, f, svmm), up) < 0)
             return 1;
         chmod(up, 0755);
+    }
+    if (plan) {
+        FILE *f = fopen(plan, "w");
+        if (f == NULL || close_out(f, emit_up_plan(&sys, f), plan) < 0)
+            return 1;
     }
     return 0;
 }

@@ -367,6 +367,8 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
     v->vmm_passive = -1;
     snprintf(v->bootargs, sizeof(v->bootargs), "console=ttyS0 earlycon"); /* as svmm run */
     v->serve_dev = -1;
+    v->max_restarts = 3;
+    v->restart_window = 60;
     FOR_PAIRS(s, n, v->line, where, key, val, kl) {
         FIELD(f, "%s.%s", where, key);
         if (!strcmp(key, "name")) {
@@ -424,6 +426,21 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
                 else if (strcmp(c, "output") != 0)
                     compose_error(s, kl, f, "'%s' is not input or output", c);
             }
+        } else if (!strcmp(key, "on_fault")) {
+            const char *c;
+            v->on_fault_line = kl;
+            if (scalar(s, val, kl, f, &c)) {
+                if (!strcmp(c, "restart"))
+                    v->restart_on_fault = true;
+                else if (strcmp(c, "stop") != 0)
+                    compose_error(s, kl, f, "'%s' is not restart or stop", c);
+            }
+        } else if (!strcmp(key, "max_restarts")) {
+            v->max_restarts_line = kl;
+            get_uint(s, val, kl, f, &v->max_restarts);
+        } else if (!strcmp(key, "restart_window")) {
+            v->restart_window_line = kl;
+            get_uint(s, val, kl, f, &v->restart_window);
         } else if (!strcmp(key, "devices")) {
             FOR_ITEMS(s, val, kl, f, item, i) {
                 char g[192];

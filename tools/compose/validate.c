@@ -957,6 +957,27 @@ static void check_driver_vm_args(struct sys *s, struct vm *v, bool sel4, bool ho
  * vmm_passive, budget_us/period_us, gic) are not refused for hosted outputs: those say, in a comment
  * above each svmm run line, that svmm run does not apply them (emit_hosted.c).
  */
+/* on_fault, max_restarts, restart_window: acted on by `svmm up` alone. */
+static void check_fault_policy(struct sys *s, const struct vm *v, bool sel4)
+{
+    const int line = v->on_fault_line ? v->on_fault_line : v->max_restarts_line ? v->max_restarts_line : v->restart_window_line;
+    char f[160];
+
+    if (line && (sel4 || s->platforms & FOR_HOSTED_SCRIPT))
+        compose_error(s, line, FIELD_VM(f, v, "on_fault"),
+                      "a fault policy needs a supervisor to apply it: hosted that is `svmm up` (--up-plan); "
+                      "svmm-up.sh and --hosted have none, and the seL4 admin component is not implemented yet");
+    if ((v->max_restarts_line || v->restart_window_line) && !v->restart_on_fault)
+        compose_error(s, v->max_restarts_line ? v->max_restarts_line : v->restart_window_line, FIELD_VM(f, v, "on_fault"),
+                      "max_restarts and restart_window limit on_fault: restart, which this VM does not have");
+    if (v->max_restarts < 1 || v->max_restarts > 64)
+        compose_error(s, v->max_restarts_line, FIELD_VM(f, v, "max_restarts"), "%u: give 1..64 (svmm up's limit)",
+                      v->max_restarts);
+    if (v->restart_window < 1 || v->restart_window > 86400)
+        compose_error(s, v->restart_window_line, FIELD_VM(f, v, "restart_window"), "%u s: give 1..86400 seconds",
+                      v->restart_window);
+}
+
 static void check_what_works(struct sys *s)
 {
     const bool sel4 = s->platforms & FOR_SEL4, hosted = s->platforms & FOR_HOSTED;
@@ -974,6 +995,7 @@ static void check_what_works(struct sys *s)
                           "no passthrough either)");
         if (v->serve_dev >= 0)
             check_driver_vm_args(s, v, sel4, hosted);
+        check_fault_policy(s, v, sel4);
         if (hosted && v->ram_base_line && v->ram_base != defaults.ram_base)
             compose_error(s, v->ram_base_line, FIELD_VM(f, v, "ram_base"),
                           "not available hosted: svmm run places guest RAM at 0x%llx", (unsigned long long)defaults.ram_base);
@@ -1033,10 +1055,10 @@ static void check_what_works(struct sys *s)
             compose_error(s, b->line, FIELD(f, "block_servers.%s", b->name),
                           "hosted, a block server's store is a file: give file: PATH (svmm blk-server has no RAM disk)");
     }
-    if (s->dynamic_line)
+    if (s->dynamic_line && (sel4 || s->platforms & FOR_HOSTED_SCRIPT))
         compose_error(s, s->dynamic_line, "dynamic",
-                      "dynamic VM slots are not implemented yet: there is no admin component to start or stop them, "
-                      "so pools and slots would only reserve memory");
+                      "dynamic VM slots need an admin component to boot them: hosted that is `svmm up` (--up-plan); "
+                      "svmm-up.sh and --hosted have none, and the seL4 admin component is not implemented yet");
     if (hosted && s->components_line)
         compose_error(s, s->components_line, "components",
                       "not available hosted: native components are Microkit protection domains, and svmm run has "

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <svmm/virtio.h>
 #include <svmm/virtio_net.h>
+#include <svmm/sbsa_gwdt.h>
 #include "blk_server_cli.h"
 #include "cli.h"
 
@@ -14,7 +15,9 @@ const char svmm_cli_usage[] =
     "usage: svmm run --kernel IMAGE [options]\n"
     "       svmm switch --listen PATH --port NAME ...   (a virtual switch: svmm switch --help)\n"
     "       svmm blk-server --listen PATH --disk FILE --client NAME,... (svmm blk-server --help)\n"
-    "       svmm ctl --socket PATH status|stop|restart   (a running VMM's control socket)\n"
+    "       svmm up PLAN [--control PATH] [--run-dir DIR]   (supervise a system: svmm up --help)\n"
+    "       svmm ctl --socket PATH COMMAND   (a running VMM's or svmm up's control socket: status,\n"
+    "                stop, restart, start [VM]; svmm up also: list, boot SLOT IMAGE, shutdown)\n"
     "       svmm --help | --version\n"
     "\n"
     "Boot an arm64 Linux kernel Image in a KVM virtual machine. Guest output from the emulated\n"
@@ -68,11 +71,16 @@ const char svmm_cli_usage[] =
     "                     from the copies read at start (disks, tap and switch ports, servers stay)\n"
     "  --control PATH     listen for admin commands on the Unix socket PATH (mode 0600, this user's\n"
     "                     processes only): svmm ctl --socket PATH status|stop|restart\n"
+    "  --watchdog SECONDS an SBSA Generic Watchdog (arm,sbsa-gwdt), running from power-on: when the\n"
+    "                     guest has not refreshed it for SECONDS (1..3600), svmm ends with status 3.\n"
+    "                     Linux's sbsa_gwdt module refreshes it from its probe on (docs/hosted.md)\n"
+    "  --name NAME        the VM's name in svmm's log lines (default \"vm\")\n"
     "  -v, --verbose      more log lines (repeat for debug)\n"
     "  -q, --quiet        only warnings and errors\n"
     "\n"
-    "exit status: 0 guest powered off, 2 guest requested a reset (--no-reboot), 3 guest crashed,\n"
-    "             130 stopped with Ctrl-A x, 143 stopped by SIGTERM, 1 error\n"
+    "exit status: 0 guest powered off, 2 guest requested a reset (--no-reboot), 3 guest fault (it\n"
+    "             crashed, or stopped refreshing its --watchdog), 130 stopped with Ctrl-A x, 143\n"
+    "             stopped by SIGTERM, 1 error\n"
     "keys on a terminal: Ctrl-A x quits, Ctrl-A a sends Ctrl-A\n";
 
 int svmm_cli_parse_scaled(const char *s, size_t len, unsigned unit_shift, uint64_t *out)
@@ -128,7 +136,7 @@ static int parse_uint(const char *s, unsigned long *out)
 
 static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out",
                                              "--disk", "--net", "--vsock", "--console", "--console-port",
-                                             "--serve-disk", "--control" };
+                                             "--serve-disk", "--control", "--watchdog", "--name" };
 
 /* The option name of `arg` ("--mem" for both "--mem" and "--mem=1G") if it is known, else NULL. */
 static const char *known_option(const char *arg)
@@ -581,6 +589,22 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
             return -1;
         }
         out->control = val;
+    } else if (!strcmp(name, "--watchdog")) {
+        if (parse_uint(val, &n) < 0 || n == 0 || n > SBSA_GWDT_MAX_TIMEOUT) {
+            snprintf(err, errlen, "--watchdog: '%.40s' is not a timeout in seconds between 1 and %u", val,
+                     SBSA_GWDT_MAX_TIMEOUT);
+            return -1;
+        }
+        out->cfg.watchdog_s = (unsigned)n;
+    } else if (!strcmp(name, "--name")) {
+        size_t len = strlen(val);
+        if (len == 0 || len > SVMM_CLI_NAME_MAX || strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                           "0123456789._-") != len) {
+            snprintf(err, errlen, "--name: '%.40s' is not 1 to %u characters of A-Z a-z 0-9 . _ -", val,
+                     SVMM_CLI_NAME_MAX);
+            return -1;
+        }
+        out->name = val;
     } else if (!strcmp(name, "--disk")) {
         return add_disk(out, val, err, errlen);
     } else if (!strcmp(name, "--net")) {
@@ -621,13 +645,25 @@ static int is_flag(const char *a, const char *s, const char *l)
     return !strcmp(a, s) || !strcmp(a, l);
 }
 
-/* svmm ctl --socket PATH COMMAND */
+/* ctl's commands: the word and how many arguments it takes (a VMM's socket: none; svmm up's: a VM). */
+static const struct {
+    const char *word;
+    unsigned min_args, max_args;
+} ctl_commands[] = {
+    { "status", 0, 1 }, { "stop", 0, 1 }, { "restart", 0, 1 }, { "start", 0, 1 },
+    { "list", 0, 0 },   { "boot", 2, 2 }, { "shutdown", 0, 0 },
+};
+#define CTL_USAGE "svmm ctl --socket PATH status|stop|restart|start [VM] | list | boot SLOT IMAGE | shutdown"
+
+/* svmm ctl --socket PATH COMMAND [ARGS]: the words joined by spaces into out->ctl_buf. */
 static int parse_ctl(int argc, char *const argv[], struct svmm_cli *out, char *err, size_t errlen)
 {
-    static const char *const commands[] = { "status", "stop", "restart", "start" };
+    unsigned nwords = 0, len = 0;
+    const char *first = NULL;
 
     out->cmd = SVMM_CLI_CTL;
     for (int i = 2; i < argc; i++) {
+        size_t n = strlen(argv[i]);
         if (is_flag(argv[i], "-h", "--help")) {
             out->cmd = SVMM_CLI_HELP;
             return 0;
@@ -636,21 +672,33 @@ static int parse_ctl(int argc, char *const argv[], struct svmm_cli *out, char *e
             out->control = argv[++i];
             continue;
         }
-        if (argv[i][0] == '-' || out->ctl_command != NULL) {
-            snprintf(err, errlen, "ctl: unexpected argument '%s' (usage: svmm ctl --socket PATH "
-                     "status|stop|restart)", argv[i]);
+        if (argv[i][0] == '-' || n == 0 || strpbrk(argv[i], " \t\r\n") || len + n + 1 >= sizeof(out->ctl_buf)) {
+            snprintf(err, errlen, "ctl: unexpected argument '%.40s' (usage: " CTL_USAGE ")", argv[i]);
             return -1;
         }
-        out->ctl_command = argv[i];
+        if (nwords++ == 0)
+            first = argv[i];
+        else
+            out->ctl_buf[len++] = ' ';
+        memcpy(out->ctl_buf + len, argv[i], n + 1);
+        len += (unsigned)n;
     }
-    if (out->control == NULL || out->ctl_command == NULL) {
-        snprintf(err, errlen, "ctl: needs --socket PATH and a command (status, stop, restart)");
+    if (out->control == NULL || first == NULL) {
+        snprintf(err, errlen, "ctl: needs --socket PATH and a command (usage: " CTL_USAGE ")");
         return -1;
     }
-    for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-        if (!strcmp(out->ctl_command, commands[i]))
-            return 0;
-    snprintf(err, errlen, "ctl: unknown command '%s' (status, stop, restart)", out->ctl_command);
+    out->ctl_command = out->ctl_buf;
+    for (unsigned i = 0; i < sizeof(ctl_commands) / sizeof(ctl_commands[0]); i++) {
+        if (strcmp(first, ctl_commands[i].word) != 0)
+            continue;
+        if (nwords - 1 < ctl_commands[i].min_args || nwords - 1 > ctl_commands[i].max_args) {
+            snprintf(err, errlen, "ctl: %s takes %u..%u arguments, not %u (usage: " CTL_USAGE ")", first,
+                     ctl_commands[i].min_args, ctl_commands[i].max_args, nwords - 1);
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(err, errlen, "ctl: unknown command '%.40s' (usage: " CTL_USAGE ")", first);
     return -1;
 }
 
@@ -730,6 +778,10 @@ int svmm_cli_parse(int argc, char *const argv[], struct svmm_cli *out, char *err
     }
     if (!strcmp(argv[1], "ctl"))
         return parse_ctl(argc, argv, out, err, errlen);
+    if (!strcmp(argv[1], "up")) {
+        out->cmd = SVMM_CLI_UP; /* parsed by up_main */
+        return 0;
+    }
     if (!strcmp(argv[1], "blk-server")) {
         out->cmd = SVMM_CLI_BLK_SERVER; /* parsed by blk_server_cli_parse */
         return 0;

@@ -11,11 +11,14 @@
 
 #define SVMM_DEFAULT_BOOTARGS "console=ttyS0 earlycon"
 
-enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION, SVMM_CLI_SWITCH, SVMM_CLI_BLK_SERVER, SVMM_CLI_CTL };
+enum svmm_cli_cmd { SVMM_CLI_RUN, SVMM_CLI_HELP, SVMM_CLI_VERSION, SVMM_CLI_SWITCH, SVMM_CLI_BLK_SERVER, SVMM_CLI_CTL,
+                   SVMM_CLI_UP };
 
 #define SVMM_CLI_MAX_DISKS 8
 
 #define SVMM_CLI_CLIENT_MAX 23 /* a block server's client name */
+
+#define SVMM_CLI_NAME_MAX 31 /* --name */
 
 /*
  * --disk PATH[,ro][,no-event-idx]: the path is the first path_len bytes of `path` (the argument,
@@ -93,10 +96,12 @@ struct svmm_cli {
     const char *kernel;
     const char *initrd;
     const char *dtb_out;
+    const char *name; /* --name: the VM's name in log lines; NULL: "vm" */
     int verbosity; /* 0 = errors and warnings, 1 = info (default), 2 = debug */
     bool no_reboot; /* --no-reboot: a guest reset ends svmm (status 2) instead of restarting the VM */
     const char *control; /* --control PATH (run) or --socket PATH (ctl): the VMM's control socket */
-    const char *ctl_command; /* ctl: status, stop, restart, start */
+    const char *ctl_command; /* ctl: the command's words, space-separated (in ctl_buf) */
+    char ctl_buf[256];
     struct svmm_cli_disk disks[SVMM_CLI_MAX_DISKS];
     unsigned ndisks;
     bool rng; /* --rng: a virtio-rng device in the next virtio slot */

@@ -130,34 +130,44 @@ void vmm_control_close(struct vmm_control *c)
     c->lfd = -1;
 }
 
-int vmm_control_client(const char *path, const char *command)
+int vmm_control_request(const char *path, const char *command, char *reply, size_t replylen)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct timeval tv = { .tv_sec = 30 }; /* a restart answers at once; a VMM that hangs must not hang us */
-    char reply[VMM_CONTROL_MAX_MSG + 1];
-    ssize_t n;
+    ssize_t n = -1;
     int sock;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        fprintf(stderr, "svmm: error: socket path '%s' is too long\n", path);
-        return 1;
+        snprintf(reply, replylen, "socket path '%s' is too long", path);
+        return -1;
     }
     memcpy(sa.sun_path, path, strlen(path));
     sock = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
     if (sock < 0 || connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        fprintf(stderr, "svmm: error: cannot connect to the VMM's control socket %s: %s\n", path, strerror(errno));
+        snprintf(reply, replylen, "cannot connect to the control socket %s: %s", path, strerror(errno));
         if (sock >= 0)
             close(sock);
-        return 1;
+        return -1;
     }
     setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (send(sock, command, strlen(command), MSG_NOSIGNAL) < 0 || (n = recv(sock, reply, sizeof(reply) - 1, 0)) <= 0) {
-        fprintf(stderr, "svmm: error: no answer from %s: %s\n", path, strerror(errno));
+    if (send(sock, command, strlen(command), MSG_NOSIGNAL) < 0 || (n = recv(sock, reply, replylen - 1, 0)) <= 0) {
+        snprintf(reply, replylen, "no answer from %s: %s", path, n == 0 ? "connection closed" : strerror(errno));
         close(sock);
-        return 1;
+        return -1;
     }
     close(sock);
     reply[n] = '\0';
+    return 0;
+}
+
+int vmm_control_client(const char *path, const char *command)
+{
+    char reply[CONTROL_MAX_REPLY + 1];
+
+    if (vmm_control_request(path, command, reply, sizeof(reply)) < 0) {
+        fprintf(stderr, "svmm: error: %s\n", reply);
+        return 1;
+    }
     printf("%s\n", reply);
     return strncmp(reply, "ok", 2) == 0 ? 0 : 1;
 }

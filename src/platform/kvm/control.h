@@ -14,7 +14,8 @@
 #include <stddef.h>
 #include "kvm.h"
 
-#define VMM_CONTROL_MAX_MSG 512 /* a command or reply, bytes */
+#define VMM_CONTROL_MAX_MSG 512 /* a command or reply of a VMM, bytes */
+#define CONTROL_MAX_REPLY 4096  /* a reply of svmm up (a list of every VM), bytes */
 
 struct vmm_control {
     struct kvm_host *host;
@@ -38,6 +39,12 @@ void vmm_control_close(struct vmm_control *c);
  * reply into reply (always NUL-terminated).
  */
 void vmm_control_command(struct kvm_host *h, const char *cmd, size_t len, char *reply, size_t replylen);
+
+/*
+ * Send `command` to the control socket at `path` (a VMM's or svmm up's) and wait up to 30 s for the
+ * reply, into reply (NUL-terminated). -1 with the reason in reply when there is none.
+ */
+int vmm_control_request(const char *path, const char *command, char *reply, size_t replylen);
 
 /* `svmm ctl --socket PATH COMMAND`: send it, print the reply. Returns 0 when the reply is "ok ...". */
 int vmm_control_client(const char *path, const char *command);

@@ -23,10 +23,12 @@
 #include "net_switch.h"
 #include "net_tap.h"
 #include "switch_main.h"
+#include "up.h"
 #include "rng_host.h"
 #include "stdio_console.h"
 #include "vsock_peers.h"
 #include "vsock_uds.h"
+#include "watchdog_host.h"
 
 #ifndef SVMM_VERSION
 #define SVMM_VERSION "0.1.0-dev"
@@ -361,16 +363,20 @@ static int run(const struct svmm_cli *cli)
     static struct virtio_console console;
     static struct console_host conhost;
     static struct vmm_control control = { .lfd = -1 };
+    static struct kvm_watchdog watchdog = { .timer_fd = -1 };
     char err[512];
     int status;
     struct guest_images images = { .vm = &vm, .kernel_path = cli->kernel };
     struct svmm_platform plat = kvm_host_platform(&host);
-    const struct svmm_vm_backends be = { .uart_tx = stdio_uart_tx };
+    struct svmm_vm_backends be = { .uart_tx = stdio_uart_tx };
 
     block_sigterm(true); /* until every thread is started: see block_sigterm() */
     host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
     if (console_host_setup(cli, &console, &conhost, err, sizeof(err)) < 0 ||
         blk_relay_host_open(&blk_relay, cli, &console, err, sizeof(err)) < 0)
+        return fail(err);
+    if (cli->cfg.watchdog_s &&
+        kvm_watchdog_open(&watchdog, &host, cli->name ? cli->name : "vm", &be.wdt_clock, err, sizeof(err)) < 0)
         return fail(err);
     if (svmm_vm_init(&vm, &cli->cfg, &plat, &be, err, sizeof(err)) < 0 ||
         svmm_vm_attach_virtio(&vm, 0, &console.dev, err, sizeof(err)) < 0 ||
@@ -403,13 +409,15 @@ static int run(const struct svmm_cli *cli)
     if (kvm_host_start(&host, err, sizeof(err)) < 0)
         return fail(err);
     if (start_disks(cli, &host, err, sizeof(err)) < 0 || start_net_vsock(cli, &host, err, sizeof(err)) < 0 ||
-        vmm_control_start(&control, &host, err, sizeof(err)) < 0) {
+        vmm_control_start(&control, &host, err, sizeof(err)) < 0 ||
+        (cli->cfg.watchdog_s && kvm_watchdog_start(&watchdog, err, sizeof(err)) < 0)) {
         kvm_host_stop(&host, SVMM_EXIT_ERROR);
         return fail(err);
     }
     catch_sigterm(&host);
     run_until_stopped(&host, &console, &conhost, &images);
     status = kvm_host_join(&host);
+    kvm_watchdog_close(&watchdog);
     join_net_vsock(cli);
     join_disks(cli);
     vmm_control_close(&control);
@@ -438,6 +446,8 @@ int main(int argc, char **argv)
         svmm_log_set_clock(monotonic_ns);
         return blk_server_main(argc - 1, argv + 1, log_to_stderr);
     }
+    if (cli.cmd == SVMM_CLI_UP)
+        return up_main(argc - 1, argv + 1);
     if (cli.cmd == SVMM_CLI_CTL)
         return vmm_control_client(cli.control, cli.ctl_command);
     if (cli.cmd == SVMM_CLI_VERSION) {
