@@ -133,3 +133,29 @@ TEST(cli_control_socket_and_ctl)
     CHECK_EQ(PARSE("ctl", "--help"), 0);
     CHECK_EQ(cli.cmd, SVMM_CLI_HELP);
 }
+
+TEST(cli_watchdog_and_name)
+{
+    CHECK_EQ(PARSE("run", "--kernel", "I"), 0);
+    CHECK_EQ(cli.cfg.watchdog_s, 0); /* no watchdog unless asked */
+    CHECK(cli.name == NULL);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "30", "--name", "web-1.a_b"), 0);
+    CHECK_EQ(cli.cfg.watchdog_s, 30);
+    CHECK(!strcmp(cli.name, "web-1.a_b"));
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog=3600"), 0);
+    CHECK_EQ(cli.cfg.watchdog_s, 3600);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "0"), -1);
+    CHECK_STR_CONTAINS(err, "--watchdog: '0' is not a timeout in seconds between 1 and 3600");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "3601"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "-5"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "10s"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "99999999999999999999999"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog"), -1);
+    CHECK_STR_CONTAINS(err, "--watchdog needs a value");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--name", ""), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--name", "a b"), -1);
+    CHECK_STR_CONTAINS(err, "--name: 'a b' is not 1 to 31 characters");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--name", "a23456789012345678901234567890123"), -1);
+    CHECK_STR_CONTAINS(svmm_cli_usage, "--watchdog SECONDS");
+    CHECK_STR_CONTAINS(svmm_cli_usage, "3 guest fault");
+}

@@ -172,6 +172,28 @@ static int create_vcpu(struct kvm_host *h, unsigned i, const struct kvm_vcpu_ini
 static int register_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err,
                               size_t errlen);
 
+/* The host's virtual counter (EL0 may read it on Linux); isb: not read ahead of what came before. */
+static uint64_t read_counter(void)
+{
+    uint64_t v;
+
+    __asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v) : : "memory");
+    return v;
+}
+
+uint64_t kvm_host_counter_hz(void)
+{
+    uint64_t hz;
+
+    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+    return hz & 0xffffffffu; /* CNTFRQ_EL0 holds 32 bits */
+}
+
+uint64_t kvm_host_guest_counter(const struct kvm_host *h)
+{
+    return read_counter() - h->counter_base;
+}
+
 int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *err, size_t errlen)
 {
     struct kvm_userspace_memory_region region = {
@@ -209,6 +231,7 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *
     for (unsigned i = 0; i < vm->cfg.ncpus; i++)
         if (create_vcpu(h, i, &target, err, errlen) < 0)
             return -1;
+    h->counter_base = read_counter(); /* KVM sets the guest's counter offset as each vCPU is made */
     if (finish_gic(h, err, errlen) < 0)
         return -1;
     for (unsigned i = 0; i < h->nioeventfds; i++) /* a restart's new VM: what the devices registered */
@@ -314,6 +337,11 @@ static void guest_request(struct kvm_host *h, enum svmm_vm_op op, int status)
 
     if (lifecycle_request(h, op, status, why, sizeof(why)) < 0)
         svmm_dbg("%s", why);
+}
+
+void kvm_host_fault(struct kvm_host *h)
+{
+    guest_request(h, SVMM_OP_FAIL, SVMM_EXIT_CRASH);
 }
 
 int kvm_host_request(struct kvm_host *h, enum svmm_vm_op op, char *err, size_t errlen)
@@ -464,6 +492,9 @@ int kvm_host_start(struct kvm_host *h, char *err, size_t errlen)
     }
     h->boot_ns = monotonic_ns();
     pthread_mutex_unlock(&h->lc_lock);
+    pthread_mutex_lock(&h->dev_lock);
+    svmm_vm_power_on(h->vm); /* in this boot's guest counter: counter_base was set with the vCPUs */
+    pthread_mutex_unlock(&h->dev_lock);
 
     /* No SA_RESTART: a kick must interrupt KVM_RUN. Only vCPU threads accept the signal. */
     sigaction(KICK_SIGNAL, &sa, NULL);

@@ -17,7 +17,7 @@ enum svmm_exit_status {
     SVMM_EXIT_POWEROFF = 0,
     SVMM_EXIT_ERROR = 1,
     SVMM_EXIT_RESET = 2,
-    SVMM_EXIT_CRASH = 3,
+    SVMM_EXIT_CRASH = 3, /* a guest fault: it reported a crash, or stopped refreshing its watchdog */
     SVMM_EXIT_USER = 130,
     SVMM_EXIT_TERMINATED = 143, /* SIGTERM (128 + 15, as a shell reports a process it killed) */
 };
@@ -46,6 +46,7 @@ struct kvm_host {
     struct svmm_lifecycle lc;
     void *ram;
     uint64_t boot_ns; /* CLOCK_MONOTONIC when the vCPUs last started (status: uptime) */
+    uint64_t counter_base; /* host CNTVCT_EL0 when this KVM VM's vCPUs were made: guest counter 0 (dev_lock) */
     struct {
         uint64_t gpa;
         uint32_t datamatch;
@@ -110,6 +111,22 @@ int kvm_host_restart(struct kvm_host *h, kvm_host_reload_fn reload, void *ctx, c
  * eventfd. -1 with a reason in err (e.g. a KVM without ioeventfd support).
  */
 int kvm_host_add_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err, size_t errlen);
+
+/*
+ * An unrecoverable guest fault found by the VMM (the watchdog's WS1): the lifecycle's FAIL, and svmm
+ * ends with SVMM_EXIT_CRASH. Ignored (debug log) when the VM is already stopping or restarting.
+ * Safe from any thread but the vCPUs' own.
+ */
+void kvm_host_fault(struct kvm_host *h);
+
+/* The system counter's frequency (CNTFRQ_EL0, what the guest reads too). */
+uint64_t kvm_host_counter_hz(void);
+
+/*
+ * The guest's system counter now (its CNTVCT_EL0, which KVM starts near 0 when the vCPUs are made),
+ * for devices that compare against it. Call under dev_lock (a restart moves counter_base).
+ */
+uint64_t kvm_host_guest_counter(const struct kvm_host *h);
 
 /* The svmm_platform table for this host (IRQ lines through KVM_IRQ_LINE). */
 struct svmm_platform kvm_host_platform(struct kvm_host *h);
