@@ -253,7 +253,8 @@ static int wait_for_socket(struct unit *u, const char *sock)
 
 /* ---- ends: exits, the fault policy, shutdown ---- */
 
-static void describe_status(int st, char *buf, size_t len)
+/* How a child ended, for the log: a VMM's exit statuses have meanings (svmm --help); a server's do not. */
+static void describe_status(const struct unit *u, int st, char *buf, size_t len)
 {
     static const struct {
         int code;
@@ -266,7 +267,7 @@ static void describe_status(int st, char *buf, size_t len)
         snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
         return;
     }
-    for (unsigned i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+    for (unsigned i = 0; u->kind != UP_SERVER && i < sizeof(codes) / sizeof(codes[0]); i++)
         if (codes[i].code == WEXITSTATUS(st)) {
             snprintf(buf, len, "exit status %d: %s", WEXITSTATUS(st), codes[i].what);
             return;
@@ -332,7 +333,7 @@ static void unit_ended(struct unit *u, int st)
 
     close_output(u);
     u->pid = 0;
-    describe_status(st, why, sizeof(why));
+    describe_status(u, st, why, sizeof(why));
     snprintf(u->last_end, sizeof(u->last_end), "%s", why);
     if (up.shutting_down || u->admin_stop) {
         u->state = U_STOPPED;
