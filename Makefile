@@ -28,7 +28,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 FREE_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include --specs=$(PICOLIBC_SPECS) -ffreestanding -O2 \
 	-mgeneral-regs-only -fno-pic -ffunction-sections -fdata-sections
 
-.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console e2e-restart e2e-restart-20 e2e-up fresh-check
+.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console e2e-restart e2e-restart-20 e2e-up e2e-watchdog fresh-check
 
 all: svmm unit-build freestanding
 
@@ -49,6 +49,7 @@ help:
 	@echo "make e2e-console     virtio-console ports in QEMU: pty console, named file and pty ports"
 	@echo "make e2e-restart     VM restart in QEMU: guest resets, data kept, RAM scrubbed, svmm ctl restart/stop"
 	@echo "make e2e-restart-20  the same with 20 guest resets in a row (no leak: files, threads, memory flat)"
+	@echo "make e2e-watchdog    --watchdog in QEMU: a panicked and a hung guest end svmm with status 3, a healthy one not"
 	@echo "make e2e-up          svmm up in QEMU: examples/admin supervised, svmm ctl, restart by policy, a slot booted"
 	@echo "make bench           seL4 exit-path and start-up benchmarks, then bench-blk (not part of make test)"
 	@echo "make bench-blk       virtio-blk throughput and notifications per request, EVENT_IDX on and off"
@@ -164,6 +165,9 @@ e2e-console: deps svmm
 
 e2e-restart: deps svmm
 	@tests/e2e/hosted-restart.sh
+
+e2e-watchdog: deps svmm
+	@tests/e2e/hosted-watchdog.sh
 
 # Not in make test (about 22 nested guest boots): the guest resets itself 20 times in a row.
 e2e-restart-20: deps svmm

@@ -78,6 +78,7 @@ if [ -n "${SKIP_E2E:-}" ]; then
     skip_tier e2e-blkserver "SKIP_E2E is set"
     skip_tier e2e-driver-vm "SKIP_E2E is set"
     skip_tier e2e-restart "SKIP_E2E is set"
+    skip_tier e2e-watchdog "SKIP_E2E is set"
     skip_tier e2e-up "SKIP_E2E is set"
     skip_tier e2e-console "SKIP_E2E is set"
 else
@@ -91,6 +92,7 @@ else
     run_tier e2e-blkserver tests/e2e/hosted-blkserver.sh
     run_tier e2e-driver-vm tests/e2e/hosted-driver-vm.sh
     run_tier e2e-restart tests/e2e/hosted-restart.sh
+    run_tier e2e-watchdog tests/e2e/hosted-watchdog.sh
     run_tier e2e-up tests/e2e/hosted-up.sh
     # Intermittent (about 1 run in 10 here, 2026-12-03): no hvc0 output reached the outer machine's
     # pty reader; the tier now logs the reader's exit and svmm's port 0 byte counts to find out why.

@@ -52,6 +52,7 @@ struct svmm_vm_config {
     unsigned nvirtio;
     uint32_t virtio_ids[SVMM_MAX_VIRTIO]; /* device type per slot, VIRTIO_ID_* */
     unsigned watchdog_s; /* SBSA watchdog enabled at power-on with this timeout (s); 0 = no watchdog */
+    unsigned watchdog_boot_s; /* the first timeout after power-on (the guest's boot window); 0: watchdog_s */
 };
 
 /* A one-vCPU, 256 MiB GICv3 machine with a 16550 UART and no virtio devices. */

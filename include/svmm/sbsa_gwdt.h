@@ -61,7 +61,8 @@ extern const struct svmm_mmio_ops sbsa_gwdt_ops;
 
 /*
  * Set up a watchdog that power-on (sbsa_gwdt_power_on) starts enabled with a timeout of `timeout_s`
- * seconds (1 .. SBSA_GWDT_MAX_TIMEOUT; WOR = half of it, as Linux programs it), interrupt WS0 on
+ * seconds (1 .. SBSA_GWDT_MAX_TIMEOUT; WOR = half of it, as Linux programs it): the guest's boot
+ * window, until its driver programs its own timeout. Interrupt WS0 on
  * `spi` through irq_fn. No callback runs here: the platform's timer may not exist yet. The device
  * stays quiescent (disabled, no deadline) until power-on.
  */

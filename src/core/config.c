@@ -62,8 +62,9 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         snprintf(err, errlen, "too many virtio devices (%u, at most %u)", cfg->nvirtio, SVMM_MAX_VIRTIO);
         return -1;
     }
-    if (cfg->watchdog_s > SBSA_GWDT_MAX_TIMEOUT) {
-        snprintf(err, errlen, "watchdog timeout %u s out of range (1..%u)", cfg->watchdog_s, SBSA_GWDT_MAX_TIMEOUT);
+    if (cfg->watchdog_s > SBSA_GWDT_MAX_TIMEOUT || cfg->watchdog_boot_s > SBSA_GWDT_MAX_TIMEOUT) {
+        snprintf(err, errlen, "watchdog timeout %u s (boot %u s) out of range (1..%u)", cfg->watchdog_s,
+                 cfg->watchdog_boot_s, SBSA_GWDT_MAX_TIMEOUT);
         return -1;
     }
     if (l->uart_spi >= NR_SPIS || l->virtio_spi > NR_SPIS - SVMM_MAX_VIRTIO || (cfg->watchdog_s && l->wdt_spi >= NR_SPIS)) {

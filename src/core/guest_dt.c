@@ -79,8 +79,9 @@ static int add_virtio(void *fdt, const struct svmm_vm_config *cfg, unsigned slot
 
 /*
  * The SBSA watchdog: control frame first, then refresh frame (the binding's order), its WS0
- * interrupt, and timeout-sec, which Linux's driver adopts: it then refreshes at the timeout the
- * VMM started the watchdog with at power-on (WS1 `timeout-sec` seconds after the last refresh).
+ * interrupt, and timeout-sec, which Linux's driver adopts at probe (unless its timeout= parameter
+ * says otherwise): from then on WS1 comes `timeout-sec` seconds after the last refresh, whatever
+ * boot window power-on gave (cfg->watchdog_boot_s).
  */
 static int add_watchdog(void *fdt, const struct svmm_vm_config *cfg)
 {

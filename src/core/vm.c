@@ -33,7 +33,8 @@ int svmm_vm_init(struct svmm_vm *vm, const struct svmm_vm_config *cfg, const str
             snprintf(err, errlen, "this platform gives the watchdog no clock");
             return -1;
         }
-        sbsa_gwdt_init(&vm->wdt, &be->wdt_clock, vm_irq_set, vm, cfg->layout.wdt_spi, cfg->watchdog_s);
+        sbsa_gwdt_init(&vm->wdt, &be->wdt_clock, vm_irq_set, vm, cfg->layout.wdt_spi,
+                       cfg->watchdog_boot_s ? cfg->watchdog_boot_s : cfg->watchdog_s);
         svmm_mmio_register(&vm->bus, cfg->layout.wdt_base, SBSA_GWDT_SIZE, &sbsa_gwdt_ops, &vm->wdt, "watchdog");
     }
     return 0;

@@ -116,6 +116,23 @@ grep -q -- "--cpus 2 .* --disk $T/disks/a.img,ro --disk $T/disks/b.img --rng\$" 
     ok "hosted: file disks (one read-only) and the rng are passed to svmm run" || { bad "hosted: disks and rng"; echo "$out"; }
 grep -qx '# seL4 only, not applied by svmm run (docs/system-description.md): pcpus, priority' <<<"$out" &&
     ok "hosted: seL4-only fields given are named as not applied" || { bad "hosted: seL4-only note"; echo "$out"; }
+cat > "$T/watchdog.yaml" <<'Y'
+board: qemu_virt_aarch64
+vms:
+  - name: web
+    kernel: build/machine/Image
+    ram: 64M
+    watchdog: 30
+    watchdog_boot: 90
+  - name: db
+    kernel: build/machine/Image
+    ram: 64M
+    watchdog: 10
+Y
+out=$("$COMPOSE" "$T/watchdog.yaml" --root "$T" --hosted 2>&1)
+grep -q -- " --watchdog 30,boot=90 --name web\$" <<<"$out" && grep -q -- " --watchdog 10 --name db\$" <<<"$out" &&
+    ok "hosted: watchdog: goes to svmm run as --watchdog SECONDS[,boot=SECONDS] --name VM" ||
+    { bad "hosted: watchdog arguments"; echo "$out"; }
 cd "$ROOT/tests/compose"
 
 # ---- golden files ----

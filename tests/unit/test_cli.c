@@ -145,7 +145,17 @@ TEST(cli_watchdog_and_name)
     CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog=3600"), 0);
     CHECK_EQ(cli.cfg.watchdog_s, 3600);
     CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "0"), -1);
-    CHECK_STR_CONTAINS(err, "--watchdog: '0' is not a timeout in seconds between 1 and 3600");
+    CHECK_STR_CONTAINS(err, "--watchdog: '0' is not SECONDS[,boot=SECONDS], each between 1 and 3600");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "10,boot=120"), 0);
+    CHECK_EQ(cli.cfg.watchdog_s, 10);
+    CHECK_EQ(cli.cfg.watchdog_boot_s, 120);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "10,boot="), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "10,boot=0"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "10,boot=3601"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "10,bot=20"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "10,"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", ",boot=20"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "00000010"), -1);
     CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "3601"), -1);
     CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "-5"), -1);
     CHECK_EQ(PARSE("run", "--kernel", "I", "--watchdog", "10s"), -1);
@@ -156,6 +166,6 @@ TEST(cli_watchdog_and_name)
     CHECK_EQ(PARSE("run", "--kernel", "I", "--name", "a b"), -1);
     CHECK_STR_CONTAINS(err, "--name: 'a b' is not 1 to 31 characters");
     CHECK_EQ(PARSE("run", "--kernel", "I", "--name", "a23456789012345678901234567890123"), -1);
-    CHECK_STR_CONTAINS(svmm_cli_usage, "--watchdog SECONDS");
+    CHECK_STR_CONTAINS(svmm_cli_usage, "--watchdog SECONDS[,boot=SECONDS]");
     CHECK_STR_CONTAINS(svmm_cli_usage, "3 guest fault");
 }

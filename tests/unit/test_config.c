@@ -110,6 +110,10 @@ TEST(config_watchdog_range_place_and_interrupt)
     CHECK_EQ(validate(&cfg, err), -1);
     CHECK_STR_CONTAINS(err, "watchdog timeout");
     cfg.watchdog_s = 30;
+    cfg.watchdog_boot_s = 3601;
+    CHECK_EQ(validate(&cfg, err), -1);
+    cfg.watchdog_boot_s = 3600;
+    CHECK_EQ(validate(&cfg, err), 0);
     cfg.layout.wdt_base = cfg.layout.uart_base; /* its 8 KiB cover the UART's page */
     CHECK_EQ(validate(&cfg, err), -1);
     CHECK_STR_CONTAINS(err, "overlaps");

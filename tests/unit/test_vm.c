@@ -74,3 +74,33 @@ TEST(vm_reset_devices_resets_uart_and_every_transport)
     CHECK(svmm_vm_mmio_access(&vm, vm.cfg.layout.uart_base + 7, false, 1, &v));
     CHECK_EQ(v, 0); /* UART scratch back to reset */
 }
+
+static uint64_t wdt_now(void *ctx) { (void)ctx; return 1000; }
+static uint64_t wdt_deadline;
+static void wdt_arm(void *ctx, uint64_t when) { (void)ctx; wdt_deadline = when; }
+
+TEST(vm_watchdog_on_the_bus_with_its_boot_window)
+{
+    struct svmm_vm_config cfg;
+    const struct svmm_platform plat = { NULL, irq_set };
+    struct svmm_vm_backends be = { uart_tx, NULL, { 0, NULL, NULL, NULL } };
+    uint64_t wcs = 0;
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.watchdog_s = 10;
+    cfg.watchdog_boot_s = 60;
+    CHECK_EQ(svmm_vm_init(&vm, &cfg, &plat, &be, err, sizeof(err)), -1); /* a platform without a clock */
+    CHECK_STR_CONTAINS(err, "no clock");
+    be.wdt_clock = (struct sbsa_gwdt_clock){ 100, wdt_now, wdt_arm, NULL };
+    CHECK_EQ(svmm_vm_init(&vm, &cfg, &plat, &be, err, sizeof(err)), 0);
+    CHECK(svmm_vm_mmio_access(&vm, 0x09020000, false, 4, &wcs));
+    CHECK_EQ(wcs, 0); /* quiescent until power-on */
+    svmm_vm_power_on(&vm);
+    CHECK(svmm_vm_mmio_access(&vm, 0x09020000, false, 4, &wcs));
+    CHECK_EQ(wcs, 1);
+    CHECK_EQ(wdt_deadline, 1000 + 30 * 100); /* WS0 at half the boot window */
+    svmm_vm_reset_devices(&vm);
+    CHECK_EQ(wdt_deadline, SBSA_GWDT_NEVER);
+    CHECK(svmm_vm_mmio_access(&vm, 0x09020000, false, 4, &wcs));
+    CHECK_EQ(wcs, 0);
+}

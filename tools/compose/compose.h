@@ -109,6 +109,8 @@ struct vm {
     bool restart_on_fault; int on_fault_line;
     unsigned max_restarts; int max_restarts_line;     /* restarts allowed ... */
     unsigned restart_window; int restart_window_line; /* ... within this many seconds */
+    unsigned watchdog; int watchdog_line;           /* SBSA watchdog timeout (s), 0: none (svmm run --watchdog) */
+    unsigned watchdog_boot; int watchdog_boot_line; /* its first window from power-on (s), 0: watchdog */
     struct device devs[MAX_DEVS];
     unsigned ndevs;
     struct passthrough pt[MAX_PT];

@@ -146,6 +146,15 @@ static void run_args(const struct sys *s, const struct vm *v, const struct image
     arg(w, "--append");
     vm_bootargs(s, v, true, args, sizeof(args)); /* its length was checked */
     arg(w, "%s", args);
+    if (v->watchdog) {
+        arg(w, "--watchdog");
+        if (v->watchdog_boot)
+            arg(w, "%u,boot=%u", v->watchdog, v->watchdog_boot);
+        else
+            arg(w, "%u", v->watchdog);
+        arg(w, "--name"); /* the VM's name in svmm's line about the watchdog */
+        arg(w, "%s", v->name);
+    }
     for (unsigned i = 0; i < v->ndevs; i++) {
         const struct device *d = &v->devs[i];
         if (d->type == DEV_BLK && d->file[0]) {

@@ -441,6 +441,12 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
         } else if (!strcmp(key, "restart_window")) {
             v->restart_window_line = kl;
             get_uint(s, val, kl, f, &v->restart_window);
+        } else if (!strcmp(key, "watchdog")) {
+            v->watchdog_line = kl;
+            get_uint(s, val, kl, f, &v->watchdog);
+        } else if (!strcmp(key, "watchdog_boot")) {
+            v->watchdog_boot_line = kl;
+            get_uint(s, val, kl, f, &v->watchdog_boot);
         } else if (!strcmp(key, "devices")) {
             FOR_ITEMS(s, val, kl, f, item, i) {
                 char g[192];

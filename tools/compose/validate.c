@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <svmm/boot.h>
+#include <svmm/sbsa_gwdt.h>
 #include <svmm/virtio.h>
 #include "compose.h"
 
@@ -978,6 +979,25 @@ static void check_fault_policy(struct sys *s, const struct vm *v, bool sel4)
                       v->restart_window);
 }
 
+/* watchdog, watchdog_boot: svmm run's --watchdog SECONDS[,boot=SECONDS]; the seL4 VMM has no watchdog yet. */
+static void check_watchdog(struct sys *s, const struct vm *v, bool sel4)
+{
+    char f[160];
+
+    if (v->watchdog_line && (v->watchdog < 1 || v->watchdog > SBSA_GWDT_MAX_TIMEOUT))
+        compose_error(s, v->watchdog_line, FIELD_VM(f, v, "watchdog"), "%u s: give 1..%u seconds", v->watchdog,
+                      SBSA_GWDT_MAX_TIMEOUT);
+    if (v->watchdog_boot_line && (v->watchdog_boot < 1 || v->watchdog_boot > SBSA_GWDT_MAX_TIMEOUT))
+        compose_error(s, v->watchdog_boot_line, FIELD_VM(f, v, "watchdog_boot"), "%u s: give 1..%u seconds",
+                      v->watchdog_boot, SBSA_GWDT_MAX_TIMEOUT);
+    if (v->watchdog_boot_line && !v->watchdog_line)
+        compose_error(s, v->watchdog_boot_line, FIELD_VM(f, v, "watchdog_boot"),
+                      "the first window of a watchdog this VM does not have (give watchdog: too)");
+    if (sel4 && (v->watchdog_line || v->watchdog_boot_line))
+        compose_error(s, v->watchdog_line ? v->watchdog_line : v->watchdog_boot_line, FIELD_VM(f, v, "watchdog"),
+                      "hosted only for now (svmm run --watchdog): the seL4 VMM has no watchdog device yet");
+}
+
 static void check_what_works(struct sys *s)
 {
     const bool sel4 = s->platforms & FOR_SEL4, hosted = s->platforms & FOR_HOSTED;
@@ -996,6 +1016,7 @@ static void check_what_works(struct sys *s)
         if (v->serve_dev >= 0)
             check_driver_vm_args(s, v, sel4, hosted);
         check_fault_policy(s, v, sel4);
+        check_watchdog(s, v, sel4);
         if (hosted && v->ram_base_line && v->ram_base != defaults.ram_base)
             compose_error(s, v->ram_base_line, FIELD_VM(f, v, "ram_base"),
                           "not available hosted: svmm run places guest RAM at 0x%llx", (unsigned long long)defaults.ram_base);

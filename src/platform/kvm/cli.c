@@ -71,9 +71,11 @@ const char svmm_cli_usage[] =
     "                     from the copies read at start (disks, tap and switch ports, servers stay)\n"
     "  --control PATH     listen for admin commands on the Unix socket PATH (mode 0600, this user's\n"
     "                     processes only): svmm ctl --socket PATH status|stop|restart\n"
-    "  --watchdog SECONDS an SBSA Generic Watchdog (arm,sbsa-gwdt), running from power-on: when the\n"
+    "  --watchdog SECONDS[,boot=SECONDS]\n"
+    "                     an SBSA Generic Watchdog (arm,sbsa-gwdt), running from power-on: when the\n"
     "                     guest has not refreshed it for SECONDS (1..3600), svmm ends with status 3.\n"
-    "                     Linux's sbsa_gwdt module refreshes it from its probe on (docs/hosted.md)\n"
+    "                     Linux's sbsa_gwdt module refreshes it from its probe on (docs/hosted.md);\n"
+    "                     boot=: the guest's first window from power-on, if its driver loads later\n"
     "  --name NAME        the VM's name in svmm's log lines (default \"vm\")\n"
     "  -v, --verbose      more log lines (repeat for debug)\n"
     "  -q, --quiet        only warnings and errors\n"
@@ -568,6 +570,37 @@ static int add_console_port(struct svmm_cli *out, const char *val, char *err, si
     return 0;
 }
 
+/* The `len` bytes at s as seconds, 1 .. SBSA_GWDT_MAX_TIMEOUT; 0 when they are not. */
+static unsigned watchdog_seconds(const char *s, size_t len)
+{
+    char buf[8];
+    unsigned long n;
+
+    if (len == 0 || len >= sizeof(buf))
+        return 0;
+    memcpy(buf, s, len); /* len < sizeof(buf) */
+    buf[len] = '\0';
+    return parse_uint(buf, &n) == 0 && n >= 1 && n <= SBSA_GWDT_MAX_TIMEOUT ? (unsigned)n : 0;
+}
+
+/* --watchdog SECONDS[,boot=SECONDS] */
+static int set_watchdog(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    const char *comma = strchr(val, ',');
+    size_t len = comma ? (size_t)(comma - val) : strlen(val);
+
+    out->cfg.watchdog_s = watchdog_seconds(val, len);
+    out->cfg.watchdog_boot_s = 0;
+    if (comma && !strncmp(comma + 1, "boot=", 5))
+        out->cfg.watchdog_boot_s = watchdog_seconds(comma + 6, strlen(comma + 6));
+    if (out->cfg.watchdog_s == 0 || (comma && out->cfg.watchdog_boot_s == 0)) {
+        snprintf(err, errlen, "--watchdog: '%.40s' is not SECONDS[,boot=SECONDS], each between 1 and %u", val,
+                 SBSA_GWDT_MAX_TIMEOUT);
+        return -1;
+    }
+    return 0;
+}
+
 static int set_option(struct svmm_cli *out, const char *name, const char *val, char *err, size_t errlen)
 {
     unsigned long long bytes;
@@ -590,12 +623,7 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         }
         out->control = val;
     } else if (!strcmp(name, "--watchdog")) {
-        if (parse_uint(val, &n) < 0 || n == 0 || n > SBSA_GWDT_MAX_TIMEOUT) {
-            snprintf(err, errlen, "--watchdog: '%.40s' is not a timeout in seconds between 1 and %u", val,
-                     SBSA_GWDT_MAX_TIMEOUT);
-            return -1;
-        }
-        out->cfg.watchdog_s = (unsigned)n;
+        return set_watchdog(out, val, err, errlen);
     } else if (!strcmp(name, "--name")) {
         size_t len = strlen(val);
         if (len == 0 || len > SVMM_CLI_NAME_MAX || strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
