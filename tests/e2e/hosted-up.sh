@@ -10,7 +10,8 @@
 #   vm3   answers until vm2 is gone, then powers off
 #   scratch (dynamic slot) booted by the admin with its image "rescue", then stopped by the admin
 # Also: list and status, refusals (an image or slot or VM outside the bounds, a start of a running
-# VM), the control socket's mode, svmm up's exit status 0 once every VM is down.
+# VM), the control socket's mode, the switch detaching a port whose svmm ended, svmm up's exit status
+# 0 once every VM is down.
 # Prints "e2e-up: N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -161,6 +162,8 @@ check "vm2 pinged vm3 through the switch across vm1's restarts, at most one ping
     "$([ "${ping[0]}" != - ] && [ "${ping[0]}" -ge 100 ] && [ $(( ${ping[0]} - ${ping[1]} )) -le 1 ]; rc)"
 check "vm2 and vm3 powered off on their own" \
     "$(grep -q 'svmm-up: VM vm2 powered off' <<<"$LOG" && grep -q 'svmm-up: VM vm3 powered off' <<<"$LOG"; rc)"
+check "the switch detached each VM's port when its svmm ended (no writer left in its buffers)" \
+    "$(grep -q 'switch-lan| .*port vm2 disconnected' <<<"$LOG" && grep -q 'switch-lan| .*port vm3 disconnected' <<<"$LOG"; rc)"
 check "svmm up stopped the switch and exited 0, its control socket removed" \
     "$(grep -q 'svmm-up: server switch-lan ended' <<<"$LOG" && grep -q '\[outer\] svmm up exit 0' <<<"$LOG" &&
        grep -q '\[outer\] control socket removed: yes' <<<"$LOG"; rc)"

@@ -59,30 +59,46 @@ void vmm_control_command(struct kvm_host *h, const char *cmd, size_t len, char *
              cmd);
 }
 
-/* One peer: one command, one reply. The socket has a 2 s receive timeout (shm_link_accept). */
-static void serve_peer(struct vmm_control *c)
+int control_serve_one(int lfd, control_handler handle, void *ctx, char *cmd, size_t cmdlen, char *reply,
+                      size_t replylen, int *peer_pid)
 {
-    char cmd[VMM_CONTROL_MAX_MSG + 1], reply[VMM_CONTROL_MAX_MSG], err[160];
-    int refuse = -1, pid = 0, sock = shm_link_accept(c->lfd, &refuse, &pid, err, sizeof(err));
+    char err[160];
+    int refuse = -1, sock = shm_link_accept(lfd, &refuse, peer_pid, err, sizeof(err));
     ssize_t n;
 
     if (sock < 0) {
-        if (refuse >= 0) {
-            svmm_warn("control socket: refused a peer: %s", err);
-            snprintf(reply, sizeof(reply), "error: %s", err);
-            send(refuse, reply, strlen(reply), MSG_NOSIGNAL);
-            close(refuse);
-        }
-        return;
+        if (refuse < 0)
+            return 0;
+        snprintf(reply, replylen, "error: %s", err);
+        send(refuse, reply, strlen(reply), MSG_NOSIGNAL);
+        close(refuse);
+        return -1;
     }
-    n = recv(sock, cmd, sizeof(cmd) - 1, 0);
+    n = recv(sock, cmd, cmdlen - 1, 0); /* the socket has a 2 s receive timeout (shm_link_accept) */
     if (n > 0) {
         cmd[n] = '\0';
-        vmm_control_command(c->host, cmd, (size_t)n, reply, sizeof(reply));
-        svmm_info("control: '%.*s' from pid %d: %s", (int)strcspn(cmd, "\r\n"), cmd, pid, reply);
+        handle(ctx, cmd, reply, replylen);
         send(sock, reply, strlen(reply), MSG_NOSIGNAL);
     }
     close(sock);
+    return n > 0;
+}
+
+static void vmm_handle(void *ctx, char *cmd, char *reply, size_t replylen)
+{
+    vmm_control_command(ctx, cmd, strlen(cmd), reply, replylen);
+}
+
+/* One peer: one command, one reply. */
+static void serve_peer(struct vmm_control *c)
+{
+    char cmd[VMM_CONTROL_MAX_MSG + 1], reply[VMM_CONTROL_MAX_MSG];
+    int pid = 0, r = control_serve_one(c->lfd, vmm_handle, c->host, cmd, sizeof(cmd), reply, sizeof(reply), &pid);
+
+    if (r < 0)
+        svmm_warn("control socket: refused a peer: %s", reply);
+    else if (r > 0)
+        svmm_info("control: '%.*s' from pid %d: %s", (int)strcspn(cmd, "\r\n"), cmd, pid, reply);
 }
 
 static void *control_thread(void *arg)

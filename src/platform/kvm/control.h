@@ -41,6 +41,16 @@ void vmm_control_close(struct vmm_control *c);
 void vmm_control_command(struct kvm_host *h, const char *cmd, size_t len, char *reply, size_t replylen);
 
 /*
+ * One peer of a control socket listening on `lfd` (a VMM's or svmm up's): accept it (a peer of
+ * another user is refused with the reason, which is then in reply: returns -1), read one command
+ * into cmd (NUL-terminated), let `handle(ctx, cmd, reply, replylen)` write the reply, send it.
+ * Returns 1 with cmd, reply and *peer_pid set for the caller's log, 0 when no command came.
+ */
+typedef void (*control_handler)(void *ctx, char *cmd, char *reply, size_t replylen);
+int control_serve_one(int lfd, control_handler handle, void *ctx, char *cmd, size_t cmdlen, char *reply,
+                      size_t replylen, int *peer_pid);
+
+/*
  * Send `command` to the control socket at `path` (a VMM's or svmm up's) and wait up to 30 s for the
  * reply, into reply (NUL-terminated). -1 with the reason in reply when there is none.
  */

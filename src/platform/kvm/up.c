@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -584,31 +583,22 @@ static void command(char *cmd, char *reply, size_t len)
     }
 }
 
+static void up_handle(void *ctx, char *cmd, char *reply, size_t replylen)
+{
+    (void)ctx;
+    say("control: '%.*s'", (int)strcspn(cmd, "\r\n"), cmd);
+    command(cmd, reply, replylen);
+}
+
 static void serve_peer(void)
 {
-    char cmd[VMM_CONTROL_MAX_MSG + 1], reply[CONTROL_MAX_REPLY], err[160];
-    int refuse = -1, pid = 0, sock = shm_link_accept(up.lfd, &refuse, &pid, err, sizeof(err));
-    ssize_t n;
+    char cmd[VMM_CONTROL_MAX_MSG + 1], reply[CONTROL_MAX_REPLY];
+    int pid = 0, r = control_serve_one(up.lfd, up_handle, NULL, cmd, sizeof(cmd), reply, sizeof(reply), &pid);
 
-    if (sock < 0) {
-        if (refuse >= 0) {
-            say("control socket: refused a peer: %s", err);
-            snprintf(reply, sizeof(reply), "error: %s", err);
-            send(refuse, reply, strlen(reply), MSG_NOSIGNAL);
-            close(refuse);
-        }
-        return;
-    }
-    n = recv(sock, cmd, sizeof(cmd) - 1, 0);
-    if (n > 0) {
-        cmd[n] = '\0';
-        say("control: '%.*s' from pid %d", (int)strcspn(cmd, "\r\n"), cmd, pid);
-        command(cmd, reply, sizeof(reply));
-        if (strncmp(reply, "ok", 2) != 0)
-            say("control: %s", reply);
-        send(sock, reply, strlen(reply), MSG_NOSIGNAL);
-    }
-    close(sock);
+    if (r < 0)
+        say("control socket: refused a peer: %s", reply);
+    else if (r > 0 && strncmp(reply, "ok", 2) != 0)
+        say("control: %s (pid %d)", reply, pid);
 }
 
 /* ---- set-up and the loop ---- */
