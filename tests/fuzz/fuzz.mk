@@ -10,7 +10,7 @@
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits virtio_blk virtio_net virtio_vsock \
-	vswitch net_link blkq_server blkq_client vsock_link blk_relay
+	vswitch net_link blkq_server blkq_client vsock_link blk_relay sbsa_gwdt
 FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 7
@@ -23,6 +23,7 @@ FUZZ_CFLAGS := $(FUZZ_SANITIZE) -g -O1 -fno-omit-frame-pointer -Iinclude -D_GNU_
 FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/core/memmap.c
 FUZZ_SRCS_uart := src/core/uart16550.c src/core/mmio.c src/core/log.c
 FUZZ_SRCS_mmio_bus := src/core/mmio.c src/core/log.c
+FUZZ_SRCS_sbsa_gwdt := src/core/sbsa_gwdt.c src/core/mmio.c src/core/log.c
 FUZZ_SRCS_image := src/core/boot.c
 FUZZ_SRCS_guest_dt := src/core/config.c src/core/guest_dt.c src/arch/aarch64/dt.c
 FUZZ_LIBS_guest_dt := -lfdt

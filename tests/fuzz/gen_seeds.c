@@ -297,6 +297,63 @@ static void gen_uart(void)
     save("uart", "loopback-overflow", &s);
 }
 
+/* ---- fuzz_sbsa_gwdt ---- */
+/* A register access: op (bit 0 write, bits 3-5 size code, bit 6 refresh frame), kind 0, register index. */
+static void wd_reg(struct buf *s, unsigned op, unsigned idx) { u8(s, op); u8(s, 0); u8(s, idx); }
+static void wd_wr(struct buf *s, unsigned op, unsigned idx, uint64_t v) { wd_reg(s, op | 1, idx); u64(s, v); }
+/* Time passes by `cs` hundredths of a second (kind 4, op bit 0 clear). */
+static void wd_wait(struct buf *s, unsigned cs) { u8(s, 0); u8(s, 4); u16(s, cs); }
+
+static void gen_sbsa_gwdt(void)
+{
+    const uint64_t hz = 62500000;
+    struct buf s;
+
+    /* Power-on, Linux's probe (IIDR, WCS, WOR as two 32-bit writes), refreshes, then silence: WS0, WS1. */
+    memset(&s, 0, sizeof(s));
+    u32(&s, 1000); /* counter at start */
+    u16(&s, 9);    /* boot timeout 10 s */
+    u8(&s, 0);
+    u8(&s, 7); /* power-on */
+    u8(&s, 0x80);
+    u8(&s, 0);
+    u16(&s, 0xfcc); /* W_IIDR */
+    wd_reg(&s, 0, 0); /* WCS */
+    wd_wr(&s, 0, 2, hz / 2 * 8);
+    wd_wr(&s, 0, 3, 0);
+    for (int i = 0; i < 4; i++) {
+        wd_wait(&s, 300);
+        wd_wr(&s, 0x40, 0, 0); /* WRR */
+        wd_reg(&s, 0, 4);      /* WCV low */
+    }
+    wd_wait(&s, 500);
+    wd_reg(&s, 0, 0);
+    wd_wait(&s, 500);
+    wd_reg(&s, 0, 0);
+    save("sbsa_gwdt", "linux-probe-refresh-silence", &s);
+
+    /* Hostile: WOR 0 as one 64-bit write, odd sizes, WCV in the past, disable, reset, power-on again. */
+    memset(&s, 0, sizeof(s));
+    u32(&s, 5);
+    u16(&s, 3599);
+    u8(&s, 0);
+    u8(&s, 7);
+    wd_wr(&s, 0x18, 2, 0); /* 64-bit WOR = 0 */
+    wd_wait(&s, 1);
+    wd_wr(&s, 0x20, 0, 0); /* a byte write to WCS: ignored */
+    wd_wr(&s, 0x28, 0, 0); /* a halfword */
+    wd_wr(&s, 0x18, 3, 0); /* 64-bit at WOR's high half: ignored */
+    wd_wr(&s, 0x18, 4, 0); /* 64-bit WCV = 0 */
+    wd_wait(&s, 1);
+    wd_wr(&s, 0, 0, 0); /* disable */
+    u8(&s, 0);
+    u8(&s, 6); /* reset */
+    u8(&s, 0);
+    u8(&s, 7);
+    wd_wr(&s, 0x18, 2, ~0ull); /* WOR: bits 63:48 ignored */
+    save("sbsa_gwdt", "hostile-sizes-wor0", &s);
+}
+
 /* ---- fuzz_mmio_bus ---- */
 static void gen_mmio_bus(void)
 {
@@ -1043,6 +1100,7 @@ int main(int argc, char **argv)
     gen_virtqueue();
     gen_virtio_mmio();
     gen_uart();
+    gen_sbsa_gwdt();
     gen_mmio_bus();
     gen_image();
     gen_guest_dt();

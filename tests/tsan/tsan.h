@@ -108,5 +108,6 @@ void scenario_switch(void);
 int tsan_switch_process(int argc, char **argv);
 void scenario_vsock_peer(void);
 void scenario_relay(void);
+void scenario_watchdog(void);
 
 #endif

@@ -4,8 +4,8 @@
 # backend's 4 workers (blk_file.c), the tap receive thread (net_tap.c), the vsock Unix-socket thread
 # (vsock_uds.c), the console thread (console_pump, with console_pty.c's ptys), the link threads of
 # switch ports and block-server disks (link_thread.c: net_switch.c, blk_link_shm.c), the VM-to-VM
-# vsock peers thread (vsock_peers.c) and a driver VM's relay thread (blk_relay_host.c with
-# blk_serve_shm.c), all meeting in device code under the platform's device lock. This tier builds
+# vsock peers thread (vsock_peers.c), a driver VM's relay thread (blk_relay_host.c with
+# blk_serve_shm.c) and the watchdog's timer thread (watchdog_host.c), all meeting in device code under the platform's device lock. This tier builds
 # those files with -fsanitize=thread for the x86 host and runs each against a simulated guest: a
 # thread that writes descriptors and avail rings in fake guest RAM (tests/unit/fake_guest.c plus
 # tests/tsan/guest.c), kicks the device through its virtio-mmio registers under the device lock the
@@ -21,11 +21,12 @@
 # the connector started first, and their guests run two connections with 1 MiB each way each, then
 # one VMM stops and the other's guest gets RST for that CID; relay: a driver VMM whose guest runs the
 # agent protocol on its console port serves three user VMMs' disks (blk_link_shm.c): two write,
-# flush and read back their whole disks at once, one leaves with requests at the agent). TSan runs
+# flush and read back their whole disks at once, one leaves with requests at the agent; watchdog:
+# a vCPU refreshes the SBSA watchdog while its timer thread ticks it, then stops: one WS1, status 3). TSan runs
 # with halt_on_error=1: its first report ends the run, which then still prints "tsan: N passed, N
 # failed" (N failed >= 1). kvm.c itself is not built (it needs arm64 KVM headers); the tier stands in
 # for its stop (tests/tsan/tsan_main.c) and its MMIO exit.
-# Run one scenario with $(BUILD)/tsan/tsan-tests blk (or net, vsock, console, switch, peers, relay);
+# Run one scenario with $(BUILD)/tsan/tsan-tests blk (or net, vsock, console, switch, peers, relay, watchdog);
 # TSAN_VERBOSE=1 shows the log lines.
 TSAN_CC ?= gcc
 TSAN_DIR := $(BUILD)/tsan
@@ -46,6 +47,7 @@ TSAN_SRCS := src/core/log.c src/core/memmap.c src/core/uart16550.c \
 	src/platform/kvm/net_switch.c src/platform/kvm/switch_main.c src/platform/kvm/switch_cli.c \
 	src/platform/kvm/tap.c src/platform/kvm/vsock_peers.c src/platform/kvm/blk_link_shm.c \
 	src/platform/kvm/blk_serve_shm.c src/platform/kvm/blk_relay_host.c \
+	src/core/sbsa_gwdt.c src/platform/kvm/watchdog_host.c \
 	tests/unit/fake_guest.c $(wildcard tests/tsan/*.c)
 TSAN_OBJS := $(patsubst %.c,$(TSAN_DIR)/%.o,$(TSAN_SRCS))
 

@@ -223,6 +223,7 @@ static const struct {
     { "switch", scenario_switch },
     { "peers", scenario_vsock_peer },
     { "relay", scenario_relay },
+    { "watchdog", scenario_watchdog },
 };
 
 int main(int argc, char **argv)
