@@ -85,6 +85,9 @@ expect "ctl: no VMM there"       "cannot connect to the VMM's control socket $T/
 expect "ctl: unknown command"    "ctl: unknown command 'reboot'" -- ctl --socket "$T/none.ctl" reboot
 expect "ctl: no command"         "ctl: needs --socket PATH and a command" -- ctl --socket "$T/none.ctl"
 expect "control: path too long"  "--control: socket path" -- run -q --kernel "$img" --mem 256M --control "$T/$(printf x%.0s $(seq 120))"
+expect "watchdog: zero"          "--watchdog: '0' is not SECONDS[,boot=SECONDS]" -- run --kernel "$img" --watchdog 0
+expect "watchdog: bad boot="     "--watchdog: '10,boot=x' is not SECONDS[,boot=SECONDS]" -- run --kernel "$img" --watchdog 10,boot=x
+expect "name: bad characters"    "--name: 'a/b' is not 1 to 31 characters" -- run --kernel "$img" --name a/b
 
 # No /dev/kvm: hide it with a private, empty /dev (needs root for the mount namespace).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then
