@@ -5,7 +5,9 @@
 #   vm1   writes 8 MiB to its disk (SHA-256 printed) and waits; the admin restarts it
 #         (`svmm ctl restart vm1`) while vm2 pings vm3 through the switch; boot 2 reads the data
 #         back, then its VMM is killed with SIGSEGV (a VMM that faults): svmm up restarts it by
-#         vm1's policy (on_fault: restart); boot 3 reads the data back and powers off
+#         vm1's policy (on_fault: restart); boot 3 reads the data back and panics (sysrq c): its
+#         watchdog (sbsa_gwdt) stops being refreshed, its svmm exits 3, svmm up restarts it again;
+#         boot 4 reads the data back and powers off
 #   vm2   pings vm3 through switch "lan" across vm1's restart (at most one ping lost), powers off
 #   vm3   answers until vm2 is gone, then powers off
 #   scratch (dynamic slot) booted by the admin with its image "rescue", then stopped by the admin
@@ -21,10 +23,13 @@ TIMEOUT=${E2E_TIMEOUT:-1500}
 COMPOSE=$BUILD/host/svmm-compose
 TAG=e2e-up
 . "$ROOT/tests/e2e/lib.sh"
-rm -rf "$T" && mkdir -p "$T/stage/guest" "$T/stage/tmp" "$T/extra"
+rm -rf "$T" && mkdir -p "$T/stage/guest" "$T/stage/tmp" "$T/extra" "$T/gextra/lib"
 make -s -C "$ROOT" compose BUILD="$BUILD" >/dev/null || fail_early "build svmm-compose"
 [ -x "$BUILD/aarch64/svmm" ] || fail_early "no $BUILD/aarch64/svmm (make svmm BUILD=$BUILD)"
 "$ROOT/tests/machine/fetch.sh" --quiet || fail_early "fetch the test machine's packages"
+# vm1's watchdog driver: the guest kernel's sbsa_gwdt module (the shared guest image has none).
+cp "$(ls "$BUILD"/machine/root-kernel/lib/modules/*/kernel/drivers/watchdog/sbsa_gwdt.ko* | head -n1)" "$T/gextra/lib/" ||
+    fail_early "no sbsa_gwdt module in the guest kernel's package"
 
 # One guest initramfs for every VM: its role from its devices (vm1: the disk vm1.img; vm2, vm3:
 # their switch port's MAC; the slot: neither).
@@ -36,6 +41,9 @@ case "$mac" in *:02) role=vm2 ;; *:03) role=vm3 ;; *) role=${disk:+vm1}; role=${
 echo "UP role $role"
 case $role in
 vm1)
+    ko=$(ls /lib/sbsa_gwdt.ko*)
+    case $ko in *.xz) xz -dc "$ko" > /tmp/sbsa_gwdt.ko; ko=/tmp/sbsa_gwdt.ko ;; esac
+    insmod "$ko" && echo "UP vm1 watchdog timeout $(cat /sys/class/watchdog/watchdog0/timeout)"
     n=$(dd if=$disk bs=512 count=1 2>/dev/null | tr -dc '0-9'); boot=$(( ${n:-0} + 1 ))
     if [ $boot = 1 ]; then
         dd if=/dev/urandom of=/tmp/data bs=1M count=8 2>/dev/null
@@ -46,7 +54,8 @@ vm1)
     fi
     echo $boot | dd of=$disk bs=512 count=1 conv=sync,fsync 2>/dev/null
     echo "UP vm1 boot $boot ready"
-    [ $boot -ge 3 ] && poweroff -f
+    [ $boot = 3 ] && { sleep 2; echo c > /proc/sysrq-trigger; }
+    [ $boot -ge 4 ] && poweroff -f
     sleep 900 ;;
 vm2)
     ip link set eth0 up; ip addr add 10.0.0.2/24 dev eth0
@@ -66,7 +75,8 @@ scratch)
     sleep 900 ;;
 esac
 G
-"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" >/dev/null || fail_early "guest initrd"
+"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" --extra "$T/gextra" >/dev/null ||
+    fail_early "guest initrd"
 
 # The example's plan, for the test machine's paths: its images at /guest, vm1's disk in /tmp.
 ln -s "$BUILD/machine/Image" "$T/stage/guest/Image"
@@ -152,12 +162,16 @@ check "stop scratch: its svmm stopped the VM (exit 0), logged as the admin's sto
 check "vm1 wrote 8 MiB (SHA-256 printed)" "$(is [ ${#dsum} = 64 ])"
 check "restart vm1 while vm2 pings: forwarded to its VMM, which restarted the VM" \
     "$(grep -q '\[outer\] ctl restart vm1: ok restarting vm1' <<<"$LOG" && grep -q 'vm1| .*VM restarted (restart 1)' <<<"$LOG"; rc)"
-check "vm1's boot 2 and boot 3 read the data back intact (SHA-256 x 2)" \
-    "$(is [ "$(grep -c "UP readback-sha256 $dsum" <<<"$LOG")" = 2 ])"
+check "vm1's boots 2, 3 and 4 read the data back intact (SHA-256 x 3)" \
+    "$(is [ "$(grep -c "UP readback-sha256 $dsum" <<<"$LOG")" = 3 ])"
 check "a faulting VMM (SIGSEGV) is detected and vm1 restarted by its policy, logged" \
     "$(has 'svmm-up: VM vm1 failed \(killed by signal 11 \([A-Za-z ]*\)\): restarting it by policy \(restart 1; at most 3 within 60 s\)')"
-check "vm1's boot 3 ran in the new svmm and powered off" \
-    "$(grep -q 'UP vm1 boot 3 ready' <<<"$LOG" && grep -q 'svmm-up: VM vm1 powered off' <<<"$LOG"; rc)"
+check "vm1's guest drives its watchdog (sbsa_gwdt, 10 s)" "$(has 'vm1\| UP vm1 watchdog timeout 10')"
+check "a guest that panics (boot 3, sysrq c) stops refreshing it: its svmm exits 3, restarted by policy, logged" \
+    "$(grep -q 'vm1| .*VM vm1: guest stopped refreshing its watchdog' <<<"$LOG" &&
+       grep -q 'svmm-up: VM vm1 failed (exit status 3: guest crashed): restarting it by policy (restart 2; at most 3 within 60 s)' <<<"$LOG"; rc)"
+check "vm1's boot 4 ran in a third svmm and powered off" \
+    "$(grep -q 'UP vm1 boot 4 ready' <<<"$LOG" && grep -q 'svmm-up: VM vm1 powered off' <<<"$LOG"; rc)"
 check "vm2 pinged vm3 through the switch across vm1's restarts, at most one ping lost (${ping[0]} sent, ${ping[1]} received)" \
     "$([ "${ping[0]}" != - ] && [ "${ping[0]}" -ge 100 ] && [ $(( ${ping[0]} - ${ping[1]} )) -le 1 ]; rc)"
 check "vm2 and vm3 powered off on their own" \
