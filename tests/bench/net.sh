@@ -41,13 +41,11 @@ RUNS=${BENCH_NET_RUNS:-svmm ${BASE:+svmm-base} qemu svmm-v2v ${BASE:+svmm-base-v
 ICOUNT=${BENCH_NET_ICOUNT-shift=0,sleep=off}
 TIMEOUT=${BENCH_TIMEOUT:-3600}
 RES=$BUILD/bench/net-results.txt
-QROOT=$BUILD/machine/qemu-arm64
 rm -rf "$T/gextra" "$T/extra"
 mkdir -p "$T/gextra" "$T/extra/qemu/lib"
 
 [ -x "$BUILD/aarch64/svmm" ] || { echo "bench-net: no $BUILD/aarch64/svmm (make svmm)"; exit 1; }
 [ -z "$BASE" ] || [ -x "$BASE" ] || { echo "bench-net: BENCH_NET_SVMM_BASE=$BASE is not an executable"; exit 1; }
-"$ROOT/tests/machine/fetch.sh" --qemu --quiet || { echo "bench-net: cannot fetch the arm64 QEMU"; exit 1; }
 aarch64-linux-gnu-gcc -static -O2 -Wall -Wextra -o "$T/gextra/tcpblast" "$ROOT/tests/bench/tcpblast.c" ||
     { echo "bench-net: cannot build tcpblast"; exit 1; }
 cp "$T/gextra/tcpblast" "$T/extra/"
@@ -58,22 +56,8 @@ cp "$KMOD/llc/llc.ko" "$KMOD/802/stp.ko" "$KMOD/bridge/bridge.ko" "$T/extra/kmod
     { echo "bench-net: no bridge modules under $KMOD"; exit 1; }
 [ -z "$BASE" ] || cp "$BASE" "$T/extra/svmm-base"
 
-# QEMU in the outer machine: the binary, the dynamic loader and every library it needs under its
-# soname in /qemu/lib (the initramfs packer dereferences symlinks; one copy per soname keeps it small).
-# (fetch.sh keeps exactly one binary in usr/bin, the aarch64 system emulator.)
-cp "$QROOT"/usr/bin/qemu-system-* "$T/extra/qemu/qemu"
-cp -L "$QROOT/lib/ld-linux-aarch64.so.1" "$T/extra/qemu/lib/"
-needed() { aarch64-linux-gnu-readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
-todo=$(needed "$T/extra/qemu/qemu")
-while [ -n "$todo" ]; do
-    set -- $todo
-    so=$1; shift; todo="$*"
-    [ -e "$T/extra/qemu/lib/$so" ] && continue
-    f=$(find "$QROOT/lib" "$QROOT/usr/lib" -name "$so" | head -n1)
-    [ -n "$f" ] || { echo "bench-net: $so (needed by QEMU) is in none of the fetched packages"; exit 1; }
-    cp -L "$f" "$T/extra/qemu/lib/$so"
-    todo="$todo $(needed "$T/extra/qemu/lib/$so")"
-done
+# QEMU in the outer machine, in /qemu (tests/bench/stage-qemu.sh).
+"$ROOT/tests/bench/stage-qemu.sh" "$T/extra/qemu" || { echo "bench-net: cannot stage the arm64 QEMU"; exit 1; }
 
 # The guest: the same for every VMM. bench_role= on its command line says what it does: send (to
 # the outer machine, guest -> host), v2v-send or v2v-sink (VM -> VM; each VM knows its address by

@@ -81,7 +81,14 @@ expect "console-port: bad name"  "--console-port: bad port name 'a/b'" -- run --
 expect "console-port: duplicate" "--console-port: duplicate port name 'log'" -- run --kernel "$img" --console-port log=pty --console-port log=file:/tmp/x
 expect "console-port: too many"  "--console-port: too many ports" -- run --kernel "$img" --console-port a=pty --console-port b=pty --console-port c=pty
 expect "console-port: file path" "--console-port log: cannot open '/nonexistent/x' for appending" -- run -q --kernel "$img" --mem 256M --console-port log=file:/nonexistent/x
-expect "ctl: no VMM there"       "cannot connect to the VMM's control socket $T/none.ctl" -- ctl --socket "$T/none.ctl" status
+expect "ctl: no VMM there"       "cannot connect to the control socket $T/none.ctl" -- ctl --socket "$T/none.ctl" status
+expect "ctl: boot without image" "ctl: boot takes 2..2 arguments, not 1" -- ctl --socket "$T/none.ctl" boot scratch
+expect "up: no plan"             "up: no plan given" -- up
+expect "up: missing plan"        "up: cannot open the plan /nonexistent.plan" -- up /nonexistent.plan
+printf 'svmm-plan 1\nvm a\narg run\n' > "$T/bad.plan"
+expect "up: a plan without end"  "up: $T/bad.plan: line 2: 'a' has no 'end'" -- up "$T/bad.plan"
+printf 'name: x\n' > "$T/yaml.plan"
+expect "up: a description, not a plan" "line 1: not an svmm up plan (the first line must be 'svmm-plan 1')" -- up "$T/yaml.plan"
 expect "ctl: unknown command"    "ctl: unknown command 'reboot'" -- ctl --socket "$T/none.ctl" reboot
 expect "ctl: no command"         "ctl: needs --socket PATH and a command" -- ctl --socket "$T/none.ctl"
 expect "control: path too long"  "--control: socket path" -- run -q --kernel "$img" --mem 256M --control "$T/$(printf x%.0s $(seq 120))"

@@ -610,14 +610,14 @@ static char *read_plan(const char *path)
     size_t n;
 
     if (f == NULL) {
-        fprintf(stderr, "svmm up: error: cannot open the plan %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "svmm: error: up: cannot open the plan %s: %s\n", path, strerror(errno));
         return NULL;
     }
     buf = malloc(MAX_PLAN_BYTES + 1);
     n = buf ? fread(buf, 1, MAX_PLAN_BYTES + 1, f) : 0;
     fclose(f);
     if (buf == NULL || n > MAX_PLAN_BYTES || memchr(buf, '\0', n)) {
-        fprintf(stderr, "svmm up: error: %s is not a plan (over 1 MiB, or binary)\n", path);
+        fprintf(stderr, "svmm: error: up: %s is not a plan (over 1 MiB, or binary)\n", path);
         free(buf);
         return NULL;
     }
@@ -651,12 +651,12 @@ static int parse_args(int argc, char **argv, const char **plan, const char **ctl
         } else if (argv[i][0] != '-' && *plan == NULL) {
             *plan = argv[i];
         } else {
-            fprintf(stderr, "svmm up: error: unexpected argument '%s'\n%s", argv[i], up_usage);
+            fprintf(stderr, "svmm: error: up: unexpected argument '%s' (svmm up --help)\n", argv[i]);
             return -1;
         }
     }
     if (*plan == NULL) {
-        fprintf(stderr, "svmm up: error: no plan given\n%s", up_usage);
+        fprintf(stderr, "svmm: error: up: no plan given (usage: svmm up PLAN [--control PATH] [--run-dir DIR])\n");
         return -1;
     }
     return 0;
@@ -670,7 +670,7 @@ static int set_up(const char *ctl, const char *run_dir)
 
     if (run_dir) {
         if (strlen(run_dir) >= sizeof(up.run_dir) || (mkdir(run_dir, 0700) < 0 && errno != EEXIST)) {
-            fprintf(stderr, "svmm up: error: run dir %s: %s\n", run_dir,
+            fprintf(stderr, "svmm: error: up: run dir %s: %s\n", run_dir,
                     strlen(run_dir) >= sizeof(up.run_dir) ? "path too long" : strerror(errno));
             return -1;
         }
@@ -678,21 +678,21 @@ static int set_up(const char *ctl, const char *run_dir)
     } else {
         strcpy(up.run_dir, "/tmp/svmm-up.XXXXXX");
         if (mkdtemp(up.run_dir) == NULL) {
-            fprintf(stderr, "svmm up: error: cannot make a run dir: %s\n", strerror(errno));
+            fprintf(stderr, "svmm: error: up: cannot make a run dir: %s\n", strerror(errno));
             return -1;
         }
     }
     snprintf(up.ctl_path, sizeof(up.ctl_path), "%s/up.ctl", up.run_dir);
     if (ctl) {
         if (strlen(ctl) >= sizeof(up.ctl_path)) {
-            fprintf(stderr, "svmm up: error: control socket path %s is too long\n", ctl);
+            fprintf(stderr, "svmm: error: up: control socket path %s is too long\n", ctl);
             return -1;
         }
         strcpy(up.ctl_path, ctl);
     }
     up.lfd = shm_link_listen(up.ctl_path, err, sizeof(err));
     if (up.lfd < 0) {
-        fprintf(stderr, "svmm up: error: %s\n", err);
+        fprintf(stderr, "svmm: error: up: %s\n", err);
         return -1;
     }
     sigemptyset(&set);
@@ -703,7 +703,7 @@ static int set_up(const char *ctl, const char *run_dir)
     signal(SIGPIPE, SIG_IGN);
     up.sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
     if (up.sfd < 0) {
-        fprintf(stderr, "svmm up: error: signalfd: %s\n", strerror(errno));
+        fprintf(stderr, "svmm: error: up: signalfd: %s\n", strerror(errno));
         return -1;
     }
     return 0;
@@ -779,7 +779,7 @@ int up_main(int argc, char **argv)
     r = up_plan_parse(&up.plan, text, err, sizeof(err));
     free(text);
     if (r < 0) {
-        fprintf(stderr, "svmm up: error: %s: %s\n", plan_path, err);
+        fprintf(stderr, "svmm: error: up: %s: %s\n", plan_path, err);
         up_plan_free(&up.plan);
         return 1;
     }
