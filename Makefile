@@ -57,6 +57,7 @@ help:
 	@echo "make bench-blkserver block server and driver VM against the same disk served directly"
 	@echo "make bench-sel4-blk  seL4: instructions per 4 KiB block request, driver VM and native block server"
 	@echo "make bench-sel4-idle seL4: exits and instructions per second of idle guests, sleeping vs spinning"
+	@echo "make bench-restart   hosted restart latency (svmm ctl restart -> guest init) against QEMU-KVM kill + relaunch"
 	@echo "make fresh-check     make test + make demo in a clean Debian 12 root (catches missing install steps)"
 	@echo "make tsan            the hosted platform's threads under ThreadSanitizer"
 	@echo "make clean           remove $(BUILD)/ (keeps downloads in $(BUILD)/cache)"
