@@ -14,7 +14,9 @@
 # reboots (PSCI SYSTEM_RESET: its VMM restarts the VM, the driver VM runs on). The second boot finds
 # the mark, reads the 64 MiB back through the driver VM (same SHA-256) and marks the last block done.
 # The driver VM, seeing that mark, hashes the first 64 MiB of data on its own disk (at the partition's
-# offset: the same SHA-256 as the user VM's) and powers off, so its VMM logs the relay's counters. In
+# offset: the same SHA-256 as the user VM's) and powers off, so its VMM logs the relay's counters;
+# the user VM's reads from then on must fail with an I/O error (its VMM answers for the stopped
+# driver VM), not hang, before it powers off too. In
 # the middle of the write the driver VM kills its agent and starts a new one: the relay keeps the
 # requests the old one held and sends them again to the new one, so the user VM sees only a pause.
 # usage: sel4-driver-vm.sh SDK_DIR [MICROKIT_CONFIG]   (prints "sel4-driver-vm/...: N passed, N failed")
@@ -78,6 +80,11 @@ if dd if="$disk" bs=4096 skip=$BOOT1_BLOCK count=1 iflag=direct 2>/dev/null | gr
     echo "BS-SECOND-BOOT $(dd if="$disk" bs=1M count=$MIB iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)"
     printf 'USER-DONE' | dd of="$disk" bs=4096 seek=$DONE_BLOCK oflag=direct conv=sync 2>/dev/null
     echo "BS-DONE rc=$?"
+    # The driver VM powers off once it has hashed the data: from then on a read must fail, not hang.
+    for i in $(seq 300); do
+        dd if="$disk" of=/dev/null bs=4096 count=1 iflag=direct 2>/dev/null || { echo "BS-AFTER-DVM-STOP read failed after ${i} tries"; break; }
+        sleep 1
+    done
     exit 0
 fi
 G
@@ -113,6 +120,9 @@ check "the user VM reset itself after its first boot: its VMM restarted it" \
 check "second boot read the data back through the driver VM: same SHA-256" "$(is same_sha256 "$gsum" "$(log_hex 'BS-SECOND-BOOT')")"
 check "user VM powered off after its second boot" "$(has 'svmm\[user\]\|info: VM user stopped: guest powered off')"
 check "driver VM powered off once the user VM was done" "$(has 'svmm\[driver\]\|info: VM driver stopped: guest powered off')"
+check "the stopped driver VM's VMM fails its clients' requests from then on" \
+    "$(has 'svmm\[driver\]\|warn: serve-disk: the driver VM stopped: [0-9]+ held requests? and every new one fail with I/O errors')"
+check "the user VM's reads fail (I/O error) once the driver VM stopped, instead of hanging" "$(has 'BS-AFTER-DVM-STOP read failed')"
 check "the agent was killed during the write: the relay kept its requests" \
     "$(has 'svmm\[driver\]\|info: serve-disk: the agent closed the port: [0-9]+ unanswered requests? kept')"
 check "a new agent took over: its stream started afresh with the kept requests" \

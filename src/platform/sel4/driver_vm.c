@@ -178,12 +178,11 @@ static void client_notified(void *ctx)
     relay_run(ctx);
 }
 
-/* The VM stopped: what the relay did, for the log (and the tests). */
-static void log_stats(void *ctx)
+/* What the relay did, for the log (and the tests). */
+static void log_stats(void)
 {
     const struct blk_relay_stats *st = &relay.stats;
 
-    (void)ctx;
     svmm_info("serve-disk: %llu requests to the agent, %llu answers (%llu I/O errors), %llu bad frames%s, "
               "the agent's port closed %llu times (%llu requests sent again); %llu relay runs, %llu signals to clients; port %llu "
               "bytes out, %llu in",
@@ -192,6 +191,27 @@ static void log_stats(void *ctx)
               (unsigned long long)st->agent_closes, (unsigned long long)st->resent,
               (unsigned long long)counts.runs, (unsigned long long)counts.signals,
               (unsigned long long)console->ports[port].rx_bytes, (unsigned long long)console->ports[port].tx_bytes);
+}
+
+/*
+ * The driver VM stopped for good (powered off, or failed): no agent will come back, so every
+ * request the relay holds and every new one is answered with an I/O error, at once, instead of
+ * leaving the clients' guests waiting for good. The client channels' hooks run on after the stop
+ * (sel4_on_notify_always) for that.
+ */
+static void relay_stop(void *ctx)
+{
+    unsigned held;
+
+    (void)ctx;
+    log_stats();
+    if (!relay.agent_away)
+        blk_relay_agent_closed(&relay);
+    held = relay.nheld;
+    blk_relay_agent_lost(&relay);
+    svmm_warn("serve-disk: the driver VM stopped: %u held request%s and every new one fail with I/O errors", held,
+              held == 1 ? "" : "s");
+    relay_run(NULL);
 }
 
 /* Declare client i to the relay (its HELLO) and attach its mapped link, which publishes its storage info. */
@@ -215,7 +235,7 @@ static int add_client(unsigned i, char *err, size_t errlen)
                  c->depth, c->slot_size);
         return -1;
     }
-    if (sel4_on_notify(c->clients[i].channel, client_notified, NULL) < 0) {
+    if (sel4_on_notify_always(c->clients[i].channel, client_notified, NULL) < 0) {
         snprintf(err, errlen, "served disk %u (%s): too many channel hooks", i, c->clients[i].name);
         return -1;
     }
@@ -249,8 +269,9 @@ int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen)
     }
     console = con;
     port = (unsigned)p;
-    if (sel4_on_stop(log_stats, NULL) < 0)
-        svmm_warn("serve-disk: no room for the stop hook: the relay's counters will not be logged");
+    if (sel4_on_stop(relay_stop, NULL) < 0)
+        svmm_warn("serve-disk: no room for the stop hook: the relay's counters will not be logged, nor its "
+                  "clients answered once the VM stops");
     serving = true;
     svmm_info("serve-disk: %u client%s for the agent on virtio-console port %u '%s', %u requests of up to %u "
               "bytes per link", c->nclients, c->nclients > 1 ? "s" : "", port, BLK_AGENT_PORT, c->depth, c->slot_size);

@@ -75,7 +75,9 @@ int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen);
 
 /*
  * Devices that talk to other protection domains hook into the VMM's event loop (vmm.c):
- *  - sel4_on_notify: `fn(ctx)` runs when channel `ch` is notified (at most SEL4_MAX_HOOKS hooks);
+ *  - sel4_on_notify: `fn(ctx)` runs when channel `ch` is notified while the VM runs (at most
+ *    SEL4_MAX_HOOKS hooks); sel4_on_notify_always: also once the VM has stopped for good (a server
+ *    side that must go on answering its peers, if only with errors);
  *  - sel4_defer: `fn(ctx)` runs once, after the current exit or notification has been handled
  *    (for work a device asks for while it is in the middle of a guest access).
  * Both return -1 when their table is full.
@@ -85,6 +87,7 @@ int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen);
  * served disks one between them. */
 #define SEL4_MAX_HOOKS 32
 int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx);
+int sel4_on_notify_always(unsigned ch, void (*fn)(void *), void *ctx);
 int sel4_defer(void (*fn)(void *), void *ctx);
 
 /*

@@ -618,17 +618,28 @@ static struct hook {
     unsigned ch;
     void (*fn)(void *);
     void *ctx;
+    bool when_stopped; /* runs once the VM has stopped for good, too */
 } notify_hooks[SEL4_MAX_HOOKS], deferred[SEL4_MAX_HOOKS];
 static unsigned nnotify_hooks, ndeferred;
 _Static_assert(SEL4_MAX_HOOKS >= SEL4_MAX_NET_LINKS + SEL4_MAX_BLK_LINKS + SEL4_MAX_VSOCK_LINKS + SEL4_MAX_SERVED_DISKS,
                "every link a VMM may have gets its channel hook and its deferred function");
 
-int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx)
+static int add_notify_hook(unsigned ch, void (*fn)(void *), void *ctx, bool when_stopped)
 {
     if (nnotify_hooks == SEL4_MAX_HOOKS)
         return -1;
-    notify_hooks[nnotify_hooks++] = (struct hook){ ch, fn, ctx };
+    notify_hooks[nnotify_hooks++] = (struct hook){ ch, fn, ctx, when_stopped };
     return 0;
+}
+
+int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx)
+{
+    return add_notify_hook(ch, fn, ctx, false);
+}
+
+int sel4_on_notify_always(unsigned ch, void (*fn)(void *), void *ctx)
+{
+    return add_notify_hook(ch, fn, ctx, true);
 }
 
 int sel4_defer(void (*fn)(void *), void *ctx)
@@ -638,7 +649,7 @@ int sel4_defer(void (*fn)(void *), void *ctx)
             return 0; /* already queued */
     if (ndeferred == SEL4_MAX_HOOKS)
         return -1;
-    deferred[ndeferred++] = (struct hook){ 0, fn, ctx };
+    deferred[ndeferred++] = (struct hook){ 0, fn, ctx, false };
     return 0;
 }
 
@@ -710,7 +721,8 @@ void notified(microkit_channel ch)
     if (vm_running())
         sel4_idle_notified(ch);
     for (unsigned i = 0; i < nnotify_hooks; i++)
-        if (notify_hooks[i].ch == ch && vm_running())
+        if (notify_hooks[i].ch == ch &&
+            (vm_running() || (notify_hooks[i].when_stopped && lc.state == SVMM_VM_STOPPED)))
             notify_hooks[i].fn(notify_hooks[i].ctx);
     run_deferred();
     if (ch != svmm_sel4_vm.uart_irq_channel)
