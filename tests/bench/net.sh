@@ -217,17 +217,10 @@ exit $rc
 O
 
 TAG=bench-net
+. "$ROOT/tests/e2e/lib.sh"
 mkdir -p "$T"
-"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" --extra "$T/gextra" >/dev/null &&
-"$ROOT/tests/machine/mkouter-initrd.sh" "$T/outer.cpio.gz" --svmm "$BUILD/aarch64/svmm" \
-    --guest-initrd "$T/guest.cpio.gz" --script "$T/outer-script" --extra "$T/extra" >/dev/null ||
+machine_run "$T" "$TIMEOUT" "--extra $T/gextra" "--extra $T/extra" "$ICOUNT" ||
     { echo "bench-net: cannot build the test machine images"; exit 1; }
-start=$(date +%s)
-status=0
-"$ROOT/tests/machine/run.sh" --initrd "$T/outer.cpio.gz" --timeout "$TIMEOUT" --log "$T/log" \
-    -- ${ICOUNT:+-icount "$ICOUNT"} > /dev/null || status=$?
-wall=$(( $(date +%s) - start ))
-LOG=$(tr -d '\r' < "$T/log")
 
 kv() { sed -n "s/.*[ ]$1=\([^ ;,]*\).*/\1/p" <<<"$2" | head -n1; }
 div() { awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" 'BEGIN { if (a != "" && b != "" && b > 0) printf f, a / b; else print "?" }'; }

@@ -88,16 +88,7 @@ O
 
 TAG=bench-restart
 . "$ROOT/tests/e2e/lib.sh"
-"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" >/dev/null &&
-"$ROOT/tests/machine/mkouter-initrd.sh" "$T/outer.cpio.gz" --svmm "$BUILD/aarch64/svmm" \
-    --guest-initrd "$T/guest.cpio.gz" --script "$T/outer-script" --extra "$T/extra" >/dev/null ||
-    { echo "bench-restart: cannot build the test machine images"; exit 1; }
-start=$(date +%s)
-status=0
-"$ROOT/tests/machine/run.sh" --initrd "$T/outer.cpio.gz" --timeout "$TIMEOUT" --log "$T/log" \
-    -- ${ICOUNT:+-icount "$ICOUNT"} > /dev/null || status=$?
-wall=$(( $(date +%s) - start ))
-LOG=$(tr -d '\r' < "$T/log")
+machine_run "$T" "$TIMEOUT" "" "--extra $T/extra" "$ICOUNT" || { echo "bench-restart: cannot build the test machine images"; exit 1; }
 
 # avg VMM KIND: the mean seconds (outer clock) of VMM's restarts, and of their guests' boot-to-init.
 avg() { sed -n "s/.*\[outer\] RB $1 restart [0-9]* \([0-9.]*\) init \([0-9.]*\).*/\1 \2/p" <<<"$LOG" |

@@ -75,8 +75,6 @@ scratch)
     sleep 900 ;;
 esac
 G
-"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" --extra "$T/gextra" >/dev/null ||
-    fail_early "guest initrd"
 
 # The example's plan, for the test machine's paths: its images at /guest, vm1's disk in /tmp.
 ln -s "$BUILD/machine/Image" "$T/stage/guest/Image"
@@ -128,13 +126,7 @@ wait $up
 echo "[outer] svmm up exit $?"
 echo "[outer] control socket removed: $([ -e /tmp/up.ctl ] && echo no || echo yes)"
 O
-"$ROOT/tests/machine/mkouter-initrd.sh" "$T/outer.cpio.gz" --svmm "$BUILD/aarch64/svmm" --guest-kernel "$BUILD/machine/Image" \
-    --guest-initrd "$T/guest.cpio.gz" --script "$T/outer-script" --extra "$T/extra" >/dev/null 2>&1 || fail_early "outer initrd"
-start=$(date +%s)
-status=0
-"$ROOT/tests/machine/run.sh" --initrd "$T/outer.cpio.gz" --timeout "$TIMEOUT" --log "$T/log" > /dev/null || status=$?
-wall=$(( $(date +%s) - start ))
-LOG=$(tr -d '\r' < "$T/log")
+machine_run "$T" "$TIMEOUT" "--extra $T/gextra" "--extra $T/extra" "" || fail_early "test machine images"
 
 dsum=$(sed -n 's/.*UP data-sha256 \([0-9a-f]*\).*/\1/p' <<<"$LOG" | head -n1)
 ping=$(sed -n 's/.*UP vm2 ping: \([0-9]*\) packets transmitted, \([0-9]*\) packets received.*/\1 \2/p' <<<"$LOG" | head -n1)

@@ -33,13 +33,24 @@ finish() {
 # guest's initramfs and DIR/outer-script (which runs /svmm) into the outer machine's, boots it under
 # QEMU and waits for it to power off. Sets status (svmm's exit status, 124 on timeout), wall and LOG.
 hosted_boot() {
-    local dir=$1 timeout=$2 start; shift 2
-    "$ROOT/tests/machine/mkguest-initrd.sh" "$dir/guest.cpio.gz" --cmd-file "$dir/guest-cmd" "$@" >/dev/null || return 1
+    local dir=$1 timeout=$2; shift 2
+    machine_run "$dir" "$timeout" "$*" "$*" ""
+}
+
+# machine_run DIR TIMEOUT GUEST_OPTS OUTER_OPTS ICOUNT: as hosted_boot, with the image builders'
+# options apart (e.g. "--extra DIR" for one of them; words, split on spaces) and, when ICOUNT is not
+# empty, the outer QEMU's clock counting instructions (-icount ICOUNT: the benches).
+machine_run() {
+    local dir=$1 timeout=$2 gopts=$3 oopts=$4 icount=$5 start
+    # shellcheck disable=SC2086 # the options are words
+    "$ROOT/tests/machine/mkguest-initrd.sh" "$dir/guest.cpio.gz" --cmd-file "$dir/guest-cmd" $gopts >/dev/null || return 1
+    # shellcheck disable=SC2086
     "$ROOT/tests/machine/mkouter-initrd.sh" "$dir/outer.cpio.gz" --svmm "$BUILD/aarch64/svmm" \
-        --guest-initrd "$dir/guest.cpio.gz" --script "$dir/outer-script" "$@" >/dev/null || return 1
+        --guest-initrd "$dir/guest.cpio.gz" --script "$dir/outer-script" $oopts >/dev/null || return 1
     start=$(date +%s)
     status=0
-    "$ROOT/tests/machine/run.sh" --initrd "$dir/outer.cpio.gz" --timeout "$timeout" --log "$dir/log" > /dev/null || status=$?
+    "$ROOT/tests/machine/run.sh" --initrd "$dir/outer.cpio.gz" --timeout "$timeout" --log "$dir/log" \
+        -- ${icount:+-icount "$icount"} > /dev/null || status=$?
     wall=$(( $(date +%s) - start ))
     LOG=$(tr -d '\r' < "$dir/log")
 }
