@@ -7,7 +7,9 @@
  *
  *   VMM -> agent: struct blk_agent_req, then `len` bytes: WRITE data, or HELLO's client name;
  *   agent -> VMM: struct blk_agent_resp, then `pad` bytes the VMM skips (a successful READ only;
- *                 else 0), then `len` bytes of data for a successful READ.
+ *                 else 0), then `len` bytes of data for a successful READ;
+ *                 or BLK_AGENT_MAP: `len` bytes, the guest-physical pages of one of its buffers;
+ *                 or BLK_AGENT_READ_BUF: a successful READ whose data is in such a buffer (no bytes follow).
  *
  * All fields little-endian, encoded and decoded byte by byte (svmm/le.h), at the offsets of the
  * structs below. The stream starts with one HELLO per client (its number, name, size in bytes and
@@ -27,6 +29,24 @@
  * every outstanding and future request with BLKQ_RESP_ERR_IO, and reads nothing more from it. A
  * broken or slow agent makes requests fail or wait; it cannot make the relay touch memory outside a
  * client's data region, answer a request twice, or answer one with another's data.
+ *
+ * Mapped buffers. When the platform can reach the agent's guest memory (blk_relay_set_guest: the
+ * driver VMM maps its guest's RAM) the HELLOs carry BLK_AGENT_HELLO_BUF, and the agent may then
+ * declare up to BLK_AGENT_MAX_BUFS buffers of up to BLK_AGENT_BUF_PAGES pages each by their
+ * guest-physical page addresses (MAP: `tag` the buffer's number, `len` 8 bytes per page, then the
+ * little-endian addresses) and answer a READ with READ_BUF (`pad` the buffer's number, `len` the
+ * READ's length): the relay copies the data from those guest pages straight into the client's
+ * region, instead of the data crossing the byte stream (in the guest: a copy into fresh pages,
+ * their allocation and freeing, a descriptor per page; here: a chain of a page per descriptor
+ * taken apart). Each address is checked when it comes (page-aligned, a whole page of guest RAM,
+ * through the platform's guest_page), and a READ_BUF must name a mapped buffer that holds the
+ * READ's length; the copy reads only those pages of the guest's own RAM. The maps belong to the
+ * stream: an agent restart drops them (the new agent declares its own). What the pages hold when
+ * the relay copies is the agent's business, as the bytes it sends are: it must keep a buffer's
+ * pages in place (pinned) and unchanged from its READ_BUF until the VMM has taken the answer. The
+ * relay frees a tag only once it has taken its answer (and copied a READ_BUF's data), so a later
+ * request frame with the same tag tells the agent that the buffer it answered that tag from is
+ * free again.
  *
  * Order: the agent may carry out requests concurrently and answer them in any order, except that a
  * FLUSH (a client's FLUSH or BARRIER) is a barrier: the agent starts it only once every request it
@@ -68,11 +88,18 @@
 enum blk_agent_op {
     BLK_AGENT_READ = 0, BLK_AGENT_WRITE = 1, BLK_AGENT_FLUSH = 2, BLK_AGENT_DISCARD = 3,
     BLK_AGENT_HELLO = 4, /* VMM -> agent only: declares a client */
-    BLK_AGENT_OPS
+    BLK_AGENT_OPS        /* the ops of requests (VMM -> agent) */
 };
+/* Agent -> VMM only (after a HELLO with BLK_AGENT_HELLO_BUF): declare a buffer, answer a READ from one. */
+#define BLK_AGENT_MAP 5u
+#define BLK_AGENT_READ_BUF 6u
+#define BLK_AGENT_MAX_BUFS 32u                        /* buffer numbers 0..31 */
+#define BLK_AGENT_PAGE 4096u                          /* the unit of a buffer's guest-physical pages */
+#define BLK_AGENT_BUF_PAGES (BLKQ_MAX_SLOT_SIZE / BLK_AGENT_PAGE) /* a buffer holds the largest READ */
 enum blk_agent_status { BLK_AGENT_OK = 0, BLK_AGENT_EIO = 1 };
 
 #define BLK_AGENT_HELLO_RO 1u /* struct blk_agent_req.flags of a HELLO: the client may only read */
+#define BLK_AGENT_HELLO_BUF 2u /* ... and the VMM takes MAP and READ_BUF frames (mapped buffers) */
 
 struct blk_agent_req {
     uint32_t magic;
@@ -86,11 +113,13 @@ struct blk_agent_req {
 
 struct blk_agent_resp {
     uint32_t magic;
-    uint32_t op;      /* the request's */
-    uint32_t status;  /* enum blk_agent_status */
-    uint32_t len;     /* data bytes that follow: the READ's len when OK, else 0 */
-    uint32_t tag;
-    uint32_t pad;     /* bytes between this header and the READ's data, skipped: <= BLK_AGENT_MAX_PAD, 0 unless len > 0 */
+    uint32_t op;      /* the request's; or BLK_AGENT_MAP, BLK_AGENT_READ_BUF */
+    uint32_t status;  /* enum blk_agent_status (MAP, READ_BUF: OK) */
+    uint32_t len;     /* data bytes that follow: the READ's len when OK, else 0; MAP: 8 per page;
+                       * READ_BUF: the READ's len, none follow */
+    uint32_t tag;     /* MAP: the buffer's number */
+    uint32_t pad;     /* bytes between this header and the READ's data, skipped: <= BLK_AGENT_MAX_PAD, 0 unless len > 0;
+                       * READ_BUF: the number of the buffer holding the data; MAP: 0 */
 };
 
 /* The most padding an answer may carry: a header and its padding fill one 4 KiB page. */
@@ -118,8 +147,15 @@ struct blk_relay_tag {
     uint64_t seq;       /* the order requests were first taken in: kept ones go again oldest first */
 };
 
+/* A buffer the agent declared (MAP): its pages in the VMM's mapping of guest RAM, each BLK_AGENT_PAGE bytes. */
+struct blk_relay_buf {
+    uint32_t npages;  /* 0: not mapped (or being mapped) */
+    const uint8_t *page[BLK_AGENT_BUF_PAGES];
+};
+
 struct blk_relay_stats {
     uint64_t requests, responses, io_errors;
+    uint64_t maps, mapped_reads; /* MAP frames taken, READ answers copied from mapped buffers */
     uint64_t bad_frames;  /* frames from the agent that failed validation (the first breaks it) */
     uint64_t agent_closes; /* times the agent's end of the stream closed (blk_relay_agent_closed) */
     uint64_t resent;      /* requests sent again to a new agent */
@@ -150,12 +186,26 @@ struct blk_relay {
     bool in_data;                 /* the header is complete and validated: receiving data */
     uint32_t in_pad_left;         /* padding bytes still to skip before the data */
     uint32_t in_data_got;
+    uint8_t in_gpa[8];            /* MAP: the page address being received */
+    uint32_t in_gpa_got;          /* ... its bytes so far (< 8) */
+    /* Mapped buffers: the platform's view of guest RAM (NULL: none, the HELLOs do not offer them) */
+    const uint8_t *(*guest_page)(void *ctx, uint64_t gpa);
+    void *guest_ctx;
+    struct blk_relay_buf bufs[BLK_AGENT_MAX_BUFS];
     struct blk_relay_stats stats;
     uint32_t notify;              /* clients answered since the last blk_relay_take_notify */
 };
 
 /* An empty relay. */
 void blk_relay_init(struct blk_relay *r);
+
+/*
+ * Offer mapped buffers (see above): guest_page(ctx, gpa) returns the VMM's pointer to the
+ * BLK_AGENT_PAGE bytes of guest RAM at page-aligned `gpa`, or NULL if they are not all guest RAM;
+ * the pointers must stay valid while the relay lives. Call before blk_relay_add_client (the HELLOs
+ * carry the offer).
+ */
+void blk_relay_set_guest(struct blk_relay *r, const uint8_t *(*guest_page)(void *ctx, uint64_t gpa), void *ctx);
 
 /*
  * Declare a client: a partition of `size` bytes (a multiple of 512) that the agent knows by `name`

@@ -25,7 +25,13 @@ void blk_relay_init(struct blk_relay *r)
     blk_server_init(&r->srv, &agent_store, NULL, UINT64_MAX);
 }
 
-/* Queue client i's HELLO: its number, size, read-only flag and name. */
+void blk_relay_set_guest(struct blk_relay *r, const uint8_t *(*guest_page)(void *ctx, uint64_t gpa), void *ctx)
+{
+    r->guest_page = guest_page;
+    r->guest_ctx = ctx;
+}
+
+/* Queue client i's HELLO: its number, size, read-only flag, the mapped-buffer offer, and name. */
 static void send_hello(struct blk_relay *r, unsigned i)
 {
     const struct blk_server_client *c = &r->srv.clients[i];
@@ -37,7 +43,8 @@ static void send_hello(struct blk_relay *r, unsigned i)
     le_put(&h[offsetof(struct blk_agent_req, offset)], c->size, 8);
     le_put(&h[offsetof(struct blk_agent_req, len)], (uint32_t)n, 4);
     le_put(&h[offsetof(struct blk_agent_req, client)], i, 4);
-    le_put(&h[offsetof(struct blk_agent_req, flags)], c->read_only ? BLK_AGENT_HELLO_RO : 0, 4);
+    le_put(&h[offsetof(struct blk_agent_req, flags)],
+           (c->read_only ? BLK_AGENT_HELLO_RO : 0) | (r->guest_page != NULL ? BLK_AGENT_HELLO_BUF : 0), 4);
     out_put(r, h, sizeof(h));
     out_put(r, c->name, n);
 }
@@ -114,7 +121,7 @@ static void fail_all(struct blk_relay *r)
             answer(r, &r->tags[t], false);
 }
 
-/* Forget the stream's bytes both ways: queued frames and a half-received answer. */
+/* Forget the stream's bytes both ways (queued frames, a half-received answer) and its agent's buffers. */
 static void reset_stream(struct blk_relay *r)
 {
     r->out_head = r->out_len = 0;
@@ -122,6 +129,9 @@ static void reset_stream(struct blk_relay *r)
     r->in_data = false;
     r->in_pad_left = 0;
     r->in_data_got = 0;
+    r->in_gpa_got = 0;
+    for (unsigned i = 0; i < BLK_AGENT_MAX_BUFS; i++)
+        r->bufs[i].npages = 0;
 }
 
 /* The agent cannot be trusted any more: fail everything it holds. */
@@ -351,7 +361,7 @@ void blk_relay_consume(struct blk_relay *r, size_t n)
 /* A field of the received response header. */
 #define IN_FIELD(r, f) le32(&(r)->in[offsetof(struct blk_agent_resp, f)])
 
-/* A complete response header (the private copy in r->in): acceptable? */
+/* A complete answer header (the private copy in r->in) for an op the relay sent: acceptable? */
 static bool header_ok(const struct blk_relay *r)
 {
     uint32_t tag = IN_FIELD(r, tag), op = IN_FIELD(r, op), status = IN_FIELD(r, status), len = IN_FIELD(r, len),
@@ -370,6 +380,33 @@ static bool header_ok(const struct blk_relay *r)
     return pad == 0 || (len > 0 && pad <= BLK_AGENT_MAX_PAD);
 }
 
+/* A MAP header: offered, a buffer number in range, a whole number of page addresses, at most a buffer's. */
+static bool map_header_ok(const struct blk_relay *r)
+{
+    uint32_t len = IN_FIELD(r, len);
+
+    return r->guest_page != NULL && IN_FIELD(r, magic) == BLK_AGENT_MAGIC && IN_FIELD(r, status) == BLK_AGENT_OK &&
+           IN_FIELD(r, tag) < BLK_AGENT_MAX_BUFS && IN_FIELD(r, pad) == 0 && len > 0 && len % 8 == 0 &&
+           len / 8 <= BLK_AGENT_BUF_PAGES;
+}
+
+/*
+ * A READ_BUF header: a successful answer to a READ the relay has out, its whole length, from a
+ * mapped buffer that holds that length.
+ */
+static bool read_buf_ok(const struct blk_relay *r)
+{
+    uint32_t tag = IN_FIELD(r, tag), buf = IN_FIELD(r, pad);
+    const struct blk_relay_tag *t;
+
+    if (IN_FIELD(r, magic) != BLK_AGENT_MAGIC || IN_FIELD(r, status) != BLK_AGENT_OK || tag >= BLK_RELAY_MAX_TAGS ||
+        buf >= BLK_AGENT_MAX_BUFS)
+        return false;
+    t = &r->tags[tag];
+    return t->busy && t->sent && t->op == BLK_AGENT_READ && IN_FIELD(r, len) == t->len &&
+           t->len <= (uint64_t)r->bufs[buf].npages * BLK_AGENT_PAGE;
+}
+
 /* The frame in r->in is whole (header, and its data if any): answer it. */
 static void finish_frame(struct blk_relay *r)
 {
@@ -380,6 +417,88 @@ static void finish_frame(struct blk_relay *r)
     r->in_data = false;
     r->in_pad_left = 0;
     r->in_data_got = 0;
+}
+
+/*
+ * READ_BUF (read_buf_ok): copy the READ's data from the buffer's guest pages into the client's
+ * region, page by page, a run of pages adjacent in the VMM's mapping in one copy; then answer.
+ */
+static void take_read_buf(struct blk_relay *r)
+{
+    const struct blk_relay_buf *b = &r->bufs[IN_FIELD(r, pad)]; /* pad < BLK_AGENT_MAX_BUFS: read_buf_ok */
+    struct blk_relay_tag *t = &r->tags[IN_FIELD(r, tag)];      /* tag < BLK_RELAY_MAX_TAGS: read_buf_ok */
+    uint32_t off = 0;
+
+    /* t->len <= b->npages * BLK_AGENT_PAGE (read_buf_ok): every page read is one the agent mapped. */
+    while (t->data != NULL && off < t->len) {
+        uint32_t i = off / BLK_AGENT_PAGE, n = t->len - off < BLK_AGENT_PAGE ? t->len - off : BLK_AGENT_PAGE;
+        while (off + n < t->len && b->page[i + 1] == b->page[i] + BLK_AGENT_PAGE) {
+            uint32_t more = t->len - off - n;
+            n += more < BLK_AGENT_PAGE ? more : BLK_AGENT_PAGE;
+            i++;
+        }
+        /* The run starts at page[off / PAGE] and its n bytes are adjacent in the mapping: inside those pages. */
+        memcpy(t->data + off, b->page[off / BLK_AGENT_PAGE], n);
+        off += n;
+    }
+    r->stats.mapped_reads++;
+    finish_frame(r);
+}
+
+/* One byte of a MAP frame's page list; at each whole address, check it and record the page. */
+static bool take_map_byte(struct blk_relay *r, uint8_t byte)
+{
+    struct blk_relay_buf *b = &r->bufs[IN_FIELD(r, tag)]; /* tag < BLK_AGENT_MAX_BUFS: map_header_ok */
+    uint32_t npages = IN_FIELD(r, len) / 8, k = r->in_data_got / 8; /* k < npages <= BLK_AGENT_BUF_PAGES */
+    uint64_t gpa;
+    const uint8_t *page;
+
+    r->in_gpa[r->in_gpa_got++] = byte; /* in_gpa_got < 8 before this */
+    r->in_data_got++;
+    if (r->in_gpa_got < 8)
+        return true;
+    r->in_gpa_got = 0;
+    gpa = le64(r->in_gpa);
+    if (gpa % BLK_AGENT_PAGE != 0 || (page = r->guest_page(r->guest_ctx, gpa)) == NULL)
+        return false;
+    b->page[k] = page;
+    if (k + 1 == npages) {
+        b->npages = npages; /* usable only once every page is checked */
+        r->stats.maps++;
+        r->in_got = 0;
+        r->in_data = false;
+        r->in_data_got = 0;
+    }
+    return true;
+}
+
+/* A whole header arrived: check it for its kind and start on what follows. False: a bad frame. */
+static bool take_header(struct blk_relay *r)
+{
+    uint32_t op = IN_FIELD(r, op);
+
+    if (op == BLK_AGENT_MAP) {
+        if (!map_header_ok(r))
+            return false;
+        r->bufs[IN_FIELD(r, tag)].npages = 0; /* replaced: unusable until the new list is whole */
+        r->in_data = true;
+        r->in_data_got = 0;
+        r->in_gpa_got = 0;
+        return true;
+    }
+    if (op == BLK_AGENT_READ_BUF) {
+        if (!read_buf_ok(r))
+            return false;
+        take_read_buf(r);
+        return true;
+    }
+    if (!header_ok(r))
+        return false;
+    r->in_data = true;
+    r->in_pad_left = IN_FIELD(r, pad); /* <= BLK_AGENT_MAX_PAD, and 0 without data: header_ok */
+    if (IN_FIELD(r, len) == 0)
+        finish_frame(r);
+    return true;
 }
 
 void blk_relay_input(struct blk_relay *r, const uint8_t *buf, size_t len)
@@ -393,14 +512,16 @@ void blk_relay_input(struct blk_relay *r, const uint8_t *buf, size_t len)
             r->in_got += n, buf += n, len -= n;
             if (r->in_got < sizeof(r->in))
                 return;
-            if (!header_ok(r)) {
+            if (!take_header(r)) {
                 break_agent(r);
                 return;
             }
-            r->in_data = true;
-            r->in_pad_left = IN_FIELD(r, pad); /* <= BLK_AGENT_MAX_PAD, and 0 without data: header_ok */
-            if (IN_FIELD(r, len) == 0)
-                finish_frame(r);
+        } else if (IN_FIELD(r, op) == BLK_AGENT_MAP) {
+            if (!take_map_byte(r, *buf)) {
+                break_agent(r);
+                return;
+            }
+            buf++, len--;
         } else if (r->in_pad_left > 0) {
             size_t n = len < r->in_pad_left ? len : r->in_pad_left;
             r->in_pad_left -= (uint32_t)n, buf += n, len -= n;

@@ -28,6 +28,10 @@
  *   4 the agent answers an outstanding tag with a well-formed frame, maybe one field changed
  *   5 detach client 0 (its data region poisoned)  6 attach client 0 again
  *   7 the agent's end closes   8 an agent opens the port   9 the agent has been away too long
+ *   10 the agent maps a buffer (its number, page addresses: some in the guest's RAM, some not)
+ *   11 the agent answers an outstanding tag from a buffer (READ_BUF), maybe one field changed
+ * The relay offers mapped buffers over a guest RAM of GUEST_PAGES pages, a heap block of the exact
+ * size (ASan reports a read past it).
  */
 #include <svmm/blk_relay.h>
 #include <svmm/le.h>
@@ -64,6 +68,18 @@ static bool pending[NCLIENTS][DEPTH];
 static int expect[NCLIENTS][DEPTH];
 
 static uint8_t stream[BLK_RELAY_OUT_BYTES];
+
+#define GUEST_GPA 0x80000000ull
+#define GUEST_PAGES 4u
+static uint8_t *guest;
+
+static const uint8_t *guest_page(void *ctx, uint64_t gpa)
+{
+    (void)ctx;
+    if (gpa < GUEST_GPA || gpa - GUEST_GPA >= (uint64_t)GUEST_PAGES * BLK_AGENT_PAGE)
+        return NULL;
+    return guest + (gpa - GUEST_GPA); /* page-aligned (the relay checked): a whole page inside guest[] */
+}
 
 /* One request frame the relay sent (h: its header; payload follows in `stream`). */
 static void check_request(const uint8_t *h)
@@ -114,7 +130,8 @@ static void drain(void)
             uint32_t c = le32(h + offsetof(struct blk_agent_req, client));
             FUZZ_CHECK(c < NCLIENTS && !hello_seen[c] && le64(h + offsetof(struct blk_agent_req, offset)) == PART);
             FUZZ_CHECK(len32 >= 1 && len32 <= BLK_SERVER_NAME_MAX && n - at >= len32);
-            FUZZ_CHECK((le32(h + offsetof(struct blk_agent_req, flags)) == BLK_AGENT_HELLO_RO) == (c == 1));
+            FUZZ_CHECK(le32(h + offsetof(struct blk_agent_req, flags)) ==
+                       ((c == 1 ? BLK_AGENT_HELLO_RO : 0) | BLK_AGENT_HELLO_BUF));
             hello_seen[c] = true;
             at += len32;
             continue;
@@ -278,6 +295,49 @@ static void answer(struct fin *in)
         blk_relay_input(&relay, frame + at, n - at < piece ? n - at : piece);
 }
 
+/* A MAP frame: a buffer number (sometimes out of range), up to 4 addresses near the guest's RAM. */
+static void map_buffer(struct fin *in)
+{
+    uint8_t f[sizeof(struct blk_agent_resp) + 4 * 8];
+    uint32_t buf = fin_u8(in) % (BLK_AGENT_MAX_BUFS + 2), n = 1 + fin_u8(in) % 4;
+
+    memset(f, 0, sizeof(struct blk_agent_resp));
+    le_put(f + offsetof(struct blk_agent_resp, magic), BLK_AGENT_MAGIC, 4);
+    le_put(f + offsetof(struct blk_agent_resp, op), BLK_AGENT_MAP, 4);
+    le_put(f + offsetof(struct blk_agent_resp, len), 8 * n, 4);
+    le_put(f + offsetof(struct blk_agent_resp, tag), buf, 4);
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t how = fin_u8(in);
+        /* Mostly a page of the guest's RAM (GUEST_PAGES + 1 options: one past it), else anything. */
+        uint64_t gpa = how & 0x80 ? fin_u64(in) : GUEST_GPA + (uint64_t)(how % (GUEST_PAGES + 1)) * BLK_AGENT_PAGE;
+        le_put(f + sizeof(struct blk_agent_resp) + 8 * i, gpa, 8); /* i < n <= 4: inside f[] */
+    }
+    blk_relay_input(&relay, f, sizeof(struct blk_agent_resp) + 8 * n);
+}
+
+/* A READ_BUF answer to an outstanding tag from a buffer, one field maybe changed by the input. */
+static void answer_from_buffer(struct fin *in)
+{
+    uint8_t h[sizeof(struct blk_agent_resp)];
+    uint8_t pick = fin_u8(in), mutate = fin_u8(in);
+    unsigned t = pick % BLK_RELAY_MAX_TAGS, k;
+
+    for (k = 0; k < BLK_RELAY_MAX_TAGS && !sent[(t + k) % BLK_RELAY_MAX_TAGS].out; k++)
+        ;
+    if (k == BLK_RELAY_MAX_TAGS)
+        return;
+    t = (t + k) % BLK_RELAY_MAX_TAGS;
+    memset(h, 0, sizeof(h));
+    le_put(h + offsetof(struct blk_agent_resp, magic), BLK_AGENT_MAGIC, 4);
+    le_put(h + offsetof(struct blk_agent_resp, op), BLK_AGENT_READ_BUF, 4);
+    le_put(h + offsetof(struct blk_agent_resp, len), sent[t].len, 4);
+    le_put(h + offsetof(struct blk_agent_resp, tag), t, 4);
+    le_put(h + offsetof(struct blk_agent_resp, pad), fin_u8(in) % (BLK_AGENT_MAX_BUFS + 2), 4);
+    if (mutate % 4 == 1) /* one field changed */
+        le_put(h + 4 * ((mutate >> 2) % 6), fin_u32(in), 4);
+    blk_relay_input(&relay, h, sizeof(h));
+}
+
 static void attach(unsigned c)
 {
     ASAN_UNPOISON_MEMORY_REGION(data[c], (size_t)DEPTH * SLOT);
@@ -303,6 +363,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         queues[c] = malloc(blkq_queue_bytes(DEPTH));
         data[c] = malloc((size_t)DEPTH * SLOT);
     }
+    guest = malloc((size_t)GUEST_PAGES * BLK_AGENT_PAGE);
+    memset(guest, 0x5a, (size_t)GUEST_PAGES * BLK_AGENT_PAGE);
     return 0;
 }
 
@@ -314,6 +376,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
     char err[128];
 
     blk_relay_init(&relay);
+    blk_relay_set_guest(&relay, guest_page, NULL);
     memset(sent, 0, sizeof(sent));
     memset(kept, 0, sizeof(kept));
     memset(hello_seen, 0, sizeof(hello_seen));
@@ -323,7 +386,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
     attach(0);
     attach(1);
     for (unsigned op = 0; op < MAX_OPS && !fin_empty(&in); op++) {
-        uint8_t code = fin_u8(&in) % 10;
+        uint8_t code = fin_u8(&in) % 12;
         uint8_t raw[256];
         size_t n;
 
@@ -359,8 +422,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *in_data, size_t size)
         case 8:
             agent_opened();
             break;
-        default:
+        case 9:
             blk_relay_agent_lost(&relay);
+            break;
+        case 10:
+            map_buffer(&in);
+            break;
+        default:
+            answer_from_buffer(&in);
             break;
         }
         check_tags();

@@ -590,3 +590,211 @@ TEST(blk_relay_kept_requests_go_again_as_room_allows)
     CHECK_EQ(g->r->stats.resent, 2);
     rig_free(g);
 }
+
+/* ---- mapped buffers (MAP, READ_BUF) ---- */
+
+#define GUEST_GPA 0x40000000ull
+#define GUEST_PAGES 16u
+static uint8_t guest_ram[GUEST_PAGES][BLK_AGENT_PAGE];
+
+/* The test's guest RAM: GUEST_PAGES pages at GUEST_GPA. */
+static const uint8_t *test_guest_page(void *ctx, uint64_t gpa)
+{
+    (void)ctx;
+    if (gpa < GUEST_GPA || gpa - GUEST_GPA >= (uint64_t)GUEST_PAGES * BLK_AGENT_PAGE)
+        return NULL;
+    return guest_ram[(gpa - GUEST_GPA) / BLK_AGENT_PAGE];
+}
+
+/* A rig whose relay offers mapped buffers; every HELLO says so. Its output (the HELLO) is taken. */
+static struct rig *rig_mapped(void)
+{
+    struct rig *g = calloc(1, sizeof(*g));
+    char err[128];
+    const uint8_t *p;
+    size_t len;
+
+    g->r = calloc(1, sizeof(*g->r));
+    g->q = calloc(1, blkq_queue_bytes(DEPTH));
+    g->data = calloc(DEPTH, SLOT);
+    blk_relay_init(g->r);
+    blk_relay_set_guest(g->r, test_guest_page, NULL);
+    CHECK_EQ(blk_relay_add_client(g->r, "user", PART, false, err, sizeof(err)), 0);
+    CHECK_EQ(blk_relay_attach(g->r, 0, g->q, g->data, DEPTH, SLOT), 0);
+    CHECK_EQ(blkq_client_init(&g->c, g->q, g->data, DEPTH, SLOT), 0);
+    p = blk_relay_output(g->r, &len);
+    CHECK(len >= 32);
+    CHECK_EQ(le32(p + offsetof(struct blk_agent_req, flags)), BLK_AGENT_HELLO_BUF);
+    blk_relay_consume(g->r, len);
+    return g;
+}
+
+/* A MAP frame for buffer `buf`: its pages' addresses, fed `chunk` bytes at a time. */
+static void send_map(struct rig *g, uint32_t buf, const uint64_t *gpa, unsigned n, size_t chunk)
+{
+    uint8_t f[24 + 8 * 8];
+
+    CHECK(n <= 8);
+    resp(f, BLK_AGENT_MAGIC, BLK_AGENT_MAP, BLK_AGENT_OK, 8 * n, buf);
+    for (unsigned i = 0; i < n; i++)
+        le_put(f + 24 + 8 * i, gpa[i], 8);
+    for (size_t k = 0; k < 24 + 8 * n; k += chunk)
+        blk_relay_input(g->r, f + k, 24 + 8 * n - k < chunk ? 24 + 8 * n - k : chunk);
+}
+
+/* A READ_BUF answer for `tag`: `len` bytes in buffer `buf`. */
+static void send_read_buf(struct rig *g, uint32_t tag, uint32_t len, uint32_t buf, uint32_t status)
+{
+    uint8_t h[24];
+
+    resp(h, BLK_AGENT_MAGIC, BLK_AGENT_READ_BUF, status, len, tag);
+    le_put(&h[offsetof(struct blk_agent_resp, pad)], buf, 4);
+    blk_relay_input(g->r, h, sizeof(h));
+}
+
+/* One READ of `sectors` at block 0 sent to the agent as tag 0; its slot (filled with 0xa5). */
+static int read_out(struct rig *g, uint16_t sectors)
+{
+    int s = submit(g, BLKQ_REQ_READ, 0, sectors);
+    size_t out;
+
+    memset(blkq_client_slot_data(&g->c, (uint32_t)s), 0xa5, SLOT);
+    blk_relay_pump(g->r);
+    blk_relay_output(g->r, &out);
+    CHECK_EQ(out, 32);
+    blk_relay_consume(g->r, out);
+    return s;
+}
+
+TEST(blk_relay_mapped_read_copies_from_the_agents_pages)
+{
+    struct rig *g = rig_mapped();
+    const uint64_t apart[2] = { GUEST_GPA + 7 * BLK_AGENT_PAGE, GUEST_GPA + 2 * BLK_AGENT_PAGE };
+    const uint64_t adjacent[2] = { GUEST_GPA + 10 * BLK_AGENT_PAGE, GUEST_GPA + 11 * BLK_AGENT_PAGE };
+    struct blkq_done d;
+    uint8_t *slot;
+    int s;
+
+    for (unsigned i = 0; i < GUEST_PAGES; i++)
+        memset(guest_ram[i], (int)(0x10 + i), BLK_AGENT_PAGE);
+    send_map(g, 3, apart, 2, 5);        /* in 5-byte pieces */
+    send_map(g, 31, adjacent, 2, 4096); /* the last buffer number */
+    CHECK(!g->r->agent_broken);
+    CHECK_EQ(g->r->stats.maps, 2);
+    s = read_out(g, 16);
+    send_read_buf(g, 0, 8192, 3, BLK_AGENT_OK);
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_OK);
+    slot = blkq_client_slot_data(&g->c, (uint32_t)s);
+    CHECK(slot[0] == 0x17 && slot[4095] == 0x17 && slot[4096] == 0x12 && slot[8191] == 0x12); /* in the map's order */
+    s = read_out(g, 9); /* 4608 bytes: a page and part of the next, adjacent ones */
+    send_read_buf(g, 0, 9 * 512, 31, BLK_AGENT_OK);
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_OK);
+    slot = blkq_client_slot_data(&g->c, (uint32_t)s);
+    CHECK(slot[0] == 0x1a && slot[4096] == 0x1b && slot[4607] == 0x1b && slot[4608] == 0xa5); /* no more */
+    CHECK_EQ(g->r->stats.mapped_reads, 2);
+    CHECK_EQ(g->r->stats.bad_frames, 0);
+    CHECK_EQ(g->r->ntags_busy, 0);
+    rig_free(g);
+}
+
+/* A hostile MAP (buffer `buf`, `n` addresses, the header's len `len`) breaks the agent. */
+static void hostile_map(bool offered, uint32_t buf, const uint64_t *gpa, unsigned n, uint32_t len)
+{
+    struct rig *g = offered ? rig_mapped() : rig_new(false);
+    uint8_t f[24 + 8 * 8];
+
+    resp(f, BLK_AGENT_MAGIC, BLK_AGENT_MAP, BLK_AGENT_OK, len, buf);
+    for (unsigned i = 0; i < n; i++)
+        le_put(f + 24 + 8 * i, gpa[i], 8);
+    blk_relay_input(g->r, f, 24 + 8 * n);
+    CHECK(g->r->agent_broken);
+    CHECK_EQ(g->r->stats.maps, 0);
+    rig_free(g);
+}
+
+TEST(blk_relay_hostile_maps_break_the_agent)
+{
+    const uint64_t ok[2] = { GUEST_GPA, GUEST_GPA + BLK_AGENT_PAGE };
+    const uint64_t odd[1] = { GUEST_GPA + 512 };
+    const uint64_t outside[2] = { GUEST_GPA, GUEST_GPA + (uint64_t)GUEST_PAGES * BLK_AGENT_PAGE };
+    const uint64_t below[1] = { GUEST_GPA - BLK_AGENT_PAGE };
+    const uint64_t wrap[1] = { UINT64_MAX & ~(uint64_t)(BLK_AGENT_PAGE - 1) };
+
+    hostile_map(false, 0, ok, 2, 16);                           /* never offered */
+    hostile_map(true, BLK_AGENT_MAX_BUFS, ok, 2, 16);           /* a buffer number out of range */
+    hostile_map(true, 0, ok, 0, 0);                             /* no pages */
+    hostile_map(true, 0, ok, 2, 12);                            /* not whole addresses */
+    hostile_map(true, 0, ok, 0, 8 * (BLK_AGENT_BUF_PAGES + 1)); /* more pages than a buffer has */
+    hostile_map(true, 0, odd, 1, 8);                            /* not page-aligned */
+    hostile_map(true, 0, outside, 2, 16);                       /* past the guest's RAM */
+    hostile_map(true, 0, below, 1, 8);                          /* below it */
+    hostile_map(true, 0, wrap, 1, 8);                           /* at the top of the address space */
+}
+
+/* A hostile READ_BUF after buffer 1 is mapped with 2 pages and a READ of `sectors` is out as tag 0. */
+static void hostile_read_buf(uint16_t sectors, uint32_t tag, uint32_t len, uint32_t buf, uint32_t status)
+{
+    struct rig *g = rig_mapped();
+    const uint64_t pages[2] = { GUEST_GPA, GUEST_GPA + BLK_AGENT_PAGE };
+    struct blkq_done d;
+    int s;
+
+    send_map(g, 1, pages, 2, 4096);
+    s = read_out(g, sectors);
+    send_read_buf(g, tag, len, buf, status);
+    CHECK(g->r->agent_broken);
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_ERR_IO);
+    CHECK_EQ(blkq_client_slot_data(&g->c, (uint32_t)s)[0], 0xa5); /* nothing copied */
+    CHECK_EQ(g->r->stats.mapped_reads, 0);
+    rig_free(g);
+}
+
+TEST(blk_relay_hostile_mapped_answers_break_the_agent)
+{
+    hostile_read_buf(8, 0, 4096, 2, BLK_AGENT_OK);                 /* a buffer never mapped */
+    hostile_read_buf(8, 0, 4096, BLK_AGENT_MAX_BUFS, BLK_AGENT_OK); /* out of range */
+    hostile_read_buf(8, 0, 4096, 0xffffffffu, BLK_AGENT_OK);
+    hostile_read_buf(8, 1, 4096, 1, BLK_AGENT_OK);                 /* a tag not out */
+    hostile_read_buf(8, 999, 4096, 1, BLK_AGENT_OK);               /* a tag out of range */
+    hostile_read_buf(8, 0, 2048, 1, BLK_AGENT_OK);                 /* not the READ's length */
+    hostile_read_buf(8, 0, 4096, 1, BLK_AGENT_EIO);                /* an error is a plain READ answer */
+    hostile_read_buf(8, 0, 4096, 1, 7);
+}
+
+TEST(blk_relay_mapped_read_longer_than_the_buffer_breaks_the_agent)
+{
+    struct rig *g = rig_mapped();
+    const uint64_t one[1] = { GUEST_GPA };
+    struct blkq_done d;
+
+    send_map(g, 0, one, 1, 4096);
+    read_out(g, 16);                                    /* 8192 bytes, the buffer has 4096 */
+    send_read_buf(g, 0, 8192, 0, BLK_AGENT_OK);
+    CHECK(g->r->agent_broken);
+    CHECK(blkq_client_poll(&g->c, &d));
+    CHECK_EQ(d.status, BLKQ_RESP_ERR_IO);
+    rig_free(g);
+}
+
+TEST(blk_relay_a_restart_drops_the_agents_maps)
+{
+    struct rig *g = rig_mapped();
+    const uint64_t pages[2] = { GUEST_GPA, GUEST_GPA + BLK_AGENT_PAGE };
+    const uint8_t *p;
+    size_t out;
+
+    send_map(g, 1, pages, 2, 4096);
+    blk_relay_agent_closed(g->r);
+    blk_relay_agent_opened(g->r);
+    p = blk_relay_output(g->r, &out);                   /* the new stream's HELLO offers them again */
+    CHECK(out >= 32);
+    CHECK_EQ(le32(p + offsetof(struct blk_agent_req, flags)), BLK_AGENT_HELLO_BUF);
+    blk_relay_consume(g->r, out);
+    read_out(g, 8);
+    send_read_buf(g, 0, 4096, 1, BLK_AGENT_OK);         /* the old agent's buffer */
+    CHECK(g->r->agent_broken);
+    rig_free(g);
+}

@@ -6,7 +6,7 @@
  * disk (a discard is a hint and is dropped).
  *
  * Where each client's partition lies is this VM's business: the table is the agent's command line,
- *   svmm-blk-agent [--disk DEV] [--jobs N] [--no-splice] NAME=OFFSET:SIZE[:ro] ...
+ *   svmm-blk-agent [--disk DEV] [--jobs N] [--no-splice] [--no-map] NAME=OFFSET:SIZE[:ro] ...
  * (bytes, with an optional K, M or G suffix; DEV defaults to /dev/vda). The VMM's HELLO frames
  * number the clients it serves; a HELLO whose name is not in the table, or whose size is larger
  * than the table's, leaves that client number refused (its requests fail). A client the table
@@ -32,6 +32,18 @@
  * put every page of data off its boundary and split it in two; by write() it cost a chain of its
  * own). --no-splice: all by write(), unpadded.
  *
+ * Mapped buffers (blk_relay.h): when the VMM's HELLOs offer them, READs land in buffers whose
+ * guest-physical pages the VMM knows (declared once by MAP frames) and are answered by a header
+ * alone (READ_BUF), batched with the other answers: the VMM copies the data from those pages into
+ * the client's region. No splice, no copy in this VM, no chain of pages per READ. The buffers
+ * (2 per job) are pinned for this process's life through an io_uring registration (a long-term
+ * pin: the kernel neither moves nor frees the pages while it holds it, and it holds it past this
+ * process's memory teardown until the ring is closed, after the port: the port's descriptor is
+ * lower, so the VMM has taken every answer before the pages can go). Their addresses come from
+ * /proc/self/pagemap. A buffer answered from is lent to the READ's tag until a later request
+ * reuses that tag (the VMM frees a tag only after taking its answer); with none free, a READ goes
+ * the spliced way. --no-map: never.
+ *
  * Restarts: if this process exits or is killed, the VMM keeps the requests it had not answered and
  * sends them again to the next agent (blk_relay.h); a new agent waits briefly for the old one's port
  * to be released (Linux lets one process have a port open).
@@ -44,6 +56,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/aio_abi.h>
+#include <linux/io_uring.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -51,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -66,7 +80,8 @@
 #define RESP_BYTES sizeof(struct blk_agent_resp)
 /*
  * Pipe pages per splice, each a descriptor of the chain the driver sends: within the VMM's chain
- * limit (VIRTQ_MAX_SIZE, 256), and a 512 KiB READ (the relay's parts) with the page before it in one chain.
+ * limit (VIRTQ_MAX_SIZE, 256). A 1 MiB READ (the relay's largest part) and the page before it are
+ * 257 pages: two chains, of 256 and 1.
  */
 #define PIPE_BYTES (256u * PAGE)
 
@@ -88,6 +103,7 @@ static int disk = -1, ddisk = -1;
 static int port = -1;
 static bool use_splice = true;
 static int pipefd[2] = { -1, -1 }; /* for splice; [0] < 0 without */
+static bool use_map = true;
 
 /* A size: digits with an optional K, M or G suffix. -1 if it is not one. */
 static int parse_bytes(const char *s, const char *end, uint64_t *out)
@@ -268,12 +284,15 @@ static int flush_headers(void)
     return r;
 }
 
-/* Queue an answer without data (a full batch goes first; it holds more than can complete at once). */
-static int queue_header(uint32_t op, bool ok, uint32_t len, uint32_t tag)
+/*
+ * Queue an answer without data following it (a full batch goes first; it holds more than can
+ * complete at once): `pad` 0, or READ_BUF's buffer.
+ */
+static int queue_header(uint32_t op, bool ok, uint32_t len, uint32_t tag, uint32_t pad)
 {
     int r = small.n + RESP_BYTES > sizeof(small.b) ? flush_headers() : 0;
 
-    answer_header(small.b + small.n, op, ok, len, tag, 0); /* small.n + RESP_BYTES <= sizeof(small.b) */
+    answer_header(small.b + small.n, op, ok, len, tag, pad); /* small.n + RESP_BYTES <= sizeof(small.b) */
     small.n += RESP_BYTES;
     return r;
 }
@@ -301,7 +320,7 @@ static int send_read(uint32_t tag, uint8_t *data, uint32_t len)
         memset(head_page + at + RESP_BYTES, 0, PAGE - at - RESP_BYTES);
         return port_splice(v, 2);
     }
-    if (queue_header(BLK_AGENT_READ, true, len, tag) < 0 || flush_headers() < 0)
+    if (queue_header(BLK_AGENT_READ, true, len, tag, 0) < 0 || flush_headers() < 0)
         return -1;
     return port_write(data, len);
 }
@@ -417,7 +436,8 @@ static int disk_io(uint32_t op, uint64_t at, uint32_t len, uint8_t *buf)
 struct job {
     uint32_t op, len, tag;
     uint64_t at;      /* where on the disk */
-    uint8_t *buf;     /* page-aligned, MAX_LEN bytes */
+    uint8_t *buf;     /* page-aligned, MAX_LEN bytes: its own */
+    int mb;           /* a READ into mapped buffer mb (the I/O's buffer instead of buf), or -1 */
     struct job *next; /* on the free list */
     struct iocb cb;
 };
@@ -429,15 +449,82 @@ static aio_context_t aio_ctx;
 static bool have_aio;
 static int aio_efd = -1; /* the kernel counts completions here */
 
+/* ---- mapped buffers (see the top) ---- */
+
+#define MAX_MAPPED BLK_AGENT_MAX_BUFS
+_Static_assert(MAX_MAPPED <= BLK_AGENT_MAX_BUFS && MAX_LEN == BLK_AGENT_BUF_PAGES * BLK_AGENT_PAGE,
+               "the buffers' numbers and sizes are what the VMM takes");
+
+enum mb_state { MB_FREE, MB_IO, MB_LENT };
+static struct {
+    uint8_t *mem;                         /* nmapped * MAX_LEN bytes, pinned */
+    unsigned n;                           /* 0: none (not offered, not possible, or --no-map) */
+    uint64_t gpa[MAX_MAPPED][BLK_AGENT_BUF_PAGES];
+    enum mb_state state[MAX_MAPPED];
+    uint32_t lent_tag[MAX_MAPPED];        /* MB_LENT: the tag whose READ_BUF answer names it */
+    bool offered;                         /* a HELLO offered them: the MAPs went, READ_BUF may be used */
+} mapped;
+
+/* Where job j's I/O goes (or comes from). */
+static uint8_t *io_buf(const struct job *j)
+{
+    return j->mb >= 0 ? mapped.mem + (size_t)j->mb * MAX_LEN : j->buf; /* mb < mapped.n */
+}
+
+/* A free mapped buffer for a READ, marked in use; -1 if none (the READ goes the spliced way). */
+static int take_mapped(void)
+{
+    for (unsigned i = 0; mapped.offered && i < mapped.n; i++)
+        if (mapped.state[i] == MB_FREE) {
+            mapped.state[i] = MB_IO;
+            return (int)i;
+        }
+    return -1;
+}
+
+/* A request with `tag` came: the VMM has taken the answer it last had under that tag. */
+static void release_tag(uint32_t tag)
+{
+    for (unsigned i = 0; i < mapped.n; i++)
+        if (mapped.state[i] == MB_LENT && mapped.lent_tag[i] == tag)
+            mapped.state[i] = MB_FREE;
+}
+
+/* The MAP frames, once, after a HELLO offered them; from then on READs may be answered with READ_BUF. 0 or -1. */
+static int send_maps(void)
+{
+    uint8_t f[RESP_BYTES + BLK_AGENT_BUF_PAGES * 8];
+
+    for (unsigned b = 0; b < mapped.n; b++) {
+        answer_header(f, BLK_AGENT_MAP, true, BLK_AGENT_BUF_PAGES * 8, b, 0);
+        for (unsigned i = 0; i < BLK_AGENT_BUF_PAGES; i++)
+            le_put(f + RESP_BYTES + 8 * i, mapped.gpa[b][i], 8); /* 8 * i + 8 <= sizeof(f) - RESP_BYTES */
+        if (port_write(f, sizeof(f)) < 0)
+            return -1;
+    }
+    mapped.offered = true;
+    return 0;
+}
+
 /* Job j is done: queue or send its answer, and put it back. 0 or -1 (port). */
 static int finish(struct job *j, bool ok)
 {
     int r = 0;
 
-    if (ok && j->op == BLK_AGENT_READ)
-        r = send_read(j->tag, j->buf, j->len);
-    else
-        r = queue_header(j->op, ok, 0, j->tag);
+    if (ok && j->op == BLK_AGENT_READ && j->mb >= 0) {
+        /* The data stays in the buffer until the VMM has taken this answer: lent to the tag. */
+        mapped.state[j->mb] = MB_LENT;
+        mapped.lent_tag[j->mb] = j->tag;
+        r = queue_header(BLK_AGENT_READ_BUF, true, j->len, j->tag, (uint32_t)j->mb);
+    } else {
+        if (j->mb >= 0)
+            mapped.state[j->mb] = MB_FREE;
+        if (ok && j->op == BLK_AGENT_READ)
+            r = send_read(j->tag, j->buf, j->len);
+        else
+            r = queue_header(j->op, ok, 0, j->tag, 0);
+    }
+    j->mb = -1;
     j->next = free_jobs;
     free_jobs = j;
     inflight--;
@@ -456,7 +543,7 @@ static int start(struct job *j)
         cb->aio_data = (uint64_t)(uintptr_t)j;
         cb->aio_lio_opcode = j->op == BLK_AGENT_WRITE ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
         cb->aio_fildes = (uint32_t)ddisk;
-        cb->aio_buf = (uint64_t)(uintptr_t)j->buf;
+        cb->aio_buf = (uint64_t)(uintptr_t)io_buf(j);
         cb->aio_nbytes = j->len;
         cb->aio_offset = (int64_t)j->at;
         cb->aio_flags = IOCB_FLAG_RESFD;
@@ -464,7 +551,7 @@ static int start(struct job *j)
         if (syscall(SYS_io_submit, aio_ctx, 1L, &cb) == 1)
             return 0;
     }
-    return finish(j, disk_io(j->op, j->at, j->len, j->buf) == 0);
+    return finish(j, disk_io(j->op, j->at, j->len, io_buf(j)) == 0);
 }
 
 /* Answer the completed I/Os (with `wait`, at least one). 0 or -1 (port). */
@@ -482,7 +569,7 @@ static int reap(bool wait)
         bool ok = ev[i].res == (int64_t)j->len;
         /* A direct read the disk refused: through the page cache (disk_io does that). */
         if (!ok && ev[i].res == -EINVAL && j->op == BLK_AGENT_READ)
-            ok = disk_io(j->op, j->at, j->len, j->buf) == 0;
+            ok = disk_io(j->op, j->at, j->len, io_buf(j)) == 0;
         if (finish(j, ok) < 0)
             return -1;
     }
@@ -498,7 +585,7 @@ static int flush(uint32_t client, uint32_t tag)
         if (reap(true) < 0)
             return -1;
     if (queue_header(BLK_AGENT_FLUSH,
-                     client < BLK_SERVER_MAX_CLIENTS && clients[client] != NULL && fdatasync(disk) == 0, 0, tag) < 0)
+                     client < BLK_SERVER_MAX_CLIENTS && clients[client] != NULL && fdatasync(disk) == 0, 0, tag, 0) < 0)
         return -1;
     return flush_headers();
 }
@@ -529,14 +616,19 @@ static int frame(void)
             return 0;
         name[len] = '\0';
         hello(client, name, off, le32(&h[offsetof(struct blk_agent_req, flags)]));
+        if ((le32(&h[offsetof(struct blk_agent_req, flags)]) & BLK_AGENT_HELLO_BUF) && !mapped.offered &&
+            mapped.n > 0)
+            return send_maps() < 0 ? 0 : 1;
         return 1;
     }
+    release_tag(tag); /* the VMM took the answer it last had under this tag (blk_relay.h) */
     if (op == BLK_AGENT_FLUSH)
         return flush(client, tag) < 0 ? 0 : 1;
     j = free_jobs;
     free_jobs = j->next;
     inflight++;
     j->op = op, j->len = len, j->tag = tag;
+    j->mb = op == BLK_AGENT_READ ? take_mapped() : -1;
     if (op == BLK_AGENT_WRITE && port_read(j->buf, len) < 0) /* len <= MAX_LEN: the buffer's size */
         return 0;
     if (place(client, op, off, len, &j->at) < 0)
@@ -577,6 +669,71 @@ static int serve(void)
     }
 }
 
+/*
+ * The guest-physical pages of mapped buffer b (pinned, so they stay put) from /proc/self/pagemap:
+ * bit 63 present, bits 0-54 the page frame (0 to a process without CAP_SYS_ADMIN). 0 or -1.
+ */
+static int buffer_pages(int pagemap, unsigned b)
+{
+    uint64_t e[BLK_AGENT_BUF_PAGES];
+    uintptr_t va = (uintptr_t)(mapped.mem + (size_t)b * MAX_LEN);
+
+    if (pread(pagemap, e, sizeof(e), (off_t)(va / BLK_AGENT_PAGE * sizeof(e[0]))) != (ssize_t)sizeof(e))
+        return -1;
+    for (unsigned i = 0; i < BLK_AGENT_BUF_PAGES; i++) {
+        uint64_t pfn = e[i] & ((1ull << 55) - 1);
+        if (!(e[i] >> 63) || pfn == 0)
+            return -1;
+        mapped.gpa[b][i] = pfn * BLK_AGENT_PAGE;
+    }
+    return 0;
+}
+
+/*
+ * Mapped buffers (see the top): 2 per job, pinned by an io_uring registration kept for this
+ * process's life (opened after the port, so closed after it), their pages found. Without any of
+ * that (no io_uring, no pagemap frames, another page size) READs go the spliced way: a message.
+ */
+static void map_setup(void)
+{
+    static int ring = -1; /* holds the pin: never closed */
+    unsigned n = 2 * njobs < MAX_MAPPED ? 2 * njobs : MAX_MAPPED;
+    size_t bytes = (size_t)n * MAX_LEN;
+    struct io_uring_params params;
+    struct iovec v[MAX_MAPPED];
+    int pagemap = -1;
+    void *mem;
+    unsigned b = 0;
+
+    if (!use_map || sysconf(_SC_PAGESIZE) != (long)BLK_AGENT_PAGE)
+        return;
+    mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (mem == MAP_FAILED)
+        return;
+    mapped.mem = mem;
+    for (unsigned i = 0; i < n; i++)
+        v[i] = (struct iovec){ mapped.mem + (size_t)i * MAX_LEN, MAX_LEN };
+    memset(&params, 0, sizeof(params));
+    ring = (int)syscall(SYS_io_uring_setup, 1u, &params);
+    if (ring >= 0 && syscall(SYS_io_uring_register, ring, IORING_REGISTER_BUFFERS, v, n) == 0 &&
+        (pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) >= 0)
+        for (; b < n && buffer_pages(pagemap, b) == 0; b++)
+            ;
+    if (pagemap >= 0)
+        close(pagemap);
+    if (b == n) {
+        mapped.n = n;
+        return;
+    }
+    fprintf(stderr, "svmm-blk-agent: no mapped buffers (%s): READs go by splice\n",
+            ring < 0 ? "no io_uring to pin them" : pagemap < 0 ? "not pinned or no pagemap" : "no page frames");
+    if (ring >= 0)
+        close(ring);
+    ring = -1;
+    munmap(mem, bytes);
+    mapped.mem = NULL;
+}
+
 /* Buffers for the jobs, Linux AIO (if the kernel has it) and the splice pipe; -1 with a message. */
 static int setup(void)
 {
@@ -589,6 +746,7 @@ static int setup(void)
             return -1;
         }
         jobs[i].buf = mem;
+        jobs[i].mb = -1;
         jobs[i].next = free_jobs;
         free_jobs = &jobs[i];
     }
@@ -599,11 +757,12 @@ static int setup(void)
         fcntl(pipefd[1], F_SETPIPE_SZ, (int)PIPE_BYTES); /* else the default size: more, smaller chains */
     else
         pipefd[0] = pipefd[1] = -1;
+    map_setup();
     return 0;
 }
 
 /*
- * --disk DEV, --jobs N, --no-splice, --port-fd N (tests: the stream on an inherited descriptor
+ * --disk DEV, --jobs N, --no-splice, --no-map, --port-fd N (tests: the stream on an inherited descriptor
  * instead of the console port) before the table; returns the table's first argument or -1.
  */
 static int options(int argc, char **argv, const char **disk_path)
@@ -623,6 +782,8 @@ static int options(int argc, char **argv, const char **disk_path)
             njobs = (unsigned)n, i += 2;
         } else if (!strcmp(argv[i], "--no-splice")) {
             use_splice = false, i++;
+        } else if (!strcmp(argv[i], "--no-map")) {
+            use_map = false, i++;
         } else if (!strcmp(argv[i], "--port-fd") && i + 1 < argc) {
             port = atoi(argv[i + 1]), i += 2;
         } else {
@@ -654,7 +815,7 @@ int main(int argc, char **argv)
         if (add_part(argv[argi], (uint64_t)end) < 0)
             return 1;
     if (nparts == 0) {
-        fprintf(stderr, "usage: svmm-blk-agent [--disk DEV] [--jobs N] [--no-splice] NAME=OFFSET:SIZE[:ro] ...\n");
+        fprintf(stderr, "usage: svmm-blk-agent [--disk DEV] [--jobs N] [--no-splice] [--no-map] NAME=OFFSET:SIZE[:ro] ...\n");
         return 1;
     }
     if (port >= 0)
@@ -665,8 +826,8 @@ int main(int argc, char **argv)
     }
     if (setup() < 0)
         return 1;
-    fprintf(stderr, "svmm-blk-agent: serving %u partitions of %s (%lld bytes) on %s; %u jobs, %s, %s\n", nparts,
-            disk_path, (long long)end, port_path, njobs, have_aio ? "AIO" : "no AIO",
-            pipefd[0] < 0 ? "no splice" : "splice");
+    fprintf(stderr, "svmm-blk-agent: serving %u partitions of %s (%lld bytes) on %s; %u jobs, %s, %s, %u mapped buffers\n",
+            nparts, disk_path, (long long)end, port_path, njobs, have_aio ? "AIO" : "no AIO",
+            pipefd[0] < 0 ? "no splice" : "splice", mapped.n);
     return serve();
 }

@@ -22,13 +22,14 @@
 #define RETRY_MS 20
 
 /*
- * The clients' links: 16 slots of 512 KiB (8 MiB of data region, as svmm blk-server's 64 x 128 KiB).
- * Every part costs a frame, a round of the agent's I/O, a VM exit and an interrupt or two in the
- * driver VM whatever its size, and the user VM's 1 MiB requests came in 128 KiB parts; in 512 KiB
- * ones each costs a quarter as often. 16 in flight is two user requests of 4 parts each at once.
+ * The clients' links: 8 slots of 1 MiB (8 MiB of data region, as svmm blk-server's 64 x 128 KiB).
+ * Every part costs a frame, a round of the agent's I/O, VM exits, interrupts and thread wake-ups in
+ * the driver VM whatever its size, and the user VM's reads and writes come as 1 MiB requests (its
+ * readahead and writeback, up to max_sectors_kb): in slots of the largest size blkq allows each
+ * request is one part (it was two of 512 KiB until 2026-12-04, four of 128 KiB before).
  */
-#define LINK_DEPTH 16u
-#define LINK_SLOT (512u << 10)
+#define LINK_DEPTH 8u
+#define LINK_SLOT BLKQ_MAX_SLOT_SIZE
 
 /* ---- the console port's backend (called inside the console device, under the device lock) ---- */
 
@@ -91,6 +92,20 @@ static void port_closed(void *ctx)
     svmm_info("serve-disk: the agent closed the port: %u unanswered request%s kept for the next one (%u s grace)",
               b->relay.nheld, b->relay.nheld == 1 ? "" : "s", BLK_RELAY_AGENT_GRACE_MS / 1000u);
     shm_link_kick(b->wake_fd);
+}
+
+/*
+ * The agent's buffers (blk_relay.h, mapped buffers): a page of this VM's RAM as this process maps
+ * it, or NULL outside RAM. Guest RAM stays mapped for the process's life, so the pointer does too.
+ * Frames come only once the thread runs (after blk_relay_host_start set the host).
+ */
+static const uint8_t *guest_page(void *ctx, uint64_t gpa)
+{
+    struct blk_relay_host *b = ctx;
+
+    if (b->host == NULL)
+        return NULL;
+    return svmm_gpa_to_host(&b->host->vm->mem, gpa, BLK_AGENT_PAGE, false);
 }
 
 /* ---- attaching and detaching clients (blk_serve_shm.c's hooks, from the relay's thread) ---- */
@@ -299,6 +314,7 @@ int blk_relay_host_open(struct blk_relay_host *b, const struct svmm_cli *cli, st
     blk_relay_init(&b->relay);
     b->con = con;
     snprintf(b->listen, sizeof(b->listen), "%.*s", (int)cli->serve_listen_len, cli->serve_listen);
+    blk_relay_set_guest(&b->relay, guest_page, b); /* before the clients: their HELLOs offer the buffers */
     if (add_clients(b, cli, err, errlen) < 0)
         return -1;
     if ((port = virtio_console_add_port(con, BLK_AGENT_PORT, &be)) < 0) {
@@ -350,12 +366,14 @@ void blk_relay_host_join(struct blk_relay_host *b)
         blk_serve_close(&b->serve, i);
     blk_serve_shutdown(&b->serve, b->listen);
     svmm_info("serve-disk: %llu requests to the agent, %llu answers (%llu I/O errors), %llu bad frames%s, "
-              "%llu agent restarts (%llu requests sent again), %llu wake-ups; port %llu bytes out, %llu in "
+              "%llu agent restarts (%llu requests sent again), %llu wake-ups, %llu buffers mapped, %llu READs from "
+              "them; port %llu bytes out, %llu in "
               "(%llu receive-buffer notifications, %llu transmitted pieces; by ioeventfd %llu receive and %llu "
               "transmit notifications)",
               (unsigned long long)st->requests, (unsigned long long)st->responses, (unsigned long long)st->io_errors,
               (unsigned long long)st->bad_frames, b->relay.agent_broken ? " (the agent was cut off)" : "",
               (unsigned long long)st->agent_closes, (unsigned long long)st->resent, (unsigned long long)b->wakeups,
+              (unsigned long long)st->maps, (unsigned long long)st->mapped_reads,
               (unsigned long long)b->con->ports[b->port].rx_bytes, (unsigned long long)b->con->ports[b->port].tx_bytes,
               (unsigned long long)b->rx_readies, (unsigned long long)b->port_writes, (unsigned long long)b->rx_kicks,
               (unsigned long long)b->tx_kicks);
