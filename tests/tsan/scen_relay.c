@@ -199,8 +199,8 @@ static void agent_frame(void)
     uint8_t *part;
 
     if (op == BLK_AGENT_HELLO) {
-        /* The HELLOs lead the stream: client i is u<i>, PART_BYTES, writable. */
-        dvm.hello_ok &= client < NCLIENTS && !dvm.hello[client] && off == PART_BYTES && flags == 0 &&
+        /* The HELLOs lead the stream: client i is u<i>, PART_BYTES, writable; mapped buffers offered (unused here). */
+        dvm.hello_ok &= client < NCLIENTS && !dvm.hello[client] && off == PART_BYTES && flags == BLK_AGENT_HELLO_BUF &&
                         len == strlen(client_names[client]) && memcmp(h + 32, client_names[client], len) == 0;
         if (client < NCLIENTS)
             dvm.hello[client] = true;
