@@ -41,8 +41,10 @@ cat >> "$T/outer-script" <<'O'
 now() { cut -d' ' -f1 /proc/uptime; }
 # wait_marker FILE COUNT: until FILE holds COUNT marker lines (at most 600 s of the outer clock).
 wait_marker() {
-    local t=$(now)
-    while [ "$(grep -c 'RB-UP uptime' "$1" 2>/dev/null)" -lt "$2" ]; do
+    local t=$(now) n
+    while :; do
+        n=$(grep -c 'RB-UP uptime' "$1" 2>/dev/null) # nothing while the file does not exist yet
+        [ "${n:-0}" -lt "$2" ] || break
         awk -v a="$t" -v b="$(now)" 'BEGIN { exit !(b - a > 600) }' && { echo "[outer] marker $2 never came"; return 1; }
         sleep 0.05
     done
