@@ -89,6 +89,30 @@ printf 'svmm-plan 1\nvm a\narg run\n' > "$T/bad.plan"
 expect "up: a plan without end"  "up: $T/bad.plan: line 2: 'a' has no 'end'" -- up "$T/bad.plan"
 printf 'name: x\n' > "$T/yaml.plan"
 expect "up: a description, not a plan" "line 1: not an svmm up plan (the first line must be 'svmm-plan 1')" -- up "$T/yaml.plan"
+# svmm up SYSTEM.yaml runs svmm-compose for the plan: without one, one line saying how to get it.
+printf 'board: qemu_virt_aarch64\nvms:\n  - name: a\n    kernel: %s\n    ram: 64M\n    on_fault: stop\n' "$img" > "$T/up.yaml"
+SVMM_COMPOSE=$T/no-such-compose expect "up: a description without svmm-compose" \
+    "up: $T/up.yaml is a system description: making its plan needs svmm-compose" -- up "$T/up.yaml"
+# With svmm-compose (the build machine's): its errors, then svmm up's line; a valid description is
+# composed and started (here its VM fails at once: under qemu-user svmm cannot even exec itself for
+# the VM, and there is no KVM for it either).
+make -s -C "$ROOT" compose BUILD="$BUILD" >/dev/null 2>&1
+sed 's/on_fault: stop/on_fault: sometimes/' "$T/up.yaml" > "$T/up-bad.yaml"
+out=$(cd "$T" && SVMM_COMPOSE=$BUILD/host/svmm-compose timeout 60 $QEMU "$SVMM" up "$T/up-bad.yaml" 2>&1); rc=$?
+if [ $rc = 1 ] && grep -q "up-bad.yaml:6: vms.a.on_fault: 'sometimes' is not restart or stop" <<<"$out" &&
+    grep -q "svmm: error: up: $BUILD/host/svmm-compose refused $T/up-bad.yaml (its errors above)" <<<"$out"; then
+    echo "ok   cli: up: svmm-compose's errors for a bad description, then svmm up's"; passed=$((passed + 1))
+else
+    echo "FAIL cli: up: a bad description (exit $rc):"; printf '    %s\n' "$out"; failed=$((failed + 1))
+fi
+out=$(cd "$T" && SVMM_COMPOSE=$BUILD/host/svmm-compose timeout 60 $QEMU "$SVMM" up "$T/up.yaml" --run-dir "$T/up-run" 2>&1); rc=$?
+if [ $rc = 1 ] && grep -q "svmm-up: VM a started" <<<"$out" &&
+    grep -q "svmm-up: error: VM a failed (exit status [0-9]*: [a-z ]*): it stays stopped (policy: on_fault: stop)" <<<"$out" &&
+    grep -q "svmm-up: every process stopped; a VM or server failed: exit status 1" <<<"$out"; then
+    echo "ok   cli: up SYSTEM.yaml: composed, started, its failing VM left stopped by policy, exit 1"; passed=$((passed + 1))
+else
+    echo "FAIL cli: up SYSTEM.yaml (exit $rc):"; printf '    %s\n' "$out"; failed=$((failed + 1))
+fi
 expect "ctl: unknown command"    "ctl: unknown command 'reboot'" -- ctl --socket "$T/none.ctl" reboot
 expect "ctl: no command"         "ctl: needs --socket PATH and a command" -- ctl --socket "$T/none.ctl"
 expect "control: path too long"  "--control: socket path" -- run -q --kernel "$img" --mem 256M --control "$T/$(printf x%.0s $(seq 120))"

@@ -28,9 +28,10 @@
 #define STOP_GRACE_S 15       /* at shutdown, SIGTERM then this long before SIGKILL */
 
 static const char up_usage[] =
-    "usage: svmm up PLAN [--control PATH] [--run-dir DIR]\n"
+    "usage: svmm up PLAN|SYSTEM.yaml [--control PATH] [--run-dir DIR]\n"
     "\n"
-    "Start and supervise a hosted system: the plan comes from svmm-compose SYSTEM.yaml --up-plan PLAN.\n"
+    "Start and supervise a hosted system: the plan comes from svmm-compose SYSTEM.yaml --up-plan PLAN;\n"
+    "given SYSTEM.yaml (or .yml), svmm up runs that itself ($SVMM_COMPOSE, else svmm-compose on PATH).\n"
     "Each server and VM runs as its own svmm process; their output lines are prefixed \"<name>| \",\n"
     "svmm up's own \"svmm-up: \". A VM whose svmm fails (an exit status other than 0, or a signal) is\n"
     "restarted when its description says on_fault: restart, at most max_restarts times within\n"
@@ -603,26 +604,88 @@ static void serve_peer(void)
 
 /* ---- set-up and the loop ---- */
 
-static char *read_plan(const char *path)
+/* All of `f` (a plan: text, at most MAX_PLAN_BYTES) as a string; NULL with the reason logged. */
+static char *read_text(FILE *f, const char *what)
 {
-    FILE *f = fopen(path, "r");
-    char *buf;
-    size_t n;
+    char *buf = malloc(MAX_PLAN_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, MAX_PLAN_BYTES + 1, f) : 0;
 
-    if (f == NULL) {
-        fprintf(stderr, "svmm: error: up: cannot open the plan %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
-    buf = malloc(MAX_PLAN_BYTES + 1);
-    n = buf ? fread(buf, 1, MAX_PLAN_BYTES + 1, f) : 0;
-    fclose(f);
     if (buf == NULL || n > MAX_PLAN_BYTES || memchr(buf, '\0', n)) {
-        fprintf(stderr, "svmm: error: up: %s is not a plan (over 1 MiB, or binary)\n", path);
+        fprintf(stderr, "svmm: error: up: %s is not a plan (over 1 MiB, or binary)\n", what);
         free(buf);
         return NULL;
     }
     buf[n] = '\0';
     return buf;
+}
+
+static bool is_description(const char *path)
+{
+    size_t n = strlen(path);
+
+    return (n > 5 && !strcmp(path + n - 5, ".yaml")) || (n > 4 && !strcmp(path + n - 4, ".yml"));
+}
+
+/*
+ * `svmm up SYSTEM.yaml`: the plan from svmm-compose ($SVMM_COMPOSE, else on PATH), which checks the
+ * description and prints its errors itself; svmm up never parses YAML.
+ */
+static char *compose_plan(const char *yaml)
+{
+    const char *compose = getenv("SVMM_COMPOSE") && *getenv("SVMM_COMPOSE") ? getenv("SVMM_COMPOSE") : "svmm-compose";
+    char *text = NULL;
+    int fds[2], st = 0;
+    FILE *f;
+    pid_t pid;
+
+    if (pipe2(fds, O_CLOEXEC) < 0) {
+        fprintf(stderr, "svmm: error: up: cannot make a pipe: %s\n", strerror(errno));
+        return NULL;
+    }
+    pid = fork();
+    if (pid == 0) {
+        char *const argv[] = { (char *)compose, (char *)yaml, "--up-plan", "/dev/stdout", NULL };
+        if (dup2(fds[1], 1) < 0)
+            _exit(126);
+        execvp(compose, argv);
+        _exit(127); /* reported by the parent, on one line */
+    }
+    close(fds[1]);
+    f = pid > 0 ? fdopen(fds[0], "r") : NULL;
+    if (f)
+        text = read_text(f, yaml);
+    if (f)
+        fclose(f);
+    else
+        close(fds[0]);
+    if (pid > 0)
+        waitpid(pid, &st, 0);
+    if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return text;
+    free(text);
+    if (pid > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
+        fprintf(stderr, "svmm: error: up: %s is a system description: making its plan needs svmm-compose (not found: "
+                "set SVMM_COMPOSE or put it on PATH), or give a plan (svmm-compose %s --up-plan PLAN)\n", yaml, yaml);
+    else
+        fprintf(stderr, "svmm: error: up: %s refused %s (its errors above)\n", compose, yaml);
+    return NULL;
+}
+
+static char *read_plan(const char *path)
+{
+    FILE *f;
+    char *text;
+
+    if (is_description(path))
+        return compose_plan(path);
+    f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "svmm: error: up: cannot open the plan %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    text = read_text(f, path);
+    fclose(f);
+    return text;
 }
 
 static void make_units(void)
