@@ -10,7 +10,7 @@ const struct svmm_sel4_vm svmm_sel4_vm = {
         .ram_size = 134217728ull,
         .ncpus = 1,
         .psci_smc = true,
-        .bootargs = "console=ttyS0 earlycon svmm_blk_agent=svmm-ramdisk,data=0:72M,golden=72M:4M:ro",
+        .bootargs = "console=ttyS0 earlycon cma=8M svmm_blk_agent=svmm-ramdisk,data=0:72M,golden=72M:4M:ro",
         .layout = {
             .gic = { .version = 2, .dist_base = 0x08000000, .redist_base = 0x080a0000, .cpuif_base = 0x08010000 },
             .uart_base = 0x09000000, .uart_spi = 1,

@@ -12,7 +12,7 @@ pids=""
 for i in $(seq 100); do [ -S "$RUN_DIR/switch-lan.sock" ] && break; sleep 0.1; done
 # driver VM driver: up before the VMs it serves (they connect at start), stopped after them
 # seL4 only, not applied by svmm run (docs/system-description.md): pcpus
-( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon svmm_blk_agent=svmm-ramdisk,data=0:72M,golden=72M:4M:ro' --disk ram=80M --net switch="$RUN_DIR"/switch-lan.sock,port=driver,mac=52:54:00:00:00:01 --serve-disk listen="$RUN_DIR"/dvm-driver.sock,client=data,size=75497472 --serve-disk listen="$RUN_DIR"/dvm-driver.sock,client=golden,size=4194304,ro < /dev/null & echo $! > "$RUN_DIR/vm-driver.pid"; wait $!; echo $? > "$status_dir/driver" ) 2>&1 | prefix driver &
+( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon cma=8M svmm_blk_agent=svmm-ramdisk,data=0:72M,golden=72M:4M:ro' --disk ram=80M --net switch="$RUN_DIR"/switch-lan.sock,port=driver,mac=52:54:00:00:00:01 --serve-disk listen="$RUN_DIR"/dvm-driver.sock,client=data,size=75497472 --serve-disk listen="$RUN_DIR"/dvm-driver.sock,client=golden,size=4194304,ro < /dev/null & echo $! > "$RUN_DIR/vm-driver.pid"; wait $!; echo $? > "$status_dir/driver" ) 2>&1 | prefix driver &
 for i in $(seq 100); do [ -S "$RUN_DIR/dvm-driver.sock" ] && break; sleep 0.1; done
 exec 3<&0 # background jobs would get /dev/null as stdin: keep ours for the input VM
 # seL4 only, not applied by svmm run (docs/system-description.md): pcpus
