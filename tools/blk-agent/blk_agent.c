@@ -462,7 +462,7 @@ static struct {
     uint64_t gpa[MAX_MAPPED][BLK_AGENT_BUF_PAGES];
     enum mb_state state[MAX_MAPPED];
     uint32_t lent_tag[MAX_MAPPED];        /* MB_LENT: the tag whose READ_BUF answer names it */
-    bool offered;                         /* a HELLO offered them: the MAPs went, READ_BUF may be used */
+    bool offered;                         /* a HELLO offered them: set up once, MAPs sent if any */
 } mapped;
 
 /* Where job j's I/O goes (or comes from). */
@@ -490,11 +490,78 @@ static void release_tag(uint32_t tag)
             mapped.state[i] = MB_FREE;
 }
 
+/*
+ * The guest-physical pages of mapped buffer b (pinned, so they stay put) from /proc/self/pagemap:
+ * bit 63 present, bits 0-54 the page frame (0 to a process without CAP_SYS_ADMIN). 0 or -1.
+ */
+static int buffer_pages(int pagemap, unsigned b)
+{
+    uint64_t e[BLK_AGENT_BUF_PAGES];
+    uintptr_t va = (uintptr_t)(mapped.mem + (size_t)b * MAX_LEN);
+
+    if (pread(pagemap, e, sizeof(e), (off_t)(va / BLK_AGENT_PAGE * sizeof(e[0]))) != (ssize_t)sizeof(e))
+        return -1;
+    for (unsigned i = 0; i < BLK_AGENT_BUF_PAGES; i++) {
+        uint64_t pfn = e[i] & ((1ull << 55) - 1);
+        if (!(e[i] >> 63) || pfn == 0)
+            return -1;
+        mapped.gpa[b][i] = pfn * BLK_AGENT_PAGE;
+    }
+    return 0;
+}
+
+/*
+ * Mapped buffers (see the top), when the first HELLO offers them (a VMM that does not costs no
+ * memory): 2 per job, pinned by an io_uring registration kept for this process's life (opened
+ * after the port, so closed after it), their pages found. Without any of that (no io_uring, no
+ * pagemap frames, another page size) READs go the spliced way: a message.
+ */
+static void map_setup(void)
+{
+    static int ring = -1; /* holds the pin: never closed */
+    unsigned n = 2 * njobs < MAX_MAPPED ? 2 * njobs : MAX_MAPPED;
+    size_t bytes = (size_t)n * MAX_LEN;
+    struct io_uring_params params;
+    struct iovec v[MAX_MAPPED];
+    int pagemap = -1;
+    void *mem;
+    unsigned b = 0;
+
+    if (!use_map || sysconf(_SC_PAGESIZE) != (long)BLK_AGENT_PAGE)
+        return;
+    mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (mem == MAP_FAILED)
+        return;
+    mapped.mem = mem;
+    for (unsigned i = 0; i < n; i++)
+        v[i] = (struct iovec){ mapped.mem + (size_t)i * MAX_LEN, MAX_LEN };
+    memset(&params, 0, sizeof(params));
+    ring = (int)syscall(SYS_io_uring_setup, 1u, &params);
+    if (ring >= 0 && syscall(SYS_io_uring_register, ring, IORING_REGISTER_BUFFERS, v, n) == 0 &&
+        (pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) >= 0)
+        for (; b < n && buffer_pages(pagemap, b) == 0; b++)
+            ;
+    if (pagemap >= 0)
+        close(pagemap);
+    if (b == n) {
+        mapped.n = n;
+        return;
+    }
+    fprintf(stderr, "svmm-blk-agent: no mapped buffers (%s): READs go by splice\n",
+            ring < 0 ? "no io_uring to pin them" : pagemap < 0 ? "not pinned or no pagemap" : "no page frames");
+    if (ring >= 0)
+        close(ring);
+    ring = -1;
+    munmap(mem, bytes);
+    mapped.mem = NULL;
+}
+
 /* The MAP frames, once, after a HELLO offered them; from then on READs may be answered with READ_BUF. 0 or -1. */
 static int send_maps(void)
 {
     uint8_t f[RESP_BYTES + BLK_AGENT_BUF_PAGES * 8];
 
+    fprintf(stderr, "svmm-blk-agent: %u mapped buffers of %u bytes: READs answered from them\n", mapped.n, MAX_LEN);
     for (unsigned b = 0; b < mapped.n; b++) {
         answer_header(f, BLK_AGENT_MAP, true, BLK_AGENT_BUF_PAGES * 8, b, 0);
         for (unsigned i = 0; i < BLK_AGENT_BUF_PAGES; i++)
@@ -502,7 +569,6 @@ static int send_maps(void)
         if (port_write(f, sizeof(f)) < 0)
             return -1;
     }
-    mapped.offered = true;
     return 0;
 }
 
@@ -616,9 +682,12 @@ static int frame(void)
             return 0;
         name[len] = '\0';
         hello(client, name, off, le32(&h[offsetof(struct blk_agent_req, flags)]));
-        if ((le32(&h[offsetof(struct blk_agent_req, flags)]) & BLK_AGENT_HELLO_BUF) && !mapped.offered &&
-            mapped.n > 0)
-            return send_maps() < 0 ? 0 : 1;
+        if ((le32(&h[offsetof(struct blk_agent_req, flags)]) & BLK_AGENT_HELLO_BUF) && !mapped.offered) {
+            mapped.offered = true; /* set up (or tried) once: the HELLOs of every client offer them */
+            map_setup();
+            if (mapped.n > 0 && send_maps() < 0)
+                return 0;
+        }
         return 1;
     }
     release_tag(tag); /* the VMM took the answer it last had under this tag (blk_relay.h) */
@@ -669,71 +738,6 @@ static int serve(void)
     }
 }
 
-/*
- * The guest-physical pages of mapped buffer b (pinned, so they stay put) from /proc/self/pagemap:
- * bit 63 present, bits 0-54 the page frame (0 to a process without CAP_SYS_ADMIN). 0 or -1.
- */
-static int buffer_pages(int pagemap, unsigned b)
-{
-    uint64_t e[BLK_AGENT_BUF_PAGES];
-    uintptr_t va = (uintptr_t)(mapped.mem + (size_t)b * MAX_LEN);
-
-    if (pread(pagemap, e, sizeof(e), (off_t)(va / BLK_AGENT_PAGE * sizeof(e[0]))) != (ssize_t)sizeof(e))
-        return -1;
-    for (unsigned i = 0; i < BLK_AGENT_BUF_PAGES; i++) {
-        uint64_t pfn = e[i] & ((1ull << 55) - 1);
-        if (!(e[i] >> 63) || pfn == 0)
-            return -1;
-        mapped.gpa[b][i] = pfn * BLK_AGENT_PAGE;
-    }
-    return 0;
-}
-
-/*
- * Mapped buffers (see the top): 2 per job, pinned by an io_uring registration kept for this
- * process's life (opened after the port, so closed after it), their pages found. Without any of
- * that (no io_uring, no pagemap frames, another page size) READs go the spliced way: a message.
- */
-static void map_setup(void)
-{
-    static int ring = -1; /* holds the pin: never closed */
-    unsigned n = 2 * njobs < MAX_MAPPED ? 2 * njobs : MAX_MAPPED;
-    size_t bytes = (size_t)n * MAX_LEN;
-    struct io_uring_params params;
-    struct iovec v[MAX_MAPPED];
-    int pagemap = -1;
-    void *mem;
-    unsigned b = 0;
-
-    if (!use_map || sysconf(_SC_PAGESIZE) != (long)BLK_AGENT_PAGE)
-        return;
-    mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (mem == MAP_FAILED)
-        return;
-    mapped.mem = mem;
-    for (unsigned i = 0; i < n; i++)
-        v[i] = (struct iovec){ mapped.mem + (size_t)i * MAX_LEN, MAX_LEN };
-    memset(&params, 0, sizeof(params));
-    ring = (int)syscall(SYS_io_uring_setup, 1u, &params);
-    if (ring >= 0 && syscall(SYS_io_uring_register, ring, IORING_REGISTER_BUFFERS, v, n) == 0 &&
-        (pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC)) >= 0)
-        for (; b < n && buffer_pages(pagemap, b) == 0; b++)
-            ;
-    if (pagemap >= 0)
-        close(pagemap);
-    if (b == n) {
-        mapped.n = n;
-        return;
-    }
-    fprintf(stderr, "svmm-blk-agent: no mapped buffers (%s): READs go by splice\n",
-            ring < 0 ? "no io_uring to pin them" : pagemap < 0 ? "not pinned or no pagemap" : "no page frames");
-    if (ring >= 0)
-        close(ring);
-    ring = -1;
-    munmap(mem, bytes);
-    mapped.mem = NULL;
-}
-
 /* Buffers for the jobs, Linux AIO (if the kernel has it) and the splice pipe; -1 with a message. */
 static int setup(void)
 {
@@ -757,7 +761,6 @@ static int setup(void)
         fcntl(pipefd[1], F_SETPIPE_SZ, (int)PIPE_BYTES); /* else the default size: more, smaller chains */
     else
         pipefd[0] = pipefd[1] = -1;
-    map_setup();
     return 0;
 }
 
@@ -826,8 +829,8 @@ int main(int argc, char **argv)
     }
     if (setup() < 0)
         return 1;
-    fprintf(stderr, "svmm-blk-agent: serving %u partitions of %s (%lld bytes) on %s; %u jobs, %s, %s, %u mapped buffers\n",
-            nparts, disk_path, (long long)end, port_path, njobs, have_aio ? "AIO" : "no AIO",
-            pipefd[0] < 0 ? "no splice" : "splice", mapped.n);
+    fprintf(stderr, "svmm-blk-agent: serving %u partitions of %s (%lld bytes) on %s; %u jobs, %s, %s%s\n", nparts,
+            disk_path, (long long)end, port_path, njobs, have_aio ? "AIO" : "no AIO",
+            pipefd[0] < 0 ? "no splice" : "splice", use_map ? ", mapped buffers if offered" : "");
     return serve();
 }
