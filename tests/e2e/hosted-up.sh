@@ -76,7 +76,10 @@ scratch)
 esac
 G
 
-# The example's plan, for the test machine's paths: its images at /guest, vm1's disk in /tmp.
+# The example's plan, for the test machine's paths: its images at /guest, vm1's disk in /tmp. The
+# composer reads every image, so the guest initramfs is built first (machine_run builds it again).
+"$ROOT/tests/machine/mkguest-initrd.sh" "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" --extra "$T/gextra" >/dev/null ||
+    fail_early "guest initramfs"
 ln -s "$BUILD/machine/Image" "$T/stage/guest/Image"
 ln -s "$T/guest.cpio.gz" "$T/stage/guest/initrd.cpio.gz"
 : > "$T/stage/tmp/vm1.img"

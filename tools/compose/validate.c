@@ -1145,9 +1145,12 @@ int validate_system(struct sys *s)
     plan_switches(s);
     plan_blk_servers(s);
     check_what_works(s);
-    if (!s->errors)
-        plan_images(s); /* first: RAM placed in the window does not count against the board's RAM */
-    check_ram_total(s);
+    /* Images first: RAM placed in the window does not count against the board's RAM. Without a
+     * placement (earlier errors) the total would count that RAM too and report a false excess. */
+    if (!s->errors) {
+        plan_images(s);
+        check_ram_total(s);
+    }
     return s->errors ? -1 : 0;
 }
 
