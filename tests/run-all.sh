@@ -122,6 +122,7 @@ else
     run_tier sel4-vsock tests/e2e/sel4-vsock.sh "$SDK"
     run_tier sel4-blkserver tests/e2e/sel4-blkserver.sh "$SDK"
     run_tier sel4-driver-vm tests/e2e/sel4-driver-vm.sh "$SDK"
+    run_tier sel4-admin tests/e2e/sel4-admin.sh "$SDK"
     run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
 fi
 if [ -x "$SDK3/bin/microkit" ]; then

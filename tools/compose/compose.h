@@ -107,6 +107,7 @@ struct vm {
     bool console_input; int console_line;
     /* svmm up only (--up-plan): what the supervisor does when the VM fails (docs/hosted.md, svmm up) */
     bool restart_on_fault; int on_fault_line;
+    bool test_fault; int test_fault_line;       /* seL4 admin: the `fault VM` command may crash its VMM */
     unsigned max_restarts; int max_restarts_line;     /* restarts allowed ... */
     unsigned restart_window; int restart_window_line; /* ... within this many seconds */
     unsigned watchdog; int watchdog_line;           /* SBSA watchdog timeout (s), 0: none (svmm run --watchdog) */
@@ -212,6 +213,9 @@ struct sys {
     unsigned npools;
     struct slot slots[MAX_SLOTS];
     unsigned nslots; int dynamic_line;
+    /* admin: the seL4 admin PD (src/platform/sel4/admin_pd.c), the VMMs' parent; admin_line 0: none */
+    int admin_line;
+    unsigned admin_priority;
     unsigned errors;
 };
 
@@ -231,6 +235,11 @@ const struct board *board_lookup(const char *name);
  */
 bool idle_timer_client(const struct sys *s, const struct vm *v);
 #define IDLE_TIMER_VMM_CHANNEL 60u
+/* The admin PD: VMM i's admin page there and in the VMM; channels as src/platform/sel4/sel4_admin.h has them. */
+#define ADMIN_PAGE_VADDR(i) (0x40000000ull + (unsigned long long)(i) * 0x1000ull)
+#define VMM_ADMIN_PAGE_VADDR 0x3200000ull
+#define SEL4_ADMIN_VMM_CHANNEL 61u /* in each VMM */
+#define ADMIN_UART_IRQ_CHANNEL 61u /* in the admin; its channel to VMM i is i */
 const char *dev_type_name(enum dev_type t);
 
 int parse_system(struct sys *s, const char *file);
@@ -244,6 +253,8 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr);
 int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f);
 int emit_switch_config(const struct sys *s, const struct vswitch *w, FILE *f);
 int emit_blk_server_config(const struct sys *s, const struct blk_srv *b, FILE *f);
+/* admin_config.c: the admin PD's `sel4_admin` (src/platform/sel4/sel4_admin.h), when the description has admin:. */
+int emit_admin_config(const struct sys *s, FILE *f);
 /*
  * VM-to-VM vsock: every VM with a vsock device may reach every other VM with one (the pairs are
  * the links; docs/system-description.md). vsock_dev: the VM's vsock device or NULL; vsock_peers:

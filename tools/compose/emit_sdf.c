@@ -49,6 +49,8 @@ _Static_assert(BLK_DATA_OFFSET + (unsigned long long)SEL4_BLK_DEPTH * SEL4_BLK_S
 #define IDLE_TIMER_PD "idle-timer"              /* a hyphen: no VM or component name can take it */
 _Static_assert(MAX_VMS <= 16, "the idle timer PD has 16 client slots (IDLE_TIMER_MAX_CLIENTS in timer_pd.c)");
 
+_Static_assert(MAX_VMS <= 16, "the admin PD manages 16 VMs (SEL4_ADMIN_MAX_VMS)");
+
 static unsigned long long link_queue_bytes(void)
 {
     return (unsigned long long)netq_link_queue_bytes(SEL4_SWITCH_NBUFS);
@@ -346,7 +348,8 @@ static void vm_summary(const struct sys *s, const struct vm *v, FILE *f)
     fprintf(f, "; console %s -->\n", v->console_input ? "input and output" : "output only");
 }
 
-static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_attr)
+/* A VM's regions (guest RAM, RAM disks, boot images): top-level elements, before its VMM's PD. */
+static void emit_vm_regions(const struct sys *s, const struct vm *v, FILE *f)
 {
     vm_summary(s, v, f);
     if (v->ram_phys)
@@ -367,10 +370,22 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
     fprintf(f, " -->\n");
     fprintf(f, "    <memory_region name=\"boot_images_%s\" size=\"0x%llx\" phys_addr=\"0x%llx\" page_size=\"0x200000\" />\n",
             v->name, (unsigned long long)v->images_size, (unsigned long long)v->images_phys);
+}
+
+/*
+ * The VMM's protection domain; `child` >= 0: nested in the admin PD with that id (its admin page
+ * mapped, its faults going to the admin).
+ */
+static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool cpu_attr, int child)
+{
+    char id[16] = "";
+
+    if (child >= 0)
+        snprintf(id, sizeof(id), " id=\"%d\"", child);
     if (v->passive)
         fprintf(f, "    <!-- passive: the VMM runs on the scheduling context of the vCPU whose exit it handles, "
                    "which lets the kernel's exception fastpath carry the exit -->\n");
-    fprintf(f, "    <protection_domain name=\"vmm_%s\" priority=\"%u\"%s stack_size=\"0x10000\">\n", v->name,
+    fprintf(f, "    <protection_domain name=\"vmm_%s\"%s priority=\"%u\"%s stack_size=\"0x10000\">\n", v->name, id,
             v->vmm_priority, v->passive ? " passive=\"true\"" : "");
     fprintf(f, "        <program_image path=\"svmm-%s.elf\" />\n", v->name);
     fprintf(f, "        <map mr=\"guest_ram_%s\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"guest_ram_vaddr\" />\n",
@@ -383,6 +398,10 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
             v->name, VMM_BOOT_IMAGES_VADDR);
     fprintf(f, "        <map mr=\"board_uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" setvar_vaddr=\"board_uart_vaddr\" />\n",
             VMM_BOARD_UART_VADDR);
+    if (child >= 0)
+        fprintf(f, "        <!-- the admin's commands and this VMM's state; the admin signals on channel %u -->\n"
+                   "        <map mr=\"admin_%s\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"admin_page_vaddr\" />\n",
+                SEL4_ADMIN_VMM_CHANNEL, v->name, VMM_ADMIN_PAGE_VADDR);
     if (idle_timer_client(s, v))
         fprintf(f, "        <!-- idle vCPUs sleep in WFI; the idle timer wakes them on channel %u -->\n"
                    "        <map mr=\"idle_timer_%s\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"idle_timer_vaddr\" />\n",
@@ -423,6 +442,36 @@ static void emit_vm(const struct sys *s, const struct vm *v, FILE *f, bool cpu_a
     if (s->gic == 2)
         fprintf(f, "            <map mr=\"gic_vcpu\" vaddr=\"0x8010000\" perms=\"rw\" cached=\"false\" />\n");
     fprintf(f, "        </virtual_machine>\n    </protection_domain>\n\n");
+}
+
+/*
+ * The admin PD (src/platform/sel4/admin_pd.c) and, nested in it, every VMM: its children, so it
+ * receives their faults and may restart them. Per VMM an admin page and a channel; the board UART's
+ * receive interrupt is the admin's (its command line).
+ */
+static void emit_admin(const struct sys *s, FILE *f, bool cpu_attr)
+{
+    for (unsigned i = 0; i < s->nvms; i++)
+        emit_vm_regions(s, &s->vms[i], f);
+    fprintf(f, "    <!-- The admin component: the VMMs are its children (ids 0..%u); per VMM a page for commands and state -->\n",
+            s->nvms - 1);
+    for (unsigned i = 0; i < s->nvms; i++)
+        fprintf(f, "    <memory_region name=\"admin_%s\" size=\"0x1000\" />\n", s->vms[i].name);
+    fprintf(f, "    <protection_domain name=\"admin\" priority=\"%u\" stack_size=\"0x10000\">\n", s->admin_priority);
+    fprintf(f, "        <program_image path=\"svmm-admin.elf\" />\n");
+    fprintf(f, "        <map mr=\"board_uart\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" setvar_vaddr=\"board_uart_vaddr\" />\n",
+            VMM_BOARD_UART_VADDR);
+    for (unsigned i = 0; i < s->nvms; i++)
+        fprintf(f, "        <map mr=\"admin_%s\" vaddr=\"0x%llx\" perms=\"rw\" />\n", s->vms[i].name, ADMIN_PAGE_VADDR(i));
+    fprintf(f, "        <irq irq=\"%u\" id=\"%u\" /> <!-- board UART receive: the admin's command line -->\n",
+            s->board->uart_irq, ADMIN_UART_IRQ_CHANNEL);
+    for (unsigned i = 0; i < s->nvms; i++)
+        emit_vmm_pd(s, &s->vms[i], f, cpu_attr, (int)i);
+    fprintf(f, "    </protection_domain>\n");
+    for (unsigned i = 0; i < s->nvms; i++)
+        fprintf(f, "    <channel><end pd=\"admin\" id=\"%u\" /><end pd=\"vmm_%s\" id=\"%u\" /></channel>\n", i,
+                s->vms[i].name, SEL4_ADMIN_VMM_CHANNEL);
+    fputc('\n', f);
 }
 
 /*
@@ -489,8 +538,14 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
                    "    <memory_region name=\"gic_vcpu\" size=\"0x2000\" phys_addr=\"0x%llx\" />\n",
                 (unsigned long long)s->board->gic_vcpu_phys);
     fputc('\n', f);
-    for (unsigned i = 0; i < s->nvms; i++)
-        emit_vm(s, &s->vms[i], f, cpu_attr);
+    if (s->admin_line) {
+        emit_admin(s, f, cpu_attr);
+    } else {
+        for (unsigned i = 0; i < s->nvms; i++) {
+            emit_vm_regions(s, &s->vms[i], f);
+            emit_vmm_pd(s, &s->vms[i], f, cpu_attr, -1);
+        }
+    }
     for (unsigned i = 0; i < s->nswitches; i++)
         emit_switch(s, &s->switches[i], f);
     emit_vsock_links(s, f);

@@ -13,7 +13,8 @@ static const char usage[] =
     "Errors are printed one per line as FILE:LINE: FIELD: MESSAGE; the exit status is then 1.\n"
     "\n"
     "  -o DIR            seL4 outputs in DIR: svmm.system (Microkit SDF), <vm>_config.c for each VM,\n"
-    "                    <switch>_switchcfg.c for each virtual switch,\n"
+    "                    <switch>_switchcfg.c for each virtual switch, <server>_blkcfg.c for each\n"
+    "                    block server, admin_admincfg.c with an admin: section (the admin PD),\n"
     "                    qemu-images.args (boot images for QEMU's loader)\n"
     "  --dtb             with -o: also each guest's device tree, DIR/<vm>.dtb\n"
     "  --sdf-cpu         put pCPU placement in cpu attributes (SMP Microkit SDKs 2.1 and newer)\n"
@@ -102,6 +103,10 @@ static int emit_sel4(const struct sys *s, const char *dir, bool dtb, bool cpu_at
         if ((f = open_out(dir, s->bsrvs[i].name, "_blkcfg.c", path, sizeof(path))) == NULL ||
             close_out(f, emit_blk_server_config(s, &s->bsrvs[i], f), path) < 0)
             return -1;
+    if (s->admin_line &&
+        ((f = open_out(dir, "admin", "_admincfg.c", path, sizeof(path))) == NULL ||
+         close_out(f, emit_admin_config(s, f), path) < 0))
+        return -1;
     return 0;
 }
 

@@ -435,6 +435,9 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
                 else if (strcmp(c, "stop") != 0)
                     compose_error(s, kl, f, "'%s' is not restart or stop", c);
             }
+        } else if (!strcmp(key, "test_fault")) {
+            v->test_fault_line = kl;
+            get_bool(s, val, kl, f, &v->test_fault);
         } else if (!strcmp(key, "max_restarts")) {
             v->max_restarts_line = kl;
             get_uint(s, val, kl, f, &v->max_restarts);
@@ -698,6 +701,16 @@ static void parse_root(struct sys *s, struct fy_node *root)
         } else if (!strcmp(key, "dynamic")) {
             s->dynamic_line = kl;
             parse_dynamic(s, val, kl);
+        } else if (!strcmp(key, "admin")) {
+            s->admin_line = kl;
+            s->admin_priority = 254;
+            FOR_PAIRS(s, val, kl, "admin", k2, v2, kl2) {
+                FIELD(f, "admin.%s", k2);
+                if (!strcmp(k2, "priority"))
+                    get_uint(s, v2, kl2, f, &s->admin_priority);
+                else
+                    compose_error(s, kl2, f, "unknown field");
+            }
         } else {
             unknown(s, kl, "", key);
         }

@@ -433,6 +433,13 @@ static void check_vm(struct sys *s, struct vm *v)
     }
     check_vm_layout(s, v);
     v->passive = v->vmm_passive >= 0 ? v->vmm_passive == 1 : s->passive_vmms;
+    if (s->admin_line && v->restart_on_fault) {
+        /* The admin restarts a faulted VMM's thread; a passive one has no scheduling context to run on. */
+        if (v->vmm_passive == 1)
+            compose_error(s, v->vmm_passive_line, FIELD_VM(f, v, "vmm_passive"),
+                          "a VMM the admin restarts on a fault (on_fault: restart) cannot be passive");
+        v->passive = false;
+    }
 }
 
 /* Boot images: one window per VM, then one per dynamic slot, packed in the board's boot-image window. */
@@ -958,16 +965,28 @@ static void check_driver_vm_args(struct sys *s, struct vm *v, bool sel4, bool ho
  * vmm_passive, budget_us/period_us, gic) are not refused for hosted outputs: those say, in a comment
  * above each svmm run line, that svmm run does not apply them (emit_hosted.c).
  */
-/* on_fault, max_restarts, restart_window: acted on by `svmm up` alone. */
+/*
+ * on_fault, max_restarts, restart_window: acted on by a supervisor, `svmm up` hosted and the admin PD
+ * on seL4; test_fault by the admin PD alone.
+ */
 static void check_fault_policy(struct sys *s, const struct vm *v, bool sel4)
 {
     const int line = v->on_fault_line ? v->on_fault_line : v->max_restarts_line ? v->max_restarts_line : v->restart_window_line;
     char f[160];
 
-    if (line && (sel4 || s->platforms & FOR_HOSTED_SCRIPT))
+    if (line && s->platforms & FOR_HOSTED_SCRIPT)
         compose_error(s, line, FIELD_VM(f, v, "on_fault"),
                       "a fault policy needs a supervisor to apply it: hosted that is `svmm up` (--up-plan); "
-                      "svmm-up.sh and --hosted have none, and the seL4 admin component is not implemented yet");
+                      "svmm-up.sh and --hosted have none");
+    if (line && sel4 && !s->admin_line)
+        compose_error(s, line, FIELD_VM(f, v, "on_fault"),
+                      "on seL4 a fault policy is applied by the admin PD, the VMMs' parent: add an admin: section");
+    if (v->test_fault && (s->platforms & FOR_HOSTED))
+        compose_error(s, v->test_fault_line, FIELD_VM(f, v, "test_fault"),
+                      "seL4 only (the admin PD's `fault VM` command); hosted, kill -SEGV the VM's svmm instead");
+    if (v->test_fault && sel4 && !s->admin_line)
+        compose_error(s, v->test_fault_line, FIELD_VM(f, v, "test_fault"),
+                      "the test fault is the admin PD's `fault VM` command: add an admin: section");
     if ((v->max_restarts_line || v->restart_window_line) && !v->restart_on_fault)
         compose_error(s, v->max_restarts_line ? v->max_restarts_line : v->restart_window_line, FIELD_VM(f, v, "on_fault"),
                       "max_restarts and restart_window limit on_fault: restart, which this VM does not have");
@@ -1076,10 +1095,13 @@ static void check_what_works(struct sys *s)
             compose_error(s, b->line, FIELD(f, "block_servers.%s", b->name),
                           "hosted, a block server's store is a file: give file: PATH (svmm blk-server has no RAM disk)");
     }
+    if (hosted && s->admin_line)
+        compose_error(s, s->admin_line, "admin",
+                      "the seL4 admin PD; hosted, `svmm up` (--up-plan) is the admin and takes no admin: section");
     if (s->dynamic_line && (sel4 || s->platforms & FOR_HOSTED_SCRIPT))
         compose_error(s, s->dynamic_line, "dynamic",
                       "dynamic VM slots need an admin component to boot them: hosted that is `svmm up` (--up-plan); "
-                      "svmm-up.sh and --hosted have none, and the seL4 admin component is not implemented yet");
+                      "svmm-up.sh and --hosted have none, and the seL4 admin PD does not boot dynamic slots yet");
     if (hosted && s->components_line)
         compose_error(s, s->components_line, "components",
                       "not available hosted: native components are Microkit protection domains, and svmm run has "
@@ -1137,7 +1159,14 @@ int validate_system(struct sys *s)
             compose_error(s, s->vms[i].console_line, FIELD_VM(f, &s->vms[i], "console"),
                           "only one VM can take the board UART's input");
     }
-    if (inputs == 0 && s->nvms)
+    if (s->admin_line && inputs)
+        for (unsigned i = 0; i < s->nvms; i++)
+            if (s->vms[i].console_input)
+                compose_error(s, s->vms[i].console_line, FIELD_VM(f, &s->vms[i], "console"),
+                              "the admin PD takes the board UART's input (its commands): give console: output");
+    if (s->admin_line && s->admin_priority > 254)
+        compose_error(s, s->admin_line, "admin.priority", "%u: give 0..254", s->admin_priority);
+    if (inputs == 0 && s->nvms && !s->admin_line)
         s->vms[0].console_input = true; /* the first VM gets the keyboard unless one is named */
     check_passthrough(s);
     check_dynamic(s);

@@ -33,13 +33,6 @@ static const uintptr_t *const client_vaddrs[BLK_SERVER_MAX_CLIENTS][2] = {
 
 static struct blk_server srv;
 static bool serving; /* init succeeded: notifications are served */
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
-
-static void log_sink(enum svmm_log_level level, const char *line, unsigned len)
-{
-    board_uart_log_line(level_names[level], line, len);
-}
-
 /* ---- the store: the RAM disk region ---- */
 
 /*
@@ -112,9 +105,7 @@ void init(void)
 {
     const struct svmm_sel4_blk_server *c = &svmm_sel4_blk_server;
 
-    board_uart_init(board_uart_vaddr, "", c->name);
-    svmm_log_init(log_sink, SVMM_LOG_INFO);
-    svmm_log_set_clock(sel4_counter_ns);
+    board_uart_start_log(board_uart_vaddr, "", c->name);
     if (blk_store_vaddr == 0 || c->store_size == 0 || c->store_size > blk_store_size) {
         svmm_err("%s: the store (%llu bytes) is not mapped into this PD (%llu bytes mapped)", c->name,
                  (unsigned long long)c->store_size, (unsigned long long)blk_store_size);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdbool.h>
+#include <svmm/log.h>
 #include "board_uart.h"
+#include "sel4_clock.h"
 
 #define PL011_DR 0x00
 #define PL011_FR 0x18
@@ -41,6 +43,20 @@ void board_uart_init(uintptr_t vaddr, const char *guest_prefix, const char *vm_n
     vmm_name = vm_name;
     reg_write(PL011_ICR, INT_RX | INT_RT);
     reg_write(PL011_IMSC, INT_RX | INT_RT); /* interrupt on receive and receive timeout */
+}
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+
+static void log_to_uart(enum svmm_log_level level, const char *text, unsigned len)
+{
+    board_uart_log_line(level_names[level], text, len);
+}
+
+void board_uart_start_log(uintptr_t vaddr, const char *guest_prefix, const char *name)
+{
+    board_uart_init(vaddr, guest_prefix, name);
+    svmm_log_init(log_to_uart, SVMM_LOG_INFO);
+    svmm_log_set_clock(sel4_counter_ns);
 }
 
 /*

@@ -25,6 +25,11 @@ void board_uart_exit(void);
 /* One VMM log line: "svmm[<vm>]|<level>: <text>". */
 void board_uart_log_line(const char *level, const char *text, unsigned len);
 
+/*
+ * board_uart_init, then the svmm log (svmm/log.h) to this UART, as "svmm[<name>]|<level>: ..." lines
+ * timed by the board counter: what every PD of ours that logs starts with.
+ */
+void board_uart_start_log(uintptr_t vaddr, const char *guest_prefix, const char *name);
 /* Drain received bytes into buf (at most len); returns the count. */
 size_t board_uart_read(uint8_t *buf, size_t len);
 

@@ -17,14 +17,17 @@ SEL4_PD_RUNTIME := src/platform/sel4/board_uart.c src/platform/sel4/sel4_clock.c
 SEL4_SWITCH_SRCS := src/platform/sel4/switch_pd.c $(SEL4_PD_RUNTIME)
 # So is the block server PD (svmm-blk-<name>.elf).
 SEL4_BLK_SRCS := src/platform/sel4/blk_server_pd.c $(SEL4_PD_RUNTIME)
+# And the admin PD (svmm-admin.elf, with an admin: section), linked with its generated admin_admincfg.c.
+SEL4_ADMIN_SRCS := src/platform/sel4/admin_pd.c $(SEL4_PD_RUNTIME)
 # And the idle timer PD (svmm-timer.elf, one per system): it needs no generated configuration.
 SEL4_TIMER_SRCS := src/platform/sel4/timer_pd.c src/platform/sel4/sel4_clock.c src/platform/sel4/runtime.c
 SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC) src/platform/sel4/switch_pd.c src/platform/sel4/blk_server_pd.c \
-	src/platform/sel4/timer_pd.c,$(wildcard src/platform/sel4/*.c))
+	src/platform/sel4/timer_pd.c src/platform/sel4/admin_pd.c,$(wildcard src/platform/sel4/*.c))
 SEL4_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SRCS))
 SEL4_SWITCH_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SWITCH_SRCS))
 SEL4_BLK_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_BLK_SRCS))
 SEL4_TIMER_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_TIMER_SRCS))
+SEL4_ADMIN_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_ADMIN_SRCS))
 SEL4_LDLIBS = $(BUILD)/freestanding/libsvmm.a $(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a $(PICOLIBC_LIBC) \
 	$$($(CROSS)gcc -print-libgcc-file-name) -lmicrokit -Tmicrokit.ld --gc-sections --undefined=__i_vfprintf \
 	--defsym=vfprintf=__i_vfprintf
@@ -86,9 +89,10 @@ sel4-rng-seed:
 	@seed_h=$(SEED_OUT); $(SEL4_RNG_SEED_CMD)
 
 .PHONY: sel4-system
-sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(SEL4_TIMER_OBJS) $(BUILD)/freestanding/libsvmm.a | sel4-check
+sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(SEL4_TIMER_OBJS) $(SEL4_ADMIN_OBJS) \
+		$(BUILD)/freestanding/libsvmm.a | sel4-check
 	@test -f "$(SYSTEM)" || { echo "error: set SYSTEM=examples/<name>/system.yaml"; exit 1; }
-	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/*_switchcfg.c $(SYSTEM_OUT)/*_blkcfg.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
+	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/*_switchcfg.c $(SYSTEM_OUT)/*_blkcfg.c $(SYSTEM_OUT)/*_admincfg.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
 	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) $(SEL4_FASTPATH) --root $(COMPOSE_ROOT) --dtb
 	@for c in $(SYSTEM_OUT)/*_config.c; do vm=$$(basename $$c _config.c); echo "  LD $(SYSTEM_OUT)/svmm-$$vm.elf"; \
 		rng=; if grep -q sel4_attach_rng $$c; then seed_h=$(SYSTEM_OUT)/$${vm}_rng_seed.h; rng=$(SYSTEM_OUT)/$${vm}_rng.o; \
@@ -106,6 +110,10 @@ sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(SEL4
 		$(CROSS)gcc $(SEL4_CFLAGS) -c $$c -o $(SYSTEM_OUT)/$${bs}_blkcfg.o && \
 		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_BLK_OBJS) $(SYSTEM_OUT)/$${bs}_blkcfg.o $(SEL4_LDLIBS) \
 			-o $(SYSTEM_OUT)/svmm-blk-$$bs.elf && $(CROSS)size $(SYSTEM_OUT)/svmm-blk-$$bs.elf | tail -n1 || exit 1; done
+	@if [ -f $(SYSTEM_OUT)/admin_admincfg.c ]; then echo "  LD $(SYSTEM_OUT)/svmm-admin.elf"; \
+		$(CROSS)gcc $(SEL4_CFLAGS) -c $(SYSTEM_OUT)/admin_admincfg.c -o $(SYSTEM_OUT)/admin_admincfg.o && \
+		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_ADMIN_OBJS) $(SYSTEM_OUT)/admin_admincfg.o $(SEL4_LDLIBS) \
+			-o $(SYSTEM_OUT)/svmm-admin.elf && $(CROSS)size $(SYSTEM_OUT)/svmm-admin.elf | tail -n1 || exit 1; fi
 	@if grep -q 'svmm-timer.elf' $(SYSTEM_OUT)/svmm.system; then echo "  LD $(SYSTEM_OUT)/svmm-timer.elf"; \
 		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_TIMER_OBJS) $(SEL4_LDLIBS) -o $(SYSTEM_OUT)/svmm-timer.elf && \
 		$(CROSS)size $(SYSTEM_OUT)/svmm-timer.elf | tail -n1 || exit 1; fi

@@ -25,20 +25,11 @@ static const uintptr_t *const port_vaddrs[VSWITCH_MAX_PORTS][3] = {
 };
 
 static struct vswitch sw;
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
-
-static void log_sink(enum svmm_log_level level, const char *line, unsigned len)
-{
-    board_uart_log_line(level_names[level], line, len);
-}
-
 void init(void)
 {
     const struct svmm_sel4_switch *c = &svmm_sel4_switch;
 
-    board_uart_init(board_uart_vaddr, "", c->name);
-    svmm_log_init(log_sink, SVMM_LOG_INFO);
-    svmm_log_set_clock(sel4_counter_ns);
+    board_uart_start_log(board_uart_vaddr, "", c->name);
     vswitch_init(&sw, c->ageing_s * 1000000000ull);
     for (unsigned i = 0; i < c->nports && i < VSWITCH_MAX_PORTS; i++) {
         const struct svmm_sel4_switch_port *p = &c->ports[i];

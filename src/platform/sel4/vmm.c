@@ -4,7 +4,9 @@
  * the VM from the build-time configuration and starts vCPU 0; every guest exit arrives as a
  * fault of a vCPU (our child) and is handled here, single-threaded, by the portable core. The
  * guest's PSCI SYSTEM_RESET restarts the VM in place (restart_vm); SYSTEM_OFF and unrecoverable
- * faults stop it for good. Both go through the lifecycle's rules (svmm/lifecycle.h).
+ * faults stop it for good. Both go through the lifecycle's rules (svmm/lifecycle.h). Under the
+ * admin PD (sel4_admin.h) the VMM also takes stop, start and restart from its admin page, and is
+ * itself restarted by the admin when it faults (pd_reentry.h).
  */
 #include <microkit.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include <svmm/virtio_console.h>
 #include <svmm/vm.h>
 #include "board_uart.h"
+#include "pd_reentry.h"
+#include "sel4_admin.h"
 #include "sel4_clock.h"
 #include "sel4_devices.h"
 #include "sel4_idle.h"
@@ -30,12 +34,14 @@
 uintptr_t guest_ram_vaddr;
 uintptr_t boot_images_vaddr;
 uintptr_t board_uart_vaddr;
+uintptr_t admin_page_vaddr; /* 0: no admin PD */
 
 static struct svmm_vm vm;
 static struct virtio_console console;
 static struct vgic vgic;
 static struct psci psci;
 static struct svmm_lifecycle lc;
+static uint64_t boot_started_ns; /* board counter when the current boot started (status: uptime) */
 
 /*
  * Where a passive VMM parks a vCPU it must reply to but that is to stay off (restart_vm): the
@@ -60,13 +66,6 @@ static bool vm_running(void)
 static struct {
     uint64_t vm_fault, smc, wfx, sysreg, hvc, vgic_maint, vppi, other;
 } exits;
-
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
-
-static void log_sink(enum svmm_log_level level, const char *line, unsigned len)
-{
-    board_uart_log_line(level_names[level], line, len);
-}
 
 static void guest_uart_tx(void *ctx, uint8_t b)
 {
@@ -219,6 +218,31 @@ static void halt_vcpus(unsigned keep)
             microkit_vcpu_stop(i);
 }
 
+/*
+ * The VM's state, counts and where to restart this program, into the admin's page, and a signal to
+ * the admin (which reads it on every signal). Nothing without an admin.
+ */
+static void admin_publish(void)
+{
+    struct sel4_admin_page *p = (struct sel4_admin_page *)admin_page_vaddr;
+    uintptr_t pc = 0, sp = 0;
+
+    if (p == NULL)
+        return;
+    (void)pd_reentry_entry(&pc, &sp); /* 0, 0: not restartable, the admin will not try */
+    p->state = lc.state;
+    p->cause = lc.cause;
+    p->boots = lc.boots;
+    p->restarts = lc.restarts;
+    p->pd_starts = pd_reentry_starts();
+    p->boot_ns = boot_started_ns;
+    p->restart_pc = pc;
+    p->restart_sp = sp;
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    p->magic = SEL4_ADMIN_MAGIC;
+    microkit_notify(SEL4_ADMIN_VMM_CHANNEL);
+}
+
 /* STOPPING -> STOPPED: the vCPUs halted for good, the counters and the devices' last words logged. */
 static void finish_stop(const char *why)
 {
@@ -228,6 +252,7 @@ static void finish_stop(const char *why)
     log_exit_stats(true);
     for (unsigned i = 0; i < nstop_hooks; i++)
         stop_hooks[i].fn(stop_hooks[i].ctx);
+    admin_publish();
 }
 
 /* The guest powered off, or the VMM cannot go on with it (op SVMM_OP_FAIL). */
@@ -361,7 +386,8 @@ static bool boot_again(unsigned caller)
     bool ok;
 
     svmm_info("starting vCPU 0 at 0x%llx", (unsigned long long)vm.boot.kernel_gpa);
-    if (!svmm_sel4_vm.passive) {
+    boot_started_ns = sel4_counter_ns();
+    if (!svmm_sel4_vm.passive || caller == NO_VCPU) {
         ok = vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa);
     } else if (caller == 0) {
         ok = vcpu_enter(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa, false); /* runs when replied to */
@@ -376,9 +402,10 @@ static bool boot_again(unsigned caller)
 }
 
 /*
- * The guest reset the VM (PSCI SYSTEM_RESET from `caller`; the lifecycle is RESTARTING): halt the
- * vCPUs, reset everything, scrub RAM, load the pristine images and start vCPU 0 at the kernel's
- * entry. Returns whether to reply to the caller's exit.
+ * The guest reset the VM (PSCI SYSTEM_RESET from `caller`), or the admin asked for a restart
+ * (caller NO_VCPU); the lifecycle is RESTARTING: halt the vCPUs, reset everything, scrub RAM, load
+ * the pristine images and start vCPU 0 at the kernel's entry. Returns whether to reply to the
+ * caller's exit.
  *
  * A passive VMM runs this exit on the caller's scheduling context, which goes back to the caller
  * only with the reply: suspending the caller would strand it here (as for CPU_OFF). So the caller
@@ -390,10 +417,14 @@ static bool restart_vm(unsigned caller)
 {
     uint64_t t0 = sel4_counter_ns();
     char err[160];
+    bool reply;
 
     board_uart_flush(); /* the last boot's partial line before our lines */
-    svmm_info("VM %s: guest requested a reset (PSCI SYSTEM_RESET on vCPU %u): restarting", svmm_sel4_vm.name,
-              caller);
+    if (caller == NO_VCPU)
+        svmm_info("VM %s: the admin asked for a restart: restarting", svmm_sel4_vm.name);
+    else
+        svmm_info("VM %s: guest requested a reset (PSCI SYSTEM_RESET on vCPU %u): restarting", svmm_sel4_vm.name,
+                  caller);
     halt_vcpus(svmm_sel4_vm.passive ? caller : NO_VCPU);
     log_exit_stats(false); /* before reset_machine zeroes the devices' counts */
     reset_machine();
@@ -408,7 +439,76 @@ static bool restart_vm(unsigned caller)
     svmm_info("VM %s restarted (restart %u): devices reset, %llu MiB of RAM scrubbed, images reloaded in %llu ms",
               svmm_sel4_vm.name, lc.restarts, (unsigned long long)(vm.cfg.ram_size >> 20),
               (unsigned long long)((sel4_counter_ns() - t0) / 1000000u));
-    return boot_again(caller);
+    reply = boot_again(caller);
+    admin_publish();
+    return reply;
+}
+
+/* ---- the admin's commands (sel4_admin.h) ---- */
+
+/* A stopped VM booted again: as a restart, without a boot to end (finish_stop logged its exits). */
+static int start_stopped_vm(char *why, size_t len)
+{
+    reset_machine();
+    scrub_ram();
+    if (load_guest(why, len) < 0) {
+        stop_vm(SVMM_OP_FAIL, "start failed");
+        return -1;
+    }
+    svmm_info("VM %s started by the admin (boot %u)", svmm_sel4_vm.name, lc.boots);
+    (void)boot_again(NO_VCPU);
+    return 0;
+}
+
+/* One command; -1 with the reason in `why` when refused (the lifecycle's words) or failed. */
+static int admin_run(uint32_t cmd, char *why, size_t len)
+{
+    switch (cmd) {
+    case SEL4_ADMIN_STOP:
+        if (svmm_lifecycle_apply(&lc, SVMM_OP_STOP, why, len) < 0)
+            return -1;
+        finish_stop("stopped by the admin");
+        return 0;
+    case SEL4_ADMIN_START:
+        if (svmm_lifecycle_apply(&lc, SVMM_OP_START, why, len) < 0)
+            return -1;
+        return start_stopped_vm(why, len);
+    case SEL4_ADMIN_RESTART:
+        if (svmm_lifecycle_apply(&lc, SVMM_OP_RESTART, why, len) < 0)
+            return -1;
+        (void)restart_vm(NO_VCPU);
+        if (lc.state == SVMM_VM_RUNNING)
+            return 0;
+        snprintf(why, len, "the restart failed: the VM is %s", svmm_vm_state_name(lc.state));
+        return -1;
+    case SEL4_ADMIN_FAULT:
+        /* The description's test_fault: a VMM that faults, for its parent to handle (a store to page 0). */
+        svmm_warn("VMM of %s faulting on purpose (the admin's test fault)", svmm_sel4_vm.name);
+        __asm__ volatile("str wzr, [%0]" : : "r"((uintptr_t)8) : "memory");
+        snprintf(why, len, "the test fault did not fault");
+        return -1;
+    default:
+        snprintf(why, len, "unknown command %u", (unsigned)cmd);
+        return -1;
+    }
+}
+
+/* The admin signalled: a new command in the page (cmd_seq moved), run it and answer in the page. */
+static void admin_serve(void)
+{
+    struct sel4_admin_page *p = (struct sel4_admin_page *)admin_page_vaddr;
+    uint32_t seq = p->cmd_seq, cmd = p->cmd;
+    char why[SEL4_ADMIN_WHY_LEN] = "";
+    int r;
+
+    if (seq == p->done_seq)
+        return;
+    r = admin_run(cmd, why, sizeof(why));
+    for (unsigned i = 0; i < SEL4_ADMIN_WHY_LEN; i++)
+        p->why[i] = why[i]; /* why is NUL-terminated within its length (snprintf) */
+    p->result = r;
+    p->done_seq = seq;
+    admin_publish();
 }
 
 static int register_gic(void)
@@ -465,6 +565,21 @@ static int attach_devices(char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * This program was started again by its parent (the admin, after this VMM faulted): its memory is
+ * as loaded (pd_reentry.c) but the kernel objects are not. Halt the last run's vCPUs, put their
+ * state back to power-on and scrub the guest RAM they used.
+ */
+static void clean_up_last_run(void)
+{
+    svmm_info("VMM of %s started again by its parent (start %u): halting the last run's vCPUs, scrubbing "
+              "guest RAM", svmm_sel4_vm.name, pd_reentry_starts());
+    halt_vcpus(NO_VCPU);
+    for (unsigned i = 0; i < vm.cfg.ncpus; i++)
+        reset_vcpu_state(i);
+    scrub_ram();
+}
+
 void init(void)
 {
     const struct svmm_sel4_vm *c = &svmm_sel4_vm;
@@ -472,9 +587,7 @@ void init(void)
     const struct svmm_vm_backends be = { .uart_tx = guest_uart_tx };
     char err[160];
 
-    board_uart_init(board_uart_vaddr, c->console_prefix, c->name);
-    svmm_log_init(log_sink, SVMM_LOG_INFO);
-    svmm_log_set_clock(sel4_counter_ns);
+    board_uart_start_log(board_uart_vaddr, c->console_prefix, c->name);
     svmm_info("VM %s: %u vCPU(s), %llu MiB RAM, GICv%d", c->name, c->cfg.ncpus,
               (unsigned long long)(c->cfg.ram_size >> 20), (int)c->cfg.layout.gic.version);
     if (svmm_vm_init(&vm, &c->cfg, &plat, &be, err, sizeof(err)) < 0 || attach_devices(err, sizeof(err)) < 0 ||
@@ -490,6 +603,8 @@ void init(void)
     sel4_idle_init(c->cfg.ncpus);
     /* No reboot policy in the system description yet: a guest's reset always restarts the VM. */
     svmm_lifecycle_init(&lc, false);
+    if (pd_reentry_starts() > 1)
+        clean_up_last_run();
     if (load_guest(err, sizeof(err)) < 0) {
         svmm_err("cannot boot the guest: %s", err);
         return;
@@ -498,8 +613,11 @@ void init(void)
         write_vmpidr(i);
     (void)lifecycle(SVMM_OP_START);
     svmm_info("starting vCPU 0 at 0x%llx", (unsigned long long)vm.boot.kernel_gpa);
+    boot_started_ns = sel4_counter_ns();
     if (!vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa))
         stop_vm(SVMM_OP_FAIL, "cannot start vCPU 0");
+    else
+        admin_publish();
 }
 
 /* A guest load or store to an address with no RAM behind it: an emulated device. */
@@ -718,6 +836,10 @@ void notified(microkit_channel ch)
     uint8_t buf[64];
     size_t n;
 
+    if (ch == SEL4_ADMIN_VMM_CHANNEL && admin_page_vaddr != 0) {
+        admin_serve();
+        return;
+    }
     if (vm_running())
         sel4_idle_notified(ch);
     for (unsigned i = 0; i < nnotify_hooks; i++)

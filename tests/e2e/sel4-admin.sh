@@ -1,0 +1,104 @@
+#!/bin/bash
+# seL4 tier for the admin PD (issue 12 parts 2 and 3 on seL4): examples/sel4-admin as written but for
+# its images, booted in QEMU, with commands typed on the board UART (QEMU's stdin, a FIFO) as the log
+# shows each step done:
+#   1. both VMs up: help, list, status; refusals (a VM not under the admin, a test fault of a VM
+#      without test_fault, an unknown command, extra words); `restart vm1` while vm2 prints a tick a
+#      second on its console: vm1 boots again and vm2's ticks run on, none missing
+#   2. `fault vm1`: vm1's VMM faults (a store to page 0); the admin, its parent, gets the fault and
+#      restarts the VMM program by vm1's policy (on_fault: restart); vm1 boots again
+#   3. `stop vm1`, `stop vm1` again (refused by its VMM: already stopped), `start vm1`: boots again
+#   4. `stop vm1`, `stop vm2`: both VMMs print their exit summaries, and QEMU is ended.
+# usage: sel4-admin.sh SDK_DIR [MICROKIT_CONFIG]   (prints "sel4-admin/<variant>/<config>: N passed, N failed")
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+SDK=$1 CONFIG=${2:-debug}
+TIMEOUT=${SEL4_TIMEOUT:-900}
+. "$ROOT/tests/e2e/lib.sh"
+gic=$(sel4_gic "$SDK" "$CONFIG") variant=$(sel4_variant "$SDK" "$CONFIG")
+T=$BUILD/e2e/sel4-admin-$CONFIG-$variant
+TAG="sel4-admin/$variant/$CONFIG"
+rm -rf "$T" && mkdir -p "$T"
+
+echo 'echo "ADMIN-UP vm1"; sleep 100000' > "$T/cmd-vm1"
+echo 'i=0; while true; do i=$((i + 1)); echo "ADMIN-TICK $i"; sleep 1; done' > "$T/cmd-vm2"
+for vm in vm1 vm2; do
+    "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$vm.cpio.gz" --cmd-file "$T/cmd-$vm" >/dev/null || fail_early "guest initramfs"
+done
+example_images "$ROOT/examples/sel4-admin/system.yaml" "$BUILD/machine/Image" "$T/{vm}.cpio.gz" > "$T/system.yaml"
+make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" SYSTEM="$T/system.yaml" \
+    SYSTEM_OUT="$T/out" > "$T/build.log" 2>&1 || fail_early build "$T/build.log"
+
+# ---- boot, and type commands as the log shows each step done ----
+: > "$T/log"
+mkfifo "$T/in"
+exec 3<>"$T/in"
+machine=virt,virtualization=on,highmem=off,secure=off
+[ "$gic" = 3 ] && machine=$machine,gic-version=3
+start=$(date +%s)
+# shellcheck disable=SC2046
+qemu-system-aarch64 -machine $machine -cpu cortex-a53 -nic none -m 2G -nographic -serial mon:stdio \
+    -device loader,file="$T/out/loader.img",addr=0x70000000,cpu-num=0 $(cat "$T/out/qemu-images.args") \
+    <&3 > "$T/log" 2>&1 &
+qemu=$!
+type_cmd() { echo "[test] > $*" >> "$T/typed"; printf '%s\r' "$*" >&3; sleep 1; }
+count() { tr -d '\r' < "$T/log" | grep -a -c -E "$1"; }
+step=0 status=timeout
+while [ $(( $(date +%s) - start )) -lt "$TIMEOUT" ]; do
+    kill -0 $qemu 2>/dev/null || { status=qemu-exited; break; }
+    ups=$(count 'vm1\| .*ADMIN-UP vm1')
+    case $step in
+    0) if [ "$ups" -ge 1 ] && [ "$(count 'vm2\| .*ADMIN-TICK 2$')" -ge 1 ]; then
+           type_cmd help; type_cmd list; type_cmd status vm1
+           type_cmd restart nosuch; type_cmd fault vm2; type_cmd reboot vm1; type_cmd status vm1 vm2
+           type_cmd restart vm1; step=1
+       fi ;;
+    1) if [ "$ups" -ge 2 ]; then type_cmd status vm1; type_cmd fault vm1; step=2; fi ;;
+    2) if [ "$ups" -ge 3 ]; then type_cmd status vm1; type_cmd list; type_cmd stop vm1; step=3; fi ;;
+    3) if [ "$(count 'admin\]\|info: vm1: stopped by admin')" -ge 1 ]; then
+           type_cmd stop vm1; type_cmd start vm1; step=4
+       fi ;;
+    4) if [ "$ups" -ge 4 ]; then type_cmd stop vm1; type_cmd stop vm2; step=5; fi ;;
+    5) if [ "$(count 'svmm\[vm[12]\]\|info: exits: ')" -ge 3 ]; then status=stopped; break; fi ;;
+    esac
+    sleep 1
+done
+sleep 1
+kill $qemu 2>/dev/null; wait $qemu 2>/dev/null
+exec 3>&-
+wall=$(( $(date +%s) - start ))
+LOG=$(tr -d '\r' < "$T/log" | awk -f "$E2E_LIB/untangle-log.awk")
+[ $status != timeout ] || echo "[sel4] TIMEOUT at step $step: the system did not finish within $TIMEOUT s (log: $T/log)"
+
+A='svmm\[admin\]\|'
+check "seL4 booted the system and the admin PD started" "$(has "${A}info: admin: 2 VMs; type help")"
+check "both guests reached init" "$(is [ "$(grep -c 'ADMIN-UP vm1' <<<"$LOG")" -ge 1 ])"
+check "help lists the commands" "$(has "${A}info: commands: list \| status VM")"
+check "list: vm1 running" "$(has "${A}info: list: vm1 running boots=1 ")"
+check "list: vm2 running" "$(has "${A}info: list: vm2 running")"
+check "status vm1: running, its boot, restarts and policy" "$(has "${A}info: status vm1: running .*boot 1, restarts 0.*policy on fault: restart")"
+check "refused: a VM not under the admin" "$(has "${A}warn: refused: restart nosuch: no such VM under this admin")"
+check "refused: a test fault of a VM without test_fault" "$(has "${A}warn: refused: fault vm2: the system description gives vm2 no test_fault")"
+check "refused: an unknown command" "$(has "${A}warn: refused: unknown command 'reboot'")"
+check "refused: extra words" "$(has "${A}warn: refused: status takes one VM name")"
+check "restart vm1: its VMM restarted the VM in place" "$(has 'svmm\[vm1\]\|info: VM vm1: the admin asked for a restart: restarting')"
+check "restart vm1: the admin reports it done" "$(has "${A}info: vm1: done, the VM is running")"
+check "restart vm1: the guest booted again" "$(is [ "$(grep -c 'vm1| .*ADMIN-UP vm1' <<<"$LOG")" -ge 2 ])"
+# vm2's ticks from before the restart command to after vm1's next boot: consecutive, none lost.
+ticks=$(grep -o 'vm2| .*ADMIN-TICK [0-9]*' <<<"$LOG" | awk '{ print $NF }')
+gaps=$(awk 'NR > 1 && $1 != prev + 1 { n++ } { prev = $1 } END { print n + 0 }' <<<"$ticks")
+check "vm2 kept printing through vm1's restarts ($(wc -l <<<"$ticks") ticks, $gaps out of sequence)" \
+    "$([ "$(wc -l <<<"$ticks")" -ge 10 ] && [ "$gaps" = 0 ]; rc)"
+check "fault vm1: its VMM faulted on purpose" "$(has 'svmm\[vm1\]\|warn: VMM of vm1 faulting on purpose')"
+check "fault vm1: the admin received the VMM's fault" "$(has "${A}error: VMM of vm1 faulted: memory fault at 0x8 ")"
+check "fault vm1: the admin restarted the VMM by policy" "$(has "${A}info: VMM of vm1 restarted by policy \(restart 1 by the admin\)")"
+check "fault vm1: the VMM program started again, as loaded" "$(has 'svmm\[vm1\]\|info: VMM of vm1 started again by its parent \(start 2\)')"
+check "fault vm1: the guest booted again" "$(is [ "$(grep -c 'vm1| .*ADMIN-UP vm1' <<<"$LOG")" -ge 3 ])"
+check "status vm1 after the fault: VMM started twice, faulted once" "$(has "${A}info: status vm1: running .*VMM program started 2 times, faulted 1, restarted by the admin 1")"
+check "stop vm1: stopped by the admin" "$(has "${A}info: vm1: stopped by admin")"
+check "stop vm1 again: refused by its VMM with the lifecycle's reason" "$(has "${A}warn: vm1: refused by its VMM: cannot stop a VM that is stopped")"
+check "start vm1: the guest booted again" "$(is [ "$(grep -c 'vm1| .*ADMIN-UP vm1' <<<"$LOG")" -ge 4 ])"
+check "both VMs stopped at the end (their VMMs' exit summaries)" "$(is [ $status = stopped ])"
+echo "$TAG: wall ${wall}s, steps done $step of 5"
+finish "$T/log"
