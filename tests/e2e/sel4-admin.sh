@@ -8,7 +8,10 @@
 #   2. `fault vm1`: vm1's VMM faults (a store to page 0); the admin, its parent, gets the fault and
 #      restarts the VMM program by vm1's policy (on_fault: restart); vm1 boots again
 #   3. `stop vm1`, `stop vm1` again (refused by its VMM: already stopped), `start vm1`: boots again
-#   4. `stop vm1`, `stop vm2`: both VMMs print their exit summaries, and QEMU is ended.
+#   4. that boot (vm1's 4th, counted on its RAM disk) panics (sysrq c): its watchdog is no longer
+#      refreshed, WS1 after 10 s, its VMM stops the VM as failed, and the admin starts it again by
+#      policy: a 5th boot
+#   5. `stop vm1`, `stop vm2`: both VMMs print their exit summaries, and QEMU is ended.
 # usage: sel4-admin.sh SDK_DIR [MICROKIT_CONFIG]   (prints "sel4-admin/<variant>/<config>: N passed, N failed")
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,10 +24,25 @@ T=$BUILD/e2e/sel4-admin-$CONFIG-$variant
 TAG="sel4-admin/$variant/$CONFIG"
 rm -rf "$T" && mkdir -p "$T"
 
-echo 'echo "ADMIN-UP vm1"; sleep 100000' > "$T/cmd-vm1"
+# vm1 counts its boots on its RAM disk, loads the watchdog driver (the guest kernel's sbsa_gwdt
+# module: the shared guest image has none), and panics in its 4th boot.
+mkdir -p "$T/gextra/lib"
+cp "$(ls "$BUILD"/machine/root-kernel/lib/modules/*/kernel/drivers/watchdog/sbsa_gwdt.ko* | head -n1)" "$T/gextra/lib/" ||
+    fail_early "no sbsa_gwdt module in the guest kernel's package"
+cat > "$T/cmd-vm1" <<'G'
+ko=$(ls /lib/sbsa_gwdt.ko*)
+case $ko in *.xz) xz -dc "$ko" > /tmp/sbsa_gwdt.ko; ko=/tmp/sbsa_gwdt.ko ;; esac
+insmod "$ko" && echo "ADMIN-WDT timeout $(cat /sys/class/watchdog/watchdog0/timeout)"
+n=$(dd if=/dev/vda bs=512 count=1 2>/dev/null | tr -dc '0-9'); boot=$(( ${n:-0} + 1 ))
+echo $boot | dd of=/dev/vda bs=512 count=1 conv=sync,fsync 2>/dev/null
+echo "ADMIN-UP vm1 boot $boot"
+[ $boot = 4 ] && { sleep 1; echo c > /proc/sysrq-trigger; }
+sleep 100000
+G
 echo 'i=0; while true; do i=$((i + 1)); echo "ADMIN-TICK $i"; sleep 1; done' > "$T/cmd-vm2"
 for vm in vm1 vm2; do
-    "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$vm.cpio.gz" --cmd-file "$T/cmd-$vm" >/dev/null || fail_early "guest initramfs"
+    "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$vm.cpio.gz" --cmd-file "$T/cmd-$vm" --extra "$T/gextra" >/dev/null ||
+        fail_early "guest initramfs"
 done
 example_images "$ROOT/examples/sel4-admin/system.yaml" "$BUILD/machine/Image" "$T/{vm}.cpio.gz" > "$T/system.yaml"
 make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" SYSTEM="$T/system.yaml" \
@@ -47,7 +65,7 @@ count() { tr -d '\r' < "$T/log" | grep -a -c -E "$1"; }
 step=0 status=timeout
 while [ $(( $(date +%s) - start )) -lt "$TIMEOUT" ]; do
     kill -0 $qemu 2>/dev/null || { status=qemu-exited; break; }
-    ups=$(count 'vm1\| .*ADMIN-UP vm1')
+    ups=$(count 'vm1\| .*ADMIN-UP vm1 boot')
     case $step in
     0) if [ "$ups" -ge 1 ] && [ "$(count 'vm2\| .*ADMIN-TICK 2$')" -ge 1 ]; then
            type_cmd help; type_cmd list; type_cmd status vm1
@@ -59,8 +77,8 @@ while [ $(( $(date +%s) - start )) -lt "$TIMEOUT" ]; do
     3) if [ "$(count 'admin\]\|info: vm1: stopped by admin')" -ge 1 ]; then
            type_cmd stop vm1; type_cmd start vm1; step=4
        fi ;;
-    4) if [ "$ups" -ge 4 ]; then type_cmd stop vm1; type_cmd stop vm2; step=5; fi ;;
-    5) if [ "$(count 'svmm\[vm[12]\]\|info: exits: ')" -ge 3 ]; then status=stopped; break; fi ;;
+    4) if [ "$ups" -ge 5 ]; then type_cmd status vm1; type_cmd stop vm1; type_cmd stop vm2; step=5; fi ;;
+    5) if [ "$(count 'svmm\[vm[12]\]\|info: exits: ')" -ge 4 ]; then status=stopped; break; fi ;;
     esac
     sleep 1
 done
@@ -73,7 +91,8 @@ LOG=$(tr -d '\r' < "$T/log" | awk -f "$E2E_LIB/untangle-log.awk")
 
 A='svmm\[admin\]\|'
 check "seL4 booted the system and the admin PD started" "$(has "${A}info: admin: 2 VMs; type help")"
-check "both guests reached init" "$(is [ "$(grep -c 'ADMIN-UP vm1' <<<"$LOG")" -ge 1 ])"
+check "vm1 reached init and ran its command" "$(has 'vm1\| .*ADMIN-UP vm1 boot 1')"
+check "vm2 printed its ticks" "$(has 'vm2\| .*ADMIN-TICK 1$')"
 check "help lists the commands" "$(has "${A}info: commands: list \| status VM")"
 check "list: vm1 running" "$(has "${A}info: list: vm1 running boots=1 ")"
 check "list: vm2 running" "$(has "${A}info: list: vm2 running")"
@@ -99,6 +118,12 @@ check "status vm1 after the fault: VMM started twice, faulted once" "$(has "${A}
 check "stop vm1: stopped by the admin" "$(has "${A}info: vm1: stopped by admin")"
 check "stop vm1 again: refused by its VMM with the lifecycle's reason" "$(has "${A}warn: vm1: refused by its VMM: cannot stop a VM that is stopped")"
 check "start vm1: the guest booted again" "$(is [ "$(grep -c 'vm1| .*ADMIN-UP vm1' <<<"$LOG")" -ge 4 ])"
+check "vm1's boots counted on its RAM disk, which outlives restarts (boot 5 seen)" "$(has 'vm1\| .*ADMIN-UP vm1 boot 5')"
+check "the guest's watchdog driver took the VMM's SBSA watchdog (timeout 10 s)" "$(has 'vm1\| .*ADMIN-WDT timeout 10')"
+check "panic: WS1, the VMM stopped the VM as failed" "$(has 'svmm\[vm1\]\|error: VM vm1: guest stopped refreshing its watchdog \(WS1 after 1[0-9] s\)')"
+check "panic: the admin started vm1 again by policy" "$(has "${A}info: vm1: its VMM stopped it on a fault: starting it again by policy")"
+check "status vm1 at the end: guest restarts by policy 1" "$(has "${A}info: status vm1: running .*guest restarts by policy 1")"
 check "both VMs stopped at the end (their VMMs' exit summaries)" "$(is [ $status = stopped ])"
 echo "$TAG: wall ${wall}s, steps done $step of 5"
+grep -o 'ADMIN-UP vm1 boot [0-9]*' <<<"$LOG" | tr '\n' ' '; echo
 finish "$T/log"

@@ -116,7 +116,12 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
     fprintf(f, "            .uart_base = 0x%08llx, .uart_spi = %u,\n", (unsigned long long)l->uart_base, l->uart_spi);
     fprintf(f, "            .virtio_base = 0x%08llx, .virtio_stride = 0x%llx, .virtio_spi = %u,\n",
             (unsigned long long)l->virtio_base, (unsigned long long)l->virtio_stride, l->virtio_spi);
+    if (cfg.watchdog_s)
+        fprintf(f, "            .wdt_base = 0x%08llx, .wdt_spi = %u,\n", (unsigned long long)l->wdt_base, l->wdt_spi);
     fprintf(f, "        },\n");
+    if (cfg.watchdog_s)
+        fprintf(f, "        .watchdog_s = %u, .watchdog_boot_s = %u, /* SBSA watchdog: no refresh for this long, and the VM fails */\n",
+                cfg.watchdog_s, cfg.watchdog_boot_s);
     fprintf(f, "        .nvirtio = %u,\n", v->ndevs);
     fprintf(f, "        .virtio_ids = {");
     for (unsigned i = 0; i < v->ndevs; i++)

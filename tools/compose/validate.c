@@ -433,6 +433,13 @@ static void check_vm(struct sys *s, struct vm *v)
     }
     check_vm_layout(s, v);
     v->passive = v->vmm_passive >= 0 ? v->vmm_passive == 1 : s->passive_vmms;
+    if (v->watchdog_line) {
+        /* Its deadlines are the idle timer's to watch, which signals a VMM that is not passive. */
+        if (v->vmm_passive == 1)
+            compose_error(s, v->vmm_passive_line, FIELD_VM(f, v, "vmm_passive"),
+                          "a VMM with a watchdog cannot be passive: the idle timer that watches it signals the VMM");
+        v->passive = false;
+    }
     if (s->admin_line && v->restart_on_fault) {
         /* The admin restarts a faulted VMM's thread; a passive one has no scheduling context to run on. */
         if (v->vmm_passive == 1)
@@ -998,7 +1005,10 @@ static void check_fault_policy(struct sys *s, const struct vm *v, bool sel4)
                       v->restart_window);
 }
 
-/* watchdog, watchdog_boot: svmm run's --watchdog SECONDS[,boot=SECONDS]; the seL4 VMM has no watchdog yet. */
+/*
+ * watchdog, watchdog_boot: svmm run's --watchdog SECONDS[,boot=SECONDS]; on seL4 the VMM's SBSA
+ * watchdog, its deadlines watched by the idle timer PD (so the board needs its timer).
+ */
 static void check_watchdog(struct sys *s, const struct vm *v, bool sel4)
 {
     char f[160];
@@ -1012,9 +1022,9 @@ static void check_watchdog(struct sys *s, const struct vm *v, bool sel4)
     if (v->watchdog_boot_line && !v->watchdog_line)
         compose_error(s, v->watchdog_boot_line, FIELD_VM(f, v, "watchdog_boot"),
                       "the first window of a watchdog this VM does not have (give watchdog: too)");
-    if (sel4 && (v->watchdog_line || v->watchdog_boot_line))
-        compose_error(s, v->watchdog_line ? v->watchdog_line : v->watchdog_boot_line, FIELD_VM(f, v, "watchdog"),
-                      "hosted only for now (svmm run --watchdog): the seL4 VMM has no watchdog device yet");
+    if (sel4 && v->watchdog_line && s->board->ptimer_irq == 0)
+        compose_error(s, v->watchdog_line, FIELD_VM(f, v, "watchdog"),
+                      "the seL4 watchdog's clock is the idle timer, and board %s has no timer for it", s->board->name);
 }
 
 static void check_what_works(struct sys *s)
@@ -1197,4 +1207,6 @@ void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_con
     cfg->nvirtio = v->ndevs;
     for (unsigned i = 0; i < v->ndevs; i++)
         cfg->virtio_ids[i] = ids[v->devs[i].type];
+    cfg->watchdog_s = v->watchdog;
+    cfg->watchdog_boot_s = v->watchdog_boot;
 }

@@ -23,6 +23,11 @@ static struct {
     uint64_t cntvoff[SVMM_MAX_VCPUS];  /* virtual count = physical count - CNTVOFF */
     uint64_t published;                /* what the timer page says now */
     struct {
+        void (*fn)(void *ctx);
+        void *ctx;
+        uint64_t deadline; /* physical counter; NO_DEADLINE: none */
+    } device;                          /* sel4_idle_device_timer: the watchdog's deadline */
+    struct {
         uint64_t sleeps, irq_wakes, timer_wakes, signals;
     } stats;
 } idle;
@@ -63,6 +68,8 @@ static void publish(void)
     for (unsigned i = 0; i < idle.ncpus; i++)
         if (idle.asleep[i] && idle.deadline[i] != NO_DEADLINE && (d == NO_DEADLINE || idle.deadline[i] < d))
             d = idle.deadline[i];
+    if (idle.device.deadline != NO_DEADLINE && (d == NO_DEADLINE || idle.device.deadline < d))
+        d = idle.device.deadline;
     if (d == prev)
         return;
     __atomic_store_n(&page->deadline, d, __ATOMIC_RELEASE);
@@ -140,6 +147,41 @@ void sel4_idle_notified(unsigned ch)
             wake(i);
         }
     }
+    if (idle.device.deadline != NO_DEADLINE && idle.device.deadline <= now) {
+        idle.device.deadline = NO_DEADLINE; /* fn re-arms if it needs to */
+        publish();
+        idle.device.fn(idle.device.ctx);
+    }
+}
+
+bool sel4_idle_device_timer(void (*fn)(void *ctx), void *ctx)
+{
+    if (!idle.on)
+        return false;
+    idle.device.fn = fn;
+    idle.device.ctx = ctx;
+    idle.device.deadline = NO_DEADLINE;
+    return true;
+}
+
+void sel4_idle_device_arm(uint64_t deadline)
+{
+    if (!idle.on || idle.device.fn == NULL)
+        return;
+    idle.device.deadline = deadline;
+    publish();
+}
+
+uint64_t sel4_idle_guest_counter(void)
+{
+    return sel4_counter_ticks() - idle.cntvoff[0];
+}
+
+uint64_t sel4_idle_guest_to_physical(uint64_t guest_count)
+{
+    uint64_t phys = guest_count + idle.cntvoff[0];
+
+    return phys < guest_count ? UINT64_MAX : phys; /* past the counter's range: never (in practice) */
 }
 
 void sel4_idle_reset(void)

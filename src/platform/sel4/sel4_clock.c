@@ -10,11 +10,18 @@ uint64_t sel4_counter_ticks(void)
     return cnt;
 }
 
-uint64_t sel4_counter_ns(void)
+uint64_t sel4_counter_hz(void)
 {
-    uint64_t cnt = sel4_counter_ticks(), frq;
+    uint64_t frq;
 
     __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(frq));
+    return frq;
+}
+
+uint64_t sel4_counter_ns(void)
+{
+    uint64_t cnt = sel4_counter_ticks(), frq = sel4_counter_hz();
+
     /* Split so that cnt * 10^9 cannot overflow. */
     return frq ? cnt / frq * 1000000000u + cnt % frq * 1000000000u / frq : 0;
 }

@@ -13,5 +13,7 @@ uint64_t sel4_counter_ns(void);
 
 /* The same count in its own ticks (CNTFRQ_EL0 per second): the unit of the generic timer's compare values. */
 uint64_t sel4_counter_ticks(void);
+/* Its frequency (CNTFRQ_EL0), ticks per second. */
+uint64_t sel4_counter_hz(void);
 
 #endif

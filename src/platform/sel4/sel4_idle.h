@@ -48,6 +48,19 @@ void sel4_idle_kick(unsigned vcpu);
 /* A notification on channel `ch`: if it is the idle timer's, restart the vCPUs whose deadline passed. */
 void sel4_idle_notified(unsigned ch);
 
+/*
+ * A device's own deadline (the watchdog's), watched by the same timer: `fn(ctx)` runs from
+ * sel4_idle_notified once the physical counter has passed what sel4_idle_device_arm() last gave.
+ * Returns false when the idle timer is off (no timer page, or a passive VMM): the device has no clock.
+ */
+bool sel4_idle_device_timer(void (*fn)(void *ctx), void *ctx);
+/* The device's next deadline, a physical counter value; 0: none. Replaces the last one. */
+void sel4_idle_device_arm(uint64_t deadline);
+/* The guest's virtual counter now (vCPU 0's: CNTVOFF is the same for every vCPU and never changes). */
+uint64_t sel4_idle_guest_counter(void);
+/* A guest counter value as a physical one (for sel4_idle_device_arm). */
+uint64_t sel4_idle_guest_to_physical(uint64_t guest_count);
+
 /* A VM restart, with every vCPU halted: nobody sleeps any more and no deadline is published. */
 void sel4_idle_reset(void);
 

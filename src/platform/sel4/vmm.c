@@ -81,6 +81,37 @@ static void guest_console_write(void *ctx, const uint8_t *buf, size_t len)
     board_uart_flush();
 }
 
+/* ---- the SBSA watchdog's clock: the guest's counter, deadlines watched by the idle timer ---- */
+
+static uint64_t watchdog_now(void *ctx)
+{
+    (void)ctx;
+    return sel4_idle_guest_counter();
+}
+
+static void watchdog_arm(void *ctx, uint64_t deadline)
+{
+    (void)ctx;
+    sel4_idle_device_arm(deadline == SBSA_GWDT_NEVER ? 0 : sel4_idle_guest_to_physical(deadline));
+}
+
+static void stop_vm(enum svmm_vm_op op, const char *why);
+
+/* The idle timer passed the watchdog's deadline: advance it; WS1 (no refresh for its timeout) fails the VM. */
+static void watchdog_fired(void *ctx)
+{
+    static char why[96];
+
+    (void)ctx;
+    if (!vm_running() || !sbsa_gwdt_tick(&vm.wdt))
+        return;
+    board_uart_flush();
+    snprintf(why, sizeof(why), "guest stopped refreshing its watchdog (WS1 after %llu s)",
+             (unsigned long long)sbsa_gwdt_ws1_seconds(&vm.wdt));
+    svmm_err("VM %s: %s", svmm_sel4_vm.name, why);
+    stop_vm(SVMM_OP_FAIL, why);
+}
+
 /* Device interrupt lines go to the virtual distributor (SPI n is INTID 32 + n). */
 static void irq_set(void *ctx, uint32_t spi, bool level)
 {
@@ -387,6 +418,7 @@ static bool boot_again(unsigned caller)
 
     svmm_info("starting vCPU 0 at 0x%llx", (unsigned long long)vm.boot.kernel_gpa);
     boot_started_ns = sel4_counter_ns();
+    svmm_vm_power_on(&vm); /* the watchdog starts with the boot */
     if (!svmm_sel4_vm.passive || caller == NO_VCPU) {
         ok = vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa);
     } else if (caller == 0) {
@@ -584,7 +616,10 @@ void init(void)
 {
     const struct svmm_sel4_vm *c = &svmm_sel4_vm;
     const struct svmm_platform plat = { .ctx = NULL, .irq_set = irq_set };
-    const struct svmm_vm_backends be = { .uart_tx = guest_uart_tx };
+    const struct svmm_vm_backends be = {
+        .uart_tx = guest_uart_tx,
+        .wdt_clock = { .hz = sel4_counter_hz(), .now = watchdog_now, .arm = watchdog_arm },
+    };
     char err[160];
 
     board_uart_start_log(board_uart_vaddr, c->console_prefix, c->name);
@@ -601,6 +636,10 @@ void init(void)
     }
     psci_init(&psci, c->cfg.ncpus, &vm.mem, &psci_ops);
     sel4_idle_init(c->cfg.ncpus);
+    if (c->cfg.watchdog_s && !sel4_idle_device_timer(watchdog_fired, NULL)) {
+        svmm_err("VM setup failed: the watchdog needs the idle timer, which a passive VMM does not have");
+        return;
+    }
     /* No reboot policy in the system description yet: a guest's reset always restarts the VM. */
     svmm_lifecycle_init(&lc, false);
     if (pd_reentry_starts() > 1)
@@ -614,6 +653,7 @@ void init(void)
     (void)lifecycle(SVMM_OP_START);
     svmm_info("starting vCPU 0 at 0x%llx", (unsigned long long)vm.boot.kernel_gpa);
     boot_started_ns = sel4_counter_ns();
+    svmm_vm_power_on(&vm);
     if (!vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa))
         stop_vm(SVMM_OP_FAIL, "cannot start vCPU 0");
     else
