@@ -11,7 +11,9 @@
 #   4. that boot (vm1's 4th, counted on its RAM disk) panics (sysrq c): its watchdog is no longer
 #      refreshed, WS1 after 10 s, its VMM stops the VM as failed, and the admin starts it again by
 #      policy: a 5th boot
-#   5. `stop vm1`, `stop vm2`: both VMMs print their exit summaries, and QEMU is ended.
+#   5. the dynamic slot "scratch": refusals (an image or slot outside the bounds, start of a slot),
+#      `boot scratch rescue` (its guest says which image it is), `stop scratch`, `boot scratch tools`
+#   6. `stop vm1`, `stop vm2`, `stop scratch`: the VMMs print their exit summaries, QEMU is ended.
 # usage: sel4-admin.sh SDK_DIR [MICROKIT_CONFIG]   (prints "sel4-admin/<variant>/<config>: N passed, N failed")
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -40,11 +42,16 @@ echo "ADMIN-UP vm1 boot $boot"
 sleep 100000
 G
 echo 'i=0; while true; do i=$((i + 1)); echo "ADMIN-TICK $i"; sleep 1; done' > "$T/cmd-vm2"
-for vm in vm1 vm2; do
+for im in rescue tools; do echo "echo \"ADMIN-SLOT image $im\"; sleep 100000" > "$T/cmd-$im"; done
+for vm in vm1 vm2 rescue tools; do
     "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$vm.cpio.gz" --cmd-file "$T/cmd-$vm" --extra "$T/gextra" >/dev/null ||
         fail_early "guest initramfs"
 done
-example_images "$ROOT/examples/sel4-admin/system.yaml" "$BUILD/machine/Image" "$T/{vm}.cpio.gz" > "$T/system.yaml"
+# The VMs' images as example_images gives them; each slot image's kernel ours, its initrd its own.
+example_images "$ROOT/examples/sel4-admin/system.yaml" "$BUILD/machine/Image" "$T/{vm}.cpio.gz" |
+    awk -v k="$BUILD/machine/Image" -v t="$T" '/^dynamic:/ { dyn = 1 } dyn && /- name:/ { im = $3 }
+        dyn && /^ *kernel:/ { sub(/kernel:.*/, "kernel: " k) } dyn && /^ *initrd:/ { sub(/initrd:.*/, "initrd: " t "/" im ".cpio.gz") }
+        { print }' > "$T/system.yaml"
 make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFIG="$CONFIG" SYSTEM="$T/system.yaml" \
     SYSTEM_OUT="$T/out" > "$T/build.log" 2>&1 || fail_early build "$T/build.log"
 
@@ -62,7 +69,7 @@ qemu-system-aarch64 -machine $machine -cpu cortex-a53 -nic none -m 2G -nographic
 qemu=$!
 type_cmd() { echo "[test] > $*" >> "$T/typed"; printf '%s\r' "$*" >&3; sleep 1; }
 count() { tr -d '\r' < "$T/log" | grep -a -c -E "$1"; }
-step=0 status=timeout
+step=0 status=timeout A='svmm\[admin\]\|'
 while [ $(( $(date +%s) - start )) -lt "$TIMEOUT" ]; do
     kill -0 $qemu 2>/dev/null || { status=qemu-exited; break; }
     ups=$(count 'vm1\| .*ADMIN-UP vm1 boot')
@@ -77,8 +84,18 @@ while [ $(( $(date +%s) - start )) -lt "$TIMEOUT" ]; do
     3) if [ "$(count 'admin\]\|info: vm1: stopped by admin')" -ge 1 ]; then
            type_cmd stop vm1; type_cmd start vm1; step=4
        fi ;;
-    4) if [ "$ups" -ge 5 ]; then type_cmd status vm1; type_cmd stop vm1; type_cmd stop vm2; step=5; fi ;;
-    5) if [ "$(count 'svmm\[vm[12]\]\|info: exits: ')" -ge 4 ]; then status=stopped; break; fi ;;
+    4) if [ "$ups" -ge 5 ]; then
+           type_cmd status vm1; type_cmd list; type_cmd boot scratch evil; type_cmd boot nowhere rescue
+           type_cmd boot vm1 rescue; type_cmd start scratch; type_cmd boot scratch; type_cmd boot scratch rescue; step=5
+       fi ;;
+    5) if [ "$(count 'scratch\| .*ADMIN-SLOT image rescue')" -ge 1 ]; then
+           type_cmd status scratch; type_cmd boot scratch tools; type_cmd stop scratch; step=6
+       fi ;;
+    6) if [ "$(count "${A}info: scratch: stopped by admin")" -ge 1 ]; then type_cmd boot scratch tools; step=7; fi ;;
+    7) if [ "$(count 'scratch\| .*ADMIN-SLOT image tools')" -ge 1 ]; then
+           type_cmd status scratch; type_cmd stop vm1; type_cmd stop vm2; type_cmd stop scratch; step=8
+       fi ;;
+    8) if [ "$(count 'svmm\[(vm[12]|scratch)\]\|info: exits: ')" -ge 6 ]; then status=stopped; break; fi ;;
     esac
     sleep 1
 done
@@ -89,8 +106,7 @@ wall=$(( $(date +%s) - start ))
 LOG=$(tr -d '\r' < "$T/log" | awk -f "$E2E_LIB/untangle-log.awk")
 [ $status != timeout ] || echo "[sel4] TIMEOUT at step $step: the system did not finish within $TIMEOUT s (log: $T/log)"
 
-A='svmm\[admin\]\|'
-check "seL4 booted the system and the admin PD started" "$(has "${A}info: admin: 2 VMs; type help")"
+check "seL4 booted the system and the admin PD started" "$(has "${A}info: admin: 3 VMs; type help")"
 check "vm1 reached init and ran its command" "$(has 'vm1\| .*ADMIN-UP vm1 boot 1')"
 check "vm2 printed its ticks" "$(has 'vm2\| .*ADMIN-TICK 1$')"
 check "help lists the commands" "$(has "${A}info: commands: list \| status VM")"
@@ -123,7 +139,20 @@ check "the guest's watchdog driver took the VMM's SBSA watchdog (timeout 10 s)" 
 check "panic: WS1, the VMM stopped the VM as failed" "$(has 'svmm\[vm1\]\|error: VM vm1: guest stopped refreshing its watchdog \(WS1 after 1[0-9] s\)')"
 check "panic: the admin started vm1 again by policy" "$(has "${A}info: vm1: its VMM stopped it on a fault: starting it again by policy")"
 check "status vm1 at the end: guest restarts by policy 1" "$(has "${A}info: status vm1: running .*guest restarts by policy 1")"
-check "both VMs stopped at the end (their VMMs' exit summaries)" "$(is [ $status = stopped ])"
-echo "$TAG: wall ${wall}s, steps done $step of 5"
+check "slot: started empty, waiting for the admin" "$(has 'svmm\[scratch\]\|info: slot scratch: 2 images, waiting for the admin')"
+check "slot: list shows it created" "$(has "${A}info: list: scratch created boots=0 .*\(dynamic slot\)")"
+check "slot: an image outside its bounds refused" "$(has "${A}warn: refused: boot scratch evil: slot scratch may not boot image 'evil' \(its images: rescue, tools\)")"
+check "slot: a slot that does not exist refused" "$(has "${A}warn: refused: boot nowhere rescue: no dynamic slot 'nowhere' \(slots: scratch\)")"
+check "slot: a VM that is not a slot refused" "$(has "${A}warn: refused: boot vm1 rescue: no dynamic slot 'vm1'")"
+check "slot: start of a slot refused" "$(has "${A}warn: refused: start scratch: a dynamic slot: boot it with boot scratch IMAGE")"
+check "slot: boot without an image refused" "$(has "${A}warn: refused: boot takes a slot and an image")"
+check "slot: boot scratch rescue: its VMM loaded that image" "$(has 'svmm\[scratch\]\|info: slot scratch: booting image rescue')"
+check "slot: the guest of image rescue ran" "$(has 'scratch\| .*ADMIN-SLOT image rescue')"
+check "slot: status names the image" "$(has "${A}info: status scratch: running, image rescue ")"
+check "slot: boot of a running slot refused by its VMM" "$(has "${A}warn: scratch: refused by its VMM: cannot start a VM that is running")"
+check "slot: stopped, then booted with its other image" "$(has 'scratch\| .*ADMIN-SLOT image tools')"
+check "slot: status names the new image" "$(has "${A}info: status scratch: running, image tools ")"
+check "all VMs stopped at the end (their VMMs' exit summaries)" "$(is [ $status = stopped ])"
+echo "$TAG: wall ${wall}s, steps done $step of 8"
 grep -o 'ADMIN-UP vm1 boot [0-9]*' <<<"$LOG" | tr '\n' ' '; echo
 finish "$T/log"

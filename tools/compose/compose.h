@@ -119,6 +119,8 @@ struct vm {
     int priority_line, vmm_priority_line, vmm_passive_line; /* 0: not given (seL4-only fields) */
     /* planned by validate */
     uint64_t images_phys, images_size, initrd_offset;
+    /* seL4 with admin: a dynamic slot run as a VM (expand_slots): s->slots[slot]'s images, one per image_space */
+    bool is_slot; unsigned slot;
     bool passive; /* the VMM PD is passive (runs on its vCPUs' scheduling contexts) */
     uint64_t ram_phys; /* guest RAM placed in the board's reserved window (not cleared at boot), or 0 */
 };
@@ -244,6 +246,14 @@ const char *dev_type_name(enum dev_type t);
 
 int parse_system(struct sys *s, const char *file);
 int validate_system(struct sys *s);
+/* x rounded up to a multiple of 2 MiB (how boot images are packed). */
+uint64_t align2m(uint64_t x);
+/*
+ * seL4 with an admin PD: each dynamic slot becomes a VM of its own (a VMM PD that starts with no
+ * guest and boots one of the slot's images when the admin says so), appended to s->vms. Call after
+ * validate_system and only for seL4 outputs. Returns -1 (errors reported) if the VMs do not fit.
+ */
+int expand_slots(struct sys *s);
 /* The guest configuration svmm runs this VM with on seL4 (what <vm>_config.c holds). */
 void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_config *cfg);
 /* `path` resolved against the root directory, into buf. */

@@ -68,6 +68,26 @@ static void emit_vsock_config(const struct sys *s, const struct vm *v, FILE *f)
 }
 
 /*
+ * A dynamic slot (seL4 with the admin PD): it starts with no guest, and boots image i of its images,
+ * which the boot loader placed at i * image_space in its boot-image region (emit_qemu_args).
+ */
+static void emit_slot_images(const struct sys *s, const struct vm *v, FILE *f)
+{
+    const struct slot *sl = &s->slots[v->slot];
+
+    fprintf(f, "    .slot = true, /* dynamic slot: boots when the admin says which image */\n");
+    fprintf(f, "    .nimages = %u, .images = {\n", sl->nimages);
+    for (unsigned i = 0; i < sl->nimages; i++) {
+        const struct dyn_image *im = &sl->images[i];
+        unsigned long long base = (unsigned long long)sl->image_space * i;
+        fprintf(f, "        { .name = \"%s\", .kernel_offset = 0x%llx, .kernel_size = %llu, .initrd_offset = 0x%llx, "
+                   ".initrd_size = %llu },\n", im->name, base, (unsigned long long)im->kernel.size,
+                im->initrd.size ? base + align2m(im->kernel.size) : 0ull, (unsigned long long)im->initrd.size);
+    }
+    fprintf(f, "    },\n");
+}
+
+/*
  * A driver VM's served disks (src/platform/sel4/sel4_vm.h, struct svmm_sel4_blk_serve): its clients in
  * partition order, each with its name (the agent's table and the client's disk serial), size,
  * read-only flag and channel (as emit_sdf.c numbers them: 30 + client).
@@ -159,6 +179,8 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
     fprintf(f, "    .kernel_offset = 0, .kernel_size = %llu,\n", (unsigned long long)v->kernel.size);
     fprintf(f, "    .initrd_offset = %llu, .initrd_size = %llu,\n",
             (unsigned long long)(v->initrd.size ? v->initrd_offset : 0), (unsigned long long)v->initrd.size);
+    if (v->is_slot)
+        emit_slot_images(s, v, f);
     fprintf(f, "    .num_lrs = %u,\n", s->board->num_lrs);
     if (v->passive)
         fprintf(f, "    .passive = true,\n");
@@ -172,12 +194,31 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
     return ferror(f) ? -1 : 0;
 }
 
+/* Every image of a slot, image i at i * image_space of the slot's window. */
+static void emit_slot_loader_args(const struct sys *s, const struct slot *sl, FILE *f)
+{
+    char path[PATH_MAX_LEN + 256];
+
+    for (unsigned i = 0; i < sl->nimages; i++) {
+        const struct dyn_image *im = &sl->images[i];
+        unsigned long long at = (unsigned long long)(sl->images_phys + sl->image_space * i);
+        fprintf(f, " -device loader,file=%s,addr=0x%llx,force-raw=on", resolve_path(s, im->kernel.path, path, sizeof(path)), at);
+        if (im->initrd.size)
+            fprintf(f, " -device loader,file=%s,addr=0x%llx,force-raw=on",
+                    resolve_path(s, im->initrd.path, path, sizeof(path)), at + (unsigned long long)align2m(im->kernel.size));
+    }
+}
+
 int emit_qemu_args(const struct sys *s, FILE *f)
 {
     char path[PATH_MAX_LEN + 256];
 
     for (unsigned i = 0; i < s->nvms; i++) {
         const struct vm *v = &s->vms[i];
+        if (v->is_slot) {
+            emit_slot_loader_args(s, &s->slots[v->slot], f);
+            continue;
+        }
         fprintf(f, "%s-device loader,file=%s,addr=0x%llx,force-raw=on", i ? " " : "",
                 resolve_path(s, v->kernel.path, path, sizeof(path)), (unsigned long long)v->images_phys);
         if (v->initrd.size)
@@ -288,9 +329,17 @@ int emit_admin_config(const struct sys *s, FILE *f)
     for (unsigned i = 0; i < s->nvms; i++) {
         const struct vm *v = &s->vms[i];
         fprintf(f, "        { .name = \"%s\", .child = %u, .channel = %u, .page = 0x%llx, .restart_on_fault = %s, "
-                   ".max_restarts = %u, .restart_window = %u, .test_fault = %s },\n",
+                   ".max_restarts = %u, .restart_window = %u, .test_fault = %s",
                 v->name, i, i, ADMIN_PAGE_VADDR(i), v->restart_on_fault ? "true" : "false", v->max_restarts,
                 v->restart_window, v->test_fault ? "true" : "false");
+        if (v->is_slot) {
+            const struct slot *sl = &s->slots[v->slot];
+            fprintf(f, ",\n          .slot = true, .nimages = %u, .images = {", sl->nimages);
+            for (unsigned k = 0; k < sl->nimages; k++)
+                fprintf(f, "%s\"%s\"", k ? ", " : " ", sl->images[k].name);
+            fprintf(f, " }");
+        }
+        fprintf(f, " },\n");
     }
     fprintf(f, "    },\n};\n");
     return ferror(f) ? -1 : 0;

@@ -205,6 +205,8 @@ int main(int argc, char **argv)
         sys.gic = gic;
     if (validate_system(&sys) < 0)
         return 1;
+    if (sys.admin_line && sys.platforms & FOR_SEL4 && expand_slots(&sys) < 0)
+        return 1;
     if (out && emit_sel4(&sys, out, dtb, cpu_attr) < 0)
         return 1;
     if (hosted && emit_hosted(&sys, stdout, svmm) < 0)

@@ -73,7 +73,7 @@ const char *resolve_path(const struct sys *s, const char *path, char *buf, size_
     return buf;
 }
 
-static uint64_t align2m(uint64_t x)
+uint64_t align2m(uint64_t x)
 {
     return (x + SZ_2M - 1) & ~(SZ_2M - 1);
 }
@@ -470,7 +470,8 @@ static void plan_images(struct sys *s)
     for (unsigned i = 0; i < s->nslots; i++) {
         struct slot *sl = &s->slots[i];
         sl->images_phys = at;
-        at += sl->image_space;
+        /* seL4 has every image of the slot in memory at once (the boot loader places them): image_space each */
+        at += s->platforms & FOR_SEL4 ? sl->image_space * sl->nimages : sl->image_space;
         if (at > s->board->images_end)
             compose_error(s, sl->image_space_line ? sl->image_space_line : sl->line, "dynamic.slots.image_space",
                           "slot '%s' does not fit the board's boot-image window (%llu MiB needed so far)", sl->name,
@@ -1108,10 +1109,10 @@ static void check_what_works(struct sys *s)
     if (hosted && s->admin_line)
         compose_error(s, s->admin_line, "admin",
                       "the seL4 admin PD; hosted, `svmm up` (--up-plan) is the admin and takes no admin: section");
-    if (s->dynamic_line && (sel4 || s->platforms & FOR_HOSTED_SCRIPT))
+    if (s->dynamic_line && ((sel4 && !s->admin_line) || s->platforms & FOR_HOSTED_SCRIPT))
         compose_error(s, s->dynamic_line, "dynamic",
-                      "dynamic VM slots need an admin component to boot them: hosted that is `svmm up` (--up-plan); "
-                      "svmm-up.sh and --hosted have none, and the seL4 admin PD does not boot dynamic slots yet");
+                      "dynamic VM slots need an admin component to boot them: hosted that is `svmm up` (--up-plan), "
+                      "on seL4 the admin PD (an admin: section); svmm-up.sh and --hosted have none");
     if (hosted && s->components_line)
         compose_error(s, s->components_line, "components",
                       "not available hosted: native components are Microkit protection domains, and svmm run has "
@@ -1189,6 +1190,40 @@ int validate_system(struct sys *s)
     if (!s->errors) {
         plan_images(s);
         check_ram_total(s);
+    }
+    return s->errors ? -1 : 0;
+}
+
+int expand_slots(struct sys *s)
+{
+    for (unsigned i = 0; i < s->nslots; i++) {
+        const struct slot *sl = &s->slots[i];
+        struct vm *v;
+        for (unsigned k = 0; k < s->nvms; k++)
+            if (!strcmp(s->vms[k].name, sl->name))
+                compose_error(s, sl->line, "dynamic.slots.name", "'%s' is also a VM's name", sl->name);
+        if (s->nvms == MAX_VMS) {
+            compose_error(s, sl->line, "dynamic.slots", "on seL4 each slot is a VMM of its own: at most %d VMs and "
+                          "slots together", MAX_VMS);
+            break;
+        }
+        v = &s->vms[s->nvms++];
+        *v = (struct vm){ .line = sl->line, .ram_line = sl->ram_line, .ram = sl->ram, .vcpus = sl->vcpus,
+                          .ram_base = 0x40000000ull, .priority = 100, .vmm_priority = 254, .vmm_passive = 0,
+                          .serve_dev = -1, .max_restarts = 3, .restart_window = 60, .ndevs = 1,
+                          .is_slot = true, .slot = i };
+        snprintf(v->name, sizeof(v->name), "%s", sl->name);
+        snprintf(v->bootargs, sizeof(v->bootargs), "console=ttyS0 earlycon"); /* as svmm up boots a slot */
+        v->devs[0] = (struct device){ .type = DEV_CONSOLE, .line = sl->line, .link = -1, .blink = -1 };
+        for (unsigned c = 0; c < v->vcpus && c < SVMM_MAX_VCPUS; c++)
+            v->pcpus[c] = c % s->board->pcpus;
+        v->npcpus = v->vcpus;
+        /* Image 0 is what the region and the DTB describe; the VMM gets all of them (emit_vm_config). */
+        v->kernel = sl->images[0].kernel;
+        v->initrd = sl->images[0].initrd;
+        v->initrd_offset = align2m(v->kernel.size);
+        v->images_phys = sl->images_phys;
+        v->images_size = sl->image_space * sl->nimages;
     }
     return s->errors ? -1 : 0;
 }

@@ -3,8 +3,9 @@
  * The admin component as a Microkit protection domain (its own program, svmm-admin.elf; issue 12
  * part 2 on seL4). Its children are the VMMs of the VMs the system description gives it, so:
  *   - it takes commands on the board UART (it owns the receive interrupt): help, list, status VM,
- *     start VM, stop VM, restart VM, and fault VM for a VM whose description allows a test fault;
- *     anything else, or a VM it does not manage, is refused with the reason;
+ *     start VM, stop VM, restart VM, boot SLOT IMAGE for a dynamic slot and one of its images, and
+ *     fault VM for a VM whose description allows a test fault; anything else, or a VM or image it
+ *     does not manage, is refused with the reason;
  *   - it passes start/stop/restart to the VMM through its admin page (sel4_admin.h) and prints the
  *     VMM's answer when it signals back;
  *   - it receives the faults of the VMM programs themselves and applies the VM's policy (on_fault:
@@ -55,7 +56,7 @@ static struct sel4_admin_page *page_of(unsigned i)
 
 struct vmm_view {
     bool valid;
-    uint32_t state, cause, boots, restarts, pd_starts;
+    uint32_t state, cause, boots, restarts, pd_starts, image;
     uint64_t boot_ns, restart_pc, restart_sp;
 };
 
@@ -73,10 +74,12 @@ static struct vmm_view read_page(unsigned i)
     v.boots = p->boots;
     v.restarts = p->restarts;
     v.pd_starts = p->pd_starts;
+    v.image = p->image;
     v.boot_ns = p->boot_ns;
     v.restart_pc = p->restart_pc;
     v.restart_sp = p->restart_sp;
-    v.valid = v.state <= SVMM_VM_STOPPED && v.cause <= SVMM_STOP_FAULT;
+    v.valid = v.state <= SVMM_VM_STOPPED && v.cause <= SVMM_STOP_FAULT &&
+              (!sel4_admin.vms[i].slot || (v.image < sel4_admin.vms[i].nimages && v.image < 8u));
     return v;
 }
 
@@ -139,12 +142,13 @@ static bool restart_vmm_program(unsigned i)
 
 /* ---- commands ---- */
 
-static void send_cmd(unsigned i, enum sel4_admin_cmd cmd)
+static void send_cmd(unsigned i, enum sel4_admin_cmd cmd, uint32_t arg)
 {
     struct sel4_admin_page *p = page_of(i);
     struct managed *m = &managed[i];
 
     p->cmd = cmd;
+    p->cmd_arg = arg;
     __atomic_thread_fence(__ATOMIC_RELEASE);
     p->cmd_seq = ++m->cmd_seq;
     m->pending = true;
@@ -163,9 +167,9 @@ static void cmd_list(void)
 {
     for (unsigned i = 0; i < nvms(); i++) {
         struct vmm_view v = read_page(i);
-        svmm_info("list: %s %s boots=%u restarts=%u vmm_restarts=%u", sel4_admin.vms[i].name,
+        svmm_info("list: %s %s boots=%u restarts=%u vmm_restarts=%u%s", sel4_admin.vms[i].name,
                   managed[i].down ? "vmm-down" : v.valid ? svmm_vm_state_name(v.state) : "starting", v.boots,
-                  v.restarts, managed[i].pd_restarts);
+                  v.restarts, managed[i].pd_restarts, sel4_admin.vms[i].slot ? " (dynamic slot)" : "");
     }
 }
 
@@ -179,9 +183,10 @@ static void cmd_status(unsigned i)
         svmm_info("status %s: the VMM has not published its state yet%s", c->name, managed[i].down ? " (down)" : "");
         return;
     }
-    svmm_info("status %s: %s (last stop: %s), up %llu.%llu s, boot %u, restarts %u; VMM program started %u "
+    svmm_info("status %s: %s%s%s (last stop: %s), up %llu.%llu s, boot %u, restarts %u; VMM program started %u "
               "times, faulted %u, restarted by the admin %u; guest restarts by policy %u; policy on fault: %s",
               c->name, managed[i].down ? "down (its VMM faulted)" : svmm_vm_state_name(v.state),
+              c->slot && v.boots ? ", image " : "", c->slot && v.boots ? c->images[v.image] : "",
               svmm_vm_stop_cause_name(v.cause), (unsigned long long)(up / 1000000000ull),
               (unsigned long long)(up / 100000000ull % 10u), v.boots, v.restarts, v.pd_starts, managed[i].faults,
               managed[i].pd_restarts, managed[i].policy_starts, c->restart_on_fault ? "restart" : "stop");
@@ -189,17 +194,22 @@ static void cmd_status(unsigned i)
 
 static void cmd_help(void)
 {
-    svmm_info("commands: list | status VM | start VM | stop VM | restart VM | fault VM (test_fault VMs) | help");
+    svmm_info("commands: list | status VM | start VM | stop VM | restart VM | boot SLOT IMAGE | fault VM "
+              "(test_fault VMs) | help");
 }
 
-/* start/stop/restart/fault of VM i, as far as the admin's own state allows; the VMM decides the rest. */
-static void cmd_vm(unsigned i, const char *verb)
+/* start/stop/restart/boot/fault of VM i, as far as the admin's own state allows; the VMM decides the rest. */
+static void cmd_vm(unsigned i, const char *verb, uint32_t image)
 {
     const struct sel4_admin_vm *c = &sel4_admin.vms[i];
     struct managed *m = &managed[i];
 
     if (!strcmp(verb, "fault") && !c->test_fault) {
         svmm_warn("refused: fault %s: the system description gives %s no test_fault", c->name, c->name);
+        return;
+    }
+    if (!strcmp(verb, "start") && c->slot) {
+        svmm_warn("refused: start %s: a dynamic slot: boot it with boot %s IMAGE", c->name, c->name);
         return;
     }
     if (m->down) {
@@ -223,8 +233,44 @@ static void cmd_vm(unsigned i, const char *verb)
         return;
     }
     send_cmd(i, !strcmp(verb, "stop") ? SEL4_ADMIN_STOP : !strcmp(verb, "start") ? SEL4_ADMIN_START
-                : !strcmp(verb, "restart") ? SEL4_ADMIN_RESTART : SEL4_ADMIN_FAULT);
+                : !strcmp(verb, "restart") ? SEL4_ADMIN_RESTART : !strcmp(verb, "boot") ? SEL4_ADMIN_BOOT
+                : SEL4_ADMIN_FAULT, image);
     svmm_info("%s %s: sent to its VMM", verb, c->name);
+}
+
+/* The names of the slots, or of slot i's images, into buf (for refusals). */
+static void list_names(char *buf, size_t len, int slot)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (unsigned i = 0; i < nvms() && n + 1 < len; i++) {
+        const struct sel4_admin_vm *c = &sel4_admin.vms[i];
+        if (slot < 0 && c->slot)
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", c->name);
+        for (unsigned k = 0; slot == (int)i && k < c->nimages && k < 8u && n + 1 < len; k++)
+            n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", c->images[k]);
+    }
+}
+
+/* boot SLOT IMAGE: only a dynamic slot, only one of its images. */
+static void cmd_boot(const char *slot, const char *image)
+{
+    char names[160];
+    int i = find_vm(slot);
+
+    if (i < 0 || !sel4_admin.vms[i].slot) {
+        list_names(names, sizeof(names), -1);
+        svmm_warn("refused: boot %s %s: no dynamic slot '%s' (slots: %s)", slot, image, slot, names[0] ? names : "none");
+        return;
+    }
+    for (unsigned k = 0; k < sel4_admin.vms[i].nimages && k < 8u; k++)
+        if (!strcmp(sel4_admin.vms[i].images[k], image)) {
+            cmd_vm((unsigned)i, "boot", k);
+            return;
+        }
+    list_names(names, sizeof(names), i);
+    svmm_warn("refused: boot %s %s: slot %s may not boot image '%s' (its images: %s)", slot, image, slot, image, names);
 }
 
 /*
@@ -279,7 +325,14 @@ static void run_line(char *line)
         if (k == 0)
             cmd_status((unsigned)vm);
         else
-            cmd_vm((unsigned)vm, verb);
+            cmd_vm((unsigned)vm, verb, 0);
+        return;
+    }
+    if (!strcmp(verb, "boot")) {
+        if (arg == NULL || extra == NULL || next_word(&line) != NULL)
+            svmm_warn("refused: boot takes a slot and an image (boot SLOT IMAGE)");
+        else
+            cmd_boot(arg, extra);
         return;
     }
     svmm_warn("refused: unknown command '%s' (help lists the commands)", verb);
@@ -344,7 +397,7 @@ static void vmm_signalled(unsigned i)
         if (policy_allows_restart(i)) {
             m->policy_starts++;
             svmm_info("%s: its VMM stopped it on a fault: starting it again by policy", c->name);
-            send_cmd(i, SEL4_ADMIN_START);
+            send_cmd(i, SEL4_ADMIN_START, 0);
         } else {
             svmm_info("%s: its VMM stopped it on a fault: it stays stopped (policy %s)", c->name,
                       c->restart_on_fault ? "restart, limit reached" : "stop");

@@ -22,6 +22,7 @@ enum sel4_admin_cmd {
     SEL4_ADMIN_START,
     SEL4_ADMIN_RESTART,
     SEL4_ADMIN_FAULT, /* test only (a VM's test_fault: true): the VMM faults on purpose */
+    SEL4_ADMIN_BOOT,  /* a dynamic slot: boot image `cmd_arg` of its images */
     SEL4_ADMIN_NCMDS,
 };
 
@@ -38,6 +39,7 @@ struct sel4_admin_page {
     /* admin -> VMM */
     volatile uint32_t cmd_seq; /* a new command when it differs from done_seq */
     volatile uint32_t cmd;     /* enum sel4_admin_cmd */
+    volatile uint32_t cmd_arg; /* SEL4_ADMIN_BOOT: the image's index */
     /* VMM -> admin */
     volatile uint32_t magic;    /* SEL4_ADMIN_MAGIC once the fields below are valid */
     volatile uint32_t done_seq; /* cmd_seq of the last command handled */
@@ -46,6 +48,7 @@ struct sel4_admin_page {
     volatile uint32_t cause;    /* enum svmm_vm_stop_cause: why it last left RUNNING */
     volatile uint32_t boots, restarts;
     volatile uint32_t pd_starts; /* times this VMM's program started (1 + restarts by the admin) */
+    volatile uint32_t image;     /* a dynamic slot: the image it runs or ran last (index) */
     volatile uint64_t boot_ns;   /* the board counter (ns) when the current boot started */
     volatile uint64_t restart_pc, restart_sp; /* where the admin restarts this VMM's program */
     volatile char why[SEL4_ADMIN_WHY_LEN];
@@ -62,6 +65,9 @@ struct sel4_admin_vm {
     unsigned max_restarts;   /* ... at most this many times ... */
     unsigned restart_window; /* ... within this many seconds */
     bool test_fault;         /* the `fault VM` command is allowed */
+    bool slot;               /* a dynamic slot: `boot VM IMAGE` with one of `images` */
+    unsigned nimages;
+    const char *images[8];   /* SEL4_MAX_SLOT_IMAGES */
 };
 
 #define SEL4_ADMIN_MAX_VMS 16u

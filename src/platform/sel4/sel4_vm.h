@@ -31,6 +31,14 @@ struct svmm_sel4_blk_serve {
     struct svmm_sel4_served_disk clients[SEL4_MAX_SERVED_DISKS];
 };
 
+/* One image a dynamic slot may boot: its kernel and initrd in the slot's boot-image region. */
+#define SEL4_MAX_SLOT_IMAGES 8u /* the composer's MAX_IMAGES */
+struct svmm_sel4_image {
+    const char *name;
+    uint64_t kernel_offset, kernel_size;
+    uint64_t initrd_offset, initrd_size;
+};
+
 struct svmm_sel4_vm {
     const char *name;           /* the VM's name in log lines */
     const char *console_prefix; /* starts each line of guest console output */
@@ -57,6 +65,13 @@ struct svmm_sel4_vm {
     struct svmm_sel4_blk_serve blk_serve; /* a driver VM's served disks */
     uint64_t kernel_offset, kernel_size; /* in the boot-image region (images_vaddr) */
     uint64_t initrd_offset, initrd_size;
+    /*
+     * A dynamic slot (under the admin PD): the VM starts with no guest, and the admin's boot command
+     * picks one of `images` (the kernel and initrd fields above are images[0]'s).
+     */
+    bool slot;
+    unsigned nimages;
+    struct svmm_sel4_image images[SEL4_MAX_SLOT_IMAGES];
     unsigned num_lrs;           /* GIC list registers of the board's CPU interface */
     unsigned uart_irq_channel;  /* Microkit channel of the board UART's receive interrupt */
     /* Idle vCPUs sleep in WFI (sel4_idle.h), woken by the idle timer PD on `channel`; off: WFI resumes at once. */

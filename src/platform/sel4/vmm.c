@@ -42,6 +42,7 @@ static struct vgic vgic;
 static struct psci psci;
 static struct svmm_lifecycle lc;
 static uint64_t boot_started_ns; /* board counter when the current boot started (status: uptime) */
+static unsigned cur_image;       /* a dynamic slot: the image it boots (index into svmm_sel4_vm.images) */
 
 /*
  * Where a passive VMM parks a vCPU it must reply to but that is to stay off (restart_vm): the
@@ -266,6 +267,7 @@ static void admin_publish(void)
     p->boots = lc.boots;
     p->restarts = lc.restarts;
     p->pd_starts = pd_reentry_starts();
+    p->image = cur_image;
     p->boot_ns = boot_started_ns;
     p->restart_pc = pc;
     p->restart_sp = sp;
@@ -382,14 +384,23 @@ static void reset_machine(void)
         reset_vcpu_state(i);
 }
 
-/* Kernel, initrd and a new DTB into guest RAM, from the boot images (mapped read-only: pristine). */
+/*
+ * Kernel, initrd and a new DTB into guest RAM, from the boot images (mapped read-only: pristine): the
+ * VM's, or a dynamic slot's current image's.
+ */
 static int load_guest(char *err, size_t errlen)
 {
     const struct svmm_sel4_vm *c = &svmm_sel4_vm;
     const uint8_t *images = (const uint8_t *)boot_images_vaddr;
+    uint64_t ko = c->kernel_offset, ks = c->kernel_size, io = c->initrd_offset, is = c->initrd_size;
 
-    return svmm_vm_load_linux(&vm, images + c->kernel_offset, c->kernel_size,
-                              c->initrd_size ? images + c->initrd_offset : NULL, c->initrd_size, err, errlen);
+    if (c->slot && cur_image < c->nimages && cur_image < SEL4_MAX_SLOT_IMAGES) {
+        ko = c->images[cur_image].kernel_offset;
+        ks = c->images[cur_image].kernel_size;
+        io = c->images[cur_image].initrd_offset;
+        is = c->images[cur_image].initrd_size;
+    }
+    return svmm_vm_load_linux(&vm, images + ko, ks, is ? images + io : NULL, is, err, errlen);
 }
 
 /* Zero guest RAM: the next boot must find nothing of the last one (the VMM maps all of it). */
@@ -493,7 +504,7 @@ static int start_stopped_vm(char *why, size_t len)
 }
 
 /* One command; -1 with the reason in `why` when refused (the lifecycle's words) or failed. */
-static int admin_run(uint32_t cmd, char *why, size_t len)
+static int admin_run(uint32_t cmd, uint32_t arg, char *why, size_t len)
 {
     switch (cmd) {
     case SEL4_ADMIN_STOP:
@@ -502,6 +513,10 @@ static int admin_run(uint32_t cmd, char *why, size_t len)
         finish_stop("stopped by the admin");
         return 0;
     case SEL4_ADMIN_START:
+        if (svmm_sel4_vm.slot && lc.state == SVMM_VM_CREATED) {
+            snprintf(why, len, "a dynamic slot boots with boot SLOT IMAGE first");
+            return -1;
+        }
         if (svmm_lifecycle_apply(&lc, SVMM_OP_START, why, len) < 0)
             return -1;
         return start_stopped_vm(why, len);
@@ -513,6 +528,16 @@ static int admin_run(uint32_t cmd, char *why, size_t len)
             return 0;
         snprintf(why, len, "the restart failed: the VM is %s", svmm_vm_state_name(lc.state));
         return -1;
+    case SEL4_ADMIN_BOOT:
+        if (!svmm_sel4_vm.slot || arg >= svmm_sel4_vm.nimages) {
+            snprintf(why, len, svmm_sel4_vm.slot ? "no image %u in this slot" : "not a dynamic slot", (unsigned)arg);
+            return -1;
+        }
+        if (svmm_lifecycle_apply(&lc, SVMM_OP_START, why, len) < 0)
+            return -1;
+        cur_image = arg;
+        svmm_info("slot %s: booting image %s", svmm_sel4_vm.name, svmm_sel4_vm.images[arg].name);
+        return start_stopped_vm(why, len);
     case SEL4_ADMIN_FAULT:
         /* The description's test_fault: a VMM that faults, for its parent to handle (a store to page 0). */
         svmm_warn("VMM of %s faulting on purpose (the admin's test fault)", svmm_sel4_vm.name);
@@ -529,13 +554,13 @@ static int admin_run(uint32_t cmd, char *why, size_t len)
 static void admin_serve(void)
 {
     struct sel4_admin_page *p = (struct sel4_admin_page *)admin_page_vaddr;
-    uint32_t seq = p->cmd_seq, cmd = p->cmd;
+    uint32_t seq = p->cmd_seq, cmd = p->cmd, arg = p->cmd_arg;
     char why[SEL4_ADMIN_WHY_LEN] = "";
     int r;
 
     if (seq == p->done_seq)
         return;
-    r = admin_run(cmd, why, sizeof(why));
+    r = admin_run(cmd, arg, why, sizeof(why));
     for (unsigned i = 0; i < SEL4_ADMIN_WHY_LEN; i++)
         p->why[i] = why[i]; /* why is NUL-terminated within its length (snprintf) */
     p->result = r;
@@ -644,6 +669,12 @@ void init(void)
     svmm_lifecycle_init(&lc, false);
     if (pd_reentry_starts() > 1)
         clean_up_last_run();
+    if (c->slot) {
+        svmm_info("slot %s: %u image%s, waiting for the admin's boot command", c->name, c->nimages,
+                  c->nimages == 1 ? "" : "s");
+        admin_publish(); /* CREATED */
+        return;
+    }
     if (load_guest(err, sizeof(err)) < 0) {
         svmm_err("cannot boot the guest: %s", err);
         return;

@@ -2,10 +2,12 @@
 #include "sel4_admin.h"
 
 const struct sel4_admin_config sel4_admin = {
-    .nvms = 2,
+    .nvms = 3,
     .uart_irq_channel = 61,
     .vms = {
         { .name = "vm1", .child = 0, .channel = 0, .page = 0x40000000, .restart_on_fault = true, .max_restarts = 2, .restart_window = 60, .test_fault = true },
         { .name = "vm2", .child = 1, .channel = 1, .page = 0x40001000, .restart_on_fault = false, .max_restarts = 3, .restart_window = 60, .test_fault = false },
+        { .name = "scratch", .child = 2, .channel = 2, .page = 0x40002000, .restart_on_fault = false, .max_restarts = 3, .restart_window = 60, .test_fault = false,
+          .slot = true, .nimages = 2, .images = { "rescue", "tools" } },
     },
 };

@@ -7,7 +7,7 @@ const struct svmm_sel4_vm svmm_sel4_vm = {
     .console_prefix = "vm1| ",
     .cfg = {
         .ram_base = 0x40000000,
-        .ram_size = 201326592ull,
+        .ram_size = 167772160ull,
         .ncpus = 1,
         .psci_smc = true,
         .bootargs = "console=ttyS0 earlycon",
