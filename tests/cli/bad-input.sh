@@ -119,6 +119,8 @@ expect "control: path too long"  "--control: socket path" -- run -q --kernel "$i
 expect "watchdog: zero"          "--watchdog: '0' is not SECONDS[,boot=SECONDS]" -- run --kernel "$img" --watchdog 0
 expect "watchdog: bad boot="     "--watchdog: '10,boot=x' is not SECONDS[,boot=SECONDS]" -- run --kernel "$img" --watchdog 10,boot=x
 expect "name: bad characters"    "--name: 'a/b' is not 1 to 31 characters" -- run --kernel "$img" --name a/b
+expect "cpu-affinity: count"     "--cpu-affinity: 1 host CPUs for 2 vCPUs" -- run --kernel "$img" --cpus 2 --cpu-affinity 0
+expect "rt-priority: unpinned"   "--rt-priority: also give --cpu-affinity" -- run --kernel "$img" --rt-priority 5
 
 # No /dev/kvm: hide it with a private, empty /dev (needs root for the mount namespace).
 if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then

@@ -1,8 +1,11 @@
 #!/bin/bash
 # Hosted tier, end to end: an unmodified Debian arm64 kernel boots under svmm (Linux KVM) inside
-# the QEMU test machine with 2 vCPUs; its boot log appears on the emulated UART, it reaches init,
-# loads its virtio modules, reports 2 online CPUs through the virtio console (hvc0) and powers off
-# with svmm exiting 0. Prints one "ok"/"FAIL" line per check and "e2e: N passed, N failed".
+# the QEMU test machine with 4 vCPUs pinned to the machine's 2 CPUs (--cpu-affinity 0,1,0,1, each
+# vCPU thread's affinity read from the host while it runs); its boot log appears on the emulated
+# UART, it reaches init, loads its virtio modules, reports 4 online CPUs through the virtio console
+# (hvc0) and powers off with svmm exiting 0. A second run: 2 vCPUs, one per CPU, under SCHED_FIFO
+# (--rt-priority), checked from the host likewise. Prints one "ok"/"FAIL" line per check and
+# "e2e: N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -16,8 +19,34 @@ cat > "$T/guest-cmd" <<'G'
 echo "E2E-MARKER online=$(cat /sys/devices/system/cpu/online) nproc=$(nproc)"
 G
 cat > "$T/outer-script" <<'O'
-/svmm run --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 2 --mem 512M \
-    --append "console=ttyS0 earlycon" --dtb-out /tmp/guest.dtb
+# threads PID: each vCPU thread's name, allowed CPUs and scheduling policy (stat field 41: 1 = FIFO).
+threads() {
+    for t in /proc/$1/task/*; do
+        case $(cat $t/comm) in "vcpu "*)
+            echo "[outer] thread '$(cat $t/comm)' cpus=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' $t/status)" \
+                 "policy=$(cut -d')' -f2 $t/stat | awk '{ print $39 }')" ;;
+        esac
+    done | sort
+}
+watch_vcpus() { # PID COUNT: once all COUNT vCPU threads exist, list them
+    for i in $(seq 600); do
+        [ "$(grep -l '^vcpu ' /proc/$1/task/*/comm 2>/dev/null | wc -l)" -ge $2 ] && { threads $1; return; }
+        sleep 0.1
+    done
+}
+/svmm run --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 4 --cpu-affinity 0,1,0,1 --mem 512M \
+    --append "console=ttyS0 earlycon" --dtb-out /tmp/guest.dtb &
+pid=$!
+watch_vcpus $pid 4
+wait $pid
+echo "[outer] svmm exit status (pinned): $?"
+/svmm run -q --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 2 --cpu-affinity 1,0 --rt-priority 5 \
+    --mem 256M --append "console=ttyS0 earlycon" > /tmp/rt.out 2>&1 &
+pid=$!
+watch_vcpus $pid 2
+wait $pid
+echo "[outer] svmm exit status (rt): $?"
+grep -o 'E2E-MARKER.*' /tmp/rt.out | sed 's/^/[outer] rt run: /'
 O
 
 TAG=e2e
@@ -25,15 +54,23 @@ TAG=e2e
 hosted_boot "$T" "$TIMEOUT" || fail_early "test machine images"
 
 check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
-check "svmm started the VM with 2 vCPUs" "$(has 'svmm: starting VM: 2 vCPUs')"
+check "svmm started the VM with 4 vCPUs" "$(has 'svmm: starting VM: 4 vCPUs')"
+check "svmm logged the pinning" "$(has 'svmm: vCPU threads pinned to host CPUs 0,1,0,1 \(vCPU 0 first\)')"
+for v in 0 1 2 3; do
+    check "vCPU $v's thread runs on host CPU $((v % 2)) only (from the host)" "$(has "\[outer\] thread 'vcpu $v' cpus=$((v % 2)) policy=0")"
+done
 check "guest boot log on the emulated UART" "$(has 'Booting Linux on physical CPU')"
-check "guest brought up its second CPU (PSCI CPU_ON)" "$(has 'CPU1: Booted secondary processor|Brought up 1 node, 2 CPUs')"
+check "guest brought up its other CPUs (PSCI CPU_ON)" "$(has 'CPU3: Booted secondary processor|Brought up 1 node, 4 CPUs')"
 check "guest reached init" "$(has '\[guest-init\] init reached')"
 check "guest loaded virtio_mmio" "$(has '\[guest-init\] loaded virtio_mmio')"
 check "guest loaded virtio_console" "$(has '\[guest-init\] loaded virtio_console')"
-check "2 online CPUs reported through hvc0" "$(has 'E2E-MARKER online=0-1 nproc=2')"
+check "4 online CPUs reported through hvc0" "$(has 'E2E-MARKER online=0-3 nproc=4')"
 check "guest powered off via PSCI SYSTEM_OFF" "$(has 'svmm: guest powered off')"
-check "svmm exited 0" "$(is [ $status = 0 ])"
+check "svmm exited 0" "$(has '\[outer\] svmm exit status \(pinned\): 0')"
+check "SCHED_FIFO run: vCPU 0 on CPU 1, vCPU 1 on CPU 0, both FIFO (from the host)" \
+    "$([ "$(has "\[outer\] thread 'vcpu 0' cpus=1 policy=1")" = 0 ] && [ "$(has "\[outer\] thread 'vcpu 1' cpus=0 policy=1")" = 0 ]; rc)"
+check "SCHED_FIFO run: the guest ran (2 CPUs) and svmm exited 0" \
+    "$([ "$(has '\[outer\] rt run: E2E-MARKER online=0-1 nproc=2')" = 0 ] && [ "$(has '\[outer\] svmm exit status \(rt\): 0')" = 0 ]; rc)"
 
 echo "e2e: wall ${wall}s, guest boot-to-init $(boot_to_init)s (guest kernel uptime), svmm $(stat -c %s "$BUILD/aarch64/svmm") bytes"
 grep -E 'svmm: exits:' <<<"$LOG" | head -n1 || true

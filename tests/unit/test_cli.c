@@ -134,6 +134,40 @@ TEST(cli_control_socket_and_ctl)
     CHECK_EQ(cli.cmd, SVMM_CLI_HELP);
 }
 
+TEST(cli_cpu_affinity_and_rt_priority)
+{
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "4", "--cpu-affinity", "0,1,0,1"), 0);
+    CHECK_EQ(cli.naffinity, 4);
+    CHECK_EQ(cli.cpu_affinity[0], 0);
+    CHECK_EQ(cli.cpu_affinity[3], 1);
+    CHECK_EQ(cli.rt_priority, 0);
+    /* the list and --cpus in either order; the count must match */
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity=3,2", "--cpus", "2"), 0);
+    CHECK_EQ(cli.cpu_affinity[0], 3);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "2", "--cpu-affinity", "0"), -1);
+    CHECK_STR_CONTAINS(err, "--cpu-affinity: 1 host CPUs for 2 vCPUs");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity", "0,,1"), -1);
+    CHECK_STR_CONTAINS(err, "is not a list of host CPU numbers");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity", "1024"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity", "0,"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity", "-1"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity", "a"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity", "99999999999999999999999"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity", "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16"), -1);
+    CHECK_STR_CONTAINS(err, "more than 16 CPUs");
+    /* SCHED_FIFO: 1..99, pinned, one vCPU per host CPU */
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "2", "--cpu-affinity", "0,1", "--rt-priority", "10"), 0);
+    CHECK_EQ(cli.rt_priority, 10);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--rt-priority", "10"), -1);
+    CHECK_STR_CONTAINS(err, "--rt-priority: also give --cpu-affinity");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "2", "--cpu-affinity", "1,1", "--rt-priority", "1"), -1);
+    CHECK_STR_CONTAINS(err, "vCPUs 0 and 1 share host CPU 1");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity", "0", "--rt-priority", "0"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--cpu-affinity", "0", "--rt-priority", "100"), -1);
+    CHECK_STR_CONTAINS(err, "is not a SCHED_FIFO priority between 1 and 99");
+    CHECK_STR_CONTAINS(svmm_cli_usage, "--cpu-affinity CPU[,CPU...]");
+}
+
 TEST(cli_watchdog_and_name)
 {
     CHECK_EQ(PARSE("run", "--kernel", "I"), 0);

@@ -77,6 +77,11 @@ const char svmm_cli_usage[] =
     "                     Linux's sbsa_gwdt module refreshes it from its probe on (docs/hosted.md);\n"
     "                     boot=: the guest's first window from power-on, if its driver loads later\n"
     "  --name NAME        the VM's name in svmm's log lines (default \"vm\")\n"
+    "  --cpu-affinity CPU[,CPU...]\n"
+    "                     pin vCPU i's thread to the i-th host CPU of the list (one per vCPU)\n"
+    "  --rt-priority N    run the vCPU threads under SCHED_FIFO at priority N (1..99; needs\n"
+    "                     CAP_SYS_NICE or an RLIMIT_RTPRIO of N, and --cpu-affinity with one vCPU\n"
+    "                     per host CPU: a FIFO thread never yields to another of its priority)\n"
     "  -v, --verbose      more log lines (repeat for debug)\n"
     "  -q, --quiet        only warnings and errors\n"
     "\n"
@@ -138,7 +143,8 @@ static int parse_uint(const char *s, unsigned long *out)
 
 static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out",
                                              "--disk", "--net", "--vsock", "--console", "--console-port",
-                                             "--serve-disk", "--control", "--watchdog", "--name" };
+                                             "--serve-disk", "--control", "--watchdog", "--name",
+                                             "--cpu-affinity", "--rt-priority" };
 
 /* The option name of `arg` ("--mem" for both "--mem" and "--mem=1G") if it is known, else NULL. */
 static const char *known_option(const char *arg)
@@ -601,6 +607,53 @@ static int set_watchdog(struct svmm_cli *out, const char *val, char *err, size_t
     return 0;
 }
 
+/* --cpu-affinity CPU[,CPU...]: host CPU numbers below CPU_SETSIZE (1024), one per vCPU. */
+static int set_affinity(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    const char *p = val;
+
+    out->naffinity = 0;
+    for (;;) {
+        char *end;
+        unsigned long cpu;
+        if (*p < '0' || *p > '9' || (errno = 0, cpu = strtoul(p, &end, 10), errno) || cpu >= 1024 ||
+            (*end != ',' && *end != '\0')) {
+            snprintf(err, errlen, "--cpu-affinity: '%.40s' is not a list of host CPU numbers (0..1023), e.g. 0,1", val);
+            return -1;
+        }
+        if (out->naffinity == SVMM_MAX_VCPUS) {
+            snprintf(err, errlen, "--cpu-affinity: more than %u CPUs (one per vCPU)", SVMM_MAX_VCPUS);
+            return -1;
+        }
+        out->cpu_affinity[out->naffinity++] = (unsigned)cpu; /* naffinity < SVMM_MAX_VCPUS: checked above */
+        if (*end == '\0')
+            return 0;
+        p = end + 1;
+    }
+}
+
+/* After all options: the affinity list matches --cpus, and FIFO vCPUs do not share a host CPU. */
+static int check_affinity(const struct svmm_cli *out, char *err, size_t errlen)
+{
+    if (out->naffinity && out->naffinity != out->cfg.ncpus) {
+        snprintf(err, errlen, "--cpu-affinity: %u host CPUs for %u vCPUs (give one per vCPU)", out->naffinity,
+                 out->cfg.ncpus);
+        return -1;
+    }
+    if (out->rt_priority && !out->naffinity) {
+        snprintf(err, errlen, "--rt-priority: also give --cpu-affinity, one host CPU per vCPU");
+        return -1;
+    }
+    for (unsigned i = 0; out->rt_priority && i < out->naffinity; i++)
+        for (unsigned k = i + 1; k < out->naffinity; k++)
+            if (out->cpu_affinity[i] == out->cpu_affinity[k]) {
+                snprintf(err, errlen, "--rt-priority: vCPUs %u and %u share host CPU %u, and under SCHED_FIFO one "
+                         "would starve the other", i, k, out->cpu_affinity[i]);
+                return -1;
+            }
+    return 0;
+}
+
 static int set_option(struct svmm_cli *out, const char *name, const char *val, char *err, size_t errlen)
 {
     unsigned long long bytes;
@@ -624,6 +677,14 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         out->control = val;
     } else if (!strcmp(name, "--watchdog")) {
         return set_watchdog(out, val, err, errlen);
+    } else if (!strcmp(name, "--cpu-affinity")) {
+        return set_affinity(out, val, err, errlen);
+    } else if (!strcmp(name, "--rt-priority")) {
+        if (parse_uint(val, &n) < 0 || n < 1 || n > 99) {
+            snprintf(err, errlen, "--rt-priority: '%s' is not a SCHED_FIFO priority between 1 and 99", val);
+            return -1;
+        }
+        out->rt_priority = (int)n;
     } else if (!strcmp(name, "--name")) {
         size_t len = strlen(val);
         if (len == 0 || len > SVMM_CLI_NAME_MAX || strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -776,7 +837,7 @@ static int parse_run(int argc, char *const argv[], int i, struct svmm_cli *out, 
         snprintf(err, errlen, "run: --kernel IMAGE is required (see svmm --help)");
         return -1;
     }
-    return 0;
+    return check_affinity(out, err, errlen);
 }
 
 int svmm_cli_parse(int argc, char *const argv[], struct svmm_cli *out, char *err, size_t errlen)

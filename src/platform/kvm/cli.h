@@ -117,6 +117,10 @@ struct svmm_cli {
     size_t serve_listen_len;
     struct svmm_cli_served served[SVMM_CLI_MAX_SERVED];
     unsigned nserved;
+    /* --cpu-affinity: vCPU i runs on host CPU cpu_affinity[i] (naffinity == cfg.ncpus), 0 entries: unpinned */
+    unsigned cpu_affinity[SVMM_MAX_VCPUS];
+    unsigned naffinity;
+    int rt_priority; /* --rt-priority: the vCPU threads' SCHED_FIFO priority (1..99); 0: normal */
     struct svmm_vm_config cfg;
 };
 

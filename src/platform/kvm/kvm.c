@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -478,6 +480,46 @@ static void kick_handler(int sig)
     (void)sig; /* only there to make KVM_RUN return EINTR */
 }
 
+/* The host CPUs of --cpu-affinity are ones this process may run on (sched_getaffinity). */
+static int check_host_cpus(const struct kvm_host *h, char *err, size_t errlen)
+{
+    cpu_set_t allowed;
+
+    if (h->naffinity == 0)
+        return 0;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0) {
+        snprintf(err, errlen, "--cpu-affinity: sched_getaffinity: %s", strerror(errno));
+        return -1;
+    }
+    for (unsigned i = 0; i < h->naffinity; i++)
+        if (h->cpu_affinity[i] >= CPU_SETSIZE || !CPU_ISSET(h->cpu_affinity[i], &allowed)) {
+            snprintf(err, errlen, "--cpu-affinity: host CPU %u (vCPU %u) is not one svmm may run on (%d of them: "
+                     "see taskset -p or /proc/self/status, Cpus_allowed_list)", h->cpu_affinity[i], i,
+                     CPU_COUNT(&allowed));
+            return -1;
+        }
+    return 0;
+}
+
+/* vCPU i's thread: pinned (its attr), named "vcpu i", and under SCHED_FIFO if asked. */
+static int place_vcpu_thread(struct kvm_host *h, unsigned i, char *err, size_t errlen)
+{
+    char name[16];
+    int e;
+
+    snprintf(name, sizeof(name), "vcpu %u", i);
+    pthread_setname_np(h->vcpus[i].thread, name); /* for ps and the tests; a failure changes nothing else */
+    if (h->rt_priority == 0)
+        return 0;
+    e = pthread_setschedparam(h->vcpus[i].thread, SCHED_FIFO, &(struct sched_param){ .sched_priority = h->rt_priority });
+    if (e != 0) {
+        snprintf(err, errlen, "--rt-priority %d: cannot put vCPU %u under SCHED_FIFO: %s%s", h->rt_priority, i,
+                 strerror(e), e == EPERM ? " (needs CAP_SYS_NICE or an RLIMIT_RTPRIO of at least that)" : "");
+        return -1;
+    }
+    return 0;
+}
+
 int kvm_host_start(struct kvm_host *h, char *err, size_t errlen)
 {
     struct sigaction sa = { .sa_handler = kick_handler };
@@ -501,14 +543,32 @@ int kvm_host_start(struct kvm_host *h, char *err, size_t errlen)
     sigemptyset(&kick);
     sigaddset(&kick, KICK_SIGNAL);
     pthread_sigmask(SIG_BLOCK, &kick, NULL);
+    if (check_host_cpus(h, err, errlen) < 0) {
+        kvm_host_stop(h, SVMM_EXIT_ERROR);
+        return -1;
+    }
     for (unsigned i = 0; i < h->vm->cfg.ncpus; i++) {
-        int e = pthread_create(&h->vcpus[i].thread, NULL, vcpu_thread, &h->vcpus[i]);
+        pthread_attr_t attr;
+        cpu_set_t cpu;
+        int e;
+        pthread_attr_init(&attr);
+        if (i < h->naffinity) {
+            CPU_ZERO(&cpu);
+            CPU_SET(h->cpu_affinity[i], &cpu); /* < CPU_SETSIZE: check_host_cpus */
+            pthread_attr_setaffinity_np(&attr, sizeof(cpu), &cpu);
+        }
+        e = pthread_create(&h->vcpus[i].thread, &attr, vcpu_thread, &h->vcpus[i]);
+        pthread_attr_destroy(&attr);
         if (e != 0) {
             snprintf(err, errlen, "cannot start vCPU thread %u: %s", i, strerror(e));
             kvm_host_stop(h, SVMM_EXIT_ERROR);
             return -1;
         }
         h->vcpus[i].started = true;
+        if (place_vcpu_thread(h, i, err, errlen) < 0) {
+            kvm_host_stop(h, SVMM_EXIT_ERROR);
+            return -1;
+        }
     }
     return 0;
 }

@@ -54,6 +54,10 @@ struct kvm_host {
     } ioeventfds[KVM_HOST_MAX_IOEVENTFDS];
     unsigned nioeventfds;
     struct kvm_vcpu_ctx vcpus[SVMM_MAX_VCPUS];
+    /* Set before kvm_host_start: vCPU i's host CPU (naffinity 0: unpinned), its SCHED_FIFO priority (0: none) */
+    const unsigned *cpu_affinity;
+    unsigned naffinity;
+    int rt_priority;
 };
 
 /* Rebuild the guest's memory for a restart: scrub RAM, load the images again. Under dev_lock. */

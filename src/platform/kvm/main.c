@@ -405,6 +405,17 @@ static int run(const struct svmm_cli *cli)
         return fail(err);
     svmm_info("starting VM: %u vCPU%s, %llu MiB RAM, cmdline \"%s\"", cli->cfg.ncpus, cli->cfg.ncpus > 1 ? "s" : "",
               (unsigned long long)(cli->cfg.ram_size >> 20), cli->cfg.bootargs);
+    host.cpu_affinity = cli->cpu_affinity;
+    host.naffinity = cli->naffinity;
+    host.rt_priority = cli->rt_priority;
+    if (cli->naffinity) {
+        char list[SVMM_MAX_VCPUS * 6] = "";
+        size_t n = 0;
+        for (unsigned i = 0; i < cli->naffinity && n < sizeof(list); i++)
+            n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%u", i ? "," : "", cli->cpu_affinity[i]);
+        svmm_info("vCPU threads pinned to host CPUs %s (vCPU 0 first)%s", list,
+                  cli->rt_priority ? ", under SCHED_FIFO" : "");
+    }
     stdio_setup();
     if (kvm_host_start(&host, err, sizeof(err)) < 0)
         return fail(err);
