@@ -66,7 +66,7 @@ deps:
 	@scripts/deps.sh $(BUILD)
 
 # ---- host unit tests ----
-HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) src/platform/kvm/cli.c src/platform/kvm/switch_cli.c src/platform/kvm/blk_file.c src/platform/kvm/blk_server_cli.c src/platform/kvm/up_plan.c $(UNIT_SRCS))
+HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) src/platform/kvm/cli.c src/platform/kvm/switch_cli.c src/platform/kvm/blk_file.c src/platform/kvm/blk_server_cli.c src/platform/kvm/up_plan.c tools/compose/colour.c $(UNIT_SRCS))
 
 $(BUILD)/host/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)

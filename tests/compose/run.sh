@@ -136,10 +136,10 @@ grep -q -- " --watchdog 30,boot=90 --name web\$" <<<"$out" && grep -q -- " --wat
 cd "$ROOT/tests/compose"
 
 # ---- golden files ----
-# An example with the seL4 admin PD (admin:) is for seL4 alone; one whose description has a fault
+# An example with the seL4 admin PD (admin:) or cache colouring (cache:) is for seL4 alone; one whose description has a fault
 # policy or dynamic slots otherwise needs a supervisor: it is for svmm up alone (its plan); the
 # others are for every output.
-sel4_only() { grep -qE '^admin:' "$ROOT/examples/$1/system.yaml"; }
+sel4_only() { grep -qE '^(admin|cache):' "$ROOT/examples/$1/system.yaml"; }
 up_only() { ! sel4_only "$1" && grep -qE '^dynamic:|^    on_fault:' "$ROOT/examples/$1/system.yaml"; }
 gen() { # gen EXAMPLE OUTDIR: every output, DTBs decompiled
     local e=$1 o=$2

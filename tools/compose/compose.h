@@ -8,6 +8,7 @@
 #ifndef SVMM_COMPOSE_H
 #define SVMM_COMPOSE_H
 
+#include "colour.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -121,6 +122,10 @@ struct vm {
     uint64_t images_phys, images_size, initrd_offset;
     /* seL4 with admin: a dynamic slot run as a VM (expand_slots): s->slots[slot]'s images, one per image_space */
     bool is_slot; unsigned slot;
+    /* colours: cache colouring (seL4): guest RAM only from frames of these colours, planned as runs */
+    bool coloured; int colours_line;
+    bool colour_mask[COLOUR_MAX];
+    struct colour_run *runs; unsigned nruns; /* planned by plan_images (malloc'd: up to one per page) */
     bool passive; /* the VMM PD is passive (runs on its vCPUs' scheduling contexts) */
     uint64_t ram_phys; /* guest RAM placed in the board's reserved window (not cleared at boot), or 0 */
 };
@@ -218,6 +223,9 @@ struct sys {
     /* admin: the seL4 admin PD (src/platform/sel4/admin_pd.c), the VMMs' parent; admin_line 0: none */
     int admin_line;
     unsigned admin_priority;
+    /* cache: the board's last-level cache, for colouring (cache_line 0: none given) */
+    uint64_t cache_size; unsigned cache_ways; int cache_line;
+    struct colour_geometry colours; /* from cache: with 4 KiB pages */
     unsigned errors;
 };
 

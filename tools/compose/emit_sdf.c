@@ -352,7 +352,13 @@ static void vm_summary(const struct sys *s, const struct vm *v, FILE *f)
 static void emit_vm_regions(const struct sys *s, const struct vm *v, FILE *f)
 {
     vm_summary(s, v, f);
-    if (v->ram_phys)
+    if (v->coloured) {
+        fprintf(f, "    <!-- guest RAM coloured: %u runs of 4 KiB frames of its colours only (of %u), in the reserved window -->\n",
+                v->nruns, s->colours.ncolours);
+        for (unsigned k = 0; k < v->nruns; k++)
+            fprintf(f, "    <memory_region name=\"guest_ram_%s_%u\" size=\"0x%llx\" phys_addr=\"0x%llx\" page_size=\"0x1000\" />\n",
+                    v->name, k, (unsigned long long)v->runs[k].size, (unsigned long long)v->runs[k].phys);
+    } else if (v->ram_phys)
         fprintf(f, "    <!-- guest RAM in the board's reserved window: the kernel does not clear it at boot -->\n"
                    "    <memory_region name=\"guest_ram_%s\" size=\"0x%llx\" phys_addr=\"0x%llx\" page_size=\"0x200000\" />\n",
                 v->name, (unsigned long long)v->ram, (unsigned long long)v->ram_phys);
@@ -373,6 +379,25 @@ static void emit_vm_regions(const struct sys *s, const struct vm *v, FILE *f)
 }
 
 /*
+ * Guest RAM mapped at `vaddr` (the VMM's view, or guest-physical): one region, or a coloured VM's runs
+ * back to back, so both see it contiguous; `setvar` goes on the first map only.
+ */
+static void emit_ram_maps(const struct vm *v, FILE *f, const char *indent, unsigned long long vaddr, const char *perms,
+                          const char *setvar)
+{
+    if (!v->coloured) {
+        fprintf(f, "%s<map mr=\"guest_ram_%s\" vaddr=\"0x%llx\" perms=\"%s\"%s />\n", indent, v->name, vaddr, perms,
+                setvar);
+        return;
+    }
+    for (unsigned k = 0; k < v->nruns; k++) {
+        fprintf(f, "%s<map mr=\"guest_ram_%s_%u\" vaddr=\"0x%llx\" perms=\"%s\"%s />\n", indent, v->name, k, vaddr,
+                perms, k == 0 ? setvar : "");
+        vaddr += v->runs[k].size;
+    }
+}
+
+/*
  * The VMM's protection domain; `child` >= 0: nested in the admin PD with that id (its admin page
  * mapped, its faults going to the admin).
  */
@@ -388,8 +413,7 @@ static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool c
     fprintf(f, "    <protection_domain name=\"vmm_%s\"%s priority=\"%u\"%s stack_size=\"0x10000\">\n", v->name, id,
             v->vmm_priority, v->passive ? " passive=\"true\"" : "");
     fprintf(f, "        <program_image path=\"svmm-%s.elf\" />\n", v->name);
-    fprintf(f, "        <map mr=\"guest_ram_%s\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"guest_ram_vaddr\" />\n",
-            v->name, VMM_GUEST_RAM_VADDR);
+    emit_ram_maps(v, f, "        ", VMM_GUEST_RAM_VADDR, "rw", " setvar_vaddr=\"guest_ram_vaddr\"");
     for (unsigned i = 0; i < v->ndevs; i++)
         if (v->devs[i].ramdisk)
             fprintf(f, "        <map mr=\"ramdisk_%s\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"ramdisk_vaddr\" "
@@ -437,8 +461,7 @@ static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool c
         else
             fprintf(f, "            <vcpu id=\"%u\" /> <!-- pCPU %u -->\n", i, v->pcpus[i]);
     }
-    fprintf(f, "            <map mr=\"guest_ram_%s\" vaddr=\"0x%llx\" perms=\"rwx\" />\n", v->name,
-            (unsigned long long)v->ram_base);
+    emit_ram_maps(v, f, "            ", v->ram_base, "rwx", "");
     if (s->gic == 2)
         fprintf(f, "            <map mr=\"gic_vcpu\" vaddr=\"0x8010000\" perms=\"rw\" cached=\"false\" />\n");
     fprintf(f, "        </virtual_machine>\n    </protection_domain>\n\n");

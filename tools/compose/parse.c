@@ -435,6 +435,20 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
                 else if (strcmp(c, "stop") != 0)
                     compose_error(s, kl, f, "'%s' is not restart or stop", c);
             }
+        } else if (!strcmp(key, "colours")) {
+            v->colours_line = kl;
+            v->coloured = true;
+            FOR_ITEMS(s, val, kl, f, item, i) {
+                unsigned c = 0;
+                char g[192];
+                get_uint(s, item, node_line(item, kl), FIELD(g, "%s[%d]", f, i), &c);
+                if (c >= COLOUR_MAX)
+                    compose_error(s, node_line(item, kl), g, "colour %u: at most %u colours", c, COLOUR_MAX);
+                else if (v->colour_mask[c])
+                    compose_error(s, node_line(item, kl), g, "colour %u given twice", c);
+                else
+                    v->colour_mask[c] = true; /* c < COLOUR_MAX: checked above */
+            }
         } else if (!strcmp(key, "test_fault")) {
             v->test_fault_line = kl;
             get_bool(s, val, kl, f, &v->test_fault);
@@ -701,6 +715,17 @@ static void parse_root(struct sys *s, struct fy_node *root)
         } else if (!strcmp(key, "dynamic")) {
             s->dynamic_line = kl;
             parse_dynamic(s, val, kl);
+        } else if (!strcmp(key, "cache")) {
+            s->cache_line = kl;
+            FOR_PAIRS(s, val, kl, "cache", k2, v2, kl2) {
+                FIELD(f, "cache.%s", k2);
+                if (!strcmp(k2, "size"))
+                    get_size(s, v2, kl2, f, &s->cache_size);
+                else if (!strcmp(k2, "ways"))
+                    get_uint(s, v2, kl2, f, &s->cache_ways);
+                else
+                    compose_error(s, kl2, f, "unknown field");
+            }
         } else if (!strcmp(key, "admin")) {
             s->admin_line = kl;
             s->admin_priority = 254;

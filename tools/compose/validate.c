@@ -2,6 +2,7 @@
 /* Check a parsed system against the board and svmm's limits, and plan its physical layout. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <svmm/boot.h>
 #include <svmm/sbsa_gwdt.h>
@@ -449,6 +450,51 @@ static void check_vm(struct sys *s, struct vm *v)
     }
 }
 
+/*
+ * Coloured VMs' RAM: frames of their colours only, from the reserved window from `at` on (after the
+ * boot images). Their colours are disjoint (check_colours), so each takes its frames from the same
+ * range without meeting another's. Returns where uncoloured RAM may start: past every frame taken.
+ */
+/*
+ * Runs of coloured frames a system may have in all: each is a memory region at a fixed address, and
+ * Microkit 2.0.1's tool fails past about 1,300 of them ("Internal error: bootstrap invocations too
+ * large": one coloured VM of 1,280 runs built, of 1,536 did not).
+ */
+#define MAX_COLOURED_RUNS 1024u
+
+static uint64_t place_coloured(struct sys *s, uint64_t at)
+{
+    uint64_t top_all = at;
+    unsigned total = 0;
+    char f[160];
+
+    for (unsigned i = 0; i < s->nvms; i++) {
+        struct vm *v = &s->vms[i];
+        unsigned maxruns = (unsigned)(v->ram / s->colours.page);
+        uint64_t top = at;
+        if (!v->coloured)
+            continue;
+        v->runs = calloc(maxruns, sizeof(v->runs[0]));
+        if (v->runs == NULL || colour_assign(&s->colours, v->colour_mask, at, s->board->images_end, v->ram, v->runs,
+                                             maxruns, &v->nruns, &top) < 0) {
+            compose_error(s, v->colours_line, FIELD_VM(f, v, "colours"),
+                          "not enough frames of its colours left in the board's reserved window 0x%llx..0x%llx for "
+                          "%llu MiB of RAM", (unsigned long long)at, (unsigned long long)s->board->images_end, MIB(v->ram));
+            continue;
+        }
+        v->ram_phys = v->runs[0].phys; /* in the window: not board RAM (check_ram_total) */
+        if (top > top_all)
+            top_all = top;
+        total += v->nruns;
+        if (total > MAX_COLOURED_RUNS)
+            compose_error(s, v->colours_line, FIELD_VM(f, v, "colours"),
+                          "coloured RAM in %u runs of contiguous frames so far, more than the %u regions Microkit "
+                          "2.0.1 builds: give runs of consecutive colours, a cache with larger ways, or less "
+                          "coloured RAM", total, MAX_COLOURED_RUNS);
+    }
+    return align2m(top_all);
+}
+
 /* Boot images: one window per VM, then one per dynamic slot, packed in the board's boot-image window. */
 static void plan_images(struct sys *s)
 {
@@ -482,12 +528,51 @@ static void plan_images(struct sys *s)
      * memory, so it does not clear it while the system boots: with guest RAM from its own memory,
      * clearing it is most of the time before the first guest instruction (docs/performance.md).
      */
-    at = align2m(at);
+    at = place_coloured(s, align2m(at));
     for (unsigned i = 0; i < s->nvms; i++) {
         struct vm *v = &s->vms[i];
+        if (v->coloured)
+            continue;
         if (at <= s->board->images_end && v->ram <= s->board->images_end - at) {
             v->ram_phys = at;
             at += v->ram;
+        }
+    }
+}
+
+/* cache: and colours: the geometry, each VM's colours in range, no colour in two VMs; seL4 only. */
+static void check_colours(struct sys *s)
+{
+    char f[160], err[160];
+    const struct vm *owner[COLOUR_MAX] = { NULL };
+
+    if (s->cache_line && colour_geometry(s->cache_size, s->cache_ways, 4096, &s->colours, err, sizeof(err)) < 0) {
+        compose_error(s, s->cache_line, "cache", "%s", err);
+        return;
+    }
+    for (unsigned i = 0; i < s->nvms; i++) {
+        const struct vm *v = &s->vms[i];
+        if (!v->coloured)
+            continue;
+        if (s->platforms & FOR_HOSTED)
+            compose_error(s, v->colours_line, FIELD_VM(f, v, "colours"),
+                          "seL4 only: hosted, the host kernel picks svmm's pages, and no VMM can colour them");
+        if (!s->cache_line) {
+            compose_error(s, v->colours_line, FIELD_VM(f, v, "colours"),
+                          "colours of which cache? give the board's last-level cache (cache: size, ways)");
+            continue;
+        }
+        for (unsigned c = 0; c < COLOUR_MAX; c++) {
+            if (!v->colour_mask[c])
+                continue;
+            if (c >= s->colours.ncolours)
+                compose_error(s, v->colours_line, FIELD_VM(f, v, "colours"), "colour %u: this cache has %u (0..%u)", c,
+                              s->colours.ncolours, s->colours.ncolours - 1);
+            else if (owner[c])
+                compose_error(s, v->colours_line, FIELD_VM(f, v, "colours"), "colour %u is also VM %s's", c,
+                              owner[c]->name);
+            else
+                owner[c] = v; /* c < ncolours <= COLOUR_MAX */
         }
     }
 }
@@ -1180,6 +1265,7 @@ int validate_system(struct sys *s)
     if (inputs == 0 && s->nvms && !s->admin_line)
         s->vms[0].console_input = true; /* the first VM gets the keyboard unless one is named */
     check_passthrough(s);
+    check_colours(s);
     check_dynamic(s);
     check_components(s);
     plan_switches(s);
