@@ -42,9 +42,17 @@ struct svmm_machine_layout {
     uint32_t wdt_spi;      /* its WS0 interrupt */
 };
 
+/* RAM beyond the boot region (issue 13 part 4): a guest address space with several RAM ranges and holes. */
+#define SVMM_MAX_EXTRA_RAM 3u
+struct svmm_ram_range {
+    uint64_t base, size; /* both multiples of 2 MiB */
+};
+
 struct svmm_vm_config {
-    uint64_t ram_base;
+    uint64_t ram_base; /* the boot region: kernel, initrd and DTB go here */
     uint64_t ram_size;
+    struct svmm_ram_range extra_ram[SVMM_MAX_EXTRA_RAM]; /* more RAM, elsewhere in the address space */
+    unsigned nextra_ram;
     unsigned ncpus;
     bool psci_smc; /* PSCI conduit: SMC (seL4, where HVC is the kernel's syscall trap) or HVC (KVM) */
     char bootargs[SVMM_BOOTARGS_MAX];

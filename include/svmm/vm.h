@@ -55,6 +55,9 @@ int svmm_vm_attach_virtio(struct svmm_vm *vm, unsigned slot, struct virtio_dev *
 /* Register the platform's mapping of guest RAM (cfg.ram_size bytes at `host`). */
 int svmm_vm_add_ram(struct svmm_vm *vm, void *host);
 
+/* Register the mapping of further RAM range `i` (cfg.extra_ram[i].size bytes at `host`); -1 if no such range. */
+int svmm_vm_add_extra_ram(struct svmm_vm *vm, unsigned i, void *host);
+
 /*
  * Validate the arm64 Image, place kernel, initrd and a generated DTB in guest RAM. Returns 0 or -1
  * with a reason in `err` (not an Image, RAM too small, ...). vm->boot says where everything went.

@@ -5,6 +5,7 @@
 #include <svmm/sbsa_gwdt.h>
 
 #define UART_SIZE 0x1000ull
+#define SZ_2M 0x200000ull
 #define NR_SPIS 988u /* SPIs are INTIDs 32..1019: SPI numbers 0..987 */
 #define GICV2_MAX_CPUS 8u         /* GICv2 target masks have 8 bits */
 #define VIRTIO_SLOT_MIN 0x200ull /* VIRTIO_MMIO_SIZE */
@@ -42,7 +43,7 @@ static int spans_overlap(const struct span *a, const struct span *b)
 int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen)
 {
     const struct svmm_machine_layout *l = &cfg->layout;
-    struct span spans[6];
+    struct span spans[6 + SVMM_MAX_EXTRA_RAM];
     unsigned n = 0;
 
     if (cfg->ncpus == 0 || cfg->ncpus > SVMM_MAX_VCPUS) {
@@ -57,6 +58,19 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
     if (cfg->ram_base & 0xfffff) {
         snprintf(err, errlen, "RAM base 0x%llx is not 1 MiB aligned", (unsigned long long)cfg->ram_base);
         return -1;
+    }
+    if (cfg->nextra_ram > SVMM_MAX_EXTRA_RAM) {
+        snprintf(err, errlen, "too many RAM ranges (%u besides the boot RAM, at most %u)", cfg->nextra_ram,
+                 SVMM_MAX_EXTRA_RAM);
+        return -1;
+    }
+    for (unsigned i = 0; i < cfg->nextra_ram; i++) {
+        const struct svmm_ram_range *r = &cfg->extra_ram[i];
+        if (r->size == 0 || (r->base | r->size) & (SZ_2M - 1)) {
+            snprintf(err, errlen, "RAM range %u (0x%llx, %llu bytes): base and size must be non-zero multiples of 2 MiB",
+                     i + 1, (unsigned long long)r->base, (unsigned long long)r->size);
+            return -1;
+        }
     }
     if (cfg->nvirtio > SVMM_MAX_VIRTIO) {
         snprintf(err, errlen, "too many virtio devices (%u, at most %u)", cfg->nvirtio, SVMM_MAX_VIRTIO);
@@ -87,6 +101,8 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         return -1;
     }
     spans[n++] = (struct span){ "RAM", cfg->ram_base, cfg->ram_size };
+    for (unsigned i = 0; i < cfg->nextra_ram; i++) /* nextra_ram <= SVMM_MAX_EXTRA_RAM: checked above */
+        spans[n++] = (struct span){ "a further RAM range", cfg->extra_ram[i].base, cfg->extra_ram[i].size };
     spans[n++] = (struct span){ "GIC distributor", l->gic.dist_base, SVMM_GICD_SIZE };
     if (l->gic.version == SVMM_GIC_V3)
         spans[n++] = (struct span){ "GIC redistributors", l->gic.redist_base, SVMM_GICR_SIZE_PER_CPU * cfg->ncpus };

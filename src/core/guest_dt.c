@@ -41,14 +41,23 @@ static int begin_node_at(void *fdt, const char *name, uint64_t addr)
     return fdt_begin_node(fdt, node);
 }
 
-static int add_memory(void *fdt, const struct svmm_vm_config *cfg)
+/* One memory node per RAM range: the boot region, then the further ranges (holes between them). */
+static int add_memory_node(void *fdt, uint64_t base, uint64_t size)
 {
-    uint64_t reg[2] = { cfg->ram_base, cfg->ram_size };
+    uint64_t reg[2] = { base, size };
 
-    TRY(begin_node_at(fdt, "memory", cfg->ram_base));
+    TRY(begin_node_at(fdt, "memory", base));
     TRY(fdt_property_string(fdt, "device_type", "memory"));
     TRY(svmm_dt_prop_reg(fdt, reg, 1));
     return fdt_end_node(fdt);
+}
+
+static int add_memory(void *fdt, const struct svmm_vm_config *cfg)
+{
+    TRY(add_memory_node(fdt, cfg->ram_base, cfg->ram_size));
+    for (unsigned i = 0; i < cfg->nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
+        TRY(add_memory_node(fdt, cfg->extra_ram[i].base, cfg->extra_ram[i].size));
+    return 0;
 }
 
 static int add_uart(void *fdt, const struct svmm_vm_config *cfg)

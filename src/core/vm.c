@@ -62,6 +62,13 @@ int svmm_vm_add_ram(struct svmm_vm *vm, void *host)
     return svmm_memmap_add(&vm->mem, vm->cfg.ram_base, vm->cfg.ram_size, host, SVMM_MEM_RAM);
 }
 
+int svmm_vm_add_extra_ram(struct svmm_vm *vm, unsigned i, void *host)
+{
+    if (i >= vm->cfg.nextra_ram || i >= SVMM_MAX_EXTRA_RAM)
+        return -1;
+    return svmm_memmap_add(&vm->mem, vm->cfg.extra_ram[i].base, vm->cfg.extra_ram[i].size, host, SVMM_MEM_RAM);
+}
+
 int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len, const void *initrd,
                        size_t initrd_len, char *err, size_t errlen)
 {

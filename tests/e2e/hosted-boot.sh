@@ -4,7 +4,8 @@
 # vCPU thread's affinity read from the host while it runs); its boot log appears on the emulated
 # UART, it reaches init, loads its virtio modules, reports 4 online CPUs through the virtio console
 # (hvc0) and powers off with svmm exiting 0. A second run: 2 vCPUs, one per CPU, under SCHED_FIFO
-# (--rt-priority), checked from the host likewise. Prints one "ok"/"FAIL" line per check and
+# (--rt-priority), checked from the host likewise, with a second RAM range above a hole
+# (--mem-range 0x100000000,64M), which the guest must list in /proc/iomem. Prints one "ok"/"FAIL" line per check and
 # "e2e: N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -17,6 +18,7 @@ mkdir -p "$T"
 # virtio console (the kernel console is ttyS0), so seeing the marker proves hvc0 works.
 cat > "$T/guest-cmd" <<'G'
 echo "E2E-MARKER online=$(cat /sys/devices/system/cpu/online) nproc=$(nproc)"
+echo "E2E-RAM $(grep 'System RAM' /proc/iomem | tr -d ' ' | tr '\n' ' ')"
 G
 cat > "$T/outer-script" <<'O'
 # threads PID: each vCPU thread's name, allowed CPUs and scheduling policy (stat field 41: 1 = FIFO).
@@ -41,12 +43,12 @@ watch_vcpus $pid 4
 wait $pid
 echo "[outer] svmm exit status (pinned): $?"
 /svmm run -q --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 2 --cpu-affinity 1,0 --rt-priority 5 \
-    --mem 256M --append "console=ttyS0 earlycon" > /tmp/rt.out 2>&1 &
+    --mem 256M --mem-range 0x100000000,64M --append "console=ttyS0 earlycon" > /tmp/rt.out 2>&1 &
 pid=$!
 watch_vcpus $pid 2
 wait $pid
 echo "[outer] svmm exit status (rt): $?"
-grep -o 'E2E-MARKER.*' /tmp/rt.out | sed 's/^/[outer] rt run: /'
+grep -o 'E2E-MARKER.*\|E2E-RAM.*' /tmp/rt.out | sed 's/^/[outer] rt run: /'
 O
 
 TAG=e2e
@@ -69,6 +71,9 @@ check "guest powered off via PSCI SYSTEM_OFF" "$(has 'svmm: guest powered off')"
 check "svmm exited 0" "$(has '\[outer\] svmm exit status \(pinned\): 0')"
 check "SCHED_FIFO run: vCPU 0 on CPU 1, vCPU 1 on CPU 0, both FIFO (from the host)" \
     "$([ "$(has "\[outer\] thread 'vcpu 0' cpus=1 policy=1")" = 0 ] && [ "$(has "\[outer\] thread 'vcpu 1' cpus=0 policy=1")" = 0 ]; rc)"
+check "one RAM range without --mem-range (512 MiB at 0x40000000)" "$(has 'E2E-RAM 40000000-5fffffff:SystemRAM $')"
+check "two RAM ranges with --mem-range, the hole between unmapped" \
+    "$(has '\[outer\] rt run: E2E-RAM 40000000-4fffffff:SystemRAM 100000000-103ffffff:SystemRAM $')"
 check "SCHED_FIFO run: the guest ran (2 CPUs) and svmm exited 0" \
     "$([ "$(has '\[outer\] rt run: E2E-MARKER online=0-1 nproc=2')" = 0 ] && [ "$(has '\[outer\] svmm exit status \(rt\): 0')" = 0 ]; rc)"
 

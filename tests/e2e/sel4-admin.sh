@@ -41,7 +41,8 @@ echo "ADMIN-UP vm1 boot $boot"
 [ $boot = 4 ] && { sleep 1; echo c > /proc/sysrq-trigger; }
 sleep 100000
 G
-echo 'i=0; while true; do i=$((i + 1)); echo "ADMIN-TICK $i"; sleep 1; done' > "$T/cmd-vm2"
+echo 'echo "ADMIN-RAM $(grep "System RAM" /proc/iomem | tr -d " " | tr "\n" " ")"
+i=0; while true; do i=$((i + 1)); echo "ADMIN-TICK $i"; sleep 1; done' > "$T/cmd-vm2"
 for im in rescue tools; do echo "echo \"ADMIN-SLOT image $im\"; sleep 100000" > "$T/cmd-$im"; done
 for vm in vm1 vm2 rescue tools; do
     "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$vm.cpio.gz" --cmd-file "$T/cmd-$vm" --extra "$T/gextra" >/dev/null ||
@@ -109,6 +110,7 @@ LOG=$(tr -d '\r' < "$T/log" | awk -f "$E2E_LIB/untangle-log.awk")
 check "seL4 booted the system and the admin PD started" "$(has "${A}info: admin: 3 VMs; type help")"
 check "vm1 reached init and ran its command" "$(has 'vm1\| .*ADMIN-UP vm1 boot 1')"
 check "vm2 printed its ticks" "$(has 'vm2\| .*ADMIN-TICK 1$')"
+check "vm2 sees its two RAM ranges, the hole between unmapped" "$(has 'vm2\| .*ADMIN-RAM 40000000-49ffffff:SystemRAM 100000000-101ffffff:SystemRAM $')"
 check "help lists the commands" "$(has "${A}info: commands: list \| status VM")"
 check "list: vm1 running" "$(has "${A}info: list: vm1 running boots=1 ")"
 check "list: vm2 running" "$(has "${A}info: list: vm2 running")"

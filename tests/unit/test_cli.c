@@ -134,6 +134,25 @@ TEST(cli_control_socket_and_ctl)
     CHECK_EQ(cli.cmd, SVMM_CLI_HELP);
 }
 
+TEST(cli_mem_range)
+{
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem-range", "0x100000000,64M", "--mem-range=0x200000000,2M"), 0);
+    CHECK_EQ(cli.cfg.nextra_ram, 2);
+    CHECK_EQ(cli.cfg.extra_ram[0].base, 0x100000000ull);
+    CHECK_EQ(cli.cfg.extra_ram[0].size, 64ull << 20);
+    CHECK_EQ(cli.cfg.extra_ram[1].size, 2ull << 20);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem-range", "0x100000000"), -1);
+    CHECK_STR_CONTAINS(err, "is not BASE,SIZE");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem-range", "0x100100000,64M"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem-range", "0x100000000,1M"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem-range", "x,64M"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem-range", "0x100000000,0"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem-range", "1,2M"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--mem-range", "0x1000000000,2M", "--mem-range", "0x2000000000,2M",
+                   "--mem-range", "0x3000000000,2M", "--mem-range", "0x4000000000,2M"), -1);
+    CHECK_STR_CONTAINS(err, "at most 3 ranges");
+}
+
 TEST(cli_cpu_affinity_and_rt_priority)
 {
     CHECK_EQ(PARSE("run", "--kernel", "I", "--cpus", "4", "--cpu-affinity", "0,1,0,1"), 0);

@@ -129,3 +129,35 @@ TEST(config_watchdog_range_place_and_interrupt)
     cfg.watchdog_s = 0; /* no watchdog: its layout fields are not looked at */
     CHECK_EQ(validate(&cfg, err), 0);
 }
+
+TEST(config_further_ram_ranges)
+{
+    struct svmm_vm_config cfg;
+    char err[160];
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.nextra_ram = 1;
+    cfg.extra_ram[0] = (struct svmm_ram_range){ 0x100000000ull, 64ull << 20 };
+    CHECK_EQ(validate(&cfg, err), 0);
+    cfg.extra_ram[0].base = 0x100100000ull; /* not 2 MiB aligned */
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "multiples of 2 MiB");
+    cfg.extra_ram[0] = (struct svmm_ram_range){ 0x100000000ull, 0 };
+    CHECK_EQ(validate(&cfg, err), -1);
+    cfg.extra_ram[0] = (struct svmm_ram_range){ 0x44000000ull, 64ull << 20 }; /* into the boot RAM */
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "a further RAM range overlaps RAM");
+    cfg.extra_ram[0] = (struct svmm_ram_range){ 0x0a000000ull, 2ull << 20 }; /* onto the virtio slots */
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "virtio-mmio slots overlaps a further RAM range");
+    cfg.extra_ram[0] = (struct svmm_ram_range){ 0xfffe00000ull << 4, 64ull << 20 }; /* past 2^40 */
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "above the 40-bit guest address space");
+    cfg.extra_ram[0] = (struct svmm_ram_range){ 0x100000000ull, 64ull << 20 };
+    cfg.extra_ram[1] = (struct svmm_ram_range){ 0x102000000ull, 64ull << 20 }; /* overlaps range 1 */
+    cfg.nextra_ram = 2;
+    CHECK_EQ(validate(&cfg, err), -1);
+    cfg.nextra_ram = SVMM_MAX_EXTRA_RAM + 1;
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "too many RAM ranges");
+}

@@ -166,3 +166,26 @@ TEST(dt_watchdog_frames_interrupt_and_timeout)
     t = fdt_getprop(dtb, n, "timeout-sec", &len);
     CHECK(t != NULL && len == 4 && fdt32_to_cpu(*t) == 30);
 }
+
+TEST(dt_one_memory_node_per_ram_range)
+{
+    struct svmm_vm_config cfg;
+    struct svmm_boot_layout boot = { 0 };
+    int n;
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.nextra_ram = 2;
+    cfg.extra_ram[0] = (struct svmm_ram_range){ 0x100000000ull, 64ull << 20 };
+    cfg.extra_ram[1] = (struct svmm_ram_range){ 0x200000000ull, 2ull << 20 };
+    CHECK(svmm_guest_dt_build(dtb, sizeof(dtb), &cfg, &boot) > 0);
+    n = fdt_path_offset(dtb, "/memory@40000000");
+    CHECK(n >= 0);
+    CHECK_EQ(prop_u64(dtb, n, "reg", 1), 256ull << 20);
+    n = fdt_path_offset(dtb, "/memory@100000000");
+    CHECK(n >= 0);
+    CHECK_EQ(prop_u64(dtb, n, "reg", 0), 0x100000000ull);
+    CHECK_EQ(prop_u64(dtb, n, "reg", 1), 64ull << 20);
+    CHECK(strcmp(fdt_getprop(dtb, n, "device_type", NULL), "memory") == 0);
+    n = fdt_path_offset(dtb, "/memory@200000000");
+    CHECK_EQ(prop_u64(dtb, n, "reg", 1), 2ull << 20);
+}

@@ -10,6 +10,8 @@
 #define VMM_BOOT_IMAGES_VADDR 0x80000000ull
 #define VMM_BOARD_UART_VADDR 0x3000000ull
 #define VMM_RAMDISK_VADDR 0xc0000000ull
+/* Further guest RAM ranges in the VMM: 4 GiB apart from 4 GiB up (a range is at most that). */
+#define VMM_RAM_RANGE_VADDR(r) (0x100000000ull * (1ull + (r)))
 #define UART_IRQ_CHANNEL 1u
 /* Switch links: link k of a VMM, port i of a switch PD; each region at a fixed offset in its window. */
 #define VMM_NET_LINK_VADDR(k) (0xd0000000ull + (unsigned long long)(k) * 0x1000000ull)
@@ -365,6 +367,10 @@ static void emit_vm_regions(const struct sys *s, const struct vm *v, FILE *f)
     else
         fprintf(f, "    <memory_region name=\"guest_ram_%s\" size=\"0x%llx\" page_size=\"0x200000\" />\n", v->name,
                 (unsigned long long)v->ram);
+    for (unsigned r = 0; r < v->nram_ranges; r++)
+        fprintf(f, "    <memory_region name=\"guest_ram_%s_range%u\" size=\"0x%llx\" page_size=\"0x200000\" /> "
+                   "<!-- at guest 0x%llx -->\n", v->name, r, (unsigned long long)v->ram_ranges[r].size,
+                (unsigned long long)v->ram_ranges[r].base);
     for (unsigned i = 0; i < v->ndevs; i++)
         if (v->devs[i].ramdisk)
             fprintf(f, "    <memory_region name=\"ramdisk_%s\" size=\"0x%llx\" page_size=\"0x200000\" />\n", v->name,
@@ -414,6 +420,9 @@ static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool c
             v->vmm_priority, v->passive ? " passive=\"true\"" : "");
     fprintf(f, "        <program_image path=\"svmm-%s.elf\" />\n", v->name);
     emit_ram_maps(v, f, "        ", VMM_GUEST_RAM_VADDR, "rw", " setvar_vaddr=\"guest_ram_vaddr\"");
+    for (unsigned r = 0; r < v->nram_ranges; r++)
+        fprintf(f, "        <map mr=\"guest_ram_%s_range%u\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"guest_ram_range%u_vaddr\" />\n",
+                v->name, r, VMM_RAM_RANGE_VADDR(r), r);
     for (unsigned i = 0; i < v->ndevs; i++)
         if (v->devs[i].ramdisk)
             fprintf(f, "        <map mr=\"ramdisk_%s\" vaddr=\"0x%llx\" perms=\"rw\" setvar_vaddr=\"ramdisk_vaddr\" "
@@ -462,6 +471,9 @@ static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool c
             fprintf(f, "            <vcpu id=\"%u\" /> <!-- pCPU %u -->\n", i, v->pcpus[i]);
     }
     emit_ram_maps(v, f, "            ", v->ram_base, "rwx", "");
+    for (unsigned r = 0; r < v->nram_ranges; r++)
+        fprintf(f, "            <map mr=\"guest_ram_%s_range%u\" vaddr=\"0x%llx\" perms=\"rwx\" />\n", v->name, r,
+                (unsigned long long)v->ram_ranges[r].base);
     if (s->gic == 2)
         fprintf(f, "            <map mr=\"gic_vcpu\" vaddr=\"0x8010000\" perms=\"rw\" cached=\"false\" />\n");
     fprintf(f, "        </virtual_machine>\n    </protection_domain>\n\n");

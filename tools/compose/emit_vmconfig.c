@@ -142,6 +142,13 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
     if (cfg.watchdog_s)
         fprintf(f, "        .watchdog_s = %u, .watchdog_boot_s = %u, /* SBSA watchdog: no refresh for this long, and the VM fails */\n",
                 cfg.watchdog_s, cfg.watchdog_boot_s);
+    if (cfg.nextra_ram) {
+        fprintf(f, "        .nextra_ram = %u, .extra_ram = {", cfg.nextra_ram);
+        for (unsigned r = 0; r < cfg.nextra_ram; r++)
+            fprintf(f, "%s{ 0x%llx, 0x%llx }", r ? ", " : " ", (unsigned long long)cfg.extra_ram[r].base,
+                    (unsigned long long)cfg.extra_ram[r].size);
+        fprintf(f, " },\n");
+    }
     fprintf(f, "        .nvirtio = %u,\n", v->ndevs);
     fprintf(f, "        .virtio_ids = {");
     for (unsigned i = 0; i < v->ndevs; i++)

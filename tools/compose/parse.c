@@ -435,6 +435,29 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
                 else if (strcmp(c, "stop") != 0)
                     compose_error(s, kl, f, "'%s' is not restart or stop", c);
             }
+        } else if (!strcmp(key, "ram_ranges")) {
+            v->ram_ranges_line = kl;
+            FOR_ITEMS(s, val, kl, f, item, i) {
+                struct svmm_ram_range *r;
+                char g[192];
+                if (v->nram_ranges == SVMM_MAX_EXTRA_RAM) {
+                    compose_error(s, node_line(item, kl), f, "at most %u ranges besides ram:", SVMM_MAX_EXTRA_RAM);
+                    break;
+                }
+                r = &v->ram_ranges[v->nram_ranges++]; /* nram_ranges < SVMM_MAX_EXTRA_RAM: checked above */
+                FOR_PAIRS(s, item, node_line(item, kl), f, k2, v2, kl2) {
+                    FIELD(g, "%s[%d].%s", f, i, k2);
+                    if (!strcmp(k2, "base"))
+                        get_u64(s, v2, kl2, g, &r->base);
+                    else if (!strcmp(k2, "size"))
+                        get_size(s, v2, kl2, g, &r->size);
+                    else
+                        compose_error(s, kl2, g, "unknown field");
+                }
+                if (r->size == 0 || (r->base | r->size) % 0x200000u || r->size > (4ull << 30))
+                    compose_error(s, node_line(item, kl), FIELD(g, "%s[%d]", f, i),
+                                  "a RAM range needs a base and a size (at most 4 GiB), both multiples of 2 MiB");
+            }
         } else if (!strcmp(key, "colours")) {
             v->colours_line = kl;
             v->coloured = true;

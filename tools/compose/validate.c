@@ -130,12 +130,17 @@ static bool overlap(const struct span *a, const struct span *b)
 static void check_vm_layout(struct sys *s, struct vm *v)
 {
     struct svmm_vm_config cfg;
-    struct span sp[8 + MAX_PT * MAX_PT_MMIO];
+    struct span sp[8 + SVMM_MAX_EXTRA_RAM + MAX_PT * MAX_PT_MMIO];
     unsigned n = 0;
 
     vm_guest_config(s, v, &cfg);
     sp[n++] = (struct span){ "guest RAM", v->ram_base, v->ram, v->ram_base_line ? v->ram_base_line : v->ram_line, "" };
     snprintf(sp[0].field, sizeof(sp[0].field), "vms.%s.%s", v->name, v->ram_base_line ? "ram_base" : "ram");
+    for (unsigned r = 0; r < v->nram_ranges; r++) {
+        struct span *x = &sp[n++];
+        *x = (struct span){ "a RAM range", v->ram_ranges[r].base, v->ram_ranges[r].size, v->ram_ranges_line, "" };
+        snprintf(x->field, sizeof(x->field), "vms.%s.ram_ranges[%u]", v->name, r);
+    }
     sp[n++] = (struct span){ "the GIC distributor", cfg.layout.gic.dist_base, SVMM_GICD_SIZE, 0, "" };
     if (s->gic == 3)
         sp[n++] = (struct span){ "the GIC redistributors", cfg.layout.gic.redist_base,
@@ -562,6 +567,9 @@ static void check_colours(struct sys *s)
                           "colours of which cache? give the board's last-level cache (cache: size, ways)");
             continue;
         }
+        if (v->nram_ranges)
+            compose_error(s, v->ram_ranges_line, FIELD_VM(f, v, "ram_ranges"),
+                          "a coloured VM's further RAM ranges would not be coloured: give it one RAM range");
         for (unsigned c = 0; c < COLOUR_MAX; c++) {
             if (!v->colour_mask[c])
                 continue;
@@ -1223,6 +1231,8 @@ static void check_ram_total(struct sys *s)
             used += v->ram;
         for (unsigned d = 0; d < v->ndevs; d++)
             used += v->devs[d].ramdisk; /* RAM disks are guest-sized regions too */
+        for (unsigned r = 0; r < v->nram_ranges; r++)
+            used += v->ram_ranges[r].size; /* further RAM ranges come from the board's RAM */
         if (used > avail) {
             if (in_window)
                 snprintf(besides, sizeof(besides), " (besides %llu MiB in the boot-image window)", MIB(in_window));
@@ -1330,4 +1340,7 @@ void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_con
         cfg->virtio_ids[i] = ids[v->devs[i].type];
     cfg->watchdog_s = v->watchdog;
     cfg->watchdog_boot_s = v->watchdog_boot;
+    cfg->nextra_ram = v->nram_ranges;
+    for (unsigned i = 0; i < v->nram_ranges; i++)
+        cfg->extra_ram[i] = v->ram_ranges[i];
 }

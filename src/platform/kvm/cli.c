@@ -29,6 +29,9 @@ const char svmm_cli_usage[] =
     "  --append \"ARGS\"    kernel command line (default: \"" SVMM_DEFAULT_BOOTARGS "\")\n"
     "  --mem SIZE         guest RAM, e.g. 512M or 1G; a plain number is MiB (default 256M)\n"
     "  --cpus N           number of vCPUs, 1.." "16" " (default 1)\n"
+    "  --mem-range BASE,SIZE\n"
+    "                     more guest RAM at guest-physical BASE (e.g. 0x100000000,64M; both 2 MiB\n"
+    "                     multiples), beside --mem's at 0x40000000: holes between are unmapped. Up to 3\n"
     "  --dtb-out FILE     also write the generated device tree blob to FILE\n"
     "  --disk PATH[,ro]   virtio-blk disk on a raw image file or block device (/dev/vdX in the\n"
     "                     guest, in order); ,ro: read-only. Repeat for up to 8 disks.\n"
@@ -144,7 +147,7 @@ static int parse_uint(const char *s, unsigned long *out)
 static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out",
                                              "--disk", "--net", "--vsock", "--console", "--console-port",
                                              "--serve-disk", "--control", "--watchdog", "--name",
-                                             "--cpu-affinity", "--rt-priority" };
+                                             "--cpu-affinity", "--rt-priority", "--mem-range" };
 
 /* The option name of `arg` ("--mem" for both "--mem" and "--mem=1G") if it is known, else NULL. */
 static const char *known_option(const char *arg)
@@ -607,6 +610,31 @@ static int set_watchdog(struct svmm_cli *out, const char *val, char *err, size_t
     return 0;
 }
 
+/* --mem-range BASE,SIZE: a further guest RAM range (svmm_vm_config_validate checks its place). */
+static int add_mem_range(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    const char *comma = strchr(val, ',');
+    unsigned long long size;
+    char *end;
+    uint64_t base;
+
+    if (out->cfg.nextra_ram == SVMM_MAX_EXTRA_RAM) {
+        snprintf(err, errlen, "--mem-range: at most %u ranges besides --mem", SVMM_MAX_EXTRA_RAM);
+        return -1;
+    }
+    errno = 0;
+    base = strtoull(val, &end, 0);
+    if (val[0] < '0' || val[0] > '9' || errno || comma == NULL || end != comma ||
+        svmm_cli_parse_size(comma + 1, &size) < 0 || size == 0 || ((base | size) & ((2u << 20) - 1))) {
+        snprintf(err, errlen, "--mem-range: '%.60s' is not BASE,SIZE with both multiples of 2 MiB (e.g. 0x100000000,64M)",
+                 val);
+        return -1;
+    }
+    out->cfg.extra_ram[out->cfg.nextra_ram].base = base;
+    out->cfg.extra_ram[out->cfg.nextra_ram++].size = size; /* nextra_ram < SVMM_MAX_EXTRA_RAM: checked above */
+    return 0;
+}
+
 /* --cpu-affinity CPU[,CPU...]: host CPU numbers below CPU_SETSIZE (1024), one per vCPU. */
 static int set_affinity(struct svmm_cli *out, const char *val, char *err, size_t errlen)
 {
@@ -677,6 +705,8 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         out->control = val;
     } else if (!strcmp(name, "--watchdog")) {
         return set_watchdog(out, val, err, errlen);
+    } else if (!strcmp(name, "--mem-range")) {
+        return add_mem_range(out, val, err, errlen);
     } else if (!strcmp(name, "--cpu-affinity")) {
         return set_affinity(out, val, err, errlen);
     } else if (!strcmp(name, "--rt-priority")) {

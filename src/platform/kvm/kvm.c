@@ -196,7 +196,8 @@ uint64_t kvm_host_guest_counter(const struct kvm_host *h)
     return read_counter() - h->counter_base;
 }
 
-int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *err, size_t errlen)
+int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, void *const extra_ram[], char *err,
+                       size_t errlen)
 {
     struct kvm_userspace_memory_region region = {
         .slot = 0,
@@ -209,6 +210,8 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *
 
     h->vm = vm;
     h->ram = ram;
+    for (unsigned i = 0; i < vm->cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
+        h->extra_ram[i] = extra_ram[i];
     max = ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
     if (max > 0 && vm->cfg.ncpus > (unsigned)max) {
         snprintf(err, errlen, "this host's KVM allows at most %d vCPUs, %u requested", max, vm->cfg.ncpus);
@@ -223,6 +226,20 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *
         snprintf(err, errlen, "cannot give the guest %llu MiB of RAM: %s",
                  (unsigned long long)(vm->cfg.ram_size >> 20), strerror(errno));
         return -1;
+    }
+    for (unsigned i = 0; i < vm->cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++) {
+        region = (struct kvm_userspace_memory_region){
+            .slot = 1 + i,
+            .guest_phys_addr = vm->cfg.extra_ram[i].base,
+            .memory_size = vm->cfg.extra_ram[i].size,
+            .userspace_addr = (uint64_t)(uintptr_t)h->extra_ram[i],
+        };
+        if (ioctl(h->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+            snprintf(err, errlen, "cannot give the guest RAM range 0x%llx (%llu MiB): %s",
+                     (unsigned long long)region.guest_phys_addr, (unsigned long long)(region.memory_size >> 20),
+                     strerror(errno));
+            return -1;
+        }
     }
     if (create_gic(h, err, errlen) < 0)
         return -1;
@@ -649,7 +666,7 @@ int kvm_host_restart(struct kvm_host *h, kvm_host_reload_fn reload, void *ctx, c
     svmm_vm_reset_devices(h->vm); /* lines go low on a VM that is gone: the new vGIC starts with all low */
     r = reload(ctx, err, errlen);
     if (r == 0)
-        r = kvm_host_create_vm(h, h->vm, h->ram, err, errlen);
+        r = kvm_host_create_vm(h, h->vm, h->ram, h->extra_ram, err, errlen);
     pthread_mutex_unlock(&h->dev_lock);
     if (r < 0)
         return -1;

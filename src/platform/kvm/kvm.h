@@ -45,6 +45,7 @@ struct kvm_host {
     pthread_mutex_t lc_lock; /* guards lc: vCPU threads (PSCI) and the main thread (restart) */
     struct svmm_lifecycle lc;
     void *ram;
+    void *extra_ram[SVMM_MAX_EXTRA_RAM]; /* cfg.extra_ram's mappings (kvm_host_create_vm) */
     uint64_t boot_ns; /* CLOCK_MONOTONIC when the vCPUs last started (status: uptime) */
     uint64_t counter_base; /* host CNTVCT_EL0 when this KVM VM's vCPUs were made: guest counter 0 (dev_lock) */
     struct {
@@ -71,10 +72,12 @@ typedef int (*kvm_host_reload_fn)(void *ctx, char *err, size_t errlen);
 int kvm_host_open(struct kvm_host *h, bool no_reboot, char *err, size_t errlen);
 
 /*
- * Create the KVM VM for `vm`: guest RAM at `ram` (already registered in vm's memory map), the
+ * Create the KVM VM for `vm`: guest RAM at `ram` and its further ranges at extra_ram[i] (all already
+ * registered in vm's memory map), the
  * vGICv3, and cfg.ncpus vCPUs (vCPU 0 at the kernel entry, the others off until PSCI CPU_ON).
  */
-int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, char *err, size_t errlen);
+int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, void *const extra_ram[], char *err,
+                       size_t errlen);
 
 /* Start the vCPU threads. */
 int kvm_host_start(struct kvm_host *h, char *err, size_t errlen);

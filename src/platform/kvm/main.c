@@ -259,6 +259,7 @@ struct guest_images {
     const void *kernel, *initrd;
     size_t kernel_len, initrd_len;
     void *ram;
+    void **extra_ram; /* cfg.extra_ram's mappings */
 };
 
 static int load_guest(void *ctx, char *err, size_t errlen)
@@ -282,6 +283,11 @@ static int reload_guest(void *ctx, char *err, size_t errlen)
         snprintf(err, errlen, "cannot scrub guest RAM: %s", strerror(errno));
         return -1;
     }
+    for (unsigned i = 0; i < g->vm->cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
+        if (madvise(g->extra_ram[i], g->vm->cfg.extra_ram[i].size, MADV_DONTNEED) < 0) {
+            snprintf(err, errlen, "cannot scrub guest RAM range %u: %s", i + 1, strerror(errno));
+            return -1;
+        }
     return load_guest(ctx, err, errlen);
 }
 
@@ -366,6 +372,7 @@ static int run(const struct svmm_cli *cli)
     static struct kvm_watchdog watchdog = { .timer_fd = -1 };
     char err[512];
     int status;
+    static void *extra_ram[SVMM_MAX_EXTRA_RAM]; /* cfg.extra_ram's mappings */
     struct guest_images images = { .vm = &vm, .kernel_path = cli->kernel };
     struct svmm_platform plat = kvm_host_platform(&host);
     struct svmm_vm_backends be = { .uart_tx = stdio_uart_tx };
@@ -395,12 +402,21 @@ static int run(const struct svmm_cli *cli)
         return fail(err);
     }
     svmm_vm_add_ram(&vm, images.ram);
+    images.extra_ram = extra_ram;
+    for (unsigned i = 0; i < cli->cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++) {
+        extra_ram[i] = map_guest_ram(cli->cfg.extra_ram[i].size);
+        if (extra_ram[i] == NULL || svmm_vm_add_extra_ram(&vm, i, extra_ram[i]) < 0) {
+            snprintf(err, sizeof(err), "cannot allocate RAM range %u (%llu MiB): %s", i + 1,
+                     (unsigned long long)(cli->cfg.extra_ram[i].size >> 20), strerror(errno));
+            return fail(err);
+        }
+    }
     if (load_guest(&images, err, sizeof(err)) < 0)
         return fail(err);
     if (cli->dtb_out && write_dtb(cli->dtb_out, svmm_vm_dtb(&vm), vm.dtb_size, err, sizeof(err)) < 0)
         return fail(err);
     if (kvm_host_open(&host, cli->no_reboot, err, sizeof(err)) < 0 ||
-        kvm_host_create_vm(&host, &vm, images.ram, err, sizeof(err)) < 0 ||
+        kvm_host_create_vm(&host, &vm, images.ram, extra_ram, err, sizeof(err)) < 0 ||
         (cli->control && vmm_control_open(&control, cli->control, err, sizeof(err)) < 0))
         return fail(err);
     svmm_info("starting VM: %u vCPU%s, %llu MiB RAM, cmdline \"%s\"", cli->cfg.ncpus, cli->cfg.ncpus > 1 ? "s" : "",

@@ -35,6 +35,11 @@ uintptr_t guest_ram_vaddr;
 uintptr_t boot_images_vaddr;
 uintptr_t board_uart_vaddr;
 uintptr_t admin_page_vaddr; /* 0: no admin PD */
+/* Further guest RAM ranges (cfg.extra_ram), where the SDF maps them in this VMM. */
+uintptr_t guest_ram_range0_vaddr, guest_ram_range1_vaddr, guest_ram_range2_vaddr;
+static const uintptr_t *const ram_range_vaddr[SVMM_MAX_EXTRA_RAM] = { &guest_ram_range0_vaddr, &guest_ram_range1_vaddr,
+                                                                      &guest_ram_range2_vaddr };
+_Static_assert(SVMM_MAX_EXTRA_RAM == 3, "one guest_ram_range<i>_vaddr per range");
 
 static struct svmm_vm vm;
 static struct virtio_console console;
@@ -407,6 +412,20 @@ static int load_guest(char *err, size_t errlen)
 static void scrub_ram(void)
 {
     memset((void *)guest_ram_vaddr, 0, vm.cfg.ram_size);
+    for (unsigned i = 0; i < vm.cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
+        memset((void *)*ram_range_vaddr[i], 0, vm.cfg.extra_ram[i].size);
+}
+
+/* Every further RAM range into the VM's memory map, where the SDF mapped it here. */
+static int add_extra_ram(char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < vm.cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
+        if (*ram_range_vaddr[i] == 0 || svmm_vm_add_extra_ram(&vm, i, (void *)*ram_range_vaddr[i]) < 0) {
+            snprintf(err, errlen, "RAM range %u at 0x%llx is not mapped into this VMM", i + 1,
+                     (unsigned long long)vm.cfg.extra_ram[i].base);
+            return -1;
+        }
+    return 0;
 }
 
 /*
@@ -651,7 +670,8 @@ void init(void)
     svmm_info("VM %s: %u vCPU(s), %llu MiB RAM, GICv%d", c->name, c->cfg.ncpus,
               (unsigned long long)(c->cfg.ram_size >> 20), (int)c->cfg.layout.gic.version);
     if (svmm_vm_init(&vm, &c->cfg, &plat, &be, err, sizeof(err)) < 0 || attach_devices(err, sizeof(err)) < 0 ||
-        serve_disks(err, sizeof(err)) < 0 || svmm_vm_add_ram(&vm, (void *)guest_ram_vaddr) < 0) {
+        serve_disks(err, sizeof(err)) < 0 || svmm_vm_add_ram(&vm, (void *)guest_ram_vaddr) < 0 ||
+        add_extra_ram(err, sizeof(err)) < 0) {
         svmm_err("VM setup failed: %s", err);
         return;
     }

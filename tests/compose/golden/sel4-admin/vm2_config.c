@@ -16,6 +16,7 @@ const struct svmm_sel4_vm svmm_sel4_vm = {
             .uart_base = 0x09000000, .uart_spi = 1,
             .virtio_base = 0x0a000000, .virtio_stride = 0x200, .virtio_spi = 16,
         },
+        .nextra_ram = 1, .extra_ram = { { 0x100000000, 0x2000000 } },
         .nvirtio = 1,
         .virtio_ids = { VIRTIO_ID_CONSOLE },
     },
