@@ -124,6 +124,7 @@ else
     run_tier sel4-driver-vm tests/e2e/sel4-driver-vm.sh "$SDK"
     run_tier sel4-admin tests/e2e/sel4-admin.sh "$SDK"
     run_tier sel4-coloured tests/e2e/sel4-coloured.sh "$SDK"
+    run_tier sel4-raw tests/e2e/sel4-raw.sh "$SDK"
     run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
 fi
 if [ -x "$SDK3/bin/microkit" ]; then

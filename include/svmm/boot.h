@@ -53,4 +53,14 @@ struct svmm_boot_layout {
 int svmm_boot_plan(uint64_t ram_base, uint64_t ram_size, const struct svmm_arm64_image *img,
                    uint64_t initrd_size, struct svmm_boot_layout *out, char *err, size_t errlen);
 
+/*
+ * The boot layout of a VM from its configuration: a Linux Image (its header in the first `hdr_len`
+ * bytes of `hdr`) placed by svmm_boot_plan, or, with cfg->raw_load_gpa, a raw binary of `kernel_len`
+ * bytes at that address (entered there), the initrd and DTB placed as for Linux above it. Returns 0,
+ * or -1 with the reason in `err` (a bad header, a raw binary that does not fit below the DTB).
+ */
+struct svmm_vm_config;
+int svmm_boot_plan_for(const struct svmm_vm_config *cfg, const void *hdr, size_t hdr_len, uint64_t kernel_len,
+                       uint64_t initrd_size, struct svmm_boot_layout *out, char *err, size_t errlen);
+
 #endif

@@ -59,6 +59,11 @@ struct svmm_vm_config {
     struct svmm_machine_layout layout;
     unsigned nvirtio;
     uint32_t virtio_ids[SVMM_MAX_VIRTIO]; /* device type per slot, VIRTIO_ID_* */
+    /*
+     * Non-zero: the kernel is a raw binary for this guest-physical address (not relocatable, no Linux
+     * Image header), loaded there and entered at its first byte with x0 = DTB; 0: a Linux Image.
+     */
+    uint64_t raw_load_gpa;
     unsigned watchdog_s; /* SBSA watchdog enabled at power-on with this timeout (s); 0 = no watchdog */
     unsigned watchdog_boot_s; /* the first timeout after power-on (the guest's boot window); 0: watchdog_s */
 };

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <svmm/boot.h>
+#include <svmm/config.h>
 #include <svmm/le.h>
 
 #define IMAGE_FLAG_BE (1ull << 0)
@@ -93,4 +94,31 @@ int svmm_boot_plan(uint64_t ram_base, uint64_t ram_size, const struct svmm_arm64
         }
     }
     return 0;
+}
+
+int svmm_boot_plan_for(const struct svmm_vm_config *cfg, const void *hdr, size_t hdr_len, uint64_t kernel_len,
+                       uint64_t initrd_size, struct svmm_boot_layout *out, char *err, size_t errlen)
+{
+    struct svmm_arm64_image img = { 0 };
+    uint64_t off;
+    int r;
+
+    if (cfg->raw_load_gpa == 0) {
+        r = svmm_arm64_image_parse(hdr, hdr_len, &img);
+        if (r != SVMM_IMAGE_OK) {
+            snprintf(err, errlen, "%s", svmm_arm64_image_strerror(r));
+            return -1;
+        }
+        return svmm_boot_plan(cfg->ram_base, cfg->ram_size, &img, initrd_size, out, err, errlen);
+    }
+    /* A raw binary: as an Image whose text offset puts it at its address and whose size is its own. */
+    off = cfg->raw_load_gpa - align_up(cfg->ram_base, SVMM_SZ_2M); /* validated: in the boot RAM */
+    if (cfg->raw_load_gpa < align_up(cfg->ram_base, SVMM_SZ_2M) || kernel_len == 0 || kernel_len >= (1ull << 40)) {
+        snprintf(err, errlen, "raw kernel of %llu bytes at 0x%llx: empty, or below the first 2 MiB boundary of RAM",
+                 (unsigned long long)kernel_len, (unsigned long long)cfg->raw_load_gpa);
+        return -1;
+    }
+    img.text_offset = off;
+    img.image_size = align_up(kernel_len, PAGE_4K);
+    return svmm_boot_plan(cfg->ram_base, cfg->ram_size, &img, initrd_size, out, err, errlen);
 }

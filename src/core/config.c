@@ -59,6 +59,13 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         snprintf(err, errlen, "RAM base 0x%llx is not 1 MiB aligned", (unsigned long long)cfg->ram_base);
         return -1;
     }
+    if (cfg->raw_load_gpa && (cfg->raw_load_gpa & 0xfff || cfg->raw_load_gpa < cfg->ram_base ||
+                              cfg->raw_load_gpa - cfg->ram_base >= cfg->ram_size)) {
+        snprintf(err, errlen, "raw kernel load address 0x%llx is not a 4 KiB aligned address in the boot RAM "
+                 "0x%llx..0x%llx", (unsigned long long)cfg->raw_load_gpa, (unsigned long long)cfg->ram_base,
+                 (unsigned long long)(cfg->ram_base + cfg->ram_size));
+        return -1;
+    }
     if (cfg->nextra_ram > SVMM_MAX_EXTRA_RAM) {
         snprintf(err, errlen, "too many RAM ranges (%u besides the boot RAM, at most %u)", cfg->nextra_ram,
                  SVMM_MAX_EXTRA_RAM);

@@ -72,7 +72,6 @@ int svmm_vm_add_extra_ram(struct svmm_vm *vm, unsigned i, void *host)
 int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len, const void *initrd,
                        size_t initrd_len, char *err, size_t errlen)
 {
-    struct svmm_arm64_image img;
     void *dtb;
     int r;
 
@@ -82,12 +81,7 @@ int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len
             return -1;
         }
     }
-    r = svmm_arm64_image_parse(kernel, kernel_len, &img);
-    if (r != SVMM_IMAGE_OK) {
-        snprintf(err, errlen, "%s", svmm_arm64_image_strerror(r));
-        return -1;
-    }
-    if (svmm_boot_plan(vm->cfg.ram_base, vm->cfg.ram_size, &img, initrd_len, &vm->boot, err, errlen) < 0)
+    if (svmm_boot_plan_for(&vm->cfg, kernel, kernel_len, kernel_len, initrd_len, &vm->boot, err, errlen) < 0)
         return -1;
     if (!svmm_guest_write(&vm->mem, vm->boot.kernel_gpa, kernel, kernel_len) ||
         (initrd_len && !svmm_guest_write(&vm->mem, vm->boot.initrd_gpa, initrd, initrd_len))) {

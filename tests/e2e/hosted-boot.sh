@@ -5,7 +5,9 @@
 # UART, it reaches init, loads its virtio modules, reports 4 online CPUs through the virtio console
 # (hvc0) and powers off with svmm exiting 0. A second run: 2 vCPUs, one per CPU, under SCHED_FIFO
 # (--rt-priority), checked from the host likewise, with a second RAM range above a hole
-# (--mem-range 0x100000000,64M), which the guest must list in /proc/iomem. Prints one "ok"/"FAIL" line per check and
+# (--mem-range 0x100000000,64M), which the guest must list in /proc/iomem. Then a raw binary built
+# for 0x48000000 (tests/guest/raw.S: no Image header, absolute addresses) with --load-addr: it runs
+# there, and loaded 2 MiB higher it detects it. Prints one "ok"/"FAIL" line per check and
 # "e2e: N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,11 +51,17 @@ watch_vcpus $pid 2
 wait $pid
 echo "[outer] svmm exit status (rt): $?"
 grep -o 'E2E-MARKER.*\|E2E-RAM.*' /tmp/rt.out | sed 's/^/[outer] rt run: /'
+for a in 0x48000000 0x48200000; do
+    /svmm run -q --kernel /raw.bin --load-addr $a --mem 256M > /tmp/raw.out 2>&1
+    echo "[outer] raw at $a: exit $?: $(tr -d '\r' < /tmp/raw.out | grep -o 'RAW-GUEST.*')"
+done
 O
 
 TAG=e2e
 . "$ROOT/tests/e2e/lib.sh"
-hosted_boot "$T" "$TIMEOUT" || fail_early "test machine images"
+make -s -C "$ROOT" raw-guest BUILD="$BUILD" >/dev/null || fail_early "raw test guest"
+mkdir -p "$T/extra" && cp "$BUILD/guest/raw.bin" "$T/extra/raw.bin"
+machine_run "$T" "$TIMEOUT" "" "--extra $T/extra" "" || fail_early "test machine images"
 
 check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
 check "svmm started the VM with 4 vCPUs" "$(has 'svmm: starting VM: 4 vCPUs')"
@@ -74,6 +82,10 @@ check "SCHED_FIFO run: vCPU 0 on CPU 1, vCPU 1 on CPU 0, both FIFO (from the hos
 check "one RAM range without --mem-range (512 MiB at 0x40000000)" "$(has 'E2E-RAM 40000000-5fffffff:SystemRAM $')"
 check "two RAM ranges with --mem-range, the hole between unmapped" \
     "$(has '\[outer\] rt run: E2E-RAM 40000000-4fffffff:SystemRAM 100000000-103ffffff:SystemRAM $')"
+check "raw binary at its address (--load-addr 0x48000000): it runs, powers off, exit 0" \
+    "$(has '\[outer\] raw at 0x48000000: exit 0: RAW-GUEST ok: running where it was linked')"
+check "the same binary 2 MiB higher sees it is not where it was linked (the test can fail)" \
+    "$(has '\[outer\] raw at 0x48200000: exit 0: RAW-GUEST BAD')"
 check "SCHED_FIFO run: the guest ran (2 CPUs) and svmm exited 0" \
     "$([ "$(has '\[outer\] rt run: E2E-MARKER online=0-1 nproc=2')" = 0 ] && [ "$(has '\[outer\] svmm exit status \(rt\): 0')" = 0 ]; rc)"
 

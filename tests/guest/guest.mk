@@ -9,3 +9,14 @@ $(GUEST_BENCH): tests/guest/head.S tests/guest/bench.c tests/guest/guest.ld
 	@$(CROSS)gcc $(GUEST_CFLAGS) -Wl,-T,tests/guest/guest.ld -Wl,--build-id=none -static -Wl,--no-warn-rwx-segments \
 		tests/guest/head.S tests/guest/bench.c -o $(BUILD)/guest/bench.elf
 	@$(CROSS)objcopy -O binary $(BUILD)/guest/bench.elf $@
+
+# The raw (non-relocatable) test guest: a flat binary for 0x48000000 (svmm run --load-addr, kernel_addr:).
+GUEST_RAW := $(BUILD)/guest/raw.bin
+.PHONY: raw-guest
+raw-guest: $(GUEST_RAW)
+$(GUEST_RAW): tests/guest/raw.S tests/guest/raw.ld
+	@mkdir -p $(dir $@)
+	@echo "  AS [guest] $@"
+	@$(CROSS)gcc -nostdlib -static -Wl,-T,tests/guest/raw.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments \
+		tests/guest/raw.S -o $(BUILD)/guest/raw.elf
+	@$(CROSS)objcopy -O binary $(BUILD)/guest/raw.elf $@

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdlib.h>
 #include <svmm/boot.h>
+#include <svmm/config.h>
 #include "test.h"
 #include <svmm/le.h>
 
@@ -96,4 +97,27 @@ TEST(boot_plan_reports_memory_too_small)
     CHECK_STR_CONTAINS(err, "initrd");
     CHECK_EQ(svmm_boot_plan(0x40000000, 64 << 20, &img, ~0ull, &b, err, sizeof(err)), -1);
     CHECK_EQ(svmm_boot_plan(~0ull - (1 << 20), 64 << 20, &img, 0, &b, err, sizeof(err)), -1);
+}
+
+TEST(boot_plan_for_raw_binary_at_its_address)
+{
+    struct svmm_vm_config cfg;
+    struct svmm_boot_layout b;
+    uint8_t junk[64] = { 0 }; /* no Image header: a raw binary needs none */
+    char err[160];
+
+    svmm_vm_config_defaults(&cfg); /* 256 MiB at 0x40000000 */
+    CHECK_EQ(svmm_boot_plan_for(&cfg, junk, sizeof(junk), 262, 0, &b, err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "magic"); /* a Linux Image must have its header */
+    cfg.raw_load_gpa = 0x48000000ull;
+    CHECK_EQ(svmm_boot_plan_for(&cfg, junk, sizeof(junk), 262, 4096, &b, err, sizeof(err)), 0);
+    CHECK_EQ(b.kernel_gpa, 0x48000000ull); /* loaded and entered where it was built for */
+    CHECK_EQ(b.kernel_end, 0x48001000ull);
+    CHECK_EQ(b.dtb_gpa, 0x4fe00000ull);
+    CHECK(b.initrd_gpa >= b.kernel_end && b.initrd_gpa + 4096 <= b.dtb_gpa);
+    cfg.raw_load_gpa = 0x4fe00000ull; /* on top of the DTB's slot: does not fit */
+    CHECK_EQ(svmm_boot_plan_for(&cfg, junk, sizeof(junk), 262, 0, &b, err, sizeof(err)), -1);
+    cfg.raw_load_gpa = 0x48000000ull;
+    CHECK_EQ(svmm_boot_plan_for(&cfg, junk, sizeof(junk), 0, 0, &b, err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "empty");
 }

@@ -134,6 +134,19 @@ TEST(cli_control_socket_and_ctl)
     CHECK_EQ(cli.cmd, SVMM_CLI_HELP);
 }
 
+TEST(cli_load_addr)
+{
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--load-addr", "0x48000000"), 0);
+    CHECK_EQ(cli.cfg.raw_load_gpa, 0x48000000ull);
+    CHECK_EQ(PARSE("run", "--kernel", "I"), 0);
+    CHECK_EQ(cli.cfg.raw_load_gpa, 0); /* a Linux Image unless asked */
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--load-addr", "0x48000100"), -1);
+    CHECK_STR_CONTAINS(err, "--load-addr: '0x48000100' is not a 4 KiB aligned guest-physical address");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--load-addr", "0"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--load-addr", "x"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--load-addr", "0x48000000z"), -1);
+}
+
 TEST(cli_mem_range)
 {
     CHECK_EQ(PARSE("run", "--kernel", "I", "--mem-range", "0x100000000,64M", "--mem-range=0x200000000,2M"), 0);

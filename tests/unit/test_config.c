@@ -161,3 +161,20 @@ TEST(config_further_ram_ranges)
     CHECK_EQ(validate(&cfg, err), -1);
     CHECK_STR_CONTAINS(err, "too many RAM ranges");
 }
+
+TEST(config_raw_kernel_address)
+{
+    struct svmm_vm_config cfg;
+    char err[160];
+
+    svmm_vm_config_defaults(&cfg); /* 256 MiB at 0x40000000 */
+    cfg.raw_load_gpa = 0x48000000ull;
+    CHECK_EQ(validate(&cfg, err), 0);
+    cfg.raw_load_gpa = 0x48000800ull;
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "not a 4 KiB aligned address in the boot RAM");
+    cfg.raw_load_gpa = 0x50000000ull; /* just past RAM */
+    CHECK_EQ(validate(&cfg, err), -1);
+    cfg.raw_load_gpa = 0x3ffff000ull; /* just below */
+    CHECK_EQ(validate(&cfg, err), -1);
+}

@@ -123,6 +123,7 @@ struct vm {
     /* seL4 with admin: a dynamic slot run as a VM (expand_slots): s->slots[slot]'s images, one per image_space */
     bool is_slot; unsigned slot;
     /* colours: cache colouring (seL4): guest RAM only from frames of these colours, planned as runs */
+    uint64_t kernel_addr; int kernel_addr_line; /* non-zero: kernel: is a raw binary for this address */
     struct svmm_ram_range ram_ranges[SVMM_MAX_EXTRA_RAM]; unsigned nram_ranges; int ram_ranges_line; /* more RAM */
     bool coloured; int colours_line;
     bool colour_mask[COLOUR_MAX];

@@ -141,6 +141,10 @@ static void run_args(const struct sys *s, const struct vm *v, const struct image
     }
     arg(w, "--mem");
     arg(w, "%lluM", (unsigned long long)(v->ram >> 20));
+    if (v->kernel_addr) {
+        arg(w, "--load-addr");
+        arg(w, "0x%llx", (unsigned long long)v->kernel_addr);
+    }
     for (unsigned r = 0; r < v->nram_ranges; r++) {
         arg(w, "--mem-range");
         arg(w, "0x%llx,%lluM", (unsigned long long)v->ram_ranges[r].base, (unsigned long long)(v->ram_ranges[r].size >> 20));

@@ -142,6 +142,9 @@ int emit_vm_config(const struct sys *s, const struct vm *v, FILE *f)
     if (cfg.watchdog_s)
         fprintf(f, "        .watchdog_s = %u, .watchdog_boot_s = %u, /* SBSA watchdog: no refresh for this long, and the VM fails */\n",
                 cfg.watchdog_s, cfg.watchdog_boot_s);
+    if (cfg.raw_load_gpa)
+        fprintf(f, "        .raw_load_gpa = 0x%llx, /* kernel_addr: a raw binary, loaded and entered there */\n",
+                (unsigned long long)cfg.raw_load_gpa);
     if (cfg.nextra_ram) {
         fprintf(f, "        .nextra_ram = %u, .extra_ram = {", cfg.nextra_ram);
         for (unsigned r = 0; r < cfg.nextra_ram; r++)
@@ -241,7 +244,6 @@ int emit_dtb(const struct sys *s, const struct vm *v, const char *out)
 {
     char path[PATH_MAX_LEN + 256], err[160];
     unsigned char hdr[SVMM_ARM64_HEADER_SIZE];
-    struct svmm_arm64_image img;
     struct svmm_boot_layout boot;
     struct svmm_vm_config cfg;
     void *buf;
@@ -253,12 +255,8 @@ int emit_dtb(const struct sys *s, const struct vm *v, const char *out)
     n = f ? fread(hdr, 1, sizeof(hdr), f) : 0;
     if (f)
         fclose(f);
-    if (svmm_arm64_image_parse(hdr, n, &img) != SVMM_IMAGE_OK) {
-        fprintf(stderr, "svmm-compose: %s: cannot read the kernel header\n", path);
-        return -1;
-    }
     vm_guest_config(s, v, &cfg);
-    if (svmm_boot_plan(cfg.ram_base, cfg.ram_size, &img, v->initrd.size, &boot, err, sizeof(err)) < 0) {
+    if (svmm_boot_plan_for(&cfg, hdr, n, v->kernel.size, v->initrd.size, &boot, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s:%d: vms.%s.ram: the boot images do not fit: %s\n", s->file, v->ram_line ? v->ram_line : v->line,
                 v->name, err);
         return -1;

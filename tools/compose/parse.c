@@ -435,6 +435,11 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
                 else if (strcmp(c, "stop") != 0)
                     compose_error(s, kl, f, "'%s' is not restart or stop", c);
             }
+        } else if (!strcmp(key, "kernel_addr")) {
+            v->kernel_addr_line = kl;
+            get_u64(s, val, kl, f, &v->kernel_addr);
+            if (v->kernel_addr == 0)
+                compose_error(s, kl, f, "a raw kernel's address cannot be 0 (leave kernel_addr out for a Linux Image)");
         } else if (!strcmp(key, "ram_ranges")) {
             v->ram_ranges_line = kl;
             FOR_ITEMS(s, val, kl, f, item, i) {

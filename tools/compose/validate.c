@@ -342,6 +342,24 @@ static void check_served_disk(struct sys *s, struct vm *v, unsigned d)
                      FIELD(f, "%s.ramdisk", where));
 }
 
+/* kernel_addr: a raw binary for that address must lie in the VM's RAM with its initrd and DTB above it. */
+static void check_raw_kernel(struct sys *s, const struct vm *v)
+{
+    struct svmm_vm_config cfg;
+    struct svmm_boot_layout b;
+    char f[160], err[160];
+
+    vm_guest_config(s, v, &cfg);
+    if (v->kernel_addr % 4096 || v->kernel_addr < align2m(v->ram_base) || v->kernel_addr - v->ram_base >= v->ram)
+        compose_error(s, v->kernel_addr_line, FIELD_VM(f, v, "kernel_addr"),
+                      "0x%llx is not a 4 KiB aligned address in the VM's RAM 0x%llx..0x%llx (from its first 2 MiB "
+                      "boundary)", (unsigned long long)v->kernel_addr, (unsigned long long)v->ram_base,
+                      (unsigned long long)(v->ram_base + v->ram));
+    else if (svmm_boot_plan_for(&cfg, NULL, 0, v->kernel.size, v->initrd.size, &b, err, sizeof(err)) < 0)
+        compose_error(s, v->kernel_addr_line, FIELD_VM(f, v, "kernel_addr"), "the raw kernel at 0x%llx: %s",
+                      (unsigned long long)v->kernel_addr, err);
+}
+
 static void check_vm(struct sys *s, struct vm *v)
 {
     char f[160];
@@ -384,9 +402,11 @@ static void check_vm(struct sys *s, struct vm *v)
     if (v->priority > 254 || v->vmm_priority > 254)
         compose_error(s, v->line, FIELD_VM(f, v, "priority"), "seL4 priorities are 0..254");
     if (v->kernel.path[0])
-        check_file(s, &v->kernel, FIELD_VM(f, v, "kernel"), true);
+        check_file(s, &v->kernel, FIELD_VM(f, v, "kernel"), v->kernel_addr == 0); /* raw binaries have no header */
     if (v->initrd.path[0])
         check_file(s, &v->initrd, FIELD_VM(f, v, "initrd"), false);
+    if (v->kernel_addr && v->kernel.size)
+        check_raw_kernel(s, v);
     for (unsigned d = 0; d < v->ndevs; d++) {
         struct device *dev = &v->devs[d];
         char g[192];
@@ -1340,6 +1360,7 @@ void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_con
         cfg->virtio_ids[i] = ids[v->devs[i].type];
     cfg->watchdog_s = v->watchdog;
     cfg->watchdog_boot_s = v->watchdog_boot;
+    cfg->raw_load_gpa = v->kernel_addr;
     cfg->nextra_ram = v->nram_ranges;
     for (unsigned i = 0; i < v->nram_ranges; i++)
         cfg->extra_ram[i] = v->ram_ranges[i];

@@ -29,6 +29,8 @@ const char svmm_cli_usage[] =
     "  --append \"ARGS\"    kernel command line (default: \"" SVMM_DEFAULT_BOOTARGS "\")\n"
     "  --mem SIZE         guest RAM, e.g. 512M or 1G; a plain number is MiB (default 256M)\n"
     "  --cpus N           number of vCPUs, 1.." "16" " (default 1)\n"
+    "  --load-addr ADDR   the kernel is a raw binary built for guest-physical ADDR (no Linux Image\n"
+    "                     header, not relocatable): loaded there and entered at its first byte, x0 = DTB\n"
     "  --mem-range BASE,SIZE\n"
     "                     more guest RAM at guest-physical BASE (e.g. 0x100000000,64M; both 2 MiB\n"
     "                     multiples), beside --mem's at 0x40000000: holes between are unmapped. Up to 3\n"
@@ -147,7 +149,7 @@ static int parse_uint(const char *s, unsigned long *out)
 static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out",
                                              "--disk", "--net", "--vsock", "--console", "--console-port",
                                              "--serve-disk", "--control", "--watchdog", "--name",
-                                             "--cpu-affinity", "--rt-priority", "--mem-range" };
+                                             "--cpu-affinity", "--rt-priority", "--mem-range", "--load-addr" };
 
 /* The option name of `arg` ("--mem" for both "--mem" and "--mem=1G") if it is known, else NULL. */
 static const char *known_option(const char *arg)
@@ -705,6 +707,14 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         out->control = val;
     } else if (!strcmp(name, "--watchdog")) {
         return set_watchdog(out, val, err, errlen);
+    } else if (!strcmp(name, "--load-addr")) {
+        char *end;
+        errno = 0;
+        out->cfg.raw_load_gpa = strtoull(val, &end, 0);
+        if (val[0] < '0' || val[0] > '9' || errno || *end || out->cfg.raw_load_gpa == 0 || out->cfg.raw_load_gpa & 0xfff) {
+            snprintf(err, errlen, "--load-addr: '%.40s' is not a 4 KiB aligned guest-physical address", val);
+            return -1;
+        }
     } else if (!strcmp(name, "--mem-range")) {
         return add_mem_range(out, val, err, errlen);
     } else if (!strcmp(name, "--cpu-affinity")) {
