@@ -48,11 +48,24 @@ struct svmm_ram_range {
     uint64_t base, size; /* both multiples of 2 MiB */
 };
 
+/*
+ * A window of memory this VM shares with others (issue 13 part 4): mapped at `base` in each, never
+ * touched by the VMM, described in the guest DT as "svmm,shared-window" with its name as label.
+ */
+#define SVMM_MAX_WINDOWS 4u
+#define SVMM_WINDOW_NAME_MAX 24u
+struct svmm_shared_window {
+    uint64_t base, size; /* 4 KiB multiples */
+    char name[SVMM_WINDOW_NAME_MAX];
+};
+
 struct svmm_vm_config {
     uint64_t ram_base; /* the boot region: kernel, initrd and DTB go here */
     uint64_t ram_size;
     struct svmm_ram_range extra_ram[SVMM_MAX_EXTRA_RAM]; /* more RAM, elsewhere in the address space */
     unsigned nextra_ram;
+    struct svmm_shared_window windows[SVMM_MAX_WINDOWS];
+    unsigned nwindows;
     unsigned ncpus;
     bool psci_smc; /* PSCI conduit: SMC (seL4, where HVC is the kernel's syscall trap) or HVC (KVM) */
     char bootargs[SVMM_BOOTARGS_MAX];

@@ -43,7 +43,7 @@ static int spans_overlap(const struct span *a, const struct span *b)
 int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen)
 {
     const struct svmm_machine_layout *l = &cfg->layout;
-    struct span spans[6 + SVMM_MAX_EXTRA_RAM];
+    struct span spans[6 + SVMM_MAX_EXTRA_RAM + SVMM_MAX_WINDOWS];
     unsigned n = 0;
 
     if (cfg->ncpus == 0 || cfg->ncpus > SVMM_MAX_VCPUS) {
@@ -79,6 +79,18 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
             return -1;
         }
     }
+    if (cfg->nwindows > SVMM_MAX_WINDOWS) {
+        snprintf(err, errlen, "too many shared windows (%u, at most %u)", cfg->nwindows, SVMM_MAX_WINDOWS);
+        return -1;
+    }
+    for (unsigned i = 0; i < cfg->nwindows; i++) {
+        const struct svmm_shared_window *w = &cfg->windows[i];
+        if (w->size == 0 || (w->base | w->size) & 0xfff || !memchr(w->name, '\0', sizeof(w->name)) || !w->name[0]) {
+            snprintf(err, errlen, "shared window %u (0x%llx, %llu bytes): needs a name and a base and size that are "
+                     "non-zero multiples of 4 KiB", i + 1, (unsigned long long)w->base, (unsigned long long)w->size);
+            return -1;
+        }
+    }
     if (cfg->nvirtio > SVMM_MAX_VIRTIO) {
         snprintf(err, errlen, "too many virtio devices (%u, at most %u)", cfg->nvirtio, SVMM_MAX_VIRTIO);
         return -1;
@@ -110,6 +122,8 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
     spans[n++] = (struct span){ "RAM", cfg->ram_base, cfg->ram_size };
     for (unsigned i = 0; i < cfg->nextra_ram; i++) /* nextra_ram <= SVMM_MAX_EXTRA_RAM: checked above */
         spans[n++] = (struct span){ "a further RAM range", cfg->extra_ram[i].base, cfg->extra_ram[i].size };
+    for (unsigned i = 0; i < cfg->nwindows; i++) /* nwindows <= SVMM_MAX_WINDOWS: checked above */
+        spans[n++] = (struct span){ "a shared window", cfg->windows[i].base, cfg->windows[i].size };
     spans[n++] = (struct span){ "GIC distributor", l->gic.dist_base, SVMM_GICD_SIZE };
     if (l->gic.version == SVMM_GIC_V3)
         spans[n++] = (struct span){ "GIC redistributors", l->gic.redist_base, SVMM_GICR_SIZE_PER_CPU * cfg->ncpus };

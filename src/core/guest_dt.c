@@ -60,6 +60,20 @@ static int add_memory(void *fdt, const struct svmm_vm_config *cfg)
     return 0;
 }
 
+/* Shared windows: not RAM (no memory node), so the guest maps them only when asked (e.g. /dev/mem). */
+static int add_windows(void *fdt, const struct svmm_vm_config *cfg)
+{
+    for (unsigned i = 0; i < cfg->nwindows && i < SVMM_MAX_WINDOWS; i++) {
+        uint64_t reg[2] = { cfg->windows[i].base, cfg->windows[i].size };
+        TRY(begin_node_at(fdt, "shared-window", cfg->windows[i].base));
+        TRY(fdt_property_string(fdt, "compatible", "svmm,shared-window"));
+        TRY(svmm_dt_prop_reg(fdt, reg, 1));
+        TRY(fdt_property_string(fdt, "label", cfg->windows[i].name));
+        TRY(fdt_end_node(fdt));
+    }
+    return 0;
+}
+
 static int add_uart(void *fdt, const struct svmm_vm_config *cfg)
 {
     uint64_t reg[2] = { cfg->layout.uart_base, UART16550_SIZE };
@@ -133,6 +147,7 @@ static int build(void *fdt, const struct svmm_vm_config *cfg, const struct svmm_
     TRY(fdt_property_u32(fdt, "interrupt-parent", SVMM_DT_PHANDLE_GIC));
     TRY(add_chosen(fdt, cfg, boot));
     TRY(add_memory(fdt, cfg));
+    TRY(add_windows(fdt, cfg));
     TRY(svmm_arch_dt_cpus(fdt, cfg));
     TRY(svmm_arch_dt_platform(fdt, cfg));
     if (cfg->layout.uart_base)

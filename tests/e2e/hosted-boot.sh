@@ -5,7 +5,9 @@
 # UART, it reaches init, loads its virtio modules, reports 4 online CPUs through the virtio console
 # (hvc0) and powers off with svmm exiting 0. A second run: 2 vCPUs, one per CPU, under SCHED_FIFO
 # (--rt-priority), checked from the host likewise, with a second RAM range above a hole
-# (--mem-range 0x100000000,64M), which the guest must list in /proc/iomem. Then a raw binary built
+# (--mem-range 0x100000000,64M), which the guest must list in /proc/iomem. Both runs map a shared
+# window (--shared-window, a file in /tmp): the first guest writes a marker there with devmem, the
+# second reads it, the host finds it in the file. Then a raw binary built
 # for 0x48000000 (tests/guest/raw.S: no Image header, absolute addresses) with --load-addr: it runs
 # there, and loaded 2 MiB higher it detects it. Prints one "ok"/"FAIL" line per check and
 # "e2e: N passed, N failed".
@@ -21,6 +23,12 @@ mkdir -p "$T"
 cat > "$T/guest-cmd" <<'G'
 echo "E2E-MARKER online=$(cat /sys/devices/system/cpu/online) nproc=$(nproc)"
 echo "E2E-RAM $(grep 'System RAM' /proc/iomem | tr -d ' ' | tr '\n' ' ')"
+w=/proc/device-tree/shared-window@10000000
+if [ -e $w ]; then
+    v=$(devmem 0x10000000 32)
+    if [ "$v" = 0x00000000 ]; then devmem 0x10000000 32 0x57494E44; echo "E2E-WIN $(tr -d '\000' < $w/label) wrote"
+    else echo "E2E-WIN $(tr -d '\000' < $w/label) read $v"; fi
+fi
 G
 cat > "$T/outer-script" <<'O'
 # threads PID: each vCPU thread's name, allowed CPUs and scheduling policy (stat field 41: 1 = FIFO).
@@ -38,19 +46,23 @@ watch_vcpus() { # PID COUNT: once all COUNT vCPU threads exist, list them
         sleep 0.1
     done
 }
+rm -f /tmp/e2ewin
 /svmm run --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 4 --cpu-affinity 0,1,0,1 --mem 512M \
+    --shared-window 0x10000000,2M,/tmp/e2ewin \
     --append "console=ttyS0 earlycon" --dtb-out /tmp/guest.dtb &
 pid=$!
 watch_vcpus $pid 4
 wait $pid
 echo "[outer] svmm exit status (pinned): $?"
 /svmm run -q --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 2 --cpu-affinity 1,0 --rt-priority 5 \
-    --mem 256M --mem-range 0x100000000,64M --append "console=ttyS0 earlycon" > /tmp/rt.out 2>&1 &
+    --mem 256M --mem-range 0x100000000,64M --shared-window 0x10000000,2M,/tmp/e2ewin \
+    --append "console=ttyS0 earlycon" > /tmp/rt.out 2>&1 &
 pid=$!
 watch_vcpus $pid 2
 wait $pid
 echo "[outer] svmm exit status (rt): $?"
-grep -o 'E2E-MARKER.*\|E2E-RAM.*' /tmp/rt.out | sed 's/^/[outer] rt run: /'
+grep -o 'E2E-MARKER.*\|E2E-RAM.*\|E2E-WIN.*' /tmp/rt.out | sed 's/^/[outer] rt run: /'
+echo "[outer] window file: $(stat -c '%s %a' /tmp/e2ewin) first word $(od -An -tx4 -N4 /tmp/e2ewin | tr -d ' ')"
 for a in 0x48000000 0x48200000; do
     /svmm run -q --kernel /raw.bin --load-addr $a --mem 256M > /tmp/raw.out 2>&1
     echo "[outer] raw at $a: exit $?: $(tr -d '\r' < /tmp/raw.out | grep -o 'RAW-GUEST.*')"
@@ -82,6 +94,9 @@ check "SCHED_FIFO run: vCPU 0 on CPU 1, vCPU 1 on CPU 0, both FIFO (from the hos
 check "one RAM range without --mem-range (512 MiB at 0x40000000)" "$(has 'E2E-RAM 40000000-5fffffff:SystemRAM $')"
 check "two RAM ranges with --mem-range, the hole between unmapped" \
     "$(has '\[outer\] rt run: E2E-RAM 40000000-4fffffff:SystemRAM 100000000-103ffffff:SystemRAM $')"
+check "shared window: the first VM found it zeroed and wrote its marker" "$(has 'E2E-WIN e2ewin wrote')"
+check "shared window: the second VM read the first one's marker" "$(has '\[outer\] rt run: E2E-WIN e2ewin read 0x57494E44')"
+check "shared window: the host sees it in the file (2 MiB, mode 600)" "$(has '\[outer\] window file: 2097152 600 first word 57494e44')"
 check "raw binary at its address (--load-addr 0x48000000): it runs, powers off, exit 0" \
     "$(has '\[outer\] raw at 0x48000000: exit 0: RAW-GUEST ok: running where it was linked')"
 check "the same binary 2 MiB higher sees it is not where it was linked (the test can fail)" \

@@ -134,6 +134,23 @@ TEST(cli_control_socket_and_ctl)
     CHECK_EQ(cli.cmd, SVMM_CLI_HELP);
 }
 
+TEST(cli_shared_window)
+{
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--shared-window", "0x10000000,2M,/dev/shm/win"), 0);
+    CHECK_EQ(cli.cfg.nwindows, 1);
+    CHECK_EQ(cli.cfg.windows[0].base, 0x10000000ull);
+    CHECK_EQ(cli.cfg.windows[0].size, 2ull << 20);
+    CHECK(!strcmp(cli.cfg.windows[0].name, "win"));
+    CHECK(!strcmp(cli.window_path[0], "/dev/shm/win"));
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--shared-window", "0x10000000,2M,win"), -1);
+    CHECK_STR_CONTAINS(err, "is not BASE,SIZE,/PATH");
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--shared-window", "0x10000100,2M,/tmp/w"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--shared-window", "0x10000000,2M,/tmp/"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--shared-window", "0x10000000,0,/tmp/w"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--shared-window", "0x10000000,2M,/tmp/a234567890123456789012345"), -1);
+    CHECK_EQ(PARSE("run", "--kernel", "I", "--shared-window", "0x10000000"), -1);
+}
+
 TEST(cli_load_addr)
 {
     CHECK_EQ(PARSE("run", "--kernel", "I", "--load-addr", "0x48000000"), 0);

@@ -178,3 +178,25 @@ TEST(config_raw_kernel_address)
     cfg.raw_load_gpa = 0x3ffff000ull; /* just below */
     CHECK_EQ(validate(&cfg, err), -1);
 }
+
+TEST(config_shared_windows)
+{
+    struct svmm_vm_config cfg;
+    char err[160];
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.nwindows = 1;
+    cfg.windows[0] = (struct svmm_shared_window){ 0x10000000ull, 64u << 10, "win" };
+    CHECK_EQ(validate(&cfg, err), 0);
+    cfg.windows[0].size = 6000;
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "multiples of 4 KiB");
+    cfg.windows[0] = (struct svmm_shared_window){ 0x10000000ull, 64u << 10, "" };
+    CHECK_EQ(validate(&cfg, err), -1);
+    cfg.windows[0] = (struct svmm_shared_window){ 0x40000000ull, 64u << 10, "win" }; /* on RAM */
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "a shared window overlaps RAM");
+    cfg.nwindows = SVMM_MAX_WINDOWS + 1;
+    CHECK_EQ(validate(&cfg, err), -1);
+    CHECK_STR_CONTAINS(err, "too many shared windows");
+}

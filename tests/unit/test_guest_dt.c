@@ -189,3 +189,21 @@ TEST(dt_one_memory_node_per_ram_range)
     n = fdt_path_offset(dtb, "/memory@200000000");
     CHECK_EQ(prop_u64(dtb, n, "reg", 1), 2ull << 20);
 }
+
+TEST(dt_shared_window_node)
+{
+    struct svmm_vm_config cfg;
+    struct svmm_boot_layout boot = { 0 };
+    int n;
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.nwindows = 1;
+    cfg.windows[0] = (struct svmm_shared_window){ 0x10000000ull, 64u << 10, "pairwin" };
+    CHECK(svmm_guest_dt_build(dtb, sizeof(dtb), &cfg, &boot) > 0);
+    n = fdt_path_offset(dtb, "/shared-window@10000000");
+    CHECK(n >= 0);
+    CHECK(strcmp(fdt_getprop(dtb, n, "compatible", NULL), "svmm,shared-window") == 0);
+    CHECK(strcmp(fdt_getprop(dtb, n, "label", NULL), "pairwin") == 0);
+    CHECK_EQ(prop_u64(dtb, n, "reg", 1), 64u << 10);
+    CHECK(fdt_getprop(dtb, n, "device_type", NULL) == NULL); /* not memory: the guest's allocator never takes it */
+}

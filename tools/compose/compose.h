@@ -176,6 +176,16 @@ struct component {
 
 struct pool { char name[NAME_MAX_LEN]; uint64_t size; int line; };
 
+/* A window of memory shared by VMs, each at a guest-physical base of its own (shared_windows:). */
+#define MAX_WINDOWS 4 /* SVMM_MAX_WINDOWS */
+struct window {
+    char name[NAME_MAX_LEN];
+    uint64_t size;
+    int line, size_line;
+    struct { char vm[NAME_MAX_LEN]; uint64_t base; int line; int vm_index; } at[MAX_VMS];
+    unsigned nat;
+};
+
 struct dyn_image {
     char name[NAME_MAX_LEN];
     int line;
@@ -225,6 +235,8 @@ struct sys {
     /* admin: the seL4 admin PD (src/platform/sel4/admin_pd.c), the VMMs' parent; admin_line 0: none */
     int admin_line;
     unsigned admin_priority;
+    struct window windows[MAX_WINDOWS];
+    unsigned nwindows; int windows_line;
     /* cache: the board's last-level cache, for colouring (cache_line 0: none given) */
     uint64_t cache_size; unsigned cache_ways; int cache_line;
     struct colour_geometry colours; /* from cache: with 4 KiB pages */

@@ -145,6 +145,13 @@ static void run_args(const struct sys *s, const struct vm *v, const struct image
         arg(w, "--load-addr");
         arg(w, "0x%llx", (unsigned long long)v->kernel_addr);
     }
+    for (unsigned i = 0; i < s->nwindows; i++)
+        for (unsigned k = 0; k < s->windows[i].nat; k++)
+            if (!strcmp(s->windows[i].at[k].vm, v->name)) {
+                arg(w, "--shared-window");
+                arg(w, "0x%llx,%lluK,/dev/shm/svmm-%s", (unsigned long long)s->windows[i].at[k].base,
+                    (unsigned long long)(s->windows[i].size >> 10), s->windows[i].name);
+            }
     for (unsigned r = 0; r < v->nram_ranges; r++) {
         arg(w, "--mem-range");
         arg(w, "0x%llx,%lluM", (unsigned long long)v->ram_ranges[r].base, (unsigned long long)(v->ram_ranges[r].size >> 20));

@@ -3,6 +3,7 @@
 #include <svmm/blkq.h>
 #include <svmm/netq.h>
 #include <svmm/vsock_link.h>
+#include <string.h>
 #include "compose.h"
 
 /* Where each VMM maps things in its own address space (the VMM reads them through setvar_vaddr). */
@@ -474,6 +475,11 @@ static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool c
     for (unsigned r = 0; r < v->nram_ranges; r++)
         fprintf(f, "            <map mr=\"guest_ram_%s_range%u\" vaddr=\"0x%llx\" perms=\"rwx\" />\n", v->name, r,
                 (unsigned long long)v->ram_ranges[r].base);
+    for (unsigned w = 0; w < s->nwindows; w++)
+        for (unsigned k = 0; k < s->windows[w].nat; k++)
+            if (!strcmp(s->windows[w].at[k].vm, v->name))
+                fprintf(f, "            <map mr=\"window_%s\" vaddr=\"0x%llx\" perms=\"rw\" /> <!-- shared window -->\n",
+                        s->windows[w].name, (unsigned long long)s->windows[w].at[k].base);
     if (s->gic == 2)
         fprintf(f, "            <map mr=\"gic_vcpu\" vaddr=\"0x8010000\" perms=\"rw\" cached=\"false\" />\n");
     fprintf(f, "        </virtual_machine>\n    </protection_domain>\n\n");
@@ -573,6 +579,15 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
                    "    <memory_region name=\"gic_vcpu\" size=\"0x2000\" phys_addr=\"0x%llx\" />\n",
                 (unsigned long long)s->board->gic_vcpu_phys);
     fputc('\n', f);
+    for (unsigned w = 0; w < s->nwindows; w++) {
+        fprintf(f, "    <!-- Shared window %s: mapped into", s->windows[w].name);
+        for (unsigned k = 0; k < s->windows[w].nat; k++)
+            fprintf(f, " %s at 0x%llx", s->windows[w].at[k].vm, (unsigned long long)s->windows[w].at[k].base);
+        fprintf(f, "; no VMM maps it -->\n    <memory_region name=\"window_%s\" size=\"0x%llx\" page_size=\"0x1000\" />\n",
+                s->windows[w].name, (unsigned long long)s->windows[w].size);
+    }
+    if (s->nwindows)
+        fputc('\n', f);
     if (s->admin_line) {
         emit_admin(s, f, cpu_attr);
     } else {

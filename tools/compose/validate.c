@@ -130,12 +130,14 @@ static bool overlap(const struct span *a, const struct span *b)
 static void check_vm_layout(struct sys *s, struct vm *v)
 {
     struct svmm_vm_config cfg;
-    struct span sp[8 + SVMM_MAX_EXTRA_RAM + MAX_PT * MAX_PT_MMIO];
+    struct span sp[8 + SVMM_MAX_EXTRA_RAM + SVMM_MAX_WINDOWS + MAX_PT * MAX_PT_MMIO];
     unsigned n = 0;
 
     vm_guest_config(s, v, &cfg);
     sp[n++] = (struct span){ "guest RAM", v->ram_base, v->ram, v->ram_base_line ? v->ram_base_line : v->ram_line, "" };
     snprintf(sp[0].field, sizeof(sp[0].field), "vms.%s.%s", v->name, v->ram_base_line ? "ram_base" : "ram");
+    for (unsigned w = 0; w < cfg.nwindows; w++)
+        sp[n++] = (struct span){ "a shared window", cfg.windows[w].base, cfg.windows[w].size, s->windows_line, "shared_windows" };
     for (unsigned r = 0; r < v->nram_ranges; r++) {
         struct span *x = &sp[n++];
         *x = (struct span){ "a RAM range", v->ram_ranges[r].base, v->ram_ranges[r].size, v->ram_ranges_line, "" };
@@ -561,6 +563,44 @@ static void plan_images(struct sys *s)
         if (at <= s->board->images_end && v->ram <= s->board->images_end - at) {
             v->ram_phys = at;
             at += v->ram;
+        }
+    }
+}
+
+/* shared_windows: a name, a 4 KiB multiple, two VMs or more, each once, none in more than SVMM_MAX_WINDOWS. */
+static void check_windows(struct sys *s)
+{
+    unsigned count[MAX_VMS] = { 0 };
+    char f[160];
+
+    for (unsigned i = 0; i < s->nwindows; i++) {
+        struct window *w = &s->windows[i];
+        snprintf(f, sizeof(f), "shared_windows.%s", w->name[0] ? w->name : "?");
+        if (!valid_name(w->name))
+            compose_error(s, w->line, f, "a window needs a name (lower-case letters, digits, _)");
+        if (w->size == 0 || w->size % 4096 || w->size > (1ull << 32))
+            compose_error(s, w->size_line ? w->size_line : w->line, f, "size: a multiple of 4 KiB, at most 4 GiB");
+        if (w->nat < 2)
+            compose_error(s, w->line, f, "a shared window needs two VMs or more (vms: [{vm: NAME, base: ADDR}, ...])");
+        for (unsigned k = 0; k < w->nat; k++) {
+            int vi = -1;
+            for (unsigned v = 0; v < s->nvms; v++)
+                if (!strcmp(s->vms[v].name, w->at[k].vm))
+                    vi = (int)v;
+            w->at[k].vm_index = vi;
+            if (vi < 0) {
+                compose_error(s, w->at[k].line, f, "no VM '%s'", w->at[k].vm);
+                continue;
+            }
+            if (w->at[k].base % 4096)
+                compose_error(s, w->at[k].line, f, "VM %s's base 0x%llx is not a multiple of 4 KiB", w->at[k].vm,
+                              (unsigned long long)w->at[k].base);
+            for (unsigned j = 0; j < k; j++)
+                if (w->at[j].vm_index == vi)
+                    compose_error(s, w->at[k].line, f, "VM %s is given this window twice", w->at[k].vm);
+            if (++count[vi] == SVMM_MAX_WINDOWS + 1)
+                compose_error(s, w->at[k].line, f, "VM %s has more than %u shared windows", w->at[k].vm,
+                              SVMM_MAX_WINDOWS);
         }
     }
 }
@@ -1243,6 +1283,8 @@ static void check_ram_total(struct sys *s)
     if (s->platforms & FOR_SEL4)
         for (unsigned i = 0; i < s->nbsrvs; i++)
             used += s->bsrvs[i].ramdisk; /* block servers' RAM disks come out of the board's RAM as well */
+    for (unsigned i = 0; i < s->nwindows; i++)
+        used += s->windows[i].size; /* shared windows too */
     for (unsigned i = 0; i < s->nvms; i++) {
         struct vm *v = &s->vms[i];
         if (v->ram_phys)
@@ -1295,6 +1337,7 @@ int validate_system(struct sys *s)
     if (inputs == 0 && s->nvms && !s->admin_line)
         s->vms[0].console_input = true; /* the first VM gets the keyboard unless one is named */
     check_passthrough(s);
+    check_windows(s);
     check_colours(s);
     check_dynamic(s);
     check_components(s);
@@ -1361,6 +1404,14 @@ void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_con
     cfg->watchdog_s = v->watchdog;
     cfg->watchdog_boot_s = v->watchdog_boot;
     cfg->raw_load_gpa = v->kernel_addr;
+    for (unsigned i = 0; i < s->nwindows; i++)
+        for (unsigned k = 0; k < s->windows[i].nat && cfg->nwindows < SVMM_MAX_WINDOWS; k++)
+            if (!strcmp(s->windows[i].at[k].vm, v->name)) {
+                struct svmm_shared_window *w = &cfg->windows[cfg->nwindows++]; /* < SVMM_MAX_WINDOWS: loop bound */
+                w->base = s->windows[i].at[k].base;
+                w->size = s->windows[i].size;
+                snprintf(w->name, sizeof(w->name), "%s", s->windows[i].name);
+            }
     cfg->nextra_ram = v->nram_ranges;
     for (unsigned i = 0; i < v->nram_ranges; i++)
         cfg->extra_ram[i] = v->ram_ranges[i];

@@ -29,6 +29,10 @@ const char svmm_cli_usage[] =
     "  --append \"ARGS\"    kernel command line (default: \"" SVMM_DEFAULT_BOOTARGS "\")\n"
     "  --mem SIZE         guest RAM, e.g. 512M or 1G; a plain number is MiB (default 256M)\n"
     "  --cpus N           number of vCPUs, 1.." "16" " (default 1)\n"
+    "  --shared-window BASE,SIZE,PATH\n"
+    "                     memory shared with other VMs (or the host): the file PATH (created 0600 if\n"
+    "                     missing, e.g. /dev/shm/NAME) mapped at guest-physical BASE; every VMM given the\n"
+    "                     same PATH shares it. In the guest DT as svmm,shared-window labelled NAME. Up to 4\n"
     "  --load-addr ADDR   the kernel is a raw binary built for guest-physical ADDR (no Linux Image\n"
     "                     header, not relocatable): loaded there and entered at its first byte, x0 = DTB\n"
     "  --mem-range BASE,SIZE\n"
@@ -149,7 +153,8 @@ static int parse_uint(const char *s, unsigned long *out)
 static const char *const value_options[] = { "--kernel", "--initrd", "--append", "--mem", "--cpus", "--dtb-out",
                                              "--disk", "--net", "--vsock", "--console", "--console-port",
                                              "--serve-disk", "--control", "--watchdog", "--name",
-                                             "--cpu-affinity", "--rt-priority", "--mem-range", "--load-addr" };
+                                             "--cpu-affinity", "--rt-priority", "--mem-range", "--load-addr",
+                                             "--shared-window" };
 
 /* The option name of `arg` ("--mem" for both "--mem" and "--mem=1G") if it is known, else NULL. */
 static const char *known_option(const char *arg)
@@ -612,6 +617,43 @@ static int set_watchdog(struct svmm_cli *out, const char *val, char *err, size_t
     return 0;
 }
 
+/* --shared-window BASE,SIZE,PATH: the window's label is PATH's last component. */
+static int add_window(struct svmm_cli *out, const char *val, char *err, size_t errlen)
+{
+    const char *c1 = strchr(val, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL, *name;
+    unsigned long long size;
+    char sizebuf[32], *end;
+    struct svmm_shared_window *w;
+    uint64_t base;
+
+    if (out->cfg.nwindows == SVMM_MAX_WINDOWS) {
+        snprintf(err, errlen, "--shared-window: at most %u windows", SVMM_MAX_WINDOWS);
+        return -1;
+    }
+    errno = 0;
+    base = strtoull(val, &end, 0);
+    if (val[0] < '0' || val[0] > '9' || errno || c1 == NULL || end != c1 || c2 == NULL ||
+        (size_t)(c2 - c1 - 1) >= sizeof(sizebuf) || c2[1] != '/') {
+        snprintf(err, errlen, "--shared-window: '%.60s' is not BASE,SIZE,/PATH (e.g. 0x10000000,2M,/dev/shm/win)", val);
+        return -1;
+    }
+    memcpy(sizebuf, c1 + 1, (size_t)(c2 - c1 - 1)); /* < sizeof(sizebuf): checked above */
+    sizebuf[c2 - c1 - 1] = '\0';
+    name = strrchr(c2 + 1, '/') + 1;
+    if (svmm_cli_parse_size(sizebuf, &size) < 0 || size == 0 || ((base | size) & 0xfff) || !name[0] ||
+        strlen(name) >= SVMM_WINDOW_NAME_MAX) {
+        snprintf(err, errlen, "--shared-window: '%.60s': BASE and SIZE must be 4 KiB multiples, PATH end in a name of "
+                 "1 to %u characters", val, SVMM_WINDOW_NAME_MAX - 1);
+        return -1;
+    }
+    out->window_path[out->cfg.nwindows] = c2 + 1;
+    w = &out->cfg.windows[out->cfg.nwindows++]; /* nwindows < SVMM_MAX_WINDOWS: checked above */
+    w->base = base;
+    w->size = size;
+    snprintf(w->name, sizeof(w->name), "%s", name);
+    return 0;
+}
+
 /* --mem-range BASE,SIZE: a further guest RAM range (svmm_vm_config_validate checks its place). */
 static int add_mem_range(struct svmm_cli *out, const char *val, char *err, size_t errlen)
 {
@@ -707,6 +749,8 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         out->control = val;
     } else if (!strcmp(name, "--watchdog")) {
         return set_watchdog(out, val, err, errlen);
+    } else if (!strcmp(name, "--shared-window")) {
+        return add_window(out, val, err, errlen);
     } else if (!strcmp(name, "--load-addr")) {
         char *end;
         errno = 0;

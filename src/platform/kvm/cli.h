@@ -121,6 +121,7 @@ struct svmm_cli {
     unsigned cpu_affinity[SVMM_MAX_VCPUS];
     unsigned naffinity;
     int rt_priority; /* --rt-priority: the vCPU threads' SCHED_FIFO priority (1..99); 0: normal */
+    const char *window_path[SVMM_MAX_WINDOWS]; /* --shared-window: the file behind cfg.windows[i] */
     struct svmm_vm_config cfg;
 };
 

@@ -208,7 +208,7 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, void *
     struct kvm_vcpu_init target;
     int max;
 
-    h->vm = vm;
+    h->vm = vm; /* h->windows: set by the caller, kept across restarts */
     h->ram = ram;
     for (unsigned i = 0; i < vm->cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
         h->extra_ram[i] = extra_ram[i];
@@ -238,6 +238,19 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, void *
             snprintf(err, errlen, "cannot give the guest RAM range 0x%llx (%llu MiB): %s",
                      (unsigned long long)region.guest_phys_addr, (unsigned long long)(region.memory_size >> 20),
                      strerror(errno));
+            return -1;
+        }
+    }
+    for (unsigned i = 0; i < vm->cfg.nwindows && i < SVMM_MAX_WINDOWS; i++) {
+        region = (struct kvm_userspace_memory_region){
+            .slot = 1 + SVMM_MAX_EXTRA_RAM + i,
+            .guest_phys_addr = vm->cfg.windows[i].base,
+            .memory_size = vm->cfg.windows[i].size,
+            .userspace_addr = (uint64_t)(uintptr_t)h->windows[i],
+        };
+        if (ioctl(h->vm_fd, KVM_SET_USER_MEMORY_REGION, &region) < 0) {
+            snprintf(err, errlen, "cannot map shared window %s at 0x%llx: %s", vm->cfg.windows[i].name,
+                     (unsigned long long)region.guest_phys_addr, strerror(errno));
             return -1;
         }
     }

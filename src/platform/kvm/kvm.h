@@ -46,6 +46,7 @@ struct kvm_host {
     struct svmm_lifecycle lc;
     void *ram;
     void *extra_ram[SVMM_MAX_EXTRA_RAM]; /* cfg.extra_ram's mappings (kvm_host_create_vm) */
+    void *windows[SVMM_MAX_WINDOWS];     /* cfg.windows' mappings (set before kvm_host_create_vm) */
     uint64_t boot_ns; /* CLOCK_MONOTONIC when the vCPUs last started (status: uptime) */
     uint64_t counter_base; /* host CNTVCT_EL0 when this KVM VM's vCPUs were made: guest counter 0 (dev_lock) */
     struct {

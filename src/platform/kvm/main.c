@@ -310,6 +310,36 @@ static void *map_guest_ram(uint64_t size)
     return p + guard;
 }
 
+/*
+ * Shared windows: each file (created 0600 when missing, made as large as the window, refused when
+ * larger or not a regular file) mapped shared, so every VMM given the same path sees one memory.
+ */
+static int map_windows(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
+{
+    for (unsigned i = 0; i < cli->cfg.nwindows && i < SVMM_MAX_WINDOWS; i++) {
+        const struct svmm_shared_window *w = &cli->cfg.windows[i];
+        struct stat st;
+        int fd = open(cli->window_path[i], O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > w->size ||
+            ((uint64_t)st.st_size < w->size && ftruncate(fd, (off_t)w->size) < 0)) {
+            snprintf(err, errlen, "--shared-window %s: %s", cli->window_path[i],
+                     fd < 0 ? strerror(errno) : "not a regular file of at most the window's size");
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+        host->windows[i] = mmap(NULL, w->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        close(fd);
+        if (host->windows[i] == MAP_FAILED) {
+            snprintf(err, errlen, "--shared-window %s: mmap: %s", cli->window_path[i], strerror(errno));
+            return -1;
+        }
+        svmm_info("shared window %s: %s at 0x%llx (%llu KiB)", w->name, cli->window_path[i],
+                  (unsigned long long)w->base, (unsigned long long)(w->size >> 10));
+    }
+    return 0;
+}
+
 /* The running VM, for the SIGTERM handler. */
 static struct kvm_host *running_host;
 
@@ -415,7 +445,7 @@ static int run(const struct svmm_cli *cli)
         return fail(err);
     if (cli->dtb_out && write_dtb(cli->dtb_out, svmm_vm_dtb(&vm), vm.dtb_size, err, sizeof(err)) < 0)
         return fail(err);
-    if (kvm_host_open(&host, cli->no_reboot, err, sizeof(err)) < 0 ||
+    if (kvm_host_open(&host, cli->no_reboot, err, sizeof(err)) < 0 || map_windows(cli, &host, err, sizeof(err)) < 0 ||
         kvm_host_create_vm(&host, &vm, images.ram, extra_ram, err, sizeof(err)) < 0 ||
         (cli->control && vmm_control_open(&control, cli->control, err, sizeof(err)) < 0))
         return fail(err);
