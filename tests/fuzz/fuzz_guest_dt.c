@@ -52,6 +52,28 @@ static uint32_t pick32(struct fin *f)
     return (sel & 1) ? fin_u32(f) : fin_u16(f) % 1100;
 }
 
+/* Further RAM ranges and shared windows: counts past the limits, names without a NUL, any place. */
+static void fill_ranges(struct fin *f, struct svmm_vm_config *cfg)
+{
+    uint8_t m = fin_u8(f);
+
+    if (m & 1u) {
+        cfg->nextra_ram = fin_u8(f) % (SVMM_MAX_EXTRA_RAM + 2);
+        for (unsigned i = 0; i < SVMM_MAX_EXTRA_RAM; i++)
+            cfg->extra_ram[i] = (struct svmm_ram_range){ pick64(f), pick64(f) };
+    }
+    if (m & 2u) {
+        cfg->nwindows = fin_u8(f) % (SVMM_MAX_WINDOWS + 2);
+        for (unsigned i = 0; i < SVMM_MAX_WINDOWS; i++) {
+            cfg->windows[i].base = pick64(f);
+            cfg->windows[i].size = pick64(f);
+            fin_bytes(f, cfg->windows[i].name, sizeof(cfg->windows[i].name));
+        }
+    }
+    if (m & 4u)
+        cfg->raw_load_gpa = pick64(f);
+}
+
 static void fill_config(struct fin *f, struct svmm_vm_config *cfg, struct svmm_boot_layout *boot)
 {
     uint16_t mask = fin_u16(f);
@@ -89,6 +111,7 @@ static void fill_config(struct fin *f, struct svmm_vm_config *cfg, struct svmm_b
         boot->initrd_gpa = fin_u64(f);
         boot->initrd_size = fin_u64(f);
     }
+    fill_ranges(f, cfg);
 }
 
 struct range {
