@@ -659,6 +659,44 @@ static void parse_blk_server(struct sys *s, struct fy_node *n, int line, int i, 
     }
 }
 
+/* One item of shared_windows: name, size, and the VMs with their bases. */
+static void parse_window(struct sys *s, struct fy_node *n, int line, int i, struct window *w)
+{
+    char f[96];
+
+    w->line = node_line(n, line);
+    FOR_PAIRS(s, n, w->line, "shared_windows", key, val, kl) {
+        FIELD(f, "shared_windows[%d].%s", i, key);
+        if (!strcmp(key, "name")) {
+            get_str(s, val, kl, f, w->name, sizeof(w->name));
+        } else if (!strcmp(key, "size")) {
+            w->size_line = kl;
+            get_size(s, val, kl, f, &w->size);
+        } else if (!strcmp(key, "vms")) {
+            FOR_ITEMS(s, val, kl, f, item, j) {
+                char g[128];
+                if (w->nat == MAX_VMS) {
+                    compose_error(s, node_line(item, kl), f, "at most %d VMs", MAX_VMS);
+                    break;
+                }
+                w->at[w->nat].line = node_line(item, kl);
+                FOR_PAIRS(s, item, w->at[w->nat].line, f, k3, v3, kl3) {
+                    FIELD(g, "%s[%d].%s", f, j, k3);
+                    if (!strcmp(k3, "vm"))
+                        get_str(s, v3, kl3, g, w->at[w->nat].vm, sizeof(w->at[w->nat].vm));
+                    else if (!strcmp(k3, "base"))
+                        get_u64(s, v3, kl3, g, &w->at[w->nat].base);
+                    else
+                        compose_error(s, kl3, g, "unknown field");
+                }
+                w->nat++; /* nat < MAX_VMS: checked above */
+            }
+        } else {
+            compose_error(s, kl, f, "unknown field");
+        }
+    }
+}
+
 static void parse_root(struct sys *s, struct fy_node *root)
 {
     char f[96];
@@ -746,43 +784,11 @@ static void parse_root(struct sys *s, struct fy_node *root)
         } else if (!strcmp(key, "shared_windows")) {
             s->windows_line = kl;
             FOR_ITEMS(s, val, kl, "shared_windows", item, i) {
-                struct window *w;
                 if (s->nwindows == MAX_WINDOWS) {
                     compose_error(s, node_line(item, kl), "shared_windows", "at most %d windows", MAX_WINDOWS);
                     break;
                 }
-                w = &s->windows[s->nwindows++]; /* nwindows < MAX_WINDOWS: checked above */
-                w->line = node_line(item, kl);
-                FOR_PAIRS(s, item, w->line, "shared_windows", k2, v2, kl2) {
-                    FIELD(f, "shared_windows[%d].%s", i, k2);
-                    if (!strcmp(k2, "name")) {
-                        get_str(s, v2, kl2, f, w->name, sizeof(w->name));
-                    } else if (!strcmp(k2, "size")) {
-                        w->size_line = kl2;
-                        get_size(s, v2, kl2, f, &w->size);
-                    } else if (!strcmp(k2, "vms")) {
-                        FOR_ITEMS(s, v2, kl2, f, it2, j) {
-                            char g[128];
-                            if (w->nat == MAX_VMS) {
-                                compose_error(s, node_line(it2, kl2), f, "at most %d VMs", MAX_VMS);
-                                break;
-                            }
-                            w->at[w->nat].line = node_line(it2, kl2);
-                            FOR_PAIRS(s, it2, w->at[w->nat].line, f, k3, v3, kl3) {
-                                FIELD(g, "%s[%d].%s", f, j, k3);
-                                if (!strcmp(k3, "vm"))
-                                    get_str(s, v3, kl3, g, w->at[w->nat].vm, sizeof(w->at[w->nat].vm));
-                                else if (!strcmp(k3, "base"))
-                                    get_u64(s, v3, kl3, g, &w->at[w->nat].base);
-                                else
-                                    compose_error(s, kl3, g, "unknown field");
-                            }
-                            w->nat++; /* nat < MAX_VMS: checked above */
-                        }
-                    } else {
-                        compose_error(s, kl2, f, "unknown field");
-                    }
-                }
+                parse_window(s, item, kl, i, &s->windows[s->nwindows++]); /* nwindows < MAX_WINDOWS: checked above */
             }
         } else if (!strcmp(key, "cache")) {
             s->cache_line = kl;
