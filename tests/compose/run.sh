@@ -2,7 +2,7 @@
 # compose tier: svmm-compose (tools/compose) against its documented behaviour.
 #  - every validation rule and every refusal of what does not work yet: bad/*.yaml ends with the
 #    exact error lines expected ("# expect: ..."), checked for both platforms unless the file says
-#    "# platform: sel4" or "# platform: hosted"
+#    "# platform: sel4" or "# platform: hosted"; "# args: ..." adds svmm-compose arguments
 #  - what does work, per platform: a system with every seL4 device, hosted disks and rng; a refused
 #    description writes no output
 #  - golden files for every example (examples/*/system.yaml): SDF, <vm>_config.c, <switch>_switchcfg.c, qemu-images.args,
@@ -39,8 +39,9 @@ head -c 300000 /dev/zero | tr '\0' 'i' > "$T/build/guest.cpio.gz"
 # ---- validation: exact messages ----
 cd "$ROOT/tests/compose"
 for f in bad/*.yaml; do
-    platform=$(sed -n 's/^# platform: //p' "$f")
-    out=$("$COMPOSE" --check ${platform:+--platform "$platform"} --root "$T" "$f" 2>&1); rc=$?
+    platform=$(sed -n 's/^# platform: //p' "$f") args=$(sed -n 's/^# args: //p' "$f")
+    # shellcheck disable=SC2086 # the file's extra arguments are words
+    out=$("$COMPOSE" --check ${platform:+--platform "$platform"} $args --root "$T" "$f" 2>&1); rc=$?
     if grep -q '^# expect-prefix: ' "$f"; then
         want=$(sed -n 's/^# expect-prefix: //p' "$f")
         [ $rc = 1 ] && [ "${out:0:${#want}}" = "$want" ] && ok "rejects $f" || { bad "rejects $f (exit $rc)"; echo "$out"; }

@@ -18,6 +18,7 @@ static const char usage[] =
     "                    qemu-images.args (boot images for QEMU's loader)\n"
     "  --dtb             with -o: also each guest's device tree, DIR/<vm>.dtb\n"
     "  --sdf-cpu         put pCPU placement in cpu attributes (SMP Microkit SDKs 2.1 and newer)\n"
+    "  --cores N         the seL4 kernel runs on N cores (an SMP SDK): pCPUs are 0..N-1; implies --sdf-cpu\n"
     "  --gic 2|3         the board's GIC version (default: the description's gic, else 2)\n"
     "  --exception-fastpath  the kernel has seL4's exception fastpath: VMMs are passive unless a VM\n"
     "                    says vmm_passive: false (make passes it when the SDK's kernel config has it)\n"
@@ -145,6 +146,14 @@ int main(int argc, char **argv)
             out = argv[++i];
         } else if (!strcmp(a, "--dtb")) {
             dtb = true;
+        } else if (!strcmp(a, "--cores") && more) {
+            int n = atoi(argv[++i]);
+            if (n < 1 || n > 64) {
+                fprintf(stderr, "svmm-compose: --cores takes 1..64\n");
+                return 2;
+            }
+            sys.cores = (unsigned)n;
+            cpu_attr = true;
         } else if (!strcmp(a, "--sdf-cpu")) {
             cpu_attr = true;
         } else if (!strcmp(a, "--exception-fastpath")) {

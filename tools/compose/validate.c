@@ -381,7 +381,12 @@ static void check_vm(struct sys *s, struct vm *v)
         compose_error(s, v->pcpus_line, FIELD_VM(f, v, "pcpus"), "%u placements for %u vCPUs (one pCPU per vCPU)",
                       v->npcpus, v->vcpus);
     for (unsigned i = 0; i < v->npcpus; i++) {
-        if (v->pcpus[i] >= s->board->pcpus) {
+        if (s->cores && v->pcpus[i] >= s->cores) {
+            char g[64];
+            snprintf(g, sizeof(g), "vms.%s.pcpus[%u]", v->name, i);
+            compose_error(s, v->pcpu_lines[i], g, "pCPU %u: this seL4 kernel runs on %u core%s (0..%u)", v->pcpus[i],
+                          s->cores, s->cores == 1 ? "" : "s", s->cores - 1);
+        } else if (v->pcpus[i] >= s->board->pcpus) {
             char g[192];
             snprintf(g, sizeof(g), "vms.%s.pcpus[%u]", v->name, i);
             compose_error(s, v->pcpu_lines[i], g, "pCPU %u does not exist (%s has pCPUs 0..%u)", v->pcpus[i],
@@ -390,7 +395,7 @@ static void check_vm(struct sys *s, struct vm *v)
     }
     if (!v->npcpus && v->vcpus <= SVMM_MAX_VCPUS) /* default: vCPU i on pCPU i, wrapping */
         for (v->npcpus = 0; v->npcpus < v->vcpus; v->npcpus++)
-            v->pcpus[v->npcpus] = v->npcpus % s->board->pcpus;
+            v->pcpus[v->npcpus] = v->npcpus % (s->cores ? s->cores : s->board->pcpus);
     if (v->ram < SVMM_MIN_RAM || v->ram % SZ_2M)
         compose_error(s, v->ram_line, FIELD_VM(f, v, "ram"), "%llu bytes: guest RAM must be a multiple of 2 MiB and at least %llu MiB",
                       (unsigned long long)v->ram, MIB(SVMM_MIN_RAM));
@@ -1375,7 +1380,7 @@ int expand_slots(struct sys *s)
         snprintf(v->bootargs, sizeof(v->bootargs), "console=ttyS0 earlycon"); /* as svmm up boots a slot */
         v->devs[0] = (struct device){ .type = DEV_CONSOLE, .line = sl->line, .link = -1, .blink = -1 };
         for (unsigned c = 0; c < v->vcpus && c < SVMM_MAX_VCPUS; c++)
-            v->pcpus[c] = c % s->board->pcpus;
+            v->pcpus[c] = c % (s->cores ? s->cores : s->board->pcpus);
         v->npcpus = v->vcpus;
         /* Image 0 is what the region and the DTB describe; the VMM gets all of them (emit_vm_config). */
         v->kernel = sl->images[0].kernel;
