@@ -70,7 +70,10 @@ ram_range() {
 markers() {
     set -- $1 $(ram_range $1)
     [ $# = 3 ] || { echo "none (no $RAM_MIB MiB mapping)"; return; }
-    n=$(dd if=/proc/$1/mem bs=4096 skip=$2 count=$3 2>/tmp/dd.err | grep -c SVMM-RESTART-SCRUB-MARKER-7f3a)
+    # Lines holding the marker once every NUL run is a line break: busybox's regex grep finds a
+    # marker after a NUL in its line too, but matched 256 MiB in about a minute each time (most of
+    # the tier's time); a fixed string (strstr, which stops at a NUL) over these lines is ~10x faster.
+    n=$(dd if=/proc/$1/mem bs=4096 skip=$2 count=$3 2>/tmp/dd.err | tr -s '\0' '\n' | grep -cF SVMM-RESTART-SCRUB-MARKER-7f3a)
     echo "$n (read: $(head -n1 /tmp/dd.err))"
 }
 # KiB resident outside guest RAM (whose pages come and go with what the guest touches).
