@@ -45,7 +45,7 @@ help:
 	@echo "make e2e-blk         virtio-blk/rng in QEMU: 64 MiB write, host-side SHA-256, read back, ro disk"
 	@echo "make e2e-net         virtio-net in QEMU: the guest pings the host over a tap device"
 	@echo "make e2e-vsock       virtio-vsock in QEMU: echo both ways through the Unix socket bridge"
-	@echo "make e2e-switch      two VMs on svmm's virtual switch in QEMU: ping, 64 MiB TCP, MAC spoofing"
+	@echo "make e2e-switch      two VMs on svmm's virtual switch in QEMU: ping, 64 MiB TCP, MAC spoofing; VM-to-VM vsock"
 	@echo "make e2e-console     virtio-console ports in QEMU: pty console, named file and pty ports"
 	@echo "make e2e-restart     VM restart in QEMU: guest resets, data kept, RAM scrubbed, svmm ctl restart/stop"
 	@echo "make e2e-restart-20  the same with 20 guest resets in a row (no leak: files, threads, memory flat)"

@@ -5,6 +5,11 @@
 # or timed run, one expectation of an end-to-end run). A tier that cannot run counts as one skip and
 # says why and how to enable it; a skip inside a tier reaches the total through its result line.
 # Exit status is non-zero if anything failed.
+# The seL4 tiers run beside most hosted end-to-end tiers (TEST_LANES=2, the default where the machine
+# has 2 CPUs or more): each boots QEMU with one vCPU, which keeps at most one host CPU busy, while
+# most hosted tiers' test machine (two vCPUs) uses about 1.2 of 2 CPUs on average (its guests mostly
+# one vCPU at a time, waiting on each other). Their output is printed, whole and in order, after the
+# hosted tiers'. TEST_LANES=1: all in a row, as before.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -49,8 +54,92 @@ skip_tier() {
     total_skip=$((total_skip + 1))
 }
 
+JOBS=$(nproc 2>/dev/null || echo 1)
+LANES=${TEST_LANES:-$([ "$JOBS" -ge 2 ] && echo 2 || echo 1)}
 build() {
-    make -s all BUILD="$BUILD" && echo "build: 1 passed, 0 failed"
+    make -s -j"$JOBS" all BUILD="$BUILD" && echo "build: 1 passed, 0 failed"
+}
+
+# start_lane FUNCTION: run FUNCTION's tiers now, beside the tiers that follow (TEST_LANES=2), in its
+# own process group, its output and counts kept for end_lane; with TEST_LANES=1 it waits for end_lane.
+lane= lane_fn=
+start_lane() {
+    lane_fn=$1
+    [ "$LANES" -ge 2 ] || return 0
+    echo "=== $lane_fn: run beside the tiers below; their output follows them (log: $LOGS/$lane_fn.out)"
+    set -m
+    (
+        set +m # its own jobs (QEMU) stay in its process group
+        total_pass=0 total_fail=0 total_skip=0
+        "$lane_fn"
+        echo "$total_pass $total_fail $total_skip" > "$LOGS/$lane_fn.counts"
+    ) < /dev/null > "$LOGS/$lane_fn.out" 2>&1 &
+    lane=$!
+    set +m
+    trap 'kill -TERM -- -$lane 2>/dev/null' EXIT
+}
+# end_lane: the started lane's output and counts (run it now if it did not run beside).
+end_lane() {
+    local p f s
+    [ -n "$lane_fn" ] || return 0
+    if [ -z "$lane" ]; then "$lane_fn"; return; fi
+    wait "$lane"
+    trap - EXIT
+    echo "=== $lane_fn (ran beside the tiers above):"
+    cat "$LOGS/$lane_fn.out"
+    if read -r p f s < "$LOGS/$lane_fn.counts" 2>/dev/null; then
+        total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s))
+    else
+        echo "FAIL $lane_fn: ended without its counts"; total_fail=$((total_fail + 1))
+    fi
+}
+
+sel4_tiers() {
+    # seL4 tiers: one Microkit 2.0.1 SDK per kernel variant (docs/sel4-sdk.md). MICROKIT_SDK, else
+    # /opt/microkit-sdk-2.0.1 (stock: Microkit's released SDK, or built by scripts/microkit-sdk.sh); the
+    # others only come from scripts/microkit-sdk.sh, and each adds runs where it is present:
+    #   MICROKIT_SDK_GICV3             GICv3 kernel
+    #   MICROKIT_SDK_FASTPATH          release kernel with seL4's exception fastpath (passive VMMs)
+    #   MICROKIT_SDK_GICV3_FASTPATH    both
+    SDK=${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}
+    SDK3=${MICROKIT_SDK_GICV3:-/opt/microkit-sdk-2.0.1-gicv3}
+    SDKFP=${MICROKIT_SDK_FASTPATH:-/opt/microkit-sdk-2.0.1-fastpath}
+    SDK3FP=${MICROKIT_SDK_GICV3_FASTPATH:-/opt/microkit-sdk-2.0.1-gicv3-fastpath}
+    # enable VARIANT: the one command that builds that SDK where the tiers look for it.
+    enable() {
+        echo "to enable: scripts/microkit-sdk.sh --microkit MICROKIT_2.0.1_TREE --sel4 SEL4_TREE $1 (docs/sel4-sdk.md)"
+    }
+    if [ ! -x "$SDK/bin/microkit" ]; then
+        skip_tier sel4 "no Microkit SDK at $SDK; set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 (Microkit's release), or $(enable stock)"
+    else
+        run_tier sel4-gicv2 tests/e2e/sel4-boot.sh "$SDK"
+        run_tier sel4-blk tests/e2e/sel4-blk.sh "$SDK"
+        run_tier sel4-pair tests/compose/sel4-pair.sh "$SDK"
+        run_tier sel4-switch tests/e2e/sel4-switch.sh "$SDK"
+        run_tier sel4-vsock tests/e2e/sel4-vsock.sh "$SDK"
+        run_tier sel4-blkserver tests/e2e/sel4-blkserver.sh "$SDK"
+        run_tier sel4-driver-vm tests/e2e/sel4-driver-vm.sh "$SDK"
+        run_tier sel4-admin tests/e2e/sel4-admin.sh "$SDK"
+        run_tier sel4-coloured tests/e2e/sel4-coloured.sh "$SDK"
+        run_tier sel4-raw tests/e2e/sel4-raw.sh "$SDK"
+        run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
+    fi
+    if [ -x "$SDK3/bin/microkit" ]; then
+        run_tier sel4-gicv3 tests/e2e/sel4-boot.sh "$SDK3"
+    else
+        skip_tier sel4-gicv3 "no GICv3 Microkit SDK at $SDK3 (MICROKIT_SDK_GICV3); $(enable gicv3)"
+    fi
+    if [ -x "$SDKFP/bin/microkit" ]; then
+        run_tier sel4-fastpath tests/e2e/sel4-boot.sh "$SDKFP" release
+        run_tier sel4-pair-fastpath tests/compose/sel4-pair.sh "$SDKFP" release
+    else
+        skip_tier sel4-fastpath "no exception-fastpath Microkit SDK at $SDKFP (MICROKIT_SDK_FASTPATH); $(enable fastpath)"
+    fi
+    if [ -x "$SDK3FP/bin/microkit" ]; then
+        run_tier sel4-gicv3-fastpath tests/e2e/sel4-boot.sh "$SDK3FP" release
+    else
+        skip_tier sel4-gicv3-fastpath "no GICv3 exception-fastpath SDK at $SDK3FP (MICROKIT_SDK_GICV3_FASTPATH); $(enable gicv3-fastpath)"
+    fi
 }
 
 run_tier build build
@@ -60,12 +149,12 @@ run_tier cli tests/cli/bad-input.sh
 run_tier freestanding tests/freestanding/run.sh
 run_tier compose tests/compose/run.sh
 if [ -f tests/fuzz/fuzz.mk ]; then
-    run_tier fuzz-smoke make -s fuzz-smoke BUILD="$BUILD"
+    run_tier fuzz-smoke make -s -j"$JOBS" fuzz-smoke BUILD="$BUILD"
 else
     skip_tier fuzz-smoke "no fuzz harnesses yet"
 fi
 if [ -f tests/tsan/tsan.mk ]; then
-    run_tier tsan make -s tsan BUILD="$BUILD"
+    run_tier tsan make -s -j"$JOBS" tsan BUILD="$BUILD"
 fi
 if [ -n "${SKIP_E2E:-}" ]; then
     skip_tier e2e-hosted "SKIP_E2E is set"
@@ -73,24 +162,26 @@ if [ -n "${SKIP_E2E:-}" ]; then
     skip_tier e2e-blk "SKIP_E2E is set"
     skip_tier e2e-net "SKIP_E2E is set"
     skip_tier e2e-vsock "SKIP_E2E is set"
-    skip_tier e2e-vsock-vm "SKIP_E2E is set"
     skip_tier e2e-switch "SKIP_E2E is set"
-    skip_tier e2e-blkserver "SKIP_E2E is set"
-    skip_tier e2e-driver-vm "SKIP_E2E is set"
+    skip_tier e2e-blkserver-dvm "SKIP_E2E is set"
     skip_tier e2e-restart "SKIP_E2E is set"
     skip_tier e2e-watchdog "SKIP_E2E is set"
     skip_tier e2e-up "SKIP_E2E is set"
     skip_tier e2e-console "SKIP_E2E is set"
 else
+    # These two alone: e2e-hosted also fetches the test machine's packages and builds the guest and
+    # outer base images, which the seL4 tiers share; compose-hosted, every example's VMs at once,
+    # keeps both CPUs busy by itself. The seL4 tiers then run beside the next ones.
     run_tier e2e-hosted tests/e2e/hosted-boot.sh
     run_tier compose-hosted tests/compose/hosted-examples.sh
+    start_lane sel4_tiers
     run_tier e2e-blk tests/e2e/hosted-blk.sh
     run_tier e2e-net tests/e2e/hosted-net.sh
     run_tier e2e-vsock tests/e2e/hosted-vsock.sh
-    run_tier e2e-vsock-vm tests/e2e/hosted-vsock-vm.sh
+    # The switch's two guests are also the VM-to-VM vsock pair (the e2e-vsock-vm checks).
     run_tier e2e-switch tests/e2e/hosted-switch.sh
-    run_tier e2e-blkserver tests/e2e/hosted-blkserver.sh
-    run_tier e2e-driver-vm tests/e2e/hosted-driver-vm.sh
+    # The block server's and the driver VM's tests in one test machine run (e2e-blkserver, e2e-driver-vm).
+    run_tier e2e-blkserver-dvm tests/e2e/hosted-blkserver-dvm.sh
     run_tier e2e-restart tests/e2e/hosted-restart.sh
     run_tier e2e-watchdog tests/e2e/hosted-watchdog.sh
     run_tier e2e-up tests/e2e/hosted-up.sh
@@ -98,51 +189,8 @@ else
     # pty reader; the tier now logs the reader's exit and svmm's port 0 byte counts to find out why.
     run_tier_once_more e2e-console tests/e2e/hosted-console.sh
 fi
-# seL4 tiers: one Microkit 2.0.1 SDK per kernel variant (docs/sel4-sdk.md). MICROKIT_SDK, else
-# /opt/microkit-sdk-2.0.1 (stock: Microkit's released SDK, or built by scripts/microkit-sdk.sh); the
-# others only come from scripts/microkit-sdk.sh, and each adds runs where it is present:
-#   MICROKIT_SDK_GICV3             GICv3 kernel
-#   MICROKIT_SDK_FASTPATH          release kernel with seL4's exception fastpath (passive VMMs)
-#   MICROKIT_SDK_GICV3_FASTPATH    both
-SDK=${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}
-SDK3=${MICROKIT_SDK_GICV3:-/opt/microkit-sdk-2.0.1-gicv3}
-SDKFP=${MICROKIT_SDK_FASTPATH:-/opt/microkit-sdk-2.0.1-fastpath}
-SDK3FP=${MICROKIT_SDK_GICV3_FASTPATH:-/opt/microkit-sdk-2.0.1-gicv3-fastpath}
-# enable VARIANT: the one command that builds that SDK where the tiers look for it.
-enable() {
-    echo "to enable: scripts/microkit-sdk.sh --microkit MICROKIT_2.0.1_TREE --sel4 SEL4_TREE $1 (docs/sel4-sdk.md)"
-}
-if [ ! -x "$SDK/bin/microkit" ]; then
-    skip_tier sel4 "no Microkit SDK at $SDK; set MICROKIT_SDK=/path/to/microkit-sdk-2.0.1 (Microkit's release), or $(enable stock)"
-else
-    run_tier sel4-gicv2 tests/e2e/sel4-boot.sh "$SDK"
-    run_tier sel4-blk tests/e2e/sel4-blk.sh "$SDK"
-    run_tier sel4-pair tests/compose/sel4-pair.sh "$SDK"
-    run_tier sel4-switch tests/e2e/sel4-switch.sh "$SDK"
-    run_tier sel4-vsock tests/e2e/sel4-vsock.sh "$SDK"
-    run_tier sel4-blkserver tests/e2e/sel4-blkserver.sh "$SDK"
-    run_tier sel4-driver-vm tests/e2e/sel4-driver-vm.sh "$SDK"
-    run_tier sel4-admin tests/e2e/sel4-admin.sh "$SDK"
-    run_tier sel4-coloured tests/e2e/sel4-coloured.sh "$SDK"
-    run_tier sel4-raw tests/e2e/sel4-raw.sh "$SDK"
-    run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
-fi
-if [ -x "$SDK3/bin/microkit" ]; then
-    run_tier sel4-gicv3 tests/e2e/sel4-boot.sh "$SDK3"
-else
-    skip_tier sel4-gicv3 "no GICv3 Microkit SDK at $SDK3 (MICROKIT_SDK_GICV3); $(enable gicv3)"
-fi
-if [ -x "$SDKFP/bin/microkit" ]; then
-    run_tier sel4-fastpath tests/e2e/sel4-boot.sh "$SDKFP" release
-    run_tier sel4-pair-fastpath tests/compose/sel4-pair.sh "$SDKFP" release
-else
-    skip_tier sel4-fastpath "no exception-fastpath Microkit SDK at $SDKFP (MICROKIT_SDK_FASTPATH); $(enable fastpath)"
-fi
-if [ -x "$SDK3FP/bin/microkit" ]; then
-    run_tier sel4-gicv3-fastpath tests/e2e/sel4-boot.sh "$SDK3FP" release
-else
-    skip_tier sel4-gicv3-fastpath "no GICv3 exception-fastpath SDK at $SDK3FP (MICROKIT_SDK_GICV3_FASTPATH); $(enable gicv3-fastpath)"
-fi
+# The seL4 tiers: beside the hosted ones, or here.
+if [ -n "$lane_fn" ]; then end_lane; else sel4_tiers; fi
 echo
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ $total_fail = 0 ]

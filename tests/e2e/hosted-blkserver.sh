@@ -10,6 +10,8 @@
 #   boot 2: a new VM reads the data back through the server.
 #   baseline: the same 64 MiB write/read on a file served directly (--disk FILE), for throughput.
 # Prints one "ok"/"FAIL" line per check, throughput lines, and "e2e-blkserver: N passed, N failed".
+# make test runs it in one test machine run with tests/e2e/hosted-driver-vm.sh (tier e2e-blkserver-dvm,
+# tests/e2e/hosted-blkserver-dvm.sh; E2E_PART, tests/e2e/lib.sh's part_boot).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -109,7 +111,7 @@ O
 
 TAG=e2e-blkserver
 . "$ROOT/tests/e2e/lib.sh"
-hosted_boot "$T" "$TIMEOUT" || fail_early "test machine images"
+part_boot "$T" "$TIMEOUT" || fail_early "test machine images"
 
 field() { sed -n "s/.*$1 \([0-9a-f]*\).*/\1/p" <<<"$LOG" | sed -n "${2:-1}p"; }
 gsum=$(field 'BS guest-sha256') hsum=$(field '\[outer\] host-sha256') rsum=$(field 'BS readback-sha256')

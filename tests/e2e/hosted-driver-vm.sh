@@ -28,6 +28,8 @@
 # E2E_DVM_HALT_POLL_NS (the test machine's KVM halt polling), E2E_DVM_RESTARTS=0 (no agent restarts:
 # for code that cannot restart it).
 # Prints one "ok"/"FAIL" line per check, throughput lines, and "e2e-driver-vm: N passed, N failed".
+# make test runs it in one test machine run with tests/e2e/hosted-blkserver.sh (tier e2e-blkserver-dvm,
+# tests/e2e/hosted-blkserver-dvm.sh; E2E_PART, tests/e2e/lib.sh's part_boot).
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -263,8 +265,8 @@ O
 
 TAG=e2e-driver-vm
 . "$ROOT/tests/e2e/lib.sh"
-if [ -z "${E2E_DVM_ICOUNT:-}" ]; then
-    hosted_boot "$T" "$TIMEOUT" --extra "$T/extra" || fail_early "test machine images"
+if [ -n "${E2E_PART:-}" ] || [ -z "${E2E_DVM_ICOUNT:-}" ]; then
+    part_boot "$T" "$TIMEOUT" --extra "$T/extra" || fail_early "test machine images"
 else
     # E2E_DVM_ICOUNT=shift=0,sleep=off: the test machine's clock counts instructions (as make
     # bench-net), so the timings are work done, whatever else loads the host.

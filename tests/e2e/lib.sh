@@ -37,6 +37,22 @@ hosted_boot() {
     machine_run "$dir" "$timeout" "$*" "$*" ""
 }
 
+# part_boot DIR TIMEOUT [--extra EXTRA_DIR]: hosted_boot, or this script's part of one test machine run
+# shared with other scripts (tests/e2e/hosted-blkserver-dvm.sh runs two, one after the other), as
+# E2E_PART says:
+#   prepare  DIR/guest-cmd and DIR/outer-script are written: stop here (exit 0); the caller boots them;
+#   check    the shared run is over: LOG is this part's share of its log (the file E2E_PART_LOG),
+#            status its outer script's exit status (E2E_PART_STATUS, 124 when the machine timed
+#            out) and wall the part's seconds (E2E_PART_WALL); the checks follow as after hosted_boot.
+part_boot() {
+    case ${E2E_PART:-} in
+    '') hosted_boot "$@" ;;
+    prepare) exit 0 ;;
+    check) LOG=$(cat "$E2E_PART_LOG") status=$E2E_PART_STATUS wall=$E2E_PART_WALL ;;
+    *) echo "part_boot: E2E_PART=$E2E_PART is neither prepare nor check"; return 1 ;;
+    esac
+}
+
 # machine_run DIR TIMEOUT GUEST_OPTS OUTER_OPTS ICOUNT: as hosted_boot, with the image builders'
 # options apart (e.g. "--extra DIR" for one of them; words, split on spaces) and, when ICOUNT is not
 # empty, the outer QEMU's clock counting instructions (-icount ICOUNT: the benches).

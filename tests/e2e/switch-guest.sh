@@ -1,8 +1,9 @@
-# The guest side of the virtual-switch tests (tests/e2e/hosted-switch.sh, sel4-switch.sh): both VMs
-# run this; each knows who it is by its MAC. vm2 sinks 64 MiB of TCP from vm1 (SHA-256 printed by
-# both ends), vm1 then sends with vm2's MAC, which its port was not given (must reach nobody),
-# returns to its own and tells vm2 it is done (a connection to port 5002). With sw_uplink=IP on the kernel command
-# line, vm1 also pings IP, a host behind the switch's uplink.
+# The guest side of the virtual-switch tests (tests/e2e/hosted-switch.sh, where vsock-vm-guest.sh
+# follows it in the same guests; sel4-switch.sh): both VMs run this; each knows who it is by its
+# MAC. vm2 sinks 64 MiB of TCP from vm1 (SHA-256 printed by both ends), vm1 then sends with vm2's
+# MAC, which its port was not given (must reach nobody), returns to its own and tells vm2 it is done
+# (a connection to port 5002). With sw_uplink=IP on the kernel command line, vm1 also pings IP, a
+# host behind the switch's uplink.
 BULK=67108864
 mac=$(cat /sys/class/net/eth0/address)
 case $mac in

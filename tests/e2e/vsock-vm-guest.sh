@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
-# The guest side of the VM-to-VM vsock tests (tests/e2e/hosted-vsock-vm.sh, sel4-vsock.sh): both VMs
-# run this; each knows its CID (3 or 4) from "vsockme=" on its kernel command line. Each serves a
-# vsock echo on port 5000 + its CID and connects to the other's, so connections are set up in both
-# directions; each sends 4 MiB through its connection and compares the echo (SHA-256 both ends).
+# The guest side of the VM-to-VM vsock tests (tests/e2e/hosted-switch.sh, after switch-guest.sh in
+# the same guests; sel4-vsock.sh): both VMs run this; each knows its CID (3 or 4) from "vsockme=" on
+# its kernel command line. Each serves a vsock echo on port 5000 + its CID and connects to the
+# other's, so connections are set up in both directions; each sends 4 MiB through its connection
+# and compares the echo (SHA-256 both ends).
 # VM 3 also connects to CID 9, which no VMM links it to: its VMM must refuse at once (RST).
 BULK=4194304
 me=$(sed -n 's/.*vsockme=\([0-9]*\).*/\1/p' /proc/cmdline)
