@@ -40,6 +40,15 @@ static int spans_overlap(const struct span *a, const struct span *b)
     return a->base < b->base + b->size && b->base < a->base + a->size;
 }
 
+/* A non-empty name ending within its array (no library call: the freestanding core imports only a few). */
+static bool name_ok(const char *name, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (name[i] == '\0')
+            return i > 0;
+    return false;
+}
+
 int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen)
 {
     const struct svmm_machine_layout *l = &cfg->layout;
@@ -85,7 +94,7 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
     }
     for (unsigned i = 0; i < cfg->nwindows; i++) {
         const struct svmm_shared_window *w = &cfg->windows[i];
-        if (w->size == 0 || (w->base | w->size) & 0xfff || !memchr(w->name, '\0', sizeof(w->name)) || !w->name[0]) {
+        if (w->size == 0 || (w->base | w->size) & 0xfff || !name_ok(w->name, sizeof(w->name))) {
             snprintf(err, errlen, "shared window %u (0x%llx, %llu bytes): needs a name and a base and size that are "
                      "non-zero multiples of 4 KiB", i + 1, (unsigned long long)w->base, (unsigned long long)w->size);
             return -1;
