@@ -7,8 +7,11 @@
 #     n virtio-console port 3 'svmm-blk'
 # and a check that greps the cut line fails although the VMM said the right thing. This prints the
 # intruding line on its own and the cut line joined with its tail (the next line, when that line
-# starts with no known prefix). Prefixes: "svmm[<vm>]|<level>: " and "<name>| " for any guest
-# prefix already seen at the start of a line. Lines nobody cut pass through unchanged.
+# starts with no known prefix). When the cut fell inside the prefix itself ("svmm[switch" then
+# "_lan]|info: ..."), the cut line cannot be whole: then up to MAXQ whole lines of other components
+# (several PDs starting at once) may come before its tail, and are printed on their own first.
+# Prefixes: "svmm[<vm>]|<level>: " and "<name>| " for any guest prefix already seen at the start of
+# a line. Lines nobody cut pass through unchanged.
 function learn(s,   n) {
     if (match(s, /^[A-Za-z0-9_.-]+\| /)) {
         n = substr(s, 1, RLENGTH - 2)
@@ -21,24 +24,32 @@ function prefix_re() {
 function starts_with_prefix(s) { return match(s, "^(" prefix_re() ")") }
 # Position (> 1) where another component's line starts inside s, or 0.
 function cut_at(s) { return match(substr(s, 2), prefix_re()) ? RSTART + 1 : 0 }
+# A VMM's prefix cut short: "s", "svmm[", "svmm[switch", "svmm[switch_lan]|inf", ...
+function partial_prefix(s) { return s ~ /^s(v(m(m(\[([A-Za-z0-9_.-]+(\](\|([a-z]+:?)?)?)?)?)?)?)?)?$/ }
 function take(s,   c) {
     learn(s)
     c = cut_at(s)
     if (c == 0) { print s; return }
     head = substr(s, 1, c - 1)
     intruder = substr(s, c)
+    nq = 0
     learn(intruder)
 }
+function flush_queue(   i) { for (i = 1; i <= nq; i++) print q[i]; nq = 0 }
+BEGIN { MAXQ = 8 }
 {
     if (head == "") { take($0); next }
+    # Another whole line before the tail of a line cut inside its prefix.
+    if (partial_prefix(head) && starts_with_prefix($0) && !cut_at($0) && nq < MAXQ) { learn($0); q[++nq] = $0; next }
     if (starts_with_prefix($0) || $0 == "") {
-        print head; print intruder; head = ""
+        print head; print intruder; flush_queue(); head = ""
         take($0)
         next
     }
     print intruder
+    flush_queue()
     joined = head $0
     head = ""
     take(joined)
 }
-END { if (head != "") { print head; print intruder } }
+END { if (head != "") { print head; print intruder; flush_queue() } }

@@ -53,5 +53,15 @@ for awk in mawk gawk; do
         ok "tests/e2e/untangle-log.awk ($awk): mends lines another PD cut, leaves whole ones alone"
     else bad "tests/e2e/untangle-log.awk ($awk): $(diff <($awk -f tests/e2e/untangle-log.awk <<<"$cut") <(echo "$mended") | tr '\n' ' ')"; fi
 done
+# Three PDs starting at once: one line cut inside its prefix, two whole lines, then its tail.
+cut=$'vm| boot\nsvmm[swsvmm[b]|info: VM b\nsvmm[c]|info: VM c\nitch]|info: switch: 2 ports\nsvmm[b]|info: more'
+mended=$'vm| boot\nsvmm[b]|info: VM b\nsvmm[c]|info: VM c\nsvmm[switch]|info: switch: 2 ports\nsvmm[b]|info: more'
+for awk in mawk gawk; do
+    command -v $awk >/dev/null || continue
+    if [ "$($awk -f tests/e2e/untangle-log.awk <<<"$cut")" = "$mended" ] &&
+       [ "$($awk -f tests/e2e/untangle-log.awk <<<"$mended")" = "$mended" ]; then
+        ok "tests/e2e/untangle-log.awk ($awk): mends a line cut inside its prefix, whole lines of other PDs before its tail"
+    else bad "tests/e2e/untangle-log.awk ($awk): $(diff <($awk -f tests/e2e/untangle-log.awk <<<"$cut") <(echo "$mended") | tr '\n' ' ')"; fi
+done
 echo "lint: $passed passed, $failed failed"
 [ $failed = 0 ]
