@@ -60,6 +60,7 @@ help:
 	@echo "make bench-restart   hosted restart latency (svmm ctl restart -> guest init) against QEMU-KVM kill + relaunch"
 	@echo "make fresh-check     make test + make demo in a clean Debian 12 root (catches missing install steps)"
 	@echo "make tsan            the hosted platform's threads under ThreadSanitizer"
+	@echo "make docs            API reference (Doxygen) and C4 diagrams (SVG) -> $(BUILD)/docs/ (docs/user-guide.md)"
 	@echo "make clean           remove $(BUILD)/ (keeps downloads in $(BUILD)/cache)"
 
 deps:
@@ -141,6 +142,9 @@ include src/platform/sel4/sel4.mk
 
 # ---- ThreadSanitizer tier: the hosted platform's threaded paths (tests/tsan/) ----
 -include tests/tsan/tsan.mk
+
+# ---- documentation: make docs (docs/docs.mk) ----
+-include docs/docs.mk
 
 # ---- tiers ----
 test: deps

@@ -144,6 +144,7 @@ sel4_tiers() {
 
 run_tier build build
 run_tier lint tests/lint/run.sh
+run_tier c4-names tests/lint/c4-names.sh
 run_tier unit "$BUILD/host/unit-tests"
 run_tier cli tests/cli/bad-input.sh
 run_tier freestanding tests/freestanding/run.sh
