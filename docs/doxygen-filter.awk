@@ -5,9 +5,19 @@
 #  - line 1 (the SPDX line) stays a plain comment;
 #  - the comment that opens the file (line 2) becomes the file's description (/** ... \file */);
 #  - any other comment that starts a line becomes /** (it documents the declaration below it);
-#  - a comment after code on its line becomes /**< (it documents that member, macro or enumerator).
-# ACSL annotations (/*@ ... */) stay plain comments. Text inside a comment is left alone, so "src/*.c" in a comment does not open another one.
-BEGIN { in_comment = 0; file_comment = 0 }
+#  - a comment after code on its line becomes /**< (it documents that member, macro or enumerator);
+#  - a comment above several declarations with no blank line between them documents each of them,
+#    as a C reader takes it: they become a Doxygen member group (/**@{*/ ... /**@}*/, with
+#    DISTRIBUTE_GROUP_DOC), closed at the line that ends the run (a blank line, a comment, a
+#    closing brace, a preprocessor conditional). Not inside function bodies; not for a comment
+#    above a struct, union, enum or function definition, which documents that one.
+# ACSL annotations (/*@ ... */) stay plain comments. Text inside a comment is left alone, so
+# "src/*.c" in a comment does not open another one.
+BEGIN { in_comment = 0; file_comment = 0; group = 0; pending = 0; depth = 0; in_func = 0; new_stmt = 1; aggregate = 0 }
+function braces(s,    t, o, c) {
+    t = s; o = gsub(/\{/, "{", t); c = gsub(/\}/, "}", t)
+    return o - c
+}
 NR == 1 { print; next }
 {
     line = $0
@@ -16,28 +26,56 @@ NR == 1 { print; next }
         if (end) {
             in_comment = 0
             if (file_comment) { line = substr(line, 1, end - 1) "\\file " substr(line, end); file_comment = 0 }
+            else if (lead_doc && !in_func) pending = 1
         }
         print line; next
     }
     start = index(line, "/*")
-    if (!start) { print line; next }
-    before = substr(line, 1, start - 1)
+    code = start ? substr(line, 1, start - 1) : line
+    blank_code = (code ~ /^[ \t]*$/)
+    depth_before = depth
+    depth += braces(code)
+    prefix = ""
+    # a run of declarations under a leading comment ends here?
+    if (group && depth_before == gdepth &&
+        (blank_code || code ~ /^[ \t]*\}/ || code ~ /^#(if|ifdef|ifndef|else|elif|endif|include)/)) {
+        prefix = "/**@}*/ "; group = 0
+    }
+    # the first line after a leading comment: group it unless it opens a body (struct, function)
+    if (pending) {
+        pending = 0
+        if (!blank_code && depth == depth_before && code !~ /^#(if|ifdef|ifndef|else|elif|endif|include)/) {
+            prefix = prefix "/**@{*/ "; group = 1; gdepth = depth_before
+        }
+    }
+    # a declaration at file level starts: is it a struct, union or enum (a body of members)?
+    if (depth_before == 0 && new_stmt && !blank_code && code !~ /^#/) {
+        aggregate = (code ~ /^[ \t]*(typedef[ \t]+)?(struct|union|enum)/); new_stmt = 0
+    }
+    if (depth == 0 && (code ~ /[;}][ \t]*$/ || code ~ /^#/)) new_stmt = 1
+    if (depth_before == 0 && depth > 0 && !aggregate) in_func = 1
+    if (depth <= 0) in_func = 0
+    if (!start) { print prefix line; next }
+    before = code
     rest = substr(line, start + 2)
+    lead_doc = 0
     if (NR == 2 && before == "") {
         file_comment = 1; mark = "/**"
     } else if (before ~ /^[ \t]*$/) {
-        mark = "/**"
+        mark = "/**"; lead_doc = 1
     } else {
         mark = "/**<"
     }
     # a doc comment already, or an ACSL annotation for Frama-C (/*@ ... */): leave it as written
     c = substr(rest, 1, 1)
-    if (c == "*" || c == "!" || c == "@") { mark = "/*"; file_comment = 0 }
+    if (c == "*" || c == "!" || c == "@") { mark = "/*"; file_comment = 0; lead_doc = 0 }
     end = index(rest, "*/")
     if (end) {
         if (file_comment) { rest = substr(rest, 1, end - 1) "\\file " substr(rest, end); file_comment = 0 }
+        else if (lead_doc && !in_func && substr(rest, end + 2) ~ /^[ \t]*$/) pending = 1
     } else {
         in_comment = 1
     }
-    print before mark rest
+    print prefix before mark rest
 }
+END { if (group) print "/**@}*/" }
