@@ -25,6 +25,7 @@ static inline void le_put(uint8_t *p, uint64_t v, unsigned n)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Load a 16-, 32- or 64-bit little-endian value from p (any alignment). */
 static inline uint16_t le16(const uint8_t *p) { return (uint16_t)le_get(p, 2); }
 static inline uint32_t le32(const uint8_t *p) { return (uint32_t)le_get(p, 4); }
 static inline uint64_t le64(const uint8_t *p) { return le_get(p, 8); }

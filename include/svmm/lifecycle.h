@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The states of a VM. */
 enum svmm_vm_state {
     SVMM_VM_CREATED,    /* built, never started */
     SVMM_VM_RUNNING,    /* vCPUs may run */
@@ -27,6 +28,7 @@ enum svmm_vm_state {
     SVMM_VM_STOPPED,    /* halted, devices quiesced: can be started again */
 };
 
+/* What may be asked of a VM, and by whom. */
 enum svmm_vm_op {
     SVMM_OP_START,       /* admin: boot a created or stopped VM */
     SVMM_OP_STOP,        /* admin: stop it */
@@ -46,9 +48,10 @@ enum svmm_vm_stop_cause {
     SVMM_STOP_FAULT,
 };
 
+/* One VM's lifecycle: its state and counters (svmm_lifecycle_init, then svmm_lifecycle_apply). */
 struct svmm_lifecycle {
-    enum svmm_vm_state state;
-    enum svmm_vm_stop_cause cause;
+    enum svmm_vm_state state;     /* where the VM is now */
+    enum svmm_vm_stop_cause cause; /* why it last left RUNNING */
     bool no_reboot;    /* a guest's reset stops the VM instead of restarting it */
     unsigned boots;    /* times the VM was started (first boot included) */
     unsigned restarts; /* times it was reset and booted again */
@@ -68,8 +71,8 @@ int svmm_lifecycle_apply(struct svmm_lifecycle *lc, enum svmm_vm_op op, char *er
 bool svmm_lifecycle_halting(const struct svmm_lifecycle *lc);
 
 /* Names for logs and status lines. */
-const char *svmm_vm_state_name(enum svmm_vm_state s);
-const char *svmm_vm_op_name(enum svmm_vm_op op);
-const char *svmm_vm_stop_cause_name(enum svmm_vm_stop_cause c);
+const char *svmm_vm_state_name(enum svmm_vm_state s); /* the state's name, for logs and status lines */
+const char *svmm_vm_op_name(enum svmm_vm_op op); /* the operation's name, for logs */
+const char *svmm_vm_stop_cause_name(enum svmm_vm_stop_cause c); /* the stop cause's name, for logs */
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Log levels, most severe first: a sink set to a level emits it and every level above. */
 enum svmm_log_level { SVMM_LOG_ERROR, SVMM_LOG_WARN, SVMM_LOG_INFO, SVMM_LOG_DEBUG };
 
 /* Receives one formatted line (no trailing newline) and its length. */
@@ -34,9 +35,10 @@ int svmm_log_enabled(enum svmm_log_level level);
 /* Format and emit one line; lines longer than 255 bytes are truncated, never overflow. */
 void svmm_log(enum svmm_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define svmm_err(...) svmm_log(SVMM_LOG_ERROR, __VA_ARGS__)
-#define svmm_warn(...) svmm_log(SVMM_LOG_WARN, __VA_ARGS__)
-#define svmm_info(...) svmm_log(SVMM_LOG_INFO, __VA_ARGS__)
+#define svmm_err(...) svmm_log(SVMM_LOG_ERROR, __VA_ARGS__) /* log a line at error level (printf format) */
+#define svmm_warn(...) svmm_log(SVMM_LOG_WARN, __VA_ARGS__) /* log a line at warning level */
+#define svmm_info(...) svmm_log(SVMM_LOG_INFO, __VA_ARGS__) /* log a line at info level */
+/* Log a line at debug level; the arguments are not even evaluated when debug lines are off. */
 #define svmm_dbg(...) \
     do { if (svmm_log_enabled(SVMM_LOG_DEBUG)) svmm_log(SVMM_LOG_DEBUG, __VA_ARGS__); } while (0)
 
@@ -52,11 +54,12 @@ void svmm_log(enum svmm_log_level level, const char *fmt, ...) __attribute__((fo
  * before returning, so the count appears next to the message it stands for.
  */
 #define SVMM_RATELIMIT_INTERVAL_NS 5000000000ull
+/* One limiter's state (see above): zero-initialised, passed to svmm_ratelimit_ok(). */
 struct svmm_ratelimit {
     uint64_t start_ns;   /* when the current interval began */
     unsigned passed;     /* calls let through in it */
     unsigned suppressed; /* calls refused since the last one let through (saturates) */
-    bool started;
+    bool started;        /* the first interval has begun (start_ns is valid) */
 };
 /* True when a message may be logged now (see above); counts the call either way. */
 int svmm_ratelimit_ok(struct svmm_ratelimit *rl, unsigned burst);

@@ -20,24 +20,26 @@
 #include <svmm/netq.h>
 #include <svmm/virtio_net.h>
 
+/* Counters of one link, for the exit log. */
 struct net_link_stats {
     uint64_t tx_too_big;   /* guest frames larger than a link buffer: dropped */
     uint64_t rx_malformed; /* switch frames shorter than the virtio-net header: dropped */
     uint64_t notifies;     /* signals sent to the switch */
 };
 
+/* A VMM's end of a switch port: the virtio-net device and both directions of its netq link. */
 struct net_link {
     struct virtio_net net;  /* the device (attach net.dev to a virtio slot) */
     struct netq_sender tx;  /* our buffers, frames to the switch */
     struct netq_receiver rx;/* the switch's buffers, frames for the guest */
     struct netq_link_info *info; /* in the queue region: what we tell the switch */
     uint64_t published_rx;  /* rx offloads last written to info */
-    void (*notify)(void *ctx);
-    void (*wake)(void *ctx);
-    void *ctx;
+    void (*notify)(void *ctx); /* signal the switch (see above) */
+    void (*wake)(void *ctx);   /* run net_link_service soon, outside the device (see above) */
+    void *ctx;                 /* passed to notify and wake */
     bool tx_waiting;        /* the device holds a frame until tx buffers come back */
     bool rx_waiting;        /* the guest had no receive buffers for the frame at the ring's head */
-    struct net_link_stats stats;
+    struct net_link_stats stats; /* counters, for the exit log */
 };
 
 /*

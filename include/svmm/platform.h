@@ -21,8 +21,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The hooks a platform gives the portable code; each is called with `ctx` as its first argument. */
 struct svmm_platform {
-    void *ctx;
+    void *ctx; /* the platform's own state, passed back to every hook */
     /* Drive the level of shared peripheral interrupt `spi` (0-based; GIC INTID = spi + 32). */
     void (*irq_set)(void *ctx, uint32_t spi, bool level);
 };
