@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Hosted hostile guest (issue 14 part 1), in one QEMU test machine run: the bare-metal hostile guest
+# (tests/guest/hostile.c) runs under svmm with a virtio-blk RAM disk, a virtio-rng and the virtio
+# console, and attacks svmm through the real trap path, one case per verdict line; beside it a second
+# svmm runs the ticker guest (the same source, -DTICKER), which prints "TICK n maxgap_ms=G" every
+# 200 ms of its virtual timer. Checks: every case's verdict ("HOSTILE ok"), the summary, the last
+# case (an MMIO access without a syndrome) stopping the hostile VM with a message and svmm exiting as
+# it should (not by a signal, not hanging), svmm's warnings for the attacks, and the neighbour ticking
+# through the whole run (ticks during and after it, no gap above a second) until it is stopped.
+# Prints "e2e-hostile: N passed, N failed".
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+T=$BUILD/e2e/hosted-hostile
+TIMEOUT=${E2E_TIMEOUT:-600}
+TAG=e2e-hostile
+. "$ROOT/tests/e2e/lib.sh"
+rm -rf "$T" && mkdir -p "$T/extra"
+make -s -C "$ROOT" hostile-guest BUILD="$BUILD" >/dev/null || fail_early "hostile guest build"
+cp "$BUILD/guest/hostile-Image" "$BUILD/guest/ticker-Image" "$T/extra/"
+
+echo 'echo unused' > "$T/guest-cmd" # machine_run packs a guest initramfs; these guests need none
+cat > "$T/outer-script" <<'O'
+cd /tmp
+up() { cut -d' ' -f1 /proc/uptime; }
+ticks() { grep -c '^TICK ' ticker.out; }
+/svmm run -q --kernel /ticker-Image --mem 64M --name ticker < /dev/null > ticker.out 2> ticker.err &
+tpid=$!
+for i in $(seq 600); do grep -q '^TICK 2 ' ticker.out && break; sleep 0.1; done
+echo "[outer] neighbour ticking: $(ticks) ticks at uptime $(up)"
+t0=$(up) n0=$(ticks)
+/svmm run --kernel /hostile-Image --mem 128M --name hostile --disk ram=4M --rng < /dev/null > hostile.out 2> hostile.err
+st=$?
+t1=$(up) n1=$(ticks)
+echo "[outer] hostile svmm exit $st after $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", b - a }') s; neighbour ticks during it: $((n1 - n0))"
+sleep 2
+n2=$(ticks)
+echo "[outer] neighbour ticks in the 2 s after: $((n2 - n1))"
+kill -TERM $tpid
+wait $tpid
+echo "[outer] neighbour svmm exit $? after $(ticks) ticks, last: $(grep '^TICK ' ticker.out | tail -n1 | tr -d '\r')"
+tr -d '\r' < hostile.out | sed 's/^/[hostile] /'
+sed 's/^/[hostile-err] /' hostile.err
+sed 's/^/[ticker-err] /' ticker.err
+O
+
+machine_run "$T" "$TIMEOUT" "" "--extra $T/extra" "" || fail_early "test machine images"
+
+check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
+check "the neighbour VM was ticking before the attack" "$(has '^\[outer\] neighbour ticking: [0-9]+ ticks')"
+check "the hostile guest found its devices (rng, blk, console) in the DTB" \
+    "$(has '^\[hostile\] HOSTILE layout: RAM 0x40000000\+0x8000000 GICv3 0x8000000 psci=hvc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+$')"
+# One check per case: its verdict line.
+while read -r verdict name rest; do
+    check "case $name: ${rest#: }" "$(is [ "$verdict" = ok ])"
+done < <(sed -n 's/^\[hostile\] HOSTILE \(ok\|FAIL\) \([a-z0-9_]*\)\(.*\)$/\1 \2 \3/p' <<<"$LOG")
+summary=$(sed -n 's/^\[hostile\] HOSTILE summary: \(.*\)$/\1/p' <<<"$LOG")
+cases=$(sed -n 's/^\([0-9]*\) cases.*/\1/p' <<<"$summary")
+check "summary: ${summary:-none} (at least 80 cases, none failed)" \
+    "$([ -n "$cases" ] && [ "$cases" -ge 80 ] && grep -q ' 0 failed$' <<<"$summary"; rc)"
+check "every case reported a verdict ($cases cases)" \
+    "$(is [ "$(grep -cE '^\[hostile\] HOSTILE (ok|FAIL) ' <<<"$LOG")" = "${cases:-x}" ])"
+check "the console still printed after its queue was broken and reset" "$(has '^\[hostile\] HOSTILE console alive')"
+check "svmm warned about the attacks (a queue error, a bad register access, an unclaimed access)" \
+    "$(grep -q 'queue 0: descriptor loop: device needs reset' <<<"$LOG" &&
+       grep -q 'virtio-mmio: non-32-bit register' <<<"$LOG" && grep -q 'unhandled guest' <<<"$LOG"; rc)"
+check "last case: the VM was stopped with a message (an access svmm cannot emulate)" \
+    "$(grep -q '^\[hostile\] HOSTILE final: ldp' <<<"$LOG" && ! grep -q 'HOSTILE final: still running' <<<"$LOG" &&
+       grep -qE '^\[hostile-err\] svmm: .*(KVM_RUN failed|unemulatable|cannot emulate)' <<<"$LOG"; rc)"
+hexit=$(sed -n 's/^\[outer\] hostile svmm exit \([0-9]*\) .*/\1/p' <<<"$LOG")
+check "hostile svmm exited as a stopped VM does (status ${hexit:-none}: 1 or 3, no signal, no hang)" \
+    "$([ "$hexit" = 1 ] || [ "$hexit" = 3 ]; rc)"
+during=$(sed -n 's/.*neighbour ticks during it: \([0-9]*\)$/\1/p' <<<"$LOG")
+secs=$(sed -n 's/^\[outer\] hostile svmm exit [0-9]* after \([0-9.]*\) s.*/\1/p' <<<"$LOG")
+check "the neighbour kept ticking during the attack (${during:-?} ticks in ${secs:-?} s)" \
+    "$(awk -v n="${during:-0}" -v s="${secs:-0}" 'BEGIN { exit !(n >= 1 && n >= s * 5 / 2) }'; rc)"
+check "and after it" "$(has '^\[outer\] neighbour ticks in the 2 s after: [1-9]')"
+gap=$(sed -n 's/.*last: TICK [0-9]* maxgap_ms=\([0-9]*\)$/\1/p' <<<"$LOG")
+check "the neighbour's longest gap between ticks stayed under 1 s (${gap:-?} ms, every 200 ms)" \
+    "$([ -n "$gap" ] && [ "$gap" -lt 1000 ]; rc)"
+check "the neighbour's svmm was stopped by SIGTERM only (exit 143)" "$(has '^\[outer\] neighbour svmm exit 143 ')"
+grep -E '^\[outer\]|HOSTILE (summary|classes)' <<<"$LOG"
+echo "$TAG: wall ${wall}s"
+finish "$T/log"
