@@ -6,6 +6,8 @@
 #  - the comment that opens the file (line 2) becomes the file's description (/** ... \file */);
 #  - any other comment that starts a line becomes /** (it documents the declaration below it);
 #  - a comment after code on its line becomes /**< (it documents that member, macro or enumerator);
+#  - a comment after several declarators on one line documents each of them (written in front of
+#    the line, on the same line, as a member group);
 #  - a comment above several declarations with no blank line between them documents each of them,
 #    as a C reader takes it: they become a Doxygen member group (/**@{*/ ... /**@}*/, with
 #    DISTRIBUTE_GROUP_DOC), closed at the line that ends the run (a blank line, a comment, a
@@ -17,6 +19,18 @@ BEGIN { in_comment = 0; file_comment = 0; group = 0; pending = 0; depth = 0; in_
 function braces(s,    t, o, c) {
     t = s; o = gsub(/\{/, "{", t); c = gsub(/\}/, "}", t)
     return o - c
+}
+# several declarators in one declaration: a comma outside parentheses and braces, ending in ';'
+function multi_decl(s,    i, ch, d) {
+    if (s !~ /;[ \t]*$/ || s ~ /^[ \t]*#/) return 0
+    d = 0
+    for (i = 1; i <= length(s); i++) {
+        ch = substr(s, i, 1)
+        if (ch == "(" || ch == "{" || ch == "[") d++
+        else if (ch == ")" || ch == "}" || ch == "]") d--
+        else if (ch == "," && d == 0) return 1
+    }
+    return 0
 }
 NR == 1 { print; next }
 {
@@ -70,6 +84,13 @@ NR == 1 { print; next }
     c = substr(rest, 1, 1)
     if (c == "*" || c == "!" || c == "@") { mark = "/*"; file_comment = 0; lead_doc = 0 }
     end = index(rest, "*/")
+    # a trailing comment after several declarators (`size_t l3, l4; /* offsets */`) documents each:
+    # written in front of them, as a member group, on the same line
+    if (mark == "/**<" && end && !group && substr(rest, end + 2) ~ /^[ \t]*$/ && multi_decl(before)) {
+        match(before, /^[ \t]*/)
+        print prefix substr(before, 1, RLENGTH) "/**" substr(rest, 1, end - 1) "*/ /**@{*/ " substr(before, RLENGTH + 1) "/**@}*/"
+        next
+    }
     if (end) {
         if (file_comment) { rest = substr(rest, 1, end - 1) "\\file " substr(rest, end); file_comment = 0 }
         else if (lead_doc && !in_func && substr(rest, end + 2) ~ /^[ \t]*$/) pending = 1

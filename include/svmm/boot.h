@@ -11,16 +11,18 @@
 #include <stdint.h>
 
 #define SVMM_ARM64_IMAGE_MAGIC 0x644d5241u /* "ARM\x64" little-endian */
-#define SVMM_ARM64_HEADER_SIZE 64u
-#define SVMM_SZ_2M 0x200000ull
+#define SVMM_ARM64_HEADER_SIZE 64u /* bytes of the arm64 Image header */
+#define SVMM_SZ_2M 0x200000ull    /* 2 MiB: the kernel's base alignment */
 #define SVMM_DTB_MAX 0x10000ull /* space reserved for the generated DTB */
 
+/* What svmm_arm64_image_parse() found in an arm64 Image header. */
 struct svmm_arm64_image {
     uint64_t text_offset; /* load offset from a 2 MiB-aligned base */
     uint64_t image_size;  /* bytes the kernel occupies once running (incl. BSS), >= file size */
-    uint64_t flags;
+    uint64_t flags;       /* header flags (bit 0: big-endian kernel; page size; placement) */
 };
 
+/* Results of svmm_arm64_image_parse(): 0, or why the file is not a bootable Image. */
 enum svmm_image_err {
     SVMM_IMAGE_OK = 0,
     SVMM_IMAGE_E_SHORT = -1,     /* smaller than the 64-byte header */
@@ -41,8 +43,8 @@ struct svmm_boot_layout {
     uint64_t kernel_gpa;  /* also the entry point */
     uint64_t kernel_end;  /* kernel_gpa + image_size */
     uint64_t initrd_gpa;  /* 0 when there is no initrd */
-    uint64_t initrd_size;
-    uint64_t dtb_gpa;
+    uint64_t initrd_size; /* bytes of the initrd (0: none) */
+    uint64_t dtb_gpa;     /* the device tree blob (SVMM_DTB_MAX bytes reserved) */
 };
 
 /*
@@ -53,13 +55,13 @@ struct svmm_boot_layout {
 int svmm_boot_plan(uint64_t ram_base, uint64_t ram_size, const struct svmm_arm64_image *img,
                    uint64_t initrd_size, struct svmm_boot_layout *out, char *err, size_t errlen);
 
+struct svmm_vm_config;
 /*
  * The boot layout of a VM from its configuration: a Linux Image (its header in the first `hdr_len`
  * bytes of `hdr`) placed by svmm_boot_plan, or, with cfg->raw_load_gpa, a raw binary of `kernel_len`
  * bytes at that address (entered there), the initrd and DTB placed as for Linux above it. Returns 0,
  * or -1 with the reason in `err` (a bad header, a raw binary that does not fit below the DTB).
  */
-struct svmm_vm_config;
 int svmm_boot_plan_for(const struct svmm_vm_config *cfg, const void *hdr, size_t hdr_len, uint64_t kernel_len,
                        uint64_t initrd_size, struct svmm_boot_layout *out, char *err, size_t errlen);
 

@@ -27,11 +27,11 @@ int net_offload_csum(uint8_t *frame, size_t len, uint16_t csum_start, uint16_t c
 
 /* Segmentation of one TCP GSO frame, as an iterator over the frames it becomes. */
 struct net_tso {
-    const uint8_t *frame;
-    size_t len;
+    const uint8_t *frame; /* the frame being segmented (headers and whole payload) */
+    size_t len; /* its length in bytes */
     size_t l3, l4, hdrs;  /* offsets: IP header, TCP header, payload */
-    bool ipv6;
-    uint16_t mss;
+    bool ipv6; /* TCPv6 (else TCPv4) */
+    uint16_t mss; /* payload bytes per segment (the header's gso_size) */
     size_t next;          /* payload offset of the next segment */
     unsigned index;       /* segments produced */
 };

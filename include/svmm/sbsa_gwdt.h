@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <svmm/mmio.h>
 
-#define SBSA_GWDT_FRAME_SIZE 0x1000u
+#define SBSA_GWDT_FRAME_SIZE 0x1000u              /* each frame is 4 KiB */
 #define SBSA_GWDT_SIZE (2u * SBSA_GWDT_FRAME_SIZE) /* control frame, then refresh frame */
 #define SBSA_GWDT_NEVER UINT64_MAX                /* arm(): no deadline */
 #define SBSA_GWDT_WOR_MASK ((1ull << 48) - 1)     /* architecture version 1: WOR is 48 bits */
@@ -35,22 +35,24 @@ struct sbsa_gwdt_clock {
     uint64_t (*now)(void *ctx);                /* the guest's system counter (what CNTVCT_EL0 reads) */
     void (*arm)(void *ctx, uint64_t deadline); /* call sbsa_gwdt_tick() once now() >= deadline; replaces
                                                   the previous deadline; SBSA_GWDT_NEVER: none */
-    void *ctx;
+    void *ctx;                                 /* passed to now and arm */
 };
 
+/* Drive the level of the watchdog's interrupt line (WS0), SPI `spi`. */
 typedef void (*sbsa_gwdt_irq_fn)(void *ctx, uint32_t spi, bool level);
 
+/* One watchdog: its platform hooks and register state. */
 struct sbsa_gwdt {
-    struct sbsa_gwdt_clock clock;
-    sbsa_gwdt_irq_fn irq_fn;
-    void *irq_ctx;
-    uint32_t spi;
+    struct sbsa_gwdt_clock clock; /* the platform's time */
+    sbsa_gwdt_irq_fn irq_fn;      /* drives the WS0 interrupt line */
+    void *irq_ctx;                /* passed to irq_fn */
+    uint32_t spi;                 /* the WS0 interrupt's SPI */
     uint64_t boot_wor;  /* WOR at power-on: half the configured timeout, in counter ticks */
     bool enabled;       /* WCS.EN */
     bool ws0, ws1;      /* WCS.WS0, WCS.WS1 (read-only to the guest) */
     bool irq_level;     /* the line as last driven (follows ws0) */
     uint64_t wor;       /* <= SBSA_GWDT_WOR_MASK */
-    uint64_t wcv;
+    uint64_t wcv;       /* WCV: the compare value (counter ticks) */
     uint64_t refreshed; /* counter at the last explicit refresh (or power-on) */
     uint64_t ws1_at;    /* counter when WS1 rose */
     uint64_t bad_accesses; /* accesses of a size or alignment the registers do not take (ignored) */

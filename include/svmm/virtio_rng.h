@@ -14,13 +14,14 @@
 
 /* Fill buf with up to len random bytes; returns how many it stored (0 when it has none now). */
 struct virtio_rng_backend {
-    size_t (*fill)(void *ctx, uint8_t *buf, size_t len);
-    void *ctx;
+    size_t (*fill)(void *ctx, uint8_t *buf, size_t len); /* the fill function (above) */
+    void *ctx;                                           /* passed to fill */
 };
 
+/* A virtio-rng device (virtio_rng_init; attach `dev` to a virtio slot). */
 struct virtio_rng {
-    struct virtio_dev dev;
-    struct virtio_rng_backend backend;
+    struct virtio_dev dev;             /* the device as the transport sees it */
+    struct virtio_rng_backend backend; /* where its bytes come from */
     uint64_t bytes; /* handed to the guest */
     struct virtq_chain chain; /* scratch */
 };
@@ -34,12 +35,13 @@ void virtio_rng_init(struct virtio_rng *r, const struct virtio_rng_backend *back
  * as the seed (e.g. a per-build value), and the sequence repeats across VM restarts.
  */
 struct chacha20_rng {
-    uint32_t key[8];
+    uint32_t key[8];      /* the seed, as ChaCha20's eight key words */
     uint64_t counter;     /* next block */
-    uint8_t block[64];
+    uint8_t block[64];    /* the current keystream block */
     unsigned used;        /* bytes of `block` already handed out */
 };
 
+/* Key `c` with the 32-byte `seed` and start its stream at block 0. */
 void chacha20_rng_init(struct chacha20_rng *c, const uint8_t seed[32]);
 /* A virtio_rng_backend fill function over a struct chacha20_rng. */
 size_t chacha20_rng_fill(void *chacha20_rng, uint8_t *buf, size_t len);

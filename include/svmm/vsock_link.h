@@ -40,6 +40,7 @@
 #define VSOCK_LINK_PAYLOAD 4096u
 #define VSOCK_LINK_BUF_SIZE ((VIRTIO_VSOCK_HDR_SIZE + VSOCK_LINK_PAYLOAD + 63u) & ~63u)
 
+/* Counters of one link, for the exit log. */
 struct vsock_link_stats {
     uint64_t sent, received;   /* packets on the link, each way */
     uint64_t bad_packets;      /* from the peer, refused by the validation above */
@@ -47,13 +48,14 @@ struct vsock_link_stats {
     uint64_t notifies;         /* signals sent to the peer */
 };
 
+/* One VMM's end of a VM-to-VM vsock link (see above). */
 struct vsock_link {
-    uint64_t local_cid, peer_cid;
+    uint64_t local_cid, peer_cid; /* our guest's CID and the peer guest's */
     bool up;                   /* set by the platform once the link's memory is mapped and initialised */
     struct netq_sender tx;     /* our buffers: packets to the peer */
     struct netq_receiver rx;   /* the peer's buffers: packets for our guest (read-only to us) */
     void (*notify)(void *ctx); /* signal the peer (seL4: microkit_notify; hosted: an eventfd) */
-    void *ctx;
+    void *ctx;                 /* passed to notify */
     /* The packet at the head of rx, validated (valid only while have_pkt). */
     bool have_pkt;
     struct virtio_vsock_hdr cur;
