@@ -7,31 +7,33 @@
 #include <stdint.h>
 #include <svmm/log.h>
 
-#define SVMM_MMIO_MAX 40
+#define SVMM_MMIO_MAX 40 /* regions a bus holds */
 
 /*
  * Device callbacks. `off` is relative to the region base and < region size; `size` is 1, 2, 4
  * or 8 (the bus rejects anything else and accesses that cross the region end).
  */
 struct svmm_mmio_ops {
-    uint64_t (*read)(void *dev, uint64_t off, unsigned size);
-    void (*write)(void *dev, uint64_t off, unsigned size, uint64_t val);
+    uint64_t (*read)(void *dev, uint64_t off, unsigned size);            /* the value read (zero-extended) */
+    void (*write)(void *dev, uint64_t off, unsigned size, uint64_t val); /* `size` bytes of `val` written */
 };
 
+/* One device's range of guest-physical addresses on the bus. */
 struct svmm_mmio_region {
-    uint64_t base;
-    uint64_t size;
-    const struct svmm_mmio_ops *ops;
-    void *dev;
-    const char *name;
+    uint64_t base;                   /* first guest-physical address */
+    uint64_t size;                   /* bytes */
+    const struct svmm_mmio_ops *ops; /* the device's callbacks */
+    void *dev;                       /* passed to them */
+    const char *name;                /* for logs and exit statistics */
     uint64_t accesses; /* exit counter, for `svmm` statistics */
 };
 
+/* The MMIO bus of one VM: its devices' regions, disjoint. */
 struct svmm_mmio_bus {
-    unsigned count;
-    struct svmm_mmio_region regions[SVMM_MMIO_MAX];
+    unsigned count;                                 /* regions in use */
+    struct svmm_mmio_region regions[SVMM_MMIO_MAX]; /* regions[0 .. count - 1] */
     uint64_t unclaimed; /* accesses that hit no device */
-    struct svmm_ratelimit unclaimed_rl;
+    struct svmm_ratelimit unclaimed_rl; /* limits the log lines about them */
 };
 
 /* Reset `bus` to no devices. */

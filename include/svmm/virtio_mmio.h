@@ -8,7 +8,7 @@
 #include <svmm/mmio.h>
 #include <svmm/virtio.h>
 
-#define VIRTIO_MMIO_SIZE 0x200u
+#define VIRTIO_MMIO_SIZE 0x200u /* bytes of one transport's register window */
 /*
  * Offset of the QueueNotify register (VirtIO 1.2, 4.2.2): a platform that takes notifications
  * another way (a KVM ioeventfd on this address, matched on the queue index) needs to know it.
@@ -18,21 +18,22 @@
 /* Raise or lower the transport's interrupt line. */
 typedef void (*virtio_mmio_irq_fn)(void *ctx, uint32_t irq, bool level);
 
+/* One virtio-mmio transport: the device behind it and the registers' state (VirtIO 1.2, 4.2.2). */
 struct virtio_mmio {
-    struct virtio_dev *dev;
-    const struct svmm_memmap *mem;
-    virtio_mmio_irq_fn irq_fn;
-    void *irq_ctx;
-    uint32_t irq;
-    uint32_t status;
-    uint32_t isr;
-    uint32_t config_generation;
-    uint32_t device_features_sel;
-    uint32_t driver_features_sel;
-    uint32_t queue_sel;
+    struct virtio_dev *dev;         /* the device it serves */
+    const struct svmm_memmap *mem;  /* guest memory, for the queues */
+    virtio_mmio_irq_fn irq_fn;      /* drives its interrupt line */
+    void *irq_ctx;                  /* passed to irq_fn */
+    uint32_t irq;                   /* its interrupt (an SPI number) */
+    uint32_t status;                /* Status */
+    uint32_t isr;                   /* InterruptStatus */
+    uint32_t config_generation;     /* ConfigGeneration */
+    uint32_t device_features_sel;   /* DeviceFeaturesSel */
+    uint32_t driver_features_sel;   /* DriverFeaturesSel */
+    uint32_t queue_sel;             /* QueueSel */
     uint64_t driver_features; /* staged until FEATURES_OK */
     uint8_t queue_ready_reg;  /* QueueReady as last written, one bit per queue (read back as written) */
-    struct svmm_ratelimit bad_access_rl;
+    struct svmm_ratelimit bad_access_rl; /* limits the log lines about bad accesses */
 };
 
 /* The register callbacks to register with svmm_mmio_register(). */

@@ -20,21 +20,22 @@
 
 /* Where the emulated UART sends guest output; the watchdog's time (used when cfg.watchdog_s). */
 struct svmm_vm_backends {
-    uart16550_tx_fn uart_tx;
-    void *uart_ctx;
-    struct sbsa_gwdt_clock wdt_clock;
+    uart16550_tx_fn uart_tx;          /* takes each byte the guest writes to the UART */
+    void *uart_ctx;                   /* passed to uart_tx */
+    struct sbsa_gwdt_clock wdt_clock; /* the watchdog's time */
 };
 
+/* One VM (see above): build it with svmm_vm_init(), then add RAM and devices. */
 struct svmm_vm {
-    struct svmm_vm_config cfg;
-    struct svmm_platform plat;
-    struct svmm_memmap mem;
-    struct svmm_mmio_bus bus;
-    struct svmm_boot_layout boot;
-    uint32_t dtb_size;
-    struct uart16550 uart;
+    struct svmm_vm_config cfg;    /* its configuration (a validated copy) */
+    struct svmm_platform plat;    /* the platform's hooks */
+    struct svmm_memmap mem;       /* guest RAM as the VMM sees it */
+    struct svmm_mmio_bus bus;     /* every emulated device's registers */
+    struct svmm_boot_layout boot; /* where svmm_vm_load_linux() put kernel, initrd and DTB */
+    uint32_t dtb_size;            /* bytes of the generated DTB */
+    struct uart16550 uart;        /* the 16550 UART */
     struct sbsa_gwdt wdt; /* on the bus when cfg.watchdog_s */
-    struct virtio_mmio transports[SVMM_MAX_VIRTIO];
+    struct virtio_mmio transports[SVMM_MAX_VIRTIO]; /* one virtio-mmio transport per slot */
     struct virtio_dev *virtio[SVMM_MAX_VIRTIO]; /* attached device per slot */
 };
 
