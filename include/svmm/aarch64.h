@@ -18,6 +18,7 @@
 #define ESR_EC_SYSREG 0x18
 #define ESR_EC_DABT_LOW 0x24
 
+/* The exception class (ESR_ELx.EC, bits [31:26]) of a syndrome. */
 static inline unsigned esr_ec(uint64_t esr) { return (unsigned)(esr >> 26) & 0x3f; }
 
 /* A trapped WFx (EC 0x01) was a WFI: ISS.TI is 0 (1 is WFE; 2 and 3, the timeout forms of Armv8.7). */
@@ -31,7 +32,7 @@ static inline bool aarch64_spsr_is_aarch32(uint64_t spsr) { return (spsr >> 4) &
 
 /* A decoded data abort with a valid instruction syndrome. */
 struct aarch64_dabt {
-    bool write;
+    bool write;        /* a store (WnR) */
     unsigned size;     /* bytes: 1, 2, 4 or 8 */
     unsigned rt;       /* 0..30, or 31 = XZR */
     bool sign_extend;  /* loads: SSE */
@@ -44,7 +45,7 @@ int aarch64_decode_dabt(uint64_t esr, struct aarch64_dabt *out);
 
 /* A trapped MSR/MRS (EC 0x18). */
 struct aarch64_sysreg {
-    unsigned op0, op1, crn, crm, op2;
+    unsigned op0, op1, crn, crm, op2; /* the register's encoding */
     unsigned rt;       /* 0..30, or 31 = XZR */
     bool read;         /* MRS */
     unsigned insn_len; /* esr_insn_len() */
@@ -70,12 +71,14 @@ static inline unsigned aarch64_sysreg_id(const struct aarch64_sysreg *s)
  * read it as zero and drop writes to it, never index x[] with a syndrome's register number.
  */
 struct aarch64_gprs {
-    uint64_t x[32];
-    uint64_t pc;
-    uint64_t spsr;
+    uint64_t x[32]; /* x0..x30 (x[31] unused: see above) */
+    uint64_t pc;    /* the trapped instruction's address */
+    uint64_t spsr;  /* the guest's PSTATE at the exit */
 };
 
+/* Register `n` of a syndrome (31 reads as XZR, zero). */
 static inline uint64_t aarch64_gpr(const struct aarch64_gprs *r, unsigned n) { return n < 31 ? r->x[n] : 0; }
+/* Write register `n` of a syndrome (a write to 31, XZR, is dropped). */
 static inline void aarch64_set_gpr(struct aarch64_gprs *r, unsigned n, uint64_t v)
 {
     if (n < 31)

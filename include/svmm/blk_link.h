@@ -29,12 +29,12 @@ enum blk_link_stage { BLK_LINK_DATA, BLK_LINK_FLUSH_WAIT, BLK_LINK_FLUSH, BLK_LI
 
 /* A guest request while its parts are with the server. */
 struct blk_link_greq {
-    bool active;
+    bool active;          /* this entry holds a request */
     bool queued;          /* its index is on the pending FIFO (possibly left there by a finished request) */
     bool flush_after;     /* write-through: a FLUSH part follows the data parts once they are answered */
-    enum blk_link_stage stage;
+    enum blk_link_stage stage; /* where it is */
     uint8_t status;       /* VIRTIO_BLK_S_*: the first failure wins */
-    uint32_t tag;
+    uint32_t tag;         /* the device's tag, for virtio_blk_complete() */
     const struct blk_request *req; /* the device's validated request (valid until completed or reset) */
     uint64_t issued;      /* READ/WRITE: bytes published; DISCARD: bytes of ranges[range] published */
     unsigned range;       /* DISCARD: the range being published */
@@ -45,9 +45,10 @@ struct blk_link_greq {
 struct blk_link_part {
     int16_t greq;         /* index in greqs[], -1 when the guest request is gone (reset) */
     uint64_t off;         /* READ/WRITE: byte offset in the guest request's data */
-    uint32_t len;
+    uint32_t len;         /* bytes */
 };
 
+/* Counters of one link, for the exit log. */
 struct blk_link_stats {
     uint64_t parts;          /* blkq requests published */
     uint64_t server_errors;  /* answers other than OK (includes partial successes) */
@@ -55,17 +56,18 @@ struct blk_link_stats {
     uint64_t notifies;       /* signals sent to the server */
 };
 
+/* A VMM's end of a block server link (see above). */
 struct blk_link {
     struct virtio_blk blk;   /* the device (attach blk.dev to a virtio slot) */
-    struct blkq_client q;
-    void (*notify)(void *ctx);
-    void *ctx;
+    struct blkq_client q;    /* the client end of the blkq link */
+    void (*notify)(void *ctx); /* signal the server */
+    void *ctx;               /* passed to notify */
     bool dead;               /* the link failed: every request fails at once */
-    struct blk_link_stats stats;
-    struct blk_link_greq greqs[VIRTIO_BLK_MAX_INFLIGHT];
-    struct blk_link_part parts[BLKQ_MAX_DEPTH];
+    struct blk_link_stats stats; /* counters */
+    struct blk_link_greq greqs[VIRTIO_BLK_MAX_INFLIGHT]; /* the guest's requests in flight */
+    struct blk_link_part parts[BLKQ_MAX_DEPTH]; /* per blkq slot: what it carries */
     uint8_t pending[VIRTIO_BLK_MAX_INFLIGHT]; /* FIFO of greqs[] indices with parts left to publish */
-    unsigned pend_head, pend_count;
+    unsigned pend_head, pend_count; /* the FIFO's oldest entry and its length */
     bool pumping;            /* pump() is running: a completion inside it must not start another */
 };
 

@@ -11,6 +11,7 @@
 #include <svmm/config.h>
 #include <svmm/memmap.h>
 
+/* Function ids (SMCCC function identifiers in x0) of the PSCI and SMCCC calls svmm implements. */
 #define PSCI_VERSION 0x84000000u
 #define PSCI_CPU_SUSPEND_64 0xc4000001u
 #define PSCI_CPU_OFF 0x84000002u
@@ -24,6 +25,7 @@
 #define SMCCC_ARCH_FEATURES 0x80000001u
 #define SMC32_BIT 0x40000000u /* clear in the SMC32 variant of a function id */
 
+/* PSCI return codes (x0 after the call). */
 #define PSCI_RET_SUCCESS 0
 #define PSCI_RET_NOT_SUPPORTED (-1)
 #define PSCI_RET_INVALID_PARAMETERS (-2)
@@ -32,20 +34,21 @@
 
 /* What the platform does for the calls that change vCPU or VM state. */
 struct psci_ops {
-    void *ctx;
+    void *ctx; /* passed to every operation */
     /* Start `vcpu` at `entry` (EL1h, interrupts masked, MMU off) with x0 = context_id. */
     void (*cpu_on)(void *ctx, unsigned vcpu, uint64_t entry, uint64_t context_id);
     /* Stop the calling vCPU; it does not return to the guest until a later CPU_ON. */
     void (*cpu_off)(void *ctx, unsigned vcpu);
-    void (*system_off)(void *ctx);
-    void (*system_reset)(void *ctx);
+    void (*system_off)(void *ctx);   /* SYSTEM_OFF: power the VM off */
+    void (*system_reset)(void *ctx); /* SYSTEM_RESET: restart the VM */
 };
 
+/* The PSCI state of one VM: which vCPUs are on (psci_init, then psci_call per call). */
 struct psci {
-    unsigned ncpus;
-    bool on[SVMM_MAX_VCPUS];
+    unsigned ncpus;                /* vCPUs the VM has */
+    bool on[SVMM_MAX_VCPUS];       /* whether each is on */
     const struct svmm_memmap *mem; /* CPU_ON entry points must be in guest RAM */
-    struct psci_ops ops;
+    struct psci_ops ops;           /* the platform's operations */
 };
 
 /* vCPU 0 starts on, the others off. */

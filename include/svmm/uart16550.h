@@ -11,24 +11,27 @@
 #include <stdint.h>
 #include <svmm/mmio.h>
 
-#define UART16550_SIZE 0x1000u
-#define UART16550_FIFO 64u
-#define UART16550_CLOCK 1843200u
+#define UART16550_SIZE 0x1000u   /* bytes of its MMIO region */
+#define UART16550_FIFO 64u       /* bytes the receive FIFO holds */
+#define UART16550_CLOCK 1843200u /* input clock in Hz (the DT's clock-frequency) */
 
+/* Takes one byte the guest transmitted. */
 typedef void (*uart16550_tx_fn)(void *ctx, uint8_t byte);
+/* Drives the UART's interrupt line `irq` to `level`. */
 typedef void (*uart16550_irq_fn)(void *ctx, uint32_t irq, bool level);
 
+/* One emulated 16550A: its backends and register state. */
 struct uart16550 {
-    uart16550_tx_fn tx;
-    void *tx_ctx;
-    uart16550_irq_fn irq_fn;
-    void *irq_ctx;
-    uint32_t irq;
-    bool irq_level;
-    uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
+    uart16550_tx_fn tx;       /* where transmitted bytes go */
+    void *tx_ctx;             /* passed to tx */
+    uart16550_irq_fn irq_fn;  /* drives the interrupt line */
+    void *irq_ctx;            /* passed to irq_fn */
+    uint32_t irq;             /* its interrupt (an SPI number) */
+    bool irq_level;           /* the line as last driven */
+    uint8_t ier, lcr, mcr, scr, fcr, dll, dlm; /* IER, LCR, MCR, SCR, FCR and the divisor latch, as written */
     bool thri_pending; /* THR-empty interrupt armed and not yet acknowledged by an IIR read */
-    uint8_t rx[UART16550_FIFO];
-    unsigned rx_head, rx_count;
+    uint8_t rx[UART16550_FIFO]; /* the receive FIFO, a ring */
+    unsigned rx_head, rx_count; /* its oldest byte and how many it holds */
 };
 
 /* The register callbacks to register with svmm_mmio_register(). */
