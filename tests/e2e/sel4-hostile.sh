@@ -1,0 +1,79 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-2-Clause
+# seL4 hostile guest (issue 14 part 1): the bare-metal hostile guest (tests/guest/hostile.c) under
+# svmm on seL4, with a virtio-blk RAM disk, a virtio-rng and a virtio console, beside a second VM
+# (its own VMM PD) running the ticker guest, which prints "TICK n maxgap_ms=G" every 200 ms of its
+# virtual timer, sleeping in WFI between. Both VMs share one core at the same priority. Checks:
+# every case's verdict ("HOSTILE ok"), the summary, the last case (a load pair from a device
+# register, which has no syndrome) stopping the hostile VM with the VMM's message while the VMM
+# itself lives on, the VMM's warnings, and the neighbour ticking through the whole run (ticks
+# between the hostile guest's first and last lines and after its VM stopped, no gap above 1 s).
+# usage: sel4-hostile.sh SDK_DIR [MICROKIT_CONFIG]   (prints "sel4-hostile/<variant>/<config>: N passed, N failed")
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+SDK=$1 CONFIG=${2:-debug}
+TIMEOUT=${SEL4_TIMEOUT:-400}
+. "$ROOT/tests/e2e/lib.sh"
+gic=$(sel4_gic "$SDK" "$CONFIG") variant=$(sel4_variant "$SDK" "$CONFIG")
+T=$BUILD/e2e/sel4-hostile-$CONFIG-$variant
+TAG="sel4-hostile/$variant/$CONFIG"
+rm -rf "$T" && mkdir -p "$T"
+make -s -C "$ROOT" hostile-guest BUILD="$BUILD" >/dev/null || fail_early "hostile guest build"
+
+cat > "$T/system.yaml" <<Y
+board: qemu_virt_aarch64
+vms:
+  - name: hostile
+    kernel: $BUILD/guest/hostile-Image
+    ram: 128M
+    vcpus: 1
+    devices:
+      - type: console
+      - type: blk
+        ramdisk: 4M
+      - type: rng
+  - name: ticker
+    kernel: $BUILD/guest/ticker-Image
+    ram: 32M
+    vcpus: 1
+Y
+sel4_system "$SDK" "$CONFIG" "$T/system.yaml" "$T/out" "$T/build.log" || fail_early build "$T/build.log"
+# The hostile VM's stop (its VMM logs its exits) ends the run; the ticker never stops.
+sel4_boot "$T/out" "$gic" "$T/log" "$TIMEOUT" 1
+
+check "the system stopped by itself (the hostile VM stopped; not a timeout)" "$(is [ "$status" = stopped ])"
+check "the hostile guest found its devices (rng, blk, console) in the DTB" \
+    "$(has "^hostile\| HOSTILE layout: RAM 0x40000000\+0x8000000 GICv$gic 0x8000000 psci=smc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+$")"
+while read -r verdict name rest; do
+    check "case $name: ${rest#: }" "$(is [ "$verdict" = ok ])"
+done < <(sed -n 's/^hostile| HOSTILE \(ok\|FAIL\) \([a-z0-9_]*\)\(.*\)$/\1 \2 \3/p' <<<"$LOG")
+summary=$(sed -n 's/^hostile| HOSTILE summary: \(.*\)$/\1/p' <<<"$LOG")
+cases=$(sed -n 's/^\([0-9]*\) cases.*/\1/p' <<<"$summary")
+check "summary: ${summary:-none} (at least 80 cases, none failed)" \
+    "$([ -n "$cases" ] && [ "$cases" -ge 80 ] && grep -q ' 0 failed$' <<<"$summary"; rc)"
+check "every case reported a verdict (${cases:-?} cases)" \
+    "$(is [ "$(grep -cE '^hostile\| HOSTILE (ok|FAIL) ' <<<"$LOG")" = "${cases:-x}" ])"
+check "the console still printed after its queue was broken and reset" "$(has 'HOSTILE console alive')"
+check "the VMM warned about the attacks (a queue error, a bad register access, an unclaimed access)" \
+    "$(grep -q 'queue 0: descriptor loop: device needs reset' <<<"$LOG" &&
+       grep -q 'virtio-mmio: .* ignored' <<<"$LOG" && grep -q 'unhandled guest' <<<"$LOG"; rc)"
+check "last case: the VM was stopped with the VMM's message (an access it cannot emulate)" \
+    "$(grep -q '^hostile| HOSTILE final: ldp' <<<"$LOG" && ! grep -q 'HOSTILE final: still running' <<<"$LOG" &&
+       grep -qE 'svmm\[hostile\]\|error: vCPU 0: unemulatable access' <<<"$LOG" &&
+       grep -qE 'svmm\[hostile\]\|info: VM hostile stopped: unrecoverable guest fault' <<<"$LOG"; rc)"
+# The neighbour: ticks between the hostile guest's first and last lines, after it, and its longest gap.
+first=$(grep -n '^hostile| HOSTILE start' <<<"$LOG" | head -n1 | cut -d: -f1)
+last=$(grep -n '^hostile| HOSTILE summary' <<<"$LOG" | head -n1 | cut -d: -f1)
+stop=$(grep -n 'VM hostile stopped' <<<"$LOG" | head -n1 | cut -d: -f1)
+during=$(sed -n "${first:-1},${last:-1}p" <<<"$LOG" | grep -c '^ticker| TICK ')
+after=$(sed -n "${stop:-1},\$p" <<<"$LOG" | grep -c '^ticker| TICK ')
+gap=$(grep '^ticker| TICK ' <<<"$LOG" | tail -n1 | sed -n 's/.*maxgap_ms=\([0-9]*\)$/\1/p')
+check "the neighbour VM ticked through the attack ($during ticks between the hostile guest's first and last lines)" \
+    "$(is [ "$during" -ge 5 ])"
+check "and after the hostile VM stopped ($after ticks)" "$(is [ "$after" -ge 1 ])"
+check "the neighbour's longest gap between ticks stayed under 1 s (${gap:-?} ms, every 200 ms)" \
+    "$([ -n "$gap" ] && [ "$gap" -lt 1000 ]; rc)"
+grep -E 'HOSTILE (summary|classes)|VM hostile stopped' <<<"$LOG"
+echo "$TAG: wall ${wall}s"
+finish "$T/log"
