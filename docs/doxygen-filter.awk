@@ -32,9 +32,27 @@ function multi_decl(s,    i, ch, d) {
     }
     return 0
 }
-NR == 1 { print; next }
-{
-    line = $0
+{ lines[NR] = $0 }
+END {
+    print lines[1]
+    for (ln = 2; ln <= NR; ln++) filter(ln)
+    if (group) print "/**@}*/"
+}
+# Inside a struct, union or enum, a comment above members that have comments of their own is taken
+# as the first member's alone: group the run only if none of its lines has a trailing comment.
+function run_commented(i, d,    j, dd, t, st) {
+    dd = 0
+    for (j = i; j <= NR; j++) {
+        t = lines[j]; st = index(t, "/*")
+        if (st) { if (substr(t, 1, st - 1) ~ /^[ \t]*$/ && dd == 0) return 0; t = substr(t, 1, st - 1) }
+        if (dd == 0 && (t ~ /^[ \t]*$/ || t ~ /^[ \t]*\}/ || t ~ /^#(if|ifdef|ifndef|else|elif|endif|include)/)) return 0
+        if (dd == 0 && st && j > i - 1) return 1
+        dd += braces(t)
+    }
+    return 0
+}
+function filter(ln,    line, start, code, blank_code, depth_before, prefix, before, rest, c, end) {
+    line = lines[ln]
     if (in_comment) {
         end = index(line, "*/")
         if (end) {
@@ -42,7 +60,7 @@ NR == 1 { print; next }
             if (file_comment) { line = substr(line, 1, end - 1) "\\file " substr(line, end); file_comment = 0 }
             else if (lead_doc && !in_func) pending = 1
         }
-        print line; next
+        print line; return
     }
     start = index(line, "/*")
     code = start ? substr(line, 1, start - 1) : line
@@ -58,7 +76,8 @@ NR == 1 { print; next }
     # the first line after a leading comment: group it unless it opens a body (struct, function)
     if (pending) {
         pending = 0
-        if (!blank_code && depth == depth_before && code !~ /^#(if|ifdef|ifndef|else|elif|endif|include)/) {
+        if (!blank_code && depth == depth_before && code !~ /^#(if|ifdef|ifndef|else|elif|endif|include)/ &&
+            !(depth_before > 0 && run_commented(ln, depth_before))) {
             prefix = prefix "/**@{*/ "; group = 1; gdepth = depth_before
         }
     }
@@ -69,11 +88,11 @@ NR == 1 { print; next }
     if (depth == 0 && (code ~ /[;}][ \t]*$/ || code ~ /^#/)) new_stmt = 1
     if (depth_before == 0 && depth > 0 && !aggregate) in_func = 1
     if (depth <= 0) in_func = 0
-    if (!start) { print prefix line; next }
+    if (!start) { print prefix line; return }
     before = code
     rest = substr(line, start + 2)
     lead_doc = 0
-    if (NR == 2 && before == "") {
+    if (ln == 2 && before == "") {
         file_comment = 1; mark = "/**"
     } else if (before ~ /^[ \t]*$/) {
         mark = "/**"; lead_doc = 1
@@ -89,7 +108,7 @@ NR == 1 { print; next }
     if (mark == "/**<" && end && !group && substr(rest, end + 2) ~ /^[ \t]*$/ && multi_decl(before)) {
         match(before, /^[ \t]*/)
         print prefix substr(before, 1, RLENGTH) "/**" substr(rest, 1, end - 1) "*/ /**@{*/ " substr(before, RLENGTH + 1) "/**@}*/"
-        next
+        return
     }
     if (end) {
         if (file_comment) { rest = substr(rest, 1, end - 1) "\\file " substr(rest, end); file_comment = 0 }
@@ -99,4 +118,3 @@ NR == 1 { print; next }
     }
     print prefix before mark rest
 }
-END { if (group) print "/**@}*/" }

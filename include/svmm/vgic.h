@@ -21,15 +21,16 @@
 #include <svmm/log.h>
 #include <svmm/mmio.h>
 
-#define VGIC_MAX_LR 16u
+#define VGIC_MAX_LR 16u /* list registers per vCPU the model handles (num_lrs <= this) */
 #define VGIC_NR_IRQS 256u /* at most INTIDs 0..255: 16 SGIs, 16 PPIs, 224 SPIs (vgic_init sizes it) */
-#define VGIC_NR_SGIS 16u
+#define VGIC_NR_SGIS 16u /* INTIDs 0..15: software-generated interrupts */
 #define VGIC_NR_PRIVATE 32u /* SGIs + PPIs, banked per vCPU */
-#define VGIC_NR_SPIS (VGIC_NR_IRQS - VGIC_NR_PRIVATE)
+#define VGIC_NR_SPIS (VGIC_NR_IRQS - VGIC_NR_PRIVATE) /* shared peripheral interrupts modelled */
 #define VGIC_V2_MAX_CPUS 8u /* GICv2 target masks have 8 bits */
 
+/* What the model asks of the platform: the kernel's list registers. */
 struct vgic_ops {
-    void *ctx;
+    void *ctx; /* passed to inject and eoi */
     /*
      * Put `intid` with `priority` (0 = highest) into list register `lr` of vCPU `vcpu` as a
      * pending interrupt of group 1 if `group1`, else group 0, with EOI maintenance requested.
@@ -57,23 +58,25 @@ struct vgic_irq {
     bool in_lr;       /* occupies a list register until its maintenance event */
 };
 
+/* Per vCPU: its banked interrupts and list registers. */
 struct vgic_cpu {
-    struct vgic_irq priv[VGIC_NR_PRIVATE];
+    struct vgic_irq priv[VGIC_NR_PRIVATE]; /* its SGIs and PPIs (INTIDs 0..31) */
     uint32_t lr[VGIC_MAX_LR]; /* shadow of the LRs: the INTID each holds, or UINT32_MAX when free */
     bool asleep;              /* v3 GICR_WAKER.ProcessorSleep (ChildrenAsleep mirrors it) */
 };
 
+/* One VM's virtual GIC distributor (and GICv3 redistributors): vgic_init, then the MMIO ops. */
 struct vgic {
-    enum svmm_gic_version version;
-    unsigned ncpus, num_lrs;
+    enum svmm_gic_version version; /* GICv2 or GICv3 */
+    unsigned ncpus, num_lrs;       /* vCPUs, and list registers per vCPU */
     uint32_t nr_irqs;      /* INTIDs implemented: a multiple of 32, at most VGIC_NR_IRQS */
     bool dirty;            /* a register write changed state that can make an interrupt deliverable */
-    struct vgic_ops ops;
+    struct vgic_ops ops;   /* the platform's callbacks */
     unsigned current_vcpu; /* whose GICD accesses are being served: see vgic_set_current_vcpu() */
     uint32_t ctlr;         /* GICD_CTLR EnableGrp0 (bit 0) and EnableGrp1 (bit 1) */
-    struct vgic_cpu cpu[SVMM_MAX_VCPUS];
-    struct vgic_irq spi[VGIC_NR_SPIS];
-    struct svmm_ratelimit bad_access_rl;
+    struct vgic_cpu cpu[SVMM_MAX_VCPUS]; /* per vCPU state */
+    struct vgic_irq spi[VGIC_NR_SPIS];   /* the SPIs (INTIDs 32..) */
+    struct svmm_ratelimit bad_access_rl; /* limits the log lines about bad accesses */
 };
 
 /*

@@ -12,7 +12,7 @@
 #include <svmm/log.h>
 #include <svmm/virtqueue.h>
 
-#define VIRTIO_MAX_QUEUES 8
+#define VIRTIO_MAX_QUEUES 8 /* virtqueues a device may have */
 
 /* Device status bits (VirtIO 1.2, 2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE 1u
@@ -26,6 +26,7 @@
 #define VIRTIO_ISR_USED 1u
 #define VIRTIO_ISR_CONFIG 2u
 
+/* Device ids (VirtIO 1.2, 5): the DeviceID register of each device type svmm has. */
 #define VIRTIO_ID_NET 1
 #define VIRTIO_ID_BLOCK 2
 #define VIRTIO_ID_CONSOLE 3
@@ -34,6 +35,7 @@
 
 struct virtio_dev;
 
+/* What the transport calls in a device. */
 struct virtio_dev_ops {
     /* The driver notified queue `q` (q < num_queues, queue ready). */
     void (*queue_notify)(struct virtio_dev *d, unsigned q);
@@ -47,22 +49,23 @@ struct virtio_dev_ops {
 
 /* How a device reaches its transport (filled in by the transport). */
 struct virtio_transport {
-    void (*interrupt)(void *t, uint32_t isr_bits);
-    void (*needs_reset)(void *t);
-    void *ctx;
+    void (*interrupt)(void *t, uint32_t isr_bits); /* raise an interrupt with these VIRTIO_ISR_* bits */
+    void (*needs_reset)(void *t);                  /* set DEVICE_NEEDS_RESET and tell the driver */
+    void *ctx;                                     /* passed to both */
 };
 
+/* A VirtIO device as the transport sees it (see above). */
 struct virtio_dev {
-    const char *name;
-    uint32_t device_id;
+    const char *name;         /* for logs */
+    uint32_t device_id;       /* VIRTIO_ID_* */
     uint64_t device_features; /* offered, including transport features such as VERSION_1 */
     uint64_t driver_features; /* accepted by the driver (valid once FEATURES_OK) */
     bool driver_ok;           /* DRIVER_OK set: only now may the device use buffers (VirtIO 1.2, 3.1.2) */
-    uint16_t num_queues;
-    uint32_t config_size;
-    struct virtq queues[VIRTIO_MAX_QUEUES];
-    const struct virtio_dev_ops *ops;
-    struct virtio_transport transport;
+    uint16_t num_queues;      /* queues the device has (<= VIRTIO_MAX_QUEUES) */
+    uint32_t config_size;     /* bytes of its config space */
+    struct virtq queues[VIRTIO_MAX_QUEUES]; /* its virtqueues */
+    const struct virtio_dev_ops *ops;       /* the device's callbacks */
+    struct virtio_transport transport;      /* how it reaches its transport */
     uint64_t notifies, interrupts; /* counters for statistics */
     struct svmm_ratelimit queue_error_rl; /* virtio_dev_queue_error's messages, per device */
 };

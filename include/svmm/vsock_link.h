@@ -58,12 +58,12 @@ struct vsock_link {
     void *ctx;                 /* passed to notify */
     /* The packet at the head of rx, validated (valid only while have_pkt). */
     bool have_pkt;
-    struct virtio_vsock_hdr cur;
+    struct virtio_vsock_hdr cur; /* its header */
     const uint8_t *cur_payload; /* in the peer's region: cur.len bytes */
     uint32_t cur_off;           /* payload bytes of cur already given to the guest */
     bool sent_unsignalled;      /* packets published since the last vsock_link_finish */
     bool returned_unsignalled;  /* buffers returned since the last vsock_link_finish */
-    struct vsock_link_stats stats;
+    struct vsock_link_stats stats; /* counters */
 };
 
 /*
