@@ -82,9 +82,10 @@
 #include <stdint.h>
 #include <svmm/blk_server.h>
 
-#define BLK_AGENT_PORT "svmm-blk"
+#define BLK_AGENT_PORT "svmm-blk" /* the virtio-console port the agent opens */
 #define BLK_AGENT_MAGIC 0x6b6c6273u /* "sblk" */
 
+/* What a frame asks (requests, VMM -> agent) or is (answers). */
 enum blk_agent_op {
     BLK_AGENT_READ = 0, BLK_AGENT_WRITE = 1, BLK_AGENT_FLUSH = 2, BLK_AGENT_DISCARD = 3,
     BLK_AGENT_HELLO = 4, /* VMM -> agent only: declares a client */
@@ -101,8 +102,9 @@ enum blk_agent_status { BLK_AGENT_OK = 0, BLK_AGENT_EIO = 1 };
 #define BLK_AGENT_HELLO_RO 1u /* struct blk_agent_req.flags of a HELLO: the client may only read */
 #define BLK_AGENT_HELLO_BUF 2u /* ... and the VMM takes MAP and READ_BUF frames (mapped buffers) */
 
+/* The header of a frame from the VMM to the agent (little-endian on the stream). */
 struct blk_agent_req {
-    uint32_t magic;
+    uint32_t magic;   /* BLK_AGENT_MAGIC */
     uint32_t op;      /* enum blk_agent_op */
     uint64_t offset;  /* bytes into the client's partition; HELLO: the partition's size in bytes */
     uint32_t len;     /* READ/WRITE/DISCARD: bytes; FLUSH: 0; HELLO: the name's length (1..23) */
@@ -111,8 +113,9 @@ struct blk_agent_req {
     uint32_t flags;   /* HELLO: BLK_AGENT_HELLO_RO or 0; else 0 */
 };
 
+/* The header of a frame from the agent to the VMM (little-endian on the stream). */
 struct blk_agent_resp {
-    uint32_t magic;
+    uint32_t magic;   /* BLK_AGENT_MAGIC */
     uint32_t op;      /* the request's; or BLK_AGENT_MAP, BLK_AGENT_READ_BUF */
     uint32_t status;  /* enum blk_agent_status (MAP, READ_BUF: OK) */
     uint32_t len;     /* data bytes that follow: the READ's len when OK, else 0; MAP: 8 per page;
@@ -133,15 +136,16 @@ _Static_assert(sizeof(struct blk_agent_req) == 32 && sizeof(struct blk_agent_res
 /* How long requests wait for an agent that closed its port to come back before they fail. */
 #define BLK_RELAY_AGENT_GRACE_MS 30000u
 
+/* A request in flight at the agent. */
 struct blk_relay_tag {
-    bool busy;
-    uint8_t client;
+    bool busy;          /* this tag holds a request */
+    uint8_t client;     /* whose it is */
     uint8_t op;         /* enum blk_agent_op */
     uint32_t id;        /* the client's request id (blkq_server_respond) */
     bool orphan;        /* the client detached: the answer and its data are dropped */
     /* READ: where the data goes; WRITE: where it is (both in the client's data region); else or orphan NULL */
     uint8_t *data;
-    uint32_t len;
+    uint32_t len;       /* bytes of data */
     bool sent;          /* on the current stream; a busy tag not sent waits to be sent again (restart) */
     uint64_t offset;    /* bytes into the client's partition (kept to send the request again) */
     uint64_t seq;       /* the order requests were first taken in: kept ones go again oldest first */
@@ -150,17 +154,19 @@ struct blk_relay_tag {
 /* A buffer the agent declared (MAP): its pages in the VMM's mapping of guest RAM, each BLK_AGENT_PAGE bytes. */
 struct blk_relay_buf {
     uint32_t npages;  /* 0: not mapped (or being mapped) */
-    const uint8_t *page[BLK_AGENT_BUF_PAGES];
+    const uint8_t *page[BLK_AGENT_BUF_PAGES]; /* its pages, in order */
 };
 
+/* Counters of a relay, over every boot of its VM (logged at the final stop). */
 struct blk_relay_stats {
-    uint64_t requests, responses, io_errors;
+    uint64_t requests, responses, io_errors; /* requests taken for the agent; answers given to clients, and of those the I/O errors */
     uint64_t maps, mapped_reads; /* MAP frames taken, READ answers copied from mapped buffers */
     uint64_t bad_frames;  /* frames from the agent that failed validation (the first breaks it) */
     uint64_t agent_closes; /* times the agent's end of the stream closed (blk_relay_agent_closed) */
     uint64_t resent;      /* requests sent again to a new agent */
 };
 
+/* A driver VM's block relay (see above): blk_relay_init, clients, then the stream calls. */
 struct blk_relay {
     /*
      * The clients: names, sizes, checks, links (its store ops are unused). Client i's partition is
@@ -168,15 +174,15 @@ struct blk_relay {
      * overlap rule holds; the base never leaves the relay.
      */
     struct blk_server srv;
-    uint64_t next_base;
-    struct blk_relay_tag tags[BLK_RELAY_MAX_TAGS];
-    unsigned ntags_busy;
+    uint64_t next_base;           /* the made-up base of the next client (above) */
+    struct blk_relay_tag tags[BLK_RELAY_MAX_TAGS]; /* requests in flight at the agent */
+    unsigned ntags_busy;          /* tags in use */
     unsigned next;                /* round robin over clients */
-    bool agent_broken;
+    bool agent_broken;            /* the agent sent a frame that failed validation: it is not trusted until it reopens */
     bool agent_away;              /* the agent's end closed and no agent has opened it since */
     bool agent_lost;              /* ... for longer than the grace: requests fail until one opens it */
     unsigned nheld;               /* busy tags not sent on the current stream (kept across a restart) */
-    uint64_t next_seq;
+    uint64_t next_seq;            /* the seq of the next request taken */
     /* outbound: a byte FIFO of frames not yet taken by the stream */
     uint8_t out[BLK_RELAY_OUT_BYTES];
     size_t out_head, out_len;
@@ -185,14 +191,14 @@ struct blk_relay {
     size_t in_got;                /* header bytes received (< sizeof hdr), then data bytes */
     bool in_data;                 /* the header is complete and validated: receiving data */
     uint32_t in_pad_left;         /* padding bytes still to skip before the data */
-    uint32_t in_data_got;
+    uint32_t in_data_got;         /* data bytes of the frame received so far */
     uint8_t in_gpa[8];            /* MAP: the page address being received */
     uint32_t in_gpa_got;          /* ... its bytes so far (< 8) */
     /* Mapped buffers: the platform's view of guest RAM (NULL: none, the HELLOs do not offer them) */
     const uint8_t *(*guest_page)(void *ctx, uint64_t gpa);
-    void *guest_ctx;
-    struct blk_relay_buf bufs[BLK_AGENT_MAX_BUFS];
-    struct blk_relay_stats stats;
+    void *guest_ctx;              /* passed to guest_page */
+    struct blk_relay_buf bufs[BLK_AGENT_MAX_BUFS]; /* the buffers the agent declared */
+    struct blk_relay_stats stats; /* counters */
     uint32_t notify;              /* clients answered since the last blk_relay_take_notify */
 };
 
