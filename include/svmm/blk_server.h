@@ -23,40 +23,43 @@
 #include <stdint.h>
 #include <svmm/blkq.h>
 
-#define BLK_SERVER_MAX_CLIENTS 16u
-#define BLK_SERVER_NAME_MAX 23u
-#define BLK_SERVER_BURST 16u
+#define BLK_SERVER_MAX_CLIENTS 16u /* clients (partitions) a server has at most */
+#define BLK_SERVER_NAME_MAX 23u    /* characters of a partition's name (its disk's serial) */
+#define BLK_SERVER_BURST 16u       /* requests of one client served before the next client's */
 
 /* The backing store. Offsets and lengths are already inside the store. Each returns 0 or -1. */
 struct blk_store_ops {
-    int (*read)(void *ctx, uint64_t offset, void *buf, size_t len);
-    int (*write)(void *ctx, uint64_t offset, const void *buf, size_t len);
-    int (*flush)(void *ctx);
+    int (*read)(void *ctx, uint64_t offset, void *buf, size_t len);        /* `len` bytes at `offset` into buf */
+    int (*write)(void *ctx, uint64_t offset, const void *buf, size_t len); /* buf's `len` bytes at `offset` */
+    int (*flush)(void *ctx);                                               /* make written data durable */
     int (*discard)(void *ctx, uint64_t offset, uint64_t len); /* may do nothing: contents become undefined */
 };
 
+/* Counters of one client, for the server's log. */
 struct blk_server_client_stats {
-    uint64_t reads, writes, flushes, discards;
-    uint64_t read_bytes, write_bytes;
+    uint64_t reads, writes, flushes, discards; /* requests served, by kind */
+    uint64_t read_bytes, write_bytes;          /* bytes read and written */
     uint64_t io_errors;  /* the store failed */
 };
 
+/* One client: its partition and its end of a blkq link. */
 struct blk_server_client {
-    char name[BLK_SERVER_NAME_MAX + 1];
+    char name[BLK_SERVER_NAME_MAX + 1]; /* the partition's name */
     uint64_t base, size; /* the partition: bytes [base, base + size) of the store */
-    bool read_only;
-    bool attached;
-    struct blkq_server q;
-    struct blk_server_client_stats stats;
+    bool read_only;      /* writes and discards refused */
+    bool attached;       /* its link is mapped (blk_server_attach) */
+    struct blkq_server q; /* the server end of its link */
+    struct blk_server_client_stats stats; /* counters */
 };
 
+/* A block server (see above): blk_server_init, clients, then blk_server_poll. */
 struct blk_server {
-    const struct blk_store_ops *ops;
-    void *ctx;
-    uint64_t store_bytes;
-    unsigned nclients;
+    const struct blk_store_ops *ops; /* the backing store */
+    void *ctx;           /* passed to ops */
+    uint64_t store_bytes; /* its size */
+    unsigned nclients;   /* clients declared */
     unsigned next;       /* the client served first by the next poll (round robin) */
-    struct blk_server_client clients[BLK_SERVER_MAX_CLIENTS];
+    struct blk_server_client clients[BLK_SERVER_MAX_CLIENTS]; /* clients[0 .. nclients - 1] */
 };
 
 /* An empty server on a store of `store_bytes` bytes. */

@@ -33,14 +33,15 @@
 #include <svmm/netq.h>
 #include <svmm/virtio_net.h>
 
-#define VSWITCH_MAX_PORTS 16u
+#define VSWITCH_MAX_PORTS 16u         /* ports a switch has at most */
 #define VSWITCH_MAC_ENTRIES 256u      /* learned + static entries */
 #define VSWITCH_MAC_PROBE 8u          /* slots a lookup or insertion may visit */
 #define VSWITCH_BURST 32u             /* frames taken from one port before serving the next */
 #define VSWITCH_ROUNDS 8u             /* rounds of bursts per vswitch_poll call */
 #define VSWITCH_NET_HDR 12u           /* virtio_net_hdr (MRG_RXBUF layout) before every frame */
-#define VSWITCH_DEFAULT_AGEING_NS (300ull * 1000000000ull)
+#define VSWITCH_DEFAULT_AGEING_NS (300ull * 1000000000ull) /* a learned MAC is forgotten after 300 s unseen */
 
+/* Counters of one port, for the switch's log. */
 struct vswitch_port_stats {
     uint64_t in_frames, in_bytes;   /* accepted from this port */
     uint64_t out_frames, out_bytes; /* delivered to this port */
@@ -59,40 +60,43 @@ struct vswitch_port_stats {
  * (GUEST_* bits, as a guest would negotiate them); frames from it come in through vswitch_input.
  */
 struct vswitch_uplink {
-    void *ctx;
-    uint64_t accepts;
-    bool (*send)(void *ctx, const uint8_t *frame, uint32_t len);
+    void *ctx;        /* passed to send */
+    uint64_t accepts; /* the offloads a frame for it may ask for (GUEST_* feature bits) */
+    bool (*send)(void *ctx, const uint8_t *frame, uint32_t len); /* false: dropped (counted as drop_full) */
 };
 
+/* One port: a netq link to a VMM (or an uplink), its MAC, filter, reach and counters. */
 struct vswitch_port {
     struct vswitch_uplink uplink; /* send != NULL: an uplink port, no netq link */
     struct netq_receiver in; /* the VMM's tx: frames it sends */
     const struct netq_link_info *info; /* what the VMM says about its guest (a hint, see netq.h) */
     struct netq_sender out;  /* the VMM's rx: frames for it */
-    char name[24];
-    uint8_t mac[6];
+    char name[24];           /* for logs */
+    uint8_t mac[6];          /* the MAC it was given (mac_filter), and a static table entry */
     bool mac_filter;         /* only `mac` is a valid source */
     bool active;             /* attached to a link */
     uint32_t reach;          /* bit p: frames may go to / come from port p */
-    struct vswitch_port_stats stats;
+    struct vswitch_port_stats stats; /* counters */
     struct svmm_ratelimit spoof_rl; /* the port's guest can provoke these at will */
 };
 
+/* One entry of the MAC table. */
 struct vswitch_mac_entry {
-    uint8_t mac[6];
-    uint8_t port;
+    uint8_t mac[6];  /* the address */
+    uint8_t port;    /* the port it is behind */
     uint8_t kind; /* 0 empty, 1 learned, 2 static */
-    uint64_t seen_ns;
+    uint64_t seen_ns; /* when a frame from it was last seen (ageing) */
 };
 
-#define VSWITCH_SCRATCH (VSWITCH_NET_HDR + VIRTIO_NET_MAX_FRAME)
+#define VSWITCH_SCRATCH (VSWITCH_NET_HDR + VIRTIO_NET_MAX_FRAME) /* the largest frame with its header */
 
+/* A switch (see above): vswitch_init, ports, then vswitch_poll and vswitch_input. */
 struct vswitch {
-    struct vswitch_port ports[VSWITCH_MAX_PORTS];
-    unsigned nports;
-    uint64_t ageing_ns;
-    uint64_t learned, evicted;
-    struct vswitch_mac_entry table[VSWITCH_MAC_ENTRIES];
+    struct vswitch_port ports[VSWITCH_MAX_PORTS]; /* ports[0 .. nports - 1] */
+    unsigned nports;       /* ports declared */
+    uint64_t ageing_ns;    /* how long a learned MAC stays unseen before it is forgotten */
+    uint64_t learned, evicted; /* MACs learned; learned entries replaced for lack of room */
+    struct vswitch_mac_entry table[VSWITCH_MAC_ENTRIES]; /* the MAC table (hashed, probed) */
     uint8_t scratch[VSWITCH_SCRATCH]; /* a private copy of a frame that must be converted */
 };
 
