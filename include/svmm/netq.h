@@ -42,9 +42,9 @@
  * 65,535 bytes. On little-endian machines a descriptor for under 64 KiB is bit-for-bit sDDF's.
  */
 struct netq_desc {
-    uint64_t offset;
-    uint32_t len;
-    uint32_t reserved;
+    uint64_t offset;   /* the buffer's offset in the data region */
+    uint32_t len;      /* bytes of the frame in it (active ring) */
+    uint32_t reserved; /* zero */
 };
 
 /* One ring: sDDF's net_queue_t. Lives in shared memory; see the trust rules above. */
@@ -52,8 +52,8 @@ struct netq_ring {
     uint32_t tail;               /* written by the producer only */
     uint32_t head;               /* written by the consumer only */
     uint32_t consumer_signalled; /* 0: the consumer asks for a notification; the producer sets 1 */
-    uint32_t reserved;
-    struct netq_desc desc[];
+    uint32_t reserved;           /* zero */
+    struct netq_desc desc[];     /* nbufs descriptors, indexed by tail/head modulo nbufs */
 };
 
 /* Bytes one ring of `nbufs` descriptors takes, rounded to NETQ_ALIGN. */
@@ -66,8 +66,9 @@ static inline size_t netq_ring_bytes(uint32_t nbufs)
 /* A valid geometry: nbufs a power of two in 2..NETQ_MAX_BUFS, buf_size 64..NETQ_MAX_BUF_SIZE. */
 bool netq_geometry_ok(uint32_t nbufs, uint32_t buf_size);
 
+/* Counters of one end of a ring pair, including what a misbehaving peer did. */
 struct netq_stats {
-    uint64_t sent, received;
+    uint64_t sent, received;  /* frames published / consumed by this end */
     uint64_t bad_index;   /* a tail more than nbufs ahead of our head: the link is marked broken */
     uint64_t bad_desc;    /* an active descriptor outside the region / misaligned / too long: skipped */
     uint64_t bad_return;  /* a free descriptor for a buffer that was not with the peer: ignored */
@@ -75,28 +76,28 @@ struct netq_stats {
 
 /* The data owner's end: produces on `active`, consumes returns on `free`. */
 struct netq_sender {
-    struct netq_ring *active, *free;
-    uint8_t *data;
-    uint32_t nbufs, buf_size;
+    struct netq_ring *active, *free; /* the rings in shared memory: ours to produce, the peer's returns */
+    uint8_t *data;        /* our data region: nbufs buffers of buf_size bytes */
+    uint32_t nbufs, buf_size; /* the link's geometry */
     uint32_t active_tail; /* private copy of what we published */
     uint32_t free_head;   /* private consumer index of `free` */
     uint32_t nowned;      /* buffers in owned[] */
     bool broken;          /* the peer's free ring index went wild: nothing more is reclaimed */
-    struct netq_stats stats;
+    struct netq_stats stats; /* counters */
     uint16_t owned[NETQ_MAX_BUFS];              /* stack of buffer indices we may fill */
     uint8_t with_peer[NETQ_MAX_BUFS / 8];       /* bit i: buffer i is on the active ring or with the peer */
 };
 
 /* The other end: consumes `active` (reads the sender's region), returns buffers on `free`. */
 struct netq_receiver {
-    struct netq_ring *active, *free;
-    const uint8_t *data;
-    uint32_t nbufs, buf_size;
+    struct netq_ring *active, *free; /* the rings in shared memory: the sender's frames, our returns */
+    const uint8_t *data;  /* the sender's data region (read-only to us) */
+    uint32_t nbufs, buf_size; /* the link's geometry */
     uint32_t active_head; /* private consumer index of `active` */
     uint32_t free_tail;   /* private producer index of `free` */
-    bool broken;
+    bool broken;          /* the sender's active ring index went wild: nothing more is read */
     struct netq_desc cur; /* the descriptor netq_recv_peek validated, in private memory */
-    struct netq_stats stats;
+    struct netq_stats stats; /* counters */
 };
 
 /*
@@ -158,8 +159,8 @@ bool netq_ask_notify(struct netq_ring *ring, uint32_t head);
  * virtio_net_hdr (VIRTIO_NET_F_MRG_RXBUF layout), so offload metadata travels with it.
  */
 struct netq_link_rings {
-    struct netq_link_info *info;
-    struct netq_ring *tx_active, *tx_free, *rx_active, *rx_free;
+    struct netq_link_info *info; /* the info block at the region's start */
+    struct netq_ring *tx_active, *tx_free, *rx_active, *rx_free; /* the four rings, client's view */
 };
 
 /*
@@ -169,7 +170,7 @@ struct netq_link_rings {
  */
 struct netq_link_info {
     uint64_t rx_features; /* the VIRTIO_NET_F_GUEST_* offloads the client's guest accepts now */
-    uint64_t reserved[7];
+    uint64_t reserved[7]; /* zero */
 };
 
 /* Bytes of a link's queue region (info block, then four rings) for `nbufs` buffers per direction,
