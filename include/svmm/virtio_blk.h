@@ -50,8 +50,8 @@
 #define VIRTIO_BLK_F_DISCARD 13
 #define VIRTIO_BLK_F_WRITE_ZEROES 14
 
-#define VIRTIO_BLK_SECTOR 512u
-#define VIRTIO_BLK_ID_BYTES 20u
+#define VIRTIO_BLK_SECTOR 512u    /* bytes per sector: the unit of offsets and capacity */
+#define VIRTIO_BLK_ID_BYTES 20u   /* bytes of a GET_ID serial */
 /*
  * Data segments per request (config seg_max): as many as a chain can hold besides the header and the
  * status byte, since virtq_pop never returns a chain longer than the queue (at most VIRTQ_MAX_SIZE
@@ -70,18 +70,19 @@
 #define VIRTIO_BLK_MAX_DISCARD_SECTORS (1u << 22) /* sectors per segment (2 GiB) */
 #define VIRTIO_BLK_CONFIG_SIZE 60u        /* up to write_zeroes_may_unmap + padding */
 
+/* What a validated request asks of the backend. */
 enum blk_op { BLK_OP_READ, BLK_OP_WRITE, BLK_OP_FLUSH, BLK_OP_DISCARD, BLK_OP_WRITE_ZEROES };
 
 /* A host buffer; laid out like struct iovec so POSIX backends can pass arrays straight to preadv. */
 struct blk_iov {
-    void *base;
-    size_t len;
+    void *base; /* its start */
+    size_t len; /* its bytes */
 };
 
 /* One validated discard / write-zeroes range, in bytes, inside the disk. */
 struct blk_range {
-    uint64_t offset;
-    uint64_t len;
+    uint64_t offset; /* bytes from the disk's start */
+    uint64_t len;    /* bytes */
     int unmap; /* write-zeroes only: the driver allows deallocating (and the device offered it) */
 };
 
@@ -91,16 +92,17 @@ struct blk_range {
  */
 struct blk_request {
     uint32_t tag;     /* pass back to virtio_blk_complete() */
-    enum blk_op op;
+    enum blk_op op;   /* what to do */
     uint64_t offset;  /* READ/WRITE: byte offset, a multiple of 512, offset + len <= capacity */
     uint64_t len;     /* READ/WRITE: total bytes in iov (a multiple of 512, may be 0) */
     const struct blk_iov *iov; /* READ: buffers to fill; WRITE: buffers to store */
-    unsigned niov;
+    unsigned niov;    /* entries in iov */
     const struct blk_range *ranges; /* DISCARD/WRITE_ZEROES */
-    unsigned nranges;
+    unsigned nranges; /* entries in ranges */
     bool write_through; /* WRITE/WRITE_ZEROES: on stable storage before completing (FLUSH not negotiated) */
 };
 
+/* What a backend does with requests. */
 struct virtio_blk_backend_ops {
     /* Start `req`; complete it later (or before returning) with virtio_blk_complete(). */
     void (*submit)(void *ctx, const struct blk_request *req);
@@ -108,40 +110,43 @@ struct virtio_blk_backend_ops {
     void (*cancel)(void *ctx);
 };
 
+/* A disk as the device sees it: its operations and properties. */
 struct virtio_blk_backend {
-    const struct virtio_blk_backend_ops *ops;
-    void *ctx;
+    const struct virtio_blk_backend_ops *ops; /* its operations */
+    void *ctx;           /* passed to them */
     uint64_t capacity;   /* bytes; rounded down to whole sectors */
-    bool read_only;
+    bool read_only;      /* offer RO: writes are refused */
     bool discard;        /* offer DISCARD */
     bool write_zeroes;   /* offer WRITE_ZEROES */
     bool zeroes_may_unmap; /* write-zeroes with unmap may deallocate (reads still return zeroes) */
     char id[VIRTIO_BLK_ID_BYTES]; /* GET_ID serial, NUL-padded (need not be NUL-terminated) */
 };
 
+/* A request in flight: its chain and the validated request the backend holds. */
 struct virtio_blk_slot {
-    bool busy;
-    uint16_t head;
+    bool busy;           /* in use */
+    uint16_t head;       /* its chain's head descriptor, to push back */
     uint8_t *status;     /* host pointer to the request's status byte */
     uint32_t in_bytes;   /* device-writable bytes besides status reported on success */
-    struct blk_request req;
-    struct blk_iov iov[VIRTIO_BLK_MAX_IOV];
-    struct blk_range ranges[VIRTIO_BLK_MAX_DISCARD_SEG];
+    struct blk_request req; /* what the backend was given */
+    struct blk_iov iov[VIRTIO_BLK_MAX_IOV]; /* req.iov */
+    struct blk_range ranges[VIRTIO_BLK_MAX_DISCARD_SEG]; /* req.ranges */
 };
 
+/* A virtio-blk device (virtio_blk_init; attach `dev` to a virtio slot). */
 struct virtio_blk {
-    struct virtio_dev dev;
-    struct virtio_blk_backend be;
+    struct virtio_dev dev;   /* the device as the transport sees it */
+    struct virtio_blk_backend be; /* its disk */
     uint16_t generation;     /* bumped at every reset; the high half of every tag */
     unsigned inflight;       /* slots busy */
-    unsigned batch_depth;
+    unsigned batch_depth;    /* virtio_blk_batch_begin calls not yet ended */
     uint16_t batch_old_used; /* used_idx when the outermost batch began */
-    bool batch_pushed;
+    bool batch_pushed;       /* a completion was pushed in the current batch */
     bool processing, rerun;  /* re-entrancy guard for synchronous backends */
-    uint64_t requests, completions, stale_completions, errors;
+    uint64_t requests, completions, stale_completions, errors; /* counters: requests taken, completed, completions for stale tags, bad requests */
     struct svmm_ratelimit bad_request_rl; /* "bad request" messages of this disk */
     struct virtq_chain chain; /* scratch */
-    struct virtio_blk_slot slots[VIRTIO_BLK_MAX_INFLIGHT];
+    struct virtio_blk_slot slots[VIRTIO_BLK_MAX_INFLIGHT]; /* requests in flight */
 };
 
 /* Initialise the device (in reset state) for `backend` (copied). */
