@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <svmm/virtio.h>
 
+/* Feature bits (5.3.3). */
 #define VIRTIO_CONSOLE_F_SIZE 0
 #define VIRTIO_CONSOLE_F_MULTIPORT 1
 #define VIRTIO_CONSOLE_F_EMERG_WRITE 2
@@ -38,6 +39,7 @@
 #define VIRTIO_CONSOLE_PORT_NAME 7
 #define VIRTIO_CONSOLE_CTRL_SIZE 8 /* le32 id, le16 event, le16 value */
 
+/* Queue numbers of the control channel (MULTIPORT): device to driver, driver to device. */
 #define VIRTIO_CONSOLE_CTRL_RXQ 2
 #define VIRTIO_CONSOLE_CTRL_TXQ 3
 /* Queue numbers of port p (p < VIRTIO_CONSOLE_MAX_PORTS). */
@@ -60,38 +62,40 @@
  * fewer, so such a backend also retries input now and then on its own.
  */
 struct virtio_console_backend {
-    void (*write)(void *ctx, const uint8_t *buf, size_t len);
-    void *ctx;
-    void (*rx_ready)(void *ctx);
-    void (*closed)(void *ctx);
-    uint16_t rx_batch;
+    void (*write)(void *ctx, const uint8_t *buf, size_t len); /* guest output (above) */
+    void *ctx;                   /* passed to the callbacks */
+    void (*rx_ready)(void *ctx); /* more input may be taken now (above) */
+    void (*closed)(void *ctx);   /* the guest closed the port (above) */
+    uint16_t rx_batch;           /* receive buffers per notification when input waits (above) */
 };
 
+/* One port of the device. */
 struct virtio_console_port {
-    struct virtio_console_backend backend;
+    struct virtio_console_backend backend; /* where its output goes */
     char name[VIRTIO_CONSOLE_NAME_MAX + 1]; /* "" for none */
     bool ready;      /* the driver sent PORT_READY(1) */
     bool guest_open; /* the driver sent PORT_OPEN(1) (an application has the port open) */
-    uint64_t tx_bytes, rx_bytes;
+    uint64_t tx_bytes, rx_bytes; /* bytes the guest wrote / was given on it */
 };
 
 /* A device->driver control message waiting for a control receive buffer. */
 struct virtio_console_ctrl_msg {
-    uint32_t id;
-    uint16_t event, value;
+    uint32_t id;           /* the port */
+    uint16_t event, value; /* VIRTIO_CONSOLE_* event and its value */
 };
 
-#define VIRTIO_CONSOLE_CTRL_PENDING (4 * VIRTIO_CONSOLE_MAX_PORTS + 4)
+#define VIRTIO_CONSOLE_CTRL_PENDING (4 * VIRTIO_CONSOLE_MAX_PORTS + 4) /* control messages that may wait */
 
+/* A virtio-console device (virtio_console_init; attach `dev` to a virtio slot). */
 struct virtio_console {
-    struct virtio_dev dev;
+    struct virtio_dev dev; /* the device as the transport sees it */
     struct virtio_console_backend backend; /* port 0's (kept for existing users) */
-    struct virtio_console_port ports[VIRTIO_CONSOLE_MAX_PORTS];
-    unsigned nports;
-    bool multiport_offered;
+    struct virtio_console_port ports[VIRTIO_CONSOLE_MAX_PORTS]; /* ports[0 .. nports - 1] */
+    unsigned nports;        /* ports the device has */
+    bool multiport_offered; /* MULTIPORT is offered */
     bool driver_ready; /* DEVICE_READY(1) received */
-    struct virtio_console_ctrl_msg pending[VIRTIO_CONSOLE_CTRL_PENDING];
-    unsigned pending_head, pending_count;
+    struct virtio_console_ctrl_msg pending[VIRTIO_CONSOLE_CTRL_PENDING]; /* device->driver messages waiting, a ring */
+    unsigned pending_head, pending_count; /* its oldest entry and its length */
     uint64_t ctrl_errors;  /* control messages from the driver that were dropped as invalid */
     uint64_t ctrl_dropped; /* device->driver messages lost because the pending queue was full */
     /* Rate limits of this device's warnings: control queue full, bad control buffer, bad message. */
