@@ -53,7 +53,7 @@
 #define VIRTIO_NET_F_HOST_USO 56
 #define VIRTIO_NET_S_LINK_UP 1u
 
-#define VIRTIO_NET_BIT(f) (1ull << (f))
+#define VIRTIO_NET_BIT(f) (1ull << (f)) /* the feature mask of feature bit number f */
 /* Offloads the device asks of its backend on transmit (guest -> backend). */
 #define VIRTIO_NET_TX_OFFLOADS                                                                                   \
     (VIRTIO_NET_BIT(VIRTIO_NET_F_CSUM) | VIRTIO_NET_BIT(VIRTIO_NET_F_HOST_TSO4) |                              \
@@ -102,24 +102,27 @@ struct virtio_net_hdr {
 
 /* One piece of a frame; the same layout as struct iovec so a hosted backend can writev() it. */
 struct virtio_net_frag {
-    const void *base;
-    size_t len;
+    const void *base; /* its start */
+    size_t len;       /* its bytes */
 };
 
+/* What send() did with a frame. */
 enum virtio_net_tx_result {
     VIRTIO_NET_TX_OK = 0,      /* sent (the backend no longer needs the fragments) */
     VIRTIO_NET_TX_DROPPED = 1, /* not sent, and never will be: counted as tx_dropped */
     VIRTIO_NET_TX_BUSY = 2,    /* not sent yet: the device keeps the frame until virtio_net_tx_kick() */
 };
 
+/* What virtio_net_receive() did with a frame. */
 enum virtio_net_rx_result {
     VIRTIO_NET_RX_DELIVERED = 1, /* in the guest's buffers */
     VIRTIO_NET_RX_NO_BUFFERS = 0, /* no room now: keep it and retry after rx_ready(), or drop it */
     VIRTIO_NET_RX_DROPPED = -1,   /* never deliverable (bad length or header, link down, device broken) */
 };
 
+/* What is behind a NIC: a tap, a switch port, nothing (see above). */
 struct virtio_net_backend {
-    void *ctx;
+    void *ctx; /* passed to send and rx_ready */
     /*
      * VIRTIO_NET_BIT(VIRTIO_NET_F_...) of the offloads this backend handles (within
      * VIRTIO_NET_OFFLOADS; 0: plain frames only). TX bits: send() takes frames whose header asks
@@ -141,29 +144,31 @@ struct virtio_net_backend {
     void (*rx_ready)(void *ctx);
 };
 
+/* Counters of one NIC, for the exit log. */
 struct virtio_net_stats {
-    uint64_t tx_packets, tx_bytes, tx_dropped, tx_busy;
-    uint64_t rx_packets, rx_bytes, rx_dropped, rx_no_buffers, rx_buffers_used;
+    uint64_t tx_packets, tx_bytes, tx_dropped, tx_busy; /* frames the guest sent: sent, bytes, dropped, times the backend was busy */
+    uint64_t rx_packets, rx_bytes, rx_dropped, rx_no_buffers, rx_buffers_used; /* frames for the guest: delivered, bytes, dropped, found no buffer, buffers they took */
 };
 
+/* A virtio-net device (virtio_net_init; attach `dev` to a virtio slot). */
 struct virtio_net {
-    struct virtio_dev dev;
-    struct virtio_net_backend backend;
-    uint8_t mac[6];
+    struct virtio_dev dev;             /* the device as the transport sees it */
+    struct virtio_net_backend backend; /* what is behind it */
+    uint8_t mac[6];                    /* its MAC address (config space) */
     uint16_t status;     /* VIRTIO_NET_S_LINK_UP */
     bool broken;         /* structural violation seen: nothing moves until reset */
     bool rx_waiting;     /* a receive found no buffers: tell the backend when some arrive */
     bool tx_pending;     /* tx_chain holds a frame the backend reported busy */
     bool tx_polled;      /* the backend polls the tx ring (virtio_net_tx_poll): a notification drains it
                             without asking for the next one */
-    struct virtio_net_stats stats;
-    struct svmm_ratelimit drop_rl;
+    struct virtio_net_stats stats; /* counters */
+    struct svmm_ratelimit drop_rl; /* limits the log lines about dropped frames */
     struct virtq_chain tx_chain; /* scratch, or the frame held after VIRTIO_NET_TX_BUSY */
     struct virtq_chain rx_first; /* first rx chain of a frame: its header gets num_buffers last */
     struct virtq_chain rx_chain; /* scratch for the following mergeable buffers */
-    struct virtio_net_frag frags[VIRTQ_MAX_SIZE];
-    uint16_t rx_heads[VIRTQ_MAX_SIZE];
-    uint32_t rx_lens[VIRTQ_MAX_SIZE];
+    struct virtio_net_frag frags[VIRTQ_MAX_SIZE]; /* scratch: the fragments of the frame given to send() */
+    uint16_t rx_heads[VIRTQ_MAX_SIZE]; /* the chains one received frame filled ... */
+    uint32_t rx_lens[VIRTQ_MAX_SIZE];  /* ... and the bytes written to each, pushed together */
 };
 
 /*
