@@ -44,7 +44,7 @@
 #define BLKQ_MAX_COUNT 65535u            /* count is 16 bits, as in sDDF */
 #define BLKQ_ALIGN 64u                   /* rings start on cache-line boundaries */
 #define BLKQ_INFO_BYTES 4096u            /* the storage-info page (sDDF's BLK_STORAGE_INFO_REGION_SIZE) */
-#define BLKQ_SERIAL_MAX 63u
+#define BLKQ_SERIAL_MAX 63u              /* bytes of a serial number, without its NUL */
 
 /* Request codes: sDDF's four, then the svmm extension. */
 enum blkq_code {
@@ -68,7 +68,7 @@ enum blkq_status {
 
 /* sDDF's blk_storage_info_t, in the first page of the queue region; written by the server only. */
 struct blkq_storage_info {
-    char serial_number[BLKQ_SERIAL_MAX + 1];
+    char serial_number[BLKQ_SERIAL_MAX + 1]; /* the partition's name, NUL-terminated */
     uint8_t read_only;    /* sDDF bool: the partition refuses writes */
     uint8_t ready;        /* sDDF bool: written last (release), the fields above and below are valid */
     uint16_t sector_size; /* always BLKQ_SECTOR */
@@ -78,21 +78,23 @@ struct blkq_storage_info {
     uint64_t capacity;    /* partition size in sectors (sDDF: in 4 KiB units) */
 };
 
+/* A request descriptor (client -> server), as in sDDF's request queue. */
 struct blkq_req {
     uint32_t code;        /* enum blkq_code */
-    uint32_t reserved0;
+    uint32_t reserved0;   /* zero */
     uint64_t io_or_offset;/* byte offset in the data region (READ/WRITE), else 0 */
     uint64_t block_number;/* first sector, relative to the partition */
     uint16_t count;       /* sectors */
-    uint16_t reserved1;
+    uint16_t reserved1;   /* zero */
     uint32_t id;          /* echoed in the response */
 };
 
+/* A response descriptor (server -> client), as in sDDF's response queue. */
 struct blkq_resp {
     uint32_t status;      /* enum blkq_status */
-    uint16_t success_count;
-    uint16_t reserved;
-    uint32_t id;
+    uint16_t success_count; /* sectors done */
+    uint16_t reserved;    /* zero */
+    uint32_t id;          /* the request's id */
 };
 
 /*
@@ -103,25 +105,27 @@ struct blkq_ring_hdr {
     uint32_t head;               /* written by the consumer only */
     uint32_t tail;               /* written by the producer only */
     uint8_t plugged;             /* sDDF: the client holds requests back; svmm clients never plug */
-    uint8_t reserved[3];
+    uint8_t reserved[3];         /* zero */
     uint32_t consumer_signalled; /* 0: the consumer asks for a notification; the producer sets 1 */
 };
 
+/* The request ring: its header, then `depth` descriptors. */
 struct blkq_req_ring {
-    struct blkq_ring_hdr hdr;
-    struct blkq_req desc[];
+    struct blkq_ring_hdr hdr; /* indices and notification flag */
+    struct blkq_req desc[];   /* indexed by head/tail modulo depth */
 };
 
+/* The response ring: its header, then `depth` descriptors. */
 struct blkq_resp_ring {
-    struct blkq_ring_hdr hdr;
-    struct blkq_resp desc[];
+    struct blkq_ring_hdr hdr; /* indices and notification flag */
+    struct blkq_resp desc[];  /* indexed by head/tail modulo depth */
 };
 
 /* Where the parts of a queue region are. */
 struct blkq_rings {
-    struct blkq_storage_info *info;
-    struct blkq_req_ring *req;
-    struct blkq_resp_ring *resp;
+    struct blkq_storage_info *info; /* the storage-info page */
+    struct blkq_req_ring *req;      /* the request ring */
+    struct blkq_resp_ring *resp;    /* the response ring */
 };
 
 /*
@@ -136,8 +140,9 @@ size_t blkq_queue_bytes(uint32_t depth);
 /* Where the info page and rings of a queue region are (the region is blkq_queue_bytes(depth) long). */
 void blkq_rings(void *queue_region, uint32_t depth, struct blkq_rings *out);
 
+/* Counters of one end of a link, including what a misbehaving peer did. */
 struct blkq_stats {
-    uint64_t requests, responses;
+    uint64_t requests, responses; /* requests published or taken; responses published or taken */
     uint64_t bad_index;    /* a peer tail more than `depth` ahead of our head: the link is marked broken */
     uint64_t bad_request;  /* server: refused by validation and answered with an error */
     uint64_t bad_response; /* client: unknown id, stale sequence, unknown status, impossible count: ignored */
@@ -147,25 +152,26 @@ struct blkq_stats {
 
 /* A request the server validated: everything here is safe to act on. */
 struct blkq_io {
-    enum blkq_code code;
+    enum blkq_code code; /* what to do */
     uint64_t offset;  /* byte offset in the partition (READ/WRITE/DISCARD) */
     uint64_t len;     /* bytes (READ/WRITE/DISCARD); 0 for FLUSH/BARRIER */
     uint8_t *data;    /* READ/WRITE: len bytes in the client's data region (the client may change them) */
     uint32_t id;      /* pass back to blkq_server_respond */
 };
 
+/* The server end of one link. */
 struct blkq_server {
-    struct blkq_rings r;
-    uint8_t *data;
-    uint64_t data_bytes;
-    uint32_t depth;
+    struct blkq_rings r; /* the queue region's parts */
+    uint8_t *data;       /* the client's data region */
+    uint64_t data_bytes; /* its size: depth * slot_size */
+    uint32_t depth;      /* ring entries */
     uint64_t capacity;   /* partition sectors */
-    bool read_only;
+    bool read_only;      /* WRITE and DISCARD refused */
     uint32_t req_head;   /* private consumer index of the request ring */
     uint32_t resp_tail;  /* private producer index of the response ring */
     uint32_t inflight;   /* requests taken and not yet answered (<= depth) */
-    bool broken;
-    struct blkq_stats stats;
+    bool broken;         /* the client's ring index went wild: nothing more is taken */
+    struct blkq_stats stats; /* counters */
 };
 
 /*
@@ -189,32 +195,34 @@ void blkq_server_respond(struct blkq_server *s, uint32_t id, enum blkq_status st
 
 /* ---- client side ---- */
 
+/* The client's private record of one slot. */
 struct blkq_client_slot {
-    bool busy;
-    uint8_t code;
-    uint16_t count;
+    bool busy;           /* a request is outstanding in it */
+    uint8_t code;        /* its enum blkq_code */
+    uint16_t count;      /* its sectors */
     uint32_t seq;        /* the id's upper 24 bits: bumped at every submit of this slot */
 };
 
 /* A response the client validated. */
 struct blkq_done {
-    uint32_t slot;
+    uint32_t slot;           /* the slot the request used (free again) */
     enum blkq_status status; /* OK only if the server said OK for every requested block */
 };
 
+/* The client end of one link. */
 struct blkq_client {
-    struct blkq_rings r;
-    uint8_t *data;
-    uint32_t depth, slot_size;
+    struct blkq_rings r; /* the queue region's parts */
+    uint8_t *data;       /* our data region: depth slots of slot_size bytes */
+    uint32_t depth, slot_size; /* the link's geometry */
     uint64_t capacity;   /* sectors: the private copy of the server's storage info */
-    bool read_only;
-    char serial[BLKQ_SERIAL_MAX + 1];
+    bool read_only;      /* ... its read-only flag */
+    char serial[BLKQ_SERIAL_MAX + 1]; /* ... and its serial number */
     uint32_t req_tail;   /* private producer index of the request ring */
     uint32_t resp_head;  /* private consumer index of the response ring */
-    uint32_t nbusy;
-    bool broken;
-    struct blkq_stats stats;
-    struct blkq_client_slot slot[BLKQ_MAX_DEPTH];
+    uint32_t nbusy;      /* slots busy */
+    bool broken;         /* the server's ring index went wild: nothing more is taken */
+    struct blkq_stats stats; /* counters */
+    struct blkq_client_slot slot[BLKQ_MAX_DEPTH]; /* per slot (depth of them used) */
 };
 
 /*
