@@ -29,19 +29,21 @@
 #include <svmm/log.h>
 #include <svmm/virtio.h>
 
-#define VIRTIO_VSOCK_HOST_CID 2u
-#define VIRTIO_VSOCK_HDR_SIZE 44u
+#define VIRTIO_VSOCK_HOST_CID 2u  /* the host's context id */
+#define VIRTIO_VSOCK_HDR_SIZE 44u /* bytes of a packet header */
 #define VIRTIO_VSOCK_MAX_PAYLOAD (64u * 1024) /* per packet, either way */
-#define VIRTIO_VSOCK_MAX_CONNS 64u
-#define VIRTIO_VSOCK_RST_RING 16u
+#define VIRTIO_VSOCK_MAX_CONNS 64u /* connections a device has at once */
+#define VIRTIO_VSOCK_RST_RING 16u  /* RSTs for unknown connections waiting for rx buffers */
 #define VIRTIO_VSOCK_LOCAL_PORT_BASE 0x40000000u /* host ports for host-initiated connections */
 #define VIRTIO_VSOCK_MAX_LINKS 8u /* peer VMs (VM-to-VM links, vsock_link.h) per device */
 
+/* Queue numbers: receive, transmit, event. */
 #define VIRTIO_VSOCK_RXQ 0
 #define VIRTIO_VSOCK_TXQ 1
 #define VIRTIO_VSOCK_EVENTQ 2
 
-#define VIRTIO_VSOCK_TYPE_STREAM 1
+#define VIRTIO_VSOCK_TYPE_STREAM 1 /* the only socket type the device takes */
+/* Packet operations (the header's op). */
 enum virtio_vsock_op {
     VIRTIO_VSOCK_OP_INVALID = 0,
     VIRTIO_VSOCK_OP_REQUEST = 1,
@@ -52,15 +54,16 @@ enum virtio_vsock_op {
     VIRTIO_VSOCK_OP_CREDIT_UPDATE = 6,
     VIRTIO_VSOCK_OP_CREDIT_REQUEST = 7,
 };
+/* SHUTDOWN flags: no more receiving, no more sending. */
 #define VIRTIO_VSOCK_SHUTDOWN_RCV 1u
 #define VIRTIO_VSOCK_SHUTDOWN_SEND 2u
 
 /* The packet header (struct virtio_vsock_hdr of the specification), in host order. */
 struct virtio_vsock_hdr {
-    uint64_t src_cid, dst_cid;
-    uint32_t src_port, dst_port, len;
-    uint16_t type, op;
-    uint32_t flags, buf_alloc, fwd_cnt;
+    uint64_t src_cid, dst_cid;         /* sender and receiver context ids */
+    uint32_t src_port, dst_port, len;  /* ports, and payload bytes after the header */
+    uint16_t type, op;                 /* VIRTIO_VSOCK_TYPE_STREAM; enum virtio_vsock_op */
+    uint32_t flags, buf_alloc, fwd_cnt; /* SHUTDOWN flags; the sender's buffer space and bytes consumed (credit) */
 };
 
 /* Decode the VIRTIO_VSOCK_HDR_SIZE little-endian bytes at `b` (no validation: the caller's job). */
@@ -71,8 +74,8 @@ void virtio_vsock_hdr_put(uint8_t *b, const struct virtio_vsock_hdr *h);
 
 /* A piece of guest memory; the same layout as struct iovec so a hosted backend can readv/writev. */
 struct virtio_vsock_buf {
-    void *base;
-    size_t len;
+    void *base; /* its start */
+    size_t len; /* its bytes */
 };
 
 /* What recv() may return besides a byte count. */
@@ -85,7 +88,7 @@ struct virtio_vsock_buf {
  * `id` < VIRTIO_VSOCK_MAX_CONNS names a connection from connect()/host_connect until close().
  */
 struct virtio_vsock_backend {
-    void *ctx;
+    void *ctx;          /* passed to every callback */
     uint32_t buf_alloc; /* bytes the host side buffers per connection (advertised to the guest) */
     /* The guest connects to host port `port`: 0 connected, < 0 refused (the guest gets RST). */
     int (*connect)(void *ctx, unsigned id, uint32_t port);
@@ -107,6 +110,7 @@ struct virtio_vsock_backend {
     void (*wake)(void *ctx);
 };
 
+/* A connection table entry's state. */
 enum vsock_conn_state { VSOCK_FREE = 0, VSOCK_CONNECTING, VSOCK_ESTABLISHED };
 
 /* Control packets owed to the guest for one connection (sent as rx buffers allow). */
@@ -116,9 +120,10 @@ enum vsock_conn_state { VSOCK_FREE = 0, VSOCK_CONNECTING, VSOCK_ESTABLISHED };
 #define VSOCK_PEND_SHUTDOWN 8u
 #define VSOCK_PEND_RST 16u
 
+/* One connection: its ports, owed control packets, shutdown state and credit counters. */
 struct vsock_conn {
-    enum vsock_conn_state state;
-    uint32_t guest_port, host_port;
+    enum vsock_conn_state state; /* free, connecting or established */
+    uint32_t guest_port, host_port; /* the guest's port and the host's */
     unsigned pending;        /* VSOCK_PEND_* */
     uint32_t shutdown_flags; /* what the pending SHUTDOWN carries */
     uint32_t guest_shut;     /* SHUTDOWN flags the guest sent */
@@ -130,12 +135,13 @@ struct vsock_conn {
     uint32_t fwd_cnt_sent;   /* fwd_cnt last told to the guest */
     /* host -> guest */
     uint32_t tx_cnt;         /* payload bytes sent to the guest */
-    uint32_t peer_buf_alloc, peer_fwd_cnt;
+    uint32_t peer_buf_alloc, peer_fwd_cnt; /* the guest's last buf_alloc and fwd_cnt: the credit it grants */
 };
 
+/* Counters of one device, for the exit log. */
 struct virtio_vsock_stats {
-    uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes;
-    uint64_t dropped_bad_cid, resets_sent, table_full, rst_ring_overflow;
+    uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes; /* packets and payload bytes from (tx) and to (rx) the guest */
+    uint64_t dropped_bad_cid, resets_sent, table_full, rst_ring_overflow; /* guest packets with another source CID; RSTs sent; connections refused for a full table; RSTs lost for a full ring */
     uint64_t refused_cid;  /* guest packets for a CID that is neither the host nor a linked peer */
     uint64_t peer_packets; /* guest packets relayed to peers (before cutting into link packets) */
     uint64_t link_full;    /* guest packets a peer's link had no room for: dropped, connection reset */
@@ -143,25 +149,26 @@ struct virtio_vsock_stats {
 
 struct vsock_link;
 
+/* A virtio-vsock device (virtio_vsock_init; attach `dev` to a virtio slot). */
 struct virtio_vsock {
-    struct virtio_dev dev;
-    struct virtio_vsock_backend backend;
-    uint64_t guest_cid;
-    bool broken;
+    struct virtio_dev dev;               /* the device as the transport sees it */
+    struct virtio_vsock_backend backend; /* the host side */
+    uint64_t guest_cid;                  /* the guest's context id */
+    bool broken;      /* a structural violation: nothing moves until reset */
     bool rx_starved;  /* work waits for rx buffers: avail_event is armed */
     unsigned rr_next; /* round-robin start for the next rx scan */
-    uint32_t next_local_port;
-    struct vsock_conn conns[VIRTIO_VSOCK_MAX_CONNS];
+    uint32_t next_local_port; /* the host port of the next host-initiated connection */
+    struct vsock_conn conns[VIRTIO_VSOCK_MAX_CONNS]; /* the connection table (index = id) */
     /* RSTs answering packets that have no connection: from {cid, host port} to our guest port */
     struct { uint64_t cid; uint32_t guest_port, host_port; } rst_ring[VIRTIO_VSOCK_RST_RING];
-    unsigned rst_head, rst_count;
+    unsigned rst_head, rst_count; /* rst_ring's oldest entry and its length */
     struct vsock_link *links[VIRTIO_VSOCK_MAX_LINKS]; /* peers, in the order added */
-    unsigned nlinks;
-    struct virtio_vsock_stats stats;
-    struct svmm_ratelimit rl;
+    unsigned nlinks;  /* links added */
+    struct virtio_vsock_stats stats; /* counters */
+    struct svmm_ratelimit rl; /* limits this device's warnings */
     struct virtq_chain chain;    /* scratch for the tx queue */
     struct virtq_chain rx_chain; /* scratch for the rx queue (kept apart: rx work may run inside tx) */
-    struct virtio_vsock_buf bufs[VIRTQ_MAX_SIZE];
+    struct virtio_vsock_buf bufs[VIRTQ_MAX_SIZE]; /* scratch: a chain's buffers for send and recv */
 };
 
 /* Initialise the device (reset state) for guest `cid` (3 .. 0xfffffffe) with its backend. */
