@@ -39,7 +39,8 @@ n2=$(ticks)
 echo "[outer] neighbour ticks in the 2 s after: $((n2 - n1))"
 kill -TERM $tpid
 wait $tpid
-echo "[outer] neighbour svmm exit $? after $(ticks) ticks, last: $(grep '^TICK ' ticker.out | tail -n1 | tr -d '\r')"
+# SIGTERM may cut the last line: report the last whole one.
+echo "[outer] neighbour svmm exit $? after $(ticks) ticks, last: $(tr -d '\r' < ticker.out | grep '^TICK .* maxgap_ms=' | tail -n2 | head -n1)"
 tr -d '\r' < hostile.out | sed 's/^/[hostile] /'
 sed 's/^/[hostile-err] /' hostile.err
 sed 's/^/[ticker-err] /' ticker.err

@@ -579,13 +579,13 @@ static bool wait_needs_reset(struct dev *d, uint64_t ms)
 #define ARENA_SIZE 65536
 static uint8_t arena[ARENA_SIZE] __attribute__((aligned(4096)));
 static uint8_t rbuf[16384] __attribute__((aligned(4096)));  /* device-readable data: never written by the VMM */
-static uint8_t itab[8192] __attribute__((aligned(4096)));   /* indirect tables */
+static uint8_t itab[16384] __attribute__((aligned(4096)));  /* indirect tables */
 static uint8_t aux[8192] __attribute__((aligned(4096)));    /* the health checks' buffers */
 struct range {
     uintptr_t a;
     uint32_t n;
 };
-static struct range allowed[300];
+static struct range allowed[1024];
 static unsigned nallowed;
 
 /* A device-writable buffer of n bytes at arena offset off: the VMM may write there. */
@@ -1245,6 +1245,58 @@ static const char *blk_reset_in_flight(void)
     for (unsigned i = 0; i < 70; i++)
         if (used_p(&blk)[i] != snap[i])
             return why("old used ring written after the reset at byte ", i);
+    return NULL;
+}
+/* 256 reads on a queue of 256 (four times what the device takes at once), each through a 3-entry table. */
+static void blk_flood_post(void)
+{
+    for (uint16_t i = 0; i < 256; i++) {
+        volatile uint8_t *t = itab + 48u * i;
+        idesc(t, 0, (uintptr_t)blk_hdr(i % 64u, 0, i % 8u), 16, D_NEXT, 1);
+        idesc(t, 1, wbuf(0, 512), 512, D_WRITE | D_NEXT, 2);
+        idesc(t, 2, wbuf(1024u + i, 1), 1, D_WRITE, 0);
+        arena[1024u + i] = 0xee;
+        desc(&blk, i, (uintptr_t)t, 48, D_INDIRECT, 0);
+        post(&blk, i);
+    }
+}
+static const char *blk_flood(void)
+{
+    if (setup(&blk, FEAT, 256) < 0)
+        return "setup with 256 refused";
+    blk_flood_post();
+    notify(&blk);
+    unsigned n = 0;
+    uint64_t end = now() + ms_ticks(5000);
+    while (n < 256 && now() < end)
+        n = (uint16_t)(used_idx(&blk) - blk.used);
+    if (n != 256)
+        return why("completions of 256: ", n);
+    blk.used = (uint16_t)(blk.used + 256);
+    for (unsigned i = 0; i < 256; i++)
+        if (arena[1024 + i] != 0)
+            return why("a request's status not OK: ", i);
+    return NULL;
+}
+static const char *blk_flood_reset(void)
+{
+    if (setup(&blk, FEAT, 256) < 0)
+        return "setup with 256 refused";
+    blk_flood_post();
+    notify(&blk);
+    wr(&blk, STATUS, 0); /* with up to 64 reads at the backend and 192 waiting */
+    uint8_t snap[6 + 8 * 256];
+    for (unsigned i = 0; i < sizeof(snap); i++)
+        snap[i] = used_p(&blk)[i];
+    uint64_t end = now() + ms_ticks(300);
+    while (now() < end)
+        ;
+    for (unsigned i = 0; i < sizeof(snap); i++)
+        if (used_p(&blk)[i] != snap[i])
+            return why("old used ring written after the reset at byte ", i);
+    for (unsigned i = 0; i < 256; i++)
+        if (arena[1024 + i] != 0xee && arena[1024 + i] != 0)
+            return why("a status byte neither untouched nor OK: ", i);
     return NULL;
 }
 static const char *blk_config_write_midflight(void)
@@ -2109,6 +2161,8 @@ static const struct hcase cases[] = {
     C(blk_scattered_read, BLK, "17 odd pieces filled exactly"),
     C(blk_same_buffer_twice, BLK, "overlapping buffers: writes only there"),
     C(blk_reset_in_flight, BLK, "reset with 8 reads in flight: the old rings untouched afterwards"),
+    C(blk_flood, BLK, "256 reads on a 256 queue (64 at a time at the backend): all complete OK"),
+    C(blk_flood_reset, BLK, "reset under 256 reads: the old used ring untouched afterwards"),
     C(blk_config_write_midflight, BLK, "config writes ignored, in-flight reads complete"),
     C(tr_features_not_offered, TRANSPORT, "FEATURES_OK refused"),
     C(tr_features_no_version1, TRANSPORT, "FEATURES_OK refused"),
