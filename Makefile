@@ -6,7 +6,9 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 # Platform-free layers: built for the host (tests), for arm64 Linux, and freestanding (seL4).
 CORE_SRCS := $(wildcard src/core/*.c) $(wildcard src/arch/aarch64/*.c) $(wildcard src/virtio/*.c) \
 	$(wildcard src/ipc/*.c) $(wildcard src/net/*.c) $(wildcard src/blk/*.c)
-KVM_SRCS := $(wildcard src/platform/kvm/*.c)
+KVM_SRCS := $(filter-out src/platform/kvm/arch_%.c,$(wildcard src/platform/kvm/*.c))
+# riscv64 (docs/riscv.md): its arch layer; arch.c is the arch interface, the rest is unit-tested by name.
+RISCV_ARCH_SRCS := $(wildcard src/arch/riscv64/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 HDRS := $(wildcard include/svmm/*.h src/*/*.h src/*/*/*.h tests/unit/*.h)
 
@@ -67,7 +69,7 @@ deps:
 	@scripts/deps.sh $(BUILD)
 
 # ---- host unit tests ----
-HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) src/platform/kvm/cli.c src/platform/kvm/switch_cli.c src/platform/kvm/blk_file.c src/platform/kvm/blk_server_cli.c src/platform/kvm/up_plan.c tools/compose/colour.c $(UNIT_SRCS))
+HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) $(filter-out %/arch.c,$(RISCV_ARCH_SRCS)) src/platform/kvm/cli.c src/platform/kvm/switch_cli.c src/platform/kvm/blk_file.c src/platform/kvm/blk_server_cli.c src/platform/kvm/up_plan.c tools/compose/colour.c $(UNIT_SRCS))
 
 $(BUILD)/host/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -85,7 +87,7 @@ unit: $(BUILD)/host/unit-tests
 	$(BUILD)/host/unit-tests
 
 # ---- arm64 Linux binary ----
-ARM64_OBJS := $(patsubst %.c,$(BUILD)/aarch64/%.o,$(CORE_SRCS) $(KVM_SRCS))
+ARM64_OBJS := $(patsubst %.c,$(BUILD)/aarch64/%.o,$(CORE_SRCS) $(KVM_SRCS) src/platform/kvm/arch_aarch64.c)
 
 $(BUILD)/aarch64/%.o: %.c $(HDRS) | $(ARM64_FDT)/include/libfdt.h
 	@mkdir -p $(dir $@)
@@ -100,7 +102,29 @@ $(BUILD)/aarch64/svmm: $(ARM64_OBJS)
 	@$(CROSS)gcc $(ARM64_LDFLAGS) $^ -lfdt -o $@
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
-svmm: $(BUILD)/aarch64/svmm
+# ---- riscv64 Linux binary: make svmm ARCH=riscv64 (libfdt built by scripts/deps-riscv64.sh) ----
+ARCH ?= aarch64
+RISCV_CROSS ?= riscv64-linux-gnu-
+RISCV_FDT := $(BUILD)/deps/riscv64/usr
+RISCV_CFLAGS := $(WARN) $(INC) -I$(RISCV_FDT)/include -D_GNU_SOURCE -O2 -g -DSVMM_VERSION='"$(VERSION)"'
+RISCV_LDFLAGS := -static -pthread -L$(RISCV_FDT)/lib/riscv64-linux-gnu
+RISCV_OBJS := $(patsubst %.c,$(BUILD)/riscv64/%.o,$(filter-out src/arch/aarch64/%,$(CORE_SRCS)) $(RISCV_ARCH_SRCS) \
+	$(KVM_SRCS) src/platform/kvm/arch_riscv64.c)
+
+$(BUILD)/riscv64/%.o: %.c $(HDRS) | $(RISCV_FDT)/include/libfdt.h
+	@mkdir -p $(dir $@)
+	@echo "  CC [riscv64] $<"
+	@$(RISCV_CROSS)gcc $(RISCV_CFLAGS) -c $< -o $@
+
+$(RISCV_FDT)/include/libfdt.h:
+	@scripts/deps-riscv64.sh $(BUILD)
+
+$(BUILD)/riscv64/svmm: $(RISCV_OBJS)
+	@echo "  LD $@"
+	@$(RISCV_CROSS)gcc $(RISCV_LDFLAGS) $^ -lfdt -o $@
+	@echo "built $@ ($$(stat -c %s $@) bytes)"
+
+svmm: $(BUILD)/$(ARCH)/svmm
 
 # ---- freestanding library ----
 FREE_OBJS := $(patsubst %.c,$(BUILD)/freestanding/%.o,$(CORE_SRCS))

@@ -30,9 +30,21 @@ struct svmm_gic_config {
     uint64_t cpuif_base;  /* v2: CPU interface, 8 KiB */
 };
 
+/*
+ * riscv64 (src/arch/riscv64/): where the PLIC is and what the platform's vCPUs are (the guest DT
+ * says so); unused on arm64.
+ */
+struct svmm_riscv_config {
+    uint64_t plic_base;   /* the PLIC's window, RISCV_PLIC_SIZE bytes */
+    uint32_t timebase_hz; /* frequency of the guest's time CSR (DT timebase-frequency) */
+    uint32_t isa_ext;     /* multi-letter extensions the vCPUs have, RISCV_EXT_* (riscv.h) */
+    uint64_t isa;         /* single-letter extensions: bit n is letter 'a' + n */
+};
+
 /* Guest-physical layout of the emulated machine. */
 struct svmm_machine_layout {
-    struct svmm_gic_config gic;
+    struct svmm_gic_config gic;     /* arm64 */
+    struct svmm_riscv_config riscv; /* riscv64 */
     uint64_t uart_base;    /* 16550, 0 = none */
     uint32_t uart_spi;
     uint64_t virtio_base;  /* first virtio-mmio slot */
@@ -81,7 +93,7 @@ struct svmm_vm_config {
     unsigned watchdog_boot_s; /* the first timeout after power-on (the guest's boot window); 0: watchdog_s */
 };
 
-/* A one-vCPU, 256 MiB GICv3 machine with a 16550 UART and no virtio devices. */
+/* A one-vCPU, 256 MiB machine (arm64: GICv3) with a 16550 UART and no virtio devices. */
 void svmm_vm_config_defaults(struct svmm_vm_config *cfg);
 
 /* Check ranges and overlaps; returns 0, or -1 with a one-line reason in `err`. */

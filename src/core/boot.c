@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdio.h>
 #include <string.h>
+#include <svmm/arch.h>
 #include <svmm/boot.h>
 #include <svmm/config.h>
 #include <svmm/le.h>
@@ -104,9 +105,9 @@ int svmm_boot_plan_for(const struct svmm_vm_config *cfg, const void *hdr, size_t
     int r;
 
     if (cfg->raw_load_gpa == 0) {
-        r = svmm_arm64_image_parse(hdr, hdr_len, &img);
+        r = svmm_arch_image_parse(hdr, hdr_len, &img);
         if (r != SVMM_IMAGE_OK) {
-            snprintf(err, errlen, "%s", svmm_arm64_image_strerror(r));
+            snprintf(err, errlen, "%s", svmm_arch_image_strerror(r));
             return -1;
         }
         return svmm_boot_plan(cfg->ram_base, cfg->ram_size, &img, initrd_size, out, err, errlen);

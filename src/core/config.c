@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdio.h>
 #include <string.h>
+#include <svmm/arch.h>
 #include <svmm/config.h>
 #include <svmm/sbsa_gwdt.h>
 
 #define UART_SIZE 0x1000ull
 #define SZ_2M 0x200000ull
-#define NR_SPIS 988u /* SPIs are INTIDs 32..1019: SPI numbers 0..987 */
-#define GICV2_MAX_CPUS 8u         /* GICv2 target masks have 8 bits */
+#define NR_SPIS 988u /* GIC SPIs are INTIDs 32..1019: SPI numbers 0..987 (a PLIC has more) */
 #define VIRTIO_SLOT_MIN 0x200ull /* VIRTIO_MMIO_SIZE */
 
 void svmm_vm_config_defaults(struct svmm_vm_config *cfg)
@@ -17,10 +17,6 @@ void svmm_vm_config_defaults(struct svmm_vm_config *cfg)
     cfg->ram_base = 0x40000000ull;
     cfg->ram_size = 256ull << 20;
     cfg->ncpus = 1;
-    cfg->layout.gic.version = SVMM_GIC_V3;
-    cfg->layout.gic.dist_base = 0x08000000ull;
-    cfg->layout.gic.redist_base = 0x080a0000ull;
-    cfg->layout.gic.cpuif_base = 0x08010000ull;
     cfg->layout.uart_base = 0x09000000ull;
     cfg->layout.uart_spi = 1;
     cfg->layout.virtio_base = 0x0a000000ull;
@@ -28,6 +24,7 @@ void svmm_vm_config_defaults(struct svmm_vm_config *cfg)
     cfg->layout.virtio_spi = 16;
     cfg->layout.wdt_base = 0x09020000ull; /* QEMU virt's fw_cfg page: svmm has none */
     cfg->layout.wdt_spi = 2;
+    svmm_arch_config_defaults(cfg); /* the interrupt controller */
 }
 
 struct span {
@@ -52,8 +49,10 @@ static bool name_ok(const char *name, size_t len)
 int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen)
 {
     const struct svmm_machine_layout *l = &cfg->layout;
-    struct span spans[6 + SVMM_MAX_EXTRA_RAM + SVMM_MAX_WINDOWS];
+    struct span spans[4 + SVMM_ARCH_MAX_SPANS + SVMM_MAX_EXTRA_RAM + SVMM_MAX_WINDOWS];
+    struct svmm_arch_span irqchip[SVMM_ARCH_MAX_SPANS];
     unsigned n = 0;
+    int nirqchip;
 
     if (cfg->ncpus == 0 || cfg->ncpus > SVMM_MAX_VCPUS) {
         snprintf(err, errlen, "vCPU count %u out of range (1..%u)", cfg->ncpus, SVMM_MAX_VCPUS);
@@ -113,14 +112,9 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         snprintf(err, errlen, "device interrupt number above the GIC's SPI range");
         return -1;
     }
-    if (cfg->layout.gic.version != SVMM_GIC_V2 && cfg->layout.gic.version != SVMM_GIC_V3) {
-        snprintf(err, errlen, "unsupported GIC version %d", (int)cfg->layout.gic.version);
+    nirqchip = svmm_arch_config_check(cfg, irqchip, err, errlen);
+    if (nirqchip < 0)
         return -1;
-    }
-    if (cfg->layout.gic.version == SVMM_GIC_V2 && cfg->ncpus > GICV2_MAX_CPUS) {
-        snprintf(err, errlen, "GICv2 supports at most %u vCPUs, %u requested", GICV2_MAX_CPUS, cfg->ncpus);
-        return -1;
-    }
     /* Each slot needs a whole virtio-mmio frame; a huge stride would wrap the span below. */
     if (l->virtio_stride < VIRTIO_SLOT_MIN || l->virtio_stride > (1ull << 40) / SVMM_MAX_VIRTIO) {
         snprintf(err, errlen, "virtio slot stride 0x%llx out of range (0x%llx..0x%llx)",
@@ -133,11 +127,8 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         spans[n++] = (struct span){ "a further RAM range", cfg->extra_ram[i].base, cfg->extra_ram[i].size };
     for (unsigned i = 0; i < cfg->nwindows; i++) /* nwindows <= SVMM_MAX_WINDOWS: checked above */
         spans[n++] = (struct span){ "a shared window", cfg->windows[i].base, cfg->windows[i].size };
-    spans[n++] = (struct span){ "GIC distributor", l->gic.dist_base, SVMM_GICD_SIZE };
-    if (l->gic.version == SVMM_GIC_V3)
-        spans[n++] = (struct span){ "GIC redistributors", l->gic.redist_base, SVMM_GICR_SIZE_PER_CPU * cfg->ncpus };
-    else
-        spans[n++] = (struct span){ "GIC CPU interface", l->gic.cpuif_base, SVMM_GICC_SIZE };
+    for (int i = 0; i < nirqchip && i < (int)SVMM_ARCH_MAX_SPANS; i++)
+        spans[n++] = (struct span){ irqchip[i].what, irqchip[i].base, irqchip[i].size };
     if (l->uart_base)
         spans[n++] = (struct span){ "UART", l->uart_base, UART_SIZE };
     spans[n++] = (struct span){ "virtio-mmio slots", l->virtio_base, l->virtio_stride * SVMM_MAX_VIRTIO };

@@ -24,8 +24,8 @@ FUZZ_SRCS_virtqueue := src/virtio/virtqueue.c src/core/memmap.c
 FUZZ_SRCS_uart := src/core/uart16550.c src/core/mmio.c src/core/log.c
 FUZZ_SRCS_mmio_bus := src/core/mmio.c src/core/log.c
 FUZZ_SRCS_sbsa_gwdt := src/core/sbsa_gwdt.c src/core/mmio.c src/core/log.c
-FUZZ_SRCS_image := src/core/boot.c
-FUZZ_SRCS_guest_dt := src/core/config.c src/core/guest_dt.c src/arch/aarch64/dt.c
+FUZZ_SRCS_image := src/core/boot.c src/arch/aarch64/image.c
+FUZZ_SRCS_guest_dt := src/core/config.c src/core/guest_dt.c src/arch/aarch64/dt.c src/arch/aarch64/machine.c
 FUZZ_LIBS_guest_dt := -lfdt
 # svmm_arch_vcpu_affinity() lives in dt.c, hence libfdt.
 FUZZ_SRCS_vgic := src/arch/aarch64/vgic.c src/arch/aarch64/vgic_dist.c src/arch/aarch64/vgic_redist.c \

@@ -15,24 +15,13 @@
 #include <svmm/arch.h>
 #include <svmm/log.h>
 #include "kvm.h"
+#include "kvm_arch.h"
 
 #define KICK_SIGNAL SIGUSR1
 
-static void irq_set(void *ctx, uint32_t spi, bool level)
-{
-    struct kvm_host *h = ctx;
-    struct kvm_irq_level irq = {
-        .irq = (KVM_ARM_IRQ_TYPE_SPI << KVM_ARM_IRQ_TYPE_SHIFT) | (spi + 32),
-        .level = level,
-    };
-
-    if (h->vm_fd >= 0 && ioctl(h->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-        svmm_warn("KVM_IRQ_LINE for SPI %u failed: %s", spi, strerror(errno));
-}
-
 struct svmm_platform kvm_host_platform(struct kvm_host *h)
 {
-    return (struct svmm_platform){ .ctx = h, .irq_set = irq_set };
+    return (struct svmm_platform){ .ctx = h, .irq_set = kvm_arch_irq_set };
 }
 
 int kvm_host_open(struct kvm_host *h, bool no_reboot, char *err, size_t errlen)
@@ -46,7 +35,7 @@ int kvm_host_open(struct kvm_host *h, bool no_reboot, char *err, size_t errlen)
     h->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (h->kvm_fd < 0) {
         snprintf(err, errlen,
-                 "cannot open /dev/kvm: %s (svmm needs Linux KVM on an arm64 host with virtualization "
+                 "cannot open /dev/kvm: %s (svmm needs Linux KVM on an arm64 or riscv64 host with virtualization "
                  "enabled: load the kvm module, run as a user with access to /dev/kvm, or use the "
                  "QEMU test machine: make demo)", strerror(errno));
         return -1;
@@ -56,12 +45,8 @@ int kvm_host_open(struct kvm_host *h, bool no_reboot, char *err, size_t errlen)
         snprintf(err, errlen, "/dev/kvm speaks API version %d, svmm needs %d", ver, KVM_API_VERSION);
         return -1;
     }
-    if (ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ONE_REG) <= 0 ||
-        ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_PSCI_0_2) <= 0 ||
-        ioctl(h->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_DEVICE_CTRL) <= 0) {
-        snprintf(err, errlen, "this KVM lacks ONE_REG, ARM_PSCI_0_2 or DEVICE_CTRL: not an arm64 KVM?");
+    if (kvm_arch_check(h, err, errlen) < 0)
         return -1;
-    }
     h->run_size = (size_t)ioctl(h->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
     h->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     h->restart_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -75,75 +60,9 @@ int kvm_host_open(struct kvm_host *h, bool no_reboot, char *err, size_t errlen)
     return 0;
 }
 
-static int set_gic_attr(struct kvm_host *h, uint32_t group, uint64_t attr, void *val)
-{
-    struct kvm_device_attr a = { .group = group, .attr = attr, .addr = (uint64_t)(uintptr_t)val };
-
-    return ioctl(h->gic_fd, KVM_SET_DEVICE_ATTR, &a);
-}
-
-static int create_gic(struct kvm_host *h, char *err, size_t errlen)
-{
-    const struct svmm_gic_config *g = &h->vm->cfg.layout.gic;
-    struct kvm_create_device dev = { .type = KVM_DEV_TYPE_ARM_VGIC_V3 };
-    uint64_t dist = g->dist_base, redist = g->redist_base;
-
-    if (g->version != SVMM_GIC_V3) {
-        snprintf(err, errlen, "the KVM platform provides a GICv3 only");
-        return -1;
-    }
-    if (ioctl(h->vm_fd, KVM_CREATE_DEVICE, &dev) < 0) {
-        snprintf(err, errlen, "cannot create an in-kernel GICv3: %s (does the host have a GICv3?)", strerror(errno));
-        return -1;
-    }
-    h->gic_fd = (int)dev.fd;
-    if (set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist) < 0 ||
-        set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist) < 0) {
-        snprintf(err, errlen, "cannot place the GICv3 frames: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int finish_gic(struct kvm_host *h, char *err, size_t errlen)
-{
-    /* Enough SPIs for the UART and every virtio slot; KVM wants a multiple of 32. */
-    uint32_t nr_irqs = 32 + ((h->vm->cfg.layout.virtio_spi + SVMM_MAX_VIRTIO + 31) / 32) * 32;
-
-    if (set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_NR_IRQS, 0, &nr_irqs) < 0 ||
-        set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_CTRL, KVM_DEV_ARM_VGIC_CTRL_INIT, NULL) < 0) {
-        snprintf(err, errlen, "cannot initialise the GICv3: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-static int set_core_reg(int fd, uint64_t offset_words, uint64_t val)
-{
-    struct kvm_one_reg reg = {
-        .id = KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | offset_words,
-        .addr = (uint64_t)(uintptr_t)&val,
-    };
-
-    return ioctl(fd, KVM_SET_ONE_REG, &reg);
-}
-
-static int set_boot_regs(struct kvm_vcpu_ctx *v)
-{
-    struct svmm_arch_boot_regs r;
-
-    svmm_arch_boot_regs(v->host->vm->boot.kernel_gpa, v->host->vm->boot.dtb_gpa, &r);
-    if (set_core_reg(v->fd, KVM_REG_ARM_CORE_REG(regs.pc), r.pc) < 0 ||
-        set_core_reg(v->fd, KVM_REG_ARM_CORE_REG(regs.regs[0]), r.x0) < 0 ||
-        set_core_reg(v->fd, KVM_REG_ARM_CORE_REG(regs.pstate), r.pstate) < 0)
-        return -1;
-    return 0;
-}
-
-static int create_vcpu(struct kvm_host *h, unsigned i, const struct kvm_vcpu_init *target, char *err, size_t errlen)
+static int create_vcpu(struct kvm_host *h, unsigned i, char *err, size_t errlen)
 {
     struct kvm_vcpu_ctx *v = &h->vcpus[i];
-    struct kvm_vcpu_init init = *target;
 
     v->host = h;
     v->index = i;
@@ -157,43 +76,15 @@ static int create_vcpu(struct kvm_host *h, unsigned i, const struct kvm_vcpu_ini
         snprintf(err, errlen, "cannot map vCPU %u run area: %s", i, strerror(errno));
         return -1;
     }
-    init.features[0] |= 1u << KVM_ARM_VCPU_PSCI_0_2;
-    if (i > 0)
-        init.features[0] |= 1u << KVM_ARM_VCPU_POWER_OFF; /* secondaries wait for PSCI CPU_ON */
-    if (ioctl(v->fd, KVM_ARM_VCPU_INIT, &init) < 0) {
-        snprintf(err, errlen, "cannot initialise vCPU %u: %s", i, strerror(errno));
-        return -1;
-    }
-    if (i == 0 && set_boot_regs(v) < 0) {
-        snprintf(err, errlen, "cannot set the boot registers: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
+    return kvm_arch_vcpu_init(v, err, errlen);
 }
 
 static int register_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch, int fd, char *err,
                               size_t errlen);
 
-/* The host's virtual counter (EL0 may read it on Linux); isb: not read ahead of what came before. */
-static uint64_t read_counter(void)
-{
-    uint64_t v;
-
-    __asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(v) : : "memory");
-    return v;
-}
-
-uint64_t kvm_host_counter_hz(void)
-{
-    uint64_t hz;
-
-    __asm__ volatile("mrs %0, cntfrq_el0" : "=r"(hz));
-    return hz & 0xffffffffu; /* CNTFRQ_EL0 holds 32 bits */
-}
-
 uint64_t kvm_host_guest_counter(const struct kvm_host *h)
 {
-    return read_counter() - h->counter_base;
+    return kvm_arch_read_counter() - h->counter_base;
 }
 
 int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, void *const extra_ram[], char *err,
@@ -205,7 +96,6 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, void *
         .memory_size = vm->cfg.ram_size,
         .userspace_addr = (uint64_t)(uintptr_t)ram,
     };
-    struct kvm_vcpu_init target;
     int max;
 
     h->vm = vm; /* h->windows: set by the caller, kept across restarts */
@@ -254,17 +144,14 @@ int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, void *
             return -1;
         }
     }
-    if (create_gic(h, err, errlen) < 0)
+    if (kvm_arch_vm_created(h, err, errlen) < 0)
         return -1;
-    if (ioctl(h->vm_fd, KVM_ARM_PREFERRED_TARGET, &target) < 0) {
-        snprintf(err, errlen, "KVM_ARM_PREFERRED_TARGET failed: %s", strerror(errno));
-        return -1;
-    }
     for (unsigned i = 0; i < vm->cfg.ncpus; i++)
-        if (create_vcpu(h, i, &target, err, errlen) < 0)
+        if (create_vcpu(h, i, err, errlen) < 0)
             return -1;
-    h->counter_base = read_counter(); /* KVM sets the guest's counter offset as each vCPU is made */
-    if (finish_gic(h, err, errlen) < 0)
+    /* KVM sets the guest's counter offset as each vCPU (arm64) or the VM (riscv64) is made. */
+    h->counter_base = kvm_arch_read_counter();
+    if (kvm_arch_vcpus_created(h, err, errlen) < 0)
         return -1;
     for (unsigned i = 0; i < h->nioeventfds; i++) /* a restart's new VM: what the devices registered */
         if (register_ioeventfd(h, h->ioeventfds[i].gpa, h->ioeventfds[i].datamatch, h->ioeventfds[i].fd, err,
@@ -474,6 +361,21 @@ static bool handle_exit(struct kvm_vcpu_ctx *v)
         svmm_err("vCPU %u: KVM internal error %u", v->index, run->internal.suberror);
         break;
     default:
+        atomic_fetch_add_explicit(&v->exits_other, 1, memory_order_relaxed);
+        switch (kvm_arch_handle_exit(v)) {
+        case KVM_ARCH_EXIT_HANDLED:
+            return true;
+        case KVM_ARCH_EXIT_POWEROFF:
+            svmm_info("guest powered off (vCPU %u)", v->index);
+            guest_request(v->host, SVMM_OP_GUEST_OFF, SVMM_EXIT_POWEROFF);
+            return true;
+        case KVM_ARCH_EXIT_RESET:
+            svmm_info("guest requested a reset (vCPU %u)%s", v->index, v->host->lc.no_reboot ? "; stopping" : "");
+            guest_request(v->host, SVMM_OP_GUEST_RESET, SVMM_EXIT_RESET);
+            return true;
+        case KVM_ARCH_EXIT_UNKNOWN:
+            break;
+        }
         svmm_err("vCPU %u: unexpected exit reason %u", v->index, run->exit_reason);
         break;
     }
@@ -660,10 +562,9 @@ static void destroy_vm(struct kvm_host *h)
             close(v->fd);
         *v = (struct kvm_vcpu_ctx){ .fd = -1 };
     }
-    if (h->gic_fd >= 0)
-        close(h->gic_fd);
+    kvm_arch_vm_destroyed(h);
     close(h->vm_fd);
-    h->gic_fd = h->vm_fd = -1;
+    h->vm_fd = -1;
 }
 
 int kvm_host_restart(struct kvm_host *h, kvm_host_reload_fn reload, void *ctx, char *err, size_t errlen)

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Linux KVM (arm64) platform: one VM, one thread per vCPU, in-kernel vGICv3, timer and PSCI. */
+/*
+ * Linux KVM platform: one VM, one thread per vCPU. arm64: in-kernel vGICv3, timer and PSCI; riscv64:
+ * in-kernel timer, IPIs and HSM, the PLIC model in userspace (kvm_arch.h).
+ */
 #ifndef SVMM_KVM_KVM_H
 #define SVMM_KVM_KVM_H
 
@@ -33,7 +36,8 @@ struct kvm_vcpu_ctx {
 };
 
 struct kvm_host {
-    int kvm_fd, vm_fd, gic_fd;
+    int kvm_fd, vm_fd, gic_fd; /* gic_fd: arm64 */
+    void *arch;                /* the architecture glue's own state (kvm_arch.h), or NULL */
     int stop_fd; /* eventfd: becomes readable when the VM stops */
     size_t run_size;
     struct svmm_vm *vm;
@@ -75,7 +79,8 @@ int kvm_host_open(struct kvm_host *h, bool no_reboot, char *err, size_t errlen);
 /*
  * Create the KVM VM for `vm`: guest RAM at `ram` and its further ranges at extra_ram[i] (all already
  * registered in vm's memory map), the
- * vGICv3, and cfg.ncpus vCPUs (vCPU 0 at the kernel entry, the others off until PSCI CPU_ON).
+ * interrupt controller (vGICv3; the PLIC model), and cfg.ncpus vCPUs (vCPU 0 at the kernel entry, the
+ * others off until PSCI CPU_ON or SBI HSM_HART_START).
  */
 int kvm_host_create_vm(struct kvm_host *h, struct svmm_vm *vm, void *ram, void *const extra_ram[], char *err,
                        size_t errlen);
@@ -127,16 +132,16 @@ int kvm_host_add_ioeventfd(struct kvm_host *h, uint64_t gpa, uint32_t datamatch,
  */
 void kvm_host_fault(struct kvm_host *h);
 
-/* The system counter's frequency (CNTFRQ_EL0, what the guest reads too). */
+/* The system counter's frequency (arm64 CNTFRQ_EL0, riscv64 the timebase: what the guest reads too). */
 uint64_t kvm_host_counter_hz(void);
 
 /*
- * The guest's system counter now (its CNTVCT_EL0, which KVM starts near 0 when the vCPUs are made),
+ * The guest's system counter now (its CNTVCT_EL0 or time, which KVM starts near 0 with the VM),
  * for devices that compare against it. Call under dev_lock (a restart moves counter_base).
  */
 uint64_t kvm_host_guest_counter(const struct kvm_host *h);
 
-/* The svmm_platform table for this host (IRQ lines through KVM_IRQ_LINE). */
+/* The svmm_platform table for this host (IRQ lines: KVM_IRQ_LINE, or the PLIC model and KVM_INTERRUPT). */
 struct svmm_platform kvm_host_platform(struct kvm_host *h);
 
 #endif

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "control.h"
 #include "kvm.h"
+#include "kvm_arch.h"
 #include "net_switch.h"
 #include "net_tap.h"
 #include "switch_main.h"
@@ -406,6 +407,7 @@ static int run(const struct svmm_cli *cli)
     struct guest_images images = { .vm = &vm, .kernel_path = cli->kernel };
     struct svmm_platform plat = kvm_host_platform(&host);
     struct svmm_vm_backends be = { .uart_tx = stdio_uart_tx };
+    struct svmm_vm_config cfg = cli->cfg;
 
     block_sigterm(true); /* until every thread is started: see block_sigterm() */
     host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
@@ -415,7 +417,7 @@ static int run(const struct svmm_cli *cli)
     if (cli->cfg.watchdog_s &&
         kvm_watchdog_open(&watchdog, &host, cli->name ? cli->name : "vm", &be.wdt_clock, err, sizeof(err)) < 0)
         return fail(err);
-    if (svmm_vm_init(&vm, &cli->cfg, &plat, &be, err, sizeof(err)) < 0 ||
+    if (kvm_arch_vm_config(&cfg, err, sizeof(err)) < 0 || svmm_vm_init(&vm, &cfg, &plat, &be, err, sizeof(err)) < 0 ||
         svmm_vm_attach_virtio(&vm, 0, &console.dev, err, sizeof(err)) < 0 ||
         attach_blk_rng(cli, &vm, &host, err, sizeof(err)) < 0 ||
         attach_net_vsock(cli, &vm, err, sizeof(err)) < 0)
@@ -508,7 +510,7 @@ int main(int argc, char **argv)
     if (cli.cmd == SVMM_CLI_CTL)
         return vmm_control_client(cli.control, cli.ctl_command);
     if (cli.cmd == SVMM_CLI_VERSION) {
-        printf("svmm %s (Linux KVM, arm64)\n", SVMM_VERSION);
+        printf("svmm %s (Linux KVM, %s)\n", SVMM_VERSION, kvm_arch_name);
         return 0;
     }
     svmm_log_init(log_to_stderr, cli.verbosity >= 2 ? SVMM_LOG_DEBUG : cli.verbosity == 1 ? SVMM_LOG_INFO : SVMM_LOG_WARN);
