@@ -200,6 +200,11 @@ grep -q "vms.vm1.on_fault: 'sometimes' is not restart or stop" <<<"$out" &&
     [ "$(grep -c '<vcpu id="0" cpu="[0-3]" />' "$T/sdf-cpu/svmm.system")" = 4 ] &&
     grep -q '<vcpu id="0" cpu="3" />' "$T/sdf-cpu/svmm.system" &&
     ok "multicore --sdf-cpu: one vCPU on each of pCPUs 0..3 as cpu attributes" || bad "multicore --sdf-cpu"
+(cd "$T" && "$COMPOSE" "$ROOT/examples/hybrid/system.yaml" -o "$T/cores" --cores 4) &&
+    grep -q '<protection_domain name="vmm_main" priority="[0-9]*" cpu="0"' "$T/cores/svmm.system" &&
+    grep -q '<protection_domain name="vmm_rt1" priority="[0-9]*" cpu="2"' "$T/cores/svmm.system" &&
+    grep -q '^-smp 4 -device loader' "$T/cores/qemu-images.args" &&
+    ok "hybrid --cores 4: each VMM on its VM's first pCPU, QEMU told -smp 4" || bad "hybrid --cores 4"
 
 # ---- passive VMMs: the default follows --exception-fastpath, vmm_passive overrides it per VM ----
 sed 's/^  - name: beta$/  - name: beta\n    vmm_passive: false/' "$ROOT/examples/linux-pair/system.yaml" > "$T/passive.yaml"

@@ -87,7 +87,7 @@ sel4_variant() {
 # qemu-images.args) in QEMU (plus SEL4_QEMU_EXTRA's arguments, for benchmarks: -icount, -plugin). QEMU never exits by itself: end it once VMS VMMs have logged their exit
 # summary (their VM stopped) or after TIMEOUT s. Sets status (stopped|timeout|qemu-exited), wall, LOG.
 sel4_boot() {
-    local dir=$1 gic=$2 logf=$3 timeout=$4 vms=$5 machine=virt,virtualization=on,highmem=off,secure=off start qemu
+    local dir=$1 gic=$2 logf=$3 timeout=$4 vms=$5 machine=virt,virtualization=on,highmem=off,secure=off start qemu n
     [ "$gic" = 3 ] && machine=$machine,gic-version=3
     start=$(date +%s)
     # shellcheck disable=SC2046
@@ -97,7 +97,8 @@ sel4_boot() {
     qemu=$!
     status=timeout
     while [ $(( $(date +%s) - start )) -lt "$timeout" ]; do
-        [ "$(grep -a -c 'svmm\[[a-z0-9_]*\]|info: exits: ' "$logf")" -ge "$vms" ] && { status=stopped; break; }
+        n=$(grep -a -c 'svmm\[[a-z0-9_]*\]|info: exits: ' "$logf" 2>/dev/null) # none yet before QEMU opens it
+        [ "${n:-0}" -ge "$vms" ] && { status=stopped; break; }
         kill -0 $qemu 2>/dev/null || { status=qemu-exited; break; }
         sleep 1
     done

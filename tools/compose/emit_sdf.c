@@ -410,15 +410,20 @@ static void emit_ram_maps(const struct vm *v, FILE *f, const char *indent, unsig
  */
 static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool cpu_attr, int child)
 {
-    char id[16] = "";
+    char id[16] = "", cpu[24] = "";
 
     if (child >= 0)
         snprintf(id, sizeof(id), " id=\"%d\"", child);
+    /* On an SMP kernel the VMM runs on its VM's first pCPU: a direct-mapped VM's exits then never
+     * cross cores (a fault IPC to another core costs an IPI each way); a VM spanning cores has its
+     * other vCPUs' exits cross, one VMM thread serving them all. */
+    if (cpu_attr)
+        snprintf(cpu, sizeof(cpu), " cpu=\"%u\"", v->pcpus[0]);
     if (v->passive)
         fprintf(f, "    <!-- passive: the VMM runs on the scheduling context of the vCPU whose exit it handles, "
                    "which lets the kernel's exception fastpath carry the exit -->\n");
-    fprintf(f, "    <protection_domain name=\"vmm_%s\"%s priority=\"%u\"%s stack_size=\"0x10000\">\n", v->name, id,
-            v->vmm_priority, v->passive ? " passive=\"true\"" : "");
+    fprintf(f, "    <protection_domain name=\"vmm_%s\"%s priority=\"%u\"%s%s stack_size=\"0x10000\">\n", v->name, id,
+            v->vmm_priority, v->passive ? " passive=\"true\"" : "", cpu);
     fprintf(f, "        <program_image path=\"svmm-%s.elf\" />\n", v->name);
     emit_ram_maps(v, f, "        ", VMM_GUEST_RAM_VADDR, "rw", " setvar_vaddr=\"guest_ram_vaddr\"");
     for (unsigned r = 0; r < v->nram_ranges; r++)

@@ -223,13 +223,16 @@ int emit_qemu_args(const struct sys *s, FILE *f)
 {
     char path[PATH_MAX_LEN + 256];
 
+    /* Microkit's loader starts every core the kernel was built for: QEMU must have exactly as many. */
+    if (s->cores > 1)
+        fprintf(f, "-smp %u", s->cores);
     for (unsigned i = 0; i < s->nvms; i++) {
         const struct vm *v = &s->vms[i];
         if (v->is_slot) {
             emit_slot_loader_args(s, &s->slots[v->slot], f);
             continue;
         }
-        fprintf(f, "%s-device loader,file=%s,addr=0x%llx,force-raw=on", i ? " " : "",
+        fprintf(f, "%s-device loader,file=%s,addr=0x%llx,force-raw=on", i || s->cores > 1 ? " " : "",
                 resolve_path(s, v->kernel.path, path, sizeof(path)), (unsigned long long)v->images_phys);
         if (v->initrd.size)
             fprintf(f, " -device loader,file=%s,addr=0x%llx,force-raw=on",

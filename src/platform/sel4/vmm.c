@@ -281,12 +281,26 @@ static void admin_publish(void)
     microkit_notify(SEL4_ADMIN_VMM_CHANNEL);
 }
 
+/*
+ * On a debug SMP kernel: the kernel's table of every thread and the core it is bound to, the one
+ * record of where the VMMs and vCPUs run (seL4 has no call that tells a thread its core); tests
+ * read it. Uniprocessor and release kernels have nothing to show.
+ */
+static void log_thread_cores(void)
+{
+#if defined(CONFIG_DEBUG_BUILD) && defined(CONFIG_ENABLE_SMP_SUPPORT)
+    svmm_info("threads and their cores (debug SMP kernel):");
+    seL4_DebugDumpScheduler();
+#endif
+}
+
 /* STOPPING -> STOPPED: the vCPUs halted for good, the counters and the devices' last words logged. */
 static void finish_stop(const char *why)
 {
     halt_vcpus(NO_VCPU);
     (void)lifecycle(SVMM_OP_HALTED);
     svmm_info("VM %s stopped: %s", svmm_sel4_vm.name, why);
+    log_thread_cores();
     log_exit_stats(true);
     for (unsigned i = 0; i < nstop_hooks; i++)
         stop_hooks[i].fn(stop_hooks[i].ctx);
