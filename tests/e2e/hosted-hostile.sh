@@ -25,12 +25,13 @@ cat > "$T/outer-script" <<'O'
 cd /tmp
 up() { cut -d' ' -f1 /proc/uptime; }
 ticks() { grep -c '^TICK ' ticker.out; }
-/svmm run -q --kernel /ticker-Image --mem 64M --name ticker < /dev/null > ticker.out 2> ticker.err &
+/svmm run -q --kernel /ticker-Image --mem 64M --name ticker --vsock cid=4,uds=/tmp/t4,peer=3:/tmp/vs34.sock < /dev/null > ticker.out 2> ticker.err &
 tpid=$!
 for i in $(seq 600); do grep -q '^TICK 2 ' ticker.out && break; sleep 0.1; done
 echo "[outer] neighbour ticking: $(ticks) ticks at uptime $(up)"
 t0=$(up) n0=$(ticks)
-/svmm run --kernel /hostile-Image --mem 128M --name hostile --disk ram=4M --rng < /dev/null > hostile.out 2> hostile.err
+/svmm run --kernel /hostile-Image --mem 128M --name hostile --disk ram=4M --rng \
+    --vsock cid=3,uds=/tmp/h3,peer=4:/tmp/vs34.sock < /dev/null > hostile.out 2> hostile.err
 st=$?
 t1=$(up) n1=$(ticks)
 echo "[outer] hostile svmm exit $st after $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", b - a }') s; neighbour ticks during it: $((n1 - n0))"
@@ -50,8 +51,8 @@ machine_run "$T" "$TIMEOUT" "" "--extra $T/extra" "" || fail_early "test machine
 
 check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
 check "the neighbour VM was ticking before the attack" "$(has '^\[outer\] neighbour ticking: [0-9]+ ticks')"
-check "the hostile guest found its devices (rng, blk, console) in the DTB" \
-    "$(has '^\[hostile\] HOSTILE layout: RAM 0x40000000\+0x8000000 GICv3 0x8000000 psci=hvc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+$')"
+check "the hostile guest found its devices (rng, blk, console, vsock) in the DTB" \
+    "$(has '^\[hostile\] HOSTILE layout: RAM 0x40000000\+0x8000000 GICv3 0x8000000 psci=hvc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+$')"
 # One check per case: its verdict line.
 while read -r verdict name rest; do
     check "case $name: ${rest#: }" "$(is [ "$verdict" = ok ])"

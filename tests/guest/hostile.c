@@ -422,6 +422,7 @@ enum {
 #define ID_BLK 2
 #define ID_CONSOLE 3
 #define ID_RNG 4
+#define ID_VSOCK 19
 
 #define RING_AREA 16384
 #define MAXQ 256
@@ -437,10 +438,12 @@ struct dev {
     uint8_t *ring;
     uint32_t guard;  /* first byte of the used-ring canary */
 };
-static uint8_t rings[3][RING_AREA] __attribute__((aligned(4096)));
+static uint8_t rings[5][RING_AREA] __attribute__((aligned(4096)));
 static struct dev rng = { "rng", 0, ID_RNG, 0, 0, 0, 0, rings[0], 0 };
 static struct dev blk = { "blk", 0, ID_BLK, 0, 0, 0, 0, rings[1], 0 };
 static struct dev con = { "console", 0, ID_CONSOLE, 1, 0, 0, 0, rings[2], 0 }; /* port 0 transmitq */
+static struct dev vrx = { "vsock-rx", 0, ID_VSOCK, 0, 0, 0, 0, rings[3], 0 };  /* vsock's two queues */
+static struct dev vtx = { "vsock-tx", 0, ID_VSOCK, 1, 0, 0, 0, rings[4], 0 };
 
 static volatile uint8_t *desc_p(struct dev *d, unsigned i) { return d->ring + 16u * i; }
 static volatile uint8_t *avail_p(struct dev *d) { return d->ring + 4096; }
@@ -618,8 +621,8 @@ static uintptr_t canary_breach(void)
                 return a;
         }
     }
-    struct dev *ds[3] = { &rng, &blk, &con };
-    for (unsigned k = 0; k < 3; k++) {
+    struct dev *ds[5] = { &rng, &blk, &con, &vrx, &vtx };
+    for (unsigned k = 0; k < 5; k++) {
         if (!ds[k]->base || !ds[k]->guard)
             continue;
         for (uint32_t o = ds[k]->guard; o < RING_AREA; o++)
@@ -1688,6 +1691,222 @@ static const char *tr_console_notify_all(void)
     return (status(&con) & S_NEEDS_RESET) ? "console needs reset after notifies" : NULL;
 }
 
+/* ---- virtio-vsock (when present): packets that lie, to the host (CID 2) and to other VMs ---- */
+#define VS_HDR 44
+#define VS_REQUEST 1
+#define VS_RST 3
+#define VS_RW 5
+#define NEIGHBOUR_CID 4 /* the ticker's, in both tiers */
+static uint64_t vs_cid;
+
+/* Driver up with 8 rx buffers of 64 bytes (arena 0x8000..) and an empty tx queue. */
+static const char *vs_setup(unsigned rxlen, uint16_t rxflags)
+{
+    if (negotiate(&vrx, F_VERSION_1) < 0)
+        return "vsock negotiation refused";
+    ring_program(&vrx, 8);
+    wr(&vrx, QREADY, 1);
+    ring_program(&vtx, 8);
+    wr(&vtx, QREADY, 1);
+    wr(&vrx, STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    vs_cid = rd(&vrx, CONFIG) | (uint64_t)rd(&vrx, CONFIG + 4) << 32;
+    for (uint16_t i = 0; i < 8; i++) {
+        desc(&vrx, i, rxflags & D_WRITE ? wbuf(0x8000u + 64u * i, rxlen) : A(0x8000u + 64u * i), rxlen, rxflags, 0);
+        post(&vrx, i);
+    }
+    notify(&vrx);
+    return NULL;
+}
+/* One packet on tx: a header (in rbuf at 12 KiB + 64 * slot) and `payload` readable bytes. */
+static void vs_send(unsigned slot, uint64_t src_cid, uint64_t dst_cid, uint32_t sport, uint32_t dport, uint32_t len,
+                    uint16_t type, uint16_t op, uint32_t payload)
+{
+    uint8_t *h = rbuf + 12288 + 64 * (slot % 32);
+    uint16_t d = (uint16_t)(2 * (vtx.avail % 4));
+    st64(h, src_cid);
+    st64(h + 8, dst_cid);
+    st32(h + 16, sport);
+    st32(h + 20, dport);
+    st32(h + 24, len);
+    st16(h + 28, type);
+    st16(h + 30, op);
+    st32(h + 32, 0);
+    st32(h + 36, 65536);
+    st32(h + 40, 0);
+    desc(&vtx, d, (uintptr_t)h, VS_HDR, payload ? D_NEXT : 0, (uint16_t)(d + 1));
+    if (payload)
+        desc(&vtx, d + 1u, (uintptr_t)rbuf, payload, 0, 0);
+    post(&vtx, d);
+    notify(&vtx);
+}
+/* The next rx packet within ms: its op, source CID and destination port; false when none came. */
+static bool vs_recv(uint64_t ms, uint16_t *op, uint64_t *src, uint32_t *dport)
+{
+    uint32_t id, len;
+    if (!wait_used(&vrx, ms))
+        return false;
+    take_used(&vrx, &id, &len);
+    volatile uint8_t *b = arena + 0x8000 + 64 * (id % 8);
+    *src = ld32(b) | (uint64_t)ld32(b + 4) << 32;
+    *dport = ld32(b + 20);
+    *op = ld16(b + 30);
+    post(&vrx, (uint16_t)id); /* give the buffer back */
+    notify(&vrx);
+    return true;
+}
+static const char *vs_expect_rst(uint64_t from, uint32_t port)
+{
+    uint16_t op;
+    uint64_t src;
+    uint32_t dport;
+    if (!vs_recv(2000, &op, &src, &dport))
+        return (status(&vrx) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET instead of an RST" : "no RST came";
+    if (op != VS_RST || src != from || dport != port)
+        return why("not the RST expected: op/src ", (uint64_t)op << 32 | src);
+    return NULL;
+}
+static const char *vs_end(const char *e)
+{
+    wr(&vrx, STATUS, 0); /* nothing may write into the arena after the case */
+    return e;
+}
+#define VS_CASE(name, body)                                                                           \
+    static const char *name(void)                                                                     \
+    {                                                                                                 \
+        const char *e;                                                                                \
+        if (!vrx.base)                                                                                \
+            return NULL;                                                                              \
+        if ((e = vs_setup(64, D_WRITE)) != NULL)                                                      \
+            return vs_end(e);                                                                         \
+        body                                                                                          \
+    }
+VS_CASE(vs_request_no_listener, {
+    vs_send(0, vs_cid, 2, 5000, 1234, 0, 1, VS_REQUEST, 0);
+    return vs_end(vs_expect_rst(2, 5000));
+})
+VS_CASE(vs_spoofed_source, {
+    vs_send(0, 77, 2, 5001, 1234, 0, 1, VS_REQUEST, 0);
+    vs_send(1, 2, 2, 5001, 1234, 0, 1, VS_REQUEST, 0);
+    uint16_t op;
+    uint64_t src;
+    uint32_t dport;
+    return vs_end(vs_recv(200, &op, &src, &dport) ? "a spoofed packet was answered" : NULL);
+})
+VS_CASE(vs_bad_type, {
+    vs_send(0, vs_cid, 2, 5002, 1234, 0, 9, VS_REQUEST, 0);
+    return vs_end(vs_expect_rst(2, 5002));
+})
+VS_CASE(vs_bad_op, {
+    vs_send(0, vs_cid, 2, 5003, 1234, 0, 1, 200, 0);
+    return vs_end(vs_expect_rst(2, 5003));
+})
+VS_CASE(vs_len_lies, {
+    vs_send(0, vs_cid, 2, 5004, 1234, 0xfffffff0u, 1, VS_RW, 16); /* claims 4 GiB, carries 16 bytes */
+    return vs_end(vs_expect_rst(2, 5004));
+})
+VS_CASE(vs_rw_unknown_connection, {
+    vs_send(0, vs_cid, 2, 5005, 1234, 16, 1, VS_RW, 16);
+    return vs_end(vs_expect_rst(2, 5005));
+})
+VS_CASE(vs_absent_cid, {
+    vs_send(0, vs_cid, 1000, 5006, 1234, 0, 1, VS_REQUEST, 0);
+    return vs_end(vs_expect_rst(1000, 5006));
+})
+VS_CASE(vs_cid_all_ones, {
+    vs_send(0, vs_cid, ~0ull, 5007, 1234, 0, 1, VS_REQUEST, 0);
+    return vs_end(vs_expect_rst(~0ull, 5007));
+})
+VS_CASE(vs_rst_flood, {
+    /* 40 requests nobody answers, 8 rx buffers and a 16-entry RST ring: the excess is dropped, no more */
+    for (unsigned i = 0; i < 40; i++) {
+        vs_send(i, vs_cid, 2, 6000 + i, 1234, 0, 1, VS_REQUEST, 0);
+        uint64_t end = now() + ms_ticks(500);
+        while (used_idx(&vtx) != (uint16_t)vtx.avail && now() < end)
+            ;
+    }
+    unsigned got = 0;
+    uint16_t op;
+    uint64_t src;
+    uint32_t dport;
+    while (vs_recv(300, &op, &src, &dport)) {
+        if (op != VS_RST)
+            return vs_end("not an RST");
+        got++;
+    }
+    return vs_end(got >= 8 && got <= 40 ? NULL : why("RSTs received: ", got));
+})
+VS_CASE(vs_neighbour_flood, {
+    /* 64 requests to the neighbour VM, whose guest never set its vsock up: refused, the neighbour undisturbed */
+    unsigned got = 0;
+    uint16_t op;
+    uint64_t src;
+    uint32_t dport;
+    for (unsigned i = 0; i < 64; i++) {
+        vs_send(i, vs_cid, NEIGHBOUR_CID, 7000 + i, 1234 + i, 0, 1, VS_REQUEST, 0);
+        uint64_t end = now() + ms_ticks(500);
+        while (used_idx(&vtx) != (uint16_t)vtx.avail && now() < end)
+            ;
+        while (vs_recv(0, &op, &src, &dport))
+            got += op == VS_RST;
+    }
+    while (vs_recv(300, &op, &src, &dport))
+        got += op == VS_RST;
+    (void)got; /* relayed or refused: either is right; only survival and the health checks count */
+    return vs_end((status(&vrx) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET" : NULL);
+})
+VS_CASE(vs_neighbour_lies, {
+    /* headers that lie, addressed to the neighbour: refused here (RST from its CID), never relayed */
+    vs_send(0, vs_cid, NEIGHBOUR_CID, 7100, 1, 0xffffff00u, 1, VS_RW, 8);
+    const char *r = vs_expect_rst(NEIGHBOUR_CID, 7100);
+    if (r)
+        return vs_end(r);
+    vs_send(1, vs_cid, NEIGHBOUR_CID, 7101, 1, 0, 7, VS_REQUEST, 0);
+    return vs_end(vs_expect_rst(NEIGHBOUR_CID, 7101));
+})
+static const char *vs_tx_writable(void)
+{
+    if (!vrx.base)
+        return NULL;
+    const char *e = vs_setup(64, D_WRITE);
+    if (e)
+        return vs_end(e);
+    desc(&vtx, 0, (uintptr_t)rbuf + 12288, VS_HDR, D_NEXT, 1);
+    desc(&vtx, 1, wbuf(0, 64), 64, D_WRITE, 0);
+    post(&vtx, 0);
+    return vs_end(expect_broken(&vtx));
+}
+static const char *vs_tx_short(void)
+{
+    if (!vrx.base)
+        return NULL;
+    const char *e = vs_setup(64, D_WRITE);
+    if (e)
+        return vs_end(e);
+    desc(&vtx, 0, (uintptr_t)rbuf + 12288, 20, 0, 0);
+    post(&vtx, 0);
+    return vs_end(expect_broken(&vtx));
+}
+static const char *vs_rx_readable(void)
+{
+    if (!vrx.base)
+        return NULL;
+    const char *e = vs_setup(64, 0); /* rx buffers the device may not write */
+    if (e)
+        return vs_end(e);
+    vs_send(0, vs_cid, 2, 5010, 1234, 0, 1, VS_REQUEST, 0); /* owed an RST: it has nowhere to go */
+    return vs_end(wait_needs_reset(&vrx, 2000) ? NULL : "no DEVICE_NEEDS_RESET");
+}
+static const char *vs_rx_tiny(void)
+{
+    if (!vrx.base)
+        return NULL;
+    const char *e = vs_setup(8, D_WRITE); /* smaller than a header */
+    if (e)
+        return vs_end(e);
+    vs_send(0, vs_cid, 2, 5011, 1234, 0, 1, VS_REQUEST, 0);
+    return vs_end(wait_needs_reset(&vrx, 2000) ? NULL : "no DEVICE_NEEDS_RESET");
+}
+
 /* ---- CPU abuse: PSCI/SMCCC through the DT's conduit, system registers, WFx ---- */
 static const char *expect_ret(uint64_t got, uint64_t want) { return got == want ? NULL : why("returned ", got); }
 static const char *cpu_psci_version(void)
@@ -2080,7 +2299,7 @@ static const char *irq_cpuif_garbage(void)
 }
 
 /* ---- the cases ---- */
-enum { RNG = 1, BLK = 2, TRANSPORT = 4, CPU = 8, IRQ = 16 };
+enum { RNG = 1, BLK = 2, TRANSPORT = 4, CPU = 8, IRQ = 16, VSOCK = 32 };
 struct hcase {
     const char *name;
     const char *expect;
@@ -2164,6 +2383,21 @@ static const struct hcase cases[] = {
     C(blk_flood, BLK, "256 reads on a 256 queue (64 at a time at the backend): all complete OK"),
     C(blk_flood_reset, BLK, "reset under 256 reads: the old used ring untouched afterwards"),
     C(blk_config_write_midflight, BLK, "config writes ignored, in-flight reads complete"),
+    C(vs_request_no_listener, VSOCK, "vsock: REQUEST to a port nobody listens on: RST"),
+    C(vs_spoofed_source, VSOCK, "vsock: packets with another source CID dropped, unanswered"),
+    C(vs_bad_type, VSOCK, "vsock: unknown socket type: RST"),
+    C(vs_bad_op, VSOCK, "vsock: unknown op: RST"),
+    C(vs_len_lies, VSOCK, "vsock: length above the payload: RST"),
+    C(vs_rw_unknown_connection, VSOCK, "vsock: data for no connection: RST"),
+    C(vs_absent_cid, VSOCK, "vsock: a CID nobody has: RST from that CID"),
+    C(vs_cid_all_ones, VSOCK, "vsock: CID 2^64-1: RST from it"),
+    C(vs_rst_flood, VSOCK, "vsock: 40 refused requests, 8 rx buffers: RSTs as the ring allows, no more"),
+    C(vs_neighbour_flood, VSOCK, "vsock: 64 requests to the neighbour VM: relayed or refused, the neighbour undisturbed"),
+    C(vs_neighbour_lies, VSOCK, "vsock: lying headers to the neighbour refused here (RST from its CID)"),
+    C(vs_tx_writable, VSOCK, "vsock: writable buffer in a tx chain: DEVICE_NEEDS_RESET"),
+    C(vs_tx_short, VSOCK, "vsock: tx packet shorter than a header: DEVICE_NEEDS_RESET"),
+    C(vs_rx_readable, VSOCK, "vsock: read-only rx buffers: DEVICE_NEEDS_RESET"),
+    C(vs_rx_tiny, VSOCK, "vsock: rx buffers under a header: DEVICE_NEEDS_RESET"),
     C(tr_features_not_offered, TRANSPORT, "FEATURES_OK refused"),
     C(tr_features_no_version1, TRANSPORT, "FEATURES_OK refused"),
     C(tr_features_sel_high, TRANSPORT, "feature words above 63 read 0, writes ignored"),
@@ -2295,7 +2529,6 @@ static void final_case(void)
 
 void hostile_main(uint64_t dtb)
 {
-    static const char *const clsname[] = { "", "virtqueue", "virtqueue", "", "transport", "", "", "", "cpu" };
     unsigned ok = 0, failed = 0, per_cls[5] = { 0 };
     uint64_t t0;
 
@@ -2308,6 +2541,7 @@ void hostile_main(uint64_t dtb)
     rng.base = (uintptr_t)find_dev(ID_RNG);
     blk.base = (uintptr_t)find_dev(ID_BLK);
     con.base = (uintptr_t)find_dev(ID_CONSOLE);
+    vrx.base = vtx.base = (uintptr_t)find_dev(ID_VSOCK);
     puts_("HOSTILE layout: RAM ");
     putx(ram_base);
     puts_("+");
@@ -2321,6 +2555,8 @@ void hostile_main(uint64_t dtb)
     putx(blk.base);
     puts_(" console ");
     putx(con.base);
+    puts_(" vsock ");
+    putx(vrx.base);
     putc_('\n');
     if (!rng.base || !blk.base) {
         puts_("HOSTILE FAIL setup: needs a virtio-rng and a virtio-blk\n");
@@ -2383,9 +2619,8 @@ void hostile_main(uint64_t dtb)
             putc_(')');
         }
         putc_('\n');
-        per_cls[c->cls == RNG || c->cls == BLK ? 0 : c->cls == TRANSPORT ? 1 : c->cls == CPU ? 2 : 3]++;
+        per_cls[c->cls == RNG || c->cls == BLK ? 0 : c->cls == TRANSPORT ? 1 : c->cls == CPU ? 2 : c->cls == IRQ ? 3 : 4]++;
     }
-    (void)clsname;
     puts_("HOSTILE classes: virtqueue ");
     putu(per_cls[0]);
     puts_(" transport ");
@@ -2394,6 +2629,8 @@ void hostile_main(uint64_t dtb)
     putu(per_cls[2]);
     puts_(" interrupt ");
     putu(per_cls[3]);
+    puts_(" vsock ");
+    putu(per_cls[4]);
     puts_(" exceptions taken ");
     putu(exc_count);
     puts_(" ms ");
