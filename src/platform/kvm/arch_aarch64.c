@@ -67,6 +67,16 @@ int kvm_arch_vm_created(struct kvm_host *h, char *err, size_t errlen)
         return -1;
     }
     h->gic_fd = (int)dev.fd;
+    /*
+     * Loads and stores KVM cannot decode (no instruction syndrome: a load pair, a writeback) come
+     * to us as KVM_EXIT_ARM_NISV instead of failing KVM_RUN with ENOSYS, so such a guest is
+     * stopped as faulty with the address it touched. Best effort: without it, KVM_RUN still fails.
+     */
+    if (ioctl(h->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_ARM_NISV_TO_USER) > 0) {
+        struct kvm_enable_cap cap = { .cap = KVM_CAP_ARM_NISV_TO_USER };
+        if (ioctl(h->vm_fd, KVM_ENABLE_CAP, &cap) < 0)
+            svmm_dbg("KVM_CAP_ARM_NISV_TO_USER: %s", strerror(errno));
+    }
     if (set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_DIST, &dist) < 0 ||
         set_gic_attr(h, KVM_DEV_ARM_VGIC_GRP_ADDR, KVM_VGIC_V3_ADDR_TYPE_REDIST, &redist) < 0) {
         snprintf(err, errlen, "cannot place the GICv3 frames: %s", strerror(errno));
@@ -141,8 +151,14 @@ int kvm_arch_vcpu_init(struct kvm_vcpu_ctx *v, char *err, size_t errlen)
 
 enum kvm_arch_exit kvm_arch_handle_exit(struct kvm_vcpu_ctx *v)
 {
-    (void)v; /* PSCI and the GIC are the kernel's: nothing else exits to svmm */
-    return KVM_ARCH_EXIT_UNKNOWN;
+    /* PSCI and the GIC are the kernel's: only an access KVM could not decode comes here. */
+    if (v->run->exit_reason != KVM_EXIT_ARM_NISV)
+        return KVM_ARCH_EXIT_UNKNOWN;
+    svmm_err("vCPU %u: unemulatable access at 0x%llx (no instruction syndrome, ESR ISS 0x%llx): stopping the VM",
+             v->index, (unsigned long long)v->run->arm_nisv.fault_ipa,
+             (unsigned long long)v->run->arm_nisv.esr_iss);
+    kvm_host_fault(v->host); /* the guest's fault: exit status 3; the vCPU loop ends as the VM stops */
+    return KVM_ARCH_EXIT_HANDLED;
 }
 
 /* The host's virtual counter (EL0 may read it on Linux); isb: not read ahead of what came before. */
