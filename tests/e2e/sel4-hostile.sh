@@ -33,18 +33,23 @@ vms:
       - type: blk
         ramdisk: 4M
       - type: rng
+      - type: vsock
+        cid: 3
   - name: ticker
     kernel: $BUILD/guest/ticker-Image
     ram: 32M
     vcpus: 1
+    devices:
+      - type: vsock             # never driven by its guest: the hostile guest's packets for CID 4 end there
+        cid: 4
 Y
 sel4_system "$SDK" "$CONFIG" "$T/system.yaml" "$T/out" "$T/build.log" || fail_early build "$T/build.log"
 # The hostile VM's stop (its VMM logs its exits) ends the run; the ticker never stops.
 sel4_boot "$T/out" "$gic" "$T/log" "$TIMEOUT" 1
 
 check "the system stopped by itself (the hostile VM stopped; not a timeout)" "$(is [ "$status" = stopped ])"
-check "the hostile guest found its devices (rng, blk, console) in the DTB" \
-    "$(has "^hostile\| HOSTILE layout: RAM 0x40000000\+0x8000000 GICv$gic 0x8000000 psci=smc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+$")"
+check "the hostile guest found its devices (rng, blk, console, vsock) in the DTB" \
+    "$(has "^hostile\| HOSTILE layout: RAM 0x40000000\+0x8000000 GICv$gic 0x8000000 psci=smc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+$")"
 while read -r verdict name rest; do
     check "case $name: ${rest#: }" "$(is [ "$verdict" = ok ])"
 done < <(sed -n 's/^hostile| HOSTILE \(ok\|FAIL\) \([a-z0-9_]*\)\(.*\)$/\1 \2 \3/p' <<<"$LOG")
