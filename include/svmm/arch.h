@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * What the portable core asks of an architecture (src/arch/<arch>/). One implementation is linked
+ * What the portable core asks of an architecture (`src/arch/<arch>/`). One implementation is linked
  * per build; none of these functions touch a platform.
  */
 #ifndef SVMM_ARCH_H
@@ -17,10 +17,10 @@ void svmm_arch_config_defaults(struct svmm_vm_config *cfg);
 
 /* A guest-physical range the architecture's interrupt controller occupies. */
 struct svmm_arch_span {
-    const char *what;
-    uint64_t base, size;
+    const char *what;     /* its name, for error messages */
+    uint64_t base, size;  /* where it is and how large */
 };
-#define SVMM_ARCH_MAX_SPANS 2u
+#define SVMM_ARCH_MAX_SPANS 2u /* spans an architecture reports at most */
 
 /*
  * Check the architecture's part of `cfg` (interrupt controller version, vCPU limits) and fill `spans`
@@ -52,7 +52,7 @@ uint64_t svmm_arch_vcpu_affinity(unsigned index);
 
 /* Initial register state for the boot vCPU. */
 struct svmm_arch_boot_regs {
-    uint64_t pc;
+    uint64_t pc; /* the kernel's entry point */
     uint64_t x0; /* the DTB address: arm64 x0 (x1..x3 are zero); riscv64 a1 (a0 is the hart id, 0) */
     uint64_t pstate; /* arm64 only */
 };

@@ -87,6 +87,7 @@ int riscv_config_check(const struct svmm_vm_config *cfg, char *err, size_t errle
 #define SBI_EXT_VENDOR_START 0x09000000u
 #define SBI_EXT_VENDOR_END 0x09ffffffu
 
+/* Function ids of the BASE extension. */
 #define SBI_BASE_GET_SPEC_VERSION 0u
 #define SBI_BASE_GET_IMP_ID 1u
 #define SBI_BASE_GET_IMP_VERSION 2u
@@ -95,11 +96,13 @@ int riscv_config_check(const struct svmm_vm_config *cfg, char *err, size_t errle
 #define SBI_BASE_GET_MARCHID 5u
 #define SBI_BASE_GET_MIMPID 6u
 
+/* The SRST extension's reset function and its reset types. */
 #define SBI_SRST_RESET 0u
 #define SBI_SRST_TYPE_SHUTDOWN 0u
 #define SBI_SRST_TYPE_COLD_REBOOT 1u
 #define SBI_SRST_TYPE_WARM_REBOOT 2u
 
+/* SBI error codes (a0 after a call). */
 #define SBI_SUCCESS 0
 #define SBI_ERR_FAILED (-1)
 #define SBI_ERR_NOT_SUPPORTED (-2)
@@ -109,20 +112,20 @@ int riscv_config_check(const struct svmm_vm_config *cfg, char *err, size_t errle
 
 /* One SBI call as the guest made it: a7 = ext, a6 = fid, a0..a5 = args. All untrusted. */
 struct riscv_sbi_call {
-    uint64_t ext, fid;
-    uint64_t args[6];
+    uint64_t ext, fid; /* extension id (a7) and function id (a6) */
+    uint64_t args[6];  /* a0..a5 */
 };
 
 /* What goes back to the guest: a0 = error, a1 = value (legacy calls: a0 only, in `error`). */
 struct riscv_sbi_ret {
-    int64_t error;
-    uint64_t value;
+    int64_t error;  /* a0: SBI_SUCCESS or an SBI_ERR_* code */
+    uint64_t value; /* a1 */
 };
 
 /* The platform's side of the calls that reach devices or the VM's state. */
 struct riscv_sbi_ops {
-    void *ctx;
-    void (*putchar)(void *ctx, uint8_t c);
+    void *ctx;                             /* passed to the callbacks */
+    void (*putchar)(void *ctx, uint8_t c); /* one byte of console output */
     int (*getchar)(void *ctx); /* a byte, or -1 when no input is waiting */
 };
 
@@ -155,8 +158,8 @@ enum riscv_sbi_action riscv_sbi_handle(const struct riscv_sbi_ops *ops, const st
 
 /* The platform's side: drive hart `hart`'s supervisor external interrupt line. */
 struct riscv_plic_ops {
-    void *ctx;
-    void (*set_ext)(void *ctx, unsigned hart, bool level);
+    void *ctx;                                              /* passed to set_ext */
+    void (*set_ext)(void *ctx, unsigned hart, bool level);  /* drive the line (above) */
 };
 
 /*
@@ -166,15 +169,15 @@ struct riscv_plic_ops {
  */
 struct riscv_plic {
     unsigned nsrc; /* sources 1..nsrc-1 exist, nsrc a multiple of 32 */
-    unsigned nctx;
-    uint8_t priority[RISCV_PLIC_MAX_SOURCES];
-    uint32_t level[RISCV_PLIC_WORDS];
-    uint32_t pending[RISCV_PLIC_WORDS];
-    uint32_t claimed[RISCV_PLIC_WORDS];
-    uint32_t enable[SVMM_MAX_VCPUS][RISCV_PLIC_WORDS];
-    uint8_t threshold[SVMM_MAX_VCPUS];
-    bool out[SVMM_MAX_VCPUS];
-    struct riscv_plic_ops ops;
+    unsigned nctx; /* contexts: one per hart */
+    uint8_t priority[RISCV_PLIC_MAX_SOURCES]; /* per source (0: never interrupts) */
+    uint32_t level[RISCV_PLIC_WORDS];   /* bit s: source s's line is high */
+    uint32_t pending[RISCV_PLIC_WORDS]; /* bit s: source s is pending */
+    uint32_t claimed[RISCV_PLIC_WORDS]; /* bit s: source s is in service (claimed, not completed) */
+    uint32_t enable[SVMM_MAX_VCPUS][RISCV_PLIC_WORDS]; /* per context: the sources it takes */
+    uint8_t threshold[SVMM_MAX_VCPUS]; /* per context: priorities at or below it are masked */
+    bool out[SVMM_MAX_VCPUS];          /* per context: its external interrupt line as last driven */
+    struct riscv_plic_ops ops;         /* the platform's side */
 };
 
 /* A PLIC of `nsrc` sources (rounded up to 32, at most RISCV_PLIC_MAX_SOURCES) and `nctx` harts, all clear. */
