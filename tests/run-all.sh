@@ -101,10 +101,12 @@ sel4_tiers() {
     #   MICROKIT_SDK_GICV3             GICv3 kernel
     #   MICROKIT_SDK_FASTPATH          release kernel with seL4's exception fastpath (passive VMMs)
     #   MICROKIT_SDK_GICV3_FASTPATH    both
+    #   MICROKIT_SDK_SMP               Microkit 2.3.0 with a 4-core kernel (SMP: examples/multicore, hybrid)
     SDK=${MICROKIT_SDK:-/opt/microkit-sdk-2.0.1}
     SDK3=${MICROKIT_SDK_GICV3:-/opt/microkit-sdk-2.0.1-gicv3}
     SDKFP=${MICROKIT_SDK_FASTPATH:-/opt/microkit-sdk-2.0.1-fastpath}
     SDK3FP=${MICROKIT_SDK_GICV3_FASTPATH:-/opt/microkit-sdk-2.0.1-gicv3-fastpath}
+    SDKSMP=${MICROKIT_SDK_SMP:-/opt/microkit-sdk-2.3.0-smp}
     # enable VARIANT: the one command that builds that SDK where the tiers look for it.
     enable() {
         echo "to enable: scripts/microkit-sdk.sh --microkit MICROKIT_2.0.1_TREE --sel4 SEL4_TREE $1 (docs/sel4-sdk.md)"
@@ -122,6 +124,7 @@ sel4_tiers() {
         run_tier sel4-admin tests/e2e/sel4-admin.sh "$SDK"
         run_tier sel4-coloured tests/e2e/sel4-coloured.sh "$SDK"
         run_tier sel4-raw tests/e2e/sel4-raw.sh "$SDK"
+        run_tier sel4-passthrough tests/e2e/sel4-passthrough.sh "$SDK"
         run_tier sel4-hostile tests/e2e/sel4-hostile.sh "$SDK"
         run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
     fi
@@ -130,6 +133,11 @@ sel4_tiers() {
         run_tier sel4-hostile-gicv3 tests/e2e/sel4-hostile.sh "$SDK3"
     else
         skip_tier sel4-gicv3 "no GICv3 Microkit SDK at $SDK3 (MICROKIT_SDK_GICV3); $(enable gicv3)"
+    fi
+    if [ -x "$SDKSMP/bin/microkit" ]; then
+        run_tier sel4-smp tests/e2e/sel4-smp.sh "$SDKSMP"
+    else
+        skip_tier sel4-smp "no SMP Microkit SDK at $SDKSMP (MICROKIT_SDK_SMP); to enable: scripts/microkit-sdk.sh --microkit-smp MICROKIT_2.3.0_TREE --sel4-smp SEL4_16.0.0_TREE --rust-sel4 RUST_SEL4_TREE --smp-cores 4 smp (docs/sel4-sdk.md)"
     fi
     if [ -x "$SDKFP/bin/microkit" ]; then
         run_tier sel4-fastpath tests/e2e/sel4-boot.sh "$SDKFP" release

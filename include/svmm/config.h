@@ -71,6 +71,14 @@ struct svmm_shared_window {
     char name[SVMM_WINDOW_NAME_MAX];
 };
 
+/*
+ * Board devices given to this guest (issue 13 part 3): the platform maps their MMIO 1:1 and forwards
+ * their interrupts; the guest DT gets each one's node, copied from a flattened tree whose root has
+ * that node as its first child (the composer takes it from the board's DT). Its interrupt-parent
+ * becomes the guest's interrupt controller; every other property is copied as it is.
+ */
+#define SVMM_MAX_PASSTHROUGH 8u
+
 struct svmm_vm_config {
     uint64_t ram_base; /* the boot region: kernel, initrd and DTB go here */
     uint64_t ram_size;
@@ -78,6 +86,8 @@ struct svmm_vm_config {
     unsigned nextra_ram;
     struct svmm_shared_window windows[SVMM_MAX_WINDOWS];
     unsigned nwindows;
+    const void *passthrough_dt[SVMM_MAX_PASSTHROUGH]; /* the device nodes, as above */
+    unsigned npassthrough_dt;
     unsigned ncpus;
     bool psci_smc; /* PSCI conduit: SMC (seL4, where HVC is the kernel's syscall trap) or HVC (KVM) */
     char bootargs[SVMM_BOOTARGS_MAX];

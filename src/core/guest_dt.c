@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <libfdt.h>
 #include <stdio.h>
+#include <string.h>
 #include <svmm/arch.h>
 #include <svmm/guest_dt.h>
 #include <svmm/sbsa_gwdt.h>
@@ -119,6 +120,38 @@ static int add_watchdog(void *fdt, const struct svmm_vm_config *cfg)
     return fdt_end_node(fdt);
 }
 
+/*
+ * A passthrough device's node, copied from `frag` (struct svmm_vm_config.passthrough_dt): its name
+ * and properties, but that its interrupts go to the guest's interrupt controller. Its reg is the
+ * board's, valid as it is because the platform maps the device 1:1; sub-nodes are not copied.
+ */
+static int add_passthrough(void *fdt, const void *frag)
+{
+    int node, prop, len;
+    const char *name;
+
+    if (fdt_check_header(frag) != 0)
+        return -FDT_ERR_BADSTRUCTURE;
+    node = fdt_first_subnode(frag, 0);
+    if (node < 0)
+        return node;
+    name = fdt_get_name(frag, node, &len);
+    if (name == NULL)
+        return len;
+    TRY(fdt_begin_node(fdt, name));
+    fdt_for_each_property_offset(prop, frag, node) {
+        const void *val = fdt_getprop_by_offset(frag, prop, &name, &len);
+        if (val == NULL)
+            return len;
+        if (!strcmp(name, "interrupt-parent") || !strcmp(name, "phandle") || !strcmp(name, "linux,phandle"))
+            continue;
+        TRY(fdt_property(fdt, name, val, len));
+    }
+    if (fdt_getprop(frag, node, "interrupts", NULL) != NULL)
+        TRY(fdt_property_u32(fdt, "interrupt-parent", SVMM_DT_PHANDLE_GIC));
+    return fdt_end_node(fdt);
+}
+
 static int add_chosen(void *fdt, const struct svmm_vm_config *cfg, const struct svmm_boot_layout *boot)
 {
     char path[48];
@@ -156,6 +189,8 @@ static int build(void *fdt, const struct svmm_vm_config *cfg, const struct svmm_
         TRY(add_watchdog(fdt, cfg));
     for (unsigned i = 0; i < cfg->nvirtio; i++)
         TRY(add_virtio(fdt, cfg, i));
+    for (unsigned i = 0; i < cfg->npassthrough_dt && i < SVMM_MAX_PASSTHROUGH; i++)
+        TRY(add_passthrough(fdt, cfg->passthrough_dt[i]));
     TRY(fdt_end_node(fdt));
     return fdt_finish(fdt);
 }

@@ -55,7 +55,7 @@ done
 # ---- a refused description writes nothing ----
 rm -rf "$T/refused"
 out=$("$COMPOSE" bad/passthrough.yaml --root "$T" -o "$T/refused" --up-script "$T/refused-up.sh" 2>&1); rc=$?
-[ $rc = 1 ] && [ ! -e "$T/refused" ] && [ ! -e "$T/refused-up.sh" ] && grep -q 'passthrough devices are not implemented yet' <<<"$out" &&
+[ $rc = 1 ] && [ ! -e "$T/refused" ] && [ ! -e "$T/refused-up.sh" ] && grep -q 'svmm run has no device assignment' <<<"$out" &&
     ok "passthrough: refused for seL4 and hosted outputs, nothing written" || { bad "passthrough: refused, nothing written (exit $rc)"; echo "$out"; }
 out=$("$COMPOSE" bad/passthrough.yaml --root "$T" --platform hosted -o "$T/refused" 2>&1); rc=$?
 [ $rc = 2 ] && grep -q -- '--platform hosted, but -o writes seL4 outputs' <<<"$out" &&

@@ -207,3 +207,47 @@ TEST(dt_shared_window_node)
     CHECK_EQ(prop_u64(dtb, n, "reg", 1), 64u << 10);
     CHECK(fdt_getprop(dtb, n, "device_type", NULL) == NULL); /* not memory: the guest's allocator never takes it */
 }
+
+/* A board node copied as a passthrough device: properties kept, its interrupts to the guest's GIC. */
+TEST(dt_passthrough_node_copied)
+{
+    static uint8_t frag[1024];
+    const fdt32_t irq[3] = { 0, cpu_to_fdt32(47), cpu_to_fdt32(1) };
+    struct svmm_vm_config cfg;
+    struct svmm_boot_layout boot = { 0 };
+    int n, len;
+    const fdt32_t *p;
+
+    CHECK_EQ(fdt_create_empty_tree(frag, sizeof(frag)), 0);
+    n = fdt_add_subnode(frag, 0, "virtio_mmio@a003e00");
+    CHECK(n >= 0);
+    CHECK_EQ(fdt_setprop_string(frag, n, "compatible", "virtio,mmio"), 0);
+    CHECK_EQ(fdt_setprop(frag, n, "interrupts", irq, sizeof(irq)), 0);
+    CHECK_EQ(fdt_setprop_u32(frag, n, "interrupt-parent", 0x8002), 0); /* the board's GIC: not the guest's */
+    CHECK_EQ(fdt_setprop_u32(frag, n, "phandle", 7), 0);
+    svmm_vm_config_defaults(&cfg);
+    cfg.npassthrough_dt = 1;
+    cfg.passthrough_dt[0] = frag;
+    CHECK(svmm_guest_dt_build(dtb, sizeof(dtb), &cfg, &boot) > 0);
+    n = fdt_path_offset(dtb, "/virtio_mmio@a003e00");
+    CHECK(n >= 0);
+    CHECK(strcmp(fdt_getprop(dtb, n, "compatible", NULL), "virtio,mmio") == 0);
+    p = fdt_getprop(dtb, n, "interrupts", &len);
+    CHECK(p != NULL && len == 12 && fdt32_to_cpu(p[1]) == 47);
+    p = fdt_getprop(dtb, n, "interrupt-parent", &len);
+    CHECK(p != NULL && len == 4 && fdt32_to_cpu(p[0]) == SVMM_DT_PHANDLE_GIC);
+    CHECK(fdt_getprop(dtb, n, "phandle", NULL) == NULL); /* could clash with the guest's own phandles */
+}
+
+/* A fragment that is not a device tree fails the build instead of giving the guest half a node. */
+TEST(dt_passthrough_bad_fragment_refused)
+{
+    static uint8_t junk[64];
+    struct svmm_vm_config cfg;
+    struct svmm_boot_layout boot = { 0 };
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.npassthrough_dt = 1;
+    cfg.passthrough_dt[0] = junk;
+    CHECK(svmm_guest_dt_build(dtb, sizeof(dtb), &cfg, &boot) < 0);
+}

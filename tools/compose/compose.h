@@ -83,7 +83,14 @@ struct passthrough {
     unsigned nmmio;
     struct irq_ref irqs[MAX_PT_IRQS];
     unsigned nirqs;
+    char dt_node[128]; int dt_node_line;  /* the device's node in board_dtb, copied into the guest's DT */
+    bool edge; int trigger_line;          /* trigger: edge (else level) for its interrupts */
+    bool dma; int dma_line;               /* dma: the device masters memory (default true) */
+    void *dt;                             /* planned: an FDT whose root holds a copy of dt_node (malloc'd) */
 };
+/* A VM's passthrough interrupts are notifications on channels PT_IRQ_CHANNEL(k), k counting them in order. */
+#define MAX_PT_IRQS_PER_VM 8u  /* SEL4_MAX_PT_IRQS, src/platform/sel4/sel4_vm.h */
+#define PT_IRQ_CHANNEL(k) (46u + (k))
 
 struct image_file {
     char path[PATH_MAX_LEN]; /* as written */
@@ -116,7 +123,8 @@ struct vm {
     struct device devs[MAX_DEVS];
     unsigned ndevs;
     struct passthrough pt[MAX_PT];
-    unsigned npt; int pt_line;  /* refused until passthrough is implemented (validate.c, check_what_works) */
+    unsigned npt; int pt_line;  /* seL4 only (validate.c, check_what_works) */
+    bool ram_identity; int ram_identity_line; /* guest RAM at guest-physical = physical (passthrough DMA) */
     int priority_line, vmm_priority_line, vmm_passive_line; /* 0: not given (seL4-only fields) */
     /* planned by validate */
     uint64_t images_phys, images_size, initrd_offset;
@@ -240,6 +248,9 @@ struct sys {
     unsigned nwindows; int windows_line;
     /* cache: the board's last-level cache, for colouring (cache_line 0: none given) */
     uint64_t cache_size; unsigned cache_ways; int cache_line;
+    /* board_dtb: the board's device tree, where passthrough devices' nodes come from (board_dtb_line 0: none) */
+    char board_dtb[PATH_MAX_LEN]; int board_dtb_line;
+    void *board_fdt; /* read by validate (malloc'd) */
     struct colour_geometry colours; /* from cache: with 4 KiB pages */
     unsigned errors;
 };
@@ -279,6 +290,12 @@ uint64_t align2m(uint64_t x);
 int expand_slots(struct sys *s);
 /* The guest configuration svmm runs this VM with on seL4 (what <vm>_config.c holds). */
 void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_config *cfg);
+/* Lower-case letters, digits and _, a letter first. */
+bool valid_name(const char *n);
+/* passthrough.c: a VM's passthrough devices and ram_identity against the platforms' rules. */
+void check_passthrough_vm(struct sys *s, struct vm *v, bool sel4, bool hosted);
+/* passthrough.c: each device's node copied from board_dtb (checked against its mmio: and irqs:). */
+void plan_passthrough_nodes(struct sys *s);
 /* `path` resolved against the root directory, into buf. */
 const char *resolve_path(const struct sys *s, const char *path, char *buf, size_t len);
 

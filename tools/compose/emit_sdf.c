@@ -376,6 +376,11 @@ static void emit_vm_regions(const struct sys *s, const struct vm *v, FILE *f)
         if (v->devs[i].ramdisk)
             fprintf(f, "    <memory_region name=\"ramdisk_%s\" size=\"0x%llx\" page_size=\"0x200000\" />\n", v->name,
                     (unsigned long long)v->devs[i].ramdisk);
+    for (unsigned p = 0; p < v->npt; p++)
+        for (unsigned r = 0; r < v->pt[p].nmmio; r++)
+            fprintf(f, "    <memory_region name=\"pt_%s_%s_%u\" size=\"0x%llx\" phys_addr=\"0x%llx\" /> "
+                       "<!-- passthrough %s: its registers -->\n", v->name, v->pt[p].name, r,
+                    (unsigned long long)v->pt[p].mmio[r].size, (unsigned long long)v->pt[p].mmio[r].base, v->pt[p].name);
     fprintf(f, "    <!-- boot images, placed by the boot loader: kernel at +0x0 (%llu bytes)", (unsigned long long)v->kernel.size);
     if (v->initrd.size)
         fprintf(f, ", initrd at +0x%llx (%llu bytes)", (unsigned long long)v->initrd_offset,
@@ -402,6 +407,21 @@ static void emit_ram_maps(const struct vm *v, FILE *f, const char *indent, unsig
                 perms, k == 0 ? setvar : "");
         vaddr += v->runs[k].size;
     }
+}
+
+/*
+ * A VM's passthrough interrupts: each physical SPI is this VMM's (the composer gives each to one VM),
+ * delivered on PT_IRQ_CHANNEL(k); the VMM asserts it in the guest's vGIC and acks it once the guest
+ * EOIs it (src/platform/sel4/passthrough.c).
+ */
+static void emit_passthrough_irqs(const struct vm *v, FILE *f)
+{
+    unsigned k = 0;
+
+    for (unsigned p = 0; p < v->npt; p++)
+        for (unsigned q = 0; q < v->pt[p].nirqs; q++, k++)
+            fprintf(f, "        <irq irq=\"%u\" id=\"%u\" trigger=\"%s\" /> <!-- passthrough %s -->\n",
+                    v->pt[p].irqs[q].irq, PT_IRQ_CHANNEL(k), v->pt[p].edge ? "edge" : "level", v->pt[p].name);
 }
 
 /*
@@ -465,6 +485,7 @@ static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool c
     if (v->console_input)
         fprintf(f, "        <irq irq=\"%u\" id=\"%u\" /> <!-- board UART receive: this VM takes console input -->\n",
                 s->board->uart_irq, UART_IRQ_CHANNEL);
+    emit_passthrough_irqs(v, f);
     fprintf(f, "        <virtual_machine name=\"%s\" priority=\"%u\"", v->name, v->priority);
     if (v->budget_us)
         fprintf(f, " budget=\"%llu\" period=\"%llu\"", (unsigned long long)v->budget_us,
@@ -487,6 +508,10 @@ static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool c
                         s->windows[w].name, (unsigned long long)s->windows[w].at[k].base);
     if (s->gic == 2)
         fprintf(f, "            <map mr=\"gic_vcpu\" vaddr=\"0x8010000\" perms=\"rw\" cached=\"false\" />\n");
+    for (unsigned p = 0; p < v->npt; p++)
+        for (unsigned r = 0; r < v->pt[p].nmmio; r++)
+            fprintf(f, "            <map mr=\"pt_%s_%s_%u\" vaddr=\"0x%llx\" perms=\"rw\" cached=\"false\" /> "
+                       "<!-- 1:1 -->\n", v->name, v->pt[p].name, r, (unsigned long long)v->pt[p].mmio[r].base);
     fprintf(f, "        </virtual_machine>\n    </protection_domain>\n\n");
 }
 

@@ -306,6 +306,7 @@ static void parse_passthrough(struct sys *s, struct fy_node *n, int line, const 
     char f[160];
 
     p->line = node_line(n, line);
+    p->dma = true; /* unless the description says the device never masters memory */
     FOR_PAIRS(s, n, p->line, where, key, val, kl) {
         FIELD(f, "%s.%s", where, key);
         if (!strcmp(key, "name")) {
@@ -342,6 +343,20 @@ static void parse_passthrough(struct sys *s, struct fy_node *n, int line, const 
                 q->line = node_line(item, kl);
                 get_uint(s, item, q->line, FIELD(g, "%s[%d]", f, i), &q->irq);
             }
+        } else if (!strcmp(key, "dt_node")) {
+            p->dt_node_line = kl;
+            get_str(s, val, kl, f, p->dt_node, sizeof(p->dt_node));
+        } else if (!strcmp(key, "trigger")) {
+            char t[16] = "";
+            p->trigger_line = kl;
+            get_str(s, val, kl, f, t, sizeof(t));
+            if (!strcmp(t, "edge"))
+                p->edge = true;
+            else if (strcmp(t, "level"))
+                compose_error(s, kl, f, "'%s': give level or edge", t);
+        } else if (!strcmp(key, "dma")) {
+            p->dma_line = kl;
+            get_bool(s, val, kl, f, &p->dma);
         } else {
             unknown(s, kl, where, key);
         }
@@ -435,6 +450,9 @@ static void parse_vm(struct sys *s, struct fy_node *n, int line, int index, stru
                 else if (strcmp(c, "stop") != 0)
                     compose_error(s, kl, f, "'%s' is not restart or stop", c);
             }
+        } else if (!strcmp(key, "ram_identity")) {
+            v->ram_identity_line = kl;
+            get_bool(s, val, kl, f, &v->ram_identity);
         } else if (!strcmp(key, "kernel_addr")) {
             v->kernel_addr_line = kl;
             get_u64(s, val, kl, f, &v->kernel_addr);
@@ -790,6 +808,9 @@ static void parse_root(struct sys *s, struct fy_node *root)
                 }
                 parse_window(s, item, kl, i, &s->windows[s->nwindows++]); /* nwindows < MAX_WINDOWS: checked above */
             }
+        } else if (!strcmp(key, "board_dtb")) {
+            s->board_dtb_line = kl;
+            get_str(s, val, kl, "board_dtb", s->board_dtb, sizeof(s->board_dtb));
         } else if (!strcmp(key, "cache")) {
             s->cache_line = kl;
             FOR_PAIRS(s, val, kl, "cache", k2, v2, kl2) {

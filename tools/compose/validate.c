@@ -79,7 +79,7 @@ uint64_t align2m(uint64_t x)
     return (x + SZ_2M - 1) & ~(SZ_2M - 1);
 }
 
-static bool valid_name(const char *n)
+bool valid_name(const char *n)
 {
     if (!(n[0] >= 'a' && n[0] <= 'z'))
         return false;
@@ -150,8 +150,9 @@ static void check_vm_layout(struct sys *s, struct vm *v)
     else
         sp[n++] = (struct span){ "the GIC CPU interface", cfg.layout.gic.cpuif_base, SVMM_GICC_SIZE, 0, "" };
     sp[n++] = (struct span){ "the guest UART", cfg.layout.uart_base, GUEST_UART_SIZE, 0, "" };
-    sp[n++] = (struct span){ "the virtio-mmio slots", cfg.layout.virtio_base,
-                             cfg.layout.virtio_stride * SVMM_MAX_VIRTIO, 0, "" };
+    if (cfg.nvirtio) /* the slots in use: others are neither registered nor in the guest's DT */
+        sp[n++] = (struct span){ "the virtio-mmio slots", cfg.layout.virtio_base,
+                                 cfg.layout.virtio_stride * cfg.nvirtio, 0, "" };
     for (unsigned p = 0; p < v->npt; p++) {
         for (unsigned r = 0; r < v->pt[p].nmmio; r++) {
             struct span *x = &sp[n++];
@@ -464,7 +465,8 @@ static void check_vm(struct sys *s, struct vm *v)
             compose_error(s, dev->cid_line ? dev->cid_line : dev->line, g, "a guest CID is 3..4294967295");
         }
     }
-    check_vm_layout(s, v);
+    if (!v->ram_identity) /* else once plan_images has placed its RAM */
+        check_vm_layout(s, v);
     v->passive = v->vmm_passive >= 0 ? v->vmm_passive == 1 : s->passive_vmms;
     if (v->watchdog_line) {
         /* Its deadlines are the idle timer's to watch, which signals a VMM that is not passive. */
@@ -560,10 +562,25 @@ static void plan_images(struct sys *s)
      * memory, so it does not clear it while the system boots: with guest RAM from its own memory,
      * clearing it is most of the time before the first guest instruction (docs/performance.md).
      */
-    at = place_coloured(s, align2m(at));
+    at = align2m(at);
     for (unsigned i = 0; i < s->nvms; i++) {
         struct vm *v = &s->vms[i];
-        if (v->coloured)
+        if (!v->ram_identity)
+            continue;
+        if (at > s->board->images_end || v->ram > s->board->images_end - at) {
+            compose_error(s, v->ram_identity_line, FIELD_VM(f, v, "ram_identity"),
+                          "%llu MiB of RAM do not fit what is left of the board's reserved window 0x%llx..0x%llx, "
+                          "where RAM mapped 1:1 goes", MIB(v->ram), (unsigned long long)at,
+                          (unsigned long long)s->board->images_end);
+            continue;
+        }
+        v->ram_phys = v->ram_base = at; /* guest-physical = physical: a device's DMA lands in it */
+        at += v->ram;
+    }
+    at = place_coloured(s, at);
+    for (unsigned i = 0; i < s->nvms; i++) {
+        struct vm *v = &s->vms[i];
+        if (v->coloured || v->ram_identity)
             continue;
         if (at <= s->board->images_end && v->ram <= s->board->images_end - at) {
             v->ram_phys = at;
@@ -1196,11 +1213,7 @@ static void check_what_works(struct sys *s)
     for (unsigned i = 0; i < s->nvms; i++) {
         struct vm *v = &s->vms[i];
         unsigned nrng = 0, nnet = 0, nfile = 0;
-        if (v->pt_line)
-            compose_error(s, v->pt_line, FIELD_VM(f, v, "passthrough"),
-                          "passthrough devices are not implemented yet: the seL4 VMM does not forward their "
-                          "interrupts to the guest and the guest's device tree has no node for them (svmm run has "
-                          "no passthrough either)");
+        check_passthrough_vm(s, v, sel4, hosted);
         if (v->serve_dev >= 0)
             check_driver_vm_args(s, v, sel4, hosted);
         check_fault_policy(s, v, sel4);
@@ -1354,6 +1367,10 @@ int validate_system(struct sys *s)
     if (!s->errors) {
         plan_images(s);
         check_ram_total(s);
+        for (unsigned i = 0; i < s->nvms; i++)
+            if (s->vms[i].ram_identity) /* its guest-physical RAM is known now */
+                check_vm_layout(s, &s->vms[i]);
+        plan_passthrough_nodes(s);
     }
     return s->errors ? -1 : 0;
 }
@@ -1417,6 +1434,9 @@ void vm_guest_config(const struct sys *s, const struct vm *v, struct svmm_vm_con
                 w->size = s->windows[i].size;
                 snprintf(w->name, sizeof(w->name), "%s", s->windows[i].name);
             }
+    for (unsigned p = 0; p < v->npt; p++)
+        if (v->pt[p].dt && cfg->npassthrough_dt < SVMM_MAX_PASSTHROUGH)
+            cfg->passthrough_dt[cfg->npassthrough_dt++] = v->pt[p].dt;
     cfg->nextra_ram = v->nram_ranges;
     for (unsigned i = 0; i < v->nram_ranges; i++)
         cfg->extra_ram[i] = v->ram_ranges[i];

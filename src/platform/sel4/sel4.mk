@@ -124,3 +124,14 @@ sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(SEL4
 	@$(MICROKIT_SDK)/bin/microkit $(SYSTEM_OUT)/svmm.system --search-path $(SYSTEM_OUT) --board $(MICROKIT_BOARD) \
 		--config $(MICROKIT_CONFIG) -o $(SYSTEM_OUT)/loader.img -r $(SYSTEM_OUT)/report.txt
 	@echo "built $(SYSTEM_OUT)/loader.img (GICv$(SEL4_GIC)); boot images: $$(cat $(SYSTEM_OUT)/qemu-images.args)"
+
+# The board's own device tree (QEMU virt, as the seL4 tiers run it), where passthrough devices'
+# nodes come from (board_dtb: in a system description; examples/passthrough).
+BOARD_DTB := $(BUILD)/qemu-virt.dtb
+.PHONY: board-dtb
+board-dtb: $(BOARD_DTB)
+$(BOARD_DTB):
+	@mkdir -p $(dir $@)
+	@qemu-system-aarch64 -nic none -machine virt,virtualization=on,highmem=off,secure=off,dumpdtb=$@ -cpu cortex-a53 \
+		-m 2G -nographic > /dev/null
+	@echo "board DTB: $@ ($$(stat -c %s $@) bytes)"

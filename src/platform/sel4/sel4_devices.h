@@ -82,10 +82,10 @@ int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen);
  *    (for work a device asks for while it is in the middle of a guest access).
  * Both return -1 when their table is full.
  */
-/* Bound: up to 4 switch ports, 4 block-server disks, 4 vsock peers and 16 served disks per VMM (the
- * composer checks those limits), each with one channel hook; each link one deferred function, the
- * served disks one between them. */
-#define SEL4_MAX_HOOKS 32
+/* Bound: up to 4 switch ports, 4 block-server disks, 4 vsock peers, 16 served disks and 8 passthrough
+ * interrupts per VMM (the composer checks those limits), each with one channel hook; each link one
+ * deferred function, the served disks one between them. */
+#define SEL4_MAX_HOOKS 40
 int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx);
 int sel4_on_notify_always(unsigned ch, void (*fn)(void *), void *ctx);
 int sel4_defer(void (*fn)(void *), void *ctx);
@@ -98,5 +98,22 @@ int sel4_defer(void (*fn)(void *), void *ctx);
  */
 #define SEL4_MAX_STOP_HOOKS 4
 int sel4_on_stop(void (*fn)(void *), void *ctx);
+
+/* Drive the level of interrupt `intid` (an SPI) in the guest's virtual distributor. */
+void sel4_vgic_set_level(uint32_t intid, bool level);
+
+/*
+ * Passthrough interrupts (passthrough.c; svmm_sel4_vm.pt_irqs): a physical SPI this VM owns is
+ * asserted in its vGIC when seL4 delivers it and acknowledged to seL4 when the guest EOIs it.
+ *  - sel4_passthrough_start: hooks every such interrupt's channel and unmasks it (a VMM started
+ *    again by its parent may have left one masked); -1 when the hook table is full;
+ *  - sel4_passthrough_eoi: the guest EOI'd `intid`; true if it is a passthrough interrupt (then acked);
+ *  - sel4_passthrough_reset: the VM restarts: every interrupt delivered and not yet EOI'd is acked;
+ *  - sel4_passthrough_max_spi: the highest SPI number among them (0 if none), for the vGIC's size.
+ */
+int sel4_passthrough_start(char *err, size_t errlen);
+bool sel4_passthrough_eoi(uint32_t intid);
+void sel4_passthrough_reset(void);
+uint32_t sel4_passthrough_max_spi(void);
 
 #endif

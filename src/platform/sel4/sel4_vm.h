@@ -39,6 +39,13 @@ struct svmm_sel4_image {
     uint64_t initrd_offset, initrd_size;
 };
 
+/* Passthrough interrupts (src/platform/sel4/passthrough.c): physical SPIs this VM owns. */
+#define SEL4_MAX_PT_IRQS 8u /* the composer's MAX_PT_IRQS_PER_VM */
+struct svmm_sel4_pt_irq {
+    uint16_t intid;  /* the SPI's INTID, the same in the guest (its device is mapped 1:1) */
+    uint8_t channel; /* its Microkit IRQ channel */
+};
+
 struct svmm_sel4_vm {
     const char *name;           /* the VM's name in log lines */
     const char *console_prefix; /* starts each line of guest console output */
@@ -72,6 +79,8 @@ struct svmm_sel4_vm {
     bool slot;
     unsigned nimages;
     struct svmm_sel4_image images[SEL4_MAX_SLOT_IMAGES];
+    struct svmm_sel4_pt_irq pt_irqs[SEL4_MAX_PT_IRQS];
+    unsigned npt_irqs;
     unsigned num_lrs;           /* GIC list registers of the board's CPU interface */
     unsigned uart_irq_channel;  /* Microkit channel of the board UART's receive interrupt */
     /* Idle vCPUs sleep in WFI (sel4_idle.h), woken by the idle timer PD on `channel`; off: WFI resumes at once. */

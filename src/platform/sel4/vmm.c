@@ -164,7 +164,14 @@ static void vgic_eoi(void *ctx, unsigned vcpu, uint32_t intid)
     if (intid == VTIMER_PPI) {
         vgic_set_level(&vgic, vcpu, VTIMER_PPI, false);
         microkit_vcpu_arm_ack_vppi(vcpu, VTIMER_PPI);
+    } else {
+        (void)sel4_passthrough_eoi(intid);
     }
+}
+
+void sel4_vgic_set_level(uint32_t intid, bool level)
+{
+    vgic_set_level(&vgic, 0, intid, level);
 }
 
 /* A vCPU that ran before starts clean: no old interrupts in its LRs, its timer off and unmasked. */
@@ -395,6 +402,7 @@ static void reset_machine(void)
     for (unsigned i = 0; i < vm.cfg.ncpus; i++)
         log_stale_lrs(i);
     vgic_reset(&vgic);
+    sel4_passthrough_reset();
     /* Each device drops or completes its in-flight work; links to servers, switches and peers stay up. */
     svmm_vm_reset_devices(&vm);
     psci_init(&psci, vm.cfg.ncpus, &vm.mem, &psci_ops);
@@ -605,9 +613,11 @@ static int register_gic(void)
 {
     const struct svmm_gic_config *g = &vm.cfg.layout.gic;
     const struct vgic_ops ops = { .ctx = NULL, .inject = vgic_inject, .eoi = vgic_eoi };
+    uint32_t max_spi = svmm_vm_config_max_spi(&vm.cfg);
 
-    if (vgic_init(&vgic, g->version, vm.cfg.ncpus, svmm_sel4_vm.num_lrs,
-                  vgic_nr_irqs_for(svmm_vm_config_max_spi(&vm.cfg)), &ops) < 0)
+    if (sel4_passthrough_max_spi() > max_spi)
+        max_spi = sel4_passthrough_max_spi();
+    if (vgic_init(&vgic, g->version, vm.cfg.ncpus, svmm_sel4_vm.num_lrs, vgic_nr_irqs_for(max_spi), &ops) < 0)
         return -1;
     svmm_mmio_register(&vm.bus, g->dist_base, SVMM_GICD_SIZE, &vgic_dist_ops, &vgic, "gicd");
     if (g->version == SVMM_GIC_V3)
@@ -691,6 +701,10 @@ void init(void)
     }
     if (register_gic() < 0) {
         svmm_err("VM setup failed: the interrupt controller cannot serve this configuration");
+        return;
+    }
+    if (sel4_passthrough_start(err, sizeof(err)) < 0) {
+        svmm_err("VM setup failed: %s", err);
         return;
     }
     psci_init(&psci, c->cfg.ncpus, &vm.mem, &psci_ops);
