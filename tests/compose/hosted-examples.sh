@@ -34,8 +34,9 @@ for y in "$ROOT"/examples/*/system.yaml; do
     case " ${COMPOSE_HOSTED_EXAMPLES:-$e} " in *" $e "*) ;; *) continue ;; esac # a subset, while developing
     # A fault policy or dynamic slots need a supervisor: such an example boots under svmm up
     # (tests/e2e/hosted-up.sh), and svmm-compose refuses it an svmm-up.sh; one with the seL4 admin
-    # PD (admin:) or cache colouring (cache:) is seL4's alone (tests/e2e/sel4-admin.sh, sel4-coloured.sh).
-    grep -qE '^dynamic:|^    on_fault:|^admin:|^cache:' "$y" && continue
+    # PD (admin:), cache colouring (cache:) or passthrough (board_dtb:) is seL4's alone (tests/e2e/sel4-admin.sh,
+    # sel4-coloured.sh, sel4-passthrough.sh).
+    grep -qE '^dynamic:|^    on_fault:|^admin:|^cache:|^board_dtb:' "$y" && continue
     examples="$examples $e"
     mkdir -p "$T/extra/ex/$e"
     example_vms "$y" > "$T/$e.vms" # tests/e2e/lib.sh

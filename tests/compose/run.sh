@@ -35,6 +35,13 @@ head -c 1572864 /dev/zero > "$T/build/machine/Image"
 printf '\000\000\040\000' | dd of="$T/build/machine/Image" bs=1 seek=16 conv=notrunc 2>/dev/null
 printf 'ARM\144' | dd of="$T/build/machine/Image" bs=1 seek=56 conv=notrunc 2>/dev/null
 head -c 300000 /dev/zero | tr '\0' 'i' > "$T/build/guest.cpio.gz"
+# A board DT with the one node examples/passthrough takes (QEMU virt's virtio-mmio transport 31).
+dtc -q -I dts -O dtb -o "$T/build/qemu-virt.dtb" - <<'D' || bad "the test's board DTB"
+/dts-v1/;
+/ { #address-cells = <2>; #size-cells = <2>;
+    virtio_mmio@a003e00 { dma-coherent; interrupts = <0x00 0x2f 0x01>; reg = <0x00 0xa003e00 0x00 0x200>;
+                          compatible = "virtio,mmio"; }; };
+D
 
 # ---- validation: exact messages ----
 cd "$ROOT/tests/compose"
@@ -137,10 +144,10 @@ grep -q -- " --watchdog 30,boot=90 --name web\$" <<<"$out" && grep -q -- " --wat
 cd "$ROOT/tests/compose"
 
 # ---- golden files ----
-# An example with the seL4 admin PD (admin:) or cache colouring (cache:) is for seL4 alone; one whose description has a fault
+# An example with the seL4 admin PD (admin:), cache colouring (cache:) or passthrough (board_dtb:) is for seL4 alone; one whose description has a fault
 # policy or dynamic slots otherwise needs a supervisor: it is for svmm up alone (its plan); the
 # others are for every output.
-sel4_only() { grep -qE '^(admin|cache):' "$ROOT/examples/$1/system.yaml"; }
+sel4_only() { grep -qE '^(admin|cache|board_dtb):' "$ROOT/examples/$1/system.yaml"; }
 up_only() { ! sel4_only "$1" && grep -qE '^dynamic:|^    on_fault:' "$ROOT/examples/$1/system.yaml"; }
 gen() { # gen EXAMPLE OUTDIR: every output, DTBs decompiled
     local e=$1 o=$2
