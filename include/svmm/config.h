@@ -10,21 +10,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SVMM_MAX_VCPUS 16u
-#define SVMM_MAX_VIRTIO 32u
-#define SVMM_BOOTARGS_MAX 1024u
-#define SVMM_MIN_RAM (16ull << 20)
-#define SVMM_MAX_RAM (512ull << 30)
+#define SVMM_MAX_VCPUS 16u           /* vCPUs a VM has at most */
+#define SVMM_MAX_VIRTIO 32u          /* virtio-mmio slots a VM has at most */
+#define SVMM_BOOTARGS_MAX 1024u      /* bytes of the kernel command line, with its NUL */
+#define SVMM_MIN_RAM (16ull << 20)   /* the least boot RAM a VM may have (16 MiB) */
+#define SVMM_MAX_RAM (512ull << 30)  /* the most boot RAM a VM may have (512 GiB) */
 
 /* Sizes of the GIC frames in the guest address space. */
 #define SVMM_GICD_SIZE 0x10000ull
 #define SVMM_GICR_SIZE_PER_CPU 0x20000ull
 #define SVMM_GICC_SIZE 0x2000ull
 
+/* The GIC architecture version a VM's guest sees. */
 enum svmm_gic_version { SVMM_GIC_V2 = 2, SVMM_GIC_V3 = 3 };
 
+/* The guest's interrupt controller (arm64): its version and where its frames are. */
 struct svmm_gic_config {
-    enum svmm_gic_version version;
+    enum svmm_gic_version version; /* GICv2 or GICv3 */
     uint64_t dist_base;   /* distributor, 64 KiB */
     uint64_t redist_base; /* v3: one 128 KiB redistributor per vCPU */
     uint64_t cpuif_base;  /* v2: CPU interface, 8 KiB */
@@ -46,9 +48,9 @@ struct svmm_machine_layout {
     struct svmm_gic_config gic;     /* arm64 */
     struct svmm_riscv_config riscv; /* riscv64 */
     uint64_t uart_base;    /* 16550, 0 = none */
-    uint32_t uart_spi;
+    uint32_t uart_spi;     /* its interrupt */
     uint64_t virtio_base;  /* first virtio-mmio slot */
-    uint64_t virtio_stride;
+    uint64_t virtio_stride; /* bytes from one slot to the next */
     uint32_t virtio_spi;   /* SPI of slot 0; slot i uses virtio_spi + i */
     uint64_t wdt_base;     /* SBSA watchdog (control frame, refresh frame after it), when watchdog_s */
     uint32_t wdt_spi;      /* its WS0 interrupt */
@@ -56,6 +58,7 @@ struct svmm_machine_layout {
 
 /* RAM beyond the boot region (issue 13 part 4): a guest address space with several RAM ranges and holes. */
 #define SVMM_MAX_EXTRA_RAM 3u
+/* One further RAM range: its guest-physical base and size. */
 struct svmm_ram_range {
     uint64_t base, size; /* both multiples of 2 MiB */
 };
@@ -66,9 +69,10 @@ struct svmm_ram_range {
  */
 #define SVMM_MAX_WINDOWS 4u
 #define SVMM_WINDOW_NAME_MAX 24u
+/* One shared window as this VM sees it (see above). */
 struct svmm_shared_window {
     uint64_t base, size; /* 4 KiB multiples */
-    char name[SVMM_WINDOW_NAME_MAX];
+    char name[SVMM_WINDOW_NAME_MAX]; /* its name: the label of its node in the guest DT */
 };
 
 /*
@@ -79,20 +83,21 @@ struct svmm_shared_window {
  */
 #define SVMM_MAX_PASSTHROUGH 8u
 
+/* Everything about one VM the portable code needs (see above); svmm_vm_config_validate() checks it. */
 struct svmm_vm_config {
     uint64_t ram_base; /* the boot region: kernel, initrd and DTB go here */
-    uint64_t ram_size;
+    uint64_t ram_size; /* its bytes */
     struct svmm_ram_range extra_ram[SVMM_MAX_EXTRA_RAM]; /* more RAM, elsewhere in the address space */
-    unsigned nextra_ram;
-    struct svmm_shared_window windows[SVMM_MAX_WINDOWS];
-    unsigned nwindows;
+    unsigned nextra_ram; /* entries of extra_ram in use */
+    struct svmm_shared_window windows[SVMM_MAX_WINDOWS]; /* memory shared with other VMs */
+    unsigned nwindows;   /* entries of windows in use */
     const void *passthrough_dt[SVMM_MAX_PASSTHROUGH]; /* the device nodes, as above */
-    unsigned npassthrough_dt;
-    unsigned ncpus;
+    unsigned npassthrough_dt; /* entries of passthrough_dt in use */
+    unsigned ncpus;      /* vCPUs, 1..SVMM_MAX_VCPUS */
     bool psci_smc; /* PSCI conduit: SMC (seL4, where HVC is the kernel's syscall trap) or HVC (KVM) */
-    char bootargs[SVMM_BOOTARGS_MAX];
-    struct svmm_machine_layout layout;
-    unsigned nvirtio;
+    char bootargs[SVMM_BOOTARGS_MAX]; /* the kernel command line */
+    struct svmm_machine_layout layout; /* where the devices are */
+    unsigned nvirtio;    /* virtio-mmio slots in use */
     uint32_t virtio_ids[SVMM_MAX_VIRTIO]; /* device type per slot, VIRTIO_ID_* */
     /*
      * Non-zero: the kernel is a raw binary for this guest-physical address (not relocatable, no Linux
