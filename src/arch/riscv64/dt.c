@@ -110,6 +110,11 @@ int riscv_dt_cpus(void *fdt, const struct svmm_vm_config *cfg)
         TRY(fdt_property(fdt, "interrupt-controller", NULL, 0));
         TRY(fdt_property_string(fdt, "compatible", "riscv,cpu-intc"));
         TRY(fdt_property_u32(fdt, "phandle", RISCV_DT_PHANDLE_INTC(i)));
+        /*
+         * The root's interrupt-parent is the PLIC (core/guest_dt.c, for the devices); a hart's
+         * controller is the root of its tree: pointing at itself says so (Linux's of_irq_init).
+         */
+        TRY(fdt_property_u32(fdt, "interrupt-parent", RISCV_DT_PHANDLE_INTC(i)));
         TRY(fdt_end_node(fdt));
         TRY(fdt_end_node(fdt));
     }
@@ -139,6 +144,8 @@ int riscv_dt_plic(void *fdt, const struct svmm_vm_config *cfg)
     TRY(fdt_property_u32(fdt, "riscv,ndev", riscv_plic_nsources(cfg) - 1));
     TRY(fdt_property(fdt, "interrupts-extended", ext, (int)(2 * n * sizeof(ext[0]))));
     TRY(fdt_property_u32(fdt, "phandle", SVMM_DT_PHANDLE_GIC));
+    /* Not its own parent (the root's default): it is initialised after the hart controllers. */
+    TRY(fdt_property_u32(fdt, "interrupt-parent", RISCV_DT_PHANDLE_INTC(0)));
     return fdt_end_node(fdt);
 }
 
