@@ -13,7 +13,7 @@
 #    DISTRIBUTE_GROUP_DOC), closed at the line that ends the run (a blank line, a comment, a
 #    closing brace, a preprocessor conditional). Not inside function bodies; not for a comment
 #    above a struct, union, enum or function definition, which documents that one.
-# ACSL annotations (/*@ ... */) stay plain comments. Text inside a comment is left alone, so
+# ACSL annotations (/*@ ... */) stay plain comments, and so does a comment that only introduces one. Text inside a comment is left alone, so
 # "src/*.c" in a comment does not open another one.
 BEGIN { in_comment = 0; file_comment = 0; group = 0; pending = 0; depth = 0; in_func = 0; new_stmt = 1; aggregate = 0 }
 function braces(s,    t, o, c) {
@@ -50,6 +50,15 @@ function run_commented(i, d,    j, dd, t, st) {
         dd += braces(t)
     }
     return 0
+}
+# A comment followed by an ACSL block (/*@ ... */) and then a blank line introduces that block: it
+# documents no declaration and stays a plain comment.
+function about_acsl(i,    j) {
+    for (j = i; j <= NR && !index(lines[j], "*/"); j++) ;
+    j++
+    if (j > NR || lines[j] !~ /^[ \t]*\/\*@/) return 0
+    for (; j <= NR && !index(lines[j], "*/"); j++) ;
+    return j + 1 <= NR && lines[j + 1] ~ /^[ \t]*$/
 }
 function filter(ln,    line, start, code, blank_code, depth_before, prefix, before, rest, c, end) {
     line = lines[ln]
@@ -96,6 +105,7 @@ function filter(ln,    line, start, code, blank_code, depth_before, prefix, befo
         file_comment = 1; mark = "/**"
     } else if (before ~ /^[ \t]*$/) {
         mark = "/**"; lead_doc = 1
+        if (about_acsl(ln)) { mark = "/*"; lead_doc = 0 }
     } else {
         mark = "/**<"
     }
