@@ -30,7 +30,7 @@ tpid=$!
 for i in $(seq 600); do grep -q '^TICK 2 ' ticker.out && break; sleep 0.1; done
 echo "[outer] neighbour ticking: $(ticks) ticks at uptime $(up)"
 t0=$(up) n0=$(ticks)
-/svmm run --kernel /hostile-Image --mem 128M --name hostile --disk ram=4M --rng \
+/svmm run --kernel /hostile-Image --mem 128M --cpus 2 --name hostile --disk ram=4M --rng \
     --vsock cid=3,uds=/tmp/h3,peer=4:/tmp/vs34.sock < /dev/null > hostile.out 2> hostile.err
 st=$?
 t1=$(up) n1=$(ticks)
@@ -52,7 +52,7 @@ machine_run "$T" "$TIMEOUT" "" "--extra $T/extra" "" || fail_early "test machine
 check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
 check "the neighbour VM was ticking before the attack" "$(has '^\[outer\] neighbour ticking: [0-9]+ ticks')"
 check "the hostile guest found its devices (rng, blk, console, vsock) in the DTB" \
-    "$(has '^\[hostile\] HOSTILE layout: RAM 0x40000000\+0x8000000 GICv3 0x8000000 psci=hvc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+$')"
+    "$(has '^\[hostile\] HOSTILE layout: RAM 0x40000000\+0x8000000 GICv3 0x8000000 psci=hvc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+ cpus 2$')"
 # One check per case: its verdict line.
 while read -r verdict name rest; do
     check "case $name: ${rest#: }" "$(is [ "$verdict" = ok ])"
@@ -60,9 +60,12 @@ done < <(sed -n 's/^\[hostile\] HOSTILE \(ok\|FAIL\) \([a-z0-9_]*\)\(.*\)$/\1 \2
 summary=$(sed -n 's/^\[hostile\] HOSTILE summary: \(.*\)$/\1/p' <<<"$LOG")
 cases=$(sed -n 's/^\([0-9]*\) cases.*/\1/p' <<<"$summary")
 check "summary: ${summary:-none} (at least 80 cases, none failed)" \
-    "$([ -n "$cases" ] && [ "$cases" -ge 80 ] && grep -q ' 0 failed$' <<<"$summary"; rc)"
-check "every case reported a verdict ($cases cases)" \
-    "$(is [ "$(grep -cE '^\[hostile\] HOSTILE (ok|FAIL) ' <<<"$LOG")" = "${cases:-x}" ])"
+    "$([ -n "$cases" ] && [ "$cases" -ge 80 ] && grep -q ' 0 failed, ' <<<"$summary"; rc)"
+skips=$(sed -n 's/.* \([0-9]*\) skipped$/\1/p' <<<"$summary")
+check "every case reported a verdict or a skip (${cases:-?} cases, ${skips:-?} skipped: CPU_ON at bad entries, which KVM does not check)" \
+    "$([ "$(grep -cE '^\[hostile\] HOSTILE (ok|FAIL|skip) ' <<<"$LOG")" = "${cases:-x}" ] &&
+       [ "$(grep -cE '^\[hostile\] HOSTILE skip smp_on_[a-z_]+: not on this platform' <<<"$LOG")" = "${skips:-x}" ] &&
+       [ "$skips" = 5 ]; rc)"
 check "the console still printed after its queue was broken and reset" "$(has '^\[hostile\] HOSTILE console alive')"
 check "svmm warned about the attacks (a queue error, a bad register access, an unclaimed access)" \
     "$(grep -q 'queue 0: descriptor loop: device needs reset' <<<"$LOG" &&

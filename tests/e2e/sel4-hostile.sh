@@ -24,17 +24,6 @@ make -s -C "$ROOT" hostile-guest BUILD="$BUILD" >/dev/null || fail_early "hostil
 cat > "$T/system.yaml" <<Y
 board: qemu_virt_aarch64
 vms:
-  - name: hostile
-    kernel: $BUILD/guest/hostile-Image
-    ram: 128M
-    vcpus: 1
-    devices:
-      - type: console
-      - type: blk
-        ramdisk: 4M
-      - type: rng
-      - type: vsock
-        cid: 3
   - name: ticker
     kernel: $BUILD/guest/ticker-Image
     ram: 32M
@@ -42,6 +31,19 @@ vms:
     devices:
       - type: vsock             # never driven by its guest: the hostile guest's packets for CID 4 end there
         cid: 4
+  # Last: with Microkit 2.0.1 a VM of 2 vCPUs before another VM fails at boot ("TCB Configure: tcb
+  # already has a scheduling context", the monitor's invocation error).
+  - name: hostile
+    kernel: $BUILD/guest/hostile-Image
+    ram: 128M
+    vcpus: 2                    # the SMP cases: CPU_ON's arguments, a secondary on and off
+    devices:
+      - type: console
+      - type: blk
+        ramdisk: 4M
+      - type: rng
+      - type: vsock
+        cid: 3
 Y
 sel4_system "$SDK" "$CONFIG" "$T/system.yaml" "$T/out" "$T/build.log" || fail_early build "$T/build.log"
 # The hostile VM's stop (its VMM logs its exits) ends the run; the ticker never stops.
@@ -49,16 +51,17 @@ sel4_boot "$T/out" "$gic" "$T/log" "$TIMEOUT" 1
 
 check "the system stopped by itself (the hostile VM stopped; not a timeout)" "$(is [ "$status" = stopped ])"
 check "the hostile guest found its devices (rng, blk, console, vsock) in the DTB" \
-    "$(has "^hostile\| HOSTILE layout: RAM 0x40000000\+0x8000000 GICv$gic 0x8000000 psci=smc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+$")"
+    "$(has "^hostile\| HOSTILE layout: RAM 0x40000000\+0x8000000 GICv$gic 0x8000000 psci=smc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+ cpus 2$")"
 while read -r verdict name rest; do
     check "case $name: ${rest#: }" "$(is [ "$verdict" = ok ])"
 done < <(sed -n 's/^hostile| HOSTILE \(ok\|FAIL\) \([a-z0-9_]*\)\(.*\)$/\1 \2 \3/p' <<<"$LOG")
 summary=$(sed -n 's/^hostile| HOSTILE summary: \(.*\)$/\1/p' <<<"$LOG")
 cases=$(sed -n 's/^\([0-9]*\) cases.*/\1/p' <<<"$summary")
 check "summary: ${summary:-none} (at least 80 cases, none failed)" \
-    "$([ -n "$cases" ] && [ "$cases" -ge 80 ] && grep -q ' 0 failed$' <<<"$summary"; rc)"
-check "every case reported a verdict (${cases:-?} cases)" \
-    "$(is [ "$(grep -cE '^hostile\| HOSTILE (ok|FAIL) ' <<<"$LOG")" = "${cases:-x}" ])"
+    "$([ -n "$cases" ] && [ "$cases" -ge 80 ] && grep -q ' 0 failed, ' <<<"$summary"; rc)"
+skips=$(sed -n 's/.* \([0-9]*\) skipped$/\1/p' <<<"$summary")
+check "every case reported a verdict, none skipped (${cases:-?} cases, ${skips:-?} skipped)" \
+    "$([ "$(grep -cE '^hostile\| HOSTILE (ok|FAIL) ' <<<"$LOG")" = "${cases:-x}" ] && [ "$skips" = 0 ]; rc)"
 check "the console still printed after its queue was broken and reset" "$(has 'HOSTILE console alive')"
 check "the VMM warned about the attacks (a queue error, a bad register access, an unclaimed access)" \
     "$(grep -q 'queue 0: descriptor loop: device needs reset' <<<"$LOG" &&

@@ -155,6 +155,7 @@ static int gic_v3;
 static bool psci_smc;
 static uint64_t virtio_base[MAX_VIRTIO];
 static unsigned nvirtio;
+static unsigned ncpus; /* cpu@ nodes under /cpus */
 
 static uint64_t parse_hex(const char *s)
 {
@@ -186,6 +187,8 @@ static bool parse_dtb(const uint8_t *fdt)
             while (name[n]) n++;
             p += (n + 4) & ~3u;
             depth++;
+            if (depth == 3 && str_eq(node, "cpus") && starts(name, "cpu@"))
+                ncpus++;
             if (depth == 2) {
                 node = name;
                 if (starts(name, "virtio_mmio@") && nvirtio < MAX_VIRTIO)
@@ -371,6 +374,13 @@ static uint32_t wfi_timer(void)
 
 #ifdef TICKER
 /* ---- the neighbour: a tick every 200 ms, sleeping between ---- */
+void secondary_main(void);
+void secondary_main(void) /* the head's secondary entry: never started here */
+{
+    for (;;)
+        __asm__ volatile("wfi");
+}
+
 void hostile_main(uint64_t dtb)
 {
     uint64_t last, maxgap = 0;
@@ -695,6 +705,10 @@ static const char *health(void)
 }
 
 /* ---- verdict helpers ---- */
+/* A case that does not apply to this VM returns this (a "skip" line, not a verdict). */
+static const char skip_msg[] = "not applicable";
+#define SKIP skip_msg
+
 /* The chain just posted must break the queue: NEEDS_RESET, nothing used. */
 static const char *expect_broken(struct dev *d)
 {
@@ -1915,11 +1929,11 @@ static const char *cpu_psci_version(void)
     return v >= 0x10000 && v < 0x20000 ? NULL : why("PSCI_VERSION ", v);
 }
 static const char *cpu_on_self(void) { return expect_ret(psci(PSCI_CPU_ON, 0, ram_base, 0), E_ALREADY_ON); }
-static const char *cpu_on_absent(void) { return expect_ret(psci(PSCI_CPU_ON, 1, ram_base, 0), E_INVALID); }
+static const char *cpu_on_absent(void) { return expect_ret(psci(PSCI_CPU_ON, ncpus, ram_base, 0), E_INVALID); }
 static const char *cpu_on_absent_cluster(void) { return expect_ret(psci(PSCI_CPU_ON, 0x0100, ram_base, 0), E_INVALID); }
 static const char *cpu_on_mpidr_all_ones(void) { return expect_ret(psci(PSCI_CPU_ON, ~0ull, ~0ull, ~0ull), E_INVALID); }
 static const char *cpu_on_smc32_absent(void) { return expect_ret(psci(PSCI_CPU_ON_32, 7, 0xffffffff, 0), E_INVALID); }
-static const char *cpu_affinity_absent(void) { return expect_ret(psci(PSCI_AFFINITY_INFO, 3, 0, 0), E_INVALID); }
+static const char *cpu_affinity_absent(void) { return expect_ret(psci(PSCI_AFFINITY_INFO, ncpus + 2, 0, 0), E_INVALID); }
 static const char *cpu_affinity_self(void) { return expect_ret(psci(PSCI_AFFINITY_INFO, 0, 0, 0), 0); }
 static const char *cpu_affinity_bad_level(void)
 {
@@ -2094,6 +2108,106 @@ static const char *cpu_wfe_storm(void)
     return NULL;
 }
 
+/* ---- SMP (a VM with 2 vCPUs or more): CPU_ON's arguments, a secondary on and off ---- */
+#define E_INVALID_ADDRESS ((uint64_t)-9)
+#define E_ON_PENDING ((uint64_t)-5)
+#define AFF_ON 0
+#define AFF_OFF 1
+void secondary_entry(void);
+void secondary_main(void);
+static uint32_t drain(void);
+static uint8_t stack2[8192] __attribute__((aligned(16)));
+static volatile unsigned sec_runs;
+
+void secondary_main(void)
+{
+    sec_runs++;
+    dmb();
+    psci(PSCI_CPU_OFF, 0, 0, 0);
+    sec_runs += 1000; /* CPU_OFF returned: an error */
+    for (;;)
+        __asm__ volatile("wfi");
+}
+static uint64_t sec_entry(void) { return (uintptr_t)secondary_entry; }
+static uint64_t sec_stack(void) { return (uintptr_t)stack2 + sizeof(stack2); }
+/* Wait up to ms for CPU 1 to be OFF again. */
+static bool sec_off(uint64_t ms)
+{
+    uint64_t end = now() + ms_ticks(ms);
+    do {
+        if (psci(PSCI_AFFINITY_INFO, 1, 0, 0) == AFF_OFF)
+            return true;
+    } while (now() < end);
+    return false;
+}
+static const char *smp_bad_entry(uint64_t entry)
+{
+    if (ncpus < 2)
+        return SKIP;
+    if (!psci_smc)
+        return SKIP; /* KVM starts a CPU at any entry; only svmm's PSCI checks it */
+    uint64_t r = psci(PSCI_CPU_ON, 1, entry, sec_stack());
+    if (r != E_INVALID_ADDRESS)
+        return why("returned ", r);
+    return psci(PSCI_AFFINITY_INFO, 1, 0, 0) == AFF_OFF ? NULL : "CPU 1 is on after a refused CPU_ON";
+}
+static const char *smp_on_outside_ram(void) { return smp_bad_entry(ram_end()); }
+static const char *smp_on_misaligned(void) { return smp_bad_entry(sec_entry() + 2); }
+static const char *smp_on_in_mmio(void) { return smp_bad_entry(rng.base); }
+static const char *smp_on_zero(void) { return smp_bad_entry(0); }
+static const char *smp_on_wraps(void) { return smp_bad_entry(0xfffffffffffffffcull); }
+static const char *smp_on_off(void)
+{
+    if (ncpus < 2)
+        return SKIP;
+    unsigned before = sec_runs;
+    uint64_t r = psci(PSCI_CPU_ON, 1, sec_entry(), sec_stack());
+    if (r != 0)
+        return why("CPU_ON returned ", r);
+    if (!sec_off(2000))
+        return "CPU 1 did not turn itself off";
+    return sec_runs == before + 1 ? NULL : why("secondary runs: ", sec_runs - before);
+}
+static const char *smp_on_twice(void)
+{
+    if (ncpus < 2)
+        return SKIP;
+    uint64_t r1 = psci(PSCI_CPU_ON, 1, sec_entry(), sec_stack());
+    uint64_t r2 = psci(PSCI_CPU_ON, 1, sec_entry(), sec_stack());
+    bool off = sec_off(2000);
+    if (r1 != 0)
+        return why("first CPU_ON returned ", r1);
+    if (r2 != E_ALREADY_ON && r2 != E_ON_PENDING && !(r2 == 0 && off))
+        return why("second CPU_ON returned ", r2);
+    return off ? NULL : "CPU 1 did not turn itself off";
+}
+static const char *smp_on_off_storm(void)
+{
+    /* 20 rounds of CPU_ON and the secondary's CPU_OFF */
+    if (ncpus < 2)
+        return SKIP;
+    unsigned before = sec_runs;
+    for (unsigned i = 0; i < 20; i++) {
+        uint64_t r = psci(PSCI_CPU_ON, 1, sec_entry(), sec_stack());
+        if (r != 0)
+            return why("CPU_ON returned ", r);
+        if (!sec_off(2000))
+            return why("CPU 1 stayed on in round ", i);
+    }
+    return sec_runs == before + 20 ? NULL : why("secondary runs: ", sec_runs - before);
+}
+static const char *smp_sgi_to_off_cpu(void)
+{
+    /* SGIs to CPU 1 while it is off: nothing reaches us, and it still starts afterwards */
+    if (ncpus < 2)
+        return SKIP;
+    for (unsigned i = 0; i < 16; i++)
+        gic_sgi(i, 2, 0, false);
+    if (drain())
+        return "an SGI for CPU 1 reached CPU 0";
+    return smp_on_off();
+}
+
 /* ---- interrupt abuse ---- */
 static uint32_t drain(void)
 {
@@ -2164,16 +2278,18 @@ static const char *irq_ctlr_garbage(void)
     w32(gicd + GICD_CTLR, c);
     return irq_still_works();
 }
+/* Target-list bits of CPUs that do not exist (Aff0 ncpus..7 on GICv2, ..15 on GICv3). */
+static uint32_t absent_mask(void) { return (gic_v3 ? 0xffffu : 0xffu) & ~((1u << ncpus) - 1); }
 static const char *irq_sgi_absent_cpus(void)
 {
-    gic_sgi(4, 0xfe, 0, false); /* CPUs 1..7 */
+    gic_sgi(4, absent_mask(), 0, false); /* every CPU number past the last */
     if (gic_v3)
         gic_sgi(5, 0xffff, 7, false); /* every CPU of cluster 7 (a GICv2 target list has no clusters) */
     return drain() ? "an SGI for absent CPUs reached us" : irq_still_works();
 }
 static const char *irq_sgi_others(void)
 {
-    gic_sgi(6, 0, 0, true); /* all but ourselves: nobody */
+    gic_sgi(6, 0, 0, true); /* all but ourselves: nobody, or CPUs that are off */
     return drain() ? "an SGI to the others reached us" : irq_still_works();
 }
 static const char *irq_sgir_reserved_filter(void)
@@ -2246,7 +2362,7 @@ static const char *irq_route_absent(void)
     if (gic_v3)
         w64(gicd + GICD_IROUTER + 8 * 61, 0xff00ff0f0full);
     else
-        w32(gicd + 0x800 + 60, 0xfefefefeu);
+        w32(gicd + 0x800 + 60, absent_mask() * 0x01010101u);
     w32(gicd + GICD_ISENABLER + 4, 1u << 29);
     w32(gicd + GICD_ISPENDR + 4, 1u << 29);
     uint32_t n = drain();
@@ -2271,7 +2387,7 @@ static const char *irq_redist_absent_cpu(void)
 {
     if (!gic_v3)
         return irq_still_works();
-    uintptr_t r1 = gic2nd + 0x20000; /* CPU 1's frames: it does not exist */
+    uintptr_t r1 = gic2nd + 0x20000u * ncpus; /* the frames of the CPU after the last */
     w32(r1 + GICR_WAKER, 0);
     w32(r1 + GICR_SGI + GICD_ISENABLER, 0xffffffffu);
     w32(r1 + GICR_SGI + GICD_ISPENDR, 0xffffffffu);
@@ -2442,7 +2558,7 @@ static const struct hcase cases[] = {
     C(tr_console_notify_all, TRANSPORT, "console: notifies of every queue number harmless"),
     C(cpu_psci_version, CPU, "PSCI 1.x"),
     C(cpu_on_self, CPU, "ALREADY_ON"),
-    C(cpu_on_absent, CPU, "INVALID_PARAMETERS (CPU 1 does not exist)"),
+    C(cpu_on_absent, CPU, "INVALID_PARAMETERS (the CPU after the last)"),
     C(cpu_on_absent_cluster, CPU, "INVALID_PARAMETERS (cluster 1)"),
     C(cpu_on_mpidr_all_ones, CPU, "INVALID_PARAMETERS (all ones)"),
     C(cpu_on_smc32_absent, CPU, "INVALID_PARAMETERS (SMC32 CPU_ON, CPU 7)"),
@@ -2471,6 +2587,15 @@ static const struct hcase cases[] = {
     C(cpu_wfi_storm, CPU, "200 timer-woken WFIs all return"),
     C(cpu_wfi_pending, CPU, "1000 WFIs with an interrupt pending return at once"),
     C(cpu_wfe_storm, CPU, "10000 WFEs return"),
+    C(smp_on_outside_ram, CPU, "CPU_ON of CPU 1 at an entry past RAM: INVALID_ADDRESS, it stays off"),
+    C(smp_on_misaligned, CPU, "CPU_ON at a misaligned entry: INVALID_ADDRESS"),
+    C(smp_on_in_mmio, CPU, "CPU_ON at an entry in a device window: INVALID_ADDRESS"),
+    C(smp_on_zero, CPU, "CPU_ON at entry 0: INVALID_ADDRESS"),
+    C(smp_on_wraps, CPU, "CPU_ON at an entry 4 bytes below 2^64: INVALID_ADDRESS"),
+    C(smp_on_off, CPU, "CPU_ON of CPU 1: it runs once and turns itself off"),
+    C(smp_on_twice, CPU, "CPU_ON twice: ALREADY_ON (or ON_PENDING) the second time"),
+    C(smp_on_off_storm, CPU, "20 rounds of CPU_ON and CPU_OFF"),
+    C(smp_sgi_to_off_cpu, CPU, "SGIs to an off CPU go nowhere; it starts afterwards"),
     C(irq_typer_ro, IRQ, "GICD_TYPER write ignored"),
     C(irq_iidr_ro, IRQ, "GICD_IIDR write ignored"),
     C(irq_pidr2_ro, IRQ, "GICD_PIDR2 write ignored"),
@@ -2529,7 +2654,7 @@ static void final_case(void)
 
 void hostile_main(uint64_t dtb)
 {
-    unsigned ok = 0, failed = 0, per_cls[5] = { 0 };
+    unsigned ok = 0, failed = 0, skipped = 0, per_cls[5] = { 0 };
     uint64_t t0;
 
     freq = SYSREG_R(cntfrq_el0);
@@ -2557,6 +2682,8 @@ void hostile_main(uint64_t dtb)
     putx(con.base);
     puts_(" vsock ");
     putx(vrx.base);
+    puts_(" cpus ");
+    putu(ncpus);
     putc_('\n');
     if (!rng.base || !blk.base) {
         puts_("HOSTILE FAIL setup: needs a virtio-rng and a virtio-blk\n");
@@ -2582,6 +2709,7 @@ void hostile_main(uint64_t dtb)
         uintptr_t breach;
         unsigned exc0;
 
+        per_cls[c->cls == RNG || c->cls == BLK ? 0 : c->cls == TRANSPORT ? 1 : c->cls == CPU ? 2 : c->cls == IRQ ? 3 : 4]++;
         memset(arena, PATTERN, sizeof(arena));
         nallowed = 0;
         e = health(); /* fresh devices, queue size 8, and proof they serve before the attack */
@@ -2596,6 +2724,13 @@ void hostile_main(uint64_t dtb)
         }
         exc0 = exc_count;
         e = c->fn();
+        if (e == SKIP) {
+            skipped++;
+            puts_("HOSTILE skip ");
+            puts_(c->name);
+            puts_(ncpus < 2 ? ": needs 2 vCPUs\n" : ": not on this platform\n");
+            continue;
+        }
         if (!e && (breach = canary_breach()) != 0)
             e = why("write outside what a descriptor allowed at ", breach);
         if (!e && c->cls != CPU && exc_count != exc0)
@@ -2619,7 +2754,6 @@ void hostile_main(uint64_t dtb)
             putc_(')');
         }
         putc_('\n');
-        per_cls[c->cls == RNG || c->cls == BLK ? 0 : c->cls == TRANSPORT ? 1 : c->cls == CPU ? 2 : c->cls == IRQ ? 3 : 4]++;
     }
     puts_("HOSTILE classes: virtqueue ");
     putu(per_cls[0]);
@@ -2642,7 +2776,9 @@ void hostile_main(uint64_t dtb)
     putu(ok);
     puts_(" ok, ");
     putu(failed);
-    puts_(" failed\n");
+    puts_(" failed, ");
+    putu(skipped);
+    puts_(" skipped\n");
 #ifdef HOSTILE_NO_FINAL
     poweroff();
 #else

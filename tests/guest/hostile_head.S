@@ -36,6 +36,19 @@ _start:
 3:  wfi
     b       3b
 
+/* A secondary vCPU's entry (PSCI CPU_ON): x0 = the top of its stack, the vectors, then C. */
+    .globl secondary_entry
+    .balign 8
+secondary_entry:
+    msr     daifset, #0xf
+    mov     sp, x0
+    adr     x1, vectors
+    msr     vbar_el1, x1
+    isb
+    bl      secondary_main
+4:  wfi
+    b       4b
+
 /* Every vector saves the caller-saved registers and calls exc_entry(kind); it returns the ELR to use. */
     .macro vent kind
     .balign 0x80
