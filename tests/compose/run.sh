@@ -204,14 +204,16 @@ grep -q "vms.vm1.on_fault: 'sometimes' is not restart or stop" <<<"$out" &&
 
 # ---- pCPU placement as cpu attributes (SMP SDKs) ----
 (cd "$T" && "$COMPOSE" "$ROOT/examples/multicore/system.yaml" -o "$T/sdf-cpu" --sdf-cpu) &&
-    [ "$(grep -c '<vcpu id="0" cpu="[0-3]" />' "$T/sdf-cpu/svmm.system")" = 4 ] &&
-    grep -q '<vcpu id="0" cpu="3" />' "$T/sdf-cpu/svmm.system" &&
-    ok "multicore --sdf-cpu: one vCPU on each of pCPUs 0..3 as cpu attributes" || bad "multicore --sdf-cpu"
-(cd "$T" && "$COMPOSE" "$ROOT/examples/hybrid/system.yaml" -o "$T/cores" --cores 4) &&
+    [ "$(grep -c '<vcpu id="0" cpu="[0-1]" />' "$T/sdf-cpu/svmm.system")" = 2 ] &&
+    grep -q '<vcpu id="0" cpu="1" />' "$T/sdf-cpu/svmm.system" &&
+    ok "multicore --sdf-cpu: one vCPU on each of pCPUs 0 and 1 as cpu attributes" || bad "multicore --sdf-cpu"
+(cd "$T" && "$COMPOSE" "$ROOT/examples/hybrid/system.yaml" -o "$T/cores" --cores 2) &&
     grep -q '<protection_domain name="vmm_main" priority="[0-9]*" cpu="0"' "$T/cores/svmm.system" &&
-    grep -q '<protection_domain name="vmm_rt1" priority="[0-9]*" cpu="2"' "$T/cores/svmm.system" &&
-    grep -q '^-smp 4 -device loader' "$T/cores/qemu-images.args" &&
-    ok "hybrid --cores 4: each VMM on its VM's first pCPU, QEMU told -smp 4" || bad "hybrid --cores 4"
+    grep -q '<protection_domain name="vmm_rt1" priority="[0-9]*" cpu="1"' "$T/cores/svmm.system" &&
+    grep -q '^-smp 2 -device loader' "$T/cores/qemu-images.args" &&
+    ok "hybrid --cores 2: each VMM on its VM's first pCPU, QEMU told -smp 2" || bad "hybrid --cores 2"
+(cd "$T" && "$COMPOSE" "$ROOT/examples/hybrid/system.yaml" -o "$T/cores1" --cores 1 2>&1 | grep -q 'vms.main.pcpus\[1\]: pCPU 1: this seL4 kernel runs on 1 core (0..0)') &&
+    ok "hybrid --cores 1: a pCPU beyond the kernel's cores is refused" || bad "hybrid --cores 1"
 
 # ---- passive VMMs: the default follows --exception-fastpath, vmm_passive overrides it per VM ----
 sed 's/^  - name: beta$/  - name: beta\n    vmm_passive: false/' "$ROOT/examples/linux-pair/system.yaml" > "$T/passive.yaml"

@@ -13,15 +13,9 @@ pids="$pids $!"
 # seL4 only, not applied by svmm run (docs/system-description.md): pcpus
 ( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon' < /dev/null; echo $? > "$status_dir/vm1" ) 2>&1 | prefix vm1 &
 pids="$pids $!"
-# seL4 only, not applied by svmm run (docs/system-description.md): pcpus
-( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon' < /dev/null; echo $? > "$status_dir/vm2" ) 2>&1 | prefix vm2 &
-pids="$pids $!"
-# seL4 only, not applied by svmm run (docs/system-description.md): pcpus
-( "$SVMM" run --kernel build/machine/Image --initrd build/guest.cpio.gz --mem 128M --cpus 1 --append 'console=ttyS0 earlycon' < /dev/null; echo $? > "$status_dir/vm3" ) 2>&1 | prefix vm3 &
-pids="$pids $!"
 for p in $pids; do wait "$p"; done
 status=0
-for vm in vm0 vm1 vm2 vm3; do
+for vm in vm0 vm1; do
     rc=$(cat "$status_dir/$vm" 2>/dev/null || echo 1)
     echo "svmm-up: VM $vm exited with status $rc"
     [ "$rc" = 0 ] || status=1
