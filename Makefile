@@ -62,6 +62,7 @@ help:
 	@echo "make bench-restart   hosted restart latency (svmm ctl restart -> guest init) against QEMU-KVM kill + relaunch"
 	@echo "make fresh-check     make test + make demo in a clean Debian 12 root (catches missing install steps)"
 	@echo "make tsan            the hosted platform's threads under ThreadSanitizer"
+	@echo "make prove           Frama-C WP proofs of the guest-facing parsers (docs/proofs.md)"
 	@echo "make docs            API reference (Doxygen) and C4 diagrams (SVG) -> $(BUILD)/docs/ (docs/user-guide.md)"
 	@echo "make clean           remove $(BUILD)/ (keeps downloads in $(BUILD)/cache)"
 
@@ -153,6 +154,9 @@ freestanding: $(BUILD)/freestanding/libsvmm.a $(BUILD)/freestanding/selftest.elf
 
 # ---- fuzzing (libFuzzer): fuzz-smoke (part of make test), fuzz FUZZ_SECONDS=N ----
 -include tests/fuzz/fuzz.mk
+
+# ---- proofs (Frama-C WP) of the guest-facing parsers: make prove (docs/proofs.md) ----
+-include tests/prove/prove.mk
 
 # ---- system composer (tools/compose): make compose ----
 -include tools/compose/compose.mk

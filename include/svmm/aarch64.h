@@ -19,15 +19,19 @@
 #define ESR_EC_DABT_LOW 0x24
 
 /* The exception class (ESR_ELx.EC, bits [31:26]) of a syndrome. */
+/*@ assigns \nothing; ensures \result <= 0x3f; */
 static inline unsigned esr_ec(uint64_t esr) { return (unsigned)(esr >> 26) & 0x3f; }
 
 /* A trapped WFx (EC 0x01) was a WFI: ISS.TI is 0 (1 is WFE; 2 and 3, the timeout forms of Armv8.7). */
+/*@ assigns \nothing; */
 static inline bool esr_wfx_is_wfi(uint64_t esr) { return (esr & 3u) == 0; }
 
 /* Bytes to step over the trapped instruction: ESR.IL says 32-bit (4) or a 16-bit T32 one (2). */
+/*@ assigns \nothing; ensures \result == 2 || \result == 4; */
 static inline unsigned esr_insn_len(uint64_t esr) { return (esr >> 25) & 1 ? 4 : 2; }
 
 /* SPSR_ELx.M[4]: the guest was executing in AArch32 state, whose registers svmm does not emulate. */
+/*@ assigns \nothing; */
 static inline bool aarch64_spsr_is_aarch32(uint64_t spsr) { return (spsr >> 4) & 1; }
 
 /* A decoded data abort with a valid instruction syndrome. */
@@ -41,6 +45,13 @@ struct aarch64_dabt {
 };
 
 /* Decode a data abort ESR; -1 when it is not a data abort or ISV = 0 (no syndrome to emulate from). */
+/*@
+  requires \valid(out);
+  assigns *out;
+  ensures \result == 0 || \result == -1;
+  ensures \result == 0 ==> (out->size == 1 || out->size == 2 || out->size == 4 || out->size == 8) &&
+      out->rt <= 31 && (out->insn_len == 2 || out->insn_len == 4);
+*/
 int aarch64_decode_dabt(uint64_t esr, struct aarch64_dabt *out);
 
 /* A trapped MSR/MRS (EC 0x18). */
@@ -57,9 +68,18 @@ struct aarch64_sysreg {
 #define SYSREG_ICC_SGI1R_EL1 AARCH64_SYSREG(3, 0, 12, 11, 5)
 
 /* Decode an EC 0x18 ESR; -1 for another class. */
+/*@
+  requires \valid(out);
+  assigns *out;
+  ensures \result == 0 || \result == -1;
+  ensures \result == 0 ==> out->op0 <= 3 && out->op1 <= 7 && out->op2 <= 7 && out->crn <= 15 &&
+      out->crm <= 15 && out->rt <= 31 && (out->insn_len == 2 || out->insn_len == 4);
+*/
 int aarch64_decode_sysreg(uint64_t esr, struct aarch64_sysreg *out);
 
 /* The AARCH64_SYSREG() id of a decoded access. */
+/*@ requires \valid_read(s) && s->op0 <= 3 && s->op1 <= 7 && s->op2 <= 7 && s->crn <= 15 && s->crm <= 15;
+    assigns \nothing; */
 static inline unsigned aarch64_sysreg_id(const struct aarch64_sysreg *s)
 {
     return AARCH64_SYSREG(s->op0, s->op1, s->crn, s->crm, s->op2);
@@ -77,8 +97,10 @@ struct aarch64_gprs {
 };
 
 /* Register `n` of a syndrome (31 reads as XZR, zero). */
+/*@ requires \valid_read(r); assigns \nothing; ensures n < 31 ==> \result == r->x[n]; ensures n >= 31 ==> \result == 0; */
 static inline uint64_t aarch64_gpr(const struct aarch64_gprs *r, unsigned n) { return n < 31 ? r->x[n] : 0; }
 /* Write register `n` of a syndrome (a write to 31, XZR, is dropped). */
+/*@ requires \valid(r); assigns r->x[0 .. 30]; ensures n < 31 ==> r->x[n] == v; */
 static inline void aarch64_set_gpr(struct aarch64_gprs *r, unsigned n, uint64_t v)
 {
     if (n < 31)

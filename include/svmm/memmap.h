@@ -31,6 +31,39 @@ struct svmm_memmap {
     struct svmm_mem_region regions[SVMM_MEMMAP_MAX_REGIONS];
 };
 
+/*
+ * ACSL (Frama-C WP, make prove; docs/proofs.md). A well-formed table: every region is non-empty,
+ * does not wrap 2^64, and its host mapping is readable (writable unless read-only) for its whole
+ * size. svmm_memmap_add() keeps a table well-formed; the host mappings are the platform's promise.
+ */
+/*@
+  predicate svmm_region_ok(struct svmm_mem_region *r) =
+      0 < r->size && r->gpa + r->size <= 18446744073709551616 &&
+      \valid_read((uint8_t *)r->host + (0 .. r->size - 1)) &&
+      ((r->flags & SVMM_MEM_RO) == 0 ==> \valid((uint8_t *)r->host + (0 .. r->size - 1)));
+
+  predicate svmm_memmap_ok(struct svmm_memmap *m) =
+      \valid_read(m) && m->count <= SVMM_MEMMAP_MAX_REGIONS &&
+      \forall integer i; 0 <= i < m->count ==> svmm_region_ok(&m->regions[i]);
+
+  // [p, p+len) lies inside the host mapping of RAM region i (writable too when wr != 0).
+  predicate svmm_host_in_region(struct svmm_memmap *m, integer i, uint8_t *p, integer len, integer wr) =
+      0 <= i < m->count && (m->regions[i].flags & SVMM_MEM_RAM) != 0 &&
+      (wr != 0 ==> (m->regions[i].flags & SVMM_MEM_RO) == 0) &&
+      \base_addr(p) == \base_addr((uint8_t *)m->regions[i].host) &&
+      0 <= p - (uint8_t *)m->regions[i].host &&
+      (p - (uint8_t *)m->regions[i].host) + len <= m->regions[i].size;
+
+  // The property the guest-facing parsers are proved to keep: a host range formed from guest
+  // values is inside one guest-RAM region of the table. One disjunct per slot rather than an
+  // existential, so that solvers see the region directly (SVMM_MEMMAP_MAX_REGIONS == 8).
+  predicate svmm_host_in_ram(struct svmm_memmap *m, uint8_t *p, integer len, integer wr) =
+      0 < len && (svmm_host_in_region(m, 0, p, len, wr) || svmm_host_in_region(m, 1, p, len, wr) ||
+                  svmm_host_in_region(m, 2, p, len, wr) || svmm_host_in_region(m, 3, p, len, wr) ||
+                  svmm_host_in_region(m, 4, p, len, wr) || svmm_host_in_region(m, 5, p, len, wr) ||
+                  svmm_host_in_region(m, 6, p, len, wr) || svmm_host_in_region(m, 7, p, len, wr));
+*/
+
 enum svmm_memmap_err {
     SVMM_MEMMAP_OK = 0,
     SVMM_MEMMAP_E_FULL = -1,     /* no free slot */
@@ -52,6 +85,16 @@ const struct svmm_mem_region *svmm_memmap_find(const struct svmm_memmap *map, ui
  * Host pointer for guest range [gpa, gpa+len) if it lies inside one RAM region, else NULL.
  * `for_write` additionally refuses read-only regions.
  */
+/*@
+  requires svmm_memmap_ok(map);
+  assigns \nothing;
+  ensures \result == \null || svmm_host_in_ram(map, (uint8_t *)\result, len, for_write);
+  ensures \result != \null ==> \exists integer i; 0 <= i < map->count &&
+      map->regions[i].gpa <= gpa && gpa + len <= map->regions[i].gpa + map->regions[i].size &&
+      (uint8_t *)\result == (uint8_t *)map->regions[i].host + (gpa - map->regions[i].gpa);
+  ensures \result != \null ==> \valid_read((uint8_t *)\result + (0 .. len - 1));
+  ensures \result != \null && for_write ==> \valid((uint8_t *)\result + (0 .. len - 1));
+*/
 void *svmm_gpa_to_host(const struct svmm_memmap *map, uint64_t gpa, uint64_t len, bool for_write);
 
 /* Copy between the VMM and guest memory; false (nothing copied) when the range is not guest RAM. */

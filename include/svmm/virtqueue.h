@@ -75,6 +75,35 @@ struct virtq {
     int error;           /* first validation error since enable, or VIRTQ_OK */
 };
 
+/*
+ * ACSL (make prove, docs/proofs.md). An enabled queue's rings lie in guest RAM (the used ring in
+ * writable RAM) and are readable for their whole size; at most num chains are in flight.
+ */
+/*@
+  predicate virtq_rings_ok(struct virtq *q) =
+      \valid_read(q->mem) && svmm_memmap_ok(q->mem) && \separated(q, q->mem) &&
+      0 < q->num <= VIRTQ_MAX_SIZE && q->in_flight <= q->num &&
+      svmm_host_in_ram(q->mem, q->desc, 16 * q->num, 0) &&
+      svmm_host_in_ram(q->mem, q->avail, 6 + 2 * q->num, 0) &&
+      svmm_host_in_ram(q->mem, q->used, 6 + 8 * q->num, 1) &&
+      \valid_read(q->desc + (0 .. 16 * q->num - 1)) &&
+      \valid_read(q->avail + (0 .. 6 + 2 * q->num - 1)) &&
+      \valid(q->used + (0 .. 6 + 8 * q->num - 1));
+
+  predicate virtq_ok(struct virtq *q) = q->ready ==> virtq_rings_ok(q);
+
+  // Every buffer of a chain is a range of guest RAM (device-writable ones in writable RAM),
+  // device-readable buffers first, at most VIRTQ_MAX_SIZE of them, VIRTQ_MAX_CHAIN_BYTES in all.
+  predicate virtq_iov_ok(struct svmm_memmap *m, struct virtq_iov *v, integer wr) =
+      svmm_host_in_ram(m, v->host, v->len, wr) && \valid_read(v->host + (0 .. v->len - 1)) &&
+      (wr != 0 ==> \valid(v->host + (0 .. v->len - 1)));
+
+  predicate virtq_chain_ok(struct svmm_memmap *m, struct virtq_chain *c) =
+      c->n_out + c->n_in <= VIRTQ_MAX_SIZE && c->out_len + c->in_len <= VIRTQ_MAX_CHAIN_BYTES &&
+      (\forall integer k; 0 <= k < c->n_out ==> virtq_iov_ok(m, &c->iov[k], 0)) &&
+      (\forall integer k; c->n_out <= k < c->n_out + c->n_in ==> virtq_iov_ok(m, &c->iov[k], 1));
+*/
+
 /* Forget everything (queue reset); the queue is disabled. */
 void virtq_reset(struct virtq *q);
 
@@ -82,6 +111,13 @@ void virtq_reset(struct virtq *q);
  * Validate the driver-programmed size and ring addresses and map them; on success the queue is
  * ready. `features` are the negotiated feature bits (for INDIRECT_DESC and EVENT_IDX).
  */
+/*@
+  requires \valid(q) && svmm_memmap_ok(mem) && \separated(q, mem);
+  assigns q->ready, q->desc, q->avail, q->used, q->mem, q->indirect_ok, q->event_idx, q->used_idx,
+          q->last_avail, q->in_flight, q->error;
+  ensures \result == VIRTQ_OK ==> q->ready && q->mem == mem;
+  ensures \result != VIRTQ_OK ==> \result == VIRTQ_E_RING && !q->ready;
+*/
 int virtq_enable(struct virtq *q, const struct svmm_memmap *mem, uint64_t features);
 
 /* True when the driver has made buffers available that the device has not popped yet. */
@@ -92,6 +128,11 @@ bool virtq_has_avail(const struct virtq *q);
  * Invariant: in_flight <= num. With `num` chains popped and not pushed it returns 0, whatever the
  * guest's avail index says, so a caller may store one entry per popped chain in a VIRTQ_MAX_SIZE array.
  */
+/*@
+  requires \valid(q) && \valid(c) && \separated(q, c) && virtq_ok(q);
+  requires q->ready ==> \separated(c, q->mem);
+  assigns q->last_avail, q->in_flight, q->error, *c;
+*/
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
 /*

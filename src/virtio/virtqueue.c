@@ -7,11 +7,19 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "virtio rings are litt
 #define DESC_SIZE 16u
 #define AVAIL_F_NO_INTERRUPT 1u
 
-/* Guest memory is shared with running vCPUs: every load is a single atomic access, read once. */
+/*
+ * Guest memory is shared with running vCPUs: every load is a single atomic access, read once.
+ * The proof takes these accessors at their contracts (WP has no model of the __atomic builtins).
+ */
+/*@ requires \valid_read(p + (0 .. 1)); assigns \nothing; */
 static uint16_t ld16(const uint8_t *p) { return __atomic_load_n((const uint16_t *)(const void *)p, __ATOMIC_RELAXED); }
+/*@ requires \valid_read(p + (0 .. 3)); assigns \nothing; */
 static uint32_t ld32(const uint8_t *p) { return __atomic_load_n((const uint32_t *)(const void *)p, __ATOMIC_RELAXED); }
+/*@ requires \valid_read(p + (0 .. 7)); assigns \nothing; */
 static uint64_t ld64(const uint8_t *p) { return __atomic_load_n((const uint64_t *)(const void *)p, __ATOMIC_RELAXED); }
+/*@ requires \valid(p + (0 .. 1)); assigns p[0 .. 1]; */
 static void st16(uint8_t *p, uint16_t v) { __atomic_store_n((uint16_t *)(void *)p, v, __ATOMIC_RELAXED); }
+/*@ requires \valid(p + (0 .. 3)); assigns p[0 .. 3]; */
 static void st32(uint8_t *p, uint32_t v) { __atomic_store_n((uint32_t *)(void *)p, v, __ATOMIC_RELAXED); }
 
 struct desc {
@@ -21,6 +29,7 @@ struct desc {
     uint16_t next;
 };
 
+/*@ requires \valid_read(table + (16 * i .. 16 * i + 15)); assigns \nothing; */
 static struct desc load_desc(const uint8_t *table, uint16_t i)
 {
     const uint8_t *d = table + (uint32_t)i * DESC_SIZE;
@@ -28,11 +37,19 @@ static struct desc load_desc(const uint8_t *table, uint16_t i)
 }
 
 /* Ring layout offsets (VirtIO 1.2, 2.7.6 and 2.7.8). */
+/*@ requires \valid_read(q); assigns \nothing; ensures \result == q->avail + 2; */
 static uint8_t *avail_idx_p(const struct virtq *q) { return q->avail + 2; }
+/*@ requires \valid_read(q) && q->num > 0; assigns \nothing;
+    ensures \result == q->avail + 4 + 2 * (i % q->num); */
 static uint8_t *avail_ring_p(const struct virtq *q, uint16_t i) { return q->avail + 4 + 2u * (i % q->num); }
+/*@ requires \valid_read(q); assigns \nothing; ensures \result == q->avail + 4 + 2 * q->num; */
 static uint8_t *used_event_p(const struct virtq *q) { return q->avail + 4 + 2u * q->num; }
+/*@ requires \valid_read(q); assigns \nothing; ensures \result == q->used + 2; */
 static uint8_t *used_idx_p(const struct virtq *q) { return q->used + 2; }
+/*@ requires \valid_read(q) && q->num > 0; assigns \nothing;
+    ensures \result == q->used + 4 + 8 * (i % q->num); */
 static uint8_t *used_elem_p(const struct virtq *q, uint16_t i) { return q->used + 4 + 8u * (i % q->num); }
+/*@ requires \valid_read(q); assigns \nothing; ensures \result == q->used + 4 + 8 * q->num; */
 static uint8_t *avail_event_p(const struct virtq *q) { return q->used + 4 + 8u * q->num; }
 
 void virtq_reset(struct virtq *q)
@@ -40,6 +57,12 @@ void virtq_reset(struct virtq *q)
     memset(q, 0, sizeof(*q));
 }
 
+/*@
+  requires svmm_memmap_ok(mem);
+  assigns \nothing;
+  ensures \result == \null || (svmm_host_in_ram(mem, \result, len, wr) &&
+      \valid_read(\result + (0 .. len - 1)) && (wr ==> \valid(\result + (0 .. len - 1))));
+*/
 static uint8_t *map_ring(const struct svmm_memmap *mem, uint64_t gpa, uint64_t len, uint64_t align, bool wr)
 {
     if (gpa & (align - 1))
@@ -51,13 +74,22 @@ int virtq_enable(struct virtq *q, const struct svmm_memmap *mem, uint64_t featur
 {
     uint16_t n = q->num;
 
+    uint8_t *desc, *avail, *used;
+
     q->ready = false;
     if (n == 0 || n > VIRTQ_MAX_SIZE || (n & (n - 1)) != 0)
         return VIRTQ_E_RING;
-    q->desc = map_ring(mem, q->desc_gpa, (uint64_t)DESC_SIZE * n, 16, false);
-    q->avail = map_ring(mem, q->avail_gpa, 6 + 2ull * n, 2, false);
-    q->used = map_ring(mem, q->used_gpa, 6 + 8ull * n, 4, true);
-    if (q->desc == NULL || q->avail == NULL || q->used == NULL)
+    desc = map_ring(mem, q->desc_gpa, (uint64_t)DESC_SIZE * n, 16, false);
+    avail = map_ring(mem, q->avail_gpa, 6 + 2ull * n, 2, false);
+    used = map_ring(mem, q->used_gpa, 6 + 8ull * n, 4, true);
+    /* The rings a queue uses are guest RAM (the used ring writable RAM), whatever the driver wrote. */
+    /*@ assert desc != \null ==> svmm_host_in_ram(mem, desc, 16 * n, 0); */
+    /*@ assert avail != \null ==> svmm_host_in_ram(mem, avail, 6 + 2 * n, 0); */
+    /*@ assert used != \null ==> svmm_host_in_ram(mem, used, 6 + 8 * n, 1); */
+    q->desc = desc;
+    q->avail = avail;
+    q->used = used;
+    if (desc == NULL || avail == NULL || used == NULL)
         return VIRTQ_E_RING;
     q->mem = mem;
     q->indirect_ok = (features >> VIRTIO_F_INDIRECT_DESC) & 1;
@@ -71,6 +103,7 @@ int virtq_enable(struct virtq *q, const struct svmm_memmap *mem, uint64_t featur
     return VIRTQ_OK;
 }
 
+/*@ requires \valid(q); assigns q->error; ensures \result == err; */
 static int fail(struct virtq *q, int err)
 {
     if (q->error == VIRTQ_OK)
@@ -83,11 +116,26 @@ bool virtq_has_avail(const struct virtq *q)
     return q->ready && q->error == VIRTQ_OK && ld16(avail_idx_p(q)) != q->last_avail;
 }
 
+/*
+ * The chain walk: chain_add, walk_table, walk_indirect and walk_chain see guest RAM only through
+ * `mem` and the descriptor table they are given, and write only *c.
+ */
+
 /* Append one buffer to the chain after checking direction order, size and RAM bounds. */
-static int chain_add(const struct virtq *q, struct virtq_chain *c, const struct desc *d)
+/*@
+  requires svmm_memmap_ok(mem);
+  requires \valid(c) && \valid_read(d) && \separated(c, mem, d);
+  requires virtq_chain_ok(mem, c);
+  assigns c->iov[0 .. VIRTQ_MAX_SIZE - 1], c->n_out, c->n_in, c->out_len, c->in_len;
+  ensures svmm_memmap_ok(mem);
+  ensures virtq_chain_ok(mem, c);
+  ensures -12 <= \result <= 0;
+*/
+static int chain_add(const struct svmm_memmap *mem, struct virtq_chain *c, const struct desc *d)
 {
     bool wr = d->flags & VIRTQ_DESC_F_WRITE;
     uint8_t *host;
+    unsigned idx;
 
     if (!wr && c->n_in > 0)
         return VIRTQ_E_ORDER;
@@ -95,13 +143,18 @@ static int chain_add(const struct virtq *q, struct virtq_chain *c, const struct 
         return VIRTQ_E_TOO_BIG;
     if (d->len == 0)
         return VIRTQ_OK; /* nothing to transfer; harmless */
-    host = svmm_gpa_to_host(q->mem, d->addr, d->len, wr);
+    host = svmm_gpa_to_host(mem, d->addr, d->len, wr);
     if (host == NULL)
         return VIRTQ_E_ADDR;
     /* Each descriptor costs one unit of a budget of num <= VIRTQ_MAX_SIZE: the index stays in iov[]. */
     if (c->n_out + c->n_in >= VIRTQ_MAX_SIZE)
         return VIRTQ_E_LOOP;
-    c->iov[c->n_out + c->n_in] = (struct virtq_iov){ host, d->len };
+    idx = c->n_out + c->n_in;
+    c->iov[idx].host = host;
+    c->iov[idx].len = d->len;
+    /*@ assert virtq_iov_ok(mem, &c->iov[idx], wr ? 1 : 0); */
+    /*@ assert \forall integer k; 0 <= k < c->n_out ==> virtq_iov_ok(mem, &c->iov[k], 0); */
+    /*@ assert \forall integer k; c->n_out <= k < idx ==> virtq_iov_ok(mem, &c->iov[k], 1); */
     if (wr) {
         c->n_in++;
         c->in_len += d->len;
@@ -114,21 +167,33 @@ static int chain_add(const struct virtq *q, struct virtq_chain *c, const struct 
 
 /*
  * Walk a descriptor table of `n` entries from index `i`. Each step consumes one unit of the
- * `budget` shared by direct and indirect descriptors, so no chain can exceed the queue size.
+ * `budget` (the queue size), so no chain can exceed the queue size, whatever loops it has.
  */
-static int walk_table(const struct virtq *q, struct virtq_chain *c, const uint8_t *table, uint16_t n,
-                      uint16_t i, unsigned *budget)
+/*@
+  requires svmm_memmap_ok(mem);
+  requires \valid(c) && \separated(c, mem);
+  requires 0 < n && i < n && \valid_read(table + (0 .. 16 * n - 1));
+  requires virtq_chain_ok(mem, c);
+  assigns c->iov[0 .. VIRTQ_MAX_SIZE - 1], c->n_out, c->n_in, c->out_len, c->in_len;
+  ensures svmm_memmap_ok(mem) && virtq_chain_ok(mem, c);
+  ensures -12 <= \result <= 0;
+*/
+static int walk_table(const struct svmm_memmap *mem, struct virtq_chain *c, const uint8_t *table, uint16_t n,
+                      uint16_t i, unsigned budget)
 {
+    /*@ loop invariant i < n && svmm_memmap_ok(mem) && virtq_chain_ok(mem, c);
+        loop assigns i, budget, c->iov[0 .. VIRTQ_MAX_SIZE - 1], c->n_out, c->n_in, c->out_len, c->in_len;
+        loop variant budget; */
     for (;;) {
         struct desc d = load_desc(table, i);
         int err;
 
-        if (*budget == 0)
+        if (budget == 0)
             return VIRTQ_E_LOOP;
-        (*budget)--;
+        budget--;
         if (d.flags & VIRTQ_DESC_F_INDIRECT)
             return VIRTQ_E_INDIRECT; /* the head case was handled by the caller */
-        err = chain_add(q, c, &d);
+        err = chain_add(mem, c, &d);
         if (err)
             return err;
         if (!(d.flags & VIRTQ_DESC_F_NEXT))
@@ -140,29 +205,65 @@ static int walk_table(const struct virtq *q, struct virtq_chain *c, const uint8_
 }
 
 /* Switch to an indirect table named by head descriptor `d` (VirtIO 1.2, 2.7.5.3). */
-static int walk_indirect(const struct virtq *q, struct virtq_chain *c, const struct desc *d, unsigned *budget)
+/*@
+  requires svmm_memmap_ok(mem);
+  requires \valid(c) && \valid_read(d) && \separated(c, mem, d);
+  requires virtq_chain_ok(mem, c);
+  assigns c->iov[0 .. VIRTQ_MAX_SIZE - 1], c->n_out, c->n_in, c->out_len, c->in_len;
+  ensures svmm_memmap_ok(mem) && virtq_chain_ok(mem, c);
+  ensures -12 <= \result <= 0;
+*/
+static int walk_indirect(const struct svmm_memmap *mem, bool indirect_ok, struct virtq_chain *c,
+                         const struct desc *d, unsigned budget)
 {
     const uint8_t *table;
     uint32_t n;
 
-    if (!q->indirect_ok || (d->flags & VIRTQ_DESC_F_NEXT))
+    if (!indirect_ok || (d->flags & VIRTQ_DESC_F_NEXT))
         return VIRTQ_E_INDIRECT;
     if (d->len == 0 || d->len % DESC_SIZE != 0 || d->len / DESC_SIZE > VIRTQ_MAX_SIZE)
         return VIRTQ_E_INDIRECT_LEN;
     if (d->addr & (DESC_SIZE - 1))
         return VIRTQ_E_ADDR;
-    table = svmm_gpa_to_host(q->mem, d->addr, d->len, false);
+    table = svmm_gpa_to_host(mem, d->addr, d->len, false);
     if (table == NULL)
         return VIRTQ_E_ADDR;
     n = d->len / DESC_SIZE;
-    return walk_table(q, c, table, (uint16_t)n, 0, budget);
+    return walk_table(mem, c, table, (uint16_t)n, 0, budget);
+}
+
+/*
+ * Collect the chain whose head is `head` in a descriptor table of `num` entries into *c. A budget
+ * of `num` descriptors bounds the walk; an indirect head only names its table and costs none.
+ */
+/*@
+  requires svmm_memmap_ok(mem);
+  requires \valid(c) && \separated(c, mem);
+  requires 0 < num <= VIRTQ_MAX_SIZE && head < num && \valid_read(desc + (0 .. 16 * num - 1));
+  assigns *c;
+  ensures svmm_memmap_ok(mem);
+  ensures -12 <= \result <= 0;
+  ensures \result == 0 ==> c->head == head && virtq_chain_ok(mem, c);
+*/
+static int walk_chain(const struct svmm_memmap *mem, const uint8_t *desc, uint16_t num, bool indirect_ok,
+                      uint16_t head, struct virtq_chain *c)
+{
+    struct desc d;
+
+    c->head = head;
+    c->n_out = c->n_in = 0;
+    c->out_len = c->in_len = 0;
+    d = load_desc(desc, head);
+    /* The head only names the table, which may hold a whole queue's worth (as QEMU allows):
+     * Linux's virtio-blk fills one with seg_max + 2 == num descriptors. */
+    if (d.flags & VIRTQ_DESC_F_INDIRECT)
+        return walk_indirect(mem, indirect_ok, c, &d, num);
+    return walk_table(mem, c, desc, num, head, num);
 }
 
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
     uint16_t avail_idx, head;
-    unsigned budget;
-    struct desc d;
     int err;
 
     if (!q->ready)
@@ -186,20 +287,11 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
     head = ld16(avail_ring_p(q, q->last_avail));
     if (head >= q->num)
         return fail(q, VIRTQ_E_HEAD);
-    c->head = head;
-    c->n_out = c->n_in = 0;
-    c->out_len = c->in_len = 0;
-    budget = q->num;
-    d = load_desc(q->desc, head);
-    if (d.flags & VIRTQ_DESC_F_INDIRECT) {
-        /* The head only names the table, which may hold a whole queue's worth (as QEMU allows):
-         * Linux's virtio-blk fills one with seg_max + 2 == num descriptors. */
-        err = walk_indirect(q, c, &d, &budget);
-    } else {
-        err = walk_table(q, c, q->desc, q->num, head, &budget);
-    }
+    err = walk_chain(q->mem, q->desc, q->num, q->indirect_ok, head, c);
     if (err)
         return fail(q, err);
+    /* Every buffer handed to the device is inside one guest-RAM region of the table. */
+    /*@ assert c->head == head && head < q->num && virtq_chain_ok(q->mem, c); */
     q->last_avail++;
     q->in_flight++;
     return 1;

@@ -7,9 +7,15 @@
 
 int aarch64_decode_dabt(uint64_t esr, struct aarch64_dabt *out)
 {
+    /* ISS.SAS is log2 of the access size; a table keeps the four sizes explicit for the proof. */
+    static const uint8_t sas_bytes[4] = { 1, 2, 4, 8 };
+
     if (esr_ec(esr) != ESR_EC_DABT_LOW || !(esr & ISS_ISV))
         return -1;
-    out->size = 1u << ((esr >> 22) & 3);
+    unsigned sas = (unsigned)(esr >> 22) % 4; /* bits [23:22] */
+
+    /*@ assert sas == 0 || sas == 1 || sas == 2 || sas == 3; */
+    out->size = sas_bytes[sas];
     out->sign_extend = (esr >> 21) & 1;
     out->rt = (esr >> 16) & 0x1f;
     out->reg64 = (esr >> 15) & 1;
@@ -34,6 +40,9 @@ int aarch64_decode_sysreg(uint64_t esr, struct aarch64_sysreg *out)
 }
 
 /* Extend a loaded value of `size` bytes as the syndrome asks (SSE, then SF). */
+/*@ requires \valid_read(d) && (d->size == 1 || d->size == 2 || d->size == 4 || d->size == 8);
+    assigns \nothing;
+    ensures !d->reg64 ==> \result <= 0xffffffff; */
 static uint64_t extend_load(const struct aarch64_dabt *d, uint64_t v)
 {
     unsigned bits = d->size * 8;
