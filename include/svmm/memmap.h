@@ -12,23 +12,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SVMM_MEMMAP_MAX_REGIONS 8
+#define SVMM_MEMMAP_MAX_REGIONS 8 /* regions a memory map holds */
 
+/* Flags of a region. */
 enum svmm_mem_flags {
     SVMM_MEM_RAM = 1u << 0, /* guest RAM: devices may DMA into it */
     SVMM_MEM_RO = 1u << 1,  /* the guest may not write (e.g. a flash image) */
 };
 
+/* One range of guest-physical memory and where the VMM sees it. */
 struct svmm_mem_region {
-    uint64_t gpa;
-    uint64_t size;
-    void *host;
-    uint32_t flags;
+    uint64_t gpa;   /* guest-physical base */
+    uint64_t size;  /* bytes */
+    void *host;     /* the VMM's mapping of it */
+    uint32_t flags; /* enum svmm_mem_flags */
 };
 
+/* A VM's memory map: disjoint regions (svmm_memmap_add). */
 struct svmm_memmap {
-    unsigned count;
-    struct svmm_mem_region regions[SVMM_MEMMAP_MAX_REGIONS];
+    unsigned count; /* regions in use */
+    struct svmm_mem_region regions[SVMM_MEMMAP_MAX_REGIONS]; /* regions[0 .. count - 1] */
 };
 
 /*
@@ -64,6 +67,7 @@ struct svmm_memmap {
                   svmm_host_in_region(m, 6, p, len, wr) || svmm_host_in_region(m, 7, p, len, wr));
 */
 
+/* Results of svmm_memmap_add(). */
 enum svmm_memmap_err {
     SVMM_MEMMAP_OK = 0,
     SVMM_MEMMAP_E_FULL = -1,     /* no free slot */

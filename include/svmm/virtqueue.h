@@ -19,14 +19,17 @@
 #define VIRTQ_MAX_SIZE 256u               /* QueueNumMax offered to drivers; also the chain limit */
 #define VIRTQ_MAX_CHAIN_BYTES (256u << 20) /* a larger request is treated as hostile */
 
+/* Descriptor flags (VirtIO 1.2, 2.7.5): the chain continues; device-writable; an indirect table. */
 #define VIRTQ_DESC_F_NEXT 1u
 #define VIRTQ_DESC_F_WRITE 2u
 #define VIRTQ_DESC_F_INDIRECT 4u
 
+/* Transport feature bits the virtqueue implements (VirtIO 1.2, 6). */
 #define VIRTIO_F_INDIRECT_DESC 28
 #define VIRTIO_F_EVENT_IDX 29
 #define VIRTIO_F_VERSION_1 32
 
+/* Why a queue failed validation (virtq_strerror() names each); the first error sticks in virtq.error. */
 enum virtq_err {
     VIRTQ_OK = 0,
     VIRTQ_E_NOT_READY = -1,    /* queue not enabled */
@@ -45,20 +48,21 @@ enum virtq_err {
 
 /* One guest buffer, already translated: host points at `len` bytes of guest RAM. */
 struct virtq_iov {
-    uint8_t *host;
-    uint32_t len;
+    uint8_t *host; /* the buffer in the VMM's mapping of guest RAM */
+    uint32_t len;  /* its bytes */
 };
 
 /* A popped descriptor chain: `n_out` device-readable buffers followed by `n_in` device-writable ones. */
 struct virtq_chain {
-    uint16_t head;
-    uint16_t n_out;
-    uint16_t n_in;
+    uint16_t head;    /* the head descriptor's index: give it back to virtq_push() */
+    uint16_t n_out;   /* device-readable buffers, iov[0 .. n_out - 1] */
+    uint16_t n_in;    /* device-writable buffers after them */
     uint32_t out_len; /* total bytes the device may read */
     uint32_t in_len;  /* total bytes the device may write */
-    struct virtq_iov iov[VIRTQ_MAX_SIZE];
+    struct virtq_iov iov[VIRTQ_MAX_SIZE]; /* the buffers, in chain order */
 };
 
+/* One split virtqueue, device side: what the driver programmed and the device's private state. */
 struct virtq {
     /* programmed by the driver through the transport */
     uint16_t num;
