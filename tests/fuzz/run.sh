@@ -7,6 +7,8 @@
 # Up to JOBS harnesses run at once. Each prints "ok   fuzz: <harness> (N execs) ..." or a FAIL line
 # with the saved input and the sanitizer report; the last line is "fuzz: N passed, N failed".
 # Crash, timeout and OOM inputs are saved as BUILD/fuzz/crashes/<harness>-{crash,timeout,oom,...}-<sha1>.
+# A long run ends with a table (harness, wall and CPU seconds, execs, exec/s, corpus, crashes), also
+# written to BUILD/fuzz/logs/long-summary.txt.
 set -u
 mode=$1 build=$2 secs=$3 jobs=$4
 shift 4
@@ -38,10 +40,14 @@ run_one() {
     fi
     mkdir -p "$work"
     # -runs and -timeout are guards: a smoke run never exceeds its time, one input never hangs it.
-    "$fz/fuzz_$h" -max_total_time="$secs" -runs=100000000 -timeout=10 -rss_limit_mb=2048 \
-        -max_len="$(max_len "$h")" -use_value_profile=1 -print_final_stats=1 \
-        -artifact_prefix="$fz/crashes/$h-" "$work" "tests/fuzz/corpus/$h" >"$log" 2>&1
-    echo $? >"$fz/logs/$mode-$h.rc"
+    local TIMEFORMAT='%R %U %S' rc
+    { time {
+        "$fz/fuzz_$h" -max_total_time="$secs" -runs=100000000 -timeout=10 -rss_limit_mb=2048 \
+            -max_len="$(max_len "$h")" -use_value_profile=1 -print_final_stats=1 \
+            -artifact_prefix="$fz/crashes/$h-" "$work" "tests/fuzz/corpus/$h" >"$log" 2>&1
+        rc=$?
+    }; } 2>"$fz/logs/$mode-$h.time"
+    echo "$rc" >"$fz/logs/$mode-$h.rc"
 }
 
 start=$(date +%s)
@@ -81,6 +87,24 @@ for h in "$@"; do
         failed=$((failed + 1))
     fi
 done
+if [ "$mode" = long ]; then
+    # Per harness: wall and CPU (user+sys) seconds, execs, exec/s (per wall second, libFuzzer's), the
+    # corpus kept on disk, and the inputs saved as crashes, timeouts or OOMs (libFuzzer stops at the first).
+    {
+        printf '%-14s %6s %6s %12s %8s %8s %7s\n' harness wall_s cpu_s execs exec/s corpus crashes
+        for h in "$@"; do
+            log=$fz/logs/$mode-$h.log
+            execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" 2>/dev/null | tail -n1 | awk '{print $2}')
+            eps=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" 2>/dev/null | tail -n1 | awk '{print $2}')
+            read -r wall usr sys <"$fz/logs/$mode-$h.time" 2>/dev/null || wall=? usr=0 sys=0
+            cpu=$(awk -v u="${usr:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", u + s }')
+            corpus=$(find "$fz/corpus-$h" -type f 2>/dev/null | wc -l)
+            crashes=$(grep -c 'Test unit written to' "$log" 2>/dev/null)
+            printf '%-14s %6.0f %6s %12s %8s %8s %7s\n' "$h" "${wall:-0}" "$cpu" "${execs:-?}" "${eps:-?}" \
+                "$corpus" "${crashes:-0}"
+        done
+    } | tee "$fz/logs/long-summary.txt"
+fi
 echo "fuzz: ${mode} run of $# harness(es) took $(($(date +%s) - start))s"
 echo "fuzz: $passed passed, $failed failed"
 [ "$failed" = 0 ]
