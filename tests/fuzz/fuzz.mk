@@ -96,3 +96,6 @@ fuzz: fuzz-build
 fuzz-seeds: $(FUZZ_DIR)/gen_seeds
 	@mkdir -p $(addprefix tests/fuzz/corpus/,$(FUZZ_HARNESSES))
 	@$(FUZZ_DIR)/gen_seeds tests/fuzz/corpus
+
+# Coverage (make fuzz-cov) and AFL++ (make fuzz-afl): not part of make test.
+-include tests/fuzz/depth.mk
