@@ -30,7 +30,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 FREE_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include --specs=$(PICOLIBC_SPECS) -ffreestanding -O2 \
 	-mgeneral-regs-only -fno-pic -ffunction-sections -fdata-sections
 
-.PHONY: all help deps unit svmm freestanding test demo clean machine e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console e2e-restart e2e-restart-20 e2e-up e2e-watchdog fresh-check
+.PHONY: all help deps unit svmm freestanding test demo clean machine riscv-machine e2e-riscv e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console e2e-restart e2e-restart-20 e2e-up e2e-watchdog fresh-check
 
 all: svmm unit-build freestanding
 
@@ -44,6 +44,9 @@ help:
 	@echo "make e2e             boot Linux under svmm inside QEMU (hosted tier)"
 	@echo "make compose         the system composer -> $(BUILD)/host/svmm-compose (docs/system-description.md)"
 	@echo "make sel4-system SYSTEM=examples/<x>/system.yaml MICROKIT_SDK=...   a whole seL4 system from its description"
+	@echo "make riscv-machine   build the riscv64 test machine (kernel, busybox from Debian sources; ~20 min)"
+	@echo "make e2e-riscv       riscv64: Linux under svmm in the riscv64 QEMU machine with KVM: 2 vCPUs, console, blk, poweroff"
+	@echo "make demo ARCH=riscv64   the demo on riscv64 (needs make riscv-machine)"
 	@echo "make e2e-blk         virtio-blk/rng in QEMU: 64 MiB write, host-side SHA-256, read back, ro disk"
 	@echo "make e2e-net         virtio-net in QEMU: the guest pings the host over a tap device"
 	@echo "make e2e-vsock       virtio-vsock in QEMU: echo both ways through the Unix socket bridge"
@@ -210,7 +213,14 @@ e2e-up: deps svmm
 	@BUILD=$(abspath $(BUILD)) tests/e2e/hosted-up.sh
 
 demo: deps svmm
-	@tests/e2e/demo.sh
+	@if [ "$(ARCH)" = riscv64 ]; then tests/e2e/demo-riscv.sh; else tests/e2e/demo.sh; fi
+
+# riscv64 (docs/riscv.md): its test machine (not built by make test: ~20 min) and its end-to-end tier.
+riscv-machine:
+	@tests/machine/riscv.sh build --install
+
+e2e-riscv: riscv-machine
+	@tests/e2e/hosted-riscv.sh
 
 # The README's two commands in a clean Debian 12 root (minutes; not part of make test).
 fresh-check:

@@ -48,6 +48,10 @@ cmd=${1:-}
 [ $# -gt 0 ] && shift
 case $cmd in
 build)
+    # --install: also the emulator the machine runs in (OpenSBI comes with QEMU's data files).
+    case " $* " in *" --install "*)
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=600 qemu-system-misc cpio >&2 ;;
+    esac
     "$MACHINE_DIR/riscv-kernel.sh" "$@"
     "$MACHINE_DIR/riscv-busybox.sh" "$@"
     ;;
@@ -123,9 +127,11 @@ run)
     [ -f "${initrd:-}" ] || die "usage: $0 run --initrd OUTER.cpio.gz [options]"
     need_built
     mkdir -p "$(dirname "$logf")"
-    # -cpu rv64: QEMU 7.2 gives it the H extension, so the outer kernel's KVM initialises.
+    # -cpu rv64: QEMU 7.2 gives it the H extension, so the outer kernel's KVM initialises. A
+    # virtio-rng seeds the outer kernel's pool at boot: without one it stays uninitialised for
+    # minutes under TCG, and svmm's virtio-rng (getrandom, GRND_NONBLOCK) hands the guest nothing.
     qemu=(qemu-system-riscv64 -M virt -cpu rv64 -nic none -smp "$smp" -m "$mem" -nographic -no-reboot
-          -bios default -kernel "$RBUILD/Image" -initrd "$initrd"
+          -bios default -device virtio-rng-device -kernel "$RBUILD/Image" -initrd "$initrd"
           -append "console=ttyS0 earlycon=sbi panic=-1 $append" "$@")
     log "booting the riscv64 outer machine (timeout ${timeout}s, log $logf)"
     start=$(date +%s.%N)

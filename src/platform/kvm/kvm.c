@@ -316,7 +316,7 @@ static void handle_system_event(struct kvm_vcpu_ctx *v)
 {
     switch (v->run->system_event.type) {
     case KVM_SYSTEM_EVENT_SHUTDOWN:
-        svmm_info("guest powered off (PSCI SYSTEM_OFF on vCPU %u)", v->index);
+        svmm_info("guest powered off (PSCI SYSTEM_OFF or SBI SRST shutdown on vCPU %u)", v->index);
         guest_request(v->host, SVMM_OP_GUEST_OFF, SVMM_EXIT_POWEROFF);
         break;
     case KVM_SYSTEM_EVENT_RESET:
@@ -324,7 +324,7 @@ static void handle_system_event(struct kvm_vcpu_ctx *v)
             svmm_info("guest requested a reset (PSCI SYSTEM_RESET); stopping (--no-reboot, exit status %d)",
                       SVMM_EXIT_RESET);
         else
-            svmm_info("guest requested a reset (PSCI SYSTEM_RESET on vCPU %u): restarting the VM", v->index);
+            svmm_info("guest requested a reset (PSCI SYSTEM_RESET or SBI SRST reboot on vCPU %u): restarting the VM", v->index);
         guest_request(v->host, SVMM_OP_GUEST_RESET, SVMM_EXIT_RESET);
         break;
     case KVM_SYSTEM_EVENT_CRASH:
