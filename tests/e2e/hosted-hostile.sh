@@ -25,13 +25,20 @@ cat > "$T/outer-script" <<'O'
 cd /tmp
 up() { cut -d' ' -f1 /proc/uptime; }
 ticks() { grep -c '^TICK ' ticker.out; }
-/svmm run -q --kernel /ticker-Image --mem 64M --name ticker --vsock cid=4,uds=/tmp/t4,peer=3:/tmp/vs34.sock < /dev/null > ticker.out 2> ticker.err &
+# Both VMs on one virtual switch too: the hostile guest's frames reach the ticker's port, which its
+# guest never reads.
+/svmm switch --listen /tmp/sw.sock --port hostile --port ticker > switch.out 2>&1 &
+spid=$!
+for i in $(seq 100); do [ -S /tmp/sw.sock ] && break; sleep 0.1; done
+/svmm run -q --kernel /ticker-Image --mem 64M --name ticker --vsock cid=4,uds=/tmp/t4,peer=3:/tmp/vs34.sock \
+    --net switch=/tmp/sw.sock,port=ticker < /dev/null > ticker.out 2> ticker.err &
 tpid=$!
 for i in $(seq 600); do grep -q '^TICK 2 ' ticker.out && break; sleep 0.1; done
 echo "[outer] neighbour ticking: $(ticks) ticks at uptime $(up)"
 t0=$(up) n0=$(ticks)
 /svmm run --kernel /hostile-Image --mem 128M --cpus 2 --name hostile --disk ram=4M --rng \
-    --vsock cid=3,uds=/tmp/h3,peer=4:/tmp/vs34.sock < /dev/null > hostile.out 2> hostile.err
+    --vsock cid=3,uds=/tmp/h3,peer=4:/tmp/vs34.sock --net switch=/tmp/sw.sock,port=hostile \
+    < /dev/null > hostile.out 2> hostile.err
 st=$?
 t1=$(up) n1=$(ticks)
 echo "[outer] hostile svmm exit $st after $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", b - a }') s; neighbour ticks during it: $((n1 - n0))"
@@ -42,7 +49,11 @@ kill -TERM $tpid
 wait $tpid
 # SIGTERM may cut the last line: report the last whole one.
 echo "[outer] neighbour svmm exit $? after $(ticks) ticks, last: $(tr -d '\r' < ticker.out | grep '^TICK .* maxgap_ms=' | tail -n2 | head -n1)"
+kill -TERM $spid
+wait $spid
+echo "[outer] switch exit $?"
 tr -d '\r' < hostile.out | sed 's/^/[hostile] /'
+sed 's/^/[switch] /' switch.out
 sed 's/^/[hostile-err] /' hostile.err
 sed 's/^/[ticker-err] /' ticker.err
 O
@@ -51,8 +62,8 @@ machine_run "$T" "$TIMEOUT" "" "--extra $T/extra" "" || fail_early "test machine
 
 check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
 check "the neighbour VM was ticking before the attack" "$(has '^\[outer\] neighbour ticking: [0-9]+ ticks')"
-check "the hostile guest found its devices (rng, blk, console, vsock) in the DTB" \
-    "$(has '^\[hostile\] HOSTILE layout: RAM 0x40000000\+0x8000000 GICv3 0x8000000 psci=hvc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+ cpus 2$')"
+check "the hostile guest found its devices (rng, blk, console, vsock, net) in the DTB" \
+    "$(has '^\[hostile\] HOSTILE layout: RAM 0x40000000\+0x8000000 GICv3 0x8000000 psci=hvc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+ net 0x[0-9a-f]+ cpus 2$')"
 # One check per case: its verdict line.
 while read -r verdict name rest; do
     check "case $name: ${rest#: }" "$(is [ "$verdict" = ok ])"
@@ -84,6 +95,8 @@ gap=$(sed -n 's/.*last: TICK [0-9]* maxgap_ms=\([0-9]*\)$/\1/p' <<<"$LOG")
 check "the neighbour's longest gap between ticks stayed under 1 s (${gap:-?} ms, every 200 ms)" \
     "$([ -n "$gap" ] && [ "$gap" -lt 1000 ]; rc)"
 check "the neighbour's svmm was stopped by SIGTERM only (exit 143)" "$(has '^\[outer\] neighbour svmm exit 143 ')"
+check "the switch served both ports to the end and stopped cleanly (exit 0)" \
+    "$(grep -q '^\[switch\] svmm: switch port ticker: in ' <<<"$LOG" && grep -q '^\[outer\] switch exit 0$' <<<"$LOG"; rc)"
 grep -E '^\[outer\]|HOSTILE (summary|classes)' <<<"$LOG"
 echo "$TAG: wall ${wall}s"
 finish "$T/log"

@@ -31,6 +31,8 @@ vms:
     devices:
       - type: vsock             # never driven by its guest: the hostile guest's packets for CID 4 end there
         cid: 4
+      - type: net               # likewise: the hostile guest's frames fill its port
+        switch: lan
   # Last: with Microkit 2.0.1 a VM of 2 vCPUs before another VM fails at boot ("TCB Configure: tcb
   # already has a scheduling context", the monitor's invocation error).
   - name: hostile
@@ -44,14 +46,18 @@ vms:
       - type: rng
       - type: vsock
         cid: 3
+      - type: net
+        switch: lan
+switches:
+  - name: lan
 Y
 sel4_system "$SDK" "$CONFIG" "$T/system.yaml" "$T/out" "$T/build.log" || fail_early build "$T/build.log"
 # The hostile VM's stop (its VMM logs its exits) ends the run; the ticker never stops.
 sel4_boot "$T/out" "$gic" "$T/log" "$TIMEOUT" 1
 
 check "the system stopped by itself (the hostile VM stopped; not a timeout)" "$(is [ "$status" = stopped ])"
-check "the hostile guest found its devices (rng, blk, console, vsock) in the DTB" \
-    "$(has "^hostile\| HOSTILE layout: RAM 0x40000000\+0x8000000 GICv$gic 0x8000000 psci=smc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+ cpus 2$")"
+check "the hostile guest found its devices (rng, blk, console, vsock, net) in the DTB" \
+    "$(has "^hostile\| HOSTILE layout: RAM 0x40000000\+0x8000000 GICv$gic 0x8000000 psci=smc rng 0x[0-9a-f]+ blk 0x[0-9a-f]+ console 0x[0-9a-f]+ vsock 0x[0-9a-f]+ net 0x[0-9a-f]+ cpus 2$")"
 while read -r verdict name rest; do
     check "case $name: ${rest#: }" "$(is [ "$verdict" = ok ])"
 done < <(sed -n 's/^hostile| HOSTILE \(ok\|FAIL\) \([a-z0-9_]*\)\(.*\)$/\1 \2 \3/p' <<<"$LOG")

@@ -429,6 +429,7 @@ enum {
 #define D_NEXT 1u
 #define D_WRITE 2u
 #define D_INDIRECT 4u
+#define ID_NET 1
 #define ID_BLK 2
 #define ID_CONSOLE 3
 #define ID_RNG 4
@@ -448,12 +449,14 @@ struct dev {
     uint8_t *ring;
     uint32_t guard;  /* first byte of the used-ring canary */
 };
-static uint8_t rings[5][RING_AREA] __attribute__((aligned(4096)));
+static uint8_t rings[7][RING_AREA] __attribute__((aligned(4096)));
 static struct dev rng = { "rng", 0, ID_RNG, 0, 0, 0, 0, rings[0], 0 };
 static struct dev blk = { "blk", 0, ID_BLK, 0, 0, 0, 0, rings[1], 0 };
 static struct dev con = { "console", 0, ID_CONSOLE, 1, 0, 0, 0, rings[2], 0 }; /* port 0 transmitq */
 static struct dev vrx = { "vsock-rx", 0, ID_VSOCK, 0, 0, 0, 0, rings[3], 0 };  /* vsock's two queues */
 static struct dev vtx = { "vsock-tx", 0, ID_VSOCK, 1, 0, 0, 0, rings[4], 0 };
+static struct dev nrx = { "net-rx", 0, ID_NET, 0, 0, 0, 0, rings[5], 0 };  /* virtio-net's two queues */
+static struct dev ntx = { "net-tx", 0, ID_NET, 1, 0, 0, 0, rings[6], 0 };
 
 static volatile uint8_t *desc_p(struct dev *d, unsigned i) { return d->ring + 16u * i; }
 static volatile uint8_t *avail_p(struct dev *d) { return d->ring + 4096; }
@@ -591,7 +594,7 @@ static bool wait_needs_reset(struct dev *d, uint64_t ms)
 /* ---- guest RAM the VMM may write: the arena, checked byte by byte after every case ---- */
 #define ARENA_SIZE 65536
 static uint8_t arena[ARENA_SIZE] __attribute__((aligned(4096)));
-static uint8_t rbuf[16384] __attribute__((aligned(4096)));  /* device-readable data: never written by the VMM */
+static uint8_t rbuf[81920] __attribute__((aligned(4096)));  /* device-readable data: never written by the VMM */
 static uint8_t itab[16384] __attribute__((aligned(4096)));  /* indirect tables */
 static uint8_t aux[8192] __attribute__((aligned(4096)));    /* the health checks' buffers */
 struct range {
@@ -631,8 +634,8 @@ static uintptr_t canary_breach(void)
                 return a;
         }
     }
-    struct dev *ds[5] = { &rng, &blk, &con, &vrx, &vtx };
-    for (unsigned k = 0; k < 5; k++) {
+    struct dev *ds[7] = { &rng, &blk, &con, &vrx, &vtx, &nrx, &ntx };
+    for (unsigned k = 0; k < 7; k++) {
         if (!ds[k]->base || !ds[k]->guard)
             continue;
         for (uint32_t o = ds[k]->guard; o < RING_AREA; o++)
@@ -1677,7 +1680,7 @@ static const char *tr_console_abuse(void)
 {
     /* the console's transmit queue: a loop, then a read-only queue number, then the console still prints */
     if (!con.base)
-        return NULL;
+        return SKIP;
     if (setup(&con, F_VERSION_1, 8) < 0)
         return "console setup refused";
     desc(&con, 0, (uintptr_t)rbuf, 8, D_NEXT, 0);
@@ -1697,7 +1700,7 @@ static const char *tr_console_abuse(void)
 static const char *tr_console_notify_all(void)
 {
     if (!con.base)
-        return NULL;
+        return SKIP;
     if (setup(&con, F_VERSION_1, 8) < 0)
         return "console setup refused";
     for (uint32_t q = 0; q < 12; q++)
@@ -1789,7 +1792,7 @@ static const char *vs_end(const char *e)
     {                                                                                                 \
         const char *e;                                                                                \
         if (!vrx.base)                                                                                \
-            return NULL;                                                                              \
+            return SKIP;                                                                              \
         if ((e = vs_setup(64, D_WRITE)) != NULL)                                                      \
             return vs_end(e);                                                                         \
         body                                                                                          \
@@ -1880,7 +1883,7 @@ VS_CASE(vs_neighbour_lies, {
 static const char *vs_tx_writable(void)
 {
     if (!vrx.base)
-        return NULL;
+        return SKIP;
     const char *e = vs_setup(64, D_WRITE);
     if (e)
         return vs_end(e);
@@ -1892,7 +1895,7 @@ static const char *vs_tx_writable(void)
 static const char *vs_tx_short(void)
 {
     if (!vrx.base)
-        return NULL;
+        return SKIP;
     const char *e = vs_setup(64, D_WRITE);
     if (e)
         return vs_end(e);
@@ -1903,7 +1906,7 @@ static const char *vs_tx_short(void)
 static const char *vs_rx_readable(void)
 {
     if (!vrx.base)
-        return NULL;
+        return SKIP;
     const char *e = vs_setup(64, 0); /* rx buffers the device may not write */
     if (e)
         return vs_end(e);
@@ -1913,12 +1916,227 @@ static const char *vs_rx_readable(void)
 static const char *vs_rx_tiny(void)
 {
     if (!vrx.base)
-        return NULL;
+        return SKIP;
     const char *e = vs_setup(8, D_WRITE); /* smaller than a header */
     if (e)
         return vs_end(e);
     vs_send(0, vs_cid, 2, 5011, 1234, 0, 1, VS_REQUEST, 0);
     return vs_end(wait_needs_reset(&vrx, 2000) ? NULL : "no DEVICE_NEEDS_RESET");
+}
+
+/* ---- virtio-net (when present): frames and headers that lie, through the switch to the neighbour ---- */
+#define NET_HDR 12
+#define NF_CSUM (1ull << 0)
+#define NF_MAC (1ull << 5)
+#define NF_HOST_TSO4 (1ull << 11)
+#define NET_FRAME_AT 16384 /* frames in rbuf from here (64 KiB of room) */
+static uint8_t net_mac[6];
+static uint64_t net_feat;
+static uint16_t net_txq = 8; /* the transmit queue's size at the next net_setup */
+
+/* Driver up with the features wanted (of those offered), 8 rx buffers of 2 KiB (arena 0xa000..). */
+static const char *net_setup(uint64_t want)
+{
+    uint64_t offered;
+    if (negotiate(&nrx, F_VERSION_1 | want) < 0)
+        return "net negotiation refused";
+    wr(&nrx, DEV_FEAT_SEL, 0);
+    offered = rd(&nrx, DEV_FEAT);
+    wr(&nrx, DEV_FEAT_SEL, 1);
+    offered |= (uint64_t)rd(&nrx, DEV_FEAT) << 32;
+    net_feat = offered & (F_VERSION_1 | want);
+    ring_program(&nrx, 8);
+    wr(&nrx, QREADY, 1);
+    ring_program(&ntx, net_txq);
+    wr(&ntx, QREADY, 1);
+    net_txq = 8;
+    wr(&nrx, STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    for (unsigned i = 0; i < 6; i++)
+        net_mac[i] = (net_feat & NF_MAC) ? r8(nrx.base + CONFIG + i) : (uint8_t)(0x02 + i);
+    for (uint16_t i = 0; i < 8; i++) {
+        desc(&nrx, i, wbuf(0xa000u + 2048u * i, 2048), 2048, D_WRITE, 0);
+        post(&nrx, i);
+    }
+    notify(&nrx);
+    return (status(&nrx) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET at setup" : NULL;
+}
+/* An Ethernet + IPv4 + TCP frame of `payload` bytes at rbuf + NET_FRAME_AT, to `bcast` or a made-up MAC. */
+static uint32_t net_frame(uint32_t payload, bool bcast, const uint8_t *src_mac)
+{
+    uint8_t *f = rbuf + NET_FRAME_AT;
+    uint32_t ip_len = 40 + payload;
+    for (unsigned i = 0; i < 6; i++) {
+        f[i] = bcast ? 0xff : (uint8_t)(0x52 + i);
+        f[6 + i] = src_mac[i];
+    }
+    f[12] = 0x08, f[13] = 0x00;
+    uint8_t *ip = f + 14;
+    static const uint8_t iph[20] = { 0x45, 0, 0, 0, 0x12, 0x34, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 3, 10, 0, 0, 4 };
+    for (unsigned i = 0; i < 20; i++)
+        ip[i] = iph[i];
+    ip[2] = (uint8_t)(ip_len >> 8), ip[3] = (uint8_t)ip_len;
+    uint8_t *tcp = ip + 20;
+    static const uint8_t tcph[20] = { 0x04, 0xd2, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0xff, 0xff, 0, 0, 0, 0 };
+    for (unsigned i = 0; i < 20; i++)
+        tcp[i] = tcph[i];
+    for (uint32_t i = 0; i < payload; i++)
+        tcp[20 + i] = (uint8_t)i;
+    return 54 + payload;
+}
+/* Send header + frame (len bytes at `frame`) on tx; true when the device gave the chain back. */
+static bool net_send(uint8_t flags, uint8_t gso_type, uint16_t hdr_len, uint16_t gso_size, uint16_t csum_start,
+                     uint16_t csum_offset, uintptr_t frame, uint32_t len)
+{
+    uint8_t *h = rbuf + 0x3000 + 16 * (ntx.avail % 8);
+    uint16_t d = (uint16_t)(2 * (ntx.avail % 4));
+    h[0] = flags;
+    h[1] = gso_type;
+    st16(h + 2, hdr_len);
+    st16(h + 4, gso_size);
+    st16(h + 6, csum_start);
+    st16(h + 8, csum_offset);
+    st16(h + 10, 0);
+    desc(&ntx, d, (uintptr_t)h, NET_HDR, len ? D_NEXT : 0, (uint16_t)(d + 1));
+    if (len)
+        desc(&ntx, d + 1u, frame, len, 0, 0);
+    post(&ntx, d);
+    notify(&ntx);
+    if (!wait_used(&ntx, 2000))
+        return false;
+    uint32_t id, ulen;
+    take_used(&ntx, &id, &ulen);
+    return true;
+}
+static const char *net_end(const char *e)
+{
+    if (!e && (status(&nrx) & S_NEEDS_RESET))
+        e = "DEVICE_NEEDS_RESET";
+    wr(&nrx, STATUS, 0);
+    return e;
+}
+#define NET_CASE(name, want, ...)                                                                     \
+    static const char *name(void)                                                                     \
+    {                                                                                                 \
+        const char *e;                                                                                \
+        if (!nrx.base)                                                                                \
+            return SKIP;                                                                              \
+        if ((e = net_setup(want)) != NULL)                                                            \
+            return net_end(e);                                                                        \
+        __VA_ARGS__                                                                                   \
+    }
+#define FRAME ((uintptr_t)rbuf + NET_FRAME_AT)
+NET_CASE(net_tx_plain, NF_MAC, {
+    uint32_t n = net_frame(100, true, net_mac);
+    return net_end(net_send(0, 0, 0, 0, 0, 0, FRAME, n) ? NULL : "a plain frame was not given back");
+})
+NET_CASE(net_tx_header_only, NF_MAC, {
+    return net_end(net_send(0, 0, 0, 0, 0, 0, 0, 0) ? NULL : "not given back");
+})
+NET_CASE(net_tx_oversized, NF_MAC, {
+    net_frame(200, true, net_mac);
+    return net_end(net_send(0, 0, 0, 0, 0, 0, FRAME, 70000) ? NULL : "not given back");
+})
+NET_CASE(net_tx_csum_beyond, NF_MAC | NF_CSUM, {
+    uint32_t n = net_frame(100, true, net_mac);
+    return net_end(net_send(1, 0, 0, 0, 60000, 60000, FRAME, n) ? NULL : "not given back");
+})
+NET_CASE(net_tx_csum_not_negotiated, NF_MAC, {
+    uint32_t n = net_frame(100, true, net_mac);
+    return net_end(net_send(1, 0, 0, 0, 34, 16, FRAME, n) ? NULL : "not given back");
+})
+NET_CASE(net_tx_hdr_len_beyond, NF_MAC | NF_CSUM | NF_HOST_TSO4, {
+    uint32_t n = net_frame(100, true, net_mac);
+    return net_end(net_send(1, 1, 0xffff, 1400, 34, 16, FRAME, n) ? NULL : "not given back");
+})
+NET_CASE(net_tx_gso_unknown, NF_MAC | NF_CSUM | NF_HOST_TSO4, {
+    uint32_t n = net_frame(100, true, net_mac);
+    return net_end(net_send(1, 0x7f, 54, 1400, 34, 16, FRAME, n) ? NULL : "not given back");
+})
+NET_CASE(net_tx_gso_size_0, NF_MAC | NF_CSUM | NF_HOST_TSO4, {
+    uint32_t n = net_frame(3000, true, net_mac);
+    return net_end(net_send(1, 1, 54, 0, 34, 16, FRAME, n) ? NULL : "not given back");
+})
+NET_CASE(net_tx_gso_without_csum, NF_MAC | NF_CSUM | NF_HOST_TSO4, {
+    uint32_t n = net_frame(3000, true, net_mac);
+    return net_end(net_send(0, 1, 54, 1400, 0, 0, FRAME, n) ? NULL : "not given back");
+})
+NET_CASE(net_tx_tso_not_ip, NF_MAC | NF_CSUM | NF_HOST_TSO4, {
+    uint32_t n = net_frame(3000, true, net_mac);
+    rbuf[NET_FRAME_AT + 14] = 0x40; /* IPv4 with IHL 0 */
+    rbuf[NET_FRAME_AT + 23] = 17;   /* and UDP */
+    return net_end(net_send(1, 1, 54, 1400, 34, 16, FRAME, n) ? NULL : "not given back");
+})
+NET_CASE(net_tx_tso_mss1_flood, NF_MAC | NF_CSUM | NF_HOST_TSO4, {
+    /* 16 frames of 16 KiB to everyone, to be cut into 1-byte segments: bounded by the receivers' buffers */
+    uint32_t n = net_frame(16000, true, net_mac);
+    for (unsigned i = 0; i < 16; i++)
+        if (!net_send(1, 1, 54, 1, 34, 16, FRAME, n))
+            return net_end(why("not given back: frame ", i));
+    return net_end(NULL);
+})
+NET_CASE(net_tx_spoofed_mac, NF_MAC, {
+    static const uint8_t other[6] = { 0x02, 0x73, 0x76, 0x6d, 0x99, 0x99 };
+    uint32_t n = net_frame(100, true, other);
+    return net_end(net_send(0, 0, 0, 0, 0, 0, FRAME, n) ? NULL : "not given back");
+})
+NET_CASE(net_tx_flood, NF_MAC, {
+    /* 512 broadcasts: the neighbour's port never takes them; its buffers fill, the rest is dropped */
+    uint32_t n = net_frame(1000, true, net_mac);
+    for (unsigned i = 0; i < 512; i++)
+        if (!net_send(0, 0, 0, 0, 0, 0, FRAME, n))
+            return net_end(why("not given back: frame ", i));
+    return net_end(NULL);
+})
+static const char *net_tx_many_pieces(void)
+{
+    /* a 1054-byte frame in 199 pieces of a 200-descriptor chain on a 256 queue (the device gathers them) */
+    if (!nrx.base)
+        return SKIP;
+    net_txq = 256;
+    const char *e = net_setup(NF_MAC);
+    if (e)
+        return net_end(e);
+    uint32_t n = net_frame(1000, true, net_mac);
+    uint8_t *h = rbuf + 0x3000;
+    for (unsigned i = 0; i < NET_HDR; i++)
+        h[i] = 0;
+    desc(&ntx, 0, (uintptr_t)h, NET_HDR, D_NEXT, 1);
+    uint32_t off = 0;
+    for (unsigned i = 1; i < 200; i++) {
+        uint32_t piece = i < 199 ? 5 : n - off;
+        desc(&ntx, i, FRAME + off, piece, (uint16_t)(i < 199 ? D_NEXT : 0), (uint16_t)(i + 1));
+        off += piece;
+    }
+    post(&ntx, 0);
+    notify(&ntx);
+    return net_end(wait_used(&ntx, 2000) ? NULL : "not given back");
+}
+static const char *net_tx_writable(void)
+{
+    if (!nrx.base)
+        return SKIP;
+    const char *e = net_setup(NF_MAC);
+    if (e)
+        return net_end(e);
+    desc(&ntx, 0, (uintptr_t)rbuf + 0x3000, NET_HDR, D_NEXT, 1);
+    desc(&ntx, 1, wbuf(0, 64), 64, D_WRITE, 0);
+    post(&ntx, 0);
+    e = expect_broken(&ntx);
+    wr(&nrx, STATUS, 0);
+    return e;
+}
+static const char *net_tx_short_header(void)
+{
+    if (!nrx.base)
+        return SKIP;
+    const char *e = net_setup(NF_MAC);
+    if (e)
+        return net_end(e);
+    desc(&ntx, 0, (uintptr_t)rbuf + 0x3000, 6, 0, 0);
+    post(&ntx, 0);
+    e = expect_broken(&ntx);
+    wr(&nrx, STATUS, 0);
+    return e;
 }
 
 /* ---- CPU abuse: PSCI/SMCCC through the DT's conduit, system registers, WFx ---- */
@@ -2415,7 +2633,7 @@ static const char *irq_cpuif_garbage(void)
 }
 
 /* ---- the cases ---- */
-enum { RNG = 1, BLK = 2, TRANSPORT = 4, CPU = 8, IRQ = 16, VSOCK = 32 };
+enum { RNG = 1, BLK = 2, TRANSPORT = 4, CPU = 8, IRQ = 16, VSOCK = 32, NET = 64 };
 struct hcase {
     const char *name;
     const char *expect;
@@ -2514,6 +2732,22 @@ static const struct hcase cases[] = {
     C(vs_tx_short, VSOCK, "vsock: tx packet shorter than a header: DEVICE_NEEDS_RESET"),
     C(vs_rx_readable, VSOCK, "vsock: read-only rx buffers: DEVICE_NEEDS_RESET"),
     C(vs_rx_tiny, VSOCK, "vsock: rx buffers under a header: DEVICE_NEEDS_RESET"),
+    C(net_tx_plain, NET, "net: a plain broadcast: sent"),
+    C(net_tx_header_only, NET, "net: a header and no frame: dropped, given back"),
+    C(net_tx_oversized, NET, "net: a 70000-byte frame: dropped, given back"),
+    C(net_tx_csum_beyond, NET, "net: checksum field past the frame: dropped"),
+    C(net_tx_csum_not_negotiated, NET, "net: NEEDS_CSUM without CSUM: dropped"),
+    C(net_tx_hdr_len_beyond, NET, "net: hdr_len past the frame: dropped"),
+    C(net_tx_gso_unknown, NET, "net: unknown gso_type: dropped"),
+    C(net_tx_gso_size_0, NET, "net: segmentation with gso_size 0: dropped"),
+    C(net_tx_gso_without_csum, NET, "net: segmentation without NEEDS_CSUM: dropped"),
+    C(net_tx_tso_not_ip, NET, "net: TSO of a frame that is not TCP/IPv4: not segmented, dropped"),
+    C(net_tx_tso_mss1_flood, NET, "net: 16 TSO frames with gso_size 1: segments only as the receivers' buffers allow"),
+    C(net_tx_spoofed_mac, NET, "net: another source MAC: given back (the switch drops it)"),
+    C(net_tx_flood, NET, "net: 512 broadcasts to a neighbour that never reads: given back, the excess dropped"),
+    C(net_tx_many_pieces, NET, "net: a frame in 199 pieces: sent"),
+    C(net_tx_writable, NET, "net: writable buffer in a tx chain: DEVICE_NEEDS_RESET"),
+    C(net_tx_short_header, NET, "net: tx chain shorter than the header: DEVICE_NEEDS_RESET"),
     C(tr_features_not_offered, TRANSPORT, "FEATURES_OK refused"),
     C(tr_features_no_version1, TRANSPORT, "FEATURES_OK refused"),
     C(tr_features_sel_high, TRANSPORT, "feature words above 63 read 0, writes ignored"),
@@ -2654,7 +2888,7 @@ static void final_case(void)
 
 void hostile_main(uint64_t dtb)
 {
-    unsigned ok = 0, failed = 0, skipped = 0, per_cls[5] = { 0 };
+    unsigned ok = 0, failed = 0, skipped = 0, per_cls[6] = { 0 };
     uint64_t t0;
 
     freq = SYSREG_R(cntfrq_el0);
@@ -2667,6 +2901,7 @@ void hostile_main(uint64_t dtb)
     blk.base = (uintptr_t)find_dev(ID_BLK);
     con.base = (uintptr_t)find_dev(ID_CONSOLE);
     vrx.base = vtx.base = (uintptr_t)find_dev(ID_VSOCK);
+    nrx.base = ntx.base = (uintptr_t)find_dev(ID_NET);
     puts_("HOSTILE layout: RAM ");
     putx(ram_base);
     puts_("+");
@@ -2682,6 +2917,8 @@ void hostile_main(uint64_t dtb)
     putx(con.base);
     puts_(" vsock ");
     putx(vrx.base);
+    puts_(" net ");
+    putx(nrx.base);
     puts_(" cpus ");
     putu(ncpus);
     putc_('\n');
@@ -2709,7 +2946,7 @@ void hostile_main(uint64_t dtb)
         uintptr_t breach;
         unsigned exc0;
 
-        per_cls[c->cls == RNG || c->cls == BLK ? 0 : c->cls == TRANSPORT ? 1 : c->cls == CPU ? 2 : c->cls == IRQ ? 3 : 4]++;
+        per_cls[c->cls == RNG || c->cls == BLK ? 0 : c->cls == TRANSPORT ? 1 : c->cls == CPU ? 2 : c->cls == IRQ ? 3 : c->cls == VSOCK ? 4 : 5]++;
         memset(arena, PATTERN, sizeof(arena));
         nallowed = 0;
         e = health(); /* fresh devices, queue size 8, and proof they serve before the attack */
@@ -2728,7 +2965,9 @@ void hostile_main(uint64_t dtb)
             skipped++;
             puts_("HOSTILE skip ");
             puts_(c->name);
-            puts_(ncpus < 2 ? ": needs 2 vCPUs\n" : ": not on this platform\n");
+            puts_(c->cls == NET ? ": no virtio-net\n" : c->cls == VSOCK ? ": no virtio-vsock\n"
+                  : c->cls == TRANSPORT ? ": no virtio-console\n" : ncpus < 2 ? ": needs 2 vCPUs\n"
+                  : ": not on this platform\n");
             continue;
         }
         if (!e && (breach = canary_breach()) != 0)
@@ -2765,6 +3004,8 @@ void hostile_main(uint64_t dtb)
     putu(per_cls[3]);
     puts_(" vsock ");
     putu(per_cls[4]);
+    puts_(" net ");
+    putu(per_cls[5]);
     puts_(" exceptions taken ");
     putu(exc_count);
     puts_(" ms ");
