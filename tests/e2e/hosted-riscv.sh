@@ -6,8 +6,11 @@
 # SBI decoder), then the 16550 UART; it reaches init with both harts online, talks on the virtio
 # console (hvc0), takes its interrupts through svmm's PLIC model, reads a virtio-blk region the host
 # filled and writes another with random data, both checked by SHA-256 against the host side after
-# svmm exited, and powers off (SBI SRST) with svmm exiting 0. Needs the riscv64 test machine
-# (make riscv-machine). Prints one "ok"/"FAIL" line per check and "e2e-riscv: N passed, N failed".
+# svmm exited, pings the outer machine over virtio-net (a tap), says hello over virtio-vsock to a
+# Unix socket, and powers off (SBI SRST) with svmm exiting 0. Before all that, its first boot marks
+# the disk and reboots (SBI SRST reboot): svmm restarts the VM (new KVM VM, PLIC reset) and the
+# second boot finds the mark. Needs the riscv64 test machine (make riscv-machine). Prints one
+# "ok"/"FAIL" line per check and "e2e-riscv: N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -25,6 +28,9 @@ if ! "$ROOT/tests/machine/riscv.sh" built; then
     exit 0
 fi
 make -s -C "$ROOT" svmm ARCH=riscv64 BUILD="$BUILD" > "$T/build.log" 2>&1 || fail_early "make svmm ARCH=riscv64" "$T/build.log"
+mkdir -p "$T/extra"
+riscv64-linux-gnu-gcc -static -O2 -Wall -Wextra -o "$T/extra/vsock_helper" "$ROOT/tests/e2e/vsock_helper.c" ||
+    fail_early "vsock_helper for riscv64"
 
 cat > "$T/guest-cmd" <<G
 MIB=$MIB
@@ -37,12 +43,24 @@ for s in /sys/block/vd*; do
     [ "$(cat "$s/serial" 2>/dev/null)" = disk.img ] && disk=/dev/${s##*/}
 done
 [ -n "$disk" ] || { echo "E2E-RV no disk with serial disk.img"; exit 1; }
+# The first boot marks the disk past both data regions and reboots; svmm restarts the VM.
+mark=$((MIB * 2 * 2048))
+if [ "$(dd if=$disk bs=512 skip=$mark count=1 2>/dev/null | head -c 8)" != REBOOTED ]; then
+    printf REBOOTED | dd of=$disk bs=512 seek=$mark conv=fsync 2>/dev/null
+    echo "E2E-RV first boot: marked the disk, rebooting"
+    reboot -f
+    sleep 30
+fi
+echo "E2E-RV second boot found the mark"
 echo "E2E-RV read-sha256 $(dd if=$disk bs=1M count=$MIB 2>/dev/null | sha256sum | cut -d' ' -f1)"
 dd if=/dev/urandom of=/tmp/data bs=1M count=$MIB 2>/dev/null
 echo "E2E-RV write-sha256 $(sha256sum /tmp/data | cut -d' ' -f1)"
 dd if=/tmp/data of=$disk bs=1M seek=$MIB conv=fsync 2>/dev/null
 echo "E2E-RV write-status $?"
 echo "E2E-RV rng bytes=$(dd if=/dev/hwrng bs=32 count=1 2>/dev/null | wc -c)"
+ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up
+ping -c 3 -W 5 10.0.2.1 > /tmp/ping 2>&1; echo "E2E-RV ping status=$? $(grep -o '[0-9]* packets received' /tmp/ping)"
+timeout 60 /vsock_helper vsock-send 2 1234 "hello from riscv64"; echo "E2E-RV vsock status=$?"
 grep -E 'PLIC|INTC' /proc/interrupts | sed 's/^/E2E-RV irq /'
 G
 
@@ -59,19 +77,23 @@ echo "[outer] pattern-sha256 $(dd if=disk.img bs=1M count=$MIB 2>/dev/null | sha
 echo "[outer] host $(grep -m1 '^isa' /proc/cpuinfo | tr -d '\t ')"
 # An arm64 Image (or anything but a riscv64 Image) is refused before any VM exists.
 /svmm run --kernel /svmm 2>&1 | head -n1
+tunctl -t tap0 >/dev/null && ip addr add 10.0.2.1/24 dev tap0 && ip link set tap0 up
+/vsock_helper uds-echo /tmp/v.sock_1234 > /tmp/echo1234.log 2>&1 &
 t0=$(date +%s)
 /svmm run --kernel /guest/Image --initrd /guest/initrd.cpio.gz --cpus 2 --mem 256M \
-    --append "console=ttyS0 earlycon=sbi" --disk /tmp/disk.img --rng
+    --append "console=ttyS0 earlycon=sbi" --disk /tmp/disk.img --rng --net tap=tap0 --vsock cid=3,uds=/tmp/v.sock
 s=$?
+echo "[outer] host echo 1234: $(cat /tmp/echo1234.log)"
 echo "[outer] svmm exit $s after $(( $(date +%s) - t0 ))s"
 echo "[outer] host-sha256 $(dd if=disk.img bs=1M skip=$MIB count=$MIB 2>/dev/null | sha256sum | cut -d' ' -f1)"
 exit $s
 O
 
-"$ROOT/tests/machine/riscv.sh" guest-initrd "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" >/dev/null 2>&1 ||
+"$ROOT/tests/machine/riscv.sh" guest-initrd "$T/guest.cpio.gz" --cmd-file "$T/guest-cmd" --extra "$T/extra" >/dev/null 2>&1 ||
     fail_early "guest initramfs"
 "$ROOT/tests/machine/riscv.sh" outer-initrd "$T/outer.cpio.gz" --svmm "$BUILD/riscv64/svmm" \
-    --script "$T/outer-script" --guest-initrd "$T/guest.cpio.gz" >/dev/null 2>&1 || fail_early "outer initramfs"
+    --script "$T/outer-script" --guest-initrd "$T/guest.cpio.gz" --extra "$T/extra" >/dev/null 2>&1 ||
+    fail_early "outer initramfs"
 start=$(date +%s)
 status=0
 "$ROOT/tests/machine/riscv.sh" run --initrd "$T/outer.cpio.gz" --timeout "$TIMEOUT" --log "$T/log" >/dev/null 2>&1 ||
@@ -97,6 +119,10 @@ check "guest read the host's pattern: SHA-256 matches" "$([ ${#psum} = 64 ] && [
 check "guest wrote $MIB MiB (dd conv=fsync succeeded)" "$(has 'E2E-RV write-status 0')"
 check "host-side SHA-256 after svmm exited matches the guest's data" "$([ ${#wsum} = 64 ] && [ "$wsum" = "$hsum" ]; rc)"
 check "virtio-rng gave bytes" "$(has 'E2E-RV rng bytes=32')"
+check "first boot rebooted (SBI SRST reboot): svmm restarted the VM" "$(has 'svmm: VM restarted \(restart 1\)')"
+check "second boot found the first boot's mark on the disk" "$(has 'E2E-RV second boot found the mark')"
+check "virtio-net: the guest pings the outer machine over a tap" "$(has 'E2E-RV ping status=0 3 packets received')"
+check "virtio-vsock: guest -> host Unix socket echo" "$(has 'vsock-send reply: hello from riscv64')"
 check "guest powered off (SBI SRST), svmm exited 0" "$(has '\[outer\] svmm exit 0 ')"
 check "outer script's status 0" "$(is [ $status = 0 ])"
 echo "$TAG: wall ${wall}s; guest boot-to-init $(boot_to_init)s (nested KVM in QEMU TCG)"
