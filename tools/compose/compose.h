@@ -228,6 +228,7 @@ struct sys {
     int gic; int gic_line; /* 2 or 3; the line of gic: in the description, 0 if not there */
     bool passive_vmms;     /* default for vmm_passive: --exception-fastpath (the kernel has it) */
     unsigned cores;        /* --cores: the kernel's core count (SMP SDK); 0: as many as the board has */
+    bool microkit_2_0;     /* --microkit-version 2.0.x: its tool sets up one multi-vCPU VM at most */
     struct vm vms[MAX_VMS];
     unsigned nvms;
     /* dynamic is parsed and validated, then refused: not implemented (check_what_works) */

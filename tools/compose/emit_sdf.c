@@ -516,6 +516,26 @@ static void emit_vmm_pd(const struct sys *s, const struct vm *v, FILE *f, bool c
 }
 
 /*
+ * The VM whose VMM PD comes k-th in the SDF: single-vCPU VMs first, then the others, each group in
+ * description order. Microkit 2.0.1's tool finds a VM's vCPU threads at (VM number + vCPU number)
+ * in its table of all vCPU threads, which is right only while no VM before it has two or more; so a
+ * multi-vCPU VM goes last (validate.c refuses a second one for 2.0; later tools index correctly).
+ */
+static const struct vm *vm_in_sdf_order(const struct sys *s, unsigned k, unsigned *index)
+{
+    unsigned n = 0;
+
+    for (unsigned pass = 0; pass < 2; pass++)
+        for (unsigned i = 0; i < s->nvms; i++)
+            if ((s->vms[i].vcpus > 1) == (pass == 1) && n++ == k) {
+                *index = i;
+                return &s->vms[i];
+            }
+    *index = 0;
+    return NULL; /* k >= nvms: not asked for */
+}
+
+/*
  * The admin PD (src/platform/sel4/admin_pd.c) and, nested in it, every VMM: its children, so it
  * receives their faults and may restart them. Per VMM an admin page and a channel; the board UART's
  * receive interrupt is the admin's (its command line).
@@ -536,8 +556,11 @@ static void emit_admin(const struct sys *s, FILE *f, bool cpu_attr)
         fprintf(f, "        <map mr=\"admin_%s\" vaddr=\"0x%llx\" perms=\"rw\" />\n", s->vms[i].name, ADMIN_PAGE_VADDR(i));
     fprintf(f, "        <irq irq=\"%u\" id=\"%u\" /> <!-- board UART receive: the admin's command line -->\n",
             s->board->uart_irq, ADMIN_UART_IRQ_CHANNEL);
-    for (unsigned i = 0; i < s->nvms; i++)
-        emit_vmm_pd(s, &s->vms[i], f, cpu_attr, (int)i);
+    for (unsigned k = 0; k < s->nvms; k++) {
+        unsigned i;
+        const struct vm *v = vm_in_sdf_order(s, k, &i);
+        emit_vmm_pd(s, v, f, cpu_attr, (int)i); /* its child id stays its description index */
+    }
     fprintf(f, "    </protection_domain>\n");
     for (unsigned i = 0; i < s->nvms; i++)
         fprintf(f, "    <channel><end pd=\"admin\" id=\"%u\" /><end pd=\"vmm_%s\" id=\"%u\" /></channel>\n", i,
@@ -621,9 +644,11 @@ int emit_sdf(const struct sys *s, FILE *f, bool cpu_attr)
     if (s->admin_line) {
         emit_admin(s, f, cpu_attr);
     } else {
-        for (unsigned i = 0; i < s->nvms; i++) {
-            emit_vm_regions(s, &s->vms[i], f);
-            emit_vmm_pd(s, &s->vms[i], f, cpu_attr, -1);
+        for (unsigned k = 0; k < s->nvms; k++) {
+            unsigned i;
+            const struct vm *v = vm_in_sdf_order(s, k, &i);
+            emit_vm_regions(s, v, f);
+            emit_vmm_pd(s, v, f, cpu_attr, -1);
         }
     }
     for (unsigned i = 0; i < s->nswitches; i++)

@@ -20,6 +20,8 @@ static const char usage[] =
     "  --sdf-cpu         put pCPU placement in cpu attributes (SMP Microkit SDKs 2.1 and newer)\n"
     "  --cores N         the seL4 kernel runs on N cores (an SMP SDK): pCPUs are 0..N-1; implies --sdf-cpu\n"
     "  --gic 2|3         the board's GIC version (default: the description's gic, else 2)\n"
+    "  --microkit-version V  the SDK's Microkit version (its VERSION file; make passes it): 2.0.x\n"
+    "                    sets up at most one VM with several vCPUs, which the SDF then lists last\n"
     "  --exception-fastpath  the kernel has seL4's exception fastpath: VMMs are passive unless a VM\n"
     "                    says vmm_passive: false (make passes it when the SDK's kernel config has it)\n"
     "  --root DIR        relative image paths are relative to DIR (default: the current directory)\n"
@@ -154,6 +156,9 @@ int main(int argc, char **argv)
             }
             sys.cores = (unsigned)n;
             cpu_attr = true;
+        } else if (!strcmp(a, "--microkit-version") && more) {
+            const char *v = argv[++i];
+            sys.microkit_2_0 = !strncmp(v, "2.0.", 4) || !strcmp(v, "2.0");
         } else if (!strcmp(a, "--sdf-cpu")) {
             cpu_attr = true;
         } else if (!strcmp(a, "--exception-fastpath")) {

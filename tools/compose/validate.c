@@ -1210,9 +1210,16 @@ static void check_what_works(struct sys *s)
     char f[224];
 
     svmm_vm_config_defaults(&defaults); /* what svmm run uses */
-    for (unsigned i = 0; i < s->nvms; i++) {
+    for (unsigned i = 0, multi = 0; i < s->nvms; i++) {
         struct vm *v = &s->vms[i];
         unsigned nrng = 0, nnet = 0, nfile = 0;
+        /* Microkit 2.0's tool finds vCPU threads by (VM number + vCPU number): emit_sdf.c lists a
+         * multi-vCPU VM last, which makes one of them right and never two. */
+        if (sel4 && s->microkit_2_0 && v->vcpus > 1 && ++multi == 2)
+            compose_error(s, v->vcpus_line ? v->vcpus_line : v->line, FIELD_VM(f, v, "vcpus"),
+                          "Microkit 2.0 sets up only one VM with more than one vCPU (its tool gives the vCPU "
+                          "threads of any later one the wrong scheduling context): give the others 1 vCPU, or "
+                          "use Microkit 2.1 or newer");
         check_passthrough_vm(s, v, sel4, hosted);
         if (v->serve_dev >= 0)
             check_driver_vm_args(s, v, sel4, hosted);

@@ -10,6 +10,8 @@ SEL4_FASTPATH = $(if $(shell grep -s 'define CONFIG_EXCEPTION_FASTPATH' $(SEL4_B
 # An SMP kernel (Microkit 2.1 and newer, smp-* configs): VMs are placed on its cores (cpu attributes).
 SEL4_CORES = $(shell sed -n 's/^\#define CONFIG_MAX_NUM_NODES *//p' $(SEL4_BOARD_DIR)/include/kernel/gen_config.h 2>/dev/null)
 SEL4_SMP = $(if $(filter-out 1,$(SEL4_CORES)),--cores $(SEL4_CORES))
+# The SDK's Microkit version: 2.0's tool sets up at most one multi-vCPU VM (svmm-compose lists it last).
+SEL4_MICROKIT_VERSION = $(if $(wildcard $(MICROKIT_SDK)/VERSION),--microkit-version $(shell cat $(MICROKIT_SDK)/VERSION))
 SEL4_BUILD = $(BUILD)/sel4/$(MICROKIT_BOARD)-$(MICROKIT_CONFIG)-gicv$(SEL4_GIC)$(if $(SEL4_FASTPATH),-fastpath)
 # rng_chacha.c is built per VM image, with that image's own seed (sel4-system below).
 SEL4_RNG_SRC := src/platform/sel4/rng_chacha.c
@@ -60,7 +62,7 @@ sel4-check:
 	@test -n "$(MICROKIT_SDK)" || { echo "error: set MICROKIT_SDK=/path/to/microkit-sdk (2.0.1 or newer)"; exit 1; }
 	@test -d "$(SEL4_BOARD_DIR)" || { echo "error: $(SEL4_BOARD_DIR) not found: does the SDK support $(MICROKIT_BOARD) $(MICROKIT_CONFIG)?"; exit 1; }
 
-$(SEL4_BUILD)/%.o: %.c $(HDRS) $(wildcard src/platform/sel4/*.h src/arch/aarch64/*.h) | sel4-check $(ARM64_FDT)/include/libfdt.h
+$(SEL4_BUILD)/%.o: %.c $(HDRS) $(wildcard include/svmm/sel4/*.h src/platform/sel4/*.h src/arch/aarch64/*.h) | sel4-check $(ARM64_FDT)/include/libfdt.h
 	@mkdir -p $(dir $@)
 	@echo "  CC [sel4] $<"
 	@$(CROSS)gcc $(SEL4_CFLAGS) -c $< -o $@
@@ -96,7 +98,8 @@ sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(SEL4
 		$(BUILD)/freestanding/libsvmm.a | sel4-check
 	@test -f "$(SYSTEM)" || { echo "error: set SYSTEM=examples/<name>/system.yaml"; exit 1; }
 	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/*_switchcfg.c $(SYSTEM_OUT)/*_blkcfg.c $(SYSTEM_OUT)/*_admincfg.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
-	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) $(SEL4_FASTPATH) $(SEL4_SMP) --root $(COMPOSE_ROOT) --dtb
+	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) $(SEL4_FASTPATH) $(SEL4_SMP) $(SEL4_MICROKIT_VERSION) \
+		--root $(COMPOSE_ROOT) --dtb
 	@for c in $(SYSTEM_OUT)/*_config.c; do vm=$$(basename $$c _config.c); echo "  LD $(SYSTEM_OUT)/svmm-$$vm.elf"; \
 		rng=; if grep -q sel4_attach_rng $$c; then seed_h=$(SYSTEM_OUT)/$${vm}_rng_seed.h; rng=$(SYSTEM_OUT)/$${vm}_rng.o; \
 			$(SEL4_RNG_SEED_CMD) && $(CROSS)gcc $(SEL4_CFLAGS) -include $$seed_h -c $(SEL4_RNG_SRC) -o $$rng || exit 1; fi; \
