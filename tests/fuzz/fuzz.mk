@@ -10,7 +10,7 @@
 FUZZ_CC ?= clang
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_HARNESSES := virtqueue virtio_mmio uart mmio_bus image guest_dt vgic exits virtio_blk virtio_net virtio_vsock \
-	vswitch net_link blkq_server blkq_client vsock_link blk_relay sbsa_gwdt
+	vswitch net_link blkq_server blkq_client vsock_link blk_relay sbsa_gwdt riscv
 FUZZ_TARGETS ?= $(FUZZ_HARNESSES)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 7
@@ -25,6 +25,8 @@ FUZZ_SRCS_uart := src/core/uart16550.c src/core/mmio.c src/core/log.c
 FUZZ_SRCS_mmio_bus := src/core/mmio.c src/core/log.c
 FUZZ_SRCS_sbsa_gwdt := src/core/sbsa_gwdt.c src/core/mmio.c src/core/log.c
 FUZZ_SRCS_image := src/core/boot.c src/arch/aarch64/image.c
+# riscv64: the PLIC model, the SBI decoder and the Image parser (docs/riscv.md).
+FUZZ_SRCS_riscv := src/arch/riscv64/plic.c src/arch/riscv64/sbi.c src/arch/riscv64/image.c
 FUZZ_SRCS_guest_dt := src/core/config.c src/core/guest_dt.c src/arch/aarch64/dt.c src/arch/aarch64/machine.c
 FUZZ_LIBS_guest_dt := -lfdt
 # svmm_arch_vcpu_affinity() lives in dt.c, hence libfdt.
