@@ -82,6 +82,17 @@ void virtio_mmio_config_changed(struct virtio_mmio *t)
     raise_interrupt(t, VIRTIO_ISR_CONFIG);
 }
 
+/*
+ * ACSL (make prove, docs/proofs.md): a transport whose device has at most VIRTIO_MAX_QUEUES queues,
+ * over a well-formed guest-RAM table, none of the three overlapping.
+ */
+/*@ predicate mmio_ok(struct virtio_mmio *t) =
+      \valid(t) && \valid(t->dev) && t->dev->num_queues <= VIRTIO_MAX_QUEUES && svmm_memmap_ok(t->mem) &&
+      \separated(t, t->dev, t->mem) && \separated(t->dev, t->mem);
+*/
+
+/*@ requires \valid(t) && \valid_read(t->dev) && \separated(t, t->dev);
+    assigns t->bad_access_rl; */
 static void bad_access(struct virtio_mmio *t, const char *what, uint64_t off)
 {
     if (svmm_ratelimit_ok(&t->bad_access_rl, 10))
@@ -91,23 +102,43 @@ static void bad_access(struct virtio_mmio *t, const char *what, uint64_t off)
 /* The selected queue, or NULL when QueueSel names no queue. */
 _Static_assert(VIRTIO_MAX_QUEUES <= 8, "queue_ready_reg holds one bit per queue");
 
+/*@ requires mmio_ok(t);
+    assigns \nothing;
+    ensures \result == \null || (t->queue_sel < t->dev->num_queues && \result == &t->dev->queues[t->queue_sel]);
+    ensures \result == \null <==> t->queue_sel >= t->dev->num_queues; */
 static struct virtq *selected_queue(struct virtio_mmio *t)
 {
     return t->queue_sel < t->dev->num_queues ? &t->dev->queues[t->queue_sel] : NULL;
+}
+
+/*
+ * Whether an access of `size` bytes at config-space offset `coff` is one a device may see: a field
+ * read or written with its natural width (1, 2 or 4 bytes) and alignment (4.2.2.2), inside the
+ * device's `config_size` bytes. Compared without wrapping, whatever `coff` the guest's address gave.
+ */
+/*@ assigns \nothing;
+    ensures \result ==> (size == 1 || size == 2 || size == 4) && coff % size == 0 && coff + size <= config_size; */
+static bool config_access_ok(uint64_t coff, unsigned size, uint32_t config_size)
+{
+    if (size != 1 && size != 2 && size != 4)
+        return false;
+    /*@ assert size == 1 || size == 2 || size == 4; */
+    return coff % size == 0 && coff <= config_size && size <= config_size - coff;
 }
 
 static uint32_t read_config(struct virtio_mmio *t, uint64_t off, unsigned size)
 {
     uint64_t coff = off - REG_CONFIG;
 
-    /* Config fields are accessed with their natural width and alignment (4.2.2.2). */
-    if (size > 4 || (coff & (size - 1)) || coff + size > t->dev->config_size) {
+    if (!config_access_ok(coff, size, t->dev->config_size)) {
         bad_access(t, "bad config read", off);
         return 0;
     }
     return t->dev->ops->config_read(t->dev, (uint32_t)coff, size);
 }
 
+/*@ requires mmio_ok(t);
+    assigns t->bad_access_rl; */
 static uint32_t read_reg(struct virtio_mmio *t, uint64_t off)
 {
     struct virtio_dev *d = t->dev;
@@ -150,6 +181,7 @@ static uint64_t mmio_read(void *dev, uint64_t off, unsigned size)
 }
 
 /* Accept the staged features if they are a subset of the offered ones and include VERSION_1. */
+/*@ requires \valid_read(t) && \valid_read(t->dev); assigns \nothing; */
 static bool features_acceptable(const struct virtio_mmio *t)
 {
     uint64_t f = t->driver_features;
@@ -187,6 +219,9 @@ static void write_status(struct virtio_mmio *t, uint32_t val)
 }
 
 /* Queue registers may change only between FEATURES_OK and the queue being enabled. */
+/*@ requires mmio_ok(t);
+    assigns t->bad_access_rl;
+    ensures \result == \null || (t->queue_sel < t->dev->num_queues && \result == &t->dev->queues[t->queue_sel]); */
 static struct virtq *configurable_queue(struct virtio_mmio *t, uint64_t off)
 {
     struct virtq *q = selected_queue(t);
@@ -206,9 +241,12 @@ static struct virtq *configurable_queue(struct virtio_mmio *t, uint64_t off)
     return q;
 }
 
+/*@ requires \valid(v); assigns *v; */
 static void set_low(uint64_t *v, uint32_t lo) { *v = (*v & ~0xffffffffull) | lo; }
+/*@ requires \valid(v); assigns *v; */
 static void set_high(uint64_t *v, uint32_t hi) { *v = (*v & 0xffffffffull) | (uint64_t)hi << 32; }
 
+/*@ requires mmio_ok(t); */
 static void write_queue_reg(struct virtio_mmio *t, uint64_t off, uint32_t val)
 {
     struct virtq *q;
@@ -294,7 +332,7 @@ static void mmio_write(void *dev, uint64_t off, unsigned size, uint64_t val)
 
     if (off >= REG_CONFIG) {
         uint64_t coff = off - REG_CONFIG;
-        if (size > 4 || (coff & (size - 1)) || coff + size > t->dev->config_size || !t->dev->ops->config_write)
+        if (!config_access_ok(coff, size, t->dev->config_size) || !t->dev->ops->config_write)
             bad_access(t, "bad config write", off);
         else
             t->dev->ops->config_write(t->dev, (uint32_t)coff, size, (uint32_t)val);

@@ -20,6 +20,7 @@
 #define SGIR_FILTER_OTHERS 1u
 #define SGIR_FILTER_SELF 2u
 
+/*@ requires \valid_read(g); assigns \nothing; */
 static struct vgic_frame dist_frame(const struct vgic *g)
 {
     /* With affinity routing (v3) the INTIDs below 32 live in the redistributors: RAZ/WI here. */
@@ -29,6 +30,8 @@ static struct vgic_frame dist_frame(const struct vgic *g)
     return f;
 }
 
+/*@ requires \valid_read(g) && VGIC_NR_PRIVATE <= g->nr_irqs <= VGIC_NR_IRQS && 1 <= g->ncpus <= SVMM_MAX_VCPUS;
+    assigns \nothing; */
 static uint32_t dist_typer(const struct vgic *g)
 {
     uint32_t v = g->nr_irqs / 32 - 1; /* ITLinesNumber: 32 * (N + 1) INTIDs */
@@ -38,6 +41,7 @@ static uint32_t dist_typer(const struct vgic *g)
     return v | 9u << 19; /* IDbits: 10-bit INTIDs; no LPIs, MBIS, ESPI, RSS or Aff3 */
 }
 
+/*@ requires \valid_read(g); assigns \nothing; */
 static uint32_t dist_ctlr(const struct vgic *g)
 {
     if (g->version == SVMM_GIC_V3)
@@ -46,6 +50,8 @@ static uint32_t dist_ctlr(const struct vgic *g)
 }
 
 /* The CPU mask byte of ITARGETSR for `intid`: the reader's own CPU for SGIs/PPIs. */
+/*@ requires \valid_read(g) && VGIC_NR_PRIVATE <= g->nr_irqs <= VGIC_NR_IRQS && 1 <= g->ncpus <= SVMM_MAX_VCPUS;
+    assigns \nothing; */
 static uint8_t target_byte(const struct vgic *g, uint32_t intid)
 {
     if (intid < VGIC_NR_PRIVATE)
@@ -55,19 +61,31 @@ static uint8_t target_byte(const struct vgic *g, uint32_t intid)
     return 0;
 }
 
+/*@ requires \valid_read(g) && VGIC_NR_PRIVATE <= g->nr_irqs <= VGIC_NR_IRQS && 1 <= g->ncpus <= SVMM_MAX_VCPUS;
+    requires size <= 4 && first <= 0x400;
+    assigns \nothing; */
 static uint32_t targets_read(const struct vgic *g, uint32_t first, unsigned size)
 {
     uint32_t v = 0;
 
+    /*@ loop invariant 0 <= i <= size;
+        loop assigns i, v;
+        loop variant size - i; */
     for (unsigned i = 0; i < size; i++)
         v |= (uint32_t)target_byte(g, first + i) << (8 * i);
     return v;
 }
 
+/*@ requires vgic_ok(g) && size <= 4 && first <= 0x400;
+    assigns g->spi[0 .. VGIC_NR_SPIS - 1].targets, g->dirty;
+    ensures vgic_ok(g); */
 static void targets_write(struct vgic *g, uint32_t first, unsigned size, uint32_t val)
 {
     uint8_t present = (uint8_t)((1u << g->ncpus) - 1); /* bits of absent CPUs are RAZ/WI */
 
+    /*@ loop invariant 0 <= i <= size && vgic_ok(g);
+        loop assigns i, g->spi[0 .. VGIC_NR_SPIS - 1].targets, g->dirty;
+        loop variant size - i; */
     for (unsigned i = 0; i < size; i++) {
         uint32_t intid = first + i;
 
@@ -78,6 +96,9 @@ static void targets_write(struct vgic *g, uint32_t first, unsigned size, uint32_
 }
 
 /* The SPI whose IROUTER is at `off`, or NULL (INTIDs < 32 are reserved, beyond ours RAZ/WI). */
+/*@ requires vgic_ok(g) && off >= GICD_IROUTER;
+    assigns \nothing;
+    ensures \result == \null || \exists integer k; 0 <= k < g->nr_irqs - VGIC_NR_PRIVATE && \result == &g->spi[k]; */
 static struct vgic_irq *irouter_irq(struct vgic *g, uint64_t off)
 {
     uint64_t intid = (off - GICD_IROUTER) / 8;
@@ -88,6 +109,8 @@ static struct vgic_irq *irouter_irq(struct vgic *g, uint64_t off)
 }
 
 /* IROUTER is 64-bit and also accessible as two 32-bit halves. */
+/*@ requires vgic_ok(g) && \valid_read(f) && \separated(f, g) && off >= GICD_IROUTER;
+    assigns g->bad_access_rl; */
 static uint64_t irouter_read(struct vgic *g, const struct vgic_frame *f, uint64_t off, unsigned size)
 {
     const struct vgic_irq *irq;
@@ -99,6 +122,8 @@ static uint64_t irouter_read(struct vgic *g, const struct vgic_frame *f, uint64_
     return (uint32_t)(irq->route >> ((off & 4) ? 32 : 0));
 }
 
+/*@ requires vgic_ok(g) && \valid_read(f) && \separated(f, g) && off >= GICD_IROUTER;
+    assigns g->bad_access_rl, g->spi[0 .. VGIC_NR_SPIS - 1].route, g->dirty; */
 static void irouter_write(struct vgic *g, const struct vgic_frame *f, uint64_t off, unsigned size, uint64_t val)
 {
     struct vgic_irq *irq;
@@ -115,6 +140,8 @@ static void irouter_write(struct vgic *g, const struct vgic_frame *f, uint64_t o
 }
 
 /* GICD_SGIR (v2): SGI [3:0] to the CPUs in [23:16], to all but the sender, or to the sender. */
+/*@ requires vgic_ok(g);
+    assigns g->cpu[0 .. SVMM_MAX_VCPUS - 1], g->dirty; */
 static void sgir_write(struct vgic *g, uint32_t val)
 {
     unsigned src = g->current_vcpu;
@@ -128,11 +155,16 @@ static void sgir_write(struct vgic *g, uint32_t val)
     case SGIR_FILTER_SELF: list = 1u << src; break;
     default: return; /* reserved */
     }
+    /*@ loop invariant 0 <= c <= g->ncpus && vgic_ok(g);
+        loop assigns c, g->cpu[0 .. SVMM_MAX_VCPUS - 1], g->dirty;
+        loop variant g->ncpus - c; */
     for (unsigned c = 0; c < g->ncpus; c++)
         if ((list >> c) & 1u)
             vgic_raise_sgi(g, c, val & 0xfu);
 }
 
+/*@ requires vgic_ok((struct vgic *)dev);
+    assigns ((struct vgic *)dev)->bad_access_rl; */
 static uint64_t dist_read(void *dev, uint64_t off, unsigned size)
 {
     struct vgic *g = dev;
@@ -160,6 +192,8 @@ static uint64_t dist_read(void *dev, uint64_t off, unsigned size)
     }
 }
 
+/*@ requires vgic_ok(g) && \valid_read(f) && \separated(f, g);
+    assigns g->cpu[0 .. SVMM_MAX_VCPUS - 1], g->spi[0 .. VGIC_NR_SPIS - 1], g->dirty, g->bad_access_rl, g->ctlr; */
 static void dist_write_reg(struct vgic *g, const struct vgic_frame *f, uint64_t off, unsigned size, uint64_t val)
 {
     if (vgic_irqregs_write(g, f, off, size, val))
@@ -183,6 +217,7 @@ static void dist_write_reg(struct vgic *g, const struct vgic_frame *f, uint64_t 
     /* Everything else is read-only or reserved. */
 }
 
+/*@ requires vgic_ok((struct vgic *)dev); */
 static void dist_write(void *dev, uint64_t off, unsigned size, uint64_t val)
 {
     struct vgic *g = dev;

@@ -42,6 +42,15 @@ struct vgic_frame {
     uint32_t lo, hi;
 };
 
+/*
+ * ACSL (make prove, docs/proofs.md): the geometry vgic_init() checks, which register accesses never
+ * change. The contracts below on vgic.c's functions are assumed by the proof of vgic_dist.c (they
+ * change interrupt state and the log limiter, never the geometry).
+ */
+/*@ predicate vgic_ok(struct vgic *g) =
+      \valid(g) && VGIC_NR_PRIVATE <= g->nr_irqs <= VGIC_NR_IRQS && 1 <= g->ncpus <= SVMM_MAX_VCPUS;
+*/
+
 /* The state of `intid` as seen by `vcpu`, or NULL for INTIDs >= nr_irqs and bad vCPUs. */
 struct vgic_irq *vgic_irq(struct vgic *g, unsigned vcpu, uint32_t intid);
 
@@ -49,15 +58,24 @@ struct vgic_irq *vgic_irq(struct vgic *g, unsigned vcpu, uint32_t intid);
 void vgic_flush(struct vgic *g);
 
 /* vgic_flush() if a register write changed state since the last flush (g->dirty). */
+/*@ requires vgic_ok(g);
+    assigns g->cpu[0 .. SVMM_MAX_VCPUS - 1], g->spi[0 .. VGIC_NR_SPIS - 1], g->dirty; */
 void vgic_flush_if_dirty(struct vgic *g);
 
 /* Make SGI `sgi` pending on `target` (checked); call vgic_flush() afterwards. */
+/*@ requires vgic_ok(g);
+    assigns g->cpu[0 .. SVMM_MAX_VCPUS - 1], g->dirty; */
 void vgic_raise_sgi(struct vgic *g, unsigned target, uint32_t sgi);
 
 /* The vCPU whose affinity (MPIDR layout: Aff3 [39:32], Aff2..0 [23:0]) is `aff`, or g->ncpus. */
 unsigned vgic_vcpu_of_affinity(const struct vgic *g, uint64_t aff);
 
 /* True when `size` is one of `sizes` (VGIC_SZ*) and `off` is size-aligned; else log (rate-limited). */
+/*@ requires vgic_ok(g) && \valid_read(f);
+    assigns g->bad_access_rl;
+    ensures \result && sizes == VGIC_SZ4 ==> size == 4;
+    ensures \result && sizes == (VGIC_SZ1 | VGIC_SZ4) ==> size == 1 || size == 4;
+    ensures \result && sizes == (VGIC_SZ4 | VGIC_SZ8) ==> size == 4 || size == 8; */
 bool vgic_access_ok(struct vgic *g, const struct vgic_frame *f, uint64_t off, unsigned size, unsigned sizes);
 
 /*
@@ -65,7 +83,11 @@ bool vgic_access_ok(struct vgic *g, const struct vgic_frame *f, uint64_t off, un
  * (IGROUPR, IS/ICENABLER, IS/ICPENDR, IS/ICACTIVER, IPRIORITYR, ICFGR). Return false when `off`
  * is not in it; otherwise the access is done (or RAZ/WI) and, for reads, *val is the result.
  */
+/*@ requires vgic_ok(g) && \valid_read(f) && \valid(val) && \separated(val, g);
+    assigns g->bad_access_rl, *val; */
 bool vgic_irqregs_read(struct vgic *g, const struct vgic_frame *f, uint64_t off, unsigned size, uint64_t *val);
+/*@ requires vgic_ok(g) && \valid_read(f);
+    assigns g->cpu[0 .. SVMM_MAX_VCPUS - 1], g->spi[0 .. VGIC_NR_SPIS - 1], g->dirty, g->bad_access_rl; */
 bool vgic_irqregs_write(struct vgic *g, const struct vgic_frame *f, uint64_t off, unsigned size, uint64_t val);
 
 #endif
