@@ -56,6 +56,7 @@ help:
 	@echo "make e2e-restart-20  the same with 20 guest resets in a row (no leak: files, threads, memory flat)"
 	@echo "make e2e-watchdog    --watchdog in QEMU: a panicked and a hung guest end svmm with status 3, a healthy one not"
 	@echo "make e2e-up          svmm up in QEMU: examples/admin supervised, svmm ctl, restart by policy, a slot booted"
+	@echo "make e2e-hostile     the hostile guest's attacks on svmm in QEMU beside a ticking neighbour VM (docs/hostile-guests.md)"
 	@echo "make bench           seL4 exit-path and start-up benchmarks, then bench-blk (not part of make test)"
 	@echo "make bench-blk       virtio-blk throughput and notifications per request, EVENT_IDX on and off"
 	@echo "make bench-sel4-net  seL4 switch: instructions per frame VM to VM, by kernel, VMMs, switch, guests"
@@ -211,6 +212,9 @@ e2e-restart-20: deps svmm
 
 e2e-up: deps svmm
 	@BUILD=$(abspath $(BUILD)) tests/e2e/hosted-up.sh
+
+e2e-hostile: deps svmm
+	@BUILD=$(abspath $(BUILD)) tests/e2e/hosted-hostile.sh
 
 demo: deps svmm
 	@if [ "$(ARCH)" = riscv64 ]; then tests/e2e/demo-riscv.sh; else tests/e2e/demo.sh; fi
