@@ -95,8 +95,8 @@ const char svmm_cli_usage[] =
     "  -q, --quiet        only warnings and errors\n"
     "\n"
     "exit status: 0 guest powered off, 2 guest requested a reset (--no-reboot), 3 guest fault (it\n"
-    "             crashed, or stopped refreshing its --watchdog), 130 stopped with Ctrl-A x, 143\n"
-    "             stopped by SIGTERM, 1 error\n"
+    "             crashed, made an access svmm cannot emulate, or stopped refreshing its --watchdog),\n"
+    "             130 stopped with Ctrl-A x, 143 stopped by SIGTERM, 1 error\n"
     "keys on a terminal: Ctrl-A x quits, Ctrl-A a sends Ctrl-A\n";
 
 int svmm_cli_parse_scaled(const char *s, size_t len, unsigned unit_shift, uint64_t *out)
