@@ -7,7 +7,7 @@
 # 200 ms of its virtual timer. Checks: every case's verdict ("HOSTILE ok"), the summary, the last
 # case (an MMIO access without a syndrome) stopping the hostile VM with a message and svmm exiting as
 # it should (not by a signal, not hanging), svmm's warnings for the attacks, and the neighbour ticking
-# through the whole run (ticks during and after it, no gap above 2 s) until it is stopped.
+# through the whole run (ticks during and after it, no gap above 5 s) until it is stopped.
 # Prints "e2e-hostile: N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -89,13 +89,14 @@ check "hostile svmm exited as for a guest fault (status ${hexit:-none}: 3; not a
 during=$(sed -n 's/.*neighbour ticks during it: \([0-9]*\)$/\1/p' <<<"$LOG")
 secs=$(sed -n 's/^\[outer\] hostile svmm exit [0-9]* after \([0-9.]*\) s.*/\1/p' <<<"$LOG")
 check "the neighbour kept ticking during the attack (${during:-?} ticks in ${secs:-?} s)" \
-    "$(awk -v n="${during:-0}" -v s="${secs:-0}" 'BEGIN { exit !(n >= 1 && n >= s * 5 / 2) }'; rc)"
+    "$(awk -v n="${during:-0}" -v s="${secs:-0}" 'BEGIN { exit !(n >= 1 && n >= s * 5 / 4) }'; rc)"
 check "and after it" "$(has '^\[outer\] neighbour ticks in the 2 s after: [1-9]')"
 gap=$(sed -n 's/.*last: TICK [0-9]* maxgap_ms=\([0-9]*\)$/\1/p' <<<"$LOG")
 # The ticker's clock is the host's (QEMU without -icount): a host busy with other work stretches its
-# gaps too, so the bound is loose; the gaps measured are in docs/hostile-guests.md.
-check "the neighbour's longest gap between ticks stayed under 2 s (${gap:-?} ms, a tick every 200 ms)" \
-    "$([ -n "$gap" ] && [ "$gap" -lt 2000 ]; rc)"
+# gaps too (1.7 s seen at a load average of 15 on 2 CPUs), so the bound only catches a neighbour that
+# stalled; the gaps measured are in docs/hostile-guests.md.
+check "the neighbour never stalled: longest gap between ticks under 5 s (${gap:-?} ms, a tick every 200 ms)" \
+    "$([ -n "$gap" ] && [ "$gap" -lt 5000 ]; rc)"
 check "the neighbour's svmm was stopped by SIGTERM only (exit 143)" "$(has '^\[outer\] neighbour svmm exit 143 ')"
 check "the switch served both ports to the end and stopped cleanly (exit 0)" \
     "$(grep -q '^\[switch\] svmm: switch port ticker: in ' <<<"$LOG" && grep -q '^\[outer\] switch exit 0$' <<<"$LOG"; rc)"

@@ -7,7 +7,7 @@
 # every case's verdict ("HOSTILE ok"), the summary, the last case (a load pair from a device
 # register, which has no syndrome) stopping the hostile VM with the VMM's message while the VMM
 # itself lives on, the VMM's warnings, and the neighbour ticking through the whole run (ticks
-# between the hostile guest's first and last lines and after its VM stopped, no gap above 2 s).
+# between the hostile guest's first and last lines and after its VM stopped, no gap above 5 s).
 # usage: sel4-hostile.sh SDK_DIR [MICROKIT_CONFIG]   (prints "sel4-hostile/<variant>/<config>: N passed, N failed")
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -87,9 +87,10 @@ check "the neighbour VM ticked through the attack ($during ticks between the hos
     "$(is [ "$during" -ge 5 ])"
 check "and after the hostile VM stopped ($after ticks)" "$(is [ "$after" -ge 1 ])"
 # The ticker's clock is the host's (QEMU without -icount): a host busy with other work stretches its
-# gaps too, so the bound is loose; the gaps measured are in docs/hostile-guests.md.
-check "the neighbour's longest gap between ticks stayed under 2 s (${gap:-?} ms, a tick every 200 ms)" \
-    "$([ -n "$gap" ] && [ "$gap" -lt 2000 ]; rc)"
+# gaps too (1.7 s seen at a load average of 15 on 2 CPUs), so the bound only catches a neighbour that
+# stalled; the gaps measured are in docs/hostile-guests.md.
+check "the neighbour never stalled: longest gap between ticks under 5 s (${gap:-?} ms, a tick every 200 ms)" \
+    "$([ -n "$gap" ] && [ "$gap" -lt 5000 ]; rc)"
 grep -E 'HOSTILE (summary|classes)|VM hostile stopped' <<<"$LOG"
 echo "$TAG: wall ${wall}s"
 finish "$T/log"
