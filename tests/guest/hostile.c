@@ -112,6 +112,8 @@ static const char *why(const char *s, uint64_t v)
 static uint64_t now(void) { __asm__ volatile("isb"); return SYSREG_R(cntvct_el0); }
 static uint64_t freq;
 static uint64_t ms_ticks(uint64_t ms) { return freq * ms / 1000; }
+/* How long something that must happen may take: generous, the clock is the host's and it may be busy. */
+#define LONG_MS 5000
 
 /* ---- exceptions: recorded and skipped ---- */
 static volatile unsigned exc_count;
@@ -652,7 +654,7 @@ static const char *rng_request(struct dev *d, uintptr_t buf, uint32_t n)
     desc(d, 0, buf, n, D_WRITE, 0);
     post(d, 0);
     notify(d);
-    if (!wait_used(d, 2000))
+    if (!wait_used(d, LONG_MS))
         return "rng request not completed";
     take_used(d, &id, &len);
     if (id != 0 || len != n)
@@ -698,7 +700,7 @@ static const char *health(void)
         return e;
     if (setup(&blk, FEAT, 8) < 0)
         return "after: blk setup refused";
-    int s = blk_rw(&blk, 0, 1, (uintptr_t)aux + 512, 512, (uintptr_t)aux + 1100, 3000);
+    int s = blk_rw(&blk, 0, 1, (uintptr_t)aux + 512, 512, (uintptr_t)aux + 1100, LONG_MS);
     if (s != 0)
         return why("after: blk read of sector 1 status ", (uint64_t)(uint32_t)s);
     for (unsigned i = 0; i < 512; i++)
@@ -716,7 +718,7 @@ static const char skip_msg[] = "not applicable";
 static const char *expect_broken(struct dev *d)
 {
     notify(d);
-    if (!wait_needs_reset(d, 2000))
+    if (!wait_needs_reset(d, LONG_MS))
         return used_idx(d) != d->used ? "the device used the chain" : "no DEVICE_NEEDS_RESET";
     if (used_idx(d) != d->used)
         return "NEEDS_RESET but the device also used the chain";
@@ -736,7 +738,7 @@ static const char *expect_used(struct dev *d, uint32_t want_len)
 {
     uint32_t id, len;
     notify(d);
-    if (!wait_used(d, 2000))
+    if (!wait_used(d, LONG_MS))
         return (status(d) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET instead of a completion" : "not completed";
     take_used(d, &id, &len);
     if (len != want_len)
@@ -988,7 +990,7 @@ static const char *vq_avail_full_then_more(void)
     }
     notify(&rng);
     unsigned n = 0;
-    uint64_t end = now() + ms_ticks(2000);
+    uint64_t end = now() + ms_ticks(LONG_MS);
     while (n < 8 && now() < end)
         n = (uint16_t)(used_idx(&rng) - rng.used);
     if (n != 8)
@@ -1048,7 +1050,7 @@ static const char *vq_used_ring_scribble(void)
     post(&rng, 1);
     rng.used = 0x1234; /* what the ring says now */
     notify(&rng);
-    if (!wait_used(&rng, 2000))
+    if (!wait_used(&rng, LONG_MS))
         return "no completion after the scribble";
     if (used_idx(&rng) != (uint16_t)(own + 1))
         return why("used index not the device's own + 1: ", used_idx(&rng));
@@ -1131,23 +1133,23 @@ static const char *blk_expect_status(int got, int want)
 }
 static const char *blk_sector_beyond(void)
 {
-    return blk_expect_status(blk_rw(&blk, 0, 1ull << 40, wbuf(0, 512), 512, wbuf(1024, 1), 2000), 1);
+    return blk_expect_status(blk_rw(&blk, 0, 1ull << 40, wbuf(0, 512), 512, wbuf(1024, 1), LONG_MS), 1);
 }
 static const char *blk_sector_wraps(void)
 {
-    return blk_expect_status(blk_rw(&blk, 0, 0xffffffffffffffffull, wbuf(0, 512), 512, wbuf(1024, 1), 2000), 1);
+    return blk_expect_status(blk_rw(&blk, 0, 0xffffffffffffffffull, wbuf(0, 512), 512, wbuf(1024, 1), LONG_MS), 1);
 }
 static const char *blk_write_wraps(void)
 {
-    return blk_expect_status(blk_rw(&blk, 1, 0xfffffffffffffff8ull, (uintptr_t)rbuf + 4096, 4096, wbuf(1024, 1), 2000), 1);
+    return blk_expect_status(blk_rw(&blk, 1, 0xfffffffffffffff8ull, (uintptr_t)rbuf + 4096, 4096, wbuf(1024, 1), LONG_MS), 1);
 }
 static const char *blk_bad_type(void)
 {
-    return blk_expect_status(blk_rw(&blk, 0x1234, 0, wbuf(0, 512), 512, wbuf(1024, 1), 2000), 2);
+    return blk_expect_status(blk_rw(&blk, 0x1234, 0, wbuf(0, 512), 512, wbuf(1024, 1), LONG_MS), 2);
 }
 static const char *blk_len_not_sector(void)
 {
-    return blk_expect_status(blk_rw(&blk, 0, 0, wbuf(0, 100), 100, wbuf(1024, 1), 2000), 1);
+    return blk_expect_status(blk_rw(&blk, 0, 0, wbuf(0, 100), 100, wbuf(1024, 1), LONG_MS), 1);
 }
 static const char *blk_read_into_readable(void)
 {
@@ -1159,7 +1161,7 @@ static const char *blk_read_into_readable(void)
     desc(&blk, 2, A(1024), 1, D_WRITE, 0);
     post(&blk, h);
     notify(&blk);
-    if (!wait_used(&blk, 2000))
+    if (!wait_used(&blk, LONG_MS))
         return "not completed";
     uint32_t id, len;
     take_used(&blk, &id, &len);
@@ -1173,7 +1175,7 @@ static const char *blk_header_short(void)
     arena[1024] = 0xee;
     post(&blk, 0);
     notify(&blk);
-    if (!wait_used(&blk, 2000))
+    if (!wait_used(&blk, LONG_MS))
         return "not completed";
     uint32_t id, len;
     take_used(&blk, &id, &len);
@@ -1219,7 +1221,7 @@ static const char *blk_scattered_read(void)
     arena[off] = 0xee;
     post(&blk, 0);
     notify(&blk);
-    if (!wait_used(&blk, 2000))
+    if (!wait_used(&blk, LONG_MS))
         return "not completed";
     uint32_t id, len;
     take_used(&blk, &id, &len);
@@ -1235,7 +1237,7 @@ static const char *blk_same_buffer_twice(void)
     desc(&blk, 2, A(511), 1, D_WRITE, 0);
     post(&blk, 0);
     notify(&blk);
-    if (!wait_used(&blk, 2000))
+    if (!wait_used(&blk, LONG_MS))
         return "not completed";
     uint32_t id, len;
     take_used(&blk, &id, &len);
@@ -1336,7 +1338,7 @@ static const char *blk_config_write_midflight(void)
     w8(blk.base + CONFIG + 20, 0xff);
     w16(blk.base + CONFIG + 8, 0xffff);
     unsigned n = 0;
-    uint64_t end = now() + ms_ticks(2000);
+    uint64_t end = now() + ms_ticks(LONG_MS);
     while (n < 4 && now() < end)
         n = (uint16_t)(used_idx(&blk) - blk.used);
     if (n != 4)
@@ -1776,7 +1778,7 @@ static const char *vs_expect_rst(uint64_t from, uint32_t port)
     uint16_t op;
     uint64_t src;
     uint32_t dport;
-    if (!vs_recv(2000, &op, &src, &dport))
+    if (!vs_recv(LONG_MS, &op, &src, &dport))
         return (status(&vrx) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET instead of an RST" : "no RST came";
     if (op != VS_RST || src != from || dport != port)
         return why("not the RST expected: op/src ", (uint64_t)op << 32 | src);
@@ -1911,7 +1913,7 @@ static const char *vs_rx_readable(void)
     if (e)
         return vs_end(e);
     vs_send(0, vs_cid, 2, 5010, 1234, 0, 1, VS_REQUEST, 0); /* owed an RST: it has nowhere to go */
-    return vs_end(wait_needs_reset(&vrx, 2000) ? NULL : "no DEVICE_NEEDS_RESET");
+    return vs_end(wait_needs_reset(&vrx, LONG_MS) ? NULL : "no DEVICE_NEEDS_RESET");
 }
 static const char *vs_rx_tiny(void)
 {
@@ -1921,7 +1923,7 @@ static const char *vs_rx_tiny(void)
     if (e)
         return vs_end(e);
     vs_send(0, vs_cid, 2, 5011, 1234, 0, 1, VS_REQUEST, 0);
-    return vs_end(wait_needs_reset(&vrx, 2000) ? NULL : "no DEVICE_NEEDS_RESET");
+    return vs_end(wait_needs_reset(&vrx, LONG_MS) ? NULL : "no DEVICE_NEEDS_RESET");
 }
 
 /* ---- virtio-net (when present): frames and headers that lie, through the switch to the neighbour ---- */
@@ -2001,7 +2003,7 @@ static bool net_send(uint8_t flags, uint8_t gso_type, uint16_t hdr_len, uint16_t
         desc(&ntx, d + 1u, frame, len, 0, 0);
     post(&ntx, d);
     notify(&ntx);
-    if (!wait_used(&ntx, 2000))
+    if (!wait_used(&ntx, LONG_MS))
         return false;
     uint32_t id, ulen;
     take_used(&ntx, &id, &ulen);
@@ -2109,7 +2111,7 @@ static const char *net_tx_many_pieces(void)
     }
     post(&ntx, 0);
     notify(&ntx);
-    return net_end(wait_used(&ntx, 2000) ? NULL : "not given back");
+    return net_end(wait_used(&ntx, LONG_MS) ? NULL : "not given back");
 }
 static const char *net_tx_writable(void)
 {
@@ -2382,7 +2384,7 @@ static const char *smp_on_off(void)
     uint64_t r = psci(PSCI_CPU_ON, 1, sec_entry(), sec_stack());
     if (r != 0)
         return why("CPU_ON returned ", r);
-    if (!sec_off(2000))
+    if (!sec_off(LONG_MS))
         return "CPU 1 did not turn itself off";
     return sec_runs == before + 1 ? NULL : why("secondary runs: ", sec_runs - before);
 }
@@ -2392,7 +2394,7 @@ static const char *smp_on_twice(void)
         return SKIP;
     uint64_t r1 = psci(PSCI_CPU_ON, 1, sec_entry(), sec_stack());
     uint64_t r2 = psci(PSCI_CPU_ON, 1, sec_entry(), sec_stack());
-    bool off = sec_off(2000);
+    bool off = sec_off(LONG_MS);
     if (r1 != 0)
         return why("first CPU_ON returned ", r1);
     if (r2 != E_ALREADY_ON && r2 != E_ON_PENDING && !(r2 == 0 && off))
@@ -2409,7 +2411,7 @@ static const char *smp_on_off_storm(void)
         uint64_t r = psci(PSCI_CPU_ON, 1, sec_entry(), sec_stack());
         if (r != 0)
             return why("CPU_ON returned ", r);
-        if (!sec_off(2000))
+        if (!sec_off(LONG_MS))
             return why("CPU 1 stayed on in round ", i);
     }
     return sec_runs == before + 20 ? NULL : why("secondary runs: ", sec_runs - before);
@@ -2935,7 +2937,7 @@ void hostile_main(uint64_t dtb)
     }
     for (unsigned i = 0; i < 512; i++)
         rbuf[8192 + i] = (uint8_t)(i * 7 + 3);
-    if (blk_rw(&blk, 1, 1, (uintptr_t)rbuf + 8192, 512, (uintptr_t)aux + 2048, 3000) != 0) {
+    if (blk_rw(&blk, 1, 1, (uintptr_t)rbuf + 8192, 512, (uintptr_t)aux + 2048, LONG_MS) != 0) {
         puts_("HOSTILE FAIL setup: blk write of sector 1 failed\n");
         poweroff();
     }
