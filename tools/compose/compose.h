@@ -39,6 +39,7 @@ struct board {
     uint64_t gic_vcpu_phys;            /* GICv2 virtual CPU interface (GICV) */
     unsigned num_lrs;
     uint32_t ptimer_irq;               /* EL1 physical timer (INTID), exported to user level: the idle timer; 0: none */
+    bool riscv;                        /* riscv64: hosted outputs only, seL4 has no RISC-V VMs (docs/riscv.md) */
 };
 
 enum dev_type { DEV_CONSOLE, DEV_BLK, DEV_NET, DEV_RNG, DEV_VSOCK };

@@ -725,7 +725,7 @@ static void parse_root(struct sys *s, struct fy_node *root)
             s->board_line = kl;
             get_str(s, val, kl, "board", name, sizeof(name));
             if (name[0] && (s->board = board_lookup(name)) == NULL)
-                compose_error(s, kl, "board", "unknown board '%s' (known: qemu_virt_aarch64)", name);
+                compose_error(s, kl, "board", "unknown board '%s' (known: qemu_virt_aarch64, qemu_virt_riscv64)", name);
         } else if (!strcmp(key, "gic")) {
             unsigned g = 0;
             s->gic_line = kl;
