@@ -16,7 +16,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 export BUILD
 T=$BUILD/e2e/hosted-riscv
-TIMEOUT=${E2E_TIMEOUT:-900}
+TIMEOUT=${E2E_TIMEOUT:-300} # a run takes 45-75 s; an outer machine that hangs (below) should not cost 15 minutes
 MIB=${E2E_RISCV_MIB:-16}
 mkdir -p "$T"
 TAG=e2e-riscv
