@@ -30,7 +30,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 FREE_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include --specs=$(PICOLIBC_SPECS) -ffreestanding -O2 \
 	-mgeneral-regs-only -fno-pic -ffunction-sections -fdata-sections
 
-.PHONY: all help deps unit svmm freestanding test demo clean machine riscv-machine e2e-riscv e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console e2e-restart e2e-restart-20 e2e-up e2e-watchdog fresh-check
+.PHONY: all help deps unit svmm freestanding test demo clean machine riscv-machine e2e-riscv bench-riscv e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console e2e-restart e2e-restart-20 e2e-up e2e-watchdog fresh-check
 
 all: svmm unit-build freestanding
 
@@ -44,9 +44,11 @@ help:
 	@echo "make e2e             boot Linux under svmm inside QEMU (hosted tier)"
 	@echo "make compose         the system composer -> $(BUILD)/host/svmm-compose (docs/system-description.md)"
 	@echo "make sel4-system SYSTEM=examples/<x>/system.yaml MICROKIT_SDK=...   a whole seL4 system from its description"
+	@echo "make sel4-api-example MICROKIT_SDK=... GUEST_KERNEL=... GUEST_INITRD=...   examples/api/sel4-vmm: a VMM by hand (low-level seL4 API)"
 	@echo "make riscv-machine   build the riscv64 test machine (kernel, busybox from Debian sources; ~20 min)"
 	@echo "make e2e-riscv       riscv64: Linux under svmm in the riscv64 QEMU machine with KVM: 2 vCPUs, console, blk, poweroff"
 	@echo "make demo ARCH=riscv64   the demo on riscv64 (needs make riscv-machine)"
+	@echo "make bench-riscv     riscv64 against arm64: guest boot-to-init and exits by kind"
 	@echo "make e2e-blk         virtio-blk/rng in QEMU: 64 MiB write, host-side SHA-256, read back, ro disk"
 	@echo "make e2e-net         virtio-net in QEMU: the guest pings the host over a tap device"
 	@echo "make e2e-vsock       virtio-vsock in QEMU: echo both ways through the Unix socket bridge"
@@ -225,6 +227,10 @@ riscv-machine:
 
 e2e-riscv: riscv-machine
 	@tests/e2e/hosted-riscv.sh
+
+# A guest's boot-to-init and exits by kind, riscv64 against arm64 with the same devices (docs/riscv.md).
+bench-riscv: deps riscv-machine
+	@BUILD=$(BUILD) tests/bench/riscv-boot.sh
 
 # The README's two commands in a clean Debian 12 root (minutes; not part of make test).
 fresh-check:
