@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # make docs: the API reference and the C4 diagrams, into $(BUILD)/docs/ (included by the Makefile).
-#   $(BUILD)/docs/api/index.html   Doxygen, from the comments in include/svmm/*.h (docs/Doxyfile)
+#   $(BUILD)/docs/api/index.html   Doxygen, from the comments in include/svmm/*.h and sel4/*.h (docs/Doxyfile)
 #   $(BUILD)/docs/c4/*.svg         Graphviz dot, from docs/c4/*.dot
 # Every Doxygen warning (an undocumented function, struct, member, macro or enumerator of a public
 # header; a broken doc command) fails the target: its log, $(BUILD)/docs/warnings.log, must be empty.

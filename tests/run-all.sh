@@ -122,6 +122,7 @@ sel4_tiers() {
         run_tier sel4-admin tests/e2e/sel4-admin.sh "$SDK"
         run_tier sel4-coloured tests/e2e/sel4-coloured.sh "$SDK"
         run_tier sel4-raw tests/e2e/sel4-raw.sh "$SDK"
+        run_tier sel4-api-example tests/e2e/sel4-api-example.sh "$SDK"
         run_tier sel4-passthrough tests/e2e/sel4-passthrough.sh "$SDK"
         run_tier sel4-hostile tests/e2e/sel4-hostile.sh "$SDK"
         run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release

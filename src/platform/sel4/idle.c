@@ -3,6 +3,8 @@
 #include <microkit.h>
 #include <svmm/config.h>
 #include <svmm/log.h>
+#include <svmm/sel4/channel.h>
+#include <svmm/sel4/vcpu.h>
 #include "sel4_clock.h"
 #include "sel4_idle.h"
 #include "sel4_vm.h"
@@ -38,7 +40,7 @@ void sel4_idle_init(unsigned ncpus)
     idle.on = idle_timer_vaddr != 0 && svmm_sel4_vm.idle_timer.on && !svmm_sel4_vm.passive;
     /* The kernel never changes CNTVOFF itself (KernelArmVtimerUpdateVOffset is off in Microkit's SDKs). */
     for (unsigned i = 0; idle.on && i < idle.ncpus; i++)
-        idle.cntvoff[i] = microkit_vcpu_arm_read_reg(i, seL4_VCPUReg_CNTVOFF);
+        idle.cntvoff[i] = sel4_vcpu_read_reg(i, seL4_VCPUReg_CNTVOFF);
     /* Nothing logged here: VMMs start together and their lines split each other's on the shared UART;
      * the exit summary's "idle:" line says that vCPUs slept. */
 }
@@ -78,7 +80,7 @@ static void publish(void)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (timer_must_look(prev, d, sel4_counter_ticks())) {
         idle.stats.signals++;
-        microkit_notify(svmm_sel4_vm.idle_timer.channel);
+        sel4_channel_notify(svmm_sel4_vm.idle_timer.channel);
     }
 }
 
@@ -88,14 +90,14 @@ static void publish(void)
  */
 static bool timer_deadline(unsigned vcpu, uint64_t *deadline)
 {
-    seL4_Word ctl = microkit_vcpu_arm_read_reg(vcpu, seL4_VCPUReg_CNTV_CTL);
+    seL4_Word ctl = sel4_vcpu_read_reg(vcpu, seL4_VCPUReg_CNTV_CTL);
 
     *deadline = NO_DEADLINE;
     if (!(ctl & CNTV_CTL_ENABLE) || (ctl & CNTV_CTL_IMASK))
         return true;
     if (ctl & CNTV_CTL_ISTATUS)
         return false;
-    *deadline = microkit_vcpu_arm_read_reg(vcpu, seL4_VCPUReg_CNTV_CVAL) + idle.cntvoff[vcpu];
+    *deadline = sel4_vcpu_read_reg(vcpu, seL4_VCPUReg_CNTV_CVAL) + idle.cntvoff[vcpu];
     /* Also refuses a deadline that wrapped to NO_DEADLINE: it lies in the past. */
     return *deadline > sel4_counter_ticks();
 }
@@ -107,7 +109,7 @@ bool sel4_idle_sleep(unsigned vcpu)
     if (!idle.on || vcpu >= idle.ncpus || !timer_deadline(vcpu, &deadline))
         return false;
     /* Suspending also drops the pending reply to its exit: the WFI re-executes when it is resumed. */
-    microkit_vcpu_stop(vcpu);
+    sel4_vcpu_halt(vcpu);
     idle.asleep[vcpu] = true;
     idle.deadline[vcpu] = deadline;
     idle.stats.sleeps++;
@@ -117,10 +119,10 @@ bool sel4_idle_sleep(unsigned vcpu)
 
 static void wake(unsigned vcpu)
 {
-    seL4_Error err;
+    int err;
 
     idle.asleep[vcpu] = false;
-    err = seL4_TCB_Resume(BASE_VM_TCB_CAP + vcpu);
+    err = sel4_vcpu_resume(vcpu);
     if (err != seL4_NoError)
         svmm_err("vCPU %u: cannot resume it from WFI (seL4 error %d)", vcpu, (int)err);
     publish();

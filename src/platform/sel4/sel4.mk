@@ -79,6 +79,41 @@ sel4-example: | sel4-check
 	@$(MAKE) -s sel4-system SYSTEM=$(EXAMPLE)/system.yaml SYSTEM_OUT=$(EXAMPLE)
 	@ln -sf svmm-linux.elf $(EXAMPLE)/svmm.elf
 
+# ---- the low-level seL4 API (include/svmm/sel4/) and a VMM written by hand against it ----
+# libsvmm-sel4.a: the API's modules, for a VMM of one's own, linked in one group with libsvmm.a and
+# libfdt (its runtime.c and mem.c serve them, they serve the API). The composer's VMMs (vmm.c, the
+# policy) link the same objects directly.
+SEL4_API_SRCS := $(addprefix src/platform/sel4/,vcpu.c fault.c guest_mem.c irq.c channel.c console.c board_uart.c \
+	sel4_clock.c runtime.c mem.c)
+SEL4_API_LIB = $(SEL4_BUILD)/libsvmm-sel4.a
+$(SEL4_API_LIB): $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_API_SRCS))
+	@echo "  AR $@"
+	@rm -f $@ && $(CROSS)ar rcs $@ $^
+
+#   make sel4-api-example MICROKIT_SDK=/path GUEST_KERNEL=Image GUEST_INITRD=initrd   (a GICv2 SDK)
+# examples/api/sel4-vmm: its vmm.c and its own vmm.system, no composer. The boot loader places the
+# kernel at 0x48000000 and the initrd 32 MiB above (qemu-images.args); vmm.c learns their sizes here.
+API_EXAMPLE := examples/api/sel4-vmm
+API_EXAMPLE_OUT = $(SEL4_BUILD)/api-sel4-vmm
+.PHONY: sel4-api-example
+sel4-api-example: $(SEL4_API_LIB) $(BUILD)/freestanding/libsvmm.a | sel4-check
+	@test -f "$(GUEST_KERNEL)" && test -f "$(GUEST_INITRD)" || { echo "error: set GUEST_KERNEL and GUEST_INITRD"; exit 1; }
+	@test "$(SEL4_GIC)" = 2 || { echo "error: $(API_EXAMPLE)/vmm.system is for a GICv2 kernel (Microkit's 2.0.1 release)"; exit 1; }
+	@k=$$(stat -c %s "$(GUEST_KERNEL)") i=$$(stat -c %s "$(GUEST_INITRD)"); \
+	if [ $$k -gt 33554432 ] || [ $$i -gt 33554432 ]; then echo "error: kernel and initrd must be 32 MiB or less each"; exit 1; fi; \
+	mkdir -p $(API_EXAMPLE_OUT) && echo "  CC [sel4] $(API_EXAMPLE)/vmm.c" && \
+	$(CROSS)gcc $(SEL4_CFLAGS) -DKERNEL_SIZE=$${k}u -DINITRD_SIZE=$${i}u -c $(API_EXAMPLE)/vmm.c -o $(API_EXAMPLE_OUT)/vmm.o
+	@echo "  LD $(API_EXAMPLE_OUT)/vmm.elf"
+	@$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(API_EXAMPLE_OUT)/vmm.o --start-group $(SEL4_API_LIB) $(BUILD)/freestanding/libsvmm.a \
+		$(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a --end-group $(SEL4_LDLIBS) -o $(API_EXAMPLE_OUT)/vmm.elf
+	@$(CROSS)size $(API_EXAMPLE_OUT)/vmm.elf | tail -n1
+	@echo "-device loader,file=$(abspath $(GUEST_KERNEL)),addr=0x48000000,force-raw=on -device loader,file=$(abspath $(GUEST_INITRD)),addr=0x4a000000,force-raw=on" \
+		> $(API_EXAMPLE_OUT)/qemu-images.args
+	@echo "  MICROKIT $(API_EXAMPLE_OUT)/loader.img"
+	@$(MICROKIT_SDK)/bin/microkit $(API_EXAMPLE)/vmm.system --search-path $(API_EXAMPLE_OUT) --board $(MICROKIT_BOARD) \
+		--config $(MICROKIT_CONFIG) -o $(API_EXAMPLE_OUT)/loader.img -r $(API_EXAMPLE_OUT)/report.txt
+	@echo "built $(API_EXAMPLE_OUT)/loader.img; boot images: $$(cat $(API_EXAMPLE_OUT)/qemu-images.args)"
+
 # ---- a whole system from one description (tools/compose, docs/system-description.md) ----
 #   make sel4-system SYSTEM=examples/linux-pair/system.yaml MICROKIT_SDK=/path [SYSTEM_OUT=dir] [COMPOSE_ROOT=dir]
 # svmm-compose writes the SDF, one <vm>_config.c per VM, the guest DTBs and qemu-images.args; each VM

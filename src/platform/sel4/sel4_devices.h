@@ -8,13 +8,15 @@
 #define SVMM_SEL4_DEVICES_H
 
 #include <stddef.h>
+#include <svmm/sel4/channel.h>
+#include <svmm/sel4/console.h>
+#include <svmm/sel4/irq.h>
 #include <svmm/vm.h>
 
 /* Create a device and attach it to virtio slot `slot` of `vm`. Returns 0, or -1 with a reason in err. */
 typedef int (*sel4_attach_fn)(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
-/* virtio-console on the board UART (vmm.c; one per VM). */
-int sel4_attach_console(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
+/* virtio-console on the board UART: sel4_attach_console (svmm/sel4/console.h; one per VM). */
 
 /*
  * virtio-blk on the "ramdisk" memory region the system description maps into this protection domain
@@ -74,21 +76,11 @@ typedef int (*sel4_serve_fn)(struct virtio_console *con, char *err, size_t errle
 int sel4_serve_disks(struct virtio_console *con, char *err, size_t errlen);
 
 /*
- * Devices that talk to other protection domains hook into the VMM's event loop (vmm.c):
- *  - sel4_on_notify: `fn(ctx)` runs when channel `ch` is notified while the VM runs (at most
- *    SEL4_MAX_HOOKS hooks); sel4_on_notify_always: also once the VM has stopped for good (a server
- *    side that must go on answering its peers, if only with errors);
- *  - sel4_defer: `fn(ctx)` runs once, after the current exit or notification has been handled
- *    (for work a device asks for while it is in the middle of a guest access).
- * Both return -1 when their table is full.
+ * Devices that talk to other protection domains hook into the VMM's event loop through their
+ * channels (sel4_on_notify, sel4_on_notify_always, sel4_defer: svmm/sel4/channel.h).
  */
-/* Bound: up to 4 switch ports, 4 block-server disks, 4 vsock peers, 16 served disks and 8 passthrough
- * interrupts per VMM (the composer checks those limits), each with one channel hook; each link one
- * deferred function, the served disks one between them. */
-#define SEL4_MAX_HOOKS 40
-int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx);
-int sel4_on_notify_always(unsigned ch, void (*fn)(void *), void *ctx);
-int sel4_defer(void (*fn)(void *), void *ctx);
+_Static_assert(SEL4_MAX_HOOKS >= SEL4_MAX_NET_LINKS + SEL4_MAX_BLK_LINKS + SEL4_MAX_VSOCK_LINKS + SEL4_MAX_SERVED_DISKS,
+               "every link a VMM may have gets its channel hook and its deferred function");
 
 /*
  * `fn(ctx)` runs once when the VM stops for good, after the exit counters are logged: a device's own
@@ -98,9 +90,6 @@ int sel4_defer(void (*fn)(void *), void *ctx);
  */
 #define SEL4_MAX_STOP_HOOKS 4
 int sel4_on_stop(void (*fn)(void *), void *ctx);
-
-/* Drive the level of interrupt `intid` (an SPI) in the guest's virtual distributor. */
-void sel4_vgic_set_level(uint32_t intid, bool level);
 
 /*
  * Passthrough interrupts (passthrough.c; svmm_sel4_vm.pt_irqs): a physical SPI this VM owns is

@@ -7,6 +7,10 @@
  * faults stop it for good. Both go through the lifecycle's rules (svmm/lifecycle.h). Under the
  * admin PD (sel4_admin.h) the VMM also takes stop, start and restart from its admin page, and is
  * itself restarted by the admin when it faults (pd_reentry.h).
+ *
+ * This file is the policy: which exit does what, the lifecycle, restart, the admin. The mechanisms
+ * are the low-level seL4 API's modules (include/svmm/sel4/: vcpu.c, fault.c, guest_mem.c, irq.c,
+ * channel.c, console.c), which a VMM written by hand uses too (examples/api/sel4-vmm).
  */
 #include <microkit.h>
 #include <stdio.h>
@@ -16,19 +20,20 @@
 #include <svmm/lifecycle.h>
 #include <svmm/log.h>
 #include <svmm/psci.h>
+#include <svmm/sel4/channel.h>
+#include <svmm/sel4/console.h>
+#include <svmm/sel4/fault.h>
+#include <svmm/sel4/guest_mem.h>
+#include <svmm/sel4/irq.h>
+#include <svmm/sel4/vcpu.h>
 #include <svmm/vgic.h>
-#include <svmm/virtio_console.h>
 #include <svmm/vm.h>
-#include "board_uart.h"
 #include "pd_reentry.h"
 #include "sel4_admin.h"
 #include "sel4_clock.h"
 #include "sel4_devices.h"
 #include "sel4_idle.h"
 #include "sel4_vm.h"
-#include "vcpu_regs.h"
-
-#define VTIMER_PPI 27
 
 /* Virtual addresses of our mappings, patched in by the Microkit tool (setvar_vaddr). */
 uintptr_t guest_ram_vaddr;
@@ -42,8 +47,6 @@ static const uintptr_t *const ram_range_vaddr[SVMM_MAX_EXTRA_RAM] = { &guest_ram
 _Static_assert(SVMM_MAX_EXTRA_RAM == 3, "one guest_ram_range<i>_vaddr per range");
 
 static struct svmm_vm vm;
-static struct virtio_console console;
-static struct vgic vgic;
 static struct psci psci;
 static struct svmm_lifecycle lc;
 static uint64_t boot_started_ns; /* board counter when the current boot started (status: uptime) */
@@ -73,20 +76,6 @@ static struct {
     uint64_t vm_fault, smc, wfx, sysreg, hvc, vgic_maint, vppi, other;
 } exits;
 
-static void guest_uart_tx(void *ctx, uint8_t b)
-{
-    (void)ctx;
-    board_uart_guest_write(&b, 1);
-}
-
-/* A virtio-console buffer is a natural unit: its partial last line (a shell prompt) goes out too. */
-static void guest_console_write(void *ctx, const uint8_t *buf, size_t len)
-{
-    (void)ctx;
-    board_uart_guest_write(buf, len);
-    board_uart_flush();
-}
-
 /* ---- the SBSA watchdog's clock: the guest's counter, deadlines watched by the idle timer ---- */
 
 static uint64_t watchdog_now(void *ctx)
@@ -111,84 +100,35 @@ static void watchdog_fired(void *ctx)
     (void)ctx;
     if (!vm_running() || !sbsa_gwdt_tick(&vm.wdt))
         return;
-    board_uart_flush();
+    sel4_console_flush();
     snprintf(why, sizeof(why), "guest stopped refreshing its watchdog (WS1 after %llu s)",
              (unsigned long long)sbsa_gwdt_ws1_seconds(&vm.wdt));
     svmm_err("VM %s: %s", svmm_sel4_vm.name, why);
     stop_vm(SVMM_OP_FAIL, why);
 }
 
-/* Device interrupt lines go to the virtual distributor (SPI n is INTID 32 + n). */
-static void irq_set(void *ctx, uint32_t spi, bool level)
+/* An interrupt went into a vCPU's list registers: restart it if it sleeps in WFI. */
+static void irq_injected(void *ctx, unsigned vcpu)
 {
     (void)ctx;
-    vgic_set_level(&vgic, 0, 32 + spi, level);
-}
-
-/*
- * List registers the kernel refused to fill (seL4_DeleteFirst): it holds an interrupt active there
- * that the model no longer knows of, left by the last boot across a restart (a vCPU stopped inside
- * an interrupt handler never EOIs it: Linux's CPU-stop IPI does that to every other CPU). Only the
- * guest's EOI of it frees the LR, which the VGICMaintenance fault for that LR reports; until then
- * vgic_inject refuses the LR itself, without a kernel call (and the debug kernel's complaint about
- * each). Bit n: LR n (VGIC_MAX_LR = 16).
- */
-static uint16_t held_lrs[SVMM_MAX_VCPUS];
-_Static_assert(VGIC_MAX_LR <= 16, "held_lrs has a bit per list register");
-
-/*
- * seL4 takes list-register priorities as 5 bits (the GICv2 LR field): the top bits of the guest's.
- * An injected interrupt restarts its vCPU if that sleeps in WFI.
- */
-static bool vgic_inject(void *ctx, unsigned vcpu, unsigned lr, uint32_t intid, uint8_t priority, bool group1)
-{
-    seL4_Error err;
-
-    (void)ctx;
-    if ((held_lrs[vcpu] >> lr) & 1u)
-        return false; /* the vgic tries the next LR */
-    err = seL4_ARM_VCPU_InjectIRQ(BASE_VCPU_CAP + vcpu, (seL4_Uint16)intid, priority >> 3, group1, (seL4_Uint8)lr);
-    if (err == seL4_DeleteFirst)
-        held_lrs[vcpu] |= (uint16_t)(1u << lr);
-    if (err != seL4_NoError)
-        return false;
     if (vm_running())
         sel4_idle_kick(vcpu);
-    return true;
 }
 
-/* The kernel masks the virtual timer until we acknowledge its VPPI: do so once the guest EOIs it. */
-static void vgic_eoi(void *ctx, unsigned vcpu, uint32_t intid)
+/* The guest EOI'd an interrupt other than its timer: a passthrough one is acknowledged to seL4 now. */
+static void irq_eoi(void *ctx, uint32_t intid)
 {
     (void)ctx;
-    if (intid == VTIMER_PPI) {
-        vgic_set_level(&vgic, vcpu, VTIMER_PPI, false);
-        microkit_vcpu_arm_ack_vppi(vcpu, VTIMER_PPI);
-    } else {
-        (void)sel4_passthrough_eoi(intid);
-    }
-}
-
-void sel4_vgic_set_level(uint32_t intid, bool level)
-{
-    vgic_set_level(&vgic, 0, intid, level);
-}
-
-/* A vCPU that ran before starts clean: no old interrupts in its LRs, its timer off and unmasked. */
-static void reset_vcpu_interrupts(unsigned vcpu)
-{
-    vgic_reset_vcpu(&vgic, vcpu);
-    microkit_vcpu_arm_write_reg(vcpu, seL4_VCPUReg_CNTV_CTL, 0);
-    microkit_vcpu_arm_ack_vppi(vcpu, VTIMER_PPI);
+    (void)sel4_passthrough_eoi(intid);
 }
 
 static void psci_cpu_on(void *ctx, unsigned vcpu, uint64_t entry, uint64_t context_id)
 {
     (void)ctx;
     svmm_info("vCPU %u on at 0x%llx", vcpu, (unsigned long long)entry);
-    reset_vcpu_interrupts(vcpu);
-    parked[vcpu] = false; /* psci_call checked vcpu < ncpus */
-    if (!vcpu_start(vcpu, entry, context_id))
+    sel4_irq_reset_vcpu(vcpu); /* a vCPU that ran before starts clean: no old LRs, its timer off */
+    parked[vcpu] = false;      /* psci_call checked vcpu < ncpus */
+    if (!sel4_vcpu_start(vcpu, entry, context_id))
         svmm_err("cannot start vCPU %u", vcpu);
 }
 
@@ -196,7 +136,7 @@ static void psci_cpu_off(void *ctx, unsigned vcpu)
 {
     (void)ctx;
     if (!svmm_sel4_vm.passive)
-        microkit_vcpu_stop(vcpu);
+        sel4_vcpu_halt(vcpu);
     /* Passive: suspending the vCPU would keep its scheduling context here for good (handle_smc parks it). */
 }
 
@@ -259,7 +199,7 @@ static void halt_vcpus(unsigned keep)
 {
     for (unsigned i = 0; i < vm.cfg.ncpus; i++)
         if (i != keep)
-            microkit_vcpu_stop(i);
+            sel4_vcpu_halt(i);
 }
 
 /*
@@ -285,7 +225,7 @@ static void admin_publish(void)
     p->restart_sp = sp;
     __atomic_thread_fence(__ATOMIC_RELEASE);
     p->magic = SEL4_ADMIN_MAGIC;
-    microkit_notify(SEL4_ADMIN_VMM_CHANNEL);
+    sel4_channel_notify(SEL4_ADMIN_VMM_CHANNEL);
 }
 
 /*
@@ -339,56 +279,13 @@ static const struct psci_ops psci_ops = { NULL, psci_cpu_on, psci_cpu_off, psci_
 
 /* ---- restart: the VM power-cycled in place (issue 12 part 1) ---- */
 
-/*
- * EL1 state the last boot left in each vCPU object: page tables, vectors, stacks, thread pointer,
- * exception syndrome, timer. Linux sets each before relying on it; zeroing them keeps the last
- * boot's addresses and values from the next one, whatever it runs. Zero is each one's reset value
- * or an allowed one. SCTLR loses M/C/I when the vCPU is entered (vcpu_enter); ACTLR is
- * implementation defined and ISR read-only; CNTVOFF stays (the virtual counter runs on, as on a warm
- * reset, and idle.c relies on it never changing).
- */
-static const seL4_Word el1_regs_zeroed[] = {
-    seL4_VCPUReg_CPACR, seL4_VCPUReg_TTBR0, seL4_VCPUReg_TTBR1, seL4_VCPUReg_TCR, seL4_VCPUReg_MAIR,
-    seL4_VCPUReg_AMAIR, seL4_VCPUReg_CIDR, seL4_VCPUReg_AFSR0, seL4_VCPUReg_AFSR1, seL4_VCPUReg_ESR,
-    seL4_VCPUReg_FAR, seL4_VCPUReg_VBAR, seL4_VCPUReg_TPIDR_EL1, seL4_VCPUReg_SP_EL1, seL4_VCPUReg_ELR_EL1,
-    seL4_VCPUReg_SPSR_EL1, seL4_VCPUReg_CNTV_CTL, seL4_VCPUReg_CNTV_CVAL, seL4_VCPUReg_CNTKCTL_EL1,
-};
 
-/* MPIDR as the guest's DTB describes vCPU `i` (bit 31 is RES1). */
-static void write_vmpidr(unsigned i)
-{
-    microkit_vcpu_arm_write_reg(i, seL4_VCPUReg_VMPIDR_EL2, (1ull << 31) | svmm_arch_vcpu_affinity(i));
-}
-
-/*
- * Log the list registers of `vcpu` the vgic had filled and not yet seen EOI'd: the kernel still
- * holds them, pending or active. seL4 has no call to clear an LR (only the guest's EOI does), so
- * they outlive vgic_reset: an active one is refused when the vgic next picks it (held_lrs), a
- * pending one is delivered to the next boot unless an injection overwrites it first (docs/
- * architecture.md, "Restart on seL4").
- */
-static void log_stale_lrs(unsigned vcpu)
-{
-    char list[VGIC_MAX_LR * 12] = "";
-    size_t off = 0;
-
-    for (unsigned lr = 0; lr < vgic.num_lrs && off < sizeof(list); lr++) {
-        uint32_t intid = vgic.cpu[vcpu].lr[lr]; /* vgic.h: UINT32_MAX = free */
-        int n = intid == UINT32_MAX ? 0 : snprintf(list + off, sizeof(list) - off, " %u:%u", lr, intid);
-        off += n > 0 ? (size_t)n : 0;
-    }
-    if (off > 0)
-        svmm_info("vCPU %u: list registers the last boot left filled (LR:INTID):%s", vcpu, list);
-}
-
-/* One vCPU back to power-on state, but for its general registers (vcpu_enter writes those). */
+/* One vCPU back to power-on state, but for its general registers (sel4_vcpu_enter writes those). */
 static void reset_vcpu_state(unsigned vcpu)
 {
-    for (unsigned r = 0; r < sizeof(el1_regs_zeroed) / sizeof(el1_regs_zeroed[0]); r++)
-        microkit_vcpu_arm_write_reg(vcpu, el1_regs_zeroed[r], 0);
+    sel4_vcpu_reset_el1(vcpu);
     /* A VPPI event masks the vtimer's interrupt in the kernel until acknowledged: unmask it. */
-    microkit_vcpu_arm_ack_vppi(vcpu, VTIMER_PPI);
-    write_vmpidr(vcpu);
+    sel4_irq_vtimer_ack(vcpu);
     parked[vcpu] = false;
 }
 
@@ -399,9 +296,7 @@ static void reset_vcpu_state(unsigned vcpu)
  */
 static void reset_machine(void)
 {
-    for (unsigned i = 0; i < vm.cfg.ncpus; i++)
-        log_stale_lrs(i);
-    vgic_reset(&vgic);
+    sel4_irq_reset(); /* logs the LRs the last boot left filled: seL4 cannot clear them */
     sel4_passthrough_reset();
     /* Each device drops or completes its in-flight work; links to servers, switches and peers stay up. */
     svmm_vm_reset_devices(&vm);
@@ -433,16 +328,17 @@ static int load_guest(char *err, size_t errlen)
 /* Zero guest RAM: the next boot must find nothing of the last one (the VMM maps all of it). */
 static void scrub_ram(void)
 {
-    memset((void *)guest_ram_vaddr, 0, vm.cfg.ram_size);
-    for (unsigned i = 0; i < vm.cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
-        memset((void *)*ram_range_vaddr[i], 0, vm.cfg.extra_ram[i].size);
+    sel4_guest_mem_scrub();
 }
 
-/* Every further RAM range into the VM's memory map, where the SDF mapped it here. */
-static int add_extra_ram(char *err, size_t errlen)
+/* Guest RAM and every further RAM range into the VM's memory map, where the SDF mapped them here. */
+static int add_ram(char *err, size_t errlen)
 {
+    if (sel4_guest_mem_add(&vm, vm.cfg.ram_base, (void *)guest_ram_vaddr, vm.cfg.ram_size, err, errlen) < 0)
+        return -1;
     for (unsigned i = 0; i < vm.cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
-        if (*ram_range_vaddr[i] == 0 || svmm_vm_add_extra_ram(&vm, i, (void *)*ram_range_vaddr[i]) < 0) {
+        if (*ram_range_vaddr[i] == 0 || sel4_guest_mem_add(&vm, vm.cfg.extra_ram[i].base, (void *)*ram_range_vaddr[i],
+                                                           vm.cfg.extra_ram[i].size, err, errlen) < 0) {
             snprintf(err, errlen, "RAM range %u at 0x%llx is not mapped into this VMM", i + 1,
                      (unsigned long long)vm.cfg.extra_ram[i].base);
             return -1;
@@ -452,12 +348,12 @@ static int add_extra_ram(char *err, size_t errlen)
 
 /*
  * Leave the vCPU whose exit this is (a passive VMM's, see restart_vm) where it traps at once and
- * keeps trapping until a CPU_ON: at park_gpa with the MMU off (vcpu_enter), not resumed here.
+ * keeps trapping until a CPU_ON: at park_gpa with the MMU off (sel4_vcpu_enter), not resumed here.
  */
 static bool park_vcpu(unsigned vcpu)
 {
     parked[vcpu] = true;
-    return vcpu_enter(vcpu, park_gpa(), 0, false);
+    return sel4_vcpu_enter(vcpu, park_gpa(), 0, false);
 }
 
 /*
@@ -472,13 +368,13 @@ static bool boot_again(unsigned caller)
     boot_started_ns = sel4_counter_ns();
     svmm_vm_power_on(&vm); /* the watchdog starts with the boot */
     if (!svmm_sel4_vm.passive || caller == NO_VCPU) {
-        ok = vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa);
+        ok = sel4_vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa);
     } else if (caller == 0) {
-        ok = vcpu_enter(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa, false); /* runs when replied to */
+        ok = sel4_vcpu_enter(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa, false); /* runs when replied to */
     } else {
         if (!park_vcpu(caller))
             svmm_err("cannot park vCPU %u", caller);
-        ok = vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa);
+        ok = sel4_vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa);
     }
     if (!ok)
         svmm_err("cannot start vCPU 0");
@@ -503,7 +399,7 @@ static bool restart_vm(unsigned caller)
     char err[160];
     bool reply;
 
-    board_uart_flush(); /* the last boot's partial line before our lines */
+    sel4_console_flush(); /* the last boot's partial line before our lines */
     if (caller == NO_VCPU)
         svmm_info("VM %s: the admin asked for a restart: restarting", svmm_sel4_vm.name);
     else
@@ -609,33 +505,12 @@ static void admin_serve(void)
     admin_publish();
 }
 
+/* The vGIC, sized for the devices' and the passthrough interrupts, over seL4's vCPU interface. */
 static int register_gic(void)
 {
-    const struct svmm_gic_config *g = &vm.cfg.layout.gic;
-    const struct vgic_ops ops = { .ctx = NULL, .inject = vgic_inject, .eoi = vgic_eoi };
-    uint32_t max_spi = svmm_vm_config_max_spi(&vm.cfg);
+    const struct sel4_irq_hooks hooks = { .injected = irq_injected, .eoi = irq_eoi, .ctx = NULL };
 
-    if (sel4_passthrough_max_spi() > max_spi)
-        max_spi = sel4_passthrough_max_spi();
-    if (vgic_init(&vgic, g->version, vm.cfg.ncpus, svmm_sel4_vm.num_lrs, vgic_nr_irqs_for(max_spi), &ops) < 0)
-        return -1;
-    svmm_mmio_register(&vm.bus, g->dist_base, SVMM_GICD_SIZE, &vgic_dist_ops, &vgic, "gicd");
-    if (g->version == SVMM_GIC_V3)
-        svmm_mmio_register(&vm.bus, g->redist_base, SVMM_GICR_SIZE_PER_CPU * vm.cfg.ncpus, &vgic_redist_ops,
-                           &vgic, "gicr");
-    return 0;
-}
-
-int sel4_attach_console(struct svmm_vm *v, unsigned slot, char *err, size_t errlen)
-{
-    const struct virtio_console_backend console_be = { .write = guest_console_write };
-
-    if (console.dev.ops != NULL) {
-        snprintf(err, errlen, "virtio slot %u: one virtio-console per VM (the board UART carries it)", slot);
-        return -1;
-    }
-    virtio_console_init(&console, &console_be);
-    return svmm_vm_attach_virtio(v, slot, &console.dev, err, errlen);
+    return sel4_irq_init(&vm, svmm_sel4_vm.num_lrs, sel4_passthrough_max_spi(), &hooks);
 }
 
 /*
@@ -647,7 +522,7 @@ static int serve_disks(char *err, size_t errlen)
 {
     if (svmm_sel4_vm.blk_serve.start == NULL)
         return 0;
-    return svmm_sel4_vm.blk_serve.start(console.dev.ops != NULL ? &console : NULL, err, errlen);
+    return svmm_sel4_vm.blk_serve.start(sel4_console_virtio(), err, errlen);
 }
 
 /* Create the VirtIO devices the configuration names: one attach function per slot. */
@@ -683,19 +558,18 @@ static void clean_up_last_run(void)
 void init(void)
 {
     const struct svmm_sel4_vm *c = &svmm_sel4_vm;
-    const struct svmm_platform plat = { .ctx = NULL, .irq_set = irq_set };
+    const struct svmm_platform plat = { .ctx = NULL, .irq_set = sel4_irq_set_spi };
     const struct svmm_vm_backends be = {
-        .uart_tx = guest_uart_tx,
+        .uart_tx = sel4_console_uart_tx,
         .wdt_clock = { .hz = sel4_counter_hz(), .now = watchdog_now, .arm = watchdog_arm },
     };
     char err[160];
 
-    board_uart_start_log(board_uart_vaddr, c->console_prefix, c->name);
+    sel4_console_start(board_uart_vaddr, c->console_prefix, c->name);
     svmm_info("VM %s: %u vCPU(s), %llu MiB RAM, GICv%d", c->name, c->cfg.ncpus,
               (unsigned long long)(c->cfg.ram_size >> 20), (int)c->cfg.layout.gic.version);
     if (svmm_vm_init(&vm, &c->cfg, &plat, &be, err, sizeof(err)) < 0 || attach_devices(err, sizeof(err)) < 0 ||
-        serve_disks(err, sizeof(err)) < 0 || svmm_vm_add_ram(&vm, (void *)guest_ram_vaddr) < 0 ||
-        add_extra_ram(err, sizeof(err)) < 0) {
+        serve_disks(err, sizeof(err)) < 0 || add_ram(err, sizeof(err)) < 0) {
         svmm_err("VM setup failed: %s", err);
         return;
     }
@@ -728,59 +602,58 @@ void init(void)
         return;
     }
     for (unsigned i = 0; i < c->cfg.ncpus; i++)
-        write_vmpidr(i);
+        sel4_vcpu_set_mpidr(i);
     (void)lifecycle(SVMM_OP_START);
     svmm_info("starting vCPU 0 at 0x%llx", (unsigned long long)vm.boot.kernel_gpa);
     boot_started_ns = sel4_counter_ns();
     svmm_vm_power_on(&vm);
-    if (!vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa))
+    if (!sel4_vcpu_start(0, vm.boot.kernel_gpa, vm.boot.dtb_gpa))
         stop_vm(SVMM_OP_FAIL, "cannot start vCPU 0");
     else
         admin_publish();
 }
 
 /* A guest load or store to an address with no RAM behind it: an emulated device. */
-static bool handle_vm_fault(unsigned vcpu)
+static bool handle_data_abort(unsigned vcpu, const struct sel4_exit *e)
 {
-    uint64_t esr = microkit_mr_get(seL4_VMFault_FSR), addr = microkit_mr_get(seL4_VMFault_Addr);
     struct aarch64_dabt d;
     struct aarch64_gprs regs;
     seL4_UserContext ctx;
     unsigned words;
 
     exits.vm_fault++;
-    if (microkit_mr_get(seL4_VMFault_PrefetchFault) && parked[vcpu] && microkit_mr_get(seL4_VMFault_IP) == park_gpa())
+    if (e->kind == SEL4_EXIT_PREFETCH_ABORT && parked[vcpu] && e->pc == park_gpa())
         return true; /* parked (park_vcpu): fetch again until a CPU_ON */
-    if (microkit_mr_get(seL4_VMFault_PrefetchFault) || aarch64_decode_dabt(esr, &d) < 0) {
+    if (e->kind == SEL4_EXIT_PREFETCH_ABORT || aarch64_decode_dabt(e->esr, &d) < 0) {
         svmm_err("vCPU %u: unemulatable %s at 0x%llx (pc 0x%llx, esr 0x%llx)", vcpu,
-                 microkit_mr_get(seL4_VMFault_PrefetchFault) ? "instruction fetch" : "access", (unsigned long long)addr,
-                 (unsigned long long)microkit_mr_get(seL4_VMFault_IP), (unsigned long long)esr);
+                 e->kind == SEL4_EXIT_PREFETCH_ABORT ? "instruction fetch" : "access", (unsigned long long)e->ipa,
+                 (unsigned long long)e->pc, (unsigned long long)e->esr);
         stop_vm(SVMM_OP_FAIL, "unrecoverable guest fault");
         return false;
     }
     /* Stores need x[rt] and then only pc back; loads write x[rt], so they copy up to it both ways. */
-    words = vcpu_ctx_words_for_reg(d.rt);
-    if (!vcpu_regs_read(vcpu, words, &regs, &ctx))
+    words = sel4_vcpu_ctx_words_for_reg(d.rt);
+    if (!sel4_vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
-    vgic_set_current_vcpu(&vgic, vcpu); /* GICv2 banks per-CPU distributor registers */
-    if (aarch64_emulate_dabt(&vm, &d, addr, &regs) < 0) {
+    vgic_set_current_vcpu(sel4_irq_vgic(), vcpu); /* GICv2 banks per-CPU distributor registers */
+    if (aarch64_emulate_dabt(&vm, &d, e->ipa, &regs) < 0) {
         svmm_err("vCPU %u: access at 0x%llx from AArch32 state (pc 0x%llx): svmm emulates AArch64 guests only",
-                 vcpu, (unsigned long long)addr, (unsigned long long)regs.pc);
+                 vcpu, (unsigned long long)e->ipa, (unsigned long long)regs.pc);
         stop_vm(SVMM_OP_FAIL, "guest in AArch32 state");
         return false;
     }
-    return vcpu_regs_write(vcpu, d.write ? 1 : words, &regs, &ctx, false);
+    return sel4_vcpu_regs_write(vcpu, d.write ? 1 : words, &regs, &ctx, false);
 }
 
 static bool handle_smc(unsigned vcpu, uint64_t esr)
 {
-    unsigned words = vcpu_ctx_words_for_reg(3);
+    unsigned words = sel4_vcpu_ctx_words_for_reg(3);
     struct aarch64_gprs regs;
     seL4_UserContext ctx;
     enum psci_action a;
 
     exits.smc++;
-    if (!vcpu_regs_read(vcpu, words, &regs, &ctx))
+    if (!sel4_vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
     a = psci_call(&psci, vcpu, regs.x);
     if (a == PSCI_VM_DOWN && lc.state == SVMM_VM_RESTARTING)
@@ -790,7 +663,7 @@ static bool handle_smc(unsigned vcpu, uint64_t esr)
     if (a != PSCI_RESUME)
         return false; /* this vCPU (or the whole VM) is off: leave it blocked */
     regs.pc += esr_insn_len(esr); /* a trapped SMC returns to the SMC itself */
-    return vcpu_regs_write(vcpu, vcpu_ctx_words_for_reg(0), &regs, &ctx, false);
+    return sel4_vcpu_regs_write(vcpu, sel4_vcpu_ctx_words_for_reg(0), &regs, &ctx, false);
 }
 
 static bool handle_sysreg(unsigned vcpu, uint64_t esr)
@@ -803,176 +676,104 @@ static bool handle_sysreg(unsigned vcpu, uint64_t esr)
 
     exits.sysreg++;
     aarch64_decode_sysreg(esr, &s);
-    words = vcpu_ctx_words_for_reg(s.rt);
-    if (!vcpu_regs_read(vcpu, words, &regs, &ctx))
+    words = sel4_vcpu_ctx_words_for_reg(s.rt);
+    if (!sel4_vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
-    if (aarch64_emulate_sysreg(&vgic, vcpu, &s, &regs) == 0 && svmm_ratelimit_ok(&rl, 10))
+    if (aarch64_emulate_sysreg(sel4_irq_vgic(), vcpu, &s, &regs) == 0 && svmm_ratelimit_ok(&rl, 10))
         svmm_warn("vCPU %u: %s of unhandled system register S%u_%u_C%u_C%u_%u (RAZ/WI)", vcpu,
                   s.read ? "read" : "write", s.op0, s.op1, s.crn, s.crm, s.op2);
-    return vcpu_regs_write(vcpu, s.read ? words : 1, &regs, &ctx, false);
+    return sel4_vcpu_regs_write(vcpu, s.read ? words : 1, &regs, &ctx, false);
 }
 
-static bool handle_vcpu_fault(unsigned vcpu)
+/* A WFI with nothing to take sleeps (sel4_idle.h); else resume: the WFx re-executes, or completes. */
+static bool handle_wfx(unsigned vcpu, uint64_t esr)
 {
-    uint64_t esr = microkit_mr_get(seL4_VCPUFault_HSR);
-
-    switch (esr_ec(esr)) {
-    case ESR_EC_SMC64:
-        return handle_smc(vcpu, esr);
-    case ESR_EC_WFX:
-        exits.wfx++;
-        /* A WFI with nothing to take sleeps (sel4_idle.h); else resume: the WFx re-executes, or completes. */
-        if (esr_wfx_is_wfi(esr) && !vgic_vcpu_has_work(&vgic, vcpu) && sel4_idle_sleep(vcpu))
-            return false;
-        return true;
-    case ESR_EC_SYSREG:
-        return handle_sysreg(vcpu, esr);
-    default:
-        exits.other++;
-        svmm_err("vCPU %u: unhandled exception class 0x%x (esr 0x%llx)", vcpu, esr_ec(esr), (unsigned long long)esr);
-        stop_vm(SVMM_OP_FAIL, "unhandled vCPU exception");
+    exits.wfx++;
+    if (esr_wfx_is_wfi(esr) && !sel4_irq_vcpu_has_work(vcpu) && sel4_idle_sleep(vcpu))
         return false;
-    }
+    return true;
 }
 
 /* HVC lands in seL4's syscall path: PSCI uses SMC here, so answer NOT_SUPPORTED and move on. */
 static bool handle_hvc(unsigned vcpu)
 {
-    unsigned words = vcpu_ctx_words_for_reg(0);
+    unsigned words = sel4_vcpu_ctx_words_for_reg(0);
     struct aarch64_gprs regs;
     seL4_UserContext ctx;
 
     exits.hvc++;
-    if (!vcpu_regs_read(vcpu, words, &regs, &ctx))
+    if (!sel4_vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
     regs.x[0] = (uint64_t)(int64_t)PSCI_RET_NOT_SUPPORTED;
     regs.pc += 4; /* the kernel reports the HVC's own address */
-    return vcpu_regs_write(vcpu, words, &regs, &ctx, false);
+    return sel4_vcpu_regs_write(vcpu, words, &regs, &ctx, false);
 }
 
-/* Channel hooks and deferred work of devices that talk to other PDs (sel4_devices.h). */
-static struct hook {
-    unsigned ch;
-    void (*fn)(void *);
-    void *ctx;
-    bool when_stopped; /* runs once the VM has stopped for good, too */
-} notify_hooks[SEL4_MAX_HOOKS], deferred[SEL4_MAX_HOOKS];
-static unsigned nnotify_hooks, ndeferred;
-_Static_assert(SEL4_MAX_HOOKS >= SEL4_MAX_NET_LINKS + SEL4_MAX_BLK_LINKS + SEL4_MAX_VSOCK_LINKS + SEL4_MAX_SERVED_DISKS,
-               "every link a VMM may have gets its channel hook and its deferred function");
-
-static int add_notify_hook(unsigned ch, void (*fn)(void *), void *ctx, bool when_stopped)
+/* One exit of `vcpu`, decoded (svmm/sel4/fault.h); returns whether to reply (resume it). */
+static bool handle_exit(unsigned vcpu, const struct sel4_exit *e)
 {
-    if (nnotify_hooks == SEL4_MAX_HOOKS)
-        return -1;
-    notify_hooks[nnotify_hooks++] = (struct hook){ ch, fn, ctx, when_stopped };
-    return 0;
-}
-
-int sel4_on_notify(unsigned ch, void (*fn)(void *), void *ctx)
-{
-    return add_notify_hook(ch, fn, ctx, false);
-}
-
-int sel4_on_notify_always(unsigned ch, void (*fn)(void *), void *ctx)
-{
-    return add_notify_hook(ch, fn, ctx, true);
-}
-
-int sel4_defer(void (*fn)(void *), void *ctx)
-{
-    for (unsigned i = 0; i < ndeferred; i++)
-        if (deferred[i].fn == fn && deferred[i].ctx == ctx)
-            return 0; /* already queued */
-    if (ndeferred == SEL4_MAX_HOOKS)
-        return -1;
-    deferred[ndeferred++] = (struct hook){ 0, fn, ctx, false };
-    return 0;
-}
-
-/* Run deferred work; a function may defer more (bounded: each run empties the table first). */
-static void run_deferred(void)
-{
-    for (unsigned round = 0; ndeferred && round < 4; round++) {
-        struct hook now[SEL4_MAX_HOOKS];
-        unsigned n = ndeferred;
-        memcpy(now, deferred, sizeof(now[0]) * n);
-        ndeferred = 0;
-        for (unsigned i = 0; i < n; i++)
-            now[i].fn(now[i].ctx);
-    }
-}
-
-static seL4_Bool handle_fault(unsigned vcpu, microkit_msginfo msginfo);
-
-seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo *reply_msginfo)
-{
-    seL4_Bool resume;
-
-    *reply_msginfo = microkit_msginfo_new(0, 0);
-    if (!vm_running() || child >= vm.cfg.ncpus)
-        return false;
-    board_uart_exit();
-    resume = handle_fault(child, msginfo);
-    if (ndeferred)
-        run_deferred();
-    return resume;
-}
-
-static seL4_Bool handle_fault(unsigned vcpu, microkit_msginfo msginfo)
-{
-    seL4_Word idx;
-
-    switch (microkit_msginfo_get_label(msginfo)) {
-    case seL4_Fault_VMFault:
-        return handle_vm_fault(vcpu);
-    case seL4_Fault_VCPUFault:
-        return handle_vcpu_fault(vcpu);
-    case seL4_Fault_VGICMaintenance:
+    switch (e->kind) {
+    case SEL4_EXIT_DATA_ABORT:
+    case SEL4_EXIT_PREFETCH_ABORT:
+        return handle_data_abort(vcpu, e);
+    case SEL4_EXIT_SMC:
+        return handle_smc(vcpu, e->esr);
+    case SEL4_EXIT_WFX:
+        return handle_wfx(vcpu, e->esr);
+    case SEL4_EXIT_SYSREG:
+        return handle_sysreg(vcpu, e->esr);
+    case SEL4_EXIT_VGIC_MAINTENANCE:
         exits.vgic_maint++;
-        idx = microkit_mr_get(seL4_VGICMaintenance_IDX);
-        if (idx < VGIC_MAX_LR)
-            held_lrs[vcpu] &= (uint16_t)~(1u << idx); /* the kernel cleared the LR the guest EOI'd */
-        vgic_maintenance(&vgic, vcpu, idx < VGIC_MAX_LR ? (int)idx : -1);
+        sel4_irq_maintenance(vcpu, e->lr);
         return true;
-    case seL4_Fault_VPPIEvent:
+    case SEL4_EXIT_VPPI:
         exits.vppi++;
-        vgic_set_level(&vgic, vcpu, (uint32_t)microkit_mr_get(seL4_VPPIEvent_IRQ), true);
+        sel4_irq_vppi(vcpu, e->irq);
         return true;
-    case seL4_Fault_UnknownSyscall:
+    case SEL4_EXIT_HVC:
         return handle_hvc(vcpu);
+    case SEL4_EXIT_VCPU_OTHER:
+        exits.other++;
+        svmm_err("vCPU %u: unhandled exception class 0x%x (esr 0x%llx)", vcpu, esr_ec(e->esr),
+                 (unsigned long long)e->esr);
+        stop_vm(SVMM_OP_FAIL, "unhandled vCPU exception");
+        return false;
     default:
         exits.other++;
-        svmm_err("vCPU %u: unexpected fault label %llu", vcpu,
-                 (unsigned long long)microkit_msginfo_get_label(msginfo));
+        svmm_err("vCPU %u: unexpected fault label %llu", vcpu, (unsigned long long)e->label);
         stop_vm(SVMM_OP_FAIL, "unexpected fault");
         return false;
     }
 }
 
+seL4_Bool fault(microkit_child child, microkit_msginfo msginfo, microkit_msginfo *reply_msginfo)
+{
+    struct sel4_exit e;
+    seL4_Bool resume;
+
+    *reply_msginfo = microkit_msginfo_new(0, 0);
+    if (!vm_running() || child >= vm.cfg.ncpus)
+        return false;
+    sel4_console_exit();
+    sel4_fault_decode(msginfo, &e);
+    resume = handle_exit(child, &e);
+    if (sel4_channel_deferred_pending())
+        sel4_channel_run_deferred();
+    return resume;
+}
+
 void notified(microkit_channel ch)
 {
-    uint8_t buf[64];
-    size_t n;
-
     if (ch == SEL4_ADMIN_VMM_CHANNEL && admin_page_vaddr != 0) {
         admin_serve();
         return;
     }
     if (vm_running())
         sel4_idle_notified(ch);
-    for (unsigned i = 0; i < nnotify_hooks; i++)
-        if (notify_hooks[i].ch == ch &&
-            (vm_running() || (notify_hooks[i].when_stopped && lc.state == SVMM_VM_STOPPED)))
-            notify_hooks[i].fn(notify_hooks[i].ctx);
-    run_deferred();
+    sel4_channel_dispatch(ch, vm_running(), lc.state == SVMM_VM_STOPPED);
     if (ch != svmm_sel4_vm.uart_irq_channel)
         return;
-    n = board_uart_read(buf, sizeof(buf));
     /* Input goes to the virtio console once its driver is up, to the emulated UART before. */
-    if (virtio_console_input_ready(&console))
-        virtio_console_input(&console, buf, n);
-    else
-        uart16550_input(&vm.uart, buf, n);
-    microkit_irq_ack(ch);
+    sel4_console_input(&vm);
+    sel4_irq_ack(ch);
 }

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-#include "vcpu_regs.h"
+/* vCPU registers and control (svmm/sel4/vcpu.h). */
+#include <svmm/arch.h>
+#include <svmm/sel4/vcpu.h>
 
 /*
  * seL4_UserContext on aarch64 is pc, sp, spsr, x0..x8, x16, x17, x18, x29, x30, x9..x15,
@@ -34,7 +36,7 @@ static unsigned ctx_index(unsigned x)
     return 15 + (x - 29); /* x29, x30 */
 }
 
-unsigned vcpu_ctx_words_for_reg(unsigned x)
+unsigned sel4_vcpu_ctx_words_for_reg(unsigned x)
 {
     /* At least pc, sp and spsr: the emulation checks the guest's execution state (SPSR.M[4]). */
     return x < 31 ? ctx_index(x) + 1 : 3;
@@ -43,7 +45,7 @@ unsigned vcpu_ctx_words_for_reg(unsigned x)
 /* Up to x28: the thread-ID registers after it are never needed by an exit, nor copied. */
 #define MAX_WORDS 34
 
-bool vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, seL4_UserContext *ctx)
+bool sel4_vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, seL4_UserContext *ctx)
 {
     seL4_Word mr0 = 0, mr1 = words, mr2 = 0, mr3 = 0;
     const seL4_Word *msg = seL4_GetIPCBuffer()->msg;
@@ -66,8 +68,8 @@ bool vcpu_regs_read(unsigned vcpu, unsigned words, struct aarch64_gprs *regs, se
     return true;
 }
 
-bool vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *regs, seL4_UserContext *ctx,
-                     bool resume)
+bool sel4_vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *regs, seL4_UserContext *ctx,
+                          bool resume)
 {
     seL4_Word *msg = seL4_GetIPCBuffer()->msg;
     seL4_Word mr0 = resume ? 1 : 0, mr1 = words, mr2 = regs->pc, mr3 = ctx->sp;
@@ -89,7 +91,7 @@ bool vcpu_regs_write(unsigned vcpu, unsigned words, const struct aarch64_gprs *r
 #define SCTLR_C (1u << 2)  /* data caches */
 #define SCTLR_I (1u << 12) /* instruction caches */
 
-bool vcpu_enter(unsigned vcpu, uint64_t pc, uint64_t x0, bool resume)
+bool sel4_vcpu_enter(unsigned vcpu, uint64_t pc, uint64_t x0, bool resume)
 {
     seL4_UserContext ctx = { 0 };
     seL4_ARM_VCPU_ReadRegs_t sctlr = seL4_ARM_VCPU_ReadRegs(BASE_VCPU_CAP + vcpu, seL4_VCPUReg_SCTLR);
@@ -110,7 +112,52 @@ bool vcpu_enter(unsigned vcpu, uint64_t pc, uint64_t x0, bool resume)
     return seL4_TCB_WriteRegisters(BASE_VM_TCB_CAP + vcpu, resume, 0, CTX_WORDS, &ctx) == seL4_NoError;
 }
 
-bool vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0)
+bool sel4_vcpu_start(unsigned vcpu, uint64_t pc, uint64_t x0)
 {
-    return vcpu_enter(vcpu, pc, x0, true);
+    return sel4_vcpu_enter(vcpu, pc, x0, true);
+}
+
+void sel4_vcpu_halt(unsigned vcpu)
+{
+    microkit_vcpu_stop(vcpu);
+}
+
+int sel4_vcpu_resume(unsigned vcpu)
+{
+    return (int)seL4_TCB_Resume(BASE_VM_TCB_CAP + vcpu);
+}
+
+uint64_t sel4_vcpu_read_reg(unsigned vcpu, seL4_Word reg)
+{
+    return microkit_vcpu_arm_read_reg(vcpu, reg);
+}
+
+void sel4_vcpu_write_reg(unsigned vcpu, seL4_Word reg, uint64_t value)
+{
+    microkit_vcpu_arm_write_reg(vcpu, reg, value);
+}
+
+void sel4_vcpu_set_mpidr(unsigned vcpu)
+{
+    microkit_vcpu_arm_write_reg(vcpu, seL4_VCPUReg_VMPIDR_EL2, (1ull << 31) | svmm_arch_vcpu_affinity(vcpu));
+}
+
+/*
+ * EL1 state a boot leaves in the vCPU object. Linux sets each before relying on it; zeroing them
+ * keeps one boot's addresses and values from the next, whatever it runs. Zero is each one's reset
+ * value or an allowed one. SCTLR loses M/C/I in sel4_vcpu_enter; ACTLR is implementation defined
+ * and ISR read-only; CNTVOFF stays (idle.c relies on it never changing).
+ */
+static const seL4_Word el1_regs_zeroed[] = {
+    seL4_VCPUReg_CPACR, seL4_VCPUReg_TTBR0, seL4_VCPUReg_TTBR1, seL4_VCPUReg_TCR, seL4_VCPUReg_MAIR,
+    seL4_VCPUReg_AMAIR, seL4_VCPUReg_CIDR, seL4_VCPUReg_AFSR0, seL4_VCPUReg_AFSR1, seL4_VCPUReg_ESR,
+    seL4_VCPUReg_FAR, seL4_VCPUReg_VBAR, seL4_VCPUReg_TPIDR_EL1, seL4_VCPUReg_SP_EL1, seL4_VCPUReg_ELR_EL1,
+    seL4_VCPUReg_SPSR_EL1, seL4_VCPUReg_CNTV_CTL, seL4_VCPUReg_CNTV_CVAL, seL4_VCPUReg_CNTKCTL_EL1,
+};
+
+void sel4_vcpu_reset_el1(unsigned vcpu)
+{
+    for (unsigned r = 0; r < sizeof(el1_regs_zeroed) / sizeof(el1_regs_zeroed[0]); r++)
+        microkit_vcpu_arm_write_reg(vcpu, el1_regs_zeroed[r], 0);
+    sel4_vcpu_set_mpidr(vcpu);
 }
