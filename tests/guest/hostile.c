@@ -2338,11 +2338,15 @@ void secondary_main(void);
 static uint32_t drain(void);
 static uint8_t stack2[8192] __attribute__((aligned(16)));
 static volatile unsigned sec_runs;
+static void (*volatile sec_task)(void); /* what CPU 1 does before it turns itself off */
+static volatile bool sec_stop;
 
 void secondary_main(void)
 {
     sec_runs++;
     dmb();
+    if (sec_task)
+        sec_task();
     psci(PSCI_CPU_OFF, 0, 0, 0);
     sec_runs += 1000; /* CPU_OFF returned: an error */
     for (;;)
@@ -2415,6 +2419,98 @@ static const char *smp_on_off_storm(void)
             return why("CPU 1 stayed on in round ", i);
     }
     return sec_runs == before + 20 ? NULL : why("secondary runs: ", sec_runs - before);
+}
+/* CPU 1 rewrites rng's descriptor 0, a field at a time, among good buffers: arena+0 or +128, 64 or 32 bytes. */
+static void race_desc(void)
+{
+    for (unsigned i = 0; !sec_stop; i++) {
+        volatile uint8_t *d = desc_p(&rng, 0);
+        st64(d, (uintptr_t)arena + (i & 1 ? 128 : 0));
+        st32(d + 8, i & 2 ? 64 : 32); /* any torn mix still names one of the two buffers */
+        st16(d + 12, D_WRITE);
+        st16(d + 14, (uint16_t)i); /* no NEXT: ignored */
+    }
+}
+/* CPU 1 rewrites a blk request's header between a read of sector 1 and a write of it or of 2^64-1. */
+static void race_blk_hdr(void)
+{
+    for (unsigned i = 0; !sec_stop; i++) {
+        uint8_t *h = rbuf; /* blk_hdr slot 0 */
+        st32(h, i % 3 == 0 ? 0 : 1);
+        st64(h + 8, i % 3 == 2 ? ~0ull : 1);
+    }
+}
+static const char *race(void (*task)(void), struct dev *d, unsigned rounds, void (*post_one)(void))
+{
+    unsigned done = 0;
+    bool broken = false;
+    sec_stop = false;
+    sec_task = task;
+    uint64_t r = psci(PSCI_CPU_ON, 1, sec_entry(), sec_stack());
+    if (r != 0) {
+        sec_task = NULL;
+        return why("CPU_ON returned ", r);
+    }
+    for (unsigned i = 0; i < rounds && !broken; i++) {
+        post_one();
+        notify(d);
+        uint64_t end = now() + ms_ticks(LONG_MS);
+        for (;;) {
+            if (used_idx(d) != d->used) {
+                uint32_t id, len;
+                take_used(d, &id, &len);
+                done++;
+                break;
+            }
+            if (status(d) & S_NEEDS_RESET) {
+                broken = true;
+                break;
+            }
+            if (now() > end) {
+                sec_stop = true;
+                sec_off(LONG_MS);
+                sec_task = NULL;
+                return why("neither completed nor refused: round ", i);
+            }
+        }
+    }
+    sec_stop = true;
+    bool off = sec_off(LONG_MS);
+    sec_task = NULL;
+    if (!off)
+        return "CPU 1 did not stop";
+    if (broken)
+        return why("the queue broke, though every mix was a good request: round ", done);
+    return done == rounds ? NULL : why("completed only ", done);
+}
+static void post_rng0(void)
+{
+    post(&rng, 0);
+}
+static void post_blk_race(void)
+{
+    desc(&blk, 0, (uintptr_t)rbuf, 16, D_NEXT, 1); /* blk_hdr slot 0, rewritten by CPU 1 */
+    desc(&blk, 1, wbuf(0, 512), 512, D_WRITE | D_NEXT, 2);
+    desc(&blk, 2, wbuf(1024, 1), 1, D_WRITE, 0);
+    post(&blk, 0);
+}
+static const char *smp_desc_race(void)
+{
+    /* rng requests on a descriptor CPU 1 keeps rewriting: each completes inside the good buffer or breaks the queue */
+    if (ncpus < 2)
+        return SKIP;
+    wbuf(0, 64);
+    wbuf(128, 64);
+    desc(&rng, 0, (uintptr_t)arena, 64, D_WRITE, 0);
+    return race(race_desc, &rng, 200, post_rng0);
+}
+static const char *smp_blk_header_race(void)
+{
+    /* blk requests whose header CPU 1 keeps rewriting: read, write (into a device-writable buffer: refused)
+       or out of range; sector 1 is never overwritten (the health check reads it back) */
+    if (ncpus < 2)
+        return SKIP;
+    return race(race_blk_hdr, &blk, 100, post_blk_race);
 }
 static const char *smp_sgi_to_off_cpu(void)
 {
@@ -2831,6 +2927,8 @@ static const struct hcase cases[] = {
     C(smp_on_off, CPU, "CPU_ON of CPU 1: it runs once and turns itself off"),
     C(smp_on_twice, CPU, "CPU_ON twice: ALREADY_ON (or ON_PENDING) the second time"),
     C(smp_on_off_storm, CPU, "20 rounds of CPU_ON and CPU_OFF"),
+    C(smp_desc_race, CPU, "rng descriptor rewritten by CPU 1 during 200 requests: all served, only into the buffers it named"),
+    C(smp_blk_header_race, CPU, "blk header rewritten by CPU 1 during 100 requests: statuses only, sector 1 intact"),
     C(smp_sgi_to_off_cpu, CPU, "SGIs to an off CPU go nowhere; it starts afterwards"),
     C(irq_typer_ro, IRQ, "GICD_TYPER write ignored"),
     C(irq_iidr_ro, IRQ, "GICD_IIDR write ignored"),
