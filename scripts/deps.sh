@@ -4,7 +4,8 @@
 set -eu
 BUILD=${1:-build}
 PKGS="make gcc clang llvm lld gcc-aarch64-linux-gnu libc6-dev-arm64-cross libfdt-dev
-      picolibc-aarch64-linux-gnu libfyaml-dev libclang-rt-14-dev qemu-system-arm qemu-user-static cpio device-tree-compiler file xz-utils procps python3 git"
+      picolibc-aarch64-linux-gnu libfyaml-dev libclang-rt-14-dev qemu-system-arm qemu-user-static cpio device-tree-compiler file xz-utils procps python3 git
+      frama-c-base why3 cvc4"
 
 missing=""
 for p in $PKGS; do

@@ -160,6 +160,11 @@ if [ -f tests/fuzz/fuzz.mk ]; then
 else
     skip_tier fuzz-smoke "no fuzz harnesses yet"
 fi
+# Frama-C WP proofs of the guest-facing parsers (docs/proofs.md): about 2.5 CPU-minutes cold, replayed
+# from build/prove's session afterwards.
+if [ -f tests/prove/prove.mk ]; then
+    run_tier prove make -s prove BUILD="$BUILD"
+fi
 if [ -f tests/tsan/tsan.mk ]; then
     run_tier tsan make -s -j"$JOBS" tsan BUILD="$BUILD"
 fi

@@ -12,7 +12,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:-$ROOT/build/prove}
 STEPS=${PROVE_STEPS:-3000000}
-TIMEOUT=${PROVE_TIMEOUT:-300}
+TIMEOUT=${PROVE_TIMEOUT:-1800}
 JOBS=${PROVE_JOBS:-2}
 mkdir -p "$OUT"
 pass=0 fail=0
