@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # make bench-riscv: a guest's boot under svmm on riscv64 against arm64, with the same devices (2 vCPUs,
 # 256 MiB, UART, virtio console, blk, rng; command line "console=ttyS0 quiet"), each in its own test
-# machine under QEMU TCG. Wall-clock time by default: with -icount (BENCH_RISCV_ICOUNT=shift=0,sleep=off,
-# which counts instructions so the host's load does not move the figures) QEMU 7.2's riscv64 outer
-# machine hangs once its /init starts (2026-12-04), so the default leaves it out. Reports the
+# machine under QEMU TCG with -icount shift=0,sleep=off (the outer clock counts instructions: the
+# host's load does not move the figures; BENCH_RISCV_ICOUNT= for wall-clock time) and one outer CPU
+# (BENCH_RISCV_SMP): with -icount and two, QEMU 7.2's riscv64 outer machine hangs once its /init
+# starts (2026-12-04); the arm64 machine gets the same one CPU. Reports the
 # guest's kernel boot-to-init (its uptime when init starts, in the outer machine's time) and svmm's
 # exits by kind and by device for the whole run (boot, init, power-off). Asserts nothing; results in
 # $BUILD/bench/riscv-results.txt (docs/riscv.md explains the difference). Needs make riscv-machine.
@@ -15,7 +16,8 @@ BUILD=${BUILD:-$ROOT/build}
 case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 export BUILD
 T=$BUILD/bench/riscv
-ICOUNT=${BENCH_RISCV_ICOUNT:-}
+ICOUNT=${BENCH_RISCV_ICOUNT-shift=0,sleep=off}
+SMP=${BENCH_RISCV_SMP:-1}
 TIMEOUT=${BENCH_TIMEOUT:-1800}
 RES=$BUILD/bench/riscv-results.txt
 rm -rf "$T" && mkdir -p "$T/rv" "$T/arm"
@@ -42,15 +44,22 @@ summary() { # ARCH: one result line from LOG
 "$ROOT/tests/machine/riscv.sh" outer-initrd "$T/rv/outer.cpio.gz" --svmm "$BUILD/riscv64/svmm" \
     --script "$T/rv/outer-script" --guest-initrd "$T/rv/guest.cpio.gz" >/dev/null 2>&1 || { echo "bench-riscv: images"; exit 1; }
 start=$(date +%s) status=0
-"$ROOT/tests/machine/riscv.sh" run --initrd "$T/rv/outer.cpio.gz" --timeout "$TIMEOUT" --log "$T/rv/log" \
+"$ROOT/tests/machine/riscv.sh" run --initrd "$T/rv/outer.cpio.gz" --smp "$SMP" --timeout "$TIMEOUT" --log "$T/rv/log" \
     -- ${ICOUNT:+-icount "$ICOUNT"} >/dev/null 2>&1 || status=$?
 wall=$(( $(date +%s) - start ))
 LOG=$(tr -d '\r' < "$T/rv/log")
 rv=$(summary riscv64)
-machine_run "$T/arm" "$TIMEOUT" "" "" "$ICOUNT" || { echo "bench-riscv: arm64 images"; exit 1; }
+"$ROOT/tests/machine/mkguest-initrd.sh" "$T/arm/guest.cpio.gz" --cmd-file "$T/arm/guest-cmd" >/dev/null 2>&1 &&
+"$ROOT/tests/machine/mkouter-initrd.sh" "$T/arm/outer.cpio.gz" --svmm "$BUILD/aarch64/svmm" \
+    --guest-initrd "$T/arm/guest.cpio.gz" --script "$T/arm/outer-script" >/dev/null 2>&1 || { echo "bench-riscv: arm64 images"; exit 1; }
+start=$(date +%s) status=0
+"$ROOT/tests/machine/run.sh" --initrd "$T/arm/outer.cpio.gz" --smp "$SMP" --timeout "$TIMEOUT" --log "$T/arm/log" \
+    -- ${ICOUNT:+-icount "$ICOUNT"} >/dev/null 2>&1 || status=$?
+wall=$(( $(date +%s) - start ))
+LOG=$(tr -d '\r' < "$T/arm/log")
 arm=$(summary arm64)
 {
-    echo "bench-riscv $(date -u +%Y-%m-%d): outer QEMU TCG ${ICOUNT:+-icount $ICOUNT }> KVM > svmm > guest (2 vCPUs, 256M, console=ttyS0 quiet, blk, rng)"
+    echo "bench-riscv $(date -u +%Y-%m-%d): outer QEMU TCG ($SMP CPU) ${ICOUNT:+-icount $ICOUNT }> KVM > svmm > guest (2 vCPUs, 256M, console=ttyS0 quiet, blk, rng)"
     echo "  riscv64: own Linux 6.1 (every driver built in, 4 MiB); arm64: Debian's 6.1 kernel (modules loaded by init)"
     echo "  $rv"
     echo "  $arm"
