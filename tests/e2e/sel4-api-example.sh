@@ -28,6 +28,9 @@ sel4_boot "$ex" "$gic" "$T/log" "$TIMEOUT" 1
 check "the example is under 200 lines of C" "$(is [ "$(wc -l < "$ROOT/examples/api/sel4-vmm/vmm.c")" -lt 200 ])"
 check "it includes only public headers (svmm/, svmm/sel4/, microkit.h)" \
     "$(! grep -E '^#include' "$ROOT/examples/api/sel4-vmm/vmm.c" | grep -vqE '^#include <(svmm/[a-z0-9_/]+|microkit|stdint|stdbool|stddef)\.h>$'; rc)"
+syms=$(aarch64-linux-gnu-nm "$ex/vmm.elf" 2>/dev/null)
+check "it links the API's modules, not the project's VMM (sel4_fault_decode, no restart_vm or svmm_sel4_vm)" \
+    "$(grep -qw sel4_fault_decode <<<"$syms" && ! grep -qwE 'restart_vm|svmm_sel4_vm' <<<"$syms"; rc)"
 check "the VMM started vCPU 0" "$(has '^svmm\[linux\]\|info: starting vCPU 0 at 0x')"
 check "guest boot log, prefixed as guest output" "$(has '^linux\| .*Booting Linux on physical CPU')"
 check "guest reached init" "$(has '\[guest-init\] init reached')"
