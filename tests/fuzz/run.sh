@@ -96,7 +96,7 @@ if [ "$mode" = long ]; then
             log=$fz/logs/$mode-$h.log
             execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" 2>/dev/null | tail -n1 | awk '{print $2}')
             eps=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" 2>/dev/null | tail -n1 | awk '{print $2}')
-            read -r wall usr sys <"$fz/logs/$mode-$h.time" 2>/dev/null || wall=? usr=0 sys=0
+            read -r wall usr sys <"$fz/logs/$mode-$h.time" 2>/dev/null || wall=0 usr=0 sys=0
             cpu=$(awk -v u="${usr:-0}" -v s="${sys:-0}" 'BEGIN { printf "%.0f", u + s }')
             corpus=$(find "$fz/corpus-$h" -type f 2>/dev/null | wc -l)
             crashes=$(grep -c 'Test unit written to' "$log" 2>/dev/null)
