@@ -58,16 +58,20 @@ G
         hybrid/*) printf 'for i in 1 2 3; do echo "SMP-TICK %s $i"; sleep 1; done\n' "$vm" > "$T/$ex-$vm.cmd" ;;
         *) printf 'echo "SMP-MARKER vm=%s cpus=$(nproc)"\n' "$vm" > "$T/$ex-$vm.cmd" ;;
         esac
-        "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$ex-$vm.cpio.gz" --cmd-file "$T/$ex-$vm.cmd" >/dev/null ||
+        "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$ex-$vm.cpio.gz" --cmd-file "$T/$ex-$vm.cmd" >/dev/null 2>&1 ||
             fail_early "guest initrd of $ex/$vm"
     done
-    example_images "$yaml" "$BUILD/machine/Image" "$T/$ex-{vm}.cpio.gz" > "$T/$ex.yaml"
+    # quiet: two VMMs on two cores write the one UART at once, character by character, so lines of
+    # both interleave; the guests' kernel messages (most of their output) would only add to it.
+    example_images "$yaml" "$BUILD/machine/Image" "$T/$ex-{vm}.cpio.gz" |
+        awk '{ print } /^  - name:/ { print "    bootargs: console=ttyS0 earlycon quiet" }' > "$T/$ex.yaml"
     sel4_system "$SDK" "$CONFIG" "$T/$ex.yaml" "$T/$ex" "$T/$ex-build.log" || fail_early "build of $ex" "$T/$ex-build.log"
     check "$ex: QEMU gets -smp $cores with the boot images" "$(is grep -q -- "^-smp $cores " "$T/$ex/qemu-images.args")"
     sel4_boot "$T/$ex" "$gic" "$T/$ex.log" "$TIMEOUT" "$n"
     check "$ex: every VM stopped ($n VMM exit summaries)" "$(is [ $status = stopped ])"
+    # Counted, not attributed: a line of one guest may carry characters of the other's.
+    check "$ex: $n guests reached init" "$(is [ "$(grep -c 'init reached at uptime' <<<"$LOG")" -ge "$n" ])"
     for vm in $vms; do
-        check "$ex: $vm reached init" "$(has "^$vm\| .*\[guest-init\] init reached")"
         check "$ex: $vm powered off" "$(has "VM $vm stopped: guest powered off")"
         read -r -a p <<<"$(pcpus_of "$yaml" "$vm")"
         if [ "${CONFIG#smp-}" = debug ]; then
@@ -82,14 +86,14 @@ G
 
 run_example multicore
 for vm in vm0 vm1; do
-    check "multicore: $vm ran its command" "$(has "^$vm\| .*SMP-MARKER vm=$vm cpus=1")"
+    check "multicore: $vm ran its command" "$(has "SMP-MARKER vm=$vm cpus=1")"
 done
 run_example hybrid
-check "hybrid: main sees both its vCPUs" "$(has '^main\| .*SMP-MAIN online=0-1')"
-ipi=$(sed -n 's/^main| .*SMP-IPI cpu0=\([0-9]*\) cpu1=\([0-9]*\).*/\1 \2/p' <<<"$LOG" | tail -n1)
+check "hybrid: main sees both its vCPUs" "$(has 'SMP-MAIN online=0-1')"
+ipi=$(sed -n 's/.*SMP-IPI cpu0=\([0-9]*\) cpu1=\([0-9]*\).*/\1 \2/p' <<<"$LOG" | tail -n1)
 read -r ipi0 ipi1 <<<"${ipi:-0 0}"
 check "hybrid: main's vCPUs took IPIs on both cores (cpu0 $ipi0, cpu1 $ipi1)" "$([ "$ipi0" -gt 0 ] && [ "$ipi1" -gt 0 ]; rc)"
 for vm in rt0 rt1; do
-    check "hybrid: $vm kept ticking on the shared pCPU 1" "$(is [ "$(grep -c "^$vm| .*SMP-TICK $vm [123]" <<<"$LOG")" = 3 ])"
+    check "hybrid: $vm kept ticking on the shared pCPU 1" "$(is [ "$(grep -c "SMP-TICK $vm [123]" <<<"$LOG")" = 3 ])"
 done
 finish "$T/hybrid.log"

@@ -10,11 +10,14 @@
 # starts with no known prefix). When the cut fell inside the prefix itself ("svmm[switch" then
 # "_lan]|info: ..."), the cut line cannot be whole: then up to MAXQ whole lines of other components
 # (several PDs starting at once) may come before its tail, and are printed on their own first.
-# Prefixes: "svmm[<vm>]|<level>: " and "<name>| " for any guest prefix already seen at the start of
-# a line. Lines nobody cut pass through unchanged.
+# Prefixes: "svmm[<vm>]|<level>: " and "<vm>| " for every <vm> whose VMM has logged a line (each VMM
+# logs before its guest prints, and its guest's console prefix is its name). Names are never learned
+# from "<name>| " at the start of a line: on an SMP kernel two VMMs write at once, characters
+# interleave, and a line can start with the tail of a prefix ("m1| " of "vm1| "), which would then
+# match inside every whole "vm1| " line. Lines nobody cut pass through unchanged.
 function learn(s,   n) {
-    if (match(s, /^[A-Za-z0-9_.-]+\| /)) {
-        n = substr(s, 1, RLENGTH - 2)
+    if (match(s, /^svmm\[[A-Za-z0-9_.-]+\]\|[a-z]+: /)) {
+        n = substr(s, 6, index(s, "]") - 6)
         if (!(n in seen)) { seen[n] = 1; guests = guests (guests == "" ? "" : "|") n }
     }
 }
