@@ -73,7 +73,6 @@ static uint8_t *map_ring(const struct svmm_memmap *mem, uint64_t gpa, uint64_t l
 int virtq_enable(struct virtq *q, const struct svmm_memmap *mem, uint64_t features)
 {
     uint16_t n = q->num;
-
     uint8_t *desc, *avail, *used;
 
     q->ready = false;

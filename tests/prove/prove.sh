@@ -32,7 +32,7 @@ prove() {
     file=$1; shift
     fcts=$(echo "$@" | tr ' ' ',')
     log="$OUT/$(basename "$file" .c).log"
-    nice frama-c -c11 -no-warn-invalid-bool \
+    nice frama-c -c11 -no-warn-invalid-bool -warn-signed-downcast \
         -cpp-extra-args="-I$ROOT/include -I$ROOT/src/arch/aarch64 -include $ROOT/tests/prove/prelude.h" \
         "$ROOT/$file" -wp -wp-model Typed+cast -wp-rte -wp-fct "$fcts" -wp-prover cvc4 \
         -wp-steps "$STEPS" -wp-timeout "$TIMEOUT" -wp-par "$JOBS" -wp-session "$OUT/session-$(basename "$file" .c)" \
