@@ -28,7 +28,7 @@ fi
 # qemu_virt_riscv64: hosted outputs only), with the guest's files where the outer machine has them.
 make -s -C "$ROOT" compose BUILD="$BUILD" >/dev/null
 mkdir -p "$T/stage/guest"
-ln -sf "$BUILD/machine-riscv64/Image" "$T/stage/guest/Image"
+ln -sf "${SVMM_RISCV_MACHINE:-$BUILD/machine-riscv64}/Image" "$T/stage/guest/Image"
 ln -sf "$T/guest.cpio.gz" "$T/stage/guest/initrd.cpio.gz"
 cat > "$T/system.yaml" <<'Y'
 board: qemu_virt_riscv64

@@ -115,7 +115,7 @@ check "guest reached init" "$(has '\[guest-init\] init reached')"
 check "2 vCPUs online (the second started by SBI HSM)" "$(has 'E2E-RV online=0-1 nproc=2')"
 # The kernel's only hvc driver is virtio's (no hvc_riscv_sbi, which would take hvc0 and reach svmm by SBI).
 check "virtio console (hvc0) carries the guest's command output" \
-    "$(has 'E2E-RV online=' | grep -q 0 && ! grep -qs hvc_sbi "$BUILD/machine-riscv64/linux-obj/System.map"; rc)"
+    "$(has 'E2E-RV online=' | grep -q 0 && ! grep -qs hvc_sbi "${SVMM_RISCV_MACHINE:-$BUILD/machine-riscv64}/linux-obj/System.map"; rc)"
 check "device interrupts through svmm's PLIC model" "$(has 'E2E-RV irq .*SiFive PLIC.*virtio')"
 check "guest read the host's pattern: SHA-256 matches" "$([ ${#psum} = 64 ] && [ "$psum" = "$rsum" ]; rc)"
 check "guest wrote $MIB MiB (dd conv=fsync succeeded)" "$(has 'E2E-RV write-status 0')"

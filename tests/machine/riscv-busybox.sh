@@ -12,7 +12,7 @@
 set -eu
 MACHINE_DIR=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$(cd "$MACHINE_DIR/../.." && pwd)/build}
-RBUILD=$BUILD/machine-riscv64
+RBUILD=${SVMM_RISCV_MACHINE:-$BUILD/machine-riscv64} # or one installed for all clones (riscv.sh install)
 PKGS="gcc-riscv64-linux-gnu libc6-dev-riscv64-cross dpkg-dev bzip2 make"
 log() { echo "[riscv-busybox] $*" >&2; }
 die() { echo "[riscv-busybox] ERROR: $*" >&2; exit 1; }

@@ -13,7 +13,7 @@
 set -eu
 MACHINE_DIR=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$(cd "$MACHINE_DIR/../.." && pwd)/build}
-RBUILD=$BUILD/machine-riscv64
+RBUILD=${SVMM_RISCV_MACHINE:-$BUILD/machine-riscv64} # or one installed for all clones (riscv.sh install)
 SRC_TAR=/usr/src/linux-source-6.1.tar.xz
 PKGS="linux-source-6.1 gcc-riscv64-linux-gnu flex bison bc libssl-dev libelf-dev xz-utils make"
 log() { echo "[riscv-kernel] $*" >&2; }
@@ -29,8 +29,8 @@ for a in "$@"; do
     esac
 done
 if [ $check = 1 ]; then
-    [ -f "$SRC_TAR" ] && [ -s "$BUILD/machine-riscv64/Image" ] &&
-        [ "$(cat "$BUILD/machine-riscv64/kernel.stamp" 2>/dev/null)" = \
+    [ -f "$SRC_TAR" ] && [ -s "$RBUILD/Image" ] &&
+        [ "$(cat "$RBUILD/kernel.stamp" 2>/dev/null)" = \
           "$(sha256sum "$0" | cut -c1-16) $(stat -c %s.%Y "$SRC_TAR")" ]
     exit
 fi

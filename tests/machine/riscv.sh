@@ -7,6 +7,10 @@
 # Usage:
 #   tests/machine/riscv.sh build [--install]   kernel (riscv-kernel.sh) and busybox (riscv-busybox.sh)
 #   tests/machine/riscv.sh built               exit 0 when both are built and up to date
+#   tests/machine/riscv.sh install [DIR]       copy what the tests use (kernel, busybox, their stamps,
+#       System.map) to DIR (default /opt/svmm-machine-riscv64), where make test finds it for any
+#       clone whose own build folder has none (as the seL4 tiers find SDKs in /opt); about 20 MB.
+#   SVMM_RISCV_MACHINE=DIR: use the machine in DIR instead of $BUILD/machine-riscv64.
 #   tests/machine/riscv.sh outer-initrd OUT.cpio.gz --svmm PATH --script FILE [--guest-initrd F] [--extra DIR]
 #       /init = outer-init.sh (runs /script, reports "[outer] svmm exit status: N", powers off),
 #       /svmm, /script, /guest/Image (this kernel), /guest/initrd.cpio.gz.
@@ -20,7 +24,7 @@ set -eu
 MACHINE_DIR=$(cd "$(dirname "$0")" && pwd)
 BUILD=${BUILD:-$(cd "$MACHINE_DIR/../.." && pwd)/build}
 export BUILD
-RBUILD=$BUILD/machine-riscv64
+RBUILD=${SVMM_RISCV_MACHINE:-$BUILD/machine-riscv64} # or one installed for all clones (riscv.sh install)
 log() { echo "[riscv-machine] $*" >&2; }
 die() { echo "[riscv-machine] ERROR: $*" >&2; exit 1; }
 
@@ -57,6 +61,15 @@ build)
     ;;
 built)
     "$MACHINE_DIR/riscv-kernel.sh" --check && "$MACHINE_DIR/riscv-busybox.sh" --check
+    ;;
+install)
+    dest=${1:-/opt/svmm-machine-riscv64}
+    need_built
+    mkdir -p "$dest/linux-obj"
+    cp "$RBUILD/Image" "$RBUILD/busybox" "$RBUILD/kernel.stamp" "$RBUILD/busybox.stamp" "$RBUILD/kver" "$dest/"
+    cp "$RBUILD/linux-obj/System.map" "$dest/linux-obj/"
+    SVMM_RISCV_MACHINE=$dest "$0" built || die "the copy in $dest is not usable"
+    log "installed in $dest ($(du -sh "$dest" | cut -f1)); make test uses it where $BUILD/machine-riscv64 is not built"
     ;;
 outer-initrd)
     [ $# -ge 1 ] || die "usage: $0 outer-initrd OUT.cpio.gz --svmm PATH --script FILE [--guest-initrd F] [--extra DIR]"
