@@ -24,8 +24,8 @@ for tool in frama-c why3 cvc4; do
         exit 1
     fi
 done
-# WP finds provers through why3's configuration: create it once.
-[ -f "${WHY3CONFIG:-$HOME/.why3.conf}" ] || why3 config detect >/dev/null 2>&1
+# WP finds provers through why3's configuration: (re)create it when it does not list CVC4.
+why3 config list-provers 2>/dev/null | grep -q '^CVC4' || why3 config detect >/dev/null 2>&1
 
 # prove FILE FUNCTION...: run WP on FILE for the functions, one verdict per function.
 prove() {
