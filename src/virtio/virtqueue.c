@@ -110,6 +110,7 @@ static int fail(struct virtq *q, int err)
     return err;
 }
 
+/*@ requires \valid_read(q) && virtq_ok(q); assigns \nothing; */
 bool virtq_has_avail(const struct virtq *q)
 {
     return q->ready && q->error == VIRTQ_OK && ld16(avail_idx_p(q)) != q->last_avail;
@@ -296,6 +297,9 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
     return 1;
 }
 
+/*@ requires \valid(q) && q->in_flight <= q->num;
+    assigns q->last_avail, q->in_flight;
+    ensures q->in_flight <= q->num; */
 void virtq_unpop(struct virtq *q, uint16_t n)
 {
     if (n > q->in_flight)
@@ -304,6 +308,10 @@ void virtq_unpop(struct virtq *q, uint16_t n)
     q->in_flight = (uint16_t)(q->in_flight - n);
 }
 
+/*@ requires \valid(q) && virtq_ok(q);
+    requires q->ready ==> \separated(q->used + (0 .. 6 + 8 * q->num - 1), q, q->mem);
+    assigns q->used_idx, q->in_flight, q->error, q->used[0 .. 6 + 8 * q->num - 1];
+    ensures q->in_flight <= \old(q->in_flight); */
 int virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
     uint8_t *elem;
@@ -323,6 +331,7 @@ int virtq_push(struct virtq *q, uint16_t head, uint32_t written)
     return VIRTQ_OK;
 }
 
+/*@ requires \valid_read(q) && virtq_ok(q); assigns \nothing; */
 bool virtq_should_interrupt(struct virtq *q, uint16_t old_used)
 {
     uint16_t new_used = q->used_idx, event;
@@ -337,11 +346,17 @@ bool virtq_should_interrupt(struct virtq *q, uint16_t old_used)
     return (uint16_t)(new_used - event - 1) < (uint16_t)(new_used - old_used);
 }
 
+/*@ requires \valid(q) && virtq_ok(q);
+    requires q->ready ==> \separated(q->used + (0 .. 6 + 8 * q->num - 1), q, q->mem);
+    assigns q->used[0 .. 6 + 8 * q->num - 1]; */
 bool virtq_arm_notify(struct virtq *q)
 {
     return virtq_arm_notify_after(q, 1);
 }
 
+/*@ requires \valid(q) && virtq_ok(q);
+    requires q->ready ==> \separated(q->used + (0 .. 6 + 8 * q->num - 1), q, q->mem);
+    assigns q->used[0 .. 6 + 8 * q->num - 1]; */
 bool virtq_arm_notify_after(struct virtq *q, uint16_t n)
 {
     if (!q->ready || q->error != VIRTQ_OK)
