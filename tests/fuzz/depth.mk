@@ -20,6 +20,12 @@ FUZZ_COV_FILES_exits := src/arch/aarch64/exits.c src/arch/aarch64/psci.c
 # arch/aarch64/image.c only forwards to boot.c's parser, which the harness calls directly.
 FUZZ_COV_FILES_image := src/core/boot.c
 FUZZ_COV_FILES_vgic := src/arch/aarch64/vgic.c src/arch/aarch64/vgic_dist.c src/arch/aarch64/vgic_redist.c
+# The link harnesses compile a virtio device to have a guest side; their subject is the link and its rings.
+FUZZ_COV_FILES_virtio_vsock := src/virtio/vsock.c $(filter-out src/core/log.c,$(FUZZ_VDEV_SRCS))
+FUZZ_COV_FILES_vswitch := src/net/vswitch.c src/net/net_offload.c src/ipc/netq.c
+FUZZ_COV_FILES_net_link := src/net/net_link.c src/ipc/netq.c
+FUZZ_COV_FILES_vsock_link := src/net/vsock_link.c src/ipc/netq.c
+FUZZ_COV_FILES_blkq_client := src/blk/blk_link.c src/ipc/blkq.c
 fuzz_cov_files = $(or $(FUZZ_COV_FILES_$(1)),$(filter-out src/core/log.c,$(FUZZ_SRCS_$(1))))
 
 define FUZZ_COV_RULE
