@@ -60,7 +60,7 @@ prove src/virtio/virtqueue.c load_desc avail_idx_p avail_ring_p used_idx_p map_r
 prove src/arch/aarch64/exits.c aarch64_decode_dabt aarch64_decode_sysreg extend_load esr_ec esr_insn_len \
     aarch64_gpr aarch64_set_gpr aarch64_sysreg_id
 prove src/arch/aarch64/psci.c vcpu_of_affinity cpu_on affinity_info canonical_fid implemented psci_decide
-prove src/virtio/mmio.c config_access_ok selected_queue read_reg features_acceptable configurable_queue set_low \
+prove src/virtio/mmio.c bad_access config_access_ok selected_queue read_reg features_acceptable configurable_queue set_low \
     set_high write_queue_reg
 prove src/arch/aarch64/vgic_dist.c dist_frame dist_typer dist_ctlr target_byte targets_read targets_write irouter_irq \
     irouter_read irouter_write sgir_write dist_read dist_write_reg dist_write
