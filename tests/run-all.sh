@@ -95,6 +95,12 @@ end_lane() {
 }
 
 sel4_tiers() {
+    # First in this lane, beside the hosted end-to-end tiers (it needs no SDK, only CPU): the Frama-C
+    # WP proofs of the guest-facing parsers (docs/proofs.md), about 2.5 CPU-minutes cold, replayed
+    # from build/prove's session afterwards. The lane was 12 minutes against the hosted lane's 16.
+    if [ -f tests/prove/prove.mk ]; then
+        run_tier prove make -s prove BUILD="$BUILD"
+    fi
     # seL4 tiers: one Microkit 2.0.1 SDK per kernel variant (docs/sel4-sdk.md). MICROKIT_SDK, else
     # /opt/microkit-sdk-2.0.1 (stock: Microkit's released SDK, or built by scripts/microkit-sdk.sh); the
     # others only come from scripts/microkit-sdk.sh, and each adds runs where it is present:
@@ -159,11 +165,6 @@ if [ -f tests/fuzz/fuzz.mk ]; then
     run_tier fuzz-smoke make -s -j"$JOBS" fuzz-smoke BUILD="$BUILD"
 else
     skip_tier fuzz-smoke "no fuzz harnesses yet"
-fi
-# Frama-C WP proofs of the guest-facing parsers (docs/proofs.md): about 2.5 CPU-minutes cold, replayed
-# from build/prove's session afterwards.
-if [ -f tests/prove/prove.mk ]; then
-    run_tier prove make -s prove BUILD="$BUILD"
 fi
 if [ -f tests/tsan/tsan.mk ]; then
     run_tier tsan make -s -j"$JOBS" tsan BUILD="$BUILD"
