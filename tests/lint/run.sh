@@ -42,35 +42,29 @@ while IFS= read -r f; do
         sed 's/^/    /' <<<"$bad_lines"; fi
 done < <(git ls-files -- 'tests/*.sh')
 
-# The seL4 tiers' log mender (tests/e2e/untangle-log.awk) with Debian's default awk (mawk): a line cut
-# by another PD's line is joined again, the intruder kept whole, and an uncut log left alone.
-cut=$'svmm[vm]|info: VM vm\nsvmm[a]|info: start\nvm| boot\nsvmm[a]|info: serve-disk: 2 clients osvmm[b]|info: link 0: 72 MiB\nn port 3\nvm| x=1vm| y\n 2'
-mended=$'svmm[vm]|info: VM vm\nsvmm[a]|info: start\nvm| boot\nsvmm[b]|info: link 0: 72 MiB\nsvmm[a]|info: serve-disk: 2 clients on port 3\nvm| y\nvm| x=1 2'
-for awk in mawk gawk; do
-    command -v $awk >/dev/null || continue
-    if [ "$($awk -f tests/e2e/untangle-log.awk <<<"$cut")" = "$mended" ] &&
-       [ "$($awk -f tests/e2e/untangle-log.awk <<<"$mended")" = "$mended" ]; then
-        ok "tests/e2e/untangle-log.awk ($awk): mends lines another PD cut, leaves whole ones alone"
-    else bad "tests/e2e/untangle-log.awk ($awk): $(diff <($awk -f tests/e2e/untangle-log.awk <<<"$cut") <(echo "$mended") | tr '\n' ' ')"; fi
-done
+# The seL4 tiers' log mender (tests/e2e/untangle-log.awk) with Debian's default awk (mawk) and gawk:
+# untangle_case WHAT CUT MENDED: CUT comes out as MENDED, and MENDED (whole lines) as it is.
+untangle_case() {
+    local awk
+    for awk in mawk gawk; do
+        command -v $awk >/dev/null || continue
+        if [ "$($awk -f tests/e2e/untangle-log.awk <<<"$2")" = "$3" ] &&
+           [ "$($awk -f tests/e2e/untangle-log.awk <<<"$3")" = "$3" ]; then
+            ok "tests/e2e/untangle-log.awk ($awk): $1"
+        else bad "tests/e2e/untangle-log.awk ($awk): $1: $(diff <($awk -f tests/e2e/untangle-log.awk <<<"$2") <(echo "$3") | tr '\n' ' ')"; fi
+    done
+}
+# A line cut by another PD's line is joined again, the intruder kept whole.
+untangle_case "mends lines another PD cut, leaves whole ones alone" \
+    $'svmm[vm]|info: VM vm\nsvmm[a]|info: start\nvm| boot\nsvmm[a]|info: serve-disk: 2 clients osvmm[b]|info: link 0: 72 MiB\nn port 3\nvm| x=1vm| y\n 2' \
+    $'svmm[vm]|info: VM vm\nsvmm[a]|info: start\nvm| boot\nsvmm[b]|info: link 0: 72 MiB\nsvmm[a]|info: serve-disk: 2 clients on port 3\nvm| y\nvm| x=1 2'
 # Three PDs starting at once: one line cut inside its prefix, two whole lines, then its tail.
-cut=$'svmm[vm]|info: VM vm\nvm| boot\nsvmm[swsvmm[b]|info: VM b\nsvmm[c]|info: VM c\nitch]|info: switch: 2 ports\nsvmm[b]|info: more'
-mended=$'svmm[vm]|info: VM vm\nvm| boot\nsvmm[b]|info: VM b\nsvmm[c]|info: VM c\nsvmm[switch]|info: switch: 2 ports\nsvmm[b]|info: more'
-for awk in mawk gawk; do
-    command -v $awk >/dev/null || continue
-    if [ "$($awk -f tests/e2e/untangle-log.awk <<<"$cut")" = "$mended" ] &&
-       [ "$($awk -f tests/e2e/untangle-log.awk <<<"$mended")" = "$mended" ]; then
-        ok "tests/e2e/untangle-log.awk ($awk): mends a line cut inside its prefix, whole lines of other PDs before its tail"
-    else bad "tests/e2e/untangle-log.awk ($awk): $(diff <($awk -f tests/e2e/untangle-log.awk <<<"$cut") <(echo "$mended") | tr '\n' ' ')"; fi
-done
+untangle_case "mends a line cut inside its prefix, whole lines of other PDs before its tail" \
+    $'svmm[vm]|info: VM vm\nvm| boot\nsvmm[swsvmm[b]|info: VM b\nsvmm[c]|info: VM c\nitch]|info: switch: 2 ports\nsvmm[b]|info: more' \
+    $'svmm[vm]|info: VM vm\nvm| boot\nsvmm[b]|info: VM b\nsvmm[c]|info: VM c\nsvmm[switch]|info: switch: 2 ports\nsvmm[b]|info: more'
 # SMP: two VMMs writing at once, one character of vm1's prefix inside vm0's line; the next line starts
 # "m1| ", which must not become a guest name (else every later "vm1| " line would be cut after "v").
-cut=$'svmm[vm0]|info: VM vm0\nsvmm[vm1]|info: VM vm1\nvm0| [ns16550a0]v enabled\nm1| Booting Linux\nvm1| init reached'
-for awk in mawk gawk; do
-    command -v $awk >/dev/null || continue
-    if [ "$($awk -f tests/e2e/untangle-log.awk <<<"$cut")" = "$cut" ]; then
-        ok "tests/e2e/untangle-log.awk ($awk): learns no guest name from a line that starts with a prefix's tail"
-    else bad "tests/e2e/untangle-log.awk ($awk): $(diff <($awk -f tests/e2e/untangle-log.awk <<<"$cut") <(echo "$cut") | tr '\n' ' ')"; fi
-done
+smp=$'svmm[vm0]|info: VM vm0\nsvmm[vm1]|info: VM vm1\nvm0| [ns16550a0]v enabled\nm1| Booting Linux\nvm1| init reached'
+untangle_case "learns no guest name from a line that starts with a prefix's tail" "$smp" "$smp"
 echo "lint: $passed passed, $failed failed"
 [ $failed = 0 ]
