@@ -65,7 +65,10 @@ int svmm_boot_plan(uint64_t ram_base, uint64_t ram_size, const struct svmm_arm64
     uint64_t ram_end, need;
 
     memset(out, 0, sizeof(*out));
-    if (ram_base >= limit || ram_size >= limit || img->image_size >= limit || initrd_size >= limit) {
+    /* text_offset too: an Image's is below 2 MiB, but a raw binary's (svmm_boot_plan_for) is its
+     * distance from RAM's first 2 MiB boundary, and must not wrap the kernel past RAM's end. */
+    if (ram_base >= limit || ram_size >= limit || img->text_offset >= limit || img->image_size >= limit ||
+        initrd_size >= limit) {
         snprintf(err, errlen, "boot layout values out of range");
         return -1;
     }

@@ -441,6 +441,26 @@ static void gen_image(void)
     u8(&s, 0x8b);
     u8(&s, 8);
     save("image", "gzip", &s);
+
+    /* Mode bit 4: a raw binary for a fixed address (svmm_boot_plan_for, svmm run --load-addr). */
+    memset(&s, 0, sizeof(s));
+    u8(&s, 0x17);
+    u64(&s, 0x40000000);
+    u64(&s, 64ull << 20);
+    u64(&s, 1ull << 20);
+    u64(&s, 0x40200000);
+    for (int i = 0; i < 262; i++)
+        u8(&s, (uint8_t)i);
+    save("image", "raw-at-fixed-address", &s);
+
+    memset(&s, 0, sizeof(s));
+    u8(&s, 0x1f);
+    u64(&s, 0x40080000); /* not 2 MiB aligned: a raw binary must be at or above 0x40200000 */
+    u64(&s, 64ull << 20);
+    u64(&s, 0);
+    u64(&s, 0x40100000);
+    u8(&s, 0xd4);
+    save("image", "raw-below-first-2m", &s);
 }
 
 /* ---- fuzz_guest_dt ---- */

@@ -121,3 +121,22 @@ TEST(boot_plan_for_raw_binary_at_its_address)
     CHECK_EQ(svmm_boot_plan_for(&cfg, junk, sizeof(junk), 0, 0, &b, err, sizeof(err)), -1);
     CHECK_STR_CONTAINS(err, "empty");
 }
+
+/*
+ * An address far above RAM (which svmm_vm_config_validate refuses, but the planner must not rely
+ * on it): its distance from RAM wrapped the kernel's end past 2^64 and the plan "succeeded" with the
+ * kernel outside RAM (found by fuzz_image's raw-binary mode).
+ */
+TEST(boot_plan_for_raw_binary_far_above_ram_refused)
+{
+    struct svmm_vm_config cfg;
+    struct svmm_boot_layout b;
+    uint8_t junk[64] = { 0 };
+    char err[160];
+
+    svmm_vm_config_defaults(&cfg);
+    cfg.raw_load_gpa = ~0ull;
+    CHECK_EQ(svmm_boot_plan_for(&cfg, junk, sizeof(junk), 125, 0, &b, err, sizeof(err)), -1);
+    cfg.raw_load_gpa = 0x80000000ull; /* above the 256 MiB, no wrap: too small, as before */
+    CHECK_EQ(svmm_boot_plan_for(&cfg, junk, sizeof(junk), 125, 0, &b, err, sizeof(err)), -1);
+}
