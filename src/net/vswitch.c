@@ -262,7 +262,13 @@ static bool deliver_converted(struct vswitch *sw, struct vswitch_port *dst, cons
     memcpy(copy, hdrs, HDRS);
     if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE)
         return deliver_segments(dst, copy, len, h);
-    if (net_offload_csum(copy + VSWITCH_NET_HDR, len - VSWITCH_NET_HDR, h->csum_start, h->csum_offset) < 0) {
+    /*
+     * The checksum is written at csum_start + csum_offset: that must lie past the Ethernet header the
+     * switch routed and filtered on, or a sender could rewrite its source MAC after the source
+     * filter passed it (found by fuzz_vswitch). A real checksum starts at the L3 or L4 header anyway.
+     */
+    if (h->csum_start < ETH_HDR ||
+        net_offload_csum(copy + VSWITCH_NET_HDR, len - VSWITCH_NET_HDR, h->csum_start, h->csum_offset) < 0) {
         dst->stats.drop_offload++;
         return false;
     }

@@ -486,6 +486,33 @@ TEST(vswitch_refuses_offloads_it_cannot_convert)
     end_free(&a), end_free(&b);
 }
 
+/*
+ * A checksum field inside the Ethernet header: completing it would rewrite the source MAC after
+ * the source filter passed the frame (a spoof past the filter, found by fuzz_vswitch). Refused.
+ */
+TEST(vswitch_checksum_cannot_rewrite_the_ethernet_header)
+{
+    static struct vswitch sw;
+    struct vmm_end a, b;
+    uint32_t idx, len;
+    uint8_t *buf;
+    size_t n;
+
+    vswitch_init(&sw, 0);
+    end_init(&sw, &a, "a", MAC_A, true);
+    end_init(&sw, &b, "b", MAC_B, true); /* b takes no offloads: the switch would complete the sum */
+    buf = netq_sender_get(&a.s, &idx);
+    n = build_tcp4(buf, 100, 0x18);
+    buf[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    buf[6] = 0, buf[8] = 6; /* csum_start 0, the field at byte 6: the source MAC */
+    netq_send(&a.s, idx, (uint32_t)n);
+    poll_all(&sw, 1);
+    CHECK(netq_recv_peek(&b.in, &len) == NULL);
+    CHECK_EQ(sw.ports[1].stats.drop_offload, 1);
+    CHECK_EQ(sw.ports[1].stats.sw_csum, 0);
+    end_free(&a), end_free(&b);
+}
+
 /* ---- an uplink port (hosted: a tap behind the switch process) ---- */
 
 static uint8_t uplink_got[4][128];
