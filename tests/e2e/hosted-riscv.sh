@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: BSD-2-Clause
-# Hosted riscv64, end to end (docs/riscv.md): inside qemu-system-riscv64 (-M virt -cpu rv64 -smp 2:
+# Hosted riscv64, end to end (docs/riscv.md): inside qemu-system-riscv64 (-M virt -cpu rv64 -nic none -smp 2:
 # the H extension, so the outer Linux has KVM), svmm built for riscv64 boots the same Linux as its
 # guest with 2 vCPUs. The guest's early console is SBI's (legacy putchar, forwarded by KVM to svmm's
 # SBI decoder), then the 16550 UART; it reaches init with both harts online, talks on the virtio

@@ -97,7 +97,8 @@ int sel4_on_stop(void (*fn)(void *), void *ctx);
  *  - sel4_passthrough_start: hooks every such interrupt's channel and unmasks it (a VMM started
  *    again by its parent may have left one masked); -1 when the hook table is full;
  *  - sel4_passthrough_eoi: the guest EOI'd `intid`; true if it is a passthrough interrupt (then acked);
- *  - sel4_passthrough_reset: the VM restarts: every interrupt delivered and not yet EOI'd is acked;
+ *  - sel4_passthrough_reset: the VM restarts: every one is acked (one delivered while the VM was
+ *    not running was never recorded, so all are, which is harmless for the others);
  *  - sel4_passthrough_max_spi: the highest SPI number among them (0 if none), for the vGIC's size.
  */
 int sel4_passthrough_start(char *err, size_t errlen);
