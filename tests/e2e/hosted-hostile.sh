@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Hosted hostile guest (issue 14 part 1), in one QEMU test machine run: the bare-metal hostile guest
 # (tests/guest/hostile.c) runs under svmm with a virtio-blk RAM disk, a virtio-rng and the virtio
-# console, and attacks svmm through the real trap path, one case per verdict line; beside it a second
-# svmm runs the ticker guest (the same source, -DTICKER), which prints "TICK n maxgap_ms=G" every
-# 200 ms of its virtual timer. Checks: every case's verdict ("HOSTILE ok"), the summary, the last
+# console (MULTIPORT, with a second port into a file), and attacks svmm through the real trap path,
+# one case per verdict line; beside it a second svmm runs the ticker guest (the same source,
+# -DTICKER), which prints "TICK n maxgap_ms=G" every 200 ms of its virtual timer and broadcasts a
+# frame on the switch each tick (the hostile guest's receive cases take or refuse them). Checks:
+# every case's verdict ("HOSTILE ok"), the summary, the last
 # case (an MMIO access without a syndrome) stopping the hostile VM with a message and svmm exiting as
 # it should (not by a signal, not hanging), svmm's warnings for the attacks, and the neighbour ticking
-# through the whole run (ticks during and after it, no gap above 5 s) until it is stopped.
+# through the whole run (ticks during and after it, no gap above 5 s) until it is stopped, its frames
+# never held up (its transmit ring never full), and the switch counting the frames it dropped for
+# the hostile port.
 # Prints "e2e-hostile: N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,7 +42,7 @@ echo "[outer] neighbour ticking: $(ticks) ticks at uptime $(up)"
 t0=$(up) n0=$(ticks)
 /svmm run --kernel /hostile-Image --mem 128M --cpus 2 --name hostile --disk ram=4M --rng \
     --vsock cid=3,uds=/tmp/h3,peer=4:/tmp/vs34.sock --net switch=/tmp/sw.sock,port=hostile \
-    < /dev/null > hostile.out 2> hostile.err
+    --console-port hostile-port1=file:/tmp/port1.out < /dev/null > hostile.out 2> hostile.err
 st=$?
 t1=$(up) n1=$(ticks)
 echo "[outer] hostile svmm exit $st after $(awk -v a=$t0 -v b=$t1 'BEGIN { printf "%.1f", b - a }') s; neighbour ticks during it: $((n1 - n0))"
@@ -53,6 +57,8 @@ kill -TERM $spid
 wait $spid
 echo "[outer] switch exit $?"
 tr -d '\r' < hostile.out | sed 's/^/[hostile] /'
+sed 's/^/[port1] /' port1.out
+grep '^TICKNET ' ticker.out | tail -n1 | sed 's/^/[ticker] /'
 sed 's/^/[switch] /' switch.out
 sed 's/^/[hostile-err] /' hostile.err
 sed 's/^/[ticker-err] /' ticker.err
@@ -78,6 +84,19 @@ check "every case reported a verdict or a skip (${cases:-?} cases, ${skips:-?} s
        [ "$(grep -cE '^\[hostile\] HOSTILE skip smp_on_[a-z_]+: not on this platform' <<<"$LOG")" = "${skips:-x}" ] &&
        [ "$skips" = 5 ]; rc)"
 check "the console still printed after its queue was broken and reset" "$(has '^\[hostile\] HOSTILE console alive')"
+check "the MULTIPORT console printed on both ports, with and without control queues, and after the control flood" \
+    "$(grep -q '^\[hostile\] HOSTILE console multiport alive' <<<"$LOG" &&
+       grep -q '^\[hostile\] HOSTILE console without control queues alive' <<<"$LOG" &&
+       grep -q '^\[hostile\] HOSTILE console after the control flood alive' <<<"$LOG" &&
+       grep -q '^\[port1\] HOSTILE port 1 alive' <<<"$LOG" &&
+       grep -q '^\[port1\] HOSTILE port 1 without control queues alive' <<<"$LOG"; rc)"
+check "the frame source (the ticker) sent all through the run, its ring never full" \
+    "$(has '^\[ticker\] TICKNET sent [1-9][0-9]* ring full 0$')"
+# The switch's ring to the hostile port (256 frames) absorbs the ticker's frames while the hostile
+# device is reset or has no buffers; the port's end counts what it dropped and how often it waited.
+rxline=$(sed -n 's/^\[hostile-err\] svmm: switch port hostile: tx .*, \(rx [0-9]* packets .*waits for buffers)\).*/\1/p' <<<"$LOG")
+check "the hostile port's receive side counted the frames it dropped and the waits for buffers (${rxline:-no summary})" \
+    "$(grep -qE '^rx [1-9][0-9]* packets [0-9]+ bytes \([1-9][0-9]* dropped, [1-9][0-9]* waits for buffers\)$' <<<"$rxline"; rc)"
 check "svmm warned about the attacks (a queue error, a bad register access, an unclaimed access)" \
     "$(grep -q 'queue 0: descriptor loop: device needs reset' <<<"$LOG" &&
        grep -q 'virtio-mmio: .* ignored' <<<"$LOG" && grep -q 'unhandled guest' <<<"$LOG"; rc)"

@@ -16,13 +16,17 @@
  *
  * The layout comes from the DTB in x0: RAM, the interrupt controller (GICv2 or v3 and its frames),
  * the PSCI conduit (hvc hosted, smc on seL4) and the virtio-mmio windows, whose devices it finds by
- * their DeviceID. It needs a virtio-rng and a virtio-blk; a virtio-console is attacked if present.
+ * their DeviceID. It needs a virtio-rng and a virtio-blk; a virtio-console is attacked if present
+ * (its MULTIPORT control queue when offered), and so are a virtio-vsock and a virtio-net: the net
+ * receive cases take, or refuse with lying buffers, the frame the ticker broadcasts every tick.
  * MMU off: every access is Device memory, so the CPU itself refuses unaligned accesses (those are
  * not tested), and every MMIO access is a single ldr/str with no writeback (asm), so that it traps
  * with a valid syndrome; the final case is the exception.
  *
  * Built with -DTICKER it is the neighbour instead: it prints "TICK n maxgap_ms=G" every 200 ms (the
- * virtual timer and WFI: an idle neighbour) for ever, G being the longest gap between two ticks.
+ * virtual timer and WFI: an idle neighbour) for ever, G being the longest gap between two ticks,
+ * and, with a virtio-net, broadcasts a TICK_FRAME-byte frame each tick (never waiting for it: a
+ * "TICKNET sent S ring full F" line every 25 ticks says whether anything held its frames up).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -374,7 +378,98 @@ static uint32_t wfi_timer(void)
     return id;
 }
 
+/*
+ * The frame the ticker broadcasts on its virtio-net port every tick (the hostile guest's receive
+ * cases wait for it): TICK_FRAME bytes, to ff:ff:ff:ff:ff:ff from the ticker's MAC, EtherType
+ * 0x88b5 (local experimental), "SVMMTICK", the tick's number (le32), then byte i = i * 7 + seq.
+ */
+#define TICK_FRAME 600
+#define TICK_MAGIC "SVMMTICK"
+static uint8_t tick_byte(uint32_t i, uint32_t seq) { return (uint8_t)(i * 7 + seq); }
+
 #ifdef TICKER
+/* ---- the neighbour's frame source: a transmit queue of T_NUM, one frame per tick, never waiting ---- */
+#define T_NUM 64
+static uint8_t tq[16384] __attribute__((aligned(4096)));  /* descriptors at 0, avail at 4 KiB, used at 8 KiB */
+static uint8_t tbuf[T_NUM][16 + TICK_FRAME] __attribute__((aligned(16)));
+static uintptr_t tnet;   /* the virtio-net window, 0 without one */
+static uint8_t tmac[6];
+static uint16_t tavail;
+static uint64_t tsent, tfull;
+
+static void tput16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static void tput32(uint8_t *p, uint32_t v) { tput16(p, (uint16_t)v); tput16(p + 2, (uint16_t)(v >> 16)); }
+
+/* Driver up with VERSION_1 and MAC, the transmit queue (1) only: the receive queue stays unset. */
+static void ticker_net_init(void)
+{
+    for (unsigned i = 0; i < nvirtio && !tnet; i++)
+        if (r32(virtio_base[i]) == 0x74726976u && r32(virtio_base[i] + 0x008) == 1)
+            tnet = virtio_base[i];
+    if (!tnet)
+        return;
+    w32(tnet + 0x070, 0);
+    w32(tnet + 0x070, 3);         /* ACKNOWLEDGE | DRIVER */
+    w32(tnet + 0x024, 0);
+    w32(tnet + 0x020, 1u << 5);   /* VIRTIO_NET_F_MAC */
+    w32(tnet + 0x024, 1);
+    w32(tnet + 0x020, 1u);        /* VERSION_1 */
+    w32(tnet + 0x070, 11);        /* | FEATURES_OK */
+    if (!(r32(tnet + 0x070) & 8)) {
+        puts_("TICKNET features refused\n");
+        tnet = 0;
+        return;
+    }
+    w32(tnet + 0x030, 1);
+    w32(tnet + 0x038, T_NUM);
+    w32(tnet + 0x080, (uint32_t)(uintptr_t)tq);
+    w32(tnet + 0x084, (uint32_t)((uintptr_t)tq >> 32));
+    w32(tnet + 0x090, (uint32_t)((uintptr_t)tq + 4096));
+    w32(tnet + 0x094, (uint32_t)(((uintptr_t)tq + 4096) >> 32));
+    w32(tnet + 0x0a0, (uint32_t)((uintptr_t)tq + 8192));
+    w32(tnet + 0x0a4, (uint32_t)(((uintptr_t)tq + 8192) >> 32));
+    w32(tnet + 0x044, 1);
+    w32(tnet + 0x070, 15);        /* | DRIVER_OK */
+    for (unsigned i = 0; i < 6; i++)
+        tmac[i] = r8(tnet + 0x100 + i);
+}
+
+/* One frame for tick `seq`, unless every slot is still the device's (then counted as a full ring). */
+static void ticker_net_send(uint32_t seq)
+{
+    __asm__ volatile("dmb sy" ::: "memory");
+    uint16_t used = (uint16_t)(tq[8192 + 2] | tq[8192 + 3] << 8);
+    if (!tnet)
+        return;
+    if ((uint16_t)(tavail - used) >= T_NUM) {
+        tfull++;
+        return;
+    }
+    uint16_t slot = tavail % T_NUM;
+    uint8_t *b = tbuf[slot], *f = b + 12;
+    memset(b, 0, 12); /* the virtio-net header: nothing to offload */
+    for (unsigned i = 0; i < 6; i++) {
+        f[i] = 0xff;
+        f[6 + i] = tmac[i];
+    }
+    f[12] = 0x88, f[13] = 0xb5;
+    memcpy(f + 14, TICK_MAGIC, 8);
+    tput32(f + 22, seq);
+    for (uint32_t i = 26; i < TICK_FRAME; i++)
+        f[i] = tick_byte(i, seq);
+    uint8_t *d = tq + 16u * slot;
+    memset(d, 0, 16);
+    tput32(d, (uint32_t)(uintptr_t)b);
+    tput32(d + 4, (uint32_t)((uintptr_t)b >> 32));
+    tput32(d + 8, 12 + TICK_FRAME);
+    tput16(tq + 4096 + 4 + 2u * slot, slot);
+    __asm__ volatile("dmb sy" ::: "memory");
+    tput16(tq + 4096 + 2, ++tavail);
+    __asm__ volatile("dmb sy" ::: "memory");
+    w32(tnet + 0x050, 1);
+    tsent++;
+}
+
 /* ---- the neighbour: a tick every 200 ms, sleeping between ---- */
 void secondary_main(void);
 void secondary_main(void) /* the head's secondary entry: never started here */
@@ -393,9 +488,11 @@ void hostile_main(uint64_t dtb)
         for (;;) __asm__ volatile("wfi");
     }
     gic_init();
+    ticker_net_init();
     last = now();
     for (uint64_t n = 1;; n++) {
         uint64_t t;
+        ticker_net_send((uint32_t)n);
         timer_arm_us(200000);
         if (wfi_timer() != TIMER_PPI)
             puts_("TICK woke without the timer\n");
@@ -408,6 +505,13 @@ void hostile_main(uint64_t dtb)
         puts_(" maxgap_ms=");
         putu(maxgap * 1000 / freq);
         putc_('\n');
+        if (n % 25 == 0 && tnet) { /* the frame source's health: sent, and how often its ring was full */
+            puts_("TICKNET sent ");
+            putu(tsent);
+            puts_(" ring full ");
+            putu(tfull);
+            putc_('\n');
+        }
     }
 }
 #else
@@ -451,7 +555,7 @@ struct dev {
     uint8_t *ring;
     uint32_t guard;  /* first byte of the used-ring canary */
 };
-static uint8_t rings[7][RING_AREA] __attribute__((aligned(4096)));
+static uint8_t rings[10][RING_AREA] __attribute__((aligned(4096)));
 static struct dev rng = { "rng", 0, ID_RNG, 0, 0, 0, 0, rings[0], 0 };
 static struct dev blk = { "blk", 0, ID_BLK, 0, 0, 0, 0, rings[1], 0 };
 static struct dev con = { "console", 0, ID_CONSOLE, 1, 0, 0, 0, rings[2], 0 }; /* port 0 transmitq */
@@ -459,6 +563,10 @@ static struct dev vrx = { "vsock-rx", 0, ID_VSOCK, 0, 0, 0, 0, rings[3], 0 };  /
 static struct dev vtx = { "vsock-tx", 0, ID_VSOCK, 1, 0, 0, 0, rings[4], 0 };
 static struct dev nrx = { "net-rx", 0, ID_NET, 0, 0, 0, 0, rings[5], 0 };  /* virtio-net's two queues */
 static struct dev ntx = { "net-tx", 0, ID_NET, 1, 0, 0, 0, rings[6], 0 };
+/* The console's MULTIPORT queues: control receiveq (2), control transmitq (3), port 1's transmitq (5). */
+static struct dev cci = { "console-ctrl-rx", 0, ID_CONSOLE, 2, 0, 0, 0, rings[7], 0 };
+static struct dev cco = { "console-ctrl-tx", 0, ID_CONSOLE, 3, 0, 0, 0, rings[8], 0 };
+static struct dev cp1 = { "console-port1-tx", 0, ID_CONSOLE, 5, 0, 0, 0, rings[9], 0 };
 
 static volatile uint8_t *desc_p(struct dev *d, unsigned i) { return d->ring + 16u * i; }
 static volatile uint8_t *avail_p(struct dev *d) { return d->ring + 4096; }
@@ -636,8 +744,8 @@ static uintptr_t canary_breach(void)
                 return a;
         }
     }
-    struct dev *ds[7] = { &rng, &blk, &con, &vrx, &vtx, &nrx, &ntx };
-    for (unsigned k = 0; k < 7; k++) {
+    struct dev *ds[10] = { &rng, &blk, &con, &vrx, &vtx, &nrx, &ntx, &cci, &cco, &cp1 };
+    for (unsigned k = 0; k < 10; k++) {
         if (!ds[k]->base || !ds[k]->guard)
             continue;
         for (uint32_t o = ds[k]->guard; o < RING_AREA; o++)
@@ -1936,8 +2044,11 @@ static uint8_t net_mac[6];
 static uint64_t net_feat;
 static uint16_t net_txq = 8; /* the transmit queue's size at the next net_setup */
 
-/* Driver up with the features wanted (of those offered), 8 rx buffers of 2 KiB (arena 0xa000..). */
-static const char *net_setup(uint64_t want)
+/*
+ * Driver up with the features wanted (of those offered): a receive queue of rxnum (ready unless
+ * rxnum is 0, and empty: the caller posts its buffers) and a transmit queue of net_txq.
+ */
+static const char *net_up(uint64_t want, uint16_t rxnum)
 {
     uint64_t offered;
     if (negotiate(&nrx, F_VERSION_1 | want) < 0)
@@ -1947,14 +2058,26 @@ static const char *net_setup(uint64_t want)
     wr(&nrx, DEV_FEAT_SEL, 1);
     offered |= (uint64_t)rd(&nrx, DEV_FEAT) << 32;
     net_feat = offered & (F_VERSION_1 | want);
-    ring_program(&nrx, 8);
-    wr(&nrx, QREADY, 1);
+    if (rxnum) {
+        ring_program(&nrx, rxnum);
+        wr(&nrx, QREADY, 1);
+    } else {
+        nrx.guard = 0; /* no ring of its own to check */
+    }
     ring_program(&ntx, net_txq);
     wr(&ntx, QREADY, 1);
     net_txq = 8;
     wr(&nrx, STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
     for (unsigned i = 0; i < 6; i++)
         net_mac[i] = (net_feat & NF_MAC) ? r8(nrx.base + CONFIG + i) : (uint8_t)(0x02 + i);
+    return (status(&nrx) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET at setup" : NULL;
+}
+/* Driver up with the features wanted (of those offered), 8 rx buffers of 2 KiB (arena 0xa000..). */
+static const char *net_setup(uint64_t want)
+{
+    const char *e = net_up(want, 8);
+    if (e)
+        return e;
     for (uint16_t i = 0; i < 8; i++) {
         desc(&nrx, i, wbuf(0xa000u + 2048u * i, 2048), 2048, D_WRITE, 0);
         post(&nrx, i);
@@ -2139,6 +2262,700 @@ static const char *net_tx_short_header(void)
     e = expect_broken(&ntx);
     wr(&nrx, STATUS, 0);
     return e;
+}
+
+/* ---- virtio-net receive: the guest as a lying receiver of the frame the ticker broadcasts every 200 ms ---- */
+#define NF_MRG (1ull << 15)
+#define RX_FRAME (NET_HDR + TICK_FRAME) /* one ticker frame with its header */
+struct piece {
+    uintptr_t a;
+    uint32_t n;
+};
+static struct piece rx_pieces[MAXQ][4]; /* per head: its chain's buffers, in order */
+static uint8_t rx_npieces[MAXQ];
+static uint8_t rxcopy[4096];            /* a received frame, gathered */
+static uint32_t rx_seq;                 /* the ticker's number of the last frame checked */
+
+/* Chain `head` of n writable pieces in descriptors head .. head + n - 1, made available. */
+static void rx_post_chain(uint16_t head, unsigned n, const struct piece *p)
+{
+    for (unsigned i = 0; i < n; i++) {
+        desc(&nrx, head + i, p[i].a, p[i].n, (uint16_t)(D_WRITE | (i + 1 < n ? D_NEXT : 0)), (uint16_t)(head + i + 1));
+        rx_pieces[head][i] = p[i];
+    }
+    rx_npieces[head] = (uint8_t)n;
+    post(&nrx, head);
+}
+/* k buffers of len bytes from arena offset off (descriptors 0 .. k-1), writable, available, notified. */
+static void rx_post_bufs(unsigned k, uint32_t off, uint32_t len)
+{
+    for (unsigned i = 0; i < k; i++) {
+        struct piece p = { wbuf(off + len * i, len), len };
+        rx_post_chain((uint16_t)i, 1, &p);
+    }
+    notify(&nrx);
+}
+/* Append the first len bytes of chain head's buffers to rxcopy from `at`; the new end. */
+static uint32_t rx_gather(uint32_t head, uint32_t len, uint32_t at)
+{
+    if (head >= MAXQ)
+        return at;
+    for (unsigned i = 0; i < rx_npieces[head] && len; i++) {
+        uint32_t k = len < rx_pieces[head][i].n ? len : rx_pieces[head][i].n;
+        for (uint32_t j = 0; j < k && at < sizeof(rxcopy); j++)
+            rxcopy[at++] = *(volatile uint8_t *)(rx_pieces[head][i].a + j);
+        len -= k;
+    }
+    return at + len; /* a used length beyond the chain shows as a wrong total */
+}
+/* rxcopy[0 .. n) must be a header (nbufs buffers) and one whole ticker frame; its number -> rx_seq. */
+static const char *rx_check(uint32_t n, uint16_t nbufs)
+{
+    const uint8_t *f = rxcopy + NET_HDR;
+    if (n != RX_FRAME)
+        return why("frame with its header: bytes ", n);
+    if (rxcopy[0] || rxcopy[1])
+        return why("header flags/gso_type ", (uint64_t)rxcopy[0] << 8 | rxcopy[1]);
+    if (ld16(rxcopy + 10) != nbufs)
+        return why("num_buffers ", ld16(rxcopy + 10));
+    for (unsigned i = 0; i < 6; i++)
+        if (f[i] != 0xff)
+            return "not the ticker's broadcast";
+    if (f[12] != 0x88 || f[13] != 0xb5)
+        return "not the ticker's EtherType";
+    for (unsigned i = 0; i < 8; i++)
+        if (f[14 + i] != (uint8_t)TICK_MAGIC[i])
+            return "no SVMMTICK magic";
+    uint32_t seq = ld32(f + 22);
+    for (uint32_t i = 26; i < TICK_FRAME; i++)
+        if (f[i] != tick_byte(i, seq))
+            return why("frame corrupted at byte ", i);
+    rx_seq = seq;
+    return NULL;
+}
+/* The next frame within ms in one chain (no MRG_RXBUF): checked, and its chain made available again. */
+static const char *rx_one(uint64_t ms)
+{
+    uint32_t id, len;
+    if (!wait_used(&nrx, ms))
+        return (status(&nrx) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET instead of a frame" : "no frame arrived";
+    take_used(&nrx, &id, &len);
+    const char *e = rx_check(rx_gather(id, len, 0), 1);
+    if (e)
+        return e;
+    post(&nrx, (uint16_t)id);
+    notify(&nrx);
+    return NULL;
+}
+/* The next frame within ms over mergeable buffers: gathered from the num_buffers used entries, checked. */
+static const char *rx_mrg(uint64_t ms, uint16_t *nbufs)
+{
+    uint32_t id, len, n;
+    if (!wait_used(&nrx, ms))
+        return (status(&nrx) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET instead of a frame" : "no frame arrived";
+    take_used(&nrx, &id, &len);
+    n = rx_gather(id, len, 0);
+    if (n < NET_HDR)
+        return why("first buffer's used length ", len);
+    *nbufs = ld16(rxcopy + 10);
+    if (*nbufs == 0 || *nbufs > nrx.num)
+        return why("num_buffers ", *nbufs);
+    for (unsigned k = 1; k < *nbufs; k++) {
+        if (!wait_used(&nrx, 500))
+            return why("used entries missing: got ", k);
+        take_used(&nrx, &id, &len);
+        n = rx_gather(id, len, n);
+    }
+    return rx_check(n, *nbufs);
+}
+/* A case whose verdict may be DEVICE_NEEDS_RESET: the device is reset either way. */
+static const char *rx_end(const char *e)
+{
+    wr(&nrx, STATUS, 0);
+    return e;
+}
+#define RX_CASE(name, want, num, ...)                                                                 \
+    static const char *name(void)                                                                     \
+    {                                                                                                 \
+        const char *e;                                                                                \
+        if (!nrx.base)                                                                                \
+            return SKIP;                                                                              \
+        if ((e = net_up(want, num)) != NULL)                                                          \
+            return rx_end(e);                                                                         \
+        __VA_ARGS__                                                                                   \
+    }
+/* Every buffer of a queue of 8 at `addr` + 2 KiB * i, len bytes, flags: the first frame must break the queue. */
+static const char *rx_bad_bufs(uint64_t addr, uint64_t step, uint32_t len, uint16_t flags)
+{
+    for (uint16_t i = 0; i < 8; i++) {
+        desc(&nrx, i, addr + step * i, len, flags, 0);
+        post(&nrx, i);
+    }
+    return expect_broken(&nrx);
+}
+RX_CASE(net_rx_frame, 0, 8, {
+    rx_post_bufs(8, 0xa000, 2048);
+    if ((e = rx_one(LONG_MS)) != NULL)
+        return rx_end(e);
+    uint32_t first = rx_seq;
+    if ((e = rx_one(LONG_MS)) != NULL)
+        return rx_end(e);
+    return net_end(rx_seq > first ? NULL : why("the next frame is not newer: number ", rx_seq));
+})
+RX_CASE(net_rx_scattered, 0, 8, {
+    /* the header split 5 + 7 over two descriptors, the frame over two more */
+    struct piece p[4] = { { wbuf(0x100, 5), 5 }, { wbuf(0x200, 7), 7 }, { wbuf(0x300, 100), 100 },
+                          { wbuf(0x1000, 1024), 1024 } };
+    rx_post_chain(0, 4, p);
+    notify(&nrx);
+    return net_end(rx_one(LONG_MS));
+})
+RX_CASE(net_rx_indirect, F_INDIRECT, 8, {
+    struct piece p[4] = { { wbuf(0x100, 3), 3 }, { wbuf(0x200, 9), 9 }, { wbuf(0x300, 300), 300 },
+                          { wbuf(0x1000, 1000), 1000 } };
+    for (unsigned i = 0; i < 4; i++) {
+        idesc(itab, i, p[i].a, p[i].n, (uint16_t)(D_WRITE | (i < 3 ? D_NEXT : 0)), (uint16_t)(i + 1));
+        rx_pieces[0][i] = p[i];
+    }
+    rx_npieces[0] = 4;
+    desc(&nrx, 0, (uintptr_t)itab, 64, D_INDIRECT, 0);
+    post(&nrx, 0);
+    notify(&nrx);
+    return net_end(rx_one(LONG_MS));
+})
+RX_CASE(net_rx_mrg_pressure, NF_MRG, 256, {
+    /* 256 mergeable buffers of 16 bytes: a 612-byte frame with its header takes 39 of them */
+    if (!(net_feat & NF_MRG))
+        return rx_end("MRG_RXBUF not offered");
+    uint16_t nb;
+    rx_post_bufs(256, 0, 16);
+    if ((e = rx_mrg(LONG_MS, &nb)) != NULL || nb != 39)
+        return rx_end(e ? e : why("num_buffers ", nb));
+    uint32_t first = rx_seq;
+    if ((e = rx_mrg(LONG_MS, &nb)) != NULL || nb != 39)
+        return rx_end(e ? e : why("second frame: num_buffers ", nb));
+    return net_end(rx_seq > first ? NULL : why("the next frame is not newer: number ", rx_seq));
+})
+RX_CASE(net_rx_mrg_one_byte, NF_MRG, 256, {
+    /* a buffer for the header, then 255 of one byte (each must hold a header: 5.1.6.3.1) */
+    if (!(net_feat & NF_MRG))
+        return rx_end("MRG_RXBUF not offered");
+    struct piece p = { wbuf(0, NET_HDR), NET_HDR };
+    rx_post_chain(0, 1, &p);
+    for (uint16_t i = 1; i < 256; i++) {
+        p = (struct piece){ wbuf(0x100u + i, 1), 1 };
+        rx_post_chain(i, 1, &p);
+    }
+    return rx_end(expect_broken(&nrx));
+})
+RX_CASE(net_rx_mrg_ring_too_small, NF_MRG, 8, {
+    /* 8 mergeable buffers of 16 bytes hold 116 bytes of frame: every 600-byte frame is dropped */
+    if (!(net_feat & NF_MRG))
+        return rx_end("MRG_RXBUF not offered");
+    rx_post_bufs(8, 0, 16);
+    return net_end(expect_nothing(&nrx, 1000));
+})
+RX_CASE(net_rx_too_small, 0, 8, {
+    /* 100-byte buffers without MRG_RXBUF: frames dropped, buffers left; then 2 KiB ones take frames */
+    rx_post_bufs(8, 0xa000, 100);
+    if ((e = expect_nothing(&nrx, 1000)) != NULL)
+        return rx_end(e);
+    wr(&nrx, STATUS, 0);
+    if ((e = net_up(0, 8)) != NULL)
+        return rx_end(e);
+    rx_post_bufs(8, 0xa000, 2048);
+    return net_end(rx_one(LONG_MS));
+})
+RX_CASE(net_rx_readable, 0, 8, { return rx_end(rx_bad_bufs(A(0xa000), 2048, 2048, 0)); })
+RX_CASE(net_rx_readable_after_writable, 0, 8, {
+    desc(&nrx, 0, wbuf(0xa000, 2048), 2048, D_WRITE | D_NEXT, 1);
+    desc(&nrx, 1, A(0xc000), 64, 0, 0);
+    post(&nrx, 0);
+    return rx_end(expect_broken(&nrx));
+})
+RX_CASE(net_rx_header_short, 0, 8, { return rx_end(rx_bad_bufs(wbuf(0xa000, 80), 10, 10, D_WRITE)); })
+RX_CASE(net_rx_zero_len, 0, 8, { return rx_end(rx_bad_bufs(A(0xa000), 2048, 0, D_WRITE)); })
+RX_CASE(net_rx_outside_ram, 0, 8, { return rx_end(rx_bad_bufs(ram_end(), 2048, 2048, D_WRITE)); })
+RX_CASE(net_rx_in_own_mmio, 0, 8, {
+    e = rx_bad_bufs(nrx.base, 0, 0x100, D_WRITE);
+    if (!e && (rd(&nrx, MAGIC) != 0x74726976u || rd(&nrx, DEVICE_ID) != ID_NET))
+        e = "the device's registers changed";
+    return rx_end(e);
+})
+RX_CASE(net_rx_wraps, 0, 8, { return rx_end(rx_bad_bufs(0xffffffffffffff00ull, 0, 0x1000, D_WRITE)); })
+RX_CASE(net_rx_loop, 0, 8, {
+    desc(&nrx, 0, wbuf(0xa000, 8), 8, D_WRITE | D_NEXT, 1);
+    desc(&nrx, 1, wbuf(0xa100, 8), 8, D_WRITE | D_NEXT, 0);
+    post(&nrx, 0);
+    return rx_end(expect_broken(&nrx));
+})
+RX_CASE(net_rx_next_oob, 0, 8, {
+    desc(&nrx, 0, wbuf(0xa000, 8), 8, D_WRITE | D_NEXT, 8);
+    post(&nrx, 0);
+    return rx_end(expect_broken(&nrx));
+})
+RX_CASE(net_rx_indirect_nested, F_INDIRECT, 8, {
+    idesc(itab, 0, wbuf(0xa000, 2048), 2048, D_WRITE | D_NEXT, 1);
+    idesc(itab, 1, (uintptr_t)itab + 256, 32, D_INDIRECT, 0);
+    idesc(itab + 256, 0, wbuf(0xa800, 2048), 2048, D_WRITE, 0);
+    desc(&nrx, 0, (uintptr_t)itab, 32, D_INDIRECT, 0);
+    post(&nrx, 0);
+    return rx_end(expect_broken(&nrx));
+})
+RX_CASE(net_rx_avail_jump, 0, 8, {
+    /* 8 good buffers, then an avail index 17 past the device's position on a queue of 8 */
+    for (uint16_t i = 0; i < 8; i++) {
+        desc(&nrx, i, wbuf(0xa000u + 2048u * i, 2048), 2048, D_WRITE, 0);
+        post(&nrx, i);
+    }
+    dmb();
+    st16(avail_p(&nrx) + 2, 17);
+    return rx_end(expect_broken(&nrx));
+})
+RX_CASE(net_rx_head_oob, 0, 8, {
+    desc(&nrx, 0, wbuf(0xa000, 2048), 2048, D_WRITE, 0);
+    post(&nrx, 8);
+    return rx_end(expect_broken(&nrx));
+})
+RX_CASE(net_rx_not_set_up, NF_MAC, 0, {
+    /* DRIVER_OK with the receive queue never set up while frames arrive: no reset, transmit works */
+    uint64_t end = now() + ms_ticks(1000);
+    while (now() < end)
+        if (status(&nrx) & S_NEEDS_RESET)
+            return rx_end("DEVICE_NEEDS_RESET");
+    uint32_t n = net_frame(100, true, net_mac);
+    if (!net_send(0, 0, 0, 0, 0, 0, FRAME, n))
+        return rx_end("a frame sent was not given back");
+    wr(&nrx, STATUS, 0);
+    if ((e = net_up(0, 8)) != NULL)
+        return rx_end(e);
+    rx_post_bufs(8, 0xa000, 2048);
+    return net_end(rx_one(LONG_MS));
+})
+RX_CASE(net_rx_no_buffers, 0, 8, {
+    /* 2 s of frames (10) with no buffer posted: held or dropped; then buffers: newer frames follow */
+    uint64_t end = now() + ms_ticks(2000);
+    while (now() < end)
+        if (status(&nrx) & S_NEEDS_RESET)
+            return rx_end("DEVICE_NEEDS_RESET");
+    rx_post_bufs(8, 0xa000, 2048);
+    if ((e = rx_one(LONG_MS)) != NULL)
+        return rx_end(e);
+    uint32_t first = rx_seq, last = rx_seq;
+    for (unsigned i = 0; i < 40 && rx_seq < first + 5; i++) {
+        if ((e = rx_one(LONG_MS)) != NULL)
+            return rx_end(e);
+        if (rx_seq <= last)
+            return rx_end(why("frames out of order: number ", rx_seq));
+        last = rx_seq;
+    }
+    return net_end(rx_seq >= first + 5 ? NULL : why("no newer frames: last number ", rx_seq));
+})
+RX_CASE(net_rx_never_drains, NF_MAC, 8, {
+    /* 8 buffers filled and never given back for 3 s; meanwhile 15 frames of its own go out */
+    rx_post_bufs(8, 0xa000, 2048);
+    uint32_t n = net_frame(100, true, net_mac);
+    for (unsigned i = 0; i < 15; i++) {
+        if (!net_send(0, 0, 0, 0, 0, 0, FRAME, n))
+            return rx_end(why("its own frame not given back: ", i));
+        uint64_t end = now() + ms_ticks(200);
+        while (now() < end)
+            ;
+    }
+    if (used_idx(&nrx) != 8)
+        return rx_end(why("buffers filled: ", used_idx(&nrx)));
+    uint32_t top = 0, id, len;
+    for (unsigned i = 0; i < 8; i++) {
+        take_used(&nrx, &id, &len);
+        if ((e = rx_check(rx_gather(id, len, 0), 1)) != NULL)
+            return rx_end(e);
+        top = rx_seq > top ? rx_seq : top;
+        post(&nrx, (uint16_t)id);
+    }
+    notify(&nrx);
+    if ((e = rx_one(LONG_MS)) != NULL)
+        return rx_end(e);
+    return net_end(rx_seq > top ? NULL : why("after draining, an older frame: number ", rx_seq));
+})
+static const char *net_rx_reset_while_arriving(void)
+{
+    /* 10 resets at odd moments while frames arrive; then nothing may land in the old buffers */
+    if (!nrx.base)
+        return SKIP;
+    unsigned keep = nallowed;
+    for (unsigned r = 0; r < 10; r++) {
+        const char *e = net_up(0, 8);
+        if (e)
+            return rx_end(e);
+        rx_post_bufs(8, 0xa000, 2048);
+        uint64_t end = now() + ms_ticks(150 + (r * 37) % 100);
+        while (now() < end)
+            ;
+        wr(&nrx, STATUS, 0);
+    }
+    nallowed = keep;
+    memset(arena + 0xa000, PATTERN, 8 * 2048);
+    uint64_t end = now() + ms_ticks(1000);
+    while (now() < end)
+        ;
+    return NULL; /* the canary check after every case: no byte of the old buffers written */
+}
+
+/* ---- virtio-console MULTIPORT (VirtIO 1.2 5.3.6.2): control messages and buffers that lie ---- */
+#define F_MULTIPORT (1ull << 1)
+#define CC_DEVICE_READY 0
+#define CC_DEVICE_ADD 1
+#define CC_PORT_READY 3
+#define CC_CONSOLE_PORT 4
+#define CC_RESIZE 5
+#define CC_PORT_OPEN 6
+#define CC_PORT_NAME 7
+#define CC_BUFS 0x9000 /* control receive buffers: arena 0x9000 + 64 * i */
+static uint32_t con_nports;
+
+/*
+ * Driver up with MULTIPORT: port 0's transmitq, port 1's when there is one, and (with ctrl) the
+ * control queues, with 8 control receive buffers of rxlen bytes at `rxaddr` + 64 * i (flags rxflags)
+ * posted. SKIP when the device does not offer MULTIPORT.
+ */
+static const char *mp_up(bool ctrl, uint64_t rxaddr, uint32_t rxlen, uint16_t rxflags)
+{
+    if (!con.base)
+        return SKIP;
+    wr(&con, DEV_FEAT_SEL, 0);
+    if (!(rd(&con, DEV_FEAT) & F_MULTIPORT))
+        return SKIP;
+    if (negotiate(&con, F_VERSION_1 | F_MULTIPORT) < 0)
+        return "console negotiation refused";
+    con_nports = rd(&con, CONFIG + 4);
+    ring_program(&con, 8);
+    wr(&con, QREADY, 1);
+    if (con_nports > 1) {
+        ring_program(&cp1, 8);
+        wr(&cp1, QREADY, 1);
+    }
+    if (ctrl) {
+        ring_program(&cci, 8);
+        wr(&cci, QREADY, 1);
+        ring_program(&cco, 8);
+        wr(&cco, QREADY, 1);
+    }
+    wr(&con, STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    if (ctrl) {
+        for (uint16_t i = 0; i < 8; i++) {
+            uint64_t a = rxaddr + 64u * i;
+            if ((rxflags & D_WRITE) && a >= (uintptr_t)arena && a - (uintptr_t)arena < ARENA_SIZE)
+                wbuf((uint32_t)(a - (uintptr_t)arena), rxlen);
+            desc(&cci, i, a, rxlen, rxflags, 0);
+            post(&cci, i);
+        }
+        notify(&cci);
+    }
+    return (status(&con) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET at setup" : NULL;
+}
+static const char *mp_end(const char *e)
+{
+    wr(&con, STATUS, 0);
+    return e;
+}
+/* A control message of n bytes (id, event, value, zeros after) in `pieces` descriptors; true when given back. */
+static bool mp_send_n(uint32_t id, uint16_t event, uint16_t value, uint32_t n, unsigned pieces)
+{
+    uint8_t *m = rbuf + 0x2400 + 128 * (cco.avail % 4);
+    uint16_t d = (uint16_t)(2 * (cco.avail % 4));
+    uint32_t idx, len;
+    memset(m, 0, 128);
+    st32(m, id);
+    st16(m + 4, event);
+    st16(m + 6, value);
+    if (pieces == 2) {
+        desc(&cco, d, (uintptr_t)m, n / 2, D_NEXT, (uint16_t)(d + 1));
+        desc(&cco, d + 1u, (uintptr_t)m + n / 2, n - n / 2, 0, 0);
+    } else {
+        desc(&cco, d, (uintptr_t)m, n, 0, 0);
+    }
+    post(&cco, d);
+    notify(&cco);
+    if (!wait_used(&cco, LONG_MS))
+        return false;
+    take_used(&cco, &idx, &len);
+    return true;
+}
+static bool mp_send(uint32_t id, uint16_t event, uint16_t value) { return mp_send_n(id, event, value, 8, 1); }
+/* The next control message within ms: id, event, value and its used length; false when none came. */
+static bool mp_recv(uint64_t ms, uint32_t *id, uint16_t *event, uint16_t *value, uint32_t *len)
+{
+    uint32_t i;
+    if (!wait_used(&cci, ms))
+        return false;
+    take_used(&cci, &i, len);
+    volatile uint8_t *b = arena + CC_BUFS + 64 * (i % 8);
+    *id = ld32(b);
+    *event = ld16(b + 4);
+    *value = ld16(b + 6);
+    post(&cci, (uint16_t)(i % 8));
+    notify(&cci);
+    return true;
+}
+static const char *mp_expect(uint32_t want_id, uint16_t want_event, uint16_t want_value)
+{
+    uint32_t id, len;
+    uint16_t ev, val;
+    if (!mp_recv(LONG_MS, &id, &ev, &val, &len))
+        return (status(&con) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET instead of a control message"
+                                               : why("no control message; expected event ", want_event);
+    if (id != want_id || ev != want_event || val != want_value)
+        return why("unexpected control message: id/event/value ", (uint64_t)id << 32 | (uint32_t)ev << 16 | val);
+    return NULL;
+}
+/* No control message within ms, and no DEVICE_NEEDS_RESET. */
+static const char *mp_expect_none(uint64_t ms)
+{
+    uint32_t id, len;
+    uint16_t ev, val;
+    if (mp_recv(ms, &id, &ev, &val, &len))
+        return why("the device answered: id/event ", (uint64_t)id << 16 | ev);
+    return (status(&con) & S_NEEDS_RESET) ? "DEVICE_NEEDS_RESET" : NULL;
+}
+/* After the abuse: DEVICE_READY(1) is answered by DEVICE_ADD of port 0 (the channel still works). */
+static const char *mp_still_works(void)
+{
+    if (!mp_send(0xffffffffu, CC_DEVICE_READY, 1))
+        return "DEVICE_READY not given back";
+    return mp_expect(0, CC_DEVICE_ADD, 1);
+}
+/* The rest of a DEVICE_READY's answer: DEVICE_ADD for ports 1 .. nports - 1. */
+static const char *mp_drain_adds(void)
+{
+    const char *e = NULL;
+    for (uint32_t p = 1; p < con_nports && !e; p++)
+        e = mp_expect(p, CC_DEVICE_ADD, 1);
+    return e;
+}
+/* `msg` on port p's transmitq (0 or 1): given back. */
+static const char *mp_print(struct dev *d, const char *msg)
+{
+    uint32_t n = 0;
+    while (msg[n]) {
+        rbuf[0x2800 + n] = (uint8_t)msg[n];
+        n++;
+    }
+    desc(d, 0, (uintptr_t)rbuf + 0x2800, n, 0, 0);
+    post(d, 0);
+    return expect_used(d, 0);
+}
+#define MP_CASE(name, ...)                                                                            \
+    static const char *name(void)                                                                     \
+    {                                                                                                 \
+        const char *e = mp_up(true, (uintptr_t)arena + CC_BUFS, 64, D_WRITE);                         \
+        if (e)                                                                                        \
+            return e == SKIP ? e : mp_end(e);                                                         \
+        __VA_ARGS__                                                                                   \
+    }
+MP_CASE(con_mp_handshake, {
+    /* the whole protocol once, checked message by message; then both ports print */
+    if (con_nports < 1 || con_nports > 31)
+        return mp_end(why("max_nr_ports ", con_nports));
+    if (!mp_send(0xffffffffu, CC_DEVICE_READY, 1))
+        return mp_end("DEVICE_READY not given back");
+    for (uint32_t p = 0; p < con_nports; p++)
+        if ((e = mp_expect(p, CC_DEVICE_ADD, 1)) != NULL)
+            return mp_end(e);
+    if (!mp_send(0, CC_PORT_READY, 1))
+        return mp_end("PORT_READY not given back");
+    if ((e = mp_expect(0, CC_CONSOLE_PORT, 1)) != NULL || (e = mp_expect(0, CC_PORT_OPEN, 1)) != NULL)
+        return mp_end(e);
+    if (con_nports > 1) {
+        uint32_t id, len;
+        uint16_t ev, val;
+        if (!mp_send(1, CC_PORT_READY, 1))
+            return mp_end("PORT_READY(1) not given back");
+        if (!mp_recv(LONG_MS, &id, &ev, &val, &len) || id != 1 || ev != CC_PORT_NAME || len <= 8 || len > 64)
+            return mp_end(why("no PORT_NAME for port 1: used length ", len));
+        if ((e = mp_expect(1, CC_PORT_OPEN, 1)) != NULL)
+            return mp_end(e);
+        if (!mp_send(1, CC_PORT_OPEN, 1))
+            return mp_end("PORT_OPEN(1) not given back");
+        if ((e = mp_print(&cp1, "HOSTILE port 1 alive\n")) != NULL)
+            return mp_end(e);
+    }
+    if (!mp_send(0, CC_PORT_OPEN, 1))
+        return mp_end("PORT_OPEN(0) not given back");
+    return mp_end(mp_print(&con, "HOSTILE console multiport alive\n"));
+})
+MP_CASE(con_mp_short, {
+    /* DEVICE_READY(1) cut to 0, 1, 4 and 7 bytes: each given back and dropped */
+    static const uint32_t lens[] = { 0, 1, 4, 7 };
+    for (unsigned i = 0; i < 4; i++)
+        if (!mp_send_n(0xffffffffu, CC_DEVICE_READY, 1, lens[i], 1))
+            return mp_end(why("not given back: length ", lens[i]));
+    if ((e = mp_expect_none(300)) != NULL)
+        return mp_end(e);
+    return mp_end(mp_still_works());
+})
+MP_CASE(con_mp_long, {
+    /* DEVICE_READY(1) with 1 and 120 bytes of padding: dropped (a message is 8 bytes) */
+    if (!mp_send_n(0xffffffffu, CC_DEVICE_READY, 1, 9, 1) || !mp_send_n(0xffffffffu, CC_DEVICE_READY, 1, 128, 1))
+        return mp_end("not given back");
+    if ((e = mp_expect_none(300)) != NULL)
+        return mp_end(e);
+    return mp_end(mp_still_works());
+})
+MP_CASE(con_mp_split, {
+    /* a DEVICE_READY(1) in two 4-byte pieces is one message */
+    if (!mp_send_n(0xffffffffu, CC_DEVICE_READY, 1, 8, 2))
+        return mp_end("not given back");
+    return mp_end(mp_expect(0, CC_DEVICE_ADD, 1));
+})
+MP_CASE(con_mp_unknown_events, {
+    /* the device's own events and unknown ones, from the driver: dropped */
+    static const uint16_t evs[] = { CC_DEVICE_ADD, 2, CC_CONSOLE_PORT, CC_RESIZE, CC_PORT_NAME, 8, 99, 0xffff };
+    for (unsigned i = 0; i < 8; i++)
+        if (!mp_send(0, evs[i], 1))
+            return mp_end(why("not given back: event ", evs[i]));
+    if ((e = mp_expect_none(300)) != NULL)
+        return mp_end(e);
+    return mp_end(mp_still_works());
+})
+MP_CASE(con_mp_port_oob, {
+    /* PORT_READY and PORT_OPEN for ports past max_nr_ports: dropped; port 0's PORT_READY still answered */
+    if ((e = mp_still_works()) != NULL || (e = mp_drain_adds()) != NULL)
+        return mp_end(e);
+    static const uint32_t ids[] = { 0, 31, 0x80000000u, 0xffffffffu };
+    for (unsigned i = 0; i < 4; i++) {
+        uint32_t id = i == 0 ? con_nports : ids[i];
+        if (!mp_send(id, CC_PORT_READY, 1) || !mp_send(id, CC_PORT_OPEN, 1))
+            return mp_end(why("not given back: port ", id));
+    }
+    if ((e = mp_expect_none(300)) != NULL)
+        return mp_end(e);
+    if (!mp_send(0, CC_PORT_READY, 1))
+        return mp_end("PORT_READY(0) not given back");
+    return mp_end(mp_expect(0, CC_CONSOLE_PORT, 1));
+})
+MP_CASE(con_mp_bad_values, {
+    /* DEVICE_READY with values 2, 0xffff and 0 (the driver failed): no ports announced; then 1 is */
+    if (!mp_send(0, CC_DEVICE_READY, 2) || !mp_send(0, CC_DEVICE_READY, 0xffff) || !mp_send(0, CC_DEVICE_READY, 0) ||
+        !mp_send(0, CC_PORT_READY, 7))
+        return mp_end("not given back");
+    if ((e = mp_expect_none(300)) != NULL)
+        return mp_end(e);
+    return mp_end(mp_still_works());
+})
+MP_CASE(con_mp_ready_twice, {
+    /* DEVICE_READY(1) three times: the ports are announced once */
+    for (unsigned i = 0; i < 3; i++)
+        if (!mp_send(0xffffffffu, CC_DEVICE_READY, 1))
+            return mp_end("not given back");
+    for (uint32_t p = 0; p < con_nports; p++)
+        if ((e = mp_expect(p, CC_DEVICE_ADD, 1)) != NULL)
+            return mp_end(e);
+    return mp_end(mp_expect_none(300));
+})
+MP_CASE(con_mp_open_before_ready, {
+    /* PORT_OPEN of port 0 before DEVICE_READY and PORT_READY: nothing answered, port 0 prints, then the handshake */
+    if (!mp_send(0, CC_PORT_OPEN, 1) || !mp_send(0, CC_PORT_OPEN, 0) || !mp_send(0, CC_PORT_OPEN, 1))
+        return mp_end("not given back");
+    if ((e = mp_expect_none(300)) != NULL)
+        return mp_end(e);
+    if ((e = mp_print(&con, "HOSTILE console open-before-ready alive\n")) != NULL)
+        return mp_end(e);
+    if ((e = mp_still_works()) != NULL || (e = mp_drain_adds()) != NULL)
+        return mp_end(e);
+    if (!mp_send(0, CC_PORT_READY, 1))
+        return mp_end("PORT_READY(0) not given back");
+    return mp_end(mp_expect(0, CC_CONSOLE_PORT, 1));
+})
+MP_CASE(con_mp_flood, {
+    /* 300 PORT_READY(0) with 8 control buffers never given back: all taken, the answers bounded */
+    if ((e = mp_still_works()) != NULL || (e = mp_drain_adds()) != NULL)
+        return mp_end(e);
+    uint16_t before = used_idx(&cci);
+    for (unsigned i = 0; i < 300; i++)
+        if (!mp_send(0, CC_PORT_READY, 1))
+            return mp_end(why("not given back: message ", i));
+    if ((uint16_t)(used_idx(&cci) - before) > 8)
+        return mp_end(why("answers past the buffers posted: ", (uint16_t)(used_idx(&cci) - before)));
+    uint32_t id, len, got = 0;
+    uint16_t ev, val;
+    while (got < 2000 && mp_recv(300, &id, &ev, &val, &len)) {
+        if (id != 0 || (ev != CC_CONSOLE_PORT && ev != CC_PORT_OPEN))
+            return mp_end(why("unexpected answer: event ", ev));
+        got++;
+    }
+    if (got < 8 || got > 600)
+        return mp_end(why("answers: ", got));
+    if (status(&con) & S_NEEDS_RESET)
+        return mp_end("DEVICE_NEEDS_RESET");
+    return mp_end(mp_print(&con, "HOSTILE console after the control flood alive\n"));
+})
+static const char *mp_bad_rx(uint64_t addr, uint32_t len, uint16_t flags)
+{
+    /* control receive buffers the device cannot use: the first answer due breaks the device */
+    const char *e = mp_up(true, addr, len, flags);
+    if (e)
+        return e == SKIP ? e : mp_end(e);
+    if (!mp_send(0xffffffffu, CC_DEVICE_READY, 1))
+        return mp_end("DEVICE_READY not given back");
+    if (!wait_needs_reset(&con, LONG_MS))
+        return mp_end(used_idx(&cci) != cci.used ? "the device used the buffer" : "no DEVICE_NEEDS_RESET");
+    return mp_end(used_idx(&cci) != cci.used ? "NEEDS_RESET but the device also used a buffer" : NULL);
+}
+static const char *con_mp_rx_readable(void) { return mp_bad_rx((uintptr_t)arena + CC_BUFS, 64, 0); }
+static const char *con_mp_rx_short(void) { return mp_bad_rx((uintptr_t)arena + CC_BUFS, 4, D_WRITE); }
+static const char *con_mp_rx_outside_ram(void) { return mp_bad_rx(ram_end(), 64, D_WRITE); }
+static const char *con_mp_rx_in_mmio(void) { return mp_bad_rx(con.base, 8, D_WRITE); }
+static const char *con_mp_rx_name_truncated(void)
+{
+    /* 8-byte control buffers: port 1's PORT_NAME is cut to its header, nothing written past it */
+    const char *e = mp_up(true, (uintptr_t)arena + CC_BUFS, 8, D_WRITE);
+    if (e)
+        return e == SKIP ? e : mp_end(e);
+    if (con_nports < 2)
+        return mp_end(SKIP);
+    uint32_t id, len;
+    uint16_t ev, val;
+    if ((e = mp_still_works()) != NULL || (e = mp_drain_adds()) != NULL)
+        return mp_end(e);
+    if (!mp_send(1, CC_PORT_READY, 1))
+        return mp_end("PORT_READY(1) not given back");
+    if (!mp_recv(LONG_MS, &id, &ev, &val, &len) || id != 1 || ev != CC_PORT_NAME || len != 8)
+        return mp_end(why("PORT_NAME not cut to 8 bytes: used length ", len));
+    return mp_end(mp_expect(1, CC_PORT_OPEN, 1));
+}
+MP_CASE(con_mp_tx_writable, {
+    /* a control message in a device-writable buffer: given back, dropped */
+    uint8_t *m = arena + 0x9800;
+    st32(m, 0xffffffffu);
+    st16(m + 4, CC_DEVICE_READY);
+    st16(m + 6, 1);
+    wbuf(0x9800, 8);
+    desc(&cco, 0, (uintptr_t)m, 8, D_WRITE, 0);
+    post(&cco, 0);
+    if ((e = expect_used(&cco, 0)) != NULL)
+        return mp_end(e);
+    if ((e = mp_expect_none(300)) != NULL)
+        return mp_end(e);
+    return mp_end(mp_still_works());
+})
+MP_CASE(con_mp_tx_outside_ram, {
+    desc(&cco, 0, ram_end(), 8, 0, 0);
+    post(&cco, 0);
+    return mp_end(expect_broken(&cco));
+})
+static const char *con_mp_no_ctrl_queues(void)
+{
+    /* MULTIPORT with the control queues never set up: notifying them is harmless, both ports print */
+    const char *e = mp_up(false, 0, 0, 0);
+    if (e)
+        return e == SKIP ? e : mp_end(e);
+    for (uint32_t q = 2; q < 4; q++)
+        wr(&con, QNOTIFY, q);
+    if (status(&con) & S_NEEDS_RESET)
+        return mp_end("DEVICE_NEEDS_RESET after notifying the control queues");
+    if (con_nports > 1 && (e = mp_print(&cp1, "HOSTILE port 1 without control queues alive\n")) != NULL)
+        return mp_end(e);
+    return mp_end(mp_print(&con, "HOSTILE console without control queues alive\n"));
 }
 
 /* ---- CPU abuse: PSCI/SMCCC through the DT's conduit, system registers, WFx ---- */
@@ -2731,7 +3548,7 @@ static const char *irq_cpuif_garbage(void)
 }
 
 /* ---- the cases ---- */
-enum { RNG = 1, BLK = 2, TRANSPORT = 4, CPU = 8, IRQ = 16, VSOCK = 32, NET = 64 };
+enum { RNG = 1, BLK = 2, TRANSPORT = 4, CPU = 8, IRQ = 16, VSOCK = 32, NET = 64, CONSOLE = 128 };
 struct hcase {
     const char *name;
     const char *expect;
@@ -2846,6 +3663,47 @@ static const struct hcase cases[] = {
     C(net_tx_many_pieces, NET, "net: a frame in 199 pieces: sent"),
     C(net_tx_writable, NET, "net: writable buffer in a tx chain: DEVICE_NEEDS_RESET"),
     C(net_tx_short_header, NET, "net: tx chain shorter than the header: DEVICE_NEEDS_RESET"),
+    C(net_rx_frame, NET, "net rx: the ticker's frames arrive whole (612 bytes, num_buffers 1, content intact), newer each time"),
+    C(net_rx_scattered, NET, "net rx: header split 5 + 7 over two descriptors, frame over two more: delivered intact"),
+    C(net_rx_indirect, NET, "net rx: an indirect table of 3 + 9 + 300 + 1000 bytes: delivered intact"),
+    C(net_rx_mrg_pressure, NET, "net rx: MRG_RXBUF with 256 buffers of 16 bytes: num_buffers 39, content intact, twice"),
+    C(net_rx_mrg_one_byte, NET, "net rx: MRG_RXBUF buffers of 1 byte: " BROKEN),
+    C(net_rx_mrg_ring_too_small, NET, "net rx: MRG_RXBUF ring holding 116 bytes: frames dropped, nothing used, no reset"),
+    C(net_rx_too_small, NET, "net rx: 100-byte buffers without MRG_RXBUF: frames dropped, no reset; 2 KiB ones then take frames"),
+    C(net_rx_readable, NET, "net rx: device-readable buffers: " BROKEN),
+    C(net_rx_readable_after_writable, NET, "net rx: readable after writable in a chain: " BROKEN),
+    C(net_rx_header_short, NET, "net rx: 10-byte buffers (the header is 12): " BROKEN),
+    C(net_rx_zero_len, NET, "net rx: zero-length buffers: " BROKEN),
+    C(net_rx_outside_ram, NET, "net rx: buffers past RAM: " BROKEN),
+    C(net_rx_in_own_mmio, NET, "net rx: buffers in its own MMIO window: " BROKEN ", registers unchanged"),
+    C(net_rx_wraps, NET, "net rx: a buffer wrapping 2^64: " BROKEN),
+    C(net_rx_loop, NET, "net rx: a descriptor loop: " BROKEN),
+    C(net_rx_next_oob, NET, "net rx: next == queue size: " BROKEN),
+    C(net_rx_indirect_nested, NET, "net rx: indirect within indirect: " BROKEN),
+    C(net_rx_avail_jump, NET, "net rx: avail index 17 on a queue of 8: " BROKEN),
+    C(net_rx_head_oob, NET, "net rx: head == queue size: " BROKEN),
+    C(net_rx_not_set_up, NET, "net rx: receive queue never set up while frames arrive: no reset, tx works; set up, frames arrive"),
+    C(net_rx_no_buffers, NET, "net rx: 2 s of frames with no buffers: no reset; then buffers: newer frames, in order"),
+    C(net_rx_never_drains, NET, "net rx: 8 buffers filled and kept 3 s: its 15 tx frames given back; drained: newer frames"),
+    C(net_rx_reset_while_arriving, NET, "net rx: 10 resets while frames arrive: nothing written to the old buffers after"),
+    C(con_mp_handshake, CONSOLE, "console MULTIPORT: DEVICE_ADD per port, CONSOLE_PORT, PORT_NAME, PORT_OPEN; both ports print"),
+    C(con_mp_short, CONSOLE, "console control: messages of 0/1/4/7 bytes dropped; the channel still works"),
+    C(con_mp_long, CONSOLE, "console control: messages of 9 and 128 bytes dropped; the channel still works"),
+    C(con_mp_split, CONSOLE, "console control: a message in two 4-byte pieces is answered"),
+    C(con_mp_unknown_events, CONSOLE, "console control: device-only and unknown events dropped; the channel still works"),
+    C(con_mp_port_oob, CONSOLE, "console control: PORT_READY/PORT_OPEN past max_nr_ports dropped; port 0 answered"),
+    C(con_mp_bad_values, CONSOLE, "console control: DEVICE_READY 2/0xffff/0 announce nothing; 1 does"),
+    C(con_mp_ready_twice, CONSOLE, "console control: DEVICE_READY three times: ports announced once"),
+    C(con_mp_open_before_ready, CONSOLE, "console control: PORT_OPEN before READY ignored; port 0 prints; handshake after"),
+    C(con_mp_flood, CONSOLE, "console control: 300 PORT_READY, 8 buffers: all given back, answers bounded, console prints"),
+    C(con_mp_rx_readable, CONSOLE, "console control: device-readable receive buffers: " BROKEN),
+    C(con_mp_rx_short, CONSOLE, "console control: 4-byte receive buffers: " BROKEN),
+    C(con_mp_rx_outside_ram, CONSOLE, "console control: receive buffers past RAM: " BROKEN),
+    C(con_mp_rx_in_mmio, CONSOLE, "console control: receive buffers in its MMIO window: " BROKEN),
+    C(con_mp_rx_name_truncated, CONSOLE, "console control: 8-byte buffers: PORT_NAME cut to 8 bytes, nothing past"),
+    C(con_mp_tx_writable, CONSOLE, "console control: a message in a device-writable buffer given back, dropped"),
+    C(con_mp_tx_outside_ram, CONSOLE, "console control: a message past RAM: " BROKEN),
+    C(con_mp_no_ctrl_queues, CONSOLE, "console MULTIPORT without control queues: notifies harmless, both ports print"),
     C(tr_features_not_offered, TRANSPORT, "FEATURES_OK refused"),
     C(tr_features_no_version1, TRANSPORT, "FEATURES_OK refused"),
     C(tr_features_sel_high, TRANSPORT, "feature words above 63 read 0, writes ignored"),
@@ -2988,7 +3846,7 @@ static void final_case(void)
 
 void hostile_main(uint64_t dtb)
 {
-    unsigned ok = 0, failed = 0, skipped = 0, per_cls[6] = { 0 };
+    unsigned ok = 0, failed = 0, skipped = 0, per_cls[7] = { 0 };
     uint64_t t0;
 
     freq = SYSREG_R(cntfrq_el0);
@@ -2999,7 +3857,7 @@ void hostile_main(uint64_t dtb)
     }
     rng.base = (uintptr_t)find_dev(ID_RNG);
     blk.base = (uintptr_t)find_dev(ID_BLK);
-    con.base = (uintptr_t)find_dev(ID_CONSOLE);
+    con.base = cci.base = cco.base = cp1.base = (uintptr_t)find_dev(ID_CONSOLE);
     vrx.base = vtx.base = (uintptr_t)find_dev(ID_VSOCK);
     nrx.base = ntx.base = (uintptr_t)find_dev(ID_NET);
     puts_("HOSTILE layout: RAM ");
@@ -3046,7 +3904,7 @@ void hostile_main(uint64_t dtb)
         uintptr_t breach;
         unsigned exc0;
 
-        per_cls[c->cls == RNG || c->cls == BLK ? 0 : c->cls == TRANSPORT ? 1 : c->cls == CPU ? 2 : c->cls == IRQ ? 3 : c->cls == VSOCK ? 4 : 5]++;
+        per_cls[c->cls == RNG || c->cls == BLK ? 0 : c->cls == TRANSPORT ? 1 : c->cls == CPU ? 2 : c->cls == IRQ ? 3 : c->cls == VSOCK ? 4 : c->cls == NET ? 5 : 6]++;
         memset(arena, PATTERN, sizeof(arena));
         nallowed = 0;
         e = health(); /* fresh devices, queue size 8, and proof they serve before the attack */
@@ -3066,6 +3924,7 @@ void hostile_main(uint64_t dtb)
             puts_("HOSTILE skip ");
             puts_(c->name);
             puts_(c->cls == NET ? ": no virtio-net\n" : c->cls == VSOCK ? ": no virtio-vsock\n"
+                  : c->cls == CONSOLE ? ": no virtio-console with MULTIPORT (and a port 1)\n"
                   : c->cls == TRANSPORT ? ": no virtio-console\n" : ncpus < 2 ? ": needs 2 vCPUs\n"
                   : ": not on this platform\n");
             continue;
@@ -3106,6 +3965,8 @@ void hostile_main(uint64_t dtb)
     putu(per_cls[4]);
     puts_(" net ");
     putu(per_cls[5]);
+    puts_(" console ");
+    putu(per_cls[6]);
     puts_(" exceptions taken ");
     putu(exc_count);
     puts_(" ms ");
