@@ -102,6 +102,19 @@ if "$COMPOSE" "$T/devices.yaml" --root "$T" -o "$T/devices" 2> "$T/devices.err";
 else
     bad "seL4: a system with every seL4 device"; cat "$T/devices.err"
 fi
+# Compile-time features (include/svmm/features.h): each VMM gets what its VM uses, FEATURES on top.
+feats() { sed -n 's/^#define SVMM_FEATURE_\([A-Z_]*\) 1$/\1/p' "$1" | tr '\n' ' '; }
+f=$(feats "$T/devices/dev_features.h" 2>/dev/null)
+[ "$f" = "CONSOLE BLK NET RNG RESTART STATS " ] &&
+    ok "seL4: dev_features.h: the VM's devices, restart and statistics; no watchdog, admin, slots, passthrough, SMP" ||
+    bad "seL4: dev_features.h has: $f"
+if "$COMPOSE" "$T/devices.yaml" --root "$T" -o "$T/devices-f" --features "+watchdog -stats -restart" 2> "$T/devices-f.err"; then
+    f=$(feats "$T/devices-f/dev_features.h")
+    [ "$f" = "CONSOLE BLK NET RNG WATCHDOG " ] && ok "seL4: --features forces features on (+) and off (-)" ||
+        bad "seL4: --features: dev_features.h has: $f"
+else
+    bad "seL4: --features +watchdog -stats -restart"; cat "$T/devices-f.err"
+fi
 cat > "$T/hosted.yaml" <<'Y'
 board: qemu_virt_aarch64
 vms:

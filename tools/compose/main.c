@@ -15,8 +15,12 @@ static const char usage[] =
     "  -o DIR            seL4 outputs in DIR: svmm.system (Microkit SDF), <vm>_config.c for each VM,\n"
     "                    <switch>_switchcfg.c for each virtual switch, <server>_blkcfg.c for each\n"
     "                    block server, admin_admincfg.c with an admin: section (the admin PD),\n"
+    "                    <vm>_features.h for each VM (its VMM's compile-time features),\n"
     "                    qemu-images.args (boot images for QEMU's loader)\n"
     "  --dtb             with -o: also each guest's device tree, DIR/<vm>.dtb\n"
+    "  --features \"-NAME +NAME ...\"  with -o: leave features out of (-) or force them into (+) every\n"
+    "                    VMM (make's FEATURES; include/svmm/features.h). Without it each VMM has what its\n"
+    "                    VM's description uses (DIR/<vm>_features.h); a used feature left out is an error\n"
     "  --sdf-cpu         put pCPU placement in cpu attributes (SMP Microkit SDKs 2.1 and newer)\n"
     "  --cores N         the seL4 kernel runs on N cores (an SMP SDK): pCPUs are 0..N-1; implies --sdf-cpu\n"
     "  --gic 2|3         the board's GIC version (default: the description's gic, else 2)\n"
@@ -92,6 +96,9 @@ static int emit_sel4(const struct sys *s, const char *dir, bool dtb, bool cpu_at
         if ((f = open_out(dir, s->vms[i].name, "_config.c", path, sizeof(path))) == NULL ||
             close_out(f, emit_vm_config(s, &s->vms[i], f), path) < 0)
             return -1;
+        if ((f = open_out(dir, s->vms[i].name, "_features.h", path, sizeof(path))) == NULL ||
+            close_out(f, emit_vm_features(s, &s->vms[i], f), path) < 0)
+            return -1;
         if (dtb) {
             snprintf(path, sizeof(path), "%s/%s.dtb", dir, s->vms[i].name);
             if (emit_dtb(s, &s->vms[i], path) < 0)
@@ -146,6 +153,9 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "-o") && more) {
             out = argv[++i];
+        } else if (!strcmp(a, "--features") && more) {
+            if (parse_features(&sys, argv[++i]) < 0)
+                return 2;
         } else if (!strcmp(a, "--dtb")) {
             dtb = true;
         } else if (!strcmp(a, "--cores") && more) {
@@ -220,6 +230,8 @@ int main(int argc, char **argv)
     if (validate_system(&sys) < 0)
         return 1;
     if (sys.admin_line && sys.platforms & FOR_SEL4 && expand_slots(&sys) < 0)
+        return 1;
+    if (sys.platforms & FOR_SEL4 && check_vm_features(&sys) < 0)
         return 1;
     if (out && emit_sel4(&sys, out, dtb, cpu_attr) < 0)
         return 1;
