@@ -102,6 +102,14 @@ if "$COMPOSE" "$T/devices.yaml" --root "$T" -o "$T/devices" 2> "$T/devices.err";
 else
     bad "seL4: a system with every seL4 device"; cat "$T/devices.err"
 fi
+# A console with multiport: true gets the MULTIPORT attach function on seL4 (the hostile guest's VM).
+sed 's/^      - type: console$/      - type: console\n        multiport: true/' "$T/devices.yaml" > "$T/multiport.yaml"
+if "$COMPOSE" "$T/multiport.yaml" --root "$T" -o "$T/multiport" 2> "$T/multiport.err"; then
+    grep -q '\.attach = { sel4_attach_console_multiport, sel4_attach_ramdisk, ' "$T/multiport/dev_config.c" &&
+        ok "seL4: a console with multiport: true gets sel4_attach_console_multiport" || bad "seL4: multiport attach function"
+else
+    bad "seL4: a console with multiport: true"; cat "$T/multiport.err"
+fi
 # Compile-time features (include/svmm/features.h): each VMM gets what its VM uses, FEATURES on top.
 feats() { sed -n 's/^#define SVMM_FEATURE_\([A-Z_]*\) 1$/\1/p' "$1" | tr '\n' ' '; }
 f=$(feats "$T/devices/dev_features.h" 2>/dev/null)

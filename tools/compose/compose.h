@@ -73,6 +73,7 @@ struct device {
     char mac[24]; int mac_line;               /* net: "52:54:00:..." as written */
     uint8_t mac_bytes[6]; bool has_mac;       /* net: parsed by validate */
     uint64_t cid; int cid_line;               /* vsock */
+    bool multiport; int multiport_line;       /* console: offer MULTIPORT on seL4 (svmm run always does) */
 };
 
 struct mmio_region { uint64_t base, size; int line; };

@@ -34,7 +34,7 @@ static void c_string(FILE *f, const char *str)
 static const char *sel4_attach_name(const struct device *d)
 {
     switch (d->type) {
-    case DEV_CONSOLE: return "sel4_attach_console";
+    case DEV_CONSOLE: return d->multiport ? "sel4_attach_console_multiport" : "sel4_attach_console";
     case DEV_BLK: return d->ramdisk ? "sel4_attach_ramdisk" : d->on_bsrv || d->on_dvm ? "sel4_attach_blk_link" : "NULL";
     case DEV_NET: return d->sw[0] ? "sel4_attach_switch_net" : "sel4_attach_null_net";
     case DEV_RNG: return "sel4_attach_rng";

@@ -292,6 +292,9 @@ static void parse_device(struct sys *s, struct fy_node *n, int line, const char 
         } else if (d->type == DEV_NET && !strcmp(key, "mac")) {
             d->mac_line = kl;
             get_str(s, val, kl, f, d->mac, sizeof(d->mac));
+        } else if (d->type == DEV_CONSOLE && !strcmp(key, "multiport")) {
+            d->multiport_line = kl;
+            get_bool(s, val, kl, f, &d->multiport);
         } else if (d->type == DEV_VSOCK && !strcmp(key, "cid")) {
             d->cid_line = kl;
             get_u64(s, val, kl, f, &d->cid);

@@ -25,6 +25,12 @@ void sel4_console_uart_tx(void *ctx, uint8_t b);
 /* Create the VM's virtio-console on the board UART and attach it to virtio slot `slot` (one per VM). */
 int sel4_attach_console(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
+/*
+ * The same, offering VIRTIO_CONSOLE_F_MULTIPORT with port 0 only: a driver that takes it sets up
+ * the control queues (a console device's `multiport: true` in a system description).
+ */
+int sel4_attach_console_multiport(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
+
 /* The VM's virtio-console, NULL before sel4_attach_console. */
 struct virtio_console *sel4_console_virtio(void);
 

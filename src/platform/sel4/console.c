@@ -38,6 +38,14 @@ int sel4_attach_console(struct svmm_vm *v, unsigned slot, char *err, size_t errl
     return svmm_vm_attach_virtio(v, slot, &console.dev, err, errlen);
 }
 
+int sel4_attach_console_multiport(struct svmm_vm *v, unsigned slot, char *err, size_t errlen)
+{
+    if (sel4_attach_console(v, slot, err, errlen) < 0)
+        return -1;
+    virtio_console_offer_multiport(&console);
+    return 0;
+}
+
 struct virtio_console *sel4_console_virtio(void)
 {
     return console.dev.ops != NULL ? &console : NULL;

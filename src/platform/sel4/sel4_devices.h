@@ -16,7 +16,7 @@
 /* Create a device and attach it to virtio slot `slot` of `vm`. Returns 0, or -1 with a reason in err. */
 typedef int (*sel4_attach_fn)(struct svmm_vm *vm, unsigned slot, char *err, size_t errlen);
 
-/* virtio-console on the board UART: sel4_attach_console (svmm/sel4/console.h; one per VM). */
+/* virtio-console on the board UART: sel4_attach_console, or _multiport (svmm/sel4/console.h; one per VM). */
 
 /*
  * virtio-blk on the "ramdisk" memory region the system description maps into this protection domain
