@@ -15,6 +15,16 @@
  * the protection domain's init() (svmm_run starts the VM and returns; the library provides the PD's
  * notified() and fault() entry points, which run the VM from then on).
  *
+ * On seL4 the system description gives the PD what the library uses, by these names: the guest RAM
+ * memory region mapped with setvar_vaddr="guest_ram_vaddr" (and setvar_size="guest_ram_size", at
+ * least the configuration's ram_size; the VM maps the same region at ram_base), the board UART with
+ * setvar_vaddr="board_uart_vaddr" (log and guest console), its receive interrupt as channel 1
+ * (<irq irq="33" id="1" /> on QEMU virt), and the VM's vCPUs 0..ncpus-1 as the PD's
+ * virtual_machine. The boot images region, if any, is the application's to read (the library
+ * defines `uintptr_t boot_images_vaddr` for its setvar_vaddr). On a GICv2 kernel the VM also maps
+ * the board's GIC virtual CPU interface at the guest's GICC (examples/api/mmio-device/vmm.system).
+ * The library's log lines read "svmm[vm]|...", the guest's console lines start "vm| ".
+ *
  * Below it: the portable VM (svmm/vm.h, svmm_vm_of()) and, on seL4, the low-level API (svmm/sel4/).
  * Extension points: svmm_add_mmio_device (any MMIO device) and svmm_add_virtio_device (any virtio
  * device, svmm/virtio.h, behind a virtio-mmio transport the library provides).
