@@ -4,7 +4,7 @@ BUILD ?= build
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 
 # Platform-free layers: built for the host (tests), for arm64 Linux, and freestanding (seL4).
-CORE_SRCS := $(wildcard src/core/*.c) $(wildcard src/arch/aarch64/*.c) $(wildcard src/virtio/*.c) \
+CORE_SRCS := $(wildcard src/core/*.c) $(wildcard src/machine/*.c) $(wildcard src/arch/aarch64/*.c) $(wildcard src/virtio/*.c) \
 	$(wildcard src/ipc/*.c) $(wildcard src/net/*.c) $(wildcard src/blk/*.c)
 KVM_SRCS := $(filter-out src/platform/kvm/arch_%.c,$(wildcard src/platform/kvm/*.c))
 # riscv64 (docs/riscv.md): its arch layer; arch.c is the arch interface, the rest is unit-tested by name.

@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <svmm/vm.h>
+#include <svmm/mmio.h>
 
 /* Exception classes (ESR_ELx.EC) that reach a VMM. */
 #define ESR_EC_WFX 0x01
@@ -108,15 +108,15 @@ static inline void aarch64_set_gpr(struct aarch64_gprs *r, unsigned n, uint64_t 
 }
 
 /*
- * Emulate the load or store of a data abort at guest-physical `gpa` against the VM's MMIO bus:
+ * Emulate vCPU `vcpu`'s load or store of a data abort at guest-physical `gpa` against MMIO bus `bus` (the VM's, vm->bus):
  * stores take x[rt], loads write x[rt] (sign/zero-extended as the syndrome says), and pc advances
  * past the instruction (ESR.IL). Returns -1, changing nothing, when the ESR carries no usable
  * syndrome or regs->spsr says AArch32 (the caller must then stop the VM rather than guess).
  */
-int aarch64_emulate_mmio(struct svmm_vm *vm, uint64_t esr, uint64_t gpa, struct aarch64_gprs *regs);
+int aarch64_emulate_mmio(struct svmm_mmio_bus *bus, unsigned vcpu, uint64_t esr, uint64_t gpa, struct aarch64_gprs *regs);
 
 /* The same for a syndrome the caller has already decoded with aarch64_decode_dabt(). */
-int aarch64_emulate_dabt(struct svmm_vm *vm, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs);
+int aarch64_emulate_dabt(struct svmm_mmio_bus *bus, unsigned vcpu, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs);
 
 struct vgic;
 /*

@@ -10,12 +10,14 @@
 #define SVMM_MMIO_MAX 40 /* regions a bus holds */
 
 /*
- * Device callbacks. `off` is relative to the region base and < region size; `size` is 1, 2, 4
- * or 8 (the bus rejects anything else and accesses that cross the region end).
+ * Device callbacks. `vcpu` is the vCPU that made the access (what a device with per-CPU banked
+ * registers, such as the GICv2 distributor, needs); `off` is relative to the region base and <
+ * region size; `size` is 1, 2, 4 or 8 (the bus rejects anything else and accesses that cross the
+ * region end).
  */
 struct svmm_mmio_ops {
-    uint64_t (*read)(void *dev, uint64_t off, unsigned size);            /* the value read (zero-extended) */
-    void (*write)(void *dev, uint64_t off, unsigned size, uint64_t val); /* `size` bytes of `val` written */
+    uint64_t (*read)(void *dev, unsigned vcpu, uint64_t off, unsigned size); /* the value read (zero-extended) */
+    void (*write)(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val); /* `size` bytes of `val` written */
 };
 
 /* One device's range of guest-physical addresses on the bus. */
@@ -47,10 +49,10 @@ int svmm_mmio_register(struct svmm_mmio_bus *bus, uint64_t base, uint64_t size,
 struct svmm_mmio_region *svmm_mmio_find(struct svmm_mmio_bus *bus, uint64_t gpa);
 
 /*
- * Perform one guest access. Reads store the value in *data (zero-extended); an access that hits
+ * Perform one guest access by vCPU `vcpu` (passed to the device). Reads store the value in *data (zero-extended); an access that hits
  * no device, has a bad size or crosses the region end reads as 0 and ignores writes (logged,
  * rate-limited). Returns true when a device handled it.
  */
-bool svmm_mmio_access(struct svmm_mmio_bus *bus, uint64_t gpa, bool is_write, unsigned size, uint64_t *data);
+bool svmm_mmio_access(struct svmm_mmio_bus *bus, unsigned vcpu, uint64_t gpa, bool is_write, unsigned size, uint64_t *data);
 
 #endif

@@ -72,7 +72,6 @@ struct vgic {
     uint32_t nr_irqs;      /* INTIDs implemented: a multiple of 32, at most VGIC_NR_IRQS */
     bool dirty;            /* a register write changed state that can make an interrupt deliverable */
     struct vgic_ops ops;   /* the platform's callbacks */
-    unsigned current_vcpu; /* whose GICD accesses are being served: see vgic_set_current_vcpu() */
     uint32_t ctlr;         /* GICD_CTLR EnableGrp0 (bit 0) and EnableGrp1 (bit 1) */
     struct vgic_cpu cpu[SVMM_MAX_VCPUS]; /* per vCPU state */
     struct vgic_irq spi[VGIC_NR_SPIS];   /* the SPIs (INTIDs 32..) */
@@ -101,16 +100,10 @@ void vgic_reset(struct vgic *g);
 uint32_t vgic_nr_irqs_for(uint32_t max_spi);
 
 /*
- * GICv2 banks the SGI/PPI registers of the distributor per CPU (enables, priorities, ITARGETSR0-7)
- * and GICD_SGIR needs the sender: tell the vgic which vCPU the following GICD accesses come from.
- * The platform calls this before forwarding a GICD fault; it is irrelevant for GICv3, whose
- * distributor has no banked registers. An out-of-range vCPU makes banked registers RAZ/WI.
- */
-void vgic_set_current_vcpu(struct vgic *g, unsigned vcpu);
-
-/*
  * MMIO callbacks, `dev` = the struct vgic. vgic_dist_ops serves the 64 KiB distributor frame
- * (SVMM_GICD_SIZE); vgic_redist_ops serves the GICv3 redistributors, SVMM_GICR_SIZE_PER_CPU per
+ * (SVMM_GICD_SIZE): GICv2 banks its SGI/PPI registers per CPU (enables, priorities, ITARGETSR0-7)
+ * and GICD_SGIR needs the sender, both the callbacks' `vcpu` (an out-of-range vCPU makes the banked
+ * registers RAZ/WI and its SGIR writes ignored); vgic_redist_ops serves the GICv3 redistributors, SVMM_GICR_SIZE_PER_CPU per
  * vCPU, vCPU i at i * 0x20000 (RD_base, then SGI_base at +0x10000); frames beyond ncpus read as
  * zero. Wrong-size, unaligned and unknown accesses are RAZ/WI (bad sizes logged, rate-limited).
  */

@@ -87,8 +87,8 @@ void svmm_vm_power_on(struct svmm_vm *vm);
 /* Host pointer to the generated DTB (vm->dtb_size bytes) once svmm_vm_load_linux succeeded. */
 const void *svmm_vm_dtb(const struct svmm_vm *vm);
 
-/* Handle one trapped guest access (see svmm_mmio_access); the platform serialises calls. */
-bool svmm_vm_mmio_access(struct svmm_vm *vm, uint64_t gpa, bool is_write, unsigned size, uint64_t *data);
+/* Handle one trapped guest access by vCPU `vcpu` (see svmm_mmio_access); the platform serialises calls. */
+bool svmm_vm_mmio_access(struct svmm_vm *vm, unsigned vcpu, uint64_t gpa, bool is_write, unsigned size, uint64_t *data);
 
 /* Write one "name=count" summary of exits per device into buf (for the platform's statistics line). */
 void svmm_vm_exit_stats(const struct svmm_vm *vm, char *buf, size_t len);

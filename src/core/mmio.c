@@ -38,7 +38,7 @@ static bool valid_size(unsigned size)
     return size == 1 || size == 2 || size == 4 || size == 8;
 }
 
-bool svmm_mmio_access(struct svmm_mmio_bus *bus, uint64_t gpa, bool is_write, unsigned size, uint64_t *data)
+bool svmm_mmio_access(struct svmm_mmio_bus *bus, unsigned vcpu, uint64_t gpa, bool is_write, unsigned size, uint64_t *data)
 {
     struct svmm_mmio_region *r = svmm_mmio_find(bus, gpa);
     uint64_t off;
@@ -54,9 +54,9 @@ bool svmm_mmio_access(struct svmm_mmio_bus *bus, uint64_t gpa, bool is_write, un
     }
     r->accesses++;
     if (is_write) {
-        r->ops->write(r->dev, off, size, *data);
+        r->ops->write(r->dev, vcpu, off, size, *data);
     } else {
-        uint64_t v = r->ops->read(r->dev, off, size);
+        uint64_t v = r->ops->read(r->dev, vcpu, off, size);
         *data = size == 8 ? v : v & ((1ull << (size * 8)) - 1);
     }
     return true;

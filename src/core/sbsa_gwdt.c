@@ -182,8 +182,9 @@ static void control_write(struct sbsa_gwdt *w, uint64_t off, unsigned size, uint
     publish(w);
 }
 
-static uint64_t gwdt_read(void *dev, uint64_t off, unsigned size)
+static uint64_t gwdt_read(void *dev, unsigned vcpu, uint64_t off, unsigned size)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct sbsa_gwdt *w = dev;
 
     if (check_access(w, off, size) < 0)
@@ -193,8 +194,9 @@ static uint64_t gwdt_read(void *dev, uint64_t off, unsigned size)
     return off - SBSA_GWDT_FRAME_SIZE == W_IIDR ? IIDR_VALUE : 0; /* WRR is write-only: reads as zero */
 }
 
-static void gwdt_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+static void gwdt_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct sbsa_gwdt *w = dev;
 
     if (check_access(w, off, size) < 0)

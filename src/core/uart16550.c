@@ -111,8 +111,9 @@ static uint8_t read_msr(const struct uart16550 *u)
            (m & MCR_OUT2 ? MSR_DCD : 0);
 }
 
-static uint64_t uart_read(void *dev, uint64_t off, unsigned size)
+static uint64_t uart_read(void *dev, unsigned vcpu, uint64_t off, unsigned size)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct uart16550 *u = dev;
     uint8_t v = 0;
 
@@ -139,8 +140,9 @@ static uint64_t uart_read(void *dev, uint64_t off, unsigned size)
     return v;
 }
 
-static void uart_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+static void uart_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct uart16550 *u = dev;
     uint8_t v = (uint8_t)val;
 

@@ -167,8 +167,9 @@ static uint32_t read_reg(struct virtio_mmio *t, uint64_t off)
     }
 }
 
-static uint64_t mmio_read(void *dev, uint64_t off, unsigned size)
+static uint64_t mmio_read(void *dev, unsigned vcpu, uint64_t off, unsigned size)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct virtio_mmio *t = dev;
 
     if (off >= REG_CONFIG)
@@ -326,8 +327,9 @@ static void write_reg(struct virtio_mmio *t, uint64_t off, uint32_t val)
     }
 }
 
-static void mmio_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+static void mmio_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct virtio_mmio *t = dev;
 
     if (off >= REG_CONFIG) {

@@ -54,10 +54,10 @@ int main(void)
     dtb = svmm_vm_dtb(&vm);
     CHECK(dtb != NULL && fdt_check_header(dtb) == 0);
     CHECK(fdt_path_offset(dtb, "/cpus/cpu@1") >= 0);
-    CHECK(svmm_vm_mmio_access(&vm, 0x0a000000, false, 4, &v) && v == 0x74726976);
+    CHECK(svmm_vm_mmio_access(&vm, 0, 0x0a000000, false, 4, &v) && v == 0x74726976);
     v = 'A';
-    CHECK(svmm_vm_mmio_access(&vm, 0x09000000, true, 1, &v) && tx_bytes == 1);
-    CHECK(!svmm_vm_mmio_access(&vm, 0x0b000000, false, 4, &v) && v == 0);
+    CHECK(svmm_vm_mmio_access(&vm, 0, 0x09000000, true, 1, &v) && tx_bytes == 1);
+    CHECK(!svmm_vm_mmio_access(&vm, 0, 0x0b000000, false, 4, &v) && v == 0);
     printf("freestanding: %u passed, %u failed\n", passed, failed);
     return failed != 0;
 }

@@ -27,11 +27,11 @@ FUZZ_SRCS_sbsa_gwdt := src/core/sbsa_gwdt.c src/core/mmio.c src/core/log.c
 FUZZ_SRCS_image := src/core/boot.c src/arch/aarch64/image.c
 # riscv64: the PLIC model, the SBI decoder and the Image parser (docs/riscv.md).
 FUZZ_SRCS_riscv := src/arch/riscv64/plic.c src/arch/riscv64/sbi.c src/arch/riscv64/image.c
-FUZZ_SRCS_guest_dt := src/core/config.c src/core/guest_dt.c src/arch/aarch64/dt.c src/arch/aarch64/machine.c
+FUZZ_SRCS_guest_dt := src/core/config.c src/machine/guest_dt.c src/core/dt_props.c src/arch/aarch64/dt.c src/arch/aarch64/machine.c
 FUZZ_LIBS_guest_dt := -lfdt
 # svmm_arch_vcpu_affinity() lives in dt.c, hence libfdt.
 FUZZ_SRCS_vgic := src/arch/aarch64/vgic.c src/arch/aarch64/vgic_dist.c src/arch/aarch64/vgic_redist.c \
-	src/arch/aarch64/dt.c src/core/guest_dt.c src/core/log.c
+	src/arch/aarch64/dt.c src/core/dt_props.c src/core/log.c
 FUZZ_LIBS_vgic := -lfdt
 # A GIC write that changes state rescans all interrupts of all vCPUs (vgic_flush): without comparison tracing in
 # that loop the harness runs ~8x faster, and the register decoding keeps it in vgic_dist/redist.c.

@@ -12,6 +12,7 @@
  * Input: u8 vCPU count, 32 initial register values, then operations (see run_op).
  */
 #include <svmm/aarch64.h>
+#include <svmm/vm.h>
 #include <svmm/arch.h>
 #include <svmm/psci.h>
 #include "fuzz.h"
@@ -33,7 +34,7 @@ struct state {
     int dev_calls;
     bool dev_write;
     uint64_t dev_off, dev_wval;
-    unsigned dev_size;
+    unsigned dev_size, dev_vcpu; /* dev_vcpu: the vCPU op_dabt accesses the device as */
     int cpu_on_calls, cpu_off_calls, down_calls;
     unsigned on_vcpu;
     uint64_t on_entry, on_ctx;
@@ -48,9 +49,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static uint64_t dev_read(void *d, uint64_t off, unsigned size)
+static uint64_t dev_read(void *d, unsigned vcpu, uint64_t off, unsigned size)
 {
-    FUZZ_CHECK(d == &st && off < DEV_SIZE);
+    FUZZ_CHECK(d == &st && off < DEV_SIZE && vcpu == st.dev_vcpu); /* the accessing vCPU reaches the device */
     st.dev_calls++;
     st.dev_write = false;
     st.dev_off = off;
@@ -58,9 +59,9 @@ static uint64_t dev_read(void *d, uint64_t off, unsigned size)
     return st.dev_val;
 }
 
-static void dev_write(void *d, uint64_t off, unsigned size, uint64_t val)
+static void dev_write(void *d, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
-    FUZZ_CHECK(d == &st && off < DEV_SIZE);
+    FUZZ_CHECK(d == &st && off < DEV_SIZE && vcpu == st.dev_vcpu);
     st.dev_calls++;
     st.dev_write = true;
     st.dev_off = off;
@@ -113,8 +114,9 @@ static void op_dabt(struct fin *f, struct aarch64_gprs *regs, uint8_t op)
     handled = gpa - DEV_BASE <= DEV_SIZE - size;
     st.dev_val = fin_u64(f);
     st.dev_calls = 0;
+    st.dev_vcpu = (op >> 2) & 15; /* op % 3 picked the data abort; bits 2..5 vary */
 
-    r = aarch64_emulate_mmio(&vm, esr, gpa, regs);
+    r = aarch64_emulate_mmio(&vm.bus, st.dev_vcpu, esr, gpa, regs);
     if (!dabt || !isv || aarch32) {
         FUZZ_CHECK(r == -1 && st.dev_calls == 0 && memcmp(regs, &before, sizeof(before)) == 0);
         return;

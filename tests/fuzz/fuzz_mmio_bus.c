@@ -55,8 +55,9 @@ static void check_call(struct dev *d, uint64_t off, unsigned size)
     FUZZ_CHECK_BUG("bus-small-region", size <= d->size && off <= d->size - size);
 }
 
-static uint64_t dev_read(void *p, uint64_t off, unsigned size)
+static uint64_t dev_read(void *p, unsigned vcpu, uint64_t off, unsigned size)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct dev *d = p;
 
     check_call(d, off, size);
@@ -65,8 +66,9 @@ static uint64_t dev_read(void *p, uint64_t off, unsigned size)
     return ~0ull ^ d->id;
 }
 
-static void dev_write(void *p, uint64_t off, unsigned size, uint64_t val)
+static void dev_write(void *p, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct dev *d = p;
 
     check_call(d, off, size);
@@ -162,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         expect = owner >= 0 && (asize == 1 || asize == 2 || asize == 4 || asize == 8) &&
                  asize <= model[owner].size && gpa - model[owner].base <= model[owner].size - asize;
         last.n = 0;
-        handled = svmm_mmio_access(&bus, gpa, is_write, asize, &data_v);
+        handled = svmm_mmio_access(&bus, 0, gpa, is_write, asize, &data_v);
         FUZZ_CHECK(handled == expect);
         if (!handled) {
             FUZZ_CHECK(last.n == 0);

@@ -99,15 +99,15 @@ static void plic_op(struct fin *f)
         bool is_claim = off >= RISCV_PLIC_CONTEXT && (off - RISCV_PLIC_CONTEXT) % RISCV_PLIC_CONTEXT_STRIDE == 4 &&
                         (off - RISCV_PLIC_CONTEXT) / RISCV_PLIC_CONTEXT_STRIDE < NCTX && size == 4;
         if (write) {
-            riscv_plic_mmio_ops.write(&plic, off, size, fin_u32(f));
+            riscv_plic_mmio_ops.write(&plic, 0, off, size, fin_u32(f));
         } else if (is_claim) {
             unsigned c = (unsigned)((off - RISCV_PLIC_CONTEXT) / RISCV_PLIC_CONTEXT_STRIDE);
             uint32_t want = ref_best(c);
-            uint32_t got = (uint32_t)riscv_plic_mmio_ops.read(&plic, off, size);
+            uint32_t got = (uint32_t)riscv_plic_mmio_ops.read(&plic, 0, off, size);
             FUZZ_CHECK(got == want);
             FUZZ_CHECK(got == 0 || (bit(plic.claimed, got) && !bit(plic.pending, got)));
         } else {
-            uint64_t v = riscv_plic_mmio_ops.read(&plic, off, size);
+            uint64_t v = riscv_plic_mmio_ops.read(&plic, 0, off, size);
             FUZZ_CHECK(size == 4 || v == 0);
         }
     }

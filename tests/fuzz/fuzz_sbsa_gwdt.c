@@ -60,7 +60,7 @@ static uint64_t bus_access(uint64_t off, bool is_write, unsigned size, uint64_t 
 {
     uint64_t data = val;
 
-    svmm_mmio_access(&st.bus, BASE + off, is_write, size, &data);
+    svmm_mmio_access(&st.bus, 0, BASE + off, is_write, size, &data);
     return data;
 }
 

@@ -78,7 +78,7 @@ static uint64_t bus_access(uint64_t off, bool is_write, unsigned size, uint64_t 
 {
     uint64_t data = val;
 
-    svmm_mmio_access(&st.bus, UART_BASE + off, is_write, size, &data);
+    svmm_mmio_access(&st.bus, 0, UART_BASE + off, is_write, size, &data);
     return data;
 }
 

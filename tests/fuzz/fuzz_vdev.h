@@ -308,7 +308,7 @@ static uint64_t vd_mmio(uint64_t off, bool is_write, unsigned size, uint64_t val
 {
     if (vd.bus != NULL) { /* the bus judges size and range itself */
         uint64_t data = val;
-        svmm_mmio_access(vd.bus, vd.bus_base + off, is_write, size, &data);
+        svmm_mmio_access(vd.bus, 0, vd.bus_base + off, is_write, size, &data);
         return is_write ? 0 : data;
     }
     if (size != 1 && size != 2 && size != 4 && size != 8)
@@ -316,10 +316,10 @@ static uint64_t vd_mmio(uint64_t off, bool is_write, unsigned size, uint64_t val
     if (off > VIRTIO_MMIO_SIZE - size)
         return 0;
     if (is_write) {
-        virtio_mmio_ops.write(&vd.t, off, size, val);
+        virtio_mmio_ops.write(&vd.t, 0, off, size, val);
         return 0;
     }
-    return virtio_mmio_ops.read(&vd.t, off, size);
+    return virtio_mmio_ops.read(&vd.t, 0, off, size);
 }
 
 static void vd_wr32(uint64_t off, uint32_t v) { vd_mmio(off, true, 4, v); }

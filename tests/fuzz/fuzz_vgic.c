@@ -30,6 +30,7 @@ struct state {
     int expect_eoi_vcpu;                       /* the eoi a maintenance event must produce, or -1 */
     uint32_t expect_eoi_intid;
     bool in_eoi;
+    unsigned as_vcpu;                          /* the vCPU the GICD accesses come from (op 4) */
 };
 
 static struct state st;
@@ -152,23 +153,21 @@ static void bring_up(uint8_t b)
 {
     struct vgic *g = &st.g;
 
-    vgic_set_current_vcpu(g, 0);
-    vgic_dist_ops.write(g, 0x0000, 4, b & 3 ? b & 3 : 3);
+    vgic_dist_ops.write(g, 0, 0x0000, 4, b & 3 ? b & 3 : 3);
     for (uint64_t off = 0x100; off < 0x120; off += 4)
-        vgic_dist_ops.write(g, off, 4, 0xffffffffu);
+        vgic_dist_ops.write(g, 0, off, 4, 0xffffffffu);
     for (uint64_t off = 0x080; off < 0x0a0; off += 4) /* IGROUPR: group per bit 2 */
-        vgic_dist_ops.write(g, off, 4, (b & 4) ? 0xffffffffu : 0);
+        vgic_dist_ops.write(g, 0, off, 4, (b & 4) ? 0xffffffffu : 0);
     for (unsigned c = 0; c < g->ncpus; c++) {
         uint64_t base = (uint64_t)c * SVMM_GICR_SIZE_PER_CPU;
-        vgic_redist_ops.write(g, base + 0x14, 4, 0);
-        vgic_redist_ops.write(g, base + 0x10000 + 0x100, 4, 0xffffffffu);
-        vgic_redist_ops.write(g, base + 0x10000 + 0x080, 4, (b & 4) ? 0xffffffffu : 0);
-        vgic_set_current_vcpu(g, c);
-        vgic_dist_ops.write(g, 0x100, 4, 0xffffffffu); /* v2: banked SGI/PPI enables */
+        vgic_redist_ops.write(g, 0, base + 0x14, 4, 0);
+        vgic_redist_ops.write(g, 0, base + 0x10000 + 0x100, 4, 0xffffffffu);
+        vgic_redist_ops.write(g, 0, base + 0x10000 + 0x080, 4, (b & 4) ? 0xffffffffu : 0);
+        vgic_dist_ops.write(g, c, 0x100, 4, 0xffffffffu); /* v2: banked SGI/PPI enables */
     }
     if (g->version == SVMM_GIC_V2)
         for (uint64_t off = 0x820; off < 0x900; off += 4) /* ITARGETSR: spread SPIs */
-            vgic_dist_ops.write(g, off, 4, 0x01020408u * ((b >> 3) | 1));
+            vgic_dist_ops.write(g, 0, off, 4, 0x01020408u * ((b >> 3) | 1));
 }
 
 static void run_op(struct fin *f)
@@ -179,7 +178,7 @@ static void run_op(struct fin *f)
 
     switch (op & 15) {
     case 0: /* GICD read: any offset in the 64 KiB frame */
-        (void)vgic_dist_ops.read(g, fin_u16(f) & ~(uint64_t)(size - 1) & (SVMM_GICD_SIZE - size), size);
+        (void)vgic_dist_ops.read(g, st.as_vcpu, fin_u16(f) & ~(uint64_t)(size - 1) & (SVMM_GICD_SIZE - size), size);
         break;
     case 1: { /* GICD write */
         uint64_t off = fin_u16(f);
@@ -187,11 +186,11 @@ static void run_op(struct fin *f)
             off &= ~(uint64_t)(size - 1); /* mostly aligned */
         if (off > SVMM_GICD_SIZE - size)
             off = SVMM_GICD_SIZE - size;
-        vgic_dist_ops.write(g, off, size, fin_u64(f));
+        vgic_dist_ops.write(g, st.as_vcpu, off, size, fin_u64(f));
         break;
     }
     case 2: /* GICR read: up to 16 redistributors, beyond ncpus too */
-        (void)vgic_redist_ops.read(g, (fin_u32(f) % (SVMM_GICR_SIZE_PER_CPU * SVMM_MAX_VCPUS)) & ~(uint64_t)(size - 1),
+        (void)vgic_redist_ops.read(g, 0, (fin_u32(f) % (SVMM_GICR_SIZE_PER_CPU * SVMM_MAX_VCPUS)) & ~(uint64_t)(size - 1),
                                    size);
         break;
     case 3: { /* GICR write */
@@ -200,10 +199,10 @@ static void run_op(struct fin *f)
             off &= ~(uint64_t)(size - 1);
         if (off > SVMM_GICR_SIZE_PER_CPU * SVMM_MAX_VCPUS - size)
             off = SVMM_GICR_SIZE_PER_CPU * SVMM_MAX_VCPUS - size;
-        vgic_redist_ops.write(g, off, size, fin_u64(f));
+        vgic_redist_ops.write(g, 0, off, size, fin_u64(f));
         break;
     }
-    case 4: vgic_set_current_vcpu(g, fin_u8(f) % 20); break;
+    case 4: st.as_vcpu = fin_u8(f) % 20; break;
     case 5: { /* a device line: SPI or a PPI of some vCPU (anything, incl. SGIs and bad INTIDs) */
         unsigned vcpu = fin_u8(f) % 20;
         uint32_t intid = fin_u16(f) % 300;
@@ -214,7 +213,7 @@ static void run_op(struct fin *f)
     case 7: vgic_sgi_v3(g, fin_u8(f) % 20, fin_u64(f)); break;
     case 8: bring_up(fin_u8(f)); break;
     case 9: /* a 32-bit write to the shared per-INTID block of the GICD (enables, pending, priority, config) */
-        vgic_dist_ops.write(g, 0x080 + (fin_u16(f) % 0xc80 & ~3u), 4, fin_u32(f));
+        vgic_dist_ops.write(g, 0, 0x080 + (fin_u16(f) % 0xc80 & ~3u), 4, fin_u32(f));
         break;
     case 10: st.refuse = fin_u32(f); break;
     case 11: st.eoi_lowers_line = (op & 0x80) && g->ops.eoi != NULL; break;
@@ -226,7 +225,7 @@ static void run_op(struct fin *f)
         break;
     }
     default: /* GICv2 SGIR, the common v2 IPI path */
-        vgic_dist_ops.write(g, 0xf00, 4, fin_u32(f));
+        vgic_dist_ops.write(g, 0, 0xf00, 4, fin_u32(f));
         break;
     }
     check_state();

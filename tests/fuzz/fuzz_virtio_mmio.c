@@ -47,15 +47,17 @@ static void con_write(void *ctx, const uint8_t *buf, size_t len)
 }
 
 /* The transport's registers on the bus, noting config-space stores (the emergency write). */
-static uint64_t con_mmio_read(void *dev, uint64_t off, unsigned size)
+static uint64_t con_mmio_read(void *dev, unsigned vcpu, uint64_t off, unsigned size)
 {
-    return virtio_mmio_ops.read(dev, off, size);
+    (void)vcpu; /* the same registers for every vCPU */
+    return virtio_mmio_ops.read(dev, 0, off, size);
 }
 
-static void con_mmio_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+static void con_mmio_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     cs.in_config_write = off >= 0x100;
-    virtio_mmio_ops.write(dev, off, size, val);
+    virtio_mmio_ops.write(dev, 0, off, size, val);
     cs.in_config_write = false;
 }
 

@@ -56,13 +56,13 @@ void fg_negotiate(struct virtio_mmio *t, uint64_t features)
 {
     const uint32_t ad = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
-    virtio_mmio_ops.write(t, 0x070, 4, VIRTIO_STATUS_ACKNOWLEDGE);
-    virtio_mmio_ops.write(t, 0x070, 4, ad);
-    virtio_mmio_ops.write(t, 0x024, 4, 0); /* DriverFeaturesSel */
-    virtio_mmio_ops.write(t, 0x020, 4, (uint32_t)features);
-    virtio_mmio_ops.write(t, 0x024, 4, 1);
-    virtio_mmio_ops.write(t, 0x020, 4, (uint32_t)(features >> 32));
-    virtio_mmio_ops.write(t, 0x070, 4, ad | VIRTIO_STATUS_FEATURES_OK);
+    virtio_mmio_ops.write(t, 0, 0x070, 4, VIRTIO_STATUS_ACKNOWLEDGE);
+    virtio_mmio_ops.write(t, 0, 0x070, 4, ad);
+    virtio_mmio_ops.write(t, 0, 0x024, 4, 0); /* DriverFeaturesSel */
+    virtio_mmio_ops.write(t, 0, 0x020, 4, (uint32_t)features);
+    virtio_mmio_ops.write(t, 0, 0x024, 4, 1);
+    virtio_mmio_ops.write(t, 0, 0x020, 4, (uint32_t)(features >> 32));
+    virtio_mmio_ops.write(t, 0, 0x070, 4, ad | VIRTIO_STATUS_FEATURES_OK);
 }
 
 uint16_t fg_used_idx(struct fake_guest *g)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <svmm/aarch64.h>
+#include <svmm/vm.h>
 #include <svmm/virtio.h>
 #include <svmm/virtio_console.h>
 #include "test.h"
@@ -52,7 +53,7 @@ TEST(dabt_without_syndrome_fails_safely)
     uint64_t esr = dabt(2, false, 1, false, true) & ~(1ull << 24); /* ISV = 0 */
 
     CHECK_EQ(aarch64_decode_dabt(esr, &(struct aarch64_dabt){ 0 }), -1);
-    CHECK_EQ(aarch64_emulate_mmio(vm, esr, 0x09000000, &r), -1);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, esr, 0x09000000, &r), -1);
     CHECK_EQ(r.pc, 0x1000); /* nothing changed */
     CHECK_EQ(aarch64_decode_dabt((uint64_t)ESR_EC_SYSREG << 26 | 1ull << 24, &(struct aarch64_dabt){ 0 }), -1);
 }
@@ -63,13 +64,13 @@ TEST(mmio_emulation_loads_stores_and_advances_pc)
     struct aarch64_gprs r = { .pc = 0x1000 };
 
     r.x[3] = 'Q';
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 3, false, true), 0x09000000, &r), 0);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(0, false, 3, false, true), 0x09000000, &r), 0);
     CHECK_EQ(last_written, 'Q');
     CHECK_EQ(r.pc, 0x1004);
     r.x[4] = ~0ull;
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(2, false, 4, false, false), 0x0a000000, &r), 0);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(2, false, 4, false, false), 0x0a000000, &r), 0);
     CHECK_EQ(r.x[4], 0x74726976); /* virtio magic, upper half zeroed (W register) */
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(2, false, 31, false, false), 0x0a000000, &r), 0); /* XZR */
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(2, false, 31, false, false), 0x0a000000, &r), 0); /* XZR */
     CHECK_EQ(r.x[31], 0);
     CHECK_EQ(r.pc, 0x100c);
 }
@@ -80,11 +81,11 @@ TEST(mmio_emulation_sign_extends)
     struct aarch64_gprs r = { 0 };
 
     /* LSR of the 16550 reads 0x60: no sign bit; MSR reads 0xb0: bit 7 set. */
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, true, 1, true, false), 0x09000006, &r), 0);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(0, true, 1, true, false), 0x09000006, &r), 0);
     CHECK_EQ(r.x[1], 0xffffffffffffffb0ull);
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, true, 1, false, false), 0x09000006, &r), 0);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(0, true, 1, false, false), 0x09000006, &r), 0);
     CHECK_EQ(r.x[1], 0xffffffb0ull);
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 1, true, false), 0x09000006, &r), 0);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(0, false, 1, true, false), 0x09000006, &r), 0);
     CHECK_EQ(r.x[1], 0xb0);
 }
 
@@ -109,16 +110,16 @@ TEST(mmio_emulation_honours_il_and_refuses_aarch32)
 
     r.x[3] = 'R';
     /* IL = 0: a 16-bit instruction, pc steps by 2. */
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 3, false, true) & ~(1ull << 25), 0x09000000, &r), 0);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(0, false, 3, false, true) & ~(1ull << 25), 0x09000000, &r), 0);
     CHECK_EQ(r.pc, 0x1002);
     /* SPSR.M[4] = 1 (AArch32 EL0, M = 0x10): refused, nothing touched. */
     r.spsr = 0x10;
     last_written = 0;
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 3, false, true), 0x09000000, &r), -1);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(0, false, 3, false, true), 0x09000000, &r), -1);
     CHECK_EQ(r.pc, 0x1002);
     CHECK_EQ(last_written, 0);
     r.x[4] = 7;
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(2, false, 4, false, false), 0x0a000000, &r), -1);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(2, false, 4, false, false), 0x0a000000, &r), -1);
     CHECK_EQ(r.x[4], 7);
 }
 
@@ -129,7 +130,7 @@ TEST(mmio_store_of_xzr_writes_zero_whatever_x31_holds)
 
     r.x[31] = 'Z'; /* a platform that copied junk into the XZR slot */
     last_written = 0xff;
-    CHECK_EQ(aarch64_emulate_mmio(vm, dabt(0, false, 31, false, true), 0x09000000, &r), 0);
+    CHECK_EQ(aarch64_emulate_mmio(&vm->bus, 0, dabt(0, false, 31, false, true), 0x09000000, &r), 0);
     CHECK_EQ(last_written, 0);
 }
 

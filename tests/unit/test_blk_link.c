@@ -80,8 +80,8 @@ static void kick_server(void *ctx)
 }
 
 static void irq(void *ctx, uint32_t n, bool level) { (void)ctx; (void)n; (void)level; }
-static uint32_t rd(uint64_t off) { return (uint32_t)virtio_mmio_ops.read(&t, off, 4); }
-static void wr(uint64_t off, uint32_t v) { virtio_mmio_ops.write(&t, off, 4, v); }
+static uint32_t rd(uint64_t off) { return (uint32_t)virtio_mmio_ops.read(&t, 0, off, 4); }
+static void wr(uint64_t off, uint32_t v) { virtio_mmio_ops.write(&t, 0, off, 4, v); }
 
 static void bring_up(uint64_t features)
 {

@@ -31,12 +31,12 @@ static void setup(unsigned nsrc, unsigned nctx)
 
 static uint32_t rd(uint64_t off)
 {
-    return (uint32_t)riscv_plic_mmio_ops.read(&plic, off, 4);
+    return (uint32_t)riscv_plic_mmio_ops.read(&plic, 0, off, 4);
 }
 
 static void wr(uint64_t off, uint32_t v)
 {
-    riscv_plic_mmio_ops.write(&plic, off, 4, v);
+    riscv_plic_mmio_ops.write(&plic, 0, off, 4, v);
 }
 
 static uint64_t prio(uint32_t src) { return RISCV_PLIC_PRIORITY + 4ull * src; }
@@ -146,11 +146,11 @@ TEST(plic_hostile_accesses)
     CHECK_EQ(rd(RISCV_PLIC_PENDING), 0);
     CHECK(!lines.level[0]);
     /* Odd sizes and misaligned offsets read 0 and change nothing. */
-    riscv_plic_mmio_ops.write(&plic, prio(2), 1, 3);
-    riscv_plic_mmio_ops.write(&plic, prio(2), 8, 3);
-    riscv_plic_mmio_ops.write(&plic, prio(2) + 1, 4, 3);
+    riscv_plic_mmio_ops.write(&plic, 0, prio(2), 1, 3);
+    riscv_plic_mmio_ops.write(&plic, 0, prio(2), 8, 3);
+    riscv_plic_mmio_ops.write(&plic, 0, prio(2) + 1, 4, 3);
     CHECK_EQ(rd(prio(2)), 0);
-    CHECK_EQ(riscv_plic_mmio_ops.read(&plic, thresh(0), 8), 0);
+    CHECK_EQ(riscv_plic_mmio_ops.read(&plic, 0, thresh(0), 8), 0);
     /* Claims and completions of absurd ids, other contexts, the last offset of the window. */
     wr(claim(0), 0);
     wr(claim(0), 31);

@@ -26,8 +26,8 @@ static void setup(struct sbsa_gwdt *w, unsigned timeout_s)
     sbsa_gwdt_init(w, &clock, irq, NULL, 7, timeout_s);
 }
 
-static uint64_t rd(struct sbsa_gwdt *w, unsigned off, unsigned size) { return sbsa_gwdt_ops.read(w, off, size); }
-static void wr(struct sbsa_gwdt *w, unsigned off, unsigned size, uint64_t v) { sbsa_gwdt_ops.write(w, off, size, v); }
+static uint64_t rd(struct sbsa_gwdt *w, unsigned off, unsigned size) { return sbsa_gwdt_ops.read(w, 0, off, size); }
+static void wr(struct sbsa_gwdt *w, unsigned off, unsigned size, uint64_t v) { sbsa_gwdt_ops.write(w, 0, off, size, v); }
 
 /* Move the counter to `t` and let the platform's timer fire if its deadline passed. */
 static bool advance(struct sbsa_gwdt *w, uint64_t t)

@@ -16,8 +16,8 @@ static void setup(struct uart16550 *u)
     uart16550_init(u, tx, NULL, irq, NULL, 1);
 }
 
-static uint8_t rd(struct uart16550 *u, unsigned off) { return (uint8_t)uart16550_ops.read(u, off, 1); }
-static void wr(struct uart16550 *u, unsigned off, uint8_t v) { uart16550_ops.write(u, off, 1, v); }
+static uint8_t rd(struct uart16550 *u, unsigned off) { return (uint8_t)uart16550_ops.read(u, 0, off, 1); }
+static void wr(struct uart16550 *u, unsigned off, uint8_t v) { uart16550_ops.write(u, 0, off, 1, v); }
 
 TEST(uart_transmits_and_reports_empty)
 {

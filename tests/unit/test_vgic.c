@@ -121,7 +121,7 @@ TEST(vgic_v2_private_registers_are_banked_per_vcpu)
     static struct vgic g;
 
     fake_init(&g, SVMM_GIC_V2, 2, 4);
-    vgic_set_current_vcpu(&g, 1);
+    fake.as_vcpu = 1;
     GICD_WR(&g, ISENABLER, BIT32(27));
     gicd_write(&g, IPRIORITYR + 27, 1, 0x80);
     CHECK_EQ(GICD_RD(&g, ITARGETSR), 0x02020202); /* reads as the reader's own CPU */
@@ -129,11 +129,11 @@ TEST(vgic_v2_private_registers_are_banked_per_vcpu)
     GICD_WR(&g, ITARGETSR, 0x01010101); /* read-only */
     CHECK_EQ(GICD_RD(&g, ITARGETSR), 0x02020202);
 
-    vgic_set_current_vcpu(&g, 0);
+    fake.as_vcpu = 0;
     CHECK_EQ(GICD_RD(&g, ISENABLER), 0);
     CHECK_EQ(gicd_read(&g, IPRIORITYR + 27, 1), 0);
     CHECK_EQ(GICD_RD(&g, ITARGETSR), 0x01010101);
-    vgic_set_current_vcpu(&g, 1);
+    fake.as_vcpu = 1;
     CHECK_EQ(GICD_RD(&g, ISENABLER), BIT32(27));
     CHECK_EQ(gicd_read(&g, IPRIORITYR + 27, 1), 0x80);
 
@@ -145,12 +145,12 @@ TEST(vgic_v2_private_registers_are_banked_per_vcpu)
     CHECK_EQ(fake.log[0].priority, 0x80);
 
     /* A vCPU that does not exist sees (and changes) no banked state. */
-    vgic_set_current_vcpu(&g, 7);
+    fake.as_vcpu = 7;
     CHECK_EQ(GICD_RD(&g, ISENABLER), 0);
     CHECK_EQ(GICD_RD(&g, ITARGETSR), 0);
     GICD_WR(&g, ICENABLER, ~0u);
     GICD_WR(&g, SGIR, 2u << 24 | 1); /* "self" from a nonexistent sender */
-    vgic_set_current_vcpu(&g, 1);
+    fake.as_vcpu = 1;
     CHECK_EQ(GICD_RD(&g, ISENABLER), BIT32(27));
     CHECK_EQ(fake.ninject, 1);
 }
@@ -186,11 +186,11 @@ TEST(vgic_v2_sgir_filter_modes)
 
     fake_init(&g, SVMM_GIC_V2, 3, 4);
     for (unsigned c = 0; c < 3; c++) {
-        vgic_set_current_vcpu(&g, c);
+        fake.as_vcpu = c;
         GICD_WR(&g, ISENABLER, 0xffff);
     }
     GICD_WR(&g, CTLR, 1);
-    vgic_set_current_vcpu(&g, 0);
+    fake.as_vcpu = 0;
     GICD_WR(&g, SGIR, 0u << 24 | 0x04u << 16 | 3); /* target list: CPU 2 */
     CHECK_EQ(fake_count(2, 3), 1);
     CHECK_EQ(fake.ninject, 1);
@@ -198,7 +198,7 @@ TEST(vgic_v2_sgir_filter_modes)
     CHECK_EQ(fake_count(1, 5), 1);
     CHECK_EQ(fake_count(2, 5), 1);
     CHECK_EQ(fake_count(0, 5), 0);
-    vgic_set_current_vcpu(&g, 1);
+    fake.as_vcpu = 1;
     GICD_WR(&g, SGIR, 2u << 24 | 0xffu << 16 | 7); /* self only */
     CHECK_EQ(fake_count(1, 7), 1);
     CHECK_EQ(fake.ninject, 4);
@@ -377,7 +377,7 @@ TEST(vgic_v2_linux_boot_sequence)
     uint32_t typer, nirqs, mask = 0, cpumask;
 
     fake_init(&g, SVMM_GIC_V2, 2, 4);
-    vgic_set_current_vcpu(&g, 0);
+    fake.as_vcpu = 0;
     GICD_WR(&g, CTLR, 0);
     typer = GICD_RD(&g, TYPER);
     nirqs = ((typer & 0x1f) + 1) * 32;
@@ -407,7 +407,7 @@ TEST(vgic_v2_linux_boot_sequence)
     for (unsigned c = 0; c < 2; c++) { /* gic_cpu_init on each CPU */
         uint32_t cfg;
 
-        vgic_set_current_vcpu(&g, c);
+        fake.as_vcpu = c;
         CHECK_EQ(GICD_RD(&g, ITARGETSR) & 0xff, 1u << c);
         GICD_WR(&g, ICACTIVER, ~0u);
         GICD_WR(&g, ICENABLER, ~0u);
@@ -420,7 +420,7 @@ TEST(vgic_v2_linux_boot_sequence)
         GICD_WR(&g, ISENABLER, BIT32(27));
     }
     CHECK_EQ(fake.ninject, 0);
-    vgic_set_current_vcpu(&g, 0);
+    fake.as_vcpu = 0;
     GICD_WR(&g, SGIR, 0x02u << 16 | 1); /* gic_ipi_send_mask: SGI 1 to CPU 1 */
     CHECK_EQ(fake_count(1, 1), 1);
     gicd_write(&g, ITARGETSR + 33, 1, 0x02); /* gic_set_affinity: UART SPI to CPU 1 */
@@ -450,7 +450,7 @@ TEST(vgic_sized_distributor_hides_absent_intids)
     static struct vgic g;
 
     fake_init_irqs(&g, SVMM_GIC_V2, 1, 4, 64);
-    vgic_set_current_vcpu(&g, 0);
+    fake.as_vcpu = 0;
     CHECK_EQ(GICD_RD(&g, TYPER) & 0x1f, 1); /* ITLinesNumber: 32 * (1 + 1) INTIDs */
     GICD_WR(&g, CTLR, 1);
     GICD_WR(&g, REG32(ISENABLER, 32), ~0u);
@@ -499,7 +499,7 @@ TEST(vgic_reset_vcpu_frees_its_list_registers)
     gicd_enable_irq(&g, 40, 0);
     gicd_enable_irq(&g, 41, 0);
     GICD_WR(&g, ITARGETSR + 40, 0x0202); /* SPIs 40, 41 to vCPU 1 */
-    vgic_set_current_vcpu(&g, 1);
+    fake.as_vcpu = 1;
     gicd_enable_irq(&g, 27, 0);
     vgic_set_level(&g, 1, 27, true);
     vgic_set_level(&g, 0, 40, true); /* level, stays high */

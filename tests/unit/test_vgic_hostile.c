@@ -81,15 +81,15 @@ TEST(vgic_bad_offsets_and_read_only_registers)
     CHECK_EQ(gicr_read(&g, 0, 0x10000 + 0xd00, 4), 0);
     gicr_write(&g, 0, 0x70, 8, ~0ull); /* PROPBASER: no LPIs */
     CHECK_EQ(gicr_read(&g, 0, 0x70, 8), 0);
-    CHECK_EQ(vgic_redist_ops.read(&g, UINT64_MAX - 7, 8), 0);
-    vgic_redist_ops.write(&g, UINT64_MAX - 7, 8, ~0ull);
+    CHECK_EQ(vgic_redist_ops.read(&g, 0, UINT64_MAX - 7, 8), 0);
+    vgic_redist_ops.write(&g, 0, UINT64_MAX - 7, 8, ~0ull);
     CHECK_EQ(GICD_RD(&g, ISENABLER + 4), 0);
 
     /* A GICv2 has no redistributors. */
     fake_init(&g, SVMM_GIC_V2, 2, 4);
     CHECK_EQ(gicr_read(&g, 0, PIDR2, 4), 0);
     gicr_write(&g, 0, 0x10000 + ISENABLER, 4, ~0ull);
-    vgic_set_current_vcpu(&g, 0);
+    fake.as_vcpu = 0;
     CHECK_EQ(GICD_RD(&g, ISENABLER), 0);
 }
 
@@ -129,7 +129,7 @@ TEST(vgic_bad_intids_vcpus_and_lrs_are_ignored)
 
     fake_init(&g, SVMM_GIC_V2, 2, 4);
     GICD_WR(&g, CTLR, 1);
-    vgic_set_current_vcpu(&g, 1);
+    fake.as_vcpu = 1;
     GICD_WR(&g, ISENABLER, 0xffff);
     vgic_sgi_v3(&g, 0, 1ull << 40); /* no ICC_SGI1R_EL1 on a GICv2 */
     CHECK_EQ(fake.ninject, 0);
@@ -140,12 +140,14 @@ static void sweep(struct vgic *g, const struct svmm_mmio_ops *ops, uint64_t len,
 {
     static const unsigned sizes[] = { 1, 2, 4, 8 };
 
+    unsigned vcpu = 0;
+
     for (uint64_t off = 0; off < len; off += 2) {
         for (unsigned s = 0; s < 4; s++) {
-            ops->write(g, off, sizes[s], lcg(&seed));
-            (void)ops->read(g, off, sizes[s]);
+            ops->write(g, vcpu, off, sizes[s], lcg(&seed));
+            (void)ops->read(g, vcpu, off, sizes[s]);
         }
-        vgic_set_current_vcpu(g, (unsigned)(lcg(&seed) % 12));
+        vcpu = (unsigned)(lcg(&seed) % 12); /* vCPUs beyond ncpus too */
     }
 }
 

@@ -70,8 +70,8 @@ static void irq(void *ctx, uint32_t n, bool level)
         irq_raises++;
     irq_level = level;
 }
-static uint32_t rd(uint64_t off) { return (uint32_t)virtio_mmio_ops.read(&t, off, 4); }
-static void wr(uint64_t off, uint32_t v) { virtio_mmio_ops.write(&t, off, 4, v); }
+static uint32_t rd(uint64_t off) { return (uint32_t)virtio_mmio_ops.read(&t, 0, off, 4); }
+static void wr(uint64_t off, uint32_t v) { virtio_mmio_ops.write(&t, 0, off, 4, v); }
 
 static void bring_up(uint64_t features)
 {
@@ -193,8 +193,8 @@ TEST(blk_offers_features_and_config)
     CHECK_EQ(rd(0x128), VIRTIO_BLK_MAX_DISCARD_SEG);
     CHECK_EQ(rd(0x130), VIRTIO_BLK_MAX_DISCARD_SECTORS);
     CHECK_EQ(rd(0x134), VIRTIO_BLK_MAX_DISCARD_SEG);
-    CHECK_EQ(virtio_mmio_ops.read(&t, 0x100 + 56, 1), 1); /* write_zeroes_may_unmap */
-    CHECK_EQ(virtio_mmio_ops.read(&t, 0x100 + VIRTIO_BLK_CONFIG_SIZE, 4), 0); /* past the end */
+    CHECK_EQ(virtio_mmio_ops.read(&t, 0, 0x100 + 56, 1), 1); /* write_zeroes_may_unmap */
+    CHECK_EQ(virtio_mmio_ops.read(&t, 0, 0x100 + VIRTIO_BLK_CONFIG_SIZE, 4), 0); /* past the end */
     CHECK(virtio_has_feature(&blk.dev, VIRTIO_BLK_F_FLUSH));
     CHECK(!virtio_has_feature(&blk.dev, VIRTIO_BLK_F_DISCARD));
     teardown();

@@ -471,15 +471,15 @@ TEST(net_offers_features_through_mmio)
     virtio_net_init(&net, NULL, &be);
     fg_init(&rxg, 16);
     virtio_mmio_init(&t, &net.dev, &rxg.mem, mmio_irq, NULL, 0);
-    CHECK_EQ(virtio_mmio_ops.read(&t, 0x008, 4), VIRTIO_ID_NET);
-    virtio_mmio_ops.write(&t, 0x014, 4, 0);
-    lo = (uint32_t)virtio_mmio_ops.read(&t, 0x010, 4);
+    CHECK_EQ(virtio_mmio_ops.read(&t, 0, 0x008, 4), VIRTIO_ID_NET);
+    virtio_mmio_ops.write(&t, 0, 0x014, 4, 0);
+    lo = (uint32_t)virtio_mmio_ops.read(&t, 0, 0x010, 4);
     CHECK(lo & 1u << VIRTIO_NET_F_MAC);
     CHECK(lo & 1u << VIRTIO_NET_F_MRG_RXBUF);
     CHECK(lo & 1u << VIRTIO_NET_F_STATUS);
     CHECK(lo & 1u << VIRTIO_F_EVENT_IDX);
     CHECK(!(lo & 1u)); /* no CSUM */
-    CHECK_EQ(virtio_mmio_ops.read(&t, 0x100, 1), 0x02);
+    CHECK_EQ(virtio_mmio_ops.read(&t, 0, 0x100, 1), 0x02);
     fg_free(&rxg);
 }
 

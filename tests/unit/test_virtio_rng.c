@@ -27,7 +27,7 @@ static size_t counting_fill(void *ctx, uint8_t *buf, size_t len)
 
 static uint8_t counter;
 static void irq(void *ctx, uint32_t n, bool level) { (void)ctx; (void)n; irq_level = level; }
-static void wr(uint64_t off, uint32_t v) { virtio_mmio_ops.write(&t, off, 4, v); }
+static void wr(uint64_t off, uint32_t v) { virtio_mmio_ops.write(&t, 0, off, 4, v); }
 
 static void setup(void)
 {
@@ -53,7 +53,7 @@ static void setup(void)
 TEST(rng_identifies_and_fills_writable_buffers)
 {
     setup();
-    CHECK_EQ(virtio_mmio_ops.read(&t, 0x008, 4), VIRTIO_ID_RNG);
+    CHECK_EQ(virtio_mmio_ops.read(&t, 0, 0x008, 4), VIRTIO_ID_RNG);
     fg_desc(&g, FG_DESC, 0, FG_BUF, 8, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 1);
     fg_desc(&g, FG_DESC, 1, FG_BUF + 0x100, 4, VIRTQ_DESC_F_WRITE, 0);
     fg_publish(&g, 0);

@@ -65,13 +65,13 @@ TEST(vm_reset_devices_resets_uart_and_every_transport)
     setup(1);
     CHECK_EQ(svmm_vm_attach_virtio(&vm, 0, &con.dev, err, sizeof(err)), 0);
     base = svmm_virtio_slot_base(&vm.cfg, 0);
-    CHECK(svmm_vm_mmio_access(&vm, base + 0x070, true, 4, &v));
+    CHECK(svmm_vm_mmio_access(&vm, 0, base + 0x070, true, 4, &v));
     v = 0x5a;
-    CHECK(svmm_vm_mmio_access(&vm, vm.cfg.layout.uart_base + 7, true, 1, &v));
+    CHECK(svmm_vm_mmio_access(&vm, 0, vm.cfg.layout.uart_base + 7, true, 1, &v));
     svmm_vm_reset_devices(&vm);
-    CHECK(svmm_vm_mmio_access(&vm, base + 0x070, false, 4, &v));
+    CHECK(svmm_vm_mmio_access(&vm, 0, base + 0x070, false, 4, &v));
     CHECK_EQ(v, 0); /* Status back to reset */
-    CHECK(svmm_vm_mmio_access(&vm, vm.cfg.layout.uart_base + 7, false, 1, &v));
+    CHECK(svmm_vm_mmio_access(&vm, 0, vm.cfg.layout.uart_base + 7, false, 1, &v));
     CHECK_EQ(v, 0); /* UART scratch back to reset */
 }
 
@@ -93,14 +93,14 @@ TEST(vm_watchdog_on_the_bus_with_its_boot_window)
     CHECK_STR_CONTAINS(err, "no clock");
     be.wdt_clock = (struct sbsa_gwdt_clock){ 100, wdt_now, wdt_arm, NULL };
     CHECK_EQ(svmm_vm_init(&vm, &cfg, &plat, &be, err, sizeof(err)), 0);
-    CHECK(svmm_vm_mmio_access(&vm, 0x09020000, false, 4, &wcs));
+    CHECK(svmm_vm_mmio_access(&vm, 0, 0x09020000, false, 4, &wcs));
     CHECK_EQ(wcs, 0); /* quiescent until power-on */
     svmm_vm_power_on(&vm);
-    CHECK(svmm_vm_mmio_access(&vm, 0x09020000, false, 4, &wcs));
+    CHECK(svmm_vm_mmio_access(&vm, 0, 0x09020000, false, 4, &wcs));
     CHECK_EQ(wcs, 1);
     CHECK_EQ(wdt_deadline, 1000 + 30 * 100); /* WS0 at half the boot window */
     svmm_vm_reset_devices(&vm);
     CHECK_EQ(wdt_deadline, SBSA_GWDT_NEVER);
-    CHECK(svmm_vm_mmio_access(&vm, 0x09020000, false, 4, &wcs));
+    CHECK(svmm_vm_mmio_access(&vm, 0, 0x09020000, false, 4, &wcs));
     CHECK_EQ(wcs, 0);
 }

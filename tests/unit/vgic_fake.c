@@ -93,17 +93,20 @@ void fake_eoi(unsigned vcpu, uint32_t intid)
     test_fail(__FILE__, __LINE__, "fake_eoi: interrupt not in any list register");
 }
 
-uint64_t gicd_read(struct vgic *g, uint64_t off, unsigned size) { return vgic_dist_ops.read(g, off, size); }
-void gicd_write(struct vgic *g, uint64_t off, unsigned size, uint64_t val) { vgic_dist_ops.write(g, off, size, val); }
+uint64_t gicd_read(struct vgic *g, uint64_t off, unsigned size) { return vgic_dist_ops.read(g, fake.as_vcpu, off, size); }
+void gicd_write(struct vgic *g, uint64_t off, unsigned size, uint64_t val)
+{
+    vgic_dist_ops.write(g, fake.as_vcpu, off, size, val);
+}
 
 uint64_t gicr_read(struct vgic *g, unsigned vcpu, uint64_t off, unsigned size)
 {
-    return vgic_redist_ops.read(g, vcpu * SVMM_GICR_SIZE_PER_CPU + off, size);
+    return vgic_redist_ops.read(g, 0, vcpu * SVMM_GICR_SIZE_PER_CPU + off, size);
 }
 
 void gicr_write(struct vgic *g, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
-    vgic_redist_ops.write(g, vcpu * SVMM_GICR_SIZE_PER_CPU + off, size, val);
+    vgic_redist_ops.write(g, 0, vcpu * SVMM_GICR_SIZE_PER_CPU + off, size, val);
 }
 
 void gicd_enable_irq(struct vgic *g, uint32_t intid, uint8_t prio)

@@ -31,6 +31,7 @@ struct vgic_fake {
     unsigned eoi_vcpu;
     uint32_t eoi_intid;
     uint32_t lower_on_eoi; /* INTID whose line the eoi callback lowers (vtimer style), or FAKE_NONE */
+    unsigned as_vcpu;      /* the vCPU gicd_read/gicd_write access the distributor as (0 after fake_init) */
 };
 
 extern struct vgic_fake fake;
@@ -50,7 +51,7 @@ uint32_t fake_nth(unsigned n);
 /* The guest EOIs `intid` on `vcpu`: the LR frees and the maintenance event goes to the vgic. */
 void fake_eoi(unsigned vcpu, uint32_t intid);
 
-/* Guest accesses through the MMIO callbacks. */
+/* Guest accesses through the MMIO callbacks; distributor accesses come from vCPU fake.as_vcpu. */
 uint64_t gicd_read(struct vgic *g, uint64_t off, unsigned size);
 void gicd_write(struct vgic *g, uint64_t off, unsigned size, uint64_t val);
 uint64_t gicr_read(struct vgic *g, unsigned vcpu, uint64_t off, unsigned size);

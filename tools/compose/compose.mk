@@ -3,7 +3,7 @@
 # It links the core's own guest-DT, config and boot-plan code, so the DTBs it writes are what the VMM builds.
 COMPOSE := $(BUILD)/host/svmm-compose
 COMPOSE_SRCS := $(wildcard tools/compose/*.c)
-COMPOSE_CORE := src/core/guest_dt.c src/core/config.c src/core/boot.c src/arch/aarch64/dt.c src/arch/aarch64/machine.c src/arch/aarch64/image.c src/arch/riscv64/image.c src/ipc/netq.c src/ipc/blkq.c
+COMPOSE_CORE := src/machine/guest_dt.c src/core/dt_props.c src/core/config.c src/core/boot.c src/arch/aarch64/dt.c src/arch/aarch64/machine.c src/arch/aarch64/image.c src/arch/riscv64/image.c src/ipc/netq.c src/ipc/blkq.c
 COMPOSE_OBJS := $(patsubst %.c,$(BUILD)/compose/%.o,$(COMPOSE_SRCS) $(COMPOSE_CORE))
 COMPOSE_CFLAGS := $(WARN) $(INC) -D_GNU_SOURCE -O2 -g -Wno-format-truncation
 

@@ -95,8 +95,7 @@ static bool data_abort(unsigned vcpu, const struct sel4_exit *e)
     words = sel4_vcpu_ctx_words_for_reg(d.rt); /* only the registers up to the one transferred */
     if (!sel4_vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
-    vgic_set_current_vcpu(sel4_irq_vgic(), vcpu); /* GICv2's banked distributor registers */
-    if (aarch64_emulate_dabt(&vm, &d, e->ipa, &regs) < 0)
+    if (aarch64_emulate_dabt(&vm.bus, vcpu, &d, e->ipa, &regs) < 0)
         return stop("guest in AArch32 state");
     return sel4_vcpu_regs_write(vcpu, d.write ? 1 : words, &regs, &ctx, false);
 }

@@ -36,7 +36,7 @@ struct sel4_irq_hooks {
  */
 int sel4_irq_init(struct svmm_vm *vm, unsigned num_lrs, uint32_t max_spi, const struct sel4_irq_hooks *hooks);
 
-/* The vGIC model (for what emulates its system registers: aarch64_emulate_sysreg, vgic_set_current_vcpu). */
+/* The vGIC model (for what emulates its system registers: aarch64_emulate_sysreg). */
 struct vgic *sel4_irq_vgic(void);
 
 /* svmm_platform.irq_set for the VM's devices: device interrupt line `spi` (INTID 32 + spi) to `level`. */

@@ -3,7 +3,7 @@
 #include <libfdt.h>
 #include <stdio.h>
 #include <svmm/arch.h>
-#include <svmm/guest_dt.h>
+#include <svmm/dt_props.h>
 
 #define TRY(x) do { int err_ = (x); if (err_ < 0) return err_; } while (0)
 

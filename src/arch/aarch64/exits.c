@@ -54,7 +54,7 @@ static uint64_t extend_load(const struct aarch64_dabt *d, uint64_t v)
     return v;
 }
 
-int aarch64_emulate_dabt(struct svmm_vm *vm, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs)
+int aarch64_emulate_dabt(struct svmm_mmio_bus *bus, unsigned vcpu, const struct aarch64_dabt *d, uint64_t gpa, struct aarch64_gprs *regs)
 {
     uint64_t v;
 
@@ -63,22 +63,22 @@ int aarch64_emulate_dabt(struct svmm_vm *vm, const struct aarch64_dabt *d, uint6
         return -1;
     if (d->write) {
         v = aarch64_gpr(regs, d->rt);
-        svmm_vm_mmio_access(vm, gpa, true, d->size, &v);
+        svmm_mmio_access(bus, vcpu, gpa, true, d->size, &v);
     } else {
-        svmm_vm_mmio_access(vm, gpa, false, d->size, &v);
+        svmm_mmio_access(bus, vcpu, gpa, false, d->size, &v);
         aarch64_set_gpr(regs, d->rt, extend_load(d, v));
     }
     regs->pc += d->insn_len;
     return 0;
 }
 
-int aarch64_emulate_mmio(struct svmm_vm *vm, uint64_t esr, uint64_t gpa, struct aarch64_gprs *regs)
+int aarch64_emulate_mmio(struct svmm_mmio_bus *bus, unsigned vcpu, uint64_t esr, uint64_t gpa, struct aarch64_gprs *regs)
 {
     struct aarch64_dabt d;
 
     if (aarch64_decode_dabt(esr, &d) < 0)
         return -1;
-    return aarch64_emulate_dabt(vm, &d, gpa, regs);
+    return aarch64_emulate_dabt(bus, vcpu, &d, gpa, regs);
 }
 
 int aarch64_emulate_sysreg(struct vgic *vgic, unsigned vcpu, const struct aarch64_sysreg *s, struct aarch64_gprs *regs)

@@ -93,10 +93,6 @@ void vgic_reset(struct vgic *g)
     (void)vgic_init(g, g->version, g->ncpus, g->num_lrs, g->nr_irqs, &ops);
 }
 
-void vgic_set_current_vcpu(struct vgic *g, unsigned vcpu)
-{
-    g->current_vcpu = vcpu;
-}
 
 unsigned vgic_vcpu_of_affinity(const struct vgic *g, uint64_t aff)
 {

@@ -20,11 +20,12 @@
 #define SGIR_FILTER_OTHERS 1u
 #define SGIR_FILTER_SELF 2u
 
+/* The distributor as vCPU `vcpu` sees it (GICv2 banks the INTIDs below 32 per CPU). */
 /*@ requires \valid_read(g); assigns \nothing; */
-static struct vgic_frame dist_frame(const struct vgic *g)
+static struct vgic_frame dist_frame(const struct vgic *g, unsigned vcpu)
 {
     /* With affinity routing (v3) the INTIDs below 32 live in the redistributors: RAZ/WI here. */
-    struct vgic_frame f = { "GICD", g->current_vcpu, g->version == SVMM_GIC_V3 ? VGIC_NR_PRIVATE : 0,
+    struct vgic_frame f = { "GICD", vcpu, g->version == SVMM_GIC_V3 ? VGIC_NR_PRIVATE : 0,
                             g->nr_irqs };
 
     return f;
@@ -49,13 +50,13 @@ static uint32_t dist_ctlr(const struct vgic *g)
     return g->ctlr; /* RWP (v3 bit 31) is always 0: writes take effect at once */
 }
 
-/* The CPU mask byte of ITARGETSR for `intid`: the reader's own CPU for SGIs/PPIs. */
+/* The CPU mask byte of ITARGETSR for `intid`: the reader's (vCPU `vcpu`'s) own CPU for SGIs/PPIs. */
 /*@ requires \valid_read(g) && VGIC_NR_PRIVATE <= g->nr_irqs <= VGIC_NR_IRQS && 1 <= g->ncpus <= SVMM_MAX_VCPUS;
     assigns \nothing; */
-static uint8_t target_byte(const struct vgic *g, uint32_t intid)
+static uint8_t target_byte(const struct vgic *g, unsigned vcpu, uint32_t intid)
 {
     if (intid < VGIC_NR_PRIVATE)
-        return g->current_vcpu < g->ncpus ? (uint8_t)(1u << g->current_vcpu) : 0;
+        return vcpu < g->ncpus ? (uint8_t)(1u << vcpu) : 0;
     if (intid < g->nr_irqs)
         return g->spi[intid - VGIC_NR_PRIVATE].targets;
     return 0;
@@ -64,7 +65,7 @@ static uint8_t target_byte(const struct vgic *g, uint32_t intid)
 /*@ requires \valid_read(g) && VGIC_NR_PRIVATE <= g->nr_irqs <= VGIC_NR_IRQS && 1 <= g->ncpus <= SVMM_MAX_VCPUS;
     requires size <= 4 && first <= 0x400;
     assigns \nothing; */
-static uint32_t targets_read(const struct vgic *g, uint32_t first, unsigned size)
+static uint32_t targets_read(const struct vgic *g, unsigned vcpu, uint32_t first, unsigned size)
 {
     uint32_t v = 0;
 
@@ -72,7 +73,7 @@ static uint32_t targets_read(const struct vgic *g, uint32_t first, unsigned size
         loop assigns i, v;
         loop variant size - i; */
     for (unsigned i = 0; i < size; i++)
-        v |= (uint32_t)target_byte(g, first + i) << (8 * i);
+        v |= (uint32_t)target_byte(g, vcpu, first + i) << (8 * i);
     return v;
 }
 
@@ -139,12 +140,11 @@ static void irouter_write(struct vgic *g, const struct vgic_frame *f, uint64_t o
     VGIC_SET(g, irq->route, route & (VGIC_IROUTER_AFF | VGIC_IROUTER_IRM));
 }
 
-/* GICD_SGIR (v2): SGI [3:0] to the CPUs in [23:16], to all but the sender, or to the sender. */
+/* GICD_SGIR (v2), written by vCPU `src`: SGI [3:0] to the CPUs in [23:16], to all but the sender, or to the sender. */
 /*@ requires vgic_ok(g);
     assigns g->cpu[0 .. SVMM_MAX_VCPUS - 1], g->dirty; */
-static void sgir_write(struct vgic *g, uint32_t val)
+static void sgir_write(struct vgic *g, unsigned src, uint32_t val)
 {
-    unsigned src = g->current_vcpu;
     uint32_t list;
 
     if (src >= g->ncpus)
@@ -165,10 +165,10 @@ static void sgir_write(struct vgic *g, uint32_t val)
 
 /*@ requires vgic_ok((struct vgic *)dev);
     assigns ((struct vgic *)dev)->bad_access_rl; */
-static uint64_t dist_read(void *dev, uint64_t off, unsigned size)
+static uint64_t dist_read(void *dev, unsigned vcpu, uint64_t off, unsigned size)
 {
     struct vgic *g = dev;
-    struct vgic_frame f = dist_frame(g);
+    struct vgic_frame f = dist_frame(g, vcpu);
     uint64_t val;
 
     if (vgic_irqregs_read(g, &f, off, size, &val))
@@ -176,7 +176,7 @@ static uint64_t dist_read(void *dev, uint64_t off, unsigned size)
     if (off >= GICD_ITARGETSR && off < GICD_ITARGETSR_END) {
         if (g->version != SVMM_GIC_V2 || !vgic_access_ok(g, &f, off, size, VGIC_SZ1 | VGIC_SZ4))
             return 0;
-        return targets_read(g, (uint32_t)(off - GICD_ITARGETSR), size);
+        return targets_read(g, vcpu, (uint32_t)(off - GICD_ITARGETSR), size);
     }
     if (off >= GICD_IROUTER && off < GICD_IROUTER_END)
         return g->version == SVMM_GIC_V3 ? irouter_read(g, &f, off, size) : 0;
@@ -213,15 +213,15 @@ static void dist_write_reg(struct vgic *g, const struct vgic_frame *f, uint64_t 
     if (off == GICD_CTLR)
         VGIC_SET(g, g->ctlr, (uint32_t)val & (VGIC_CTLR_GRP0 | VGIC_CTLR_GRP1));
     else if (off == GICD_SGIR && g->version == SVMM_GIC_V2)
-        sgir_write(g, (uint32_t)val);
+        sgir_write(g, f->vcpu, (uint32_t)val);
     /* Everything else is read-only or reserved. */
 }
 
 /*@ requires vgic_ok((struct vgic *)dev); */
-static void dist_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+static void dist_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
     struct vgic *g = dev;
-    struct vgic_frame f = dist_frame(g);
+    struct vgic_frame f = dist_frame(g, vcpu);
 
     dist_write_reg(g, &f, off, size, val);
     /* Enables, pending bits, routing or an SGI may have made something deliverable. */

@@ -84,8 +84,9 @@ static bool locate(const struct vgic *g, uint64_t off, struct vgic_frame *f, uin
     return true;
 }
 
-static uint64_t redist_read(void *dev, uint64_t off, unsigned size)
+static uint64_t redist_read(void *dev, unsigned vcpu, uint64_t off, unsigned size)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct vgic *g = dev;
     struct vgic_frame f;
     uint64_t frame_off, val;
@@ -100,8 +101,9 @@ static uint64_t redist_read(void *dev, uint64_t off, unsigned size)
     return 0; /* IGRPMODR0 and NSACR are RAZ/WI with a single security state */
 }
 
-static void redist_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+static void redist_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct vgic *g = dev;
     struct vgic_frame f;
     uint64_t frame_off;

@@ -2,7 +2,7 @@
 /* riscv64 parts of the guest device tree (cpus, their interrupt controllers, the PLIC) and config. */
 #include <libfdt.h>
 #include <stdio.h>
-#include <svmm/guest_dt.h>
+#include <svmm/dt_props.h>
 #include <svmm/riscv.h>
 
 #define TRY(x) do { int err_ = (x); if (err_ < 0) return err_; } while (0)
@@ -111,7 +111,7 @@ int riscv_dt_cpus(void *fdt, const struct svmm_vm_config *cfg)
         TRY(fdt_property_string(fdt, "compatible", "riscv,cpu-intc"));
         TRY(fdt_property_u32(fdt, "phandle", RISCV_DT_PHANDLE_INTC(i)));
         /*
-         * The root's interrupt-parent is the PLIC (core/guest_dt.c, for the devices); a hart's
+         * The root's interrupt-parent is the PLIC (machine/guest_dt.c, for the devices); a hart's
          * controller is the root of its tree: pointing at itself says so (Linux's of_irq_init).
          */
         TRY(fdt_property_u32(fdt, "interrupt-parent", RISCV_DT_PHANDLE_INTC(i)));

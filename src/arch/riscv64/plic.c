@@ -119,8 +119,9 @@ static void complete(struct riscv_plic *p, unsigned ctx, uint32_t id)
     update(p);
 }
 
-static uint64_t plic_read(void *dev, uint64_t off, unsigned size)
+static uint64_t plic_read(void *dev, unsigned vcpu, uint64_t off, unsigned size)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct riscv_plic *p = dev;
 
     if (size != 4 || off % 4 != 0)
@@ -151,8 +152,9 @@ static uint64_t plic_read(void *dev, uint64_t off, unsigned size)
     }
 }
 
-static void plic_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+static void plic_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
+    (void)vcpu; /* the same registers for every vCPU */
     struct riscv_plic *p = dev;
     uint32_t v = (uint32_t)val;
 

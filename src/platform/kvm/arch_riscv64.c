@@ -73,20 +73,20 @@ void kvm_arch_irq_set(void *ctx, uint32_t spi, bool level)
 }
 
 /* The PLIC on the MMIO bus (called under dev_lock), with its own lock for irq_set's callers. */
-static uint64_t plic_read(void *dev, uint64_t off, unsigned size)
+static uint64_t plic_read(void *dev, unsigned vcpu, uint64_t off, unsigned size)
 {
     uint64_t v;
 
     pthread_mutex_lock(&rh.lock);
-    v = riscv_plic_mmio_ops.read(dev, off, size);
+    v = riscv_plic_mmio_ops.read(dev, vcpu, off, size);
     pthread_mutex_unlock(&rh.lock);
     return v;
 }
 
-static void plic_write(void *dev, uint64_t off, unsigned size, uint64_t val)
+static void plic_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
 {
     pthread_mutex_lock(&rh.lock);
-    riscv_plic_mmio_ops.write(dev, off, size, val);
+    riscv_plic_mmio_ops.write(dev, vcpu, off, size, val);
     pthread_mutex_unlock(&rh.lock);
 }
 

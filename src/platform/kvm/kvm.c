@@ -202,7 +202,7 @@ static void handle_mmio(struct kvm_vcpu_ctx *v)
     if (run->mmio.is_write)
         memcpy(&data, run->mmio.data, run->mmio.len);
     pthread_mutex_lock(&v->host->dev_lock);
-    svmm_vm_mmio_access(v->host->vm, run->mmio.phys_addr, run->mmio.is_write, run->mmio.len, &data);
+    svmm_vm_mmio_access(v->host->vm, v->index, run->mmio.phys_addr, run->mmio.is_write, run->mmio.len, &data);
     pthread_mutex_unlock(&v->host->dev_lock);
     if (!run->mmio.is_write)
         memcpy(run->mmio.data, &data, run->mmio.len);

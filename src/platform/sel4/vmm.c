@@ -635,8 +635,7 @@ static bool handle_data_abort(unsigned vcpu, const struct sel4_exit *e)
     words = sel4_vcpu_ctx_words_for_reg(d.rt);
     if (!sel4_vcpu_regs_read(vcpu, words, &regs, &ctx))
         return false;
-    vgic_set_current_vcpu(sel4_irq_vgic(), vcpu); /* GICv2 banks per-CPU distributor registers */
-    if (aarch64_emulate_dabt(&vm, &d, e->ipa, &regs) < 0) {
+    if (aarch64_emulate_dabt(&vm.bus, vcpu, &d, e->ipa, &regs) < 0) {
         svmm_err("vCPU %u: access at 0x%llx from AArch32 state (pc 0x%llx): svmm emulates AArch64 guests only",
                  vcpu, (unsigned long long)e->ipa, (unsigned long long)regs.pc);
         stop_vm(SVMM_OP_FAIL, "guest in AArch32 state");

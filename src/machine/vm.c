@@ -127,9 +127,9 @@ const void *svmm_vm_dtb(const struct svmm_vm *vm)
     return svmm_gpa_to_host(&vm->mem, vm->boot.dtb_gpa, vm->dtb_size, false);
 }
 
-bool svmm_vm_mmio_access(struct svmm_vm *vm, uint64_t gpa, bool is_write, unsigned size, uint64_t *data)
+bool svmm_vm_mmio_access(struct svmm_vm *vm, unsigned vcpu, uint64_t gpa, bool is_write, unsigned size, uint64_t *data)
 {
-    return svmm_mmio_access(&vm->bus, gpa, is_write, size, data);
+    return svmm_mmio_access(&vm->bus, vcpu, gpa, is_write, size, data);
 }
 
 void svmm_vm_exit_stats(const struct svmm_vm *vm, char *buf, size_t len)
