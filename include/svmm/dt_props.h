@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Device-tree property helpers (libfdt's sequential-write API), shared by the machine layer's
- * guest DT (src/machine/guest_dt.c) and each architecture's nodes (src/arch/*/dt.c).
+ * guest DT (src/machine/guest_dt.c) and each architecture's nodes (dt.c of each src/arch folder).
  */
 #ifndef SVMM_DT_PROPS_H
 #define SVMM_DT_PROPS_H
