@@ -7,7 +7,6 @@
 #include <svmm/sel4/vcpu.h>
 #include "sel4_clock.h"
 #include "sel4_idle.h"
-#include "sel4_vm.h"
 
 /* This VMM's page of the idle timer PD, patched in by the Microkit tool (setvar_vaddr); 0: no timer. */
 uintptr_t idle_timer_vaddr;
@@ -19,6 +18,7 @@ uintptr_t idle_timer_vaddr;
 
 static struct {
     bool on;
+    unsigned channel; /* the idle timer PD's */
     unsigned ncpus;
     bool asleep[SVMM_MAX_VCPUS];
     uint64_t deadline[SVMM_MAX_VCPUS]; /* physical counter; NO_DEADLINE: only an interrupt wakes it */
@@ -34,10 +34,11 @@ static struct {
     } stats;
 } idle;
 
-void sel4_idle_init(unsigned ncpus)
+void sel4_idle_init(unsigned ncpus, bool want, unsigned channel)
 {
     idle.ncpus = ncpus < SVMM_MAX_VCPUS ? ncpus : SVMM_MAX_VCPUS;
-    idle.on = idle_timer_vaddr != 0 && svmm_sel4_vm.idle_timer.on && !svmm_sel4_vm.passive;
+    idle.on = idle_timer_vaddr != 0 && want;
+    idle.channel = channel;
     /* The kernel never changes CNTVOFF itself (KernelArmVtimerUpdateVOffset is off in Microkit's SDKs). */
     for (unsigned i = 0; idle.on && i < idle.ncpus; i++)
         idle.cntvoff[i] = sel4_vcpu_read_reg(i, seL4_VCPUReg_CNTVOFF);
@@ -80,7 +81,7 @@ static void publish(void)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (timer_must_look(prev, d, sel4_counter_ticks())) {
         idle.stats.signals++;
-        sel4_channel_notify(svmm_sel4_vm.idle_timer.channel);
+        sel4_channel_notify(idle.channel);
     }
 }
 
@@ -140,7 +141,7 @@ void sel4_idle_notified(unsigned ch)
 {
     uint64_t now;
 
-    if (!idle.on || ch != svmm_sel4_vm.idle_timer.channel)
+    if (!idle.on || ch != idle.channel)
         return;
     now = sel4_counter_ticks();
     for (unsigned i = 0; i < idle.ncpus; i++) {

@@ -29,11 +29,12 @@ struct sel4_idle_page {
 #define IDLE_TIMER_MAX_CLIENTS 16u
 
 /*
- * Set up for `ncpus` vCPUs. Sleeping is on when the SDF maps this VMM's timer page and the VMM is
- * not passive (a passive VMM runs an exit on the faulting vCPU's scheduling context, which a vCPU
- * suspended inside its exit would never get back); otherwise WFI keeps resuming at once.
+ * Set up for `ncpus` vCPUs, the timer PD on channel `channel`. Sleeping is on when the SDF maps
+ * this VMM's timer page and `want` (the VM has an idle timer and its VMM is not passive: a passive
+ * VMM runs an exit on the faulting vCPU's scheduling context, which a vCPU suspended inside its
+ * exit would never get back); otherwise WFI keeps resuming at once.
  */
-void sel4_idle_init(unsigned ncpus);
+void sel4_idle_init(unsigned ncpus, bool want, unsigned channel);
 
 /*
  * `vcpu` trapped on WFI and has no interrupt to take (vgic_vcpu_has_work): suspend it until
