@@ -114,6 +114,15 @@ void svmm_vm_config_defaults(struct svmm_vm_config *cfg);
 /* Check ranges and overlaps; returns 0, or -1 with a one-line reason in `err`. */
 int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen);
 
+/*
+ * Whether [base, base + size) is free in `cfg`'s guest address space: 0 when it overlaps none of
+ * its RAM ranges, shared windows, interrupt-controller frames, UART, virtio-mmio window (all
+ * SVMM_MAX_VIRTIO slots) or watchdog and lies within the 40-bit space; else -1 with what it hits
+ * in `err`. For a platform placing a device of its own (svmm_add_mmio_device).
+ */
+int svmm_vm_config_span_free(const struct svmm_vm_config *cfg, uint64_t base, uint64_t size, char *err,
+                             size_t errlen);
+
 /* The highest SPI number the machine's devices use (UART, virtio slots, watchdog), 0 if none. */
 uint32_t svmm_vm_config_max_spi(const struct svmm_vm_config *cfg);
 

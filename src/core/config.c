@@ -46,13 +46,42 @@ static bool name_ok(const char *name, size_t len)
     return false;
 }
 
+/* Every span of the guest address space the configuration uses: RAM, windows, devices. */
+#define MAX_SPANS (4 + SVMM_ARCH_MAX_SPANS + SVMM_MAX_EXTRA_RAM + SVMM_MAX_WINDOWS)
+
+/*
+ * Fill spans[] with what `cfg` places in the guest address space (its counts already checked);
+ * returns how many, or -1 with the architecture's reason for refusing its interrupt controller.
+ */
+static int config_spans(const struct svmm_vm_config *cfg, struct span spans[MAX_SPANS], char *err, size_t errlen)
+{
+    const struct svmm_machine_layout *l = &cfg->layout;
+    struct svmm_arch_span irqchip[SVMM_ARCH_MAX_SPANS];
+    int nirqchip = svmm_arch_config_check(cfg, irqchip, err, errlen);
+    unsigned n = 0;
+
+    if (nirqchip < 0)
+        return -1;
+    spans[n++] = (struct span){ "RAM", cfg->ram_base, cfg->ram_size };
+    for (unsigned i = 0; i < cfg->nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
+        spans[n++] = (struct span){ "a further RAM range", cfg->extra_ram[i].base, cfg->extra_ram[i].size };
+    for (unsigned i = 0; i < cfg->nwindows && i < SVMM_MAX_WINDOWS; i++)
+        spans[n++] = (struct span){ "a shared window", cfg->windows[i].base, cfg->windows[i].size };
+    for (int i = 0; i < nirqchip && i < (int)SVMM_ARCH_MAX_SPANS; i++)
+        spans[n++] = (struct span){ irqchip[i].what, irqchip[i].base, irqchip[i].size };
+    if (l->uart_base)
+        spans[n++] = (struct span){ "UART", l->uart_base, UART_SIZE };
+    spans[n++] = (struct span){ "virtio-mmio slots", l->virtio_base, l->virtio_stride * SVMM_MAX_VIRTIO };
+    if (cfg->watchdog_s)
+        spans[n++] = (struct span){ "watchdog", l->wdt_base, SBSA_GWDT_SIZE };
+    return (int)n;
+}
+
 int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t errlen)
 {
     const struct svmm_machine_layout *l = &cfg->layout;
-    struct span spans[4 + SVMM_ARCH_MAX_SPANS + SVMM_MAX_EXTRA_RAM + SVMM_MAX_WINDOWS];
-    struct svmm_arch_span irqchip[SVMM_ARCH_MAX_SPANS];
-    unsigned n = 0;
-    int nirqchip;
+    struct span spans[MAX_SPANS];
+    int n;
 
     if (cfg->ncpus == 0 || cfg->ncpus > SVMM_MAX_VCPUS) {
         snprintf(err, errlen, "vCPU count %u out of range (1..%u)", cfg->ncpus, SVMM_MAX_VCPUS);
@@ -112,9 +141,6 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
         snprintf(err, errlen, "device interrupt number above the GIC's SPI range");
         return -1;
     }
-    nirqchip = svmm_arch_config_check(cfg, irqchip, err, errlen);
-    if (nirqchip < 0)
-        return -1;
     /* Each slot needs a whole virtio-mmio frame; a huge stride would wrap the span below. */
     if (l->virtio_stride < VIRTIO_SLOT_MIN || l->virtio_stride > (1ull << 40) / SVMM_MAX_VIRTIO) {
         snprintf(err, errlen, "virtio slot stride 0x%llx out of range (0x%llx..0x%llx)",
@@ -122,24 +148,15 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
                  (1ull << 40) / SVMM_MAX_VIRTIO);
         return -1;
     }
-    spans[n++] = (struct span){ "RAM", cfg->ram_base, cfg->ram_size };
-    for (unsigned i = 0; i < cfg->nextra_ram; i++) /* nextra_ram <= SVMM_MAX_EXTRA_RAM: checked above */
-        spans[n++] = (struct span){ "a further RAM range", cfg->extra_ram[i].base, cfg->extra_ram[i].size };
-    for (unsigned i = 0; i < cfg->nwindows; i++) /* nwindows <= SVMM_MAX_WINDOWS: checked above */
-        spans[n++] = (struct span){ "a shared window", cfg->windows[i].base, cfg->windows[i].size };
-    for (int i = 0; i < nirqchip && i < (int)SVMM_ARCH_MAX_SPANS; i++)
-        spans[n++] = (struct span){ irqchip[i].what, irqchip[i].base, irqchip[i].size };
-    if (l->uart_base)
-        spans[n++] = (struct span){ "UART", l->uart_base, UART_SIZE };
-    spans[n++] = (struct span){ "virtio-mmio slots", l->virtio_base, l->virtio_stride * SVMM_MAX_VIRTIO };
-    if (cfg->watchdog_s)
-        spans[n++] = (struct span){ "watchdog", l->wdt_base, SBSA_GWDT_SIZE };
-    for (unsigned i = 0; i < n; i++) {
+    n = config_spans(cfg, spans, err, errlen);
+    if (n < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
         if (spans[i].base + spans[i].size < spans[i].base || spans[i].base + spans[i].size > (1ull << 40)) {
             snprintf(err, errlen, "%s ends above the 40-bit guest address space", spans[i].what);
             return -1;
         }
-        for (unsigned j = 0; j < i; j++) {
+        for (int j = 0; j < i; j++) {
             if (spans_overlap(&spans[i], &spans[j])) {
                 snprintf(err, errlen, "%s overlaps %s in the guest address space", spans[i].what, spans[j].what);
                 return -1;
@@ -154,6 +171,31 @@ int svmm_vm_config_validate(const struct svmm_vm_config *cfg, char *err, size_t 
                             (l->wdt_spi >= l->virtio_spi && l->wdt_spi - l->virtio_spi < SVMM_MAX_VIRTIO))) {
         snprintf(err, errlen, "watchdog interrupt %u collides with another device's", l->wdt_spi);
         return -1;
+    }
+    return 0;
+}
+
+int svmm_vm_config_span_free(const struct svmm_vm_config *cfg, uint64_t base, uint64_t size, char *err,
+                             size_t errlen)
+{
+    const struct span want = { "", base, size };
+    struct span spans[MAX_SPANS];
+    int n = config_spans(cfg, spans, err, errlen);
+
+    if (n < 0)
+        return -1;
+    if (size == 0 || base + size < base || base + size > (1ull << 40)) {
+        snprintf(err, errlen, "0x%llx (%llu bytes) is not a range of the 40-bit guest address space",
+                 (unsigned long long)base, (unsigned long long)size);
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (spans_overlap(&want, &spans[i])) {
+            snprintf(err, errlen, "0x%llx..0x%llx overlaps %s (0x%llx..0x%llx)", (unsigned long long)base,
+                     (unsigned long long)(base + size), spans[i].what, (unsigned long long)spans[i].base,
+                     (unsigned long long)(spans[i].base + spans[i].size));
+            return -1;
+        }
     }
     return 0;
 }

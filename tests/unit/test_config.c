@@ -200,3 +200,33 @@ TEST(config_shared_windows)
     CHECK_EQ(validate(&cfg, err), -1);
     CHECK_STR_CONTAINS(err, "too many shared windows");
 }
+
+/* svmm_vm_config_span_free: where a platform may place a custom device (svmm_add_mmio_device). */
+TEST(config_span_free)
+{
+    struct svmm_vm_config cfg;
+    char err[160];
+
+    svmm_vm_config_defaults(&cfg);
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, 0x0c000000ull, 0x1000, err, sizeof(err)), 0); /* the example's page */
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, 0x09000000ull, 0x1000, err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "overlaps UART");
+    /* The whole virtio-mmio window is taken, its unused slots too (cfg.nvirtio is 0 here). */
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, 0x0a003000ull, 0x1000, err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "virtio-mmio slots");
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, 0x3ffff000ull, 0x2000, err, sizeof(err)), -1); /* one page into RAM */
+    CHECK_STR_CONTAINS(err, "overlaps RAM");
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, cfg.layout.gic.dist_base, 0x1000, err, sizeof(err)), -1);
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, 0x09020000ull, 0x1000, err, sizeof(err)), 0); /* no watchdog configured */
+    cfg.watchdog_s = 10;
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, 0x09020000ull, 0x1000, err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "watchdog");
+    cfg.nextra_ram = 1;
+    cfg.extra_ram[0] = (struct svmm_ram_range){ 0x100000000ull, 64ull << 20 };
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, 0x100001000ull, 0x1000, err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "a further RAM range");
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, 0x0c000000ull, 0, err, sizeof(err)), -1); /* empty */
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, ~0ull - 0xfff, 0x2000, err, sizeof(err)), -1); /* wraps */
+    CHECK_STR_CONTAINS(err, "40-bit");
+    CHECK_EQ(svmm_vm_config_span_free(&cfg, (1ull << 40) - 0x1000, 0x1000, err, sizeof(err)), 0); /* the last page */
+}
