@@ -129,6 +129,7 @@ sel4_tiers() {
         run_tier sel4-coloured tests/e2e/sel4-coloured.sh "$SDK"
         run_tier sel4-raw tests/e2e/sel4-raw.sh "$SDK"
         run_tier sel4-api-example tests/e2e/sel4-api-example.sh "$SDK"
+        run_tier sel4-api-examples tests/e2e/sel4-api-examples.sh "$SDK"
         run_tier sel4-passthrough tests/e2e/sel4-passthrough.sh "$SDK"
         run_tier sel4-hostile tests/e2e/sel4-hostile.sh "$SDK"
         run_tier sel4-gicv2-release tests/e2e/sel4-boot.sh "$SDK" release
@@ -136,6 +137,7 @@ sel4_tiers() {
     if [ -x "$SDK3/bin/microkit" ]; then
         run_tier sel4-gicv3 tests/e2e/sel4-boot.sh "$SDK3"
         run_tier sel4-hostile-gicv3 tests/e2e/sel4-hostile.sh "$SDK3"
+        run_tier sel4-api-examples-gicv3 tests/e2e/sel4-api-examples.sh "$SDK3"
     else
         skip_tier sel4-gicv3 "no GICv3 Microkit SDK at $SDK3 (MICROKIT_SDK_GICV3); $(enable gicv3)"
     fi

@@ -26,8 +26,9 @@ SEL4_BLK_SRCS := src/platform/sel4/blk_server_pd.c $(SEL4_PD_RUNTIME)
 SEL4_ADMIN_SRCS := src/platform/sel4/admin_pd.c $(SEL4_PD_RUNTIME)
 # And the idle timer PD (svmm-timer.elf, one per system): it needs no generated configuration.
 SEL4_TIMER_SRCS := src/platform/sel4/timer_pd.c src/platform/sel4/sel4_clock.c src/platform/sel4/runtime.c
+# api.c is the high-level API's policy (libsvmm-sel4.a below), the composer's VMMs have vmm.c's.
 SEL4_SRCS := $(filter-out $(SEL4_RNG_SRC) src/platform/sel4/switch_pd.c src/platform/sel4/blk_server_pd.c \
-	src/platform/sel4/timer_pd.c src/platform/sel4/admin_pd.c,$(wildcard src/platform/sel4/*.c))
+	src/platform/sel4/timer_pd.c src/platform/sel4/admin_pd.c src/platform/sel4/api.c,$(wildcard src/platform/sel4/*.c))
 SEL4_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SRCS))
 SEL4_SWITCH_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_SWITCH_SRCS))
 SEL4_BLK_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_BLK_SRCS))
@@ -82,13 +83,18 @@ sel4-example: | sel4-check
 # ---- the low-level seL4 API (include/svmm/sel4/) and a VMM written by hand against it ----
 # libsvmm-sel4.a: the API's modules, for a VMM of one's own, linked in one group with libsvmm.a and
 # libfdt (its runtime.c and mem.c serve them, they serve the API). The composer's VMMs (vmm.c, the
-# policy) link the same objects directly.
+# policy) link the same objects directly. It also holds the high-level API (svmm/svmm.h: api.c on
+# the VM runtime vmm_run.c, which defines the PD's fault() and notified()); a VMM of one's own that
+# defines those itself never pulls them in.
 SEL4_API_SRCS := $(addprefix src/platform/sel4/,vcpu.c fault.c guest_mem.c irq.c channel.c console.c board_uart.c \
-	sel4_clock.c runtime.c mem.c)
+	sel4_clock.c runtime.c mem.c api.c vmm_run.c idle.c)
 SEL4_API_LIB = $(SEL4_BUILD)/libsvmm-sel4.a
 $(SEL4_API_LIB): $(patsubst %.c,$(SEL4_BUILD)/%.o,$(SEL4_API_SRCS))
 	@echo "  AR $@"
 	@rm -f $@ && $(CROSS)ar rcs $@ $^
+.PHONY: libsvmm-sel4
+libsvmm-sel4: $(SEL4_API_LIB) $(BUILD)/freestanding/libsvmm.a | sel4-check
+	@echo "built $(SEL4_API_LIB) (with $(BUILD)/freestanding/libsvmm.a and libfdt: a PD's link group)"
 
 #   make sel4-api-example MICROKIT_SDK=/path GUEST_KERNEL=Image GUEST_INITRD=initrd   (a GICv2 SDK)
 # examples/api/sel4-vmm: its vmm.c and its own vmm.system, no composer. The boot loader places the
@@ -114,6 +120,32 @@ sel4-api-example: $(SEL4_API_LIB) $(BUILD)/freestanding/libsvmm.a | sel4-check
 		--config $(MICROKIT_CONFIG) -o $(API_EXAMPLE_OUT)/loader.img -r $(API_EXAMPLE_OUT)/report.txt
 	@echo "built $(API_EXAMPLE_OUT)/loader.img; boot images: $$(cat $(API_EXAMPLE_OUT)/qemu-images.args)"
 
+#   make sel4-api-examples MICROKIT_SDK=/path GUEST_KERNEL=Image GUEST_INITRD=initrd [API_EXAMPLES=mmio-device]
+# examples/api/<x> (x in API_EXAMPLES) on the high-level API: main-sel4.c and device.c linked with
+# libsvmm-sel4.a, packed with the example's vmm.system into $(SEL4_BUILD)/api-<x>/loader.img. The
+# kernel and initrd go where sel4-api-example puts them; on a GICv3 kernel the vmm.system lines that
+# name gic_vcpu are left out (the guest's CPU interface is system registers there).
+API_EXAMPLES ?= mmio-device virtio-backend
+.PHONY: sel4-api-examples
+sel4-api-examples: $(SEL4_API_LIB) $(BUILD)/freestanding/libsvmm.a | sel4-check
+	@test -f "$(GUEST_KERNEL)" && test -f "$(GUEST_INITRD)" || { echo "error: set GUEST_KERNEL and GUEST_INITRD"; exit 1; }
+	@k=$$(stat -c %s "$(GUEST_KERNEL)") i=$$(stat -c %s "$(GUEST_INITRD)"); \
+	if [ $$k -gt 33554432 ] || [ $$i -gt 33554432 ]; then echo "error: kernel and initrd must be 32 MiB or less each"; exit 1; fi; \
+	for x in $(API_EXAMPLES); do src=examples/api/$$x out=$(SEL4_BUILD)/api-$$x; mkdir -p $$out || exit 1; \
+		for c in main-sel4 device; do echo "  CC [sel4] $$src/$$c.c"; \
+			$(CROSS)gcc $(SEL4_CFLAGS) -DKERNEL_SIZE=$${k}u -DINITRD_SIZE=$${i}u -c $$src/$$c.c -o $$out/$$c.o || exit 1; done; \
+		echo "  LD $$out/vmm.elf"; \
+		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $$out/main-sel4.o $$out/device.o --start-group $(SEL4_API_LIB) \
+			$(BUILD)/freestanding/libsvmm.a $(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a --end-group $(SEL4_LDLIBS) \
+			-o $$out/vmm.elf && $(CROSS)size $$out/vmm.elf | tail -n1 || exit 1; \
+		if [ "$(SEL4_GIC)" = 3 ]; then grep -v '"gic_vcpu"' $$src/vmm.system > $$out/vmm.system; else cp $$src/vmm.system $$out/; fi; \
+		echo "-device loader,file=$(abspath $(GUEST_KERNEL)),addr=0x48000000,force-raw=on -device loader,file=$(abspath $(GUEST_INITRD)),addr=0x4a000000,force-raw=on" \
+			> $$out/qemu-images.args; \
+		echo "  MICROKIT $$out/loader.img"; \
+		$(MICROKIT_SDK)/bin/microkit $$out/vmm.system --search-path $$out --board $(MICROKIT_BOARD) \
+			--config $(MICROKIT_CONFIG) -o $$out/loader.img -r $$out/report.txt || exit 1; \
+		echo "built $$out/loader.img (GICv$(SEL4_GIC))"; done
+
 # ---- a whole system from one description (tools/compose, docs/system-description.md) ----
 #   make sel4-system SYSTEM=examples/linux-pair/system.yaml MICROKIT_SDK=/path [SYSTEM_OUT=dir] [COMPOSE_ROOT=dir]
 # svmm-compose writes the SDF, one <vm>_config.c per VM, the guest DTBs and qemu-images.args; each VM
@@ -128,18 +160,25 @@ sel4-rng-seed:
 	@test -n "$(SEED_OUT)" || { echo "error: set SEED_OUT=file.h"; exit 1; }
 	@seed_h=$(SEED_OUT); $(SEL4_RNG_SEED_CMD)
 
+# The VMM's policy and runtime are compiled per VM with its <vm>_features.h (the composer's: what the
+# VM's description uses, FEATURES on top; include/svmm/features.h), so each VMM leaves out the rest.
+SEL4_VM_SRCS := $(filter src/platform/sel4/vmm.c src/platform/sel4/vmm_run.c,$(SEL4_SRCS))
+SEL4_SHARED_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(filter-out $(SEL4_VM_SRCS),$(SEL4_SRCS)))
+
 .PHONY: sel4-system
 sel4-system: $(COMPOSE) $(SEL4_OBJS) $(SEL4_SWITCH_OBJS) $(SEL4_BLK_OBJS) $(SEL4_TIMER_OBJS) $(SEL4_ADMIN_OBJS) \
 		$(BUILD)/freestanding/libsvmm.a | sel4-check
 	@test -f "$(SYSTEM)" || { echo "error: set SYSTEM=examples/<name>/system.yaml"; exit 1; }
-	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/*_switchcfg.c $(SYSTEM_OUT)/*_blkcfg.c $(SYSTEM_OUT)/*_admincfg.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o
+	@rm -f $(SYSTEM_OUT)/*_config.c $(SYSTEM_OUT)/*_switchcfg.c $(SYSTEM_OUT)/*_blkcfg.c $(SYSTEM_OUT)/*_admincfg.c $(SYSTEM_OUT)/svmm-*.elf $(SYSTEM_OUT)/*_rng_seed.h $(SYSTEM_OUT)/*_rng.o $(SYSTEM_OUT)/*_features.h
 	@$(COMPOSE) $(SYSTEM) -o $(SYSTEM_OUT) --gic $(SEL4_GIC) $(SEL4_FASTPATH) $(SEL4_SMP) $(SEL4_MICROKIT_VERSION) \
-		--root $(COMPOSE_ROOT) --dtb
+		--root $(COMPOSE_ROOT) --dtb $(if $(strip $(FEATURES)),--features "$(FEATURES)")
 	@for c in $(SYSTEM_OUT)/*_config.c; do vm=$$(basename $$c _config.c); echo "  LD $(SYSTEM_OUT)/svmm-$$vm.elf"; \
 		rng=; if grep -q sel4_attach_rng $$c; then seed_h=$(SYSTEM_OUT)/$${vm}_rng_seed.h; rng=$(SYSTEM_OUT)/$${vm}_rng.o; \
 			$(SEL4_RNG_SEED_CMD) && $(CROSS)gcc $(SEL4_CFLAGS) -include $$seed_h -c $(SEL4_RNG_SRC) -o $$rng || exit 1; fi; \
+		vmobjs=; for s in $(SEL4_VM_SRCS); do o=$(SYSTEM_OUT)/$${vm}_$$(basename $$s .c).o; vmobjs="$$vmobjs $$o"; \
+			$(CROSS)gcc $(SEL4_CFLAGS) -include $(SYSTEM_OUT)/$${vm}_features.h -c $$s -o $$o || exit 1; done; \
 		$(CROSS)gcc $(SEL4_CFLAGS) -c $$c -o $(SYSTEM_OUT)/$${vm}_config.o && \
-		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_OBJS) $$rng $(SYSTEM_OUT)/$${vm}_config.o $(SEL4_LDLIBS) \
+		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $(SEL4_SHARED_OBJS) $$vmobjs $$rng $(SYSTEM_OUT)/$${vm}_config.o $(SEL4_LDLIBS) \
 			-o $(SYSTEM_OUT)/svmm-$$vm.elf && $(CROSS)size $(SYSTEM_OUT)/svmm-$$vm.elf | tail -n1 || exit 1; done
 	@for c in $$(ls $(SYSTEM_OUT)/*_switchcfg.c 2>/dev/null); do sw=$$(basename $$c _switchcfg.c); \
 		echo "  LD $(SYSTEM_OUT)/svmm-switch-$$sw.elf"; \
