@@ -6,7 +6,8 @@ VERSION := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0-dev)
 # Platform-free layers: built for the host (tests), for arm64 Linux, and freestanding (seL4).
 CORE_SRCS := $(wildcard src/core/*.c) $(wildcard src/machine/*.c) $(wildcard src/arch/aarch64/*.c) $(wildcard src/virtio/*.c) \
 	$(wildcard src/ipc/*.c) $(wildcard src/net/*.c) $(wildcard src/blk/*.c)
-KVM_SRCS := $(filter-out src/platform/kvm/arch_%.c,$(wildcard src/platform/kvm/*.c))
+# api.c: the high-level API (svmm/svmm.h), in libsvmm-kvm.a rather than the svmm binary.
+KVM_SRCS := $(filter-out src/platform/kvm/arch_%.c src/platform/kvm/api.c,$(wildcard src/platform/kvm/*.c))
 # riscv64 (docs/riscv.md): its arch layer; arch.c is the arch interface, the rest is unit-tested by name.
 RISCV_ARCH_SRCS := $(wildcard src/arch/riscv64/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -30,7 +31,7 @@ PICOLIBC_SPECS := /usr/lib/picolibc/aarch64-linux-gnu/picolibc.specs
 FREE_CFLAGS := $(WARN) $(INC) -I$(ARM64_FDT)/include --specs=$(PICOLIBC_SPECS) -ffreestanding -O2 \
 	-mgeneral-regs-only -fno-pic -ffunction-sections -fdata-sections
 
-.PHONY: all help deps unit svmm freestanding test demo clean machine riscv-machine e2e-riscv bench-riscv e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console e2e-restart e2e-restart-20 e2e-up e2e-watchdog fresh-check
+.PHONY: all help deps unit svmm libsvmm-kvm freestanding test demo clean machine riscv-machine e2e-riscv bench-riscv e2e e2e-blk e2e-net e2e-vsock e2e-switch e2e-console e2e-restart e2e-restart-20 e2e-up e2e-watchdog fresh-check
 
 all: svmm unit-build freestanding
 
@@ -40,6 +41,8 @@ help:
 	@echo "make test            every test tier; ends with 'N passed, N failed, N skipped'"
 	@echo "make unit            host unit tests (ASan+UBSan)"
 	@echo "make svmm            static arm64 svmm binary -> $(BUILD)/aarch64/svmm"
+	@echo "make libsvmm-kvm     the high-level API (svmm/svmm.h) on KVM -> $(BUILD)/aarch64/libsvmm-kvm.a"
+	@echo "make api-examples    the API examples (examples/api/mmio-device, virtio-backend) on KVM, static arm64"
 	@echo "make freestanding    freestanding arm64 core library -> $(BUILD)/freestanding/libsvmm.a"
 	@echo "make e2e             boot Linux under svmm inside QEMU (hosted tier)"
 	@echo "make compose         the system composer -> $(BUILD)/host/svmm-compose (docs/system-description.md)"
@@ -76,7 +79,8 @@ deps:
 	@scripts/deps.sh $(BUILD)
 
 # ---- host unit tests ----
-HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) $(filter-out %/arch.c,$(RISCV_ARCH_SRCS)) src/platform/kvm/cli.c src/platform/kvm/switch_cli.c src/platform/kvm/blk_file.c src/platform/kvm/blk_server_cli.c src/platform/kvm/up_plan.c tools/compose/colour.c $(UNIT_SRCS))
+HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(CORE_SRCS) $(filter-out %/arch.c,$(RISCV_ARCH_SRCS)) src/platform/kvm/cli.c src/platform/kvm/switch_cli.c src/platform/kvm/blk_file.c src/platform/kvm/blk_server_cli.c src/platform/kvm/up_plan.c tools/compose/colour.c $(UNIT_SRCS) \
+	examples/api/mmio-device/device.c examples/api/virtio-backend/device.c)
 
 $(BUILD)/host/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -108,6 +112,15 @@ $(BUILD)/aarch64/svmm: $(ARM64_OBJS)
 	@echo "  LD $@"
 	@$(CROSS)gcc $(ARM64_LDFLAGS) $^ -lfdt -o $@
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
+
+# ---- the high-level API on KVM (svmm/svmm.h): a static library; the API examples link it (examples/api/api.mk) ----
+$(BUILD)/aarch64/libsvmm-kvm.a: $(filter-out %/kvm/main.o,$(ARM64_OBJS)) $(BUILD)/aarch64/src/platform/kvm/api.o
+	@rm -f $@
+	@$(CROSS)ar rcs $@ $^
+	@echo "built $@ ($$(stat -c %s $@) bytes)"
+
+libsvmm-kvm: $(BUILD)/aarch64/libsvmm-kvm.a
+-include examples/api/api.mk
 
 # ---- riscv64 Linux binary: make svmm ARCH=riscv64 (libfdt built by scripts/deps-riscv64.sh) ----
 ARCH ?= aarch64

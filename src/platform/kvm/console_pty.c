@@ -50,6 +50,14 @@ static int open_pty(struct console_endpoint *ep, const char *what, char *err, si
     return 0;
 }
 
+void console_host_stdin_to_uart(struct console_host *ch)
+{
+    struct console_endpoint *in = new_endpoint(ch, 0, CONSOLE_TO_UART);
+
+    in->in_fd = STDIN_FILENO;
+    in->in_open = true;
+}
+
 int console_host_setup(const struct svmm_cli *cli, struct virtio_console *c, struct console_host *ch, char *err,
                        size_t errlen)
 {
@@ -61,10 +69,7 @@ int console_host_setup(const struct svmm_cli *cli, struct virtio_console *c, str
         ep0 = new_endpoint(ch, 0, CONSOLE_TO_PORT);
         if (open_pty(ep0, "--console pty", err, errlen) < 0)
             return -1;
-        /* stdin still reaches the emulated UART (and Ctrl-A x still stops the VM). */
-        struct console_endpoint *in = new_endpoint(ch, 0, CONSOLE_TO_UART);
-        in->in_fd = STDIN_FILENO;
-        in->in_open = true;
+        console_host_stdin_to_uart(ch); /* stdin still reaches the emulated UART (and Ctrl-A x stops the VM) */
         fprintf(stderr, "svmm: virtio-console on %s\n", ep0->path);
     } else {
         ep0 = new_endpoint(ch, 0, CONSOLE_TO_PORT_OR_UART);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <svmm/hosted.h>
 #include <svmm/log.h>
 #include <svmm/vm.h>
 #include <svmm/virtio_rng.h>
@@ -19,6 +20,7 @@
 #include "blk_server_main.h"
 #include "cli.h"
 #include "control.h"
+#include "hosted_vm.h"
 #include "kvm.h"
 #include "kvm_arch.h"
 #include "net_switch.h"
@@ -35,75 +37,11 @@
 #define SVMM_VERSION "0.1.0-dev"
 #endif
 
-#define MAX_FILE (1ull << 30)
-
-static void log_to_stderr(enum svmm_log_level level, const char *line, unsigned len)
-{
-    static const char *const prefix[] = { "svmm: error: ", "svmm: warning: ", "svmm: ", "svmm: debug: " };
-    /* In raw terminal mode a bare \n does not return the carriage. */
-    const char *eol = isatty(STDERR_FILENO) ? "\r\n" : "\n";
-
-    fprintf(stderr, "%s%.*s%s", prefix[level], (int)len, line, eol);
-}
-
-/* The log rate limiters' clock: monotonic, so a wall-clock change never reopens or stalls a limiter. */
-static uint64_t monotonic_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static int fail(const char *msg)
 {
     stdio_restore();
     fprintf(stderr, "svmm: error: %s\n", msg);
     return SVMM_EXIT_ERROR;
-}
-
-/*
- * Read a whole regular file into new pages that are then made read-only: the pristine copy of a
- * boot image, loaded into guest RAM again at every restart. NULL with a message in err.
- */
-static void *read_file(const char *what, const char *path, size_t *len, char *err, size_t errlen)
-{
-    struct stat st;
-    uint8_t *buf = NULL;
-    size_t done = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-    if (fd < 0 || fstat(fd, &st) < 0) {
-        snprintf(err, errlen, "cannot read %s '%s': %s", what, path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size == 0 || (unsigned long long)st.st_size > MAX_FILE) {
-        snprintf(err, errlen, "%s '%s' is %s", what, path,
-                 !S_ISREG(st.st_mode) ? "not a regular file" : st.st_size == 0 ? "empty" : "larger than 1 GiB");
-        goto out;
-    }
-    buf = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (buf == MAP_FAILED) {
-        snprintf(err, errlen, "out of memory reading %s '%s'", what, path);
-        buf = NULL;
-        goto out;
-    }
-    while (done < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + done, (size_t)st.st_size - done);
-        if (n <= 0) {
-            snprintf(err, errlen, "cannot read %s '%s': %s", what, path, n < 0 ? strerror(errno) : "short read");
-            munmap(buf, (size_t)st.st_size);
-            buf = NULL;
-            goto out;
-        }
-        done += (size_t)n;
-    }
-    mprotect(buf, done, PROT_READ);
-    *len = done;
-out:
-    if (fd >= 0)
-        close(fd);
-    return buf;
 }
 
 static int write_dtb(const char *path, const void *dtb, size_t len, char *err, size_t errlen)
@@ -253,64 +191,6 @@ static void join_net_vsock(const struct svmm_cli *cli)
     }
 }
 
-/* The boot images (read-only copies) and guest RAM: what a restart loads again. */
-struct guest_images {
-    struct svmm_vm *vm;
-    const char *kernel_path;
-    const void *kernel, *initrd;
-    size_t kernel_len, initrd_len;
-    void *ram;
-    void **extra_ram; /* cfg.extra_ram's mappings */
-};
-
-static int load_guest(void *ctx, char *err, size_t errlen)
-{
-    const struct guest_images *g = ctx;
-    char reason[256];
-
-    if (svmm_vm_load_linux(g->vm, g->kernel, g->kernel_len, g->initrd, g->initrd_len, reason, sizeof(reason)) < 0) {
-        snprintf(err, errlen, "cannot boot '%.200s': %s", g->kernel_path, reason);
-        return -1;
-    }
-    return 0;
-}
-
-/* A restart's reload: guest RAM back to zero pages (private anonymous memory), then the images. */
-static int reload_guest(void *ctx, char *err, size_t errlen)
-{
-    const struct guest_images *g = ctx;
-
-    if (madvise(g->ram, g->vm->cfg.ram_size, MADV_DONTNEED) < 0) {
-        snprintf(err, errlen, "cannot scrub guest RAM: %s", strerror(errno));
-        return -1;
-    }
-    for (unsigned i = 0; i < g->vm->cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++)
-        if (madvise(g->extra_ram[i], g->vm->cfg.extra_ram[i].size, MADV_DONTNEED) < 0) {
-            snprintf(err, errlen, "cannot scrub guest RAM range %u: %s", i + 1, strerror(errno));
-            return -1;
-        }
-    return load_guest(ctx, err, errlen);
-}
-
-/*
- * Guest RAM: private anonymous memory (zero pages, handed back by a restart's scrub) between two
- * inaccessible guard pages, so a stray access past either end faults instead of reaching the
- * VMM's other data, and the mapping stays one region of its own in /proc/PID/maps.
- */
-static void *map_guest_ram(uint64_t size)
-{
-    const size_t guard = 4096;
-    uint8_t *p = mmap(NULL, size + 2 * guard, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-
-    if (p == MAP_FAILED)
-        return NULL;
-    if (mprotect(p + guard, size, PROT_READ | PROT_WRITE) < 0) {
-        munmap(p, size + 2 * guard);
-        return NULL;
-    }
-    return p + guard;
-}
-
 /*
  * Shared windows: each file (created 0600 when missing, made as large as the window, refused when
  * larger or not a regular file) mapped shared, so every VMM given the same path sees one memory.
@@ -341,58 +221,6 @@ static int map_windows(const struct svmm_cli *cli, struct kvm_host *host, char *
     return 0;
 }
 
-/* The running VM, for the SIGTERM handler. */
-static struct kvm_host *running_host;
-
-/* SIGTERM stops the VM as a guest power-off would (devices drained, counters logged), status 143. */
-static void on_sigterm(int sig)
-{
-    (void)sig;
-    kvm_host_stop(running_host, SVMM_EXIT_TERMINATED); /* an atomic, pthread_kill and write: signal-safe */
-}
-
-/*
- * SIGTERM is taken by the main thread only (every thread svmm starts inherits it blocked), and not
- * while it restarts the VM: the handler touches the vCPUs, which a restart replaces.
- */
-static void block_sigterm(bool block)
-{
-    sigset_t term;
-
-    sigemptyset(&term);
-    sigaddset(&term, SIGTERM);
-    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &term, NULL);
-}
-
-static void catch_sigterm(struct kvm_host *host)
-{
-    struct sigaction sa = { .sa_handler = on_sigterm };
-
-    running_host = host;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    block_sigterm(false);
-}
-
-/* Pump the consoles until the VM stops, restarting it whenever the guest reset it. */
-static void run_until_stopped(struct kvm_host *host, struct virtio_console *console, struct console_host *conhost,
-                              struct guest_images *images)
-{
-    char err[512];
-
-    for (;;) {
-        console_pump(host, console, conhost);
-        if (!kvm_host_restart_pending(host))
-            return;
-        block_sigterm(true);
-        if (kvm_host_restart(host, reload_guest, images, err, sizeof(err)) < 0) {
-            svmm_err("restart failed: %s", err);
-            kvm_host_stop(host, SVMM_EXIT_ERROR);
-        }
-        block_sigterm(false);
-    }
-}
-
 static int run(const struct svmm_cli *cli)
 {
     static struct svmm_vm vm;
@@ -403,13 +231,13 @@ static int run(const struct svmm_cli *cli)
     static struct kvm_watchdog watchdog = { .timer_fd = -1 };
     char err[512];
     int status;
-    static void *extra_ram[SVMM_MAX_EXTRA_RAM]; /* cfg.extra_ram's mappings */
-    struct guest_images images = { .vm = &vm, .kernel_path = cli->kernel };
+    static struct hosted_guest images;
     struct svmm_platform plat = kvm_host_platform(&host);
     struct svmm_vm_backends be = { .uart_tx = stdio_uart_tx };
     struct svmm_vm_config cfg = cli->cfg;
 
-    block_sigterm(true); /* until every thread is started: see block_sigterm() */
+    images = (struct hosted_guest){ .vm = &vm, .kernel_path = cli->kernel };
+    hosted_block_sigterm(true); /* until every thread is started: see hosted_block_sigterm() */
     host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
     if (console_host_setup(cli, &console, &conhost, err, sizeof(err)) < 0 ||
         blk_relay_host_open(&blk_relay, cli, &console, err, sizeof(err)) < 0)
@@ -422,33 +250,20 @@ static int run(const struct svmm_cli *cli)
         attach_blk_rng(cli, &vm, &host, err, sizeof(err)) < 0 ||
         attach_net_vsock(cli, &vm, err, sizeof(err)) < 0)
         return fail(err);
-    images.kernel = read_file("kernel", cli->kernel, &images.kernel_len, err, sizeof(err));
+    images.kernel = svmm_read_file("kernel", cli->kernel, &images.kernel_len, err, sizeof(err));
     if (images.kernel == NULL)
         return fail(err);
-    if (cli->initrd && (images.initrd = read_file("initrd", cli->initrd, &images.initrd_len, err, sizeof(err))) == NULL)
+    if (cli->initrd &&
+        (images.initrd = svmm_read_file("initrd", cli->initrd, &images.initrd_len, err, sizeof(err))) == NULL)
         return fail(err);
-    images.ram = map_guest_ram(cli->cfg.ram_size);
-    if (images.ram == NULL) {
-        snprintf(err, sizeof(err), "cannot allocate %llu MiB of guest RAM: %s",
-                 (unsigned long long)(cli->cfg.ram_size >> 20), strerror(errno));
+    if (hosted_guest_map_ram(&images, err, sizeof(err)) < 0)
         return fail(err);
-    }
-    svmm_vm_add_ram(&vm, images.ram);
-    images.extra_ram = extra_ram;
-    for (unsigned i = 0; i < cli->cfg.nextra_ram && i < SVMM_MAX_EXTRA_RAM; i++) {
-        extra_ram[i] = map_guest_ram(cli->cfg.extra_ram[i].size);
-        if (extra_ram[i] == NULL || svmm_vm_add_extra_ram(&vm, i, extra_ram[i]) < 0) {
-            snprintf(err, sizeof(err), "cannot allocate RAM range %u (%llu MiB): %s", i + 1,
-                     (unsigned long long)(cli->cfg.extra_ram[i].size >> 20), strerror(errno));
-            return fail(err);
-        }
-    }
-    if (load_guest(&images, err, sizeof(err)) < 0)
+    if (hosted_guest_load(&images, err, sizeof(err)) < 0)
         return fail(err);
     if (cli->dtb_out && write_dtb(cli->dtb_out, svmm_vm_dtb(&vm), vm.dtb_size, err, sizeof(err)) < 0)
         return fail(err);
     if (kvm_host_open(&host, cli->no_reboot, err, sizeof(err)) < 0 || map_windows(cli, &host, err, sizeof(err)) < 0 ||
-        kvm_host_create_vm(&host, &vm, images.ram, extra_ram, err, sizeof(err)) < 0 ||
+        kvm_host_create_vm(&host, &vm, images.ram, images.extra_ram, err, sizeof(err)) < 0 ||
         (cli->control && vmm_control_open(&control, cli->control, err, sizeof(err)) < 0))
         return fail(err);
     svmm_info("starting VM: %u vCPU%s, %llu MiB RAM, cmdline \"%s\"", cli->cfg.ncpus, cli->cfg.ncpus > 1 ? "s" : "",
@@ -473,8 +288,7 @@ static int run(const struct svmm_cli *cli)
         kvm_host_stop(&host, SVMM_EXIT_ERROR);
         return fail(err);
     }
-    catch_sigterm(&host);
-    run_until_stopped(&host, &console, &conhost, &images);
+    hosted_serve(&host, &console, &conhost, &images);
     status = kvm_host_join(&host);
     kvm_watchdog_close(&watchdog);
     join_net_vsock(cli);
@@ -498,12 +312,12 @@ int main(int argc, char **argv)
         return 0;
     }
     if (cli.cmd == SVMM_CLI_SWITCH) {
-        svmm_log_set_clock(monotonic_ns);
-        return switch_main(argc - 1, argv + 1, log_to_stderr);
+        svmm_log_set_clock(hosted_monotonic_ns);
+        return switch_main(argc - 1, argv + 1, hosted_log_stderr);
     }
     if (cli.cmd == SVMM_CLI_BLK_SERVER) {
-        svmm_log_set_clock(monotonic_ns);
-        return blk_server_main(argc - 1, argv + 1, log_to_stderr);
+        svmm_log_set_clock(hosted_monotonic_ns);
+        return blk_server_main(argc - 1, argv + 1, hosted_log_stderr);
     }
     if (cli.cmd == SVMM_CLI_UP)
         return up_main(argc - 1, argv + 1);
@@ -513,7 +327,7 @@ int main(int argc, char **argv)
         printf("svmm %s (Linux KVM, %s)\n", SVMM_VERSION, kvm_arch_name);
         return 0;
     }
-    svmm_log_init(log_to_stderr, cli.verbosity >= 2 ? SVMM_LOG_DEBUG : cli.verbosity == 1 ? SVMM_LOG_INFO : SVMM_LOG_WARN);
-    svmm_log_set_clock(monotonic_ns);
+    svmm_log_init(hosted_log_stderr, cli.verbosity >= 2 ? SVMM_LOG_DEBUG : cli.verbosity == 1 ? SVMM_LOG_INFO : SVMM_LOG_WARN);
+    svmm_log_set_clock(hosted_monotonic_ns);
     return run(&cli);
 }

@@ -60,6 +60,9 @@ struct console_host {
 int console_host_setup(const struct svmm_cli *cli, struct virtio_console *c, struct console_host *ch, char *err,
                        size_t errlen);
 
+/* Add an endpoint that hands stdin to the emulated UART (`ch` zeroed or set up; one slot free). */
+void console_host_stdin_to_uart(struct console_host *ch);
+
 /* Log per-port counters and close the endpoints. */
 void console_host_close(struct console_host *ch, const struct virtio_console *c);
 
@@ -70,6 +73,7 @@ void console_endpoint_write(void *ctx, const uint8_t *buf, size_t len);
  * Run the host side until the VM stops: read stdin and the ptys, hand bytes to their ports once the
  * guest can take them (stdin: the UART before the virtio console is up), handle Ctrl-A x on a
  * terminal. Returns when h->stop_fd fires (the VM stopped) or h->restart_fd does (a restart waits).
+ * `c` may be NULL when every endpoint's target is CONSOLE_TO_UART (a VM without a virtio console).
  */
 void console_pump(struct kvm_host *h, struct virtio_console *c, struct console_host *ch);
 
