@@ -12,6 +12,7 @@
  */
 #include <microkit.h>
 #include <stdio.h>
+#include <svmm/features.h>
 #include <svmm/lifecycle.h>
 #include <svmm/log.h>
 #include <svmm/sel4/channel.h>
@@ -70,7 +71,7 @@ static int load_guest(struct svmm_vm *vm, char *err, size_t errlen)
     const uint8_t *images = (const uint8_t *)boot_images_vaddr;
     uint64_t ko = c->kernel_offset, ks = c->kernel_size, io = c->initrd_offset, is = c->initrd_size;
 
-    if (c->slot && cur_image < c->nimages && cur_image < SEL4_MAX_SLOT_IMAGES) {
+    if (SVMM_FEATURE_SLOTS && c->slot && cur_image < c->nimages && cur_image < SEL4_MAX_SLOT_IMAGES) {
         ko = c->images[cur_image].kernel_offset;
         ks = c->images[cur_image].kernel_size;
         io = c->images[cur_image].initrd_offset;
@@ -177,7 +178,7 @@ static bool admin_serve(unsigned ch)
  */
 static int serve_disks(char *err, size_t errlen)
 {
-    if (svmm_sel4_vm.blk_serve.start == NULL)
+    if (!SVMM_FEATURE_DRIVER_VM || svmm_sel4_vm.blk_serve.start == NULL)
         return 0;
     return svmm_sel4_vm.blk_serve.start(sel4_console_virtio(), err, errlen);
 }
@@ -197,18 +198,45 @@ static int attach_devices(struct svmm_vm *vm, char *err, size_t errlen)
     return 0;
 }
 
+/*
+ * What the configuration asks for that this VMM was built without (<vm>_features.h, which the composer
+ * writes from the same description, so only a hand-made mismatch gets here): -1 naming the switch.
+ */
+static int check_features(char *err, size_t errlen)
+{
+    const struct svmm_sel4_vm *c = &svmm_sel4_vm;
+    const char *what = NULL, *name = NULL;
+
+    if (c->cfg.watchdog_s && !SVMM_FEATURE_WATCHDOG)
+        what = "the watchdog", name = "watchdog";
+    else if (c->cfg.ncpus > 1 && !SVMM_FEATURE_SMP)
+        what = "more than one vCPU", name = "smp";
+    else if (c->npt_irqs && !SVMM_FEATURE_PASSTHROUGH)
+        what = "passthrough interrupts", name = "passthrough";
+    else if (c->slot && !SVMM_FEATURE_SLOTS)
+        what = "dynamic slots", name = "slots";
+    else if (c->blk_serve.start != NULL && !SVMM_FEATURE_DRIVER_VM)
+        what = "a driver VM's disk service", name = "driver-vm";
+    else if (admin_page_vaddr != 0 && !SVMM_FEATURE_ADMIN)
+        what = "the admin PD's protocol", name = "admin";
+    if (what == NULL)
+        return 0;
+    snprintf(err, errlen, "this VMM was built without %s (FEATURES=-%s)", what, name);
+    return -1;
+}
+
 /* The VM with the configuration's devices, disks, RAM and passthrough interrupts; -1 with a reason. */
 static int build_vm(const struct sel4_vmm_policy *pol, char *err, size_t errlen)
 {
     struct svmm_vm *vm;
 
-    if (sel4_vmm_create(pol, &svmm_sel4_vm.cfg, err, errlen) < 0)
+    if (check_features(err, errlen) < 0 || sel4_vmm_create(pol, &svmm_sel4_vm.cfg, err, errlen) < 0)
         return -1;
     vm = sel4_vmm_vm();
     if (attach_devices(vm, err, errlen) < 0 || serve_disks(err, errlen) < 0 || add_ram(vm, err, errlen) < 0 ||
         sel4_vmm_machine(err, errlen) < 0)
         return -1;
-    return sel4_passthrough_start(err, errlen);
+    return SVMM_FEATURE_PASSTHROUGH ? sel4_passthrough_start(err, errlen) : 0;
 }
 
 void init(void)
@@ -219,14 +247,15 @@ void init(void)
         .passive = c->passive,
         .uart_irq_channel = c->uart_irq_channel,
         .num_lrs = c->num_lrs,
-        .max_spi = sel4_passthrough_max_spi(),
+        /* Each feature's hooks only if built with it (include/svmm/features.h, <vm>_features.h). */
+        .max_spi = SVMM_FEATURE_PASSTHROUGH ? sel4_passthrough_max_spi() : 0,
         .idle_timer = c->idle_timer.on,
         .idle_timer_channel = c->idle_timer.channel,
         .load = load_guest,
-        .eoi = passthrough_eoi,
-        .reset = sel4_passthrough_reset,
-        .changed = admin_publish,
-        .notified = admin_serve,
+        .eoi = SVMM_FEATURE_PASSTHROUGH ? passthrough_eoi : NULL,
+        .reset = SVMM_FEATURE_PASSTHROUGH ? sel4_passthrough_reset : NULL,
+        .changed = SVMM_FEATURE_ADMIN ? admin_publish : NULL,
+        .notified = SVMM_FEATURE_ADMIN ? admin_serve : NULL,
     };
     char err[160];
 
@@ -237,15 +266,16 @@ void init(void)
         svmm_err("VM setup failed: %s", err);
         return;
     }
-    if (pd_reentry_starts() > 1) {
+    if (SVMM_FEATURE_ADMIN && pd_reentry_starts() > 1) {
         svmm_info("VMM of %s started again by its parent (start %u): halting the last run's vCPUs, scrubbing "
                   "guest RAM", c->name, pd_reentry_starts());
         sel4_vmm_clean_up_last_run();
     }
-    if (c->slot) {
+    if (SVMM_FEATURE_SLOTS && c->slot) {
         svmm_info("slot %s: %u image%s, waiting for the admin's boot command", c->name, c->nimages,
                   c->nimages == 1 ? "" : "s");
-        admin_publish(); /* CREATED */
+        if (SVMM_FEATURE_ADMIN)
+            admin_publish(); /* CREATED */
         return;
     }
     if (load_guest(sel4_vmm_vm(), err, sizeof(err)) < 0) {

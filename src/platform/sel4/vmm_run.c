@@ -14,6 +14,7 @@
 #include <string.h>
 #include <svmm/aarch64.h>
 #include <svmm/arch.h>
+#include <svmm/features.h>
 #include <svmm/lifecycle.h>
 #include <svmm/log.h>
 #include <svmm/psci.h>
@@ -146,6 +147,8 @@ static void log_exit_stats(bool final)
 {
     char devs[256], head[32] = "exits", tail[24] = "", idle_head[32] = "idle";
 
+    if (!SVMM_FEATURE_STATS)
+        return; /* left out (include/svmm/features.h): no counts are logged */
     svmm_vm_exit_stats(&vm, devs, sizeof(devs));
     if (final) {
         snprintf(tail, sizeof(tail), "; boot=%u", lc.boots);
@@ -261,10 +264,14 @@ static void psci_system_reset(void *ctx)
 {
     (void)ctx;
     if (lifecycle(SVMM_OP_GUEST_RESET) && lc.state == SVMM_VM_STOPPING)
-        sel4_vmm_finish_stop("guest requested a reset (PSCI SYSTEM_RESET) and this VM does not reboot");
+        sel4_vmm_finish_stop(SVMM_FEATURE_RESTART ? "guest requested a reset (PSCI SYSTEM_RESET) and this VM does not reboot"
+                                                  : "guest requested a reset (PSCI SYSTEM_RESET) and this VMM was built "
+                                                    "without restart (FEATURES=-restart)");
 }
 
-static const struct psci_ops psci_ops = { NULL, psci_cpu_on, psci_cpu_off, psci_system_off, psci_system_reset };
+/* Without smp (features.h) the VM has one vCPU (the policy refuses more), which no CPU_ON can name. */
+static const struct psci_ops psci_ops = { NULL, SVMM_FEATURE_SMP ? psci_cpu_on : NULL, psci_cpu_off, psci_system_off,
+                                          psci_system_reset };
 
 /* ---- restart: the VM power-cycled in place (issue 12 part 1) ---- */
 
@@ -375,6 +382,8 @@ static bool restart_vm(unsigned caller)
 
 bool sel4_vmm_restart_now(const char *who)
 {
+    if (!SVMM_FEATURE_RESTART)
+        return false; /* left out: the composer refuses an admin (the caller) without restart */
     restart_asker = who;
     (void)restart_vm(NO_VCPU);
     return vm_running();
@@ -382,7 +391,7 @@ bool sel4_vmm_restart_now(const char *who)
 
 int sel4_vmm_restart_request(const char *who)
 {
-    if (!lifecycle(SVMM_OP_RESTART))
+    if (!SVMM_FEATURE_RESTART || !lifecycle(SVMM_OP_RESTART))
         return -1;
     if (!in_exit)
         return sel4_vmm_restart_now(who) ? 0 : -1;
@@ -392,6 +401,10 @@ int sel4_vmm_restart_request(const char *who)
 
 int sel4_vmm_start_stopped(const char *who, char *why, size_t len)
 {
+    if (!SVMM_FEATURE_RESTART) {
+        snprintf(why, len, "this VMM was built without restart (FEATURES=-restart), which starting a VM again needs");
+        return -1;
+    }
     reset_machine();
     sel4_guest_mem_scrub();
     if (pol.load(&vm, why, len) < 0) {
@@ -418,7 +431,9 @@ int sel4_vmm_create(const struct sel4_vmm_policy *p, const struct svmm_vm_config
     const struct svmm_platform plat = { .ctx = NULL, .irq_set = sel4_irq_set_spi };
     const struct svmm_vm_backends be = {
         .uart_tx = sel4_console_uart_tx,
-        .wdt_clock = { .hz = sel4_counter_hz(), .now = watchdog_now, .arm = watchdog_arm },
+        /* Without the watchdog (features.h) it has no clock: the policy refuses a VM with one first. */
+        .wdt_clock = { .hz = sel4_counter_hz(), .now = SVMM_FEATURE_WATCHDOG ? watchdog_now : NULL,
+                       .arm = SVMM_FEATURE_WATCHDOG ? watchdog_arm : NULL },
     };
 
     pol = *p;
@@ -441,12 +456,12 @@ int sel4_vmm_machine(char *err, size_t errlen)
     }
     psci_init(&psci, vm.cfg.ncpus, &vm.mem, &psci_ops);
     sel4_idle_init(vm.cfg.ncpus, pol.idle_timer && !pol.passive, pol.idle_timer_channel);
-    if (vm.cfg.watchdog_s && !sel4_idle_device_timer(watchdog_fired, NULL)) {
+    if (SVMM_FEATURE_WATCHDOG && vm.cfg.watchdog_s && !sel4_idle_device_timer(watchdog_fired, NULL)) {
         snprintf(err, errlen, "the watchdog needs the idle timer, which a passive VMM does not have");
         return -1;
     }
-    /* No reboot policy in the system description yet: a guest's reset always restarts the VM. */
-    svmm_lifecycle_init(&lc, false);
+    /* No reboot policy in the system description yet: a guest's reset restarts the VM, if built with restart. */
+    svmm_lifecycle_init(&lc, !SVMM_FEATURE_RESTART);
     return 0;
 }
 
@@ -605,7 +620,7 @@ static bool handle_exit(unsigned vcpu, const struct sel4_exit *e)
  */
 static bool settle_exit(unsigned vcpu, bool resume)
 {
-    if (lc.state == SVMM_VM_RESTARTING)
+    if (SVMM_FEATURE_RESTART && lc.state == SVMM_VM_RESTARTING)
         return restart_vm(vcpu);
     return resume && vm_running();
 }
