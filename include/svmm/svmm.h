@@ -25,6 +25,13 @@
  * the board's GIC virtual CPU interface at the guest's GICC (examples/api/mmio-device/vmm.system).
  * The library's log lines read "svmm[vm]|...", the guest's console lines start "vm| ".
  *
+ * On KVM the library takes what the svmm command does: one VM per process; /dev/kvm; the UART's
+ * output on stdout and stdin as its input (Ctrl-A x on a terminal stops the VM, status 130); log
+ * lines "svmm: ..." on stderr at info level (svmm_create installs that sink: call svmm_log_init()
+ * after it to change it); a thread per vCPU, which uses SIGUSR1; SIGTERM stops the VM as a
+ * power-off would, svmm_run() then returning 143. No shared windows or passthrough devices (the
+ * svmm command's options). Boot images come from files with svmm_read_file() (svmm/hosted.h).
+ *
  * Below it: the portable VM (svmm/vm.h, svmm_vm_of()) and, on seL4, the low-level API (svmm/sel4/).
  * Extension points: svmm_add_mmio_device (any MMIO device) and svmm_add_virtio_device (any virtio
  * device, svmm/virtio.h, behind a virtio-mmio transport the library provides).
@@ -89,7 +96,7 @@ int svmm_load_linux(struct svmm *s, const void *kernel, size_t kernel_len, const
 /*
  * Start the boot vCPU at the kernel. KVM: returns when the VM has stopped for good, with svmm's
  * exit status (0 the guest powered off or svmm_stop() was called, 3 the guest faulted, 1 a VMM
- * error). seL4: returns 0 once vCPU 0 runs (1 if it cannot start); the PD's event loop runs the VM.
+ * error, 143 SIGTERM); a second call returns 1. seL4: returns 0 once vCPU 0 runs (1 if it cannot start); the PD's event loop runs the VM.
  * A guest reset (PSCI SYSTEM_RESET) restarts the VM as svmm_restart() does.
  */
 int svmm_run(struct svmm *s);
@@ -104,6 +111,8 @@ void svmm_stop(struct svmm *s, const char *why);
  * Restart the VM as a power cycle would: vCPUs halted, devices reset (svmm_vm_reset_devices), RAM
  * scrubbed, the images of svmm_load_linux() placed again, vCPU 0 started at the kernel. Safe from a
  * device callback (it takes effect once that access completes). 0, or -1 (logged) if it cannot.
+ * Devices added with svmm_add_mmio_device() keep their state (the MMIO callbacks have no reset);
+ * virtio devices get their reset callback.
  */
 int svmm_restart(struct svmm *s);
 
