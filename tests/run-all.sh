@@ -180,6 +180,7 @@ if [ -n "${SKIP_E2E:-}" ]; then
     skip_tier e2e-switch "SKIP_E2E is set"
     skip_tier e2e-blkserver-dvm "SKIP_E2E is set"
     skip_tier e2e-restart "SKIP_E2E is set"
+    skip_tier api-examples "SKIP_E2E is set"
     skip_tier e2e-watchdog "SKIP_E2E is set"
     skip_tier e2e-up "SKIP_E2E is set"
     skip_tier e2e-console "SKIP_E2E is set"
@@ -200,6 +201,8 @@ else
     # The block server's and the driver VM's tests in one test machine run (e2e-blkserver, e2e-driver-vm).
     run_tier e2e-blkserver-dvm tests/e2e/hosted-blkserver-dvm.sh
     run_tier e2e-restart tests/e2e/hosted-restart.sh
+    # The high-level API's examples (examples/api/, on libsvmm-kvm.a): their devices checked from the guest.
+    run_tier api-examples tests/e2e/hosted-api-examples.sh
     run_tier e2e-watchdog tests/e2e/hosted-watchdog.sh
     run_tier e2e-up tests/e2e/hosted-up.sh
     # The hostile guest against svmm beside a ticking neighbour VM (one test machine run, 17-80 s by load).
