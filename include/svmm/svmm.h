@@ -19,7 +19,7 @@
  * memory region mapped with setvar_vaddr="guest_ram_vaddr" (and setvar_size="guest_ram_size", at
  * least the configuration's ram_size; the VM maps the same region at ram_base), the board UART with
  * setvar_vaddr="board_uart_vaddr" (log and guest console), its receive interrupt as channel 1
- * (<irq irq="33" id="1" /> on QEMU virt), and the VM's vCPUs 0..ncpus-1 as the PD's
+ * (`<irq irq="33" id="1" />` on QEMU virt), and the VM's vCPUs 0..ncpus-1 as the PD's
  * virtual_machine. The boot images region, if any, is the application's to read (the library
  * defines `uintptr_t boot_images_vaddr` for its setvar_vaddr). On a GICv2 kernel the VM also maps
  * the board's GIC virtual CPU interface at the guest's GICC (examples/api/mmio-device/vmm.system).
