@@ -55,7 +55,7 @@ void svmm_default_config(struct svmm_vm_config *cfg, unsigned ncpus, uint64_t ra
     cfg->ncpus = ncpus;
     cfg->ram_size = ram_size;
     cfg->psci_smc = true; /* HVC is seL4's system call trap */
-    snprintf(cfg->bootargs, sizeof(cfg->bootargs), "console=ttyS0");
+    snprintf(cfg->bootargs, sizeof(cfg->bootargs), "console=ttyS0 earlycon"); /* as on KVM */
 #ifdef CONFIG_ARM_GIC_V3_SUPPORT
     cfg->layout.gic.version = SVMM_GIC_V3;
 #else
@@ -124,6 +124,10 @@ int svmm_add_mmio_device(struct svmm *s, uint64_t base, uint64_t size, const str
 {
     if (before_run(s, err, errlen) < 0)
         return -1;
+    if (ops == NULL || ops->read == NULL || ops->write == NULL) {
+        snprintf(err, errlen, "%s: a device needs both callbacks", name);
+        return -1;
+    }
     if (size == 0 || base % API_PAGE || size % API_PAGE) {
         snprintf(err, errlen, "%s: 0x%llx+0x%llx is not whole pages", name, (unsigned long long)base,
                  (unsigned long long)size);
