@@ -50,6 +50,8 @@ help:
 	@echo "make sel4-api-example MICROKIT_SDK=... GUEST_KERNEL=... GUEST_INITRD=...   examples/api/sel4-vmm: a VMM by hand (low-level seL4 API)"
 	@echo "make riscv-machine   build the riscv64 test machine (kernel, busybox from Debian sources; ~20 min)"
 	@echo "make e2e-riscv       riscv64: Linux under svmm in the riscv64 QEMU machine with KVM: 2 vCPUs, console, blk, poweroff"
+	@echo "make libsvmm-sel4 MICROKIT_SDK=...   the high-level API (svmm/svmm.h) and the low-level seL4 API -> libsvmm-sel4.a"
+	@echo "make sel4-api-examples MICROKIT_SDK=... GUEST_KERNEL=... GUEST_INITRD=...   examples/api/mmio-device, virtio-backend on seL4"
 	@echo "make demo ARCH=riscv64   the demo on riscv64 (needs make riscv-machine)"
 	@echo "make bench-riscv     riscv64 against arm64: guest boot-to-init and exits by kind"
 	@echo "make e2e-blk         virtio-blk/rng in QEMU: 64 MiB write, host-side SHA-256, read back, ro disk"
