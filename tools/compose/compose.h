@@ -257,9 +257,9 @@ struct sys {
     void *board_fdt; /* read by validate (malloc'd) */
     struct colour_geometry colours; /* from cache: with 4 KiB pages */
     unsigned errors;
-};
     /* --features (make's FEATURES): bit FEAT_<NAME> forced off or on in every VMM (features.c) */
     unsigned features_off, features_on;
+};
 
 #define FIELD_VM(buf, v, key) (snprintf(buf, sizeof(buf), "vms.%s.%s", (v)->name, key), buf)
 #define FIELD_SLOT(buf, sl, key) (snprintf(buf, sizeof(buf), "dynamic.slots.%s.%s", (sl)->name, key), buf)
@@ -311,7 +311,6 @@ int emit_switch_config(const struct sys *s, const struct vswitch *w, FILE *f);
 int emit_blk_server_config(const struct sys *s, const struct blk_srv *b, FILE *f);
 /* admin_config.c: the admin PD's `sel4_admin` (src/platform/sel4/sel4_admin.h), when the description has admin:. */
 int emit_admin_config(const struct sys *s, FILE *f);
-/*
 /* features.c: compile-time features per VMM (include/svmm/features.h), FEAT_<NAME> in its list's order. */
 #define FEAT_ENUM(N, n) FEAT_##N,
 enum { SVMM_FEATURES(FEAT_ENUM) NFEATURES };
@@ -323,6 +322,7 @@ bool vm_feature(const struct sys *s, const struct vm *v, int i);
 int check_vm_features(struct sys *s);
 /* <vm>_features.h: SVMM_FEATURE_<NAME> 0 or 1 for each feature (vm_feature). */
 int emit_vm_features(const struct sys *s, const struct vm *v, FILE *f);
+/*
  * VM-to-VM vsock: every VM with a vsock device may reach every other VM with one (the pairs are
  * the links; docs/system-description.md). vsock_dev: the VM's vsock device or NULL; vsock_peers:
  * the indices of its peer VMs in description order (link k of the VM is peers[k]); returns how many.
