@@ -12,6 +12,8 @@ KVM_SRCS := $(filter-out src/platform/kvm/arch_%.c src/platform/kvm/api.c,$(wild
 RISCV_ARCH_SRCS := $(wildcard src/arch/riscv64/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 HDRS := $(wildcard include/svmm/*.h src/*/*.h src/*/*/*.h tests/unit/*.h)
+# Compile-time features: FEATURES="-net -vsock ..." (include/svmm/features.h, src/features.mk).
+include src/features.mk
 
 WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wvla -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 INC := -Iinclude
@@ -115,6 +117,20 @@ $(BUILD)/aarch64/svmm: $(ARM64_OBJS)
 	@$(CROSS)gcc $(ARM64_LDFLAGS) $^ -lfdt -o $@
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
+# With features left out (FEATURES, src/features.mk): svmm from objects of its own, without theirs.
+ifneq ($(FEATURES_TAG),)
+$(BUILD)/aarch64$(FEATURES_TAG)/%.o: %.c $(HDRS) | $(ARM64_FDT)/include/libfdt.h
+	@mkdir -p $(dir $@)
+	@echo "  CC [arm64$(FEATURES_TAG)] $<"
+	@$(CROSS)gcc $(ARM64_CFLAGS) $(FEATURE_DEFS) -c $< -o $@
+
+$(BUILD)/aarch64$(FEATURES_TAG)/svmm: $(patsubst %.c,$(BUILD)/aarch64$(FEATURES_TAG)/%.o,$(filter-out \
+		$(FEATURES_LEFT_OUT),$(CORE_SRCS) $(KVM_SRCS) src/platform/kvm/arch_aarch64.c))
+	@echo "  LD $@"
+	@$(CROSS)gcc $(ARM64_LDFLAGS) $^ -lfdt -o $@
+	@echo "built $@ ($$(stat -c %s $@) bytes)"
+endif
+
 # ---- the high-level API on KVM (svmm/svmm.h): a static library; the API examples link it (examples/api/api.mk) ----
 $(BUILD)/aarch64/libsvmm-kvm.a: $(filter-out %/kvm/main.o,$(ARM64_OBJS)) $(BUILD)/aarch64/src/platform/kvm/api.o
 	@rm -f $@
@@ -146,7 +162,7 @@ $(BUILD)/riscv64/svmm: $(RISCV_OBJS)
 	@$(RISCV_CROSS)gcc $(RISCV_LDFLAGS) $^ -lfdt -o $@
 	@echo "built $@ ($$(stat -c %s $@) bytes)"
 
-svmm: $(BUILD)/$(ARCH)/svmm
+svmm: $(BUILD)/$(ARCH)$(FEATURES_TAG)/svmm
 
 # ---- freestanding library ----
 FREE_OBJS := $(patsubst %.c,$(BUILD)/freestanding/%.o,$(CORE_SRCS))

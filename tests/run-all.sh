@@ -163,6 +163,8 @@ run_tier unit "$BUILD/host/unit-tests"
 run_tier cli tests/cli/bad-input.sh
 run_tier freestanding tests/freestanding/run.sh
 run_tier compose tests/compose/run.sh
+# Compile-time features: minimal and full svmm and seL4 VMM, their sizes, refusals (no QEMU system boots).
+run_tier build-sizes tests/sizes/run.sh
 if [ -f tests/fuzz/fuzz.mk ]; then
     run_tier fuzz-smoke make -s -j"$JOBS" fuzz-smoke BUILD="$BUILD"
 else

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <svmm/virtio.h>
 #include <svmm/virtio_net.h>
+#include <svmm/features.h>
 #include <svmm/sbsa_gwdt.h>
 #include "blk_server_cli.h"
 #include "cli.h"
@@ -320,6 +321,10 @@ static int add_disk(struct svmm_cli *out, const char *val, char *err, size_t err
     if (ram && disk_ram_size(d, val, err, errlen) < 0)
         return -1;
     if (server) {
+        if (!SVMM_FEATURE_BLK_SERVER) {
+            snprintf(err, errlen, "--disk server=: this svmm was built without the block server (FEATURES=-blk-server)");
+            return -1;
+        }
         if (disk_server_opts(d, val, opt, err, errlen) < 0)
             return -1;
         opt = NULL;
@@ -780,7 +785,7 @@ static int set_option(struct svmm_cli *out, const char *name, const char *val, c
         out->name = val;
     } else if (!strcmp(name, "--disk")) {
         return add_disk(out, val, err, errlen);
-    } else if (!strcmp(name, "--net")) {
+    } else if (SVMM_FEATURE_NET && !strcmp(name, "--net")) { /* else refused by check_built: add_net not linked */
         return add_net(out, val, err, errlen);
     } else if (!strcmp(name, "--vsock")) {
         return add_vsock(out, val, err, errlen);
@@ -875,6 +880,41 @@ static int parse_ctl(int argc, char *const argv[], struct svmm_cli *out, char *e
     return -1;
 }
 
+/*
+ * Options and commands whose code a build may leave out (include/svmm/features.h): asked for in an
+ * svmm built without them, they are refused naming the switch, never ignored.
+ */
+static const struct {
+    const char *arg;  /* the option or command */
+    bool built;       /* SVMM_FEATURE_<NAME> */
+    const char *what; /* what is left out */
+    const char *name; /* FEATURES=-name */
+} optional_parts[] = {
+    { "--disk", SVMM_FEATURE_BLK, "virtio-blk", "blk" },
+    { "--net", SVMM_FEATURE_NET, "virtio-net", "net" },
+    { "--vsock", SVMM_FEATURE_VSOCK, "virtio-vsock", "vsock" },
+    { "--rng", SVMM_FEATURE_RNG, "virtio-rng", "rng" },
+    { "--serve-disk", SVMM_FEATURE_BLK_SERVER, "the block server", "blk-server" },
+    { "--watchdog", SVMM_FEATURE_WATCHDOG, "the watchdog", "watchdog" },
+    { "--control", SVMM_FEATURE_CTL, "the control socket", "ctl" },
+    { "ctl", SVMM_FEATURE_CTL, "the control socket", "ctl" },
+    { "switch", SVMM_FEATURE_SWITCH, "svmm switch", "switch" },
+    { "up", SVMM_FEATURE_UP, "svmm up", "up" },
+    { "blk-server", SVMM_FEATURE_BLK_SERVER, "the block server", "blk-server" },
+};
+
+/* -1 with the refusal in err if `arg` (an option name or a command) is of a part this build left out. */
+static int check_built(const char *arg, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < sizeof(optional_parts) / sizeof(optional_parts[0]); i++)
+        if (!optional_parts[i].built && !strcmp(arg, optional_parts[i].arg)) {
+            snprintf(err, errlen, "%s: this svmm was built without %s (FEATURES=-%s)", arg, optional_parts[i].what,
+                     optional_parts[i].name);
+            return -1;
+        }
+    return 0;
+}
+
 static int parse_run(int argc, char *const argv[], int i, struct svmm_cli *out, char *err, size_t errlen)
 {
     for (; i < argc; i++) {
@@ -893,6 +933,8 @@ static int parse_run(int argc, char *const argv[], int i, struct svmm_cli *out, 
             out->no_reboot = true;
             continue;
         } else if (!strcmp(a, "--rng")) {
+            if (check_built(a, err, errlen) < 0)
+                return -1;
             if (out->rng) {
                 snprintf(err, errlen, "--rng: given twice (one virtio-rng device per VM)");
                 return -1;
@@ -914,7 +956,7 @@ static int parse_run(int argc, char *const argv[], int i, struct svmm_cli *out, 
             snprintf(err, errlen, "%s needs a value (see svmm --help)", name);
             return -1;
         }
-        if (set_option(out, name, val, err, errlen) < 0)
+        if (check_built(name, err, errlen) < 0 || set_option(out, name, val, err, errlen) < 0)
             return -1;
     }
     if (out->kernel == NULL || out->kernel[0] == '\0') {
@@ -945,6 +987,8 @@ int svmm_cli_parse(int argc, char *const argv[], struct svmm_cli *out, char *err
         out->cmd = SVMM_CLI_VERSION;
         return 0;
     }
+    if (check_built(argv[1], err, errlen) < 0)
+        return -1;
     if (!strcmp(argv[1], "switch")) {
         out->cmd = SVMM_CLI_SWITCH; /* parsed by switch_cli_parse */
         return 0;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <svmm/hosted.h>
+#include <svmm/features.h>
 #include <svmm/log.h>
 #include <svmm/vm.h>
 #include <svmm/virtio_rng.h>
@@ -69,12 +70,13 @@ static int attach_blk_rng(const struct svmm_cli *cli, struct svmm_vm *vm, struct
     static struct virtio_rng rng;
     const struct virtio_rng_backend rng_be = { .fill = rng_host_fill };
 
-    for (unsigned i = 0; i < cli->ndisks; i++) {
+    /* Each feature's calls under SVMM_FEATURE_<NAME> (features.h): left out, the CLI refused it, nothing calls it. */
+    for (unsigned i = 0; SVMM_FEATURE_BLK && i < cli->ndisks; i++) {
         const struct svmm_cli_disk *d = &cli->disks[i];
         char path[4096];
 
         snprintf(path, sizeof(path), "%.*s", (int)d->path_len, d->path);
-        if (d->client[0]) {
+        if (SVMM_FEATURE_BLK_SERVER && d->client[0]) {
             if (blk_link_host_open(&blk_links[i], path, d->client, d->ro, err, errlen) < 0 ||
                 svmm_vm_attach_virtio(vm, d->slot, &blk_links[i].link.blk.dev, err, errlen) < 0)
                 return -1;
@@ -90,7 +92,7 @@ static int attach_blk_rng(const struct svmm_cli *cli, struct svmm_vm *vm, struct
         if (svmm_vm_attach_virtio(vm, d->slot, &disks[i].dev, err, errlen) < 0)
             return -1;
     }
-    for (unsigned slot = 0; cli->rng && slot < cli->cfg.nvirtio; slot++) {
+    for (unsigned slot = 0; SVMM_FEATURE_RNG && cli->rng && slot < cli->cfg.nvirtio; slot++) {
         if (cli->cfg.virtio_ids[slot] != VIRTIO_ID_RNG)
             continue;
         virtio_rng_init(&rng, &rng_be);
@@ -108,7 +110,7 @@ static struct vsock_peers vsock_peers; /* --vsock ...,peer=: links to other VMs'
 
 static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char *err, size_t errlen)
 {
-    for (unsigned i = 0; i < cli->nnets; i++) {
+    for (unsigned i = 0; SVMM_FEATURE_NET && i < cli->nnets; i++) {
         const struct svmm_cli_net *n = &cli->nets[i];
         uint8_t mac[6] = { 0x02, 0x73, 0x76, 0x6d, 0x00, (uint8_t)i };
 
@@ -125,7 +127,7 @@ static int attach_net_vsock(const struct svmm_cli *cli, struct svmm_vm *vm, char
             svmm_vm_attach_virtio(vm, n->slot, &nets[i].net.dev, err, errlen) < 0)
             return -1;
     }
-    if (cli->has_vsock) {
+    if (SVMM_FEATURE_VSOCK && cli->has_vsock) {
         char path[sizeof(vsock.path)];
         snprintf(path, sizeof(path), "%.*s", (int)cli->vsock.uds_len, cli->vsock.uds);
         if (vsock_uds_open(&vsock, cli->vsock.cid, path, err, errlen) < 0 ||
@@ -142,6 +144,8 @@ static struct blk_relay_host blk_relay;
 /* The block-server disks' service threads, and the driver VM's relay thread. */
 static int start_disks(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
 {
+    if (!SVMM_FEATURE_BLK_SERVER)
+        return 0;
     for (unsigned i = 0; i < cli->ndisks; i++)
         if (cli->disks[i].client[0] && blk_link_host_start(&blk_links[i], host, err, errlen) < 0)
             return -1;
@@ -150,6 +154,8 @@ static int start_disks(const struct svmm_cli *cli, struct kvm_host *host, char *
 
 static void join_disks(const struct svmm_cli *cli)
 {
+    if (!SVMM_FEATURE_BLK_SERVER)
+        return;
     for (unsigned i = 0; i < cli->ndisks; i++)
         if (cli->disks[i].client[0])
             blk_link_host_join(&blk_links[i]);
@@ -158,7 +164,7 @@ static void join_disks(const struct svmm_cli *cli)
 
 static int start_net_vsock(const struct svmm_cli *cli, struct kvm_host *host, char *err, size_t errlen)
 {
-    for (unsigned i = 0; i < cli->nnets; i++) {
+    for (unsigned i = 0; SVMM_FEATURE_NET && i < cli->nnets; i++) {
         /*
          * A tap NIC's transport and QueueNotify address: its transmit thread is woken by an ioeventfd
          * there. A switch port keeps transmit on the notifying vCPU: moving it to the port's thread
@@ -172,20 +178,22 @@ static int start_net_vsock(const struct svmm_cli *cli, struct kvm_host *host, ch
                                      : net_tap_start(&nets[i], host, tr, notify, err, errlen) < 0)
             return -1;
     }
-    if (cli->has_vsock && vsock_peers_start(&vsock_peers, host, err, errlen) < 0)
+    if (!SVMM_FEATURE_VSOCK || !cli->has_vsock)
+        return 0;
+    if (vsock_peers_start(&vsock_peers, host, err, errlen) < 0)
         return -1;
-    return cli->has_vsock ? vsock_uds_start(&vsock, host, err, errlen) : 0;
+    return vsock_uds_start(&vsock, host, err, errlen);
 }
 
 static void join_net_vsock(const struct svmm_cli *cli)
 {
-    for (unsigned i = 0; i < cli->nnets; i++) {
+    for (unsigned i = 0; SVMM_FEATURE_NET && i < cli->nnets; i++) {
         if (cli->nets[i].switch_path)
             net_switch_join(&net_switches[i]);
         else
             net_tap_join(&nets[i]);
     }
-    if (cli->has_vsock) {
+    if (SVMM_FEATURE_VSOCK && cli->has_vsock) {
         vsock_peers_join(&vsock_peers);
         vsock_uds_join(&vsock);
     }
@@ -240,9 +248,9 @@ static int run(const struct svmm_cli *cli)
     hosted_block_sigterm(true); /* until every thread is started: see hosted_block_sigterm() */
     host.vm_fd = -1; /* device resets may drive IRQ lines before the KVM VM exists */
     if (console_host_setup(cli, &console, &conhost, err, sizeof(err)) < 0 ||
-        blk_relay_host_open(&blk_relay, cli, &console, err, sizeof(err)) < 0)
+        (SVMM_FEATURE_BLK_SERVER && blk_relay_host_open(&blk_relay, cli, &console, err, sizeof(err)) < 0))
         return fail(err);
-    if (cli->cfg.watchdog_s &&
+    if (SVMM_FEATURE_WATCHDOG && cli->cfg.watchdog_s &&
         kvm_watchdog_open(&watchdog, &host, cli->name ? cli->name : "vm", &be.wdt_clock, err, sizeof(err)) < 0)
         return fail(err);
     if (kvm_arch_vm_config(&cfg, err, sizeof(err)) < 0 || svmm_vm_init(&vm, &cfg, &plat, &be, err, sizeof(err)) < 0 ||
@@ -264,7 +272,7 @@ static int run(const struct svmm_cli *cli)
         return fail(err);
     if (kvm_host_open(&host, cli->no_reboot, err, sizeof(err)) < 0 || map_windows(cli, &host, err, sizeof(err)) < 0 ||
         kvm_host_create_vm(&host, &vm, images.ram, images.extra_ram, err, sizeof(err)) < 0 ||
-        (cli->control && vmm_control_open(&control, cli->control, err, sizeof(err)) < 0))
+        (SVMM_FEATURE_CTL && cli->control && vmm_control_open(&control, cli->control, err, sizeof(err)) < 0))
         return fail(err);
     svmm_info("starting VM: %u vCPU%s, %llu MiB RAM, cmdline \"%s\"", cli->cfg.ncpus, cli->cfg.ncpus > 1 ? "s" : "",
               (unsigned long long)(cli->cfg.ram_size >> 20), cli->cfg.bootargs);
@@ -283,17 +291,19 @@ static int run(const struct svmm_cli *cli)
     if (kvm_host_start(&host, err, sizeof(err)) < 0)
         return fail(err);
     if (start_disks(cli, &host, err, sizeof(err)) < 0 || start_net_vsock(cli, &host, err, sizeof(err)) < 0 ||
-        vmm_control_start(&control, &host, err, sizeof(err)) < 0 ||
-        (cli->cfg.watchdog_s && kvm_watchdog_start(&watchdog, err, sizeof(err)) < 0)) {
+        (SVMM_FEATURE_CTL && vmm_control_start(&control, &host, err, sizeof(err)) < 0) ||
+        (SVMM_FEATURE_WATCHDOG && cli->cfg.watchdog_s && kvm_watchdog_start(&watchdog, err, sizeof(err)) < 0)) {
         kvm_host_stop(&host, SVMM_EXIT_ERROR);
         return fail(err);
     }
     hosted_serve(&host, &console, &conhost, &images);
     status = kvm_host_join(&host);
-    kvm_watchdog_close(&watchdog);
+    if (SVMM_FEATURE_WATCHDOG)
+        kvm_watchdog_close(&watchdog);
     join_net_vsock(cli);
     join_disks(cli);
-    vmm_control_close(&control);
+    if (SVMM_FEATURE_CTL)
+        vmm_control_close(&control);
     stdio_restore();
     console_host_close(&conhost, &console);
     svmm_info("VM stopped, exit status %d", status);
@@ -311,17 +321,18 @@ int main(int argc, char **argv)
         fputs(svmm_cli_usage, stdout);
         return 0;
     }
-    if (cli.cmd == SVMM_CLI_SWITCH) {
+    /* A command left out of the build (features.h) the CLI refused: its entry point is not linked. */
+    if (SVMM_FEATURE_SWITCH && cli.cmd == SVMM_CLI_SWITCH) {
         svmm_log_set_clock(hosted_monotonic_ns);
         return switch_main(argc - 1, argv + 1, hosted_log_stderr);
     }
-    if (cli.cmd == SVMM_CLI_BLK_SERVER) {
+    if (SVMM_FEATURE_BLK_SERVER && cli.cmd == SVMM_CLI_BLK_SERVER) {
         svmm_log_set_clock(hosted_monotonic_ns);
         return blk_server_main(argc - 1, argv + 1, hosted_log_stderr);
     }
-    if (cli.cmd == SVMM_CLI_UP)
+    if (SVMM_FEATURE_UP && cli.cmd == SVMM_CLI_UP)
         return up_main(argc - 1, argv + 1);
-    if (cli.cmd == SVMM_CLI_CTL)
+    if (SVMM_FEATURE_CTL && cli.cmd == SVMM_CLI_CTL)
         return vmm_control_client(cli.control, cli.ctl_command);
     if (cli.cmd == SVMM_CLI_VERSION) {
         printf("svmm %s (Linux KVM, %s)\n", SVMM_VERSION, kvm_arch_name);
