@@ -62,7 +62,10 @@ struct virtq_chain {
     struct virtq_iov iov[VIRTQ_MAX_SIZE]; /* the buffers, in chain order */
 };
 
-/* One split virtqueue, device side: what the driver programmed and the device's private state. */
+/*
+ * One split virtqueue, device side: what the driver programmed and the device's private state.
+ * virtq_reset() clears each field by name: a new field needs a line there.
+ */
 struct virtq {
     /* programmed by the driver through the transport */
     uint16_t num;
@@ -81,18 +84,23 @@ struct virtq {
 
 /*
  * ACSL (make prove, docs/proofs.md). An enabled queue's rings lie in guest RAM (the used ring in
- * writable RAM) and are readable for their whole size; at most num chains are in flight.
+ * writable RAM) and are readable for their whole size; at most num chains are in flight. The ring
+ * part names only the values it depends on (not the queue), so that a write to the queue's counters
+ * or to the used ring visibly leaves it unchanged (the frame conditions of the virtq_* functions).
  */
 /*@
+  predicate virtq_rings_in_ram(struct svmm_memmap *m, integer num, uint8_t *desc, uint8_t *avail, uint8_t *used) =
+      \valid_read(m) && svmm_memmap_ok(m) && 0 < num <= VIRTQ_MAX_SIZE &&
+      svmm_host_in_ram(m, desc, 16 * num, 0) &&
+      svmm_host_in_ram(m, avail, 6 + 2 * num, 0) &&
+      svmm_host_in_ram(m, used, 6 + 8 * num, 1) &&
+      \valid_read(desc + (0 .. 16 * num - 1)) &&
+      \valid_read(avail + (0 .. 6 + 2 * num - 1)) &&
+      \valid(used + (0 .. 6 + 8 * num - 1));
+
   predicate virtq_rings_ok(struct virtq *q) =
-      \valid_read(q->mem) && svmm_memmap_ok(q->mem) && \separated(q, q->mem) &&
-      0 < q->num <= VIRTQ_MAX_SIZE && q->in_flight <= q->num &&
-      svmm_host_in_ram(q->mem, q->desc, 16 * q->num, 0) &&
-      svmm_host_in_ram(q->mem, q->avail, 6 + 2 * q->num, 0) &&
-      svmm_host_in_ram(q->mem, q->used, 6 + 8 * q->num, 1) &&
-      \valid_read(q->desc + (0 .. 16 * q->num - 1)) &&
-      \valid_read(q->avail + (0 .. 6 + 2 * q->num - 1)) &&
-      \valid(q->used + (0 .. 6 + 8 * q->num - 1));
+      \separated(q, q->mem) && virtq_rings_in_ram(q->mem, q->num, q->desc, q->avail, q->used) &&
+      q->in_flight <= q->num;
 
   predicate virtq_ok(struct virtq *q) = q->ready ==> virtq_rings_ok(q);
 
@@ -109,6 +117,12 @@ struct virtq {
 */
 
 /* Forget everything (queue reset); the queue is disabled. */
+/*@
+  requires \valid(q);
+  assigns *q;
+  ensures !q->ready && q->num == 0 && q->in_flight == 0 && q->error == VIRTQ_OK;
+  ensures virtq_ok(q);
+*/
 void virtq_reset(struct virtq *q);
 
 /*
@@ -119,7 +133,8 @@ void virtq_reset(struct virtq *q);
   requires \valid(q) && svmm_memmap_ok(mem) && \separated(q, mem);
   assigns q->ready, q->desc, q->avail, q->used, q->mem, q->indirect_ok, q->event_idx, q->used_idx,
           q->last_avail, q->in_flight, q->error;
-  ensures \result == VIRTQ_OK ==> q->ready && q->mem == mem;
+  ensures virtq_ok(q);
+  ensures \result == VIRTQ_OK ==> q->ready && q->mem == mem && q->in_flight == 0;
   ensures \result != VIRTQ_OK ==> \result == VIRTQ_E_RING && !q->ready;
 */
 int virtq_enable(struct virtq *q, const struct svmm_memmap *mem, uint64_t features);
@@ -136,6 +151,7 @@ bool virtq_has_avail(const struct virtq *q);
   requires \valid(q) && \valid(c) && \separated(q, c) && virtq_ok(q);
   requires q->ready ==> \separated(c, q->mem);
   assigns q->last_avail, q->in_flight, q->error, *c;
+  ensures virtq_ok(q);
 */
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 

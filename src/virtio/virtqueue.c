@@ -54,7 +54,18 @@ static uint8_t *avail_event_p(const struct virtq *q) { return q->used + 4 + 8u *
 
 void virtq_reset(struct virtq *q)
 {
-    memset(q, 0, sizeof(*q));
+    /*
+     * Field by field rather than memset or a struct copy: WP models neither precisely enough to see
+     * `ready` become false, which is what makes the reset keep the queue invariant (virtq_ok).
+     */
+    q->ready = false;
+    q->num = 0;
+    q->desc_gpa = q->avail_gpa = q->used_gpa = 0;
+    q->mem = NULL;
+    q->desc = q->avail = q->used = NULL;
+    q->indirect_ok = q->event_idx = false;
+    q->last_avail = q->used_idx = q->in_flight = 0;
+    q->error = VIRTQ_OK;
 }
 
 /*@
@@ -102,7 +113,7 @@ int virtq_enable(struct virtq *q, const struct svmm_memmap *mem, uint64_t featur
     return VIRTQ_OK;
 }
 
-/*@ requires \valid(q); assigns q->error; ensures \result == err; */
+/*@ requires \valid(q) && virtq_ok(q); assigns q->error; ensures \result == err && virtq_ok(q); */
 static int fail(struct virtq *q, int err)
 {
     if (q->error == VIRTQ_OK)
@@ -263,7 +274,7 @@ static int walk_chain(const struct svmm_memmap *mem, const uint8_t *desc, uint16
 
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
-    uint16_t avail_idx, head;
+    uint16_t pending, head; /* pending: buffers the driver published that we have not popped */
     int err;
 
     if (!q->ready)
@@ -275,13 +286,14 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
      * buffers only for the slots the device does not hold (num - in_flight). A driver that keeps
      * refilling while the device pops without pushing (a frame spread over many receive buffers)
      * would otherwise let the device hold more chains than any per-queue array has room for.
-     * in_flight <= num holds by induction: a pop needs 1 <= avail_idx - last_avail <= num - in_flight.
+     * in_flight <= num holds by induction: a pop needs 1 <= pending <= num - in_flight.
      */
-    avail_idx = ld16(avail_idx_p(q));
-    if (avail_idx == q->last_avail)
+    pending = (uint16_t)(ld16(avail_idx_p(q)) - q->last_avail);
+    if (pending == 0)
         return 0;
-    if ((uint16_t)(avail_idx - q->last_avail) > (uint16_t)(q->num - q->in_flight))
+    if (pending > q->num - q->in_flight) /* in int: 0 <= num - in_flight <= num */
         return fail(q, VIRTQ_E_AVAIL_IDX);
+    /*@ assert q->in_flight < q->num; */
     /* Ring entries and descriptors written before avail->idx must be seen after it. */
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     head = ld16(avail_ring_p(q, q->last_avail));
@@ -292,14 +304,17 @@ int virtq_pop(struct virtq *q, struct virtq_chain *c)
         return fail(q, err);
     /* Every buffer handed to the device is inside one guest-RAM region of the table. */
     /*@ assert c->head == head && head < q->num && virtq_chain_ok(q->mem, c); */
+    /* The walk wrote only *c: the queue's rings are as they were (the frame step of virtq_ok). */
+    /*@ assert virtq_rings_ok(q); */
     q->last_avail++;
     q->in_flight++;
     return 1;
 }
 
-/*@ requires \valid(q) && q->in_flight <= q->num;
+/*@ requires \valid(q) && virtq_ok(q);
     assigns q->last_avail, q->in_flight;
-    ensures q->in_flight <= q->num; */
+    ensures q->in_flight <= \old(q->in_flight);
+    ensures virtq_ok(q); */
 void virtq_unpop(struct virtq *q, uint16_t n)
 {
     if (n > q->in_flight)
@@ -311,7 +326,8 @@ void virtq_unpop(struct virtq *q, uint16_t n)
 /*@ requires \valid(q) && virtq_ok(q);
     requires q->ready ==> \separated(q->used + (0 .. 6 + 8 * q->num - 1), q, q->mem);
     assigns q->used_idx, q->in_flight, q->error, q->used[0 .. 6 + 8 * q->num - 1];
-    ensures q->in_flight <= \old(q->in_flight); */
+    ensures q->in_flight <= \old(q->in_flight);
+    ensures virtq_ok(q); */
 int virtq_push(struct virtq *q, uint16_t head, uint32_t written)
 {
     uint8_t *elem;
@@ -348,7 +364,8 @@ bool virtq_should_interrupt(struct virtq *q, uint16_t old_used)
 
 /*@ requires \valid(q) && virtq_ok(q);
     requires q->ready ==> \separated(q->used + (0 .. 6 + 8 * q->num - 1), q, q->mem);
-    assigns q->used[0 .. 6 + 8 * q->num - 1]; */
+    assigns q->used[0 .. 6 + 8 * q->num - 1];
+    ensures virtq_ok(q); */
 bool virtq_arm_notify(struct virtq *q)
 {
     return virtq_arm_notify_after(q, 1);
@@ -356,7 +373,8 @@ bool virtq_arm_notify(struct virtq *q)
 
 /*@ requires \valid(q) && virtq_ok(q);
     requires q->ready ==> \separated(q->used + (0 .. 6 + 8 * q->num - 1), q, q->mem);
-    assigns q->used[0 .. 6 + 8 * q->num - 1]; */
+    assigns q->used[0 .. 6 + 8 * q->num - 1];
+    ensures virtq_ok(q); */
 bool virtq_arm_notify_after(struct virtq *q, uint16_t n)
 {
     if (!q->ready || q->error != VIRTQ_OK)
