@@ -11,6 +11,9 @@
 # is told to reboot (`reboot -f`: PSCI SYSTEM_RESET, the library restarts the VM in place), so init
 # is reached twice, and the second time to power off (PSCI SYSTEM_OFF), which stops the VM (the
 # library's exit summary says boot=2). The harness then ends QEMU.
+# Then the calls the examples do not make, from a test PD of its own (tests/e2e/sel4-api-lifecycle):
+# what svmm.h refuses (a second VM, a misplaced or late device, run without images, restart before
+# run), and svmm_restart(), svmm_stop() and svmm_boots() from inside a device callback.
 # usage: sel4-api-examples.sh SDK_DIR [MICROKIT_CONFIG]   (GICv2 or GICv3 kernels)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,6 +46,19 @@ echo "E2E-API unused=\$(devmem 0x0c000010 32) id-after-write=\$(devmem 0x0c00000
 echo "E2E-API vcpu0=\$(taskset -c 0 devmem 0x0c00000c 32) vcpu1=\$(taskset -c 1 devmem 0x0c00000c 32)"
 $ask
 G
+# The lifecycle test PD (tests/e2e/sel4-api-lifecycle): boot 1 has its device call svmm_restart(),
+# boot 2 svmm_stop(), both from inside the guest's store (a device callback): the restart from vCPU 1.
+cat > "$T/cmd-sel4-api-lifecycle" <<'G'
+exec < /dev/ttyS0 > /dev/ttyS0 2>&1
+b=$(devmem 0x0c000000 32)
+echo "E2E-API boots=$b restart-rc=$(devmem 0x0c000008 32)"
+if [ $((b)) = 1 ]; then
+    taskset -c 1 devmem 0x0c000004 32 1
+    sleep 30; echo "E2E-API the restart did not happen"
+fi
+devmem 0x0c000004 32 2
+sleep 30; echo "E2E-API the stop did not happen"
+G
 cat > "$T/cmd-virtio-backend" <<G
 $tty
 echo "E2E-API online=\$(cat /sys/devices/system/cpu/online)"
@@ -51,12 +67,13 @@ echo "E2E-API rng=\$(head -c 64 /dev/hwrng | od -An -tu1 | tr -s ' \n' '  ')"
 $ask
 G
 
-# run EXAMPLE: build it with its guest, boot it, answer its two questions; sets LOG, wall, status.
+# run EXAMPLE [DIR]: build it (examples/api/EXAMPLE, or DIR) with its guest, boot it, answer its
+# questions (reboot the first time, off the second); sets LOG, wall, status, ELF.
 run() {
-    local x=$1 out=$BUILD/sel4/qemu_virt_aarch64-$CONFIG-$variant/api-$1 machine=virt,virtualization=on,highmem=off,secure=off
-    local start asked=0 n qemu
+    local x=$1 spec=${2:-$1} out=$BUILD/sel4/qemu_virt_aarch64-$CONFIG-$variant/api-$1
+    local machine=virt,virtualization=on,highmem=off,secure=off start asked=0 n qemu
     "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$x.cpio.gz" --cmd-file "$T/cmd-$x" >/dev/null || return 1
-    make -s -C "$ROOT" sel4-api-examples API_EXAMPLES="$x" BUILD="$BUILD" MICROKIT_SDK="$SDK" \
+    make -s -C "$ROOT" sel4-api-examples API_EXAMPLES="$spec" BUILD="$BUILD" MICROKIT_SDK="$SDK" \
         MICROKIT_CONFIG="$CONFIG" GUEST_KERNEL="$BUILD/machine/Image" GUEST_INITRD="$T/$x.cpio.gz" \
         > "$T/$x-build.log" 2>&1 || { cat "$T/$x-build.log"; return 1; }
     ELF=$out/vmm.elf
@@ -144,5 +161,30 @@ if run virtio-backend; then
         "$(is [ "$inc" = "64 63" ])"
 else
     check "virtio-backend: built and booted" 1
+fi
+# The calls the examples do not make: refusals, and svmm_restart / svmm_stop / svmm_boots from a device.
+if run sel4-api-lifecycle tests/e2e/sel4-api-lifecycle; then
+    x=lifecycle
+    check "$x: the system stopped by itself (status $status)" "$(is [ "$status" = stopped ])"
+    for what in "a second VM" "a device at a page's middle" "a device on the UART" "a device in RAM" \
+        "svmm_run before svmm_load_linux" "svmm_restart before svmm_run" "a device after svmm_run"; do
+        check "$x: svmm.h refuses $what" "$(has "svmm\[vm\]\|info: api-test: $what: refused")"
+    done
+    check "$x: svmm_boots() is 1 once svmm_run() returned" "$(has 'info: api-test: boots after svmm_run: 1$')"
+    check "$x: boot 1: the device reads svmm_boots() 1, no restart yet" \
+        "$(has '^vm\| E2E-API boots=0x00000001 restart-rc=0x00000001$')"
+    check "$x: svmm_restart() from the device callback (vCPU 1's store) restarted the VM once the access was done" \
+        "$(grep -q 'info: api-test: vCPU 1 asks for a restart' <<<"$LOG" &&
+           grep -q 'info: VM vm: the application asked for a restart: restarting' <<<"$LOG" &&
+           grep -q 'info: VM vm restarted (restart 1)' <<<"$LOG"; rc)"
+    check "$x: boot 2: svmm_boots() 2, svmm_restart() had returned 0" \
+        "$(has '^vm\| E2E-API boots=0x00000002 restart-rc=0x00000000$')"
+    check "$x: svmm_stop() from the device callback stopped the VM (boot 2)" \
+        "$(grep -q 'info: VM vm stopped: the guest asked the test device to stop it' <<<"$LOG" &&
+           grep -qE 'info: exits: .*; boot=2$' <<<"$LOG"; rc)"
+    check "$x: the guest never went on past either call" "$(is [ "$(has 'did not happen')" = 1 ])"
+    echo "$TAG: $x: wall ${wall}s"
+else
+    check "lifecycle: built and booted" 1
 fi
 finish "$T/mmio-device.log"

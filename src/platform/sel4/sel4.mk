@@ -121,8 +121,9 @@ sel4-api-example: $(SEL4_API_LIB) $(BUILD)/freestanding/libsvmm.a | sel4-check
 	@echo "built $(API_EXAMPLE_OUT)/loader.img; boot images: $$(cat $(API_EXAMPLE_OUT)/qemu-images.args)"
 
 #   make sel4-api-examples MICROKIT_SDK=/path GUEST_KERNEL=Image GUEST_INITRD=initrd [API_EXAMPLES=mmio-device]
-# examples/api/<x> (x in API_EXAMPLES) on the high-level API: main-sel4.c and device.c linked with
-# libsvmm-sel4.a, packed with the example's vmm.system into $(SEL4_BUILD)/api-<x>/loader.img. The
+# examples/api/<x> (x in API_EXAMPLES; or a directory path, as the tests' own PD) on the high-level API:
+# its C files but main-kvm.c linked with libsvmm-sel4.a, packed with its vmm.system into
+# $(SEL4_BUILD)/api-<x's last component>/loader.img. The
 # kernel and initrd go where sel4-api-example puts them; on a GICv3 kernel the vmm.system lines that
 # name gic_vcpu are left out (the guest's CPU interface is system registers there).
 API_EXAMPLES ?= mmio-device virtio-backend
@@ -131,11 +132,12 @@ sel4-api-examples: $(SEL4_API_LIB) $(BUILD)/freestanding/libsvmm.a | sel4-check
 	@test -f "$(GUEST_KERNEL)" && test -f "$(GUEST_INITRD)" || { echo "error: set GUEST_KERNEL and GUEST_INITRD"; exit 1; }
 	@k=$$(stat -c %s "$(GUEST_KERNEL)") i=$$(stat -c %s "$(GUEST_INITRD)"); \
 	if [ $$k -gt 33554432 ] || [ $$i -gt 33554432 ]; then echo "error: kernel and initrd must be 32 MiB or less each"; exit 1; fi; \
-	for x in $(API_EXAMPLES); do src=examples/api/$$x out=$(SEL4_BUILD)/api-$$x; mkdir -p $$out || exit 1; \
-		for c in main-sel4 device; do echo "  CC [sel4] $$src/$$c.c"; \
-			$(CROSS)gcc $(SEL4_CFLAGS) -DKERNEL_SIZE=$${k}u -DINITRD_SIZE=$${i}u -c $$src/$$c.c -o $$out/$$c.o || exit 1; done; \
+	for x in $(API_EXAMPLES); do case $$x in */*) src=$$x ;; *) src=examples/api/$$x ;; esac; \
+		out=$(SEL4_BUILD)/api-$${x##*/}; rm -rf $$out && mkdir -p $$out || exit 1; \
+		for c in $$(ls $$src/*.c | grep -v '/main-kvm\.c$$'); do echo "  CC [sel4] $$c"; o=$$out/$$(basename $$c .c).o; \
+			$(CROSS)gcc $(SEL4_CFLAGS) -DKERNEL_SIZE=$${k}u -DINITRD_SIZE=$${i}u -c $$c -o $$o || exit 1; done; \
 		echo "  LD $$out/vmm.elf"; \
-		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $$out/main-sel4.o $$out/device.o --start-group $(SEL4_API_LIB) \
+		$(CROSS)ld -L$(SEL4_BOARD_DIR)/lib $$out/*.o --start-group $(SEL4_API_LIB) \
 			$(BUILD)/freestanding/libsvmm.a $(ARM64_FDT)/lib/aarch64-linux-gnu/libfdt.a --end-group $(SEL4_LDLIBS) \
 			-o $$out/vmm.elf && $(CROSS)size $$out/vmm.elf | tail -n1 || exit 1; \
 		if [ "$(SEL4_GIC)" = 3 ]; then grep -v '"gic_vcpu"' $$src/vmm.system > $$out/vmm.system; else cp $$src/vmm.system $$out/; fi; \
@@ -160,9 +162,10 @@ sel4-rng-seed:
 	@test -n "$(SEED_OUT)" || { echo "error: set SEED_OUT=file.h"; exit 1; }
 	@seed_h=$(SEED_OUT); $(SEL4_RNG_SEED_CMD)
 
-# The VMM's policy and runtime are compiled per VM with its <vm>_features.h (the composer's: what the
-# VM's description uses, FEATURES on top; include/svmm/features.h), so each VMM leaves out the rest.
-SEL4_VM_SRCS := $(filter src/platform/sel4/vmm.c src/platform/sel4/vmm_run.c,$(SEL4_SRCS))
+# The VMM's policy and runtime, and the machine's vm.c (ahead of libsvmm.a's, so that one is not
+# linked), are compiled per VM with its <vm>_features.h (the composer's: what the VM's description
+# uses, FEATURES on top; include/svmm/features.h), so each VMM leaves out the rest.
+SEL4_VM_SRCS := $(filter src/platform/sel4/vmm.c src/platform/sel4/vmm_run.c,$(SEL4_SRCS)) src/machine/vm.c
 SEL4_SHARED_OBJS = $(patsubst %.c,$(SEL4_BUILD)/%.o,$(filter-out $(SEL4_VM_SRCS),$(SEL4_SRCS)))
 
 .PHONY: sel4-system
