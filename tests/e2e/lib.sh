@@ -87,14 +87,8 @@ sel4_variant() {
 # qemu-images.args) in QEMU (plus SEL4_QEMU_EXTRA's arguments, for benchmarks: -icount, -plugin). QEMU never exits by itself: end it once VMS VMMs have logged their exit
 # summary (their VM stopped) or after TIMEOUT s. Sets status (stopped|timeout|qemu-exited), wall, LOG.
 sel4_boot() {
-    local dir=$1 gic=$2 logf=$3 timeout=$4 vms=$5 machine=virt,virtualization=on,highmem=off,secure=off start qemu n
-    [ "$gic" = 3 ] && machine=$machine,gic-version=3
-    start=$(date +%s)
-    # shellcheck disable=SC2046
-    qemu-system-aarch64 -machine $machine -cpu cortex-a53 -nic none -m 2G -nographic -serial mon:stdio \
-        -device loader,file="$dir/loader.img",addr=0x70000000,cpu-num=0 $(cat "$dir/qemu-images.args") ${SEL4_QEMU_EXTRA:-} \
-        < /dev/null > "$logf" 2>&1 &
-    qemu=$!
+    local dir=$1 gic=$2 logf=$3 timeout=$4 vms=$5 n start qemu
+    sel4_qemu_start "$dir" "$gic" "$logf" /dev/null
     status=timeout
     while [ $(( $(date +%s) - start )) -lt "$timeout" ]; do
         n=$(grep -a -c 'svmm\[[a-z0-9_]*\]|info: exits: ' "$logf" 2>/dev/null) # none yet before QEMU opens it
@@ -102,12 +96,32 @@ sel4_boot() {
         kill -0 $qemu 2>/dev/null || { status=qemu-exited; break; }
         sleep 1
     done
+    sel4_qemu_stop "$logf"
+    [ $status != timeout ] || echo "[sel4] TIMEOUT: the system did not stop within $timeout s (log: $logf)"
+}
+
+# sel4_qemu_start DIR GIC LOGFILE INPUT: start QEMU on the Microkit system built in DIR (loader.img,
+# qemu-images.args, plus SEL4_QEMU_EXTRA's arguments), its board UART read from INPUT (/dev/null, or
+# a FIFO a test types into) and written to LOGFILE. Sets qemu (its pid) and start (the time).
+sel4_qemu_start() {
+    local dir=$1 gic=$2 logf=$3 input=$4 machine=virt,virtualization=on,highmem=off,secure=off
+    [ "$gic" = 3 ] && machine=$machine,gic-version=3
+    start=$(date +%s)
+    # shellcheck disable=SC2046
+    qemu-system-aarch64 -machine $machine -cpu cortex-a53 -nic none -m 2G -nographic -serial mon:stdio \
+        -device loader,file="$dir/loader.img",addr=0x70000000,cpu-num=0 $(cat "$dir/qemu-images.args") ${SEL4_QEMU_EXTRA:-} \
+        < "$input" > "$logf" 2>&1 &
+    qemu=$!
+}
+
+# sel4_qemu_stop LOGFILE: end sel4_qemu_start's QEMU (a second after the test is done with it) and read
+# its log. Sets wall (seconds since start) and LOG.
+sel4_qemu_stop() {
     sleep 1
     kill $qemu 2>/dev/null; wait $qemu 2>/dev/null
     wall=$(( $(date +%s) - start ))
     # The VMMs share the board UART: mend lines that a higher-priority PD's line cut in two.
-    LOG=$(tr -d '\r' < "$logf" | awk -f "$E2E_LIB/untangle-log.awk")
-    [ $status != timeout ] || echo "[sel4] TIMEOUT: the system did not stop within $timeout s (log: $logf)"
+    LOG=$(tr -d '\r' < "$1" | awk -f "$E2E_LIB/untangle-log.awk")
 }
 
 # fail_early WHAT [LOGFILE]: a failure before any check could run (build, image): one result line.

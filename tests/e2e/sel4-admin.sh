@@ -60,14 +60,7 @@ make -s -C "$ROOT" sel4-system BUILD="$BUILD" MICROKIT_SDK="$SDK" MICROKIT_CONFI
 : > "$T/log"
 mkfifo "$T/in"
 exec 3<>"$T/in"
-machine=virt,virtualization=on,highmem=off,secure=off
-[ "$gic" = 3 ] && machine=$machine,gic-version=3
-start=$(date +%s)
-# shellcheck disable=SC2046
-qemu-system-aarch64 -machine $machine -cpu cortex-a53 -nic none -m 2G -nographic -serial mon:stdio \
-    -device loader,file="$T/out/loader.img",addr=0x70000000,cpu-num=0 $(cat "$T/out/qemu-images.args") \
-    <&3 > "$T/log" 2>&1 &
-qemu=$!
+sel4_qemu_start "$T/out" "$gic" "$T/log" "$T/in"
 type_cmd() { echo "[test] > $*" >> "$T/typed"; printf '%s\r' "$*" >&3; sleep 1; }
 count() { tr -d '\r' < "$T/log" | grep -a -c -E "$1"; }
 step=0 status=timeout A='svmm\[admin\]\|'
@@ -100,11 +93,8 @@ while [ $(( $(date +%s) - start )) -lt "$TIMEOUT" ]; do
     esac
     sleep 1
 done
-sleep 1
-kill $qemu 2>/dev/null; wait $qemu 2>/dev/null
+sel4_qemu_stop "$T/log"
 exec 3>&-
-wall=$(( $(date +%s) - start ))
-LOG=$(tr -d '\r' < "$T/log" | awk -f "$E2E_LIB/untangle-log.awk")
 [ $status != timeout ] || echo "[sel4] TIMEOUT at step $step: the system did not finish within $TIMEOUT s (log: $T/log)"
 
 check "seL4 booted the system and the admin PD started" "$(has "${A}info: admin: 3 VMs; type help")"

@@ -71,21 +71,16 @@ G
 # questions (reboot the first time, off the second); sets LOG, wall, status, ELF.
 run() {
     local x=$1 spec=${2:-$1} out=$BUILD/sel4/qemu_virt_aarch64-$CONFIG-$variant/api-$1
-    local machine=virt,virtualization=on,highmem=off,secure=off start asked=0 n qemu
+    local start asked=0 n qemu
     "$ROOT/tests/machine/mkguest-initrd.sh" "$T/$x.cpio.gz" --cmd-file "$T/cmd-$x" >/dev/null || return 1
     make -s -C "$ROOT" sel4-api-examples API_EXAMPLES="$spec" BUILD="$BUILD" MICROKIT_SDK="$SDK" \
         MICROKIT_CONFIG="$CONFIG" GUEST_KERNEL="$BUILD/machine/Image" GUEST_INITRD="$T/$x.cpio.gz" \
         > "$T/$x-build.log" 2>&1 || { cat "$T/$x-build.log"; return 1; }
     ELF=$out/vmm.elf
-    [ "$gic" = 3 ] && machine=$machine,gic-version=3
     rm -f "$T/$x.in" && mkfifo "$T/$x.in" && exec 3<>"$T/$x.in"
     : > "$T/$x.log"
-    start=$(date +%s) status=timeout
-    # shellcheck disable=SC2046
-    qemu-system-aarch64 -machine $machine -cpu cortex-a53 -nic none -m 2G -nographic -serial mon:stdio \
-        -device loader,file="$out/loader.img",addr=0x70000000,cpu-num=0 $(cat "$out/qemu-images.args") \
-        <&3 > "$T/$x.log" 2>&1 &
-    qemu=$!
+    sel4_qemu_start "$out" "$gic" "$T/$x.log" "$T/$x.in"
+    status=timeout
     while [ $(( $(date +%s) - start )) -lt "$TIMEOUT" ]; do
         kill -0 $qemu 2>/dev/null || { status='qemu-exited'; break; }
         n=$(tr -d '\r' < "$T/$x.log" | grep -a -c 'E2E-API ready')
@@ -97,11 +92,8 @@ run() {
         grep -aqs 'svmm\[vm\]|info: exits: ' "$T/$x.log" && { status=stopped; break; }
         sleep 1
     done
-    sleep 1
-    kill $qemu 2>/dev/null; wait $qemu 2>/dev/null
+    sel4_qemu_stop "$T/$x.log"
     exec 3>&-
-    wall=$(( $(date +%s) - start ))
-    LOG=$(tr -d '\r' < "$T/$x.log" | awk -f "$E2E_LIB/untangle-log.awk")
     [ $status != timeout ] || echo "[sel4] TIMEOUT: $x did not stop within $TIMEOUT s (log: $T/$x.log)"
 }
 
