@@ -34,6 +34,14 @@ FEATURE_SRCS_blk-server := src/blk/blk_link.c src/blk/blk_relay.c src/blk/blk_se
 	src/platform/kvm/blk_server_main.c
 FEATURE_SRCS_up := src/platform/kvm/up.c src/platform/kvm/up_plan.c src/platform/kvm/control.c
 FEATURE_SRCS_ctl := src/platform/kvm/control.c
-FEATURE_SRCS_watchdog := src/platform/kvm/watchdog_host.c
+FEATURE_SRCS_watchdog := src/platform/kvm/watchdog_host.c src/core/sbsa_gwdt.c
 FEATURES_KEPT_SRCS := $(foreach f,$(filter-out $(FEATURES_OFF),$(FEATURE_NAMES)),$(FEATURE_SRCS_$(f)))
 FEATURES_LEFT_OUT := $(filter-out $(FEATURES_KEPT_SRCS),$(foreach f,$(FEATURES_OFF),$(FEATURE_SRCS_$(f))))
+# The hosted svmm has no switch for these (seL4 VMMs only, or always in its VM): refused, not ignored.
+FEATURES_SEL4_ONLY := console restart admin slots passthrough driver-vm smp stats
+ifneq ($(filter svmm,$(MAKECMDGOALS)),)
+ifneq ($(filter $(FEATURES_SEL4_ONLY),$(FEATURES_OFF)),)
+$(error FEATURES: $(addprefix -,$(filter $(FEATURES_SEL4_ONLY),$(FEATURES_OFF))): the hosted svmm is always built with \
+	these (they are switches of the seL4 VMMs: make sel4-system FEATURES=...))
+endif
+endif

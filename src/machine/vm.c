@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include <stdio.h>
 #include <string.h>
+#include <svmm/features.h>
 #include <svmm/guest_dt.h>
 #include <svmm/log.h>
 #include <svmm/virtio.h>
@@ -28,6 +29,10 @@ int svmm_vm_init(struct svmm_vm *vm, const struct svmm_vm_config *cfg, const str
         svmm_mmio_register(&vm->bus, cfg->layout.uart_base, UART16550_SIZE, &uart16550_ops, &vm->uart, "uart");
     }
     if (cfg->watchdog_s) {
+        if (!SVMM_FEATURE_WATCHDOG) { /* features.h: left out, so the model below is not linked */
+            snprintf(err, errlen, "this VMM was built without the watchdog (FEATURES=-watchdog)");
+            return -1;
+        }
         if (be->wdt_clock.now == NULL || be->wdt_clock.arm == NULL || be->wdt_clock.hz == 0 ||
             be->wdt_clock.hz > UINT32_MAX) {
             snprintf(err, errlen, "this platform gives the watchdog no clock");
@@ -106,7 +111,7 @@ void svmm_vm_reset_devices(struct svmm_vm *vm)
 {
     if (vm->cfg.layout.uart_base)
         uart16550_reset(&vm->uart);
-    if (vm->cfg.watchdog_s)
+    if (SVMM_FEATURE_WATCHDOG && vm->cfg.watchdog_s)
         sbsa_gwdt_reset(&vm->wdt);
     for (unsigned i = 0; i < vm->cfg.nvirtio; i++)
         if (vm->virtio[i] != NULL)
@@ -118,7 +123,7 @@ void svmm_vm_reset_devices(struct svmm_vm *vm)
 
 void svmm_vm_power_on(struct svmm_vm *vm)
 {
-    if (vm->cfg.watchdog_s)
+    if (SVMM_FEATURE_WATCHDOG && vm->cfg.watchdog_s)
         sbsa_gwdt_power_on(&vm->wdt);
 }
 

@@ -58,6 +58,10 @@ if [ -x "$full" ] && [ -x "$min" ]; then
     [ "$syms" = 0 ] && ok "hosted: no left-out feature's functions in the minimal binary" ||
         bad "hosted: $syms left-out functions linked into the minimal binary"
 fi
+# A switch the hosted svmm does not have is refused, not ignored.
+out=$(make -s svmm BUILD="$BUILD" FEATURES="-net -stats" 2>&1)
+grep -qF -- "FEATURES: -stats: the hosted svmm is always built with these" <<<"$out" &&
+    ok "hosted: FEATURES=-stats (a switch of the seL4 VMMs only) is refused" || { bad "hosted: FEATURES=-stats"; echo "    $out"; }
 QEMU_USER=$(command -v qemu-aarch64 || command -v qemu-aarch64-static || true)
 if [ -z "$QEMU_USER" ]; then
     skip "hosted smoke checks: no qemu-aarch64 (user mode; Debian's qemu-user)"
