@@ -43,6 +43,7 @@ help:
 	@echo "make test            every test tier; ends with 'N passed, N failed, N skipped'"
 	@echo "make unit            host unit tests (ASan+UBSan)"
 	@echo "make svmm            static arm64 svmm binary -> $(BUILD)/aarch64/svmm"
+	@echo "make svmm FEATURES=\"-net -up\"   the same without those features -> $(BUILD)/aarch64-no-net_no-up/svmm (docs/user-guide.md, 7)"
 	@echo "make libsvmm-kvm     the high-level API (svmm/svmm.h) on KVM -> $(BUILD)/aarch64/libsvmm-kvm.a"
 	@echo "make api-examples    the API examples (examples/api/mmio-device, virtio-backend) on KVM, static arm64"
 	@echo "make freestanding    freestanding arm64 core library -> $(BUILD)/freestanding/libsvmm.a"
