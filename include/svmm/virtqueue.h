@@ -186,10 +186,37 @@ bool virtq_arm_notify(struct virtq *q);
  */
 bool virtq_arm_notify_after(struct virtq *q, uint16_t n);
 
+/*@
+  // The buffers of a chain are readable, the device-writable ones writable (virtq_chain_ok implies
+  // it), and none overlaps the VMM buffer v[0, len) a copy goes through, nor the chain itself.
+  predicate virtq_chain_copy_ok(struct virtq_chain *c, uint8_t *v, integer len) =
+      c->n_out + c->n_in <= VIRTQ_MAX_SIZE &&
+      (\forall integer k; 0 <= k < c->n_out + c->n_in ==>
+          \valid_read(c->iov[k].host + (0 .. c->iov[k].len - 1)) &&
+          \separated(c->iov[k].host + (0 .. c->iov[k].len - 1), v + (0 .. len - 1), c)) &&
+      (\forall integer k; c->n_out <= k < c->n_out + c->n_in ==>
+          \valid(c->iov[k].host + (0 .. c->iov[k].len - 1)));
+*/
+
 /* Copy up to `len` bytes of the chain's device-readable part, starting at `offset`, into dst. */
+/*@
+  requires \valid_read(c) && \valid((uint8_t *)dst + (0 .. len - 1)) && \separated((uint8_t *)dst + (0 .. len - 1), c);
+  requires virtq_chain_copy_ok(c, (uint8_t *)dst, len);
+  assigns ((uint8_t *)dst)[0 .. len - 1];
+  ensures \result <= len;
+*/
 uint32_t virtq_chain_read(const struct virtq_chain *c, uint32_t offset, void *dst, uint32_t len);
 
-/* Copy up to `len` bytes into the chain's device-writable part at `offset`; returns bytes copied. */
+/*
+ * Copy up to `len` bytes into the chain's device-writable part at `offset`; returns bytes copied.
+ * Writes only inside the device-writable buffers (iov[n_out, n_out + n_in)), each within its length.
+ */
+/*@
+  requires \valid_read(c) && \valid_read((uint8_t *)src + (0 .. len - 1));
+  requires virtq_chain_copy_ok(c, (uint8_t *)src, len);
+  assigns { c->iov[k].host[j] | integer k, j; c->n_out <= k < c->n_out + c->n_in && 0 <= j < c->iov[k].len };
+  ensures \result <= len;
+*/
 uint32_t virtq_chain_write(const struct virtq_chain *c, uint32_t offset, const void *src, uint32_t len);
 
 /* A one-word description of a virtq_err for log lines. */

@@ -387,39 +387,81 @@ bool virtq_arm_notify_after(struct virtq *q, uint16_t n)
     return virtq_has_avail(q);
 }
 
-/* Shared by the read and write copies: walk iov[first, first+count) from a byte offset. */
-static uint32_t chain_copy(const struct virtq_iov *iov, uint16_t count, uint32_t offset, uint8_t *buf,
-                           uint32_t len, bool to_guest)
+/*
+ * memcpy, taken at this contract by the proof (docs/proofs.md), like the atomic accessors: WP's
+ * typed memory model cannot follow the libc contract's char view of these byte buffers.
+ */
+/*@ requires \valid(dst + (0 .. n - 1)) && \valid_read(src + (0 .. n - 1));
+    requires \separated(dst + (0 .. n - 1), src + (0 .. n - 1));
+    assigns dst[0 .. n - 1] \from src[0 .. n - 1]; */
+static void copy_bytes(uint8_t *dst, const uint8_t *src, uint32_t n)
 {
+    memcpy(dst, src, n);
+}
+
+/*
+ * One step of a copy walk over a chain's buffers: how many bytes of buffer v to copy, after
+ * skipping *skip of them, at most room. A buffer lying wholly in the skipped part gives 0 and
+ * shortens *skip by its length; otherwise the copy starts at *skip and stays inside the buffer.
+ */
+/*@
+  requires \valid(skip) && \valid_read(v) && \separated(skip, v);
+  assigns *skip;
+  ensures \old(*skip) >= v->len ==> \result == 0 && *skip == \old(*skip) - v->len;
+  ensures \old(*skip) < v->len ==> *skip == \old(*skip) && \result <= room &&
+      *skip + \result <= v->len && (room > 0 ==> \result > 0);
+*/
+static uint32_t copy_span(const struct virtq_iov *v, uint32_t *skip, uint32_t room)
+{
+    if (*skip >= v->len) {
+        *skip -= v->len;
+        return 0;
+    }
+    return v->len - *skip < room ? v->len - *skip : room;
+}
+
+uint32_t virtq_chain_read(const struct virtq_chain *c, uint32_t offset, void *dst, uint32_t len)
+{
+    uint8_t *out = dst;
     uint32_t done = 0;
 
-    for (uint16_t i = 0; i < count && done < len; i++) {
-        uint32_t n;
-        if (offset >= iov[i].len) {
-            offset -= iov[i].len;
+    /*@ loop invariant 0 <= i <= c->n_out && done <= len;
+        loop assigns i, done, offset, out[0 .. len - 1];
+        loop variant c->n_out - i; */
+    for (uint16_t i = 0; i < c->n_out && done < len; i++) {
+        uint32_t n = copy_span(&c->iov[i], &offset, len - done);
+
+        if (n == 0)
             continue;
-        }
-        n = iov[i].len - offset;
-        if (n > len - done)
-            n = len - done;
-        if (to_guest)
-            memcpy(iov[i].host + offset, buf + done, n);
-        else
-            memcpy(buf + done, iov[i].host + offset, n);
+        /*@ assert offset + n <= c->iov[i].len && done + n <= len; */
+        copy_bytes(out + done, c->iov[i].host + offset, n);
         done += n;
         offset = 0;
     }
     return done;
 }
 
-uint32_t virtq_chain_read(const struct virtq_chain *c, uint32_t offset, void *dst, uint32_t len)
-{
-    return chain_copy(c->iov, c->n_out, offset, dst, len, false);
-}
-
 uint32_t virtq_chain_write(const struct virtq_chain *c, uint32_t offset, const void *src, uint32_t len)
 {
-    return chain_copy(c->iov + c->n_out, c->n_in, offset, (uint8_t *)(uintptr_t)src, len, true);
+    const uint8_t *in = src;
+    uint32_t done = 0;
+
+    /*@ loop invariant 0 <= i <= c->n_in && done <= len;
+        loop assigns i, done, offset,
+            { c->iov[k].host[j] | integer k, j; c->n_out <= k < c->n_out + c->n_in && 0 <= j < c->iov[k].len };
+        loop variant c->n_in - i; */
+    for (uint16_t i = 0; i < c->n_in && done < len; i++) {
+        const struct virtq_iov *v = &c->iov[c->n_out + i];
+        uint32_t n = copy_span(v, &offset, len - done);
+
+        if (n == 0)
+            continue;
+        /*@ assert c->n_out <= c->n_out + i < c->n_out + c->n_in && offset + n <= v->len && done + n <= len; */
+        copy_bytes(v->host + offset, in + done, n);
+        done += n;
+        offset = 0;
+    }
+    return done;
 }
 
 const char *virtq_strerror(int err)

@@ -56,7 +56,8 @@ start=$(date +%s)
 prove src/core/memmap.c range_last svmm_memmap_find svmm_gpa_to_host
 prove src/virtio/virtqueue.c load_desc avail_idx_p avail_ring_p used_idx_p map_ring fail chain_add walk_table \
     walk_indirect walk_chain virtq_pop virtq_enable virtq_has_avail virtq_unpop virtq_push virtq_should_interrupt \
-    virtq_arm_notify virtq_arm_notify_after used_event_p used_elem_p avail_event_p virtq_reset
+    virtq_arm_notify virtq_arm_notify_after used_event_p used_elem_p avail_event_p virtq_reset copy_span \
+    virtq_chain_read virtq_chain_write
 prove src/arch/aarch64/exits.c aarch64_decode_dabt aarch64_decode_sysreg extend_load esr_ec esr_insn_len \
     aarch64_gpr aarch64_set_gpr aarch64_sysreg_id
 prove src/arch/aarch64/psci.c vcpu_of_affinity cpu_on affinity_info canonical_fid implemented psci_decide
