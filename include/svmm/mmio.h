@@ -18,6 +18,8 @@
 struct svmm_mmio_ops {
     uint64_t (*read)(void *dev, unsigned vcpu, uint64_t off, unsigned size); /* the value read (zero-extended) */
     void (*write)(void *dev, unsigned vcpu, uint64_t off, unsigned size, uint64_t val); /* `size` bytes of `val` written */
+    /* Optional (NULL: the device keeps its state): back to power-on state, at a VM restart (svmm_mmio_bus_reset). */
+    void (*reset)(void *dev);
 };
 
 /* One device's range of guest-physical addresses on the bus. */
@@ -44,6 +46,12 @@ void svmm_mmio_bus_init(struct svmm_mmio_bus *bus);
 /* Claim [base, base+size) for `dev`; -1 if full, empty, wrapping or overlapping another region. */
 int svmm_mmio_register(struct svmm_mmio_bus *bus, uint64_t base, uint64_t size,
                        const struct svmm_mmio_ops *ops, void *dev, const char *name);
+
+/*
+ * A power cycle of every device on `bus`: each region's ops->reset (where set) in registration
+ * order, and the exit counters zeroed (they count one boot). Call with every vCPU halted.
+ */
+void svmm_mmio_bus_reset(struct svmm_mmio_bus *bus);
 
 /* The region owning `gpa`, or NULL. */
 struct svmm_mmio_region *svmm_mmio_find(struct svmm_mmio_bus *bus, uint64_t gpa);

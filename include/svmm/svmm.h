@@ -111,8 +111,8 @@ void svmm_stop(struct svmm *s, const char *why);
  * Restart the VM as a power cycle would: vCPUs halted, devices reset (svmm_vm_reset_devices), RAM
  * scrubbed, the images of svmm_load_linux() placed again, vCPU 0 started at the kernel. Safe from a
  * device callback (it takes effect once that access completes). 0, or -1 (logged) if it cannot.
- * Devices added with svmm_add_mmio_device() keep their state (the MMIO callbacks have no reset);
- * virtio devices get their reset callback.
+ * Devices added with svmm_add_mmio_device() get their ops->reset (when set; without one a device
+ * keeps its state); virtio devices get their reset callback.
  */
 int svmm_restart(struct svmm *s);
 

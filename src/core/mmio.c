@@ -33,6 +33,18 @@ struct svmm_mmio_region *svmm_mmio_find(struct svmm_mmio_bus *bus, uint64_t gpa)
     return NULL;
 }
 
+void svmm_mmio_bus_reset(struct svmm_mmio_bus *bus)
+{
+    for (unsigned i = 0; i < bus->count; i++) {
+        struct svmm_mmio_region *r = &bus->regions[i];
+
+        if (r->ops->reset != NULL)
+            r->ops->reset(r->dev);
+        r->accesses = 0;
+    }
+    bus->unclaimed = 0;
+}
+
 static bool valid_size(unsigned size)
 {
     return size == 1 || size == 2 || size == 4 || size == 8;

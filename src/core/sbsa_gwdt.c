@@ -210,4 +210,9 @@ static void gwdt_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, ui
     }
 }
 
-const struct svmm_mmio_ops sbsa_gwdt_ops = { gwdt_read, gwdt_write };
+static void gwdt_reset(void *dev)
+{
+    sbsa_gwdt_reset(dev);
+}
+
+const struct svmm_mmio_ops sbsa_gwdt_ops = { gwdt_read, gwdt_write, gwdt_reset };

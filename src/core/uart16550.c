@@ -181,4 +181,9 @@ static void uart_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, ui
     update_irq(u);
 }
 
-const struct svmm_mmio_ops uart16550_ops = { uart_read, uart_write };
+static void uart_reset(void *dev)
+{
+    uart16550_reset(dev);
+}
+
+const struct svmm_mmio_ops uart16550_ops = { uart_read, uart_write, uart_reset };

@@ -109,16 +109,9 @@ int svmm_vm_load_linux(struct svmm_vm *vm, const void *kernel, size_t kernel_len
 
 void svmm_vm_reset_devices(struct svmm_vm *vm)
 {
-    if (vm->cfg.layout.uart_base)
-        uart16550_reset(&vm->uart);
-    if (SVMM_FEATURE_WATCHDOG && vm->cfg.watchdog_s)
-        sbsa_gwdt_reset(&vm->wdt);
-    for (unsigned i = 0; i < vm->cfg.nvirtio; i++)
-        if (vm->virtio[i] != NULL)
-            virtio_mmio_reset(&vm->transports[i]);
-    for (unsigned i = 0; i < vm->bus.count; i++) /* exit counts are per boot: the platform logged them */
-        vm->bus.regions[i].accesses = 0;
-    vm->bus.unclaimed = 0;
+    /* The UART, the watchdog, each virtio transport and any custom device reset through their ops;
+     * the exit counts are per boot (the platform logged them). */
+    svmm_mmio_bus_reset(&vm->bus);
 }
 
 void svmm_vm_power_on(struct svmm_vm *vm)

@@ -347,4 +347,9 @@ static void mmio_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, ui
     write_reg(t, off, (uint32_t)val);
 }
 
-const struct svmm_mmio_ops virtio_mmio_ops = { mmio_read, mmio_write };
+static void mmio_reset(void *dev)
+{
+    virtio_mmio_reset(dev);
+}
+
+const struct svmm_mmio_ops virtio_mmio_ops = { mmio_read, mmio_write, mmio_reset };

@@ -136,6 +136,8 @@ if run mmio-device; then
         "$(is [ "$(first scratch | tr A-F a-f) $(first writes)" = "0x1234abcd 0x00000001" ])"
     check "mmio-device: an unused offset reads 0 and ignores the write; ID unchanged" \
         "$(is [ "$(first unused) $(first id-after-write | tr A-F a-f)" = "0x00000000 0x4d4d5653" ])"
+    check "mmio-device: WRITES is 1 again on the second boot (its reset hook ran at the restart)" \
+        "$(is [ "$(grep -c 'E2E-API scratch=0x1234[aA][bB][cC][dD] writes=0x00000001' <<<"$LOG")" = 2 ])"
     check "mmio-device: VCPU reads 0 from vCPU 0 and 1 from vCPU 1 (the callback's vcpu)" \
         "$(is [ "$(first vcpu0) $(first vcpu1)" = "0x00000000 0x00000001" ])"
 else

@@ -47,6 +47,10 @@ TEST(api_example_mmio_device_registers)
     CHECK_EQ(bus_read(&bus, 0, b + 0x800, 4), 0);
     for (unsigned v = 0; v < 16; v++)
         CHECK_EQ(bus_read(&bus, v, b + DEMO_REG_VCPU, 4), v); /* the vCPU the bus was told */
+    svmm_mmio_bus_reset(&bus); /* a VM restart: registers as at power-on */
+    CHECK_EQ(bus_read(&bus, 0, b + DEMO_REG_SCRATCH, 4), 0);
+    CHECK_EQ(bus_read(&bus, 0, b + DEMO_REG_WRITES, 4), 0);
+    CHECK_EQ(dev.ignored, 0);
 }
 
 static bool irq_level;

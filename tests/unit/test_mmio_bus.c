@@ -76,3 +76,24 @@ TEST(mmio_bus_rejects_access_wider_than_region)
     CHECK(svmm_mmio_access(&bus, 0, 0x1000, false, 4, &v));
     CHECK_EQ(writes, 0);
 }
+
+static unsigned resets;
+static void dev_reset(void *d) { (void)d; resets++; }
+static const struct svmm_mmio_ops ops_with_reset = { dev_read, dev_write, dev_reset };
+
+TEST(mmio_bus_reset_calls_each_reset_hook_and_zeroes_counts)
+{
+    struct svmm_mmio_bus bus;
+    uint64_t v = 0;
+
+    svmm_mmio_bus_init(&bus);
+    resets = 0;
+    CHECK_EQ(svmm_mmio_register(&bus, 0x1000, 0x100, &ops, NULL, "no hook"), 0);
+    CHECK_EQ(svmm_mmio_register(&bus, 0x2000, 0x100, &ops_with_reset, NULL, "hook"), 0);
+    CHECK(svmm_mmio_access(&bus, 0, 0x2000, false, 4, &v));
+    CHECK(!svmm_mmio_access(&bus, 0, 0x9000, false, 4, &v));
+    svmm_mmio_bus_reset(&bus);
+    CHECK_EQ(resets, 1); /* only the device with a hook; one without keeps its state */
+    CHECK_EQ(bus.regions[1].accesses, 0);
+    CHECK_EQ(bus.unclaimed, 0);
+}

@@ -35,4 +35,12 @@ static void demo_write(void *dev, unsigned vcpu, uint64_t off, unsigned size, ui
     }
 }
 
-const struct svmm_mmio_ops demo_dev_ops = { .read = demo_read, .write = demo_write };
+/* A VM restart is a power cycle: the registers read as at first boot again. */
+static void demo_reset(void *dev)
+{
+    struct demo_dev *d = dev;
+
+    d->scratch = d->writes = d->ignored = 0;
+}
+
+const struct svmm_mmio_ops demo_dev_ops = { .read = demo_read, .write = demo_write, .reset = demo_reset };
