@@ -207,7 +207,7 @@ else
     run_tier api-examples tests/e2e/hosted-api-examples.sh
     run_tier e2e-watchdog tests/e2e/hosted-watchdog.sh
     run_tier e2e-up tests/e2e/hosted-up.sh
-    # The hostile guest against svmm beside a ticking neighbour VM (one test machine run, 17-80 s by load).
+    # The hostile guest against svmm beside a ticking neighbour VM (one test machine run, 60-120 s by load).
     run_tier e2e-hostile tests/e2e/hosted-hostile.sh
     # Intermittent (about 1 run in 10 here, 2026-12-03): no hvc0 output reached the outer machine's
     # pty reader; the tier now logs the reader's exit and svmm's port 0 byte counts to find out why.
