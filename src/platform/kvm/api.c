@@ -156,15 +156,11 @@ int svmm_load_linux(struct svmm *s, const void *kernel, size_t kernel_len, const
     return 0;
 }
 
-/* Make the KVM VM and start its vCPUs (and the watchdog's timer); -1 with a reason. */
+/* Make the KVM VM of a loaded svmm and start its vCPUs (and the watchdog's timer); -1 with a reason. */
 static int start(struct svmm *s, char *err, size_t errlen)
 {
     const struct svmm_vm_config *cfg = &s->vm.cfg;
 
-    if (s->state != API_LOADED) {
-        snprintf(err, errlen, "%s", s->state == API_CREATED ? "no kernel loaded (svmm_load_linux)" : "the VM has run already");
-        return -1;
-    }
     s->state = API_RUNNING;
     if (kvm_host_create_vm(&s->host, &s->vm, s->guest.ram, s->guest.extra_ram, err, errlen) < 0)
         return -1;
@@ -185,11 +181,14 @@ int svmm_run(struct svmm *s)
     char err[512];
     int status;
 
+    if (s->state != API_LOADED) { /* refused before the signal mask is touched: the caller's stays as it was */
+        svmm_err("svmm_run: %s",
+                 s->state == API_CREATED ? "no kernel loaded (svmm_load_linux)" : "the VM has run already");
+        return SVMM_EXIT_ERROR;
+    }
     hosted_block_sigterm(true); /* until every vCPU thread is started: they inherit the mask */
     if (start(s, err, sizeof(err)) < 0) {
         svmm_err("%s", err);
-        if (s->state != API_RUNNING)
-            return SVMM_EXIT_ERROR; /* nothing was started */
         kvm_host_stop(&s->host, SVMM_EXIT_ERROR);
     } else {
         hosted_serve(&s->host, NULL, &s->console, &s->guest);
