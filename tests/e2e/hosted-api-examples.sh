@@ -9,6 +9,12 @@
 #                   one write), writes ID (ignored: read-only), and reads VCPU from vCPU 0 and from
 #                   vCPU 1 (taskset): the callback's vcpu parameter.
 #   virtio-backend  /dev/hwrng is the counter rng: 64 bytes read, each one more (mod 256) than the last.
+# Then, in the same run, the API's lifecycle test (tests/e2e/api-lifecycle, the same lifecycle.c as
+# the seL4 tier's PD): what svmm.h refuses (each logged "refused" with a reason), and a control
+# device at 0x0c000000 through which the guest calls svmm_restart() from vCPU 1's store (boot 1) and
+# svmm_stop() (boot 2) inside a device callback. Where KVM differs from seL4: svmm_run() blocks, so
+# the calls after it see the VM stopped (svmm_boots() 2, not 1) and its status is the program's (0
+# after svmm_stop()); KVM alone also refuses svmm_restart() of a stopped VM.
 # The examples have no virtio console, so the guest's command runs on the UART (/dev/console); the outer
 # machine answers its "API-DONE" on the UART (stdin): "reboot" the first time, "off" the second.
 # Prints "api-examples: N passed, N failed".
@@ -23,13 +29,25 @@ cat > "$T/guest-cmd" <<'G'
 # No virtio console: guest-init's /dev/hvc0 is then the kernel's DCC console (ARM's debug channel,
 # which KVM discards); the UART is /dev/console.
 exec < /dev/console > /dev/console 2>&1
+# mmio-device's ID register; the lifecycle test's BOOTS (1 or 2). The virtio example has no device there.
+[ -d /proc/device-tree/virtio_mmio@a000000 ] || id=$(devmem 0x0c000000 32)
 if [ -d /proc/device-tree/virtio_mmio@a000000 ]; then
     # The hwrng core's own thread takes bytes too: quality 0 stops it (kernels with rng_quality).
     echo 0 > /sys/class/misc/hw_random/rng_quality 2>/dev/null
     echo "API-RNG current $(cat /sys/class/misc/hw_random/rng_current)"
     echo "API-RNG bytes $(head -c 64 /dev/hwrng | od -An -tu1 -v | tr -s ' \n' '  ')"
+elif [ "$id" != 0x4D4D5653 ]; then
+    # The lifecycle test: restart from vCPU 1 on boot 1, stop on boot 2; neither store may return.
+    echo "API-LC boots=$id restart-rc=$(devmem 0x0c000008 32)"
+    if [ $((id)) = 1 ]; then
+        taskset -c 1 devmem 0x0c000004 32 1
+        sleep 30; echo "API-LC the restart did not happen"
+    fi
+    devmem 0x0c000004 32 2
+    sleep 30; echo "API-LC the stop did not happen"
+    poweroff -f
 else
-    echo "API-MMIO id $(devmem 0x0c000000 32)"
+    echo "API-MMIO id $id"
     devmem 0x0c000004 32 0x5eed1234
     echo "API-MMIO scratch $(devmem 0x0c000004 32) writes $(devmem 0x0c000008 32)"
     devmem 0x0c000000 32 0
@@ -62,12 +80,14 @@ run() {
 }
 run mmio-device
 run virtio-backend
+run api-lifecycle
 O
 
 TAG=api-examples
 . "$ROOT/tests/e2e/lib.sh"
 make -s -C "$ROOT" api-examples BUILD="$BUILD" >/dev/null || fail_early "make api-examples"
 for e in mmio-device virtio-backend; do cp "$BUILD/aarch64/examples/api/$e/$e" "$T/extra/$e"; done
+cp "$BUILD/aarch64/tests/e2e/api-lifecycle/api-lifecycle" "$T/extra/"
 machine_run "$T" "$TIMEOUT" "" "--extra $T/extra" "" || fail_early "test machine images"
 
 check "outer machine powered off in time (not a timeout)" "$(is [ $status != 124 ])"
@@ -94,5 +114,33 @@ for boot in 1 2; do
         "$(awk -v want=64 '{ for (i = 2; i <= NF; i++) if ($i != ($(i - 1) + 1) % 256) bad = 1 }
                          END { exit !(NF == want && !bad) }' <<<"$bytes"; rc)"
 done
+x=api-lifecycle
+for what in "a second VM" "a device at a page's middle" "a device on the UART" "a device in RAM" \
+    "svmm_run before svmm_load_linux" "svmm_restart before svmm_run" "a device after svmm_run" "a second svmm_run"; do
+    check "$x: svmm.h refuses $what (with a reason)" "$(has "^\[$x\] svmm: api-test: $what: refused \([^-]")"
+done
+check "$x: no call that should be refused was accepted" "$(is [ "$(has "^\[$x\] svmm: api-test: .*ACCEPTED")" = 1 ])"
+check "$x: boot 1: the device reads svmm_boots() 1, no restart yet" \
+    "$(has "^\[$x\] API-LC boots=0x00000001 restart-rc=0x00000001$")"
+check "$x: svmm_restart() from the device callback (vCPU 1's store) restarted the VM once the access was done" \
+    "$(grep -q "^\[$x\] svmm: api-test: vCPU 1 asks for a restart$" <<<"$LOG" &&
+       grep -q "^\[$x\] svmm: admin: restart$" <<<"$LOG" &&
+       grep -q "^\[$x\] svmm: VM restarted (restart 1)$" <<<"$LOG"; rc)"
+check "$x: the guest reached init twice" \
+    "$(is [ "$(grep -c "^\[$x\] .*\[guest-init\] init reached" <<<"$LOG")" = 2 ])"
+check "$x: boot 2: svmm_boots() 2, svmm_restart() had returned 0" \
+    "$(has "^\[$x\] API-LC boots=0x00000002 restart-rc=0x00000000$")"
+check "$x: svmm_stop() from the device callback stopped the VM: svmm_run() returned 0" \
+    "$(grep -q "^\[$x\] svmm: stopping the VM: the guest asked the test device to stop it$" <<<"$LOG" &&
+       grep -q "^\[$x\] svmm: api-test: svmm_run returned 0$" <<<"$LOG"; rc)"
+check "$x: the guest never went on past either call" "$(is [ "$(has "^\[$x\] API-LC .*did not happen")" = 1 ])"
+# KVM: svmm_run() returned after the stop, so the VM has booted twice by then (seL4: 1, it returns at once).
+check "$x: svmm_boots() is 2 once svmm_run() returned (KVM: after the stop)" \
+    "$(has "^\[$x\] svmm: api-test: boots after svmm_run: 2$")"
+check "$x: svmm_restart() of the stopped VM refused (KVM)" \
+    "$(has "^\[$x\] svmm: api-test: svmm_restart of a stopped VM: refused$")"
+check "$x: a refused svmm_run() leaves SIGTERM unblocked (KVM)" \
+    "$(has "^\[$x\] svmm: api-test: SIGTERM blocked after a refused svmm_run: no$")"
+check "$x: exit status 0 (svmm_stop)" "$(has "^\[outer\] $x exit status: 0$")"
 echo "api-examples: wall ${wall}s; bytes seen: $(grep -m1 'API-RNG bytes' <<<"$LOG" | cut -c1-100)"
 finish "$T/log"
