@@ -88,7 +88,7 @@ int svmm_add_virtio_device(struct svmm *s, unsigned slot, struct virtio_dev *dev
 /*
  * Place a Linux kernel Image (and an initrd, `initrd` may be NULL) in guest RAM with a generated
  * device tree. The images are copied; the library keeps the pointers to load them again at each
- * restart, so they must stay valid while the VM exists. 0, or -1 with a reason.
+ * restart, so they must stay valid while the VM exists. Before svmm_run(); 0, or -1 with a reason.
  */
 int svmm_load_linux(struct svmm *s, const void *kernel, size_t kernel_len, const void *initrd, size_t initrd_len,
                     char *err, size_t errlen);

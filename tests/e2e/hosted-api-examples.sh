@@ -116,7 +116,8 @@ for boot in 1 2; do
 done
 x=api-lifecycle
 for what in "a second VM" "a device at a page's middle" "a device on the UART" "a device in RAM" \
-    "svmm_run before svmm_load_linux" "svmm_restart before svmm_run" "a device after svmm_run" "a second svmm_run"; do
+    "svmm_run before svmm_load_linux" "svmm_restart before svmm_run" "a device after svmm_run" "a second svmm_run" \
+    "svmm_load_linux after svmm_run"; do
     check "$x: svmm.h refuses $what (with a reason)" "$(has "^\[$x\] svmm: api-test: $what: refused \([^-]")"
 done
 check "$x: no call that should be refused was accepted" "$(is [ "$(has "^\[$x\] svmm: api-test: .*ACCEPTED")" = 1 ])"

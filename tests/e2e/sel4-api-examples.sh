@@ -164,7 +164,7 @@ if run api-lifecycle tests/e2e/api-lifecycle; then
     check "$x: the system stopped by itself (status $status)" "$(is [ "$status" = stopped ])"
     for what in "a second VM" "a device at a page's middle" "a device on the UART" "a device in RAM" \
         "svmm_run before svmm_load_linux" "svmm_restart before svmm_run" "a device after svmm_run" \
-        "a second svmm_run"; do
+        "a second svmm_run" "svmm_load_linux after svmm_run"; do
         check "$x: svmm.h refuses $what (with a reason)" "$(has "svmm\[vm\]\|info: api-test: $what: refused \([^-]")"
     done
     check "$x: no call that should be refused was accepted" "$(is [ "$(has 'info: api-test: .*ACCEPTED')" = 1 ])"

@@ -110,19 +110,22 @@ struct svmm_vm *svmm_vm_of(struct svmm *s)
     return s->vm;
 }
 
-/* Devices go on before the VM runs: the library serialises them with its exits from then on. */
-static int before_run(const struct svmm *s, char *err, size_t errlen)
+/*
+ * Devices and images go in before the VM runs: the library serialises devices with its exits from
+ * then on, and images loaded now would land in the running guest's RAM.
+ */
+static int before_run(const struct svmm *s, const char *what, char *err, size_t errlen)
 {
     if (!s->started)
         return 0;
-    snprintf(err, errlen, "the VM runs already: add devices before svmm_run()");
+    snprintf(err, errlen, "%s: the VM runs already (before svmm_run() only)", what);
     return -1;
 }
 
 int svmm_add_mmio_device(struct svmm *s, uint64_t base, uint64_t size, const struct svmm_mmio_ops *ops, void *dev,
                          const char *name, char *err, size_t errlen)
 {
-    if (before_run(s, err, errlen) < 0)
+    if (before_run(s, "adding a device", err, errlen) < 0)
         return -1;
     if (ops == NULL || ops->read == NULL || ops->write == NULL) {
         snprintf(err, errlen, "%s: a device needs both callbacks", name);
@@ -144,7 +147,7 @@ int svmm_add_mmio_device(struct svmm *s, uint64_t base, uint64_t size, const str
 
 int svmm_add_virtio_device(struct svmm *s, unsigned slot, struct virtio_dev *dev, char *err, size_t errlen)
 {
-    if (before_run(s, err, errlen) < 0)
+    if (before_run(s, "adding a virtio device", err, errlen) < 0)
         return -1;
     return svmm_vm_attach_virtio(s->vm, slot, dev, err, errlen);
 }
@@ -152,6 +155,8 @@ int svmm_add_virtio_device(struct svmm *s, unsigned slot, struct virtio_dev *dev
 int svmm_load_linux(struct svmm *s, const void *kernel, size_t kernel_len, const void *initrd, size_t initrd_len,
                     char *err, size_t errlen)
 {
+    if (before_run(s, "loading Linux", err, errlen) < 0)
+        return -1;
     s->kernel = kernel;
     s->kernel_len = kernel_len;
     s->initrd = initrd;

@@ -59,10 +59,15 @@ void lifecycle_refusals_before_run(struct svmm *vm, const struct svmm_vm_config 
     refused("svmm_restart before svmm_run", svmm_restart(vm), "not running");
 }
 
+/* The images lifecycle_prepare loaded, to try loading them again once the VM runs. */
+static const void *the_kernel, *the_initrd;
+static size_t the_kernel_len, the_initrd_len;
+
 int lifecycle_prepare(struct svmm *vm, const void *kernel, size_t kernel_len, const void *initrd, size_t initrd_len,
                       char *err, size_t errlen)
 {
     the_vm = vm;
+    the_kernel = kernel, the_kernel_len = kernel_len, the_initrd = initrd, the_initrd_len = initrd_len;
     if (svmm_add_mmio_device(vm, LIFECYCLE_CTL_BASE, LIFECYCLE_CTL_SIZE, &ctl_ops, NULL, "ctl", err, errlen) < 0)
         return -1;
     return svmm_load_linux(vm, kernel, kernel_len, initrd, initrd_len, err, errlen);
@@ -77,4 +82,7 @@ void lifecycle_after_run(struct svmm *vm)
                                                              LIFECYCLE_CTL_SIZE, &ctl_ops, NULL, "late", err,
                                                              sizeof(err)), err);
     refused("a second svmm_run", svmm_run(vm) == 0 ? 0 : -1, "run already");
+    /* Valid images: only the VM's state can refuse them (they would land in the running guest's RAM). */
+    refused("svmm_load_linux after svmm_run",
+            svmm_load_linux(vm, the_kernel, the_kernel_len, the_initrd, the_initrd_len, err, sizeof(err)), err);
 }
