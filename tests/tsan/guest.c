@@ -9,8 +9,8 @@
 
 #define QSTRIDE 0x4000u /* per queue: descriptors, avail ring at +0x1000, used ring at +0x2000 */
 
-static uint32_t rd(struct guest *g, uint64_t off) { return (uint32_t)virtio_mmio_ops.read(&g->t, off, 4); }
-static void wr(struct guest *g, uint64_t off, uint32_t v) { virtio_mmio_ops.write(&g->t, off, 4, v); }
+static uint32_t rd(struct guest *g, uint64_t off) { return (uint32_t)virtio_mmio_ops.read(&g->t, 0, off, 4); }
+static void wr(struct guest *g, uint64_t off, uint32_t v) { virtio_mmio_ops.write(&g->t, 0, off, 4, v); }
 
 /* The transport's interrupt line (device lock held): a rising edge wakes the guest. */
 static void irq_fn(void *ctx, uint32_t irq, bool level)

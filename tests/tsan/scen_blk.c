@@ -174,7 +174,7 @@ static void resets_in_flight(struct disk *d)
         }
         guest_kick(&d->g, 0);
         guest_status(&d->g);
-        virtio_mmio_ops.write(&d->g.t, 0x070, 4, 0); /* reset: returns once no request can touch guest RAM */
+        virtio_mmio_ops.write(&d->g.t, 0, 0x070, 4, 0); /* reset: returns once no request can touch guest RAM */
         memset(guest_ptr(&d->g, RBUF_GPA(0)), 0x77, NREQ * REQ_BYTES);
         pthread_mutex_unlock(&d->host.dev_lock);
         usleep(3000);

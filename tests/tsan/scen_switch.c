@@ -85,7 +85,7 @@ static bool frame_ok(const uint8_t *f, size_t len, uint32_t seq, unsigned from)
 
 static uint16_t link_status(struct vmm *v)
 {
-    return (uint16_t)virtio_mmio_ops.read(&v->g.t, NET_STATUS_OFF, 2);
+    return (uint16_t)virtio_mmio_ops.read(&v->g.t, 0, NET_STATUS_OFF, 2);
 }
 
 static void post_rx(struct vmm *v, unsigned i)

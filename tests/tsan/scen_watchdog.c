@@ -54,7 +54,7 @@ static void irq(void *ctx, uint32_t spi, bool level)
 static void vcpu_write(uint64_t off, uint64_t val)
 {
     pthread_mutex_lock(&host.dev_lock);
-    sbsa_gwdt_ops.write(&vm.wdt, off, 4, val);
+    sbsa_gwdt_ops.write(&vm.wdt, 0, off, 4, val);
     pthread_mutex_unlock(&host.dev_lock);
 }
 
