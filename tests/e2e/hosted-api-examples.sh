@@ -39,6 +39,9 @@ if [ -d /proc/device-tree/virtio_mmio@a000000 ]; then
 elif [ "$id" != 0x4D4D5653 ]; then
     # The lifecycle test: restart from vCPU 1 on boot 1, stop on boot 2; neither store may return.
     echo "API-LC boots=$id restart-rc=$(devmem 0x0c000008 32)"
+    # A restart or stop is a power cut: let the tty drain the line first (bytes still in the
+    # kernel's buffer would be lost with the VM, as on hardware).
+    sleep 1
     if [ $((id)) = 1 ]; then
         taskset -c 1 devmem 0x0c000004 32 1
         sleep 30; echo "API-LC the restart did not happen"

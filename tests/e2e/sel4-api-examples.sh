@@ -54,6 +54,7 @@ cat > "$T/cmd-api-lifecycle" <<'G'
 exec < /dev/ttyS0 > /dev/ttyS0 2>&1
 b=$(devmem 0x0c000000 32)
 echo "E2E-API boots=$b restart-rc=$(devmem 0x0c000008 32)"
+sleep 1 # a restart or stop is a power cut: let the tty drain the line first
 if [ $((b)) = 1 ]; then
     taskset -c 1 devmem 0x0c000004 32 1
     sleep 30; echo "E2E-API the restart did not happen"
