@@ -48,8 +48,9 @@ enable_arm64() {
 }
 
 # The apt package (arm64) with the aarch64 system emulator: Debian names it after the ARM family.
-QEMU_FAMILY=arm
-QEMU_PKG=qemu-system-$QEMU_FAMILY
+# (A package name, not a command line: the machine's QEMU runs are in tests/machine/*.sh with -nic.)
+QEMU_FAMILY=arm QEMU_KIND=system
+QEMU_PKG=qemu-$QEMU_KIND-$QEMU_FAMILY
 QEMU_BIN=usr/bin/${QEMU_PKG%-$QEMU_FAMILY}-aarch64 # that emulator, in QEMU_PKG; the only binary the tree keeps
 
 # qemu_packages : QEMU_PKG and, transitively, the library packages it depends on (the
