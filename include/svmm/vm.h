@@ -53,6 +53,14 @@ int svmm_vm_init(struct svmm_vm *vm, const struct svmm_vm_config *cfg, const str
  */
 int svmm_vm_attach_virtio(struct svmm_vm *vm, unsigned slot, struct virtio_dev *dev, char *err, size_t errlen);
 
+/*
+ * Put a custom device on the VM's MMIO bus at [base, base + size): whole 4 KiB pages, both
+ * callbacks, a range free of everything the configuration places (svmm_vm_config_span_free) and of
+ * the devices already on the bus. 0, or -1 with a one-line reason naming the device in `err`.
+ */
+int svmm_vm_add_mmio_device(struct svmm_vm *vm, uint64_t base, uint64_t size, const struct svmm_mmio_ops *ops,
+                            void *dev, const char *name, char *err, size_t errlen);
+
 /* Register the platform's mapping of guest RAM (cfg.ram_size bytes at `host`). */
 int svmm_vm_add_ram(struct svmm_vm *vm, void *host);
 

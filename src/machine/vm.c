@@ -62,6 +62,33 @@ int svmm_vm_attach_virtio(struct svmm_vm *vm, unsigned slot, struct virtio_dev *
     return 0;
 }
 
+int svmm_vm_add_mmio_device(struct svmm_vm *vm, uint64_t base, uint64_t size, const struct svmm_mmio_ops *ops,
+                            void *dev, const char *name, char *err, size_t errlen)
+{
+    const uint64_t page = 0x1000;
+    char why[160];
+
+    if (ops == NULL || ops->read == NULL || ops->write == NULL) {
+        snprintf(err, errlen, "device %s: it needs both callbacks", name);
+        return -1;
+    }
+    if (size == 0 || (base | size) & (page - 1)) {
+        snprintf(err, errlen, "device %s: 0x%llx+0x%llx is not whole 4 KiB pages", name, (unsigned long long)base,
+                 (unsigned long long)size);
+        return -1;
+    }
+    if (svmm_vm_config_span_free(&vm->cfg, base, size, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "device %s: %s", name, why);
+        return -1;
+    }
+    if (svmm_mmio_register(&vm->bus, base, size, ops, dev, name) < 0) {
+        snprintf(err, errlen, "device %s: overlaps another device, or the bus is full (%u regions)", name,
+                 SVMM_MMIO_MAX);
+        return -1;
+    }
+    return 0;
+}
+
 int svmm_vm_add_ram(struct svmm_vm *vm, void *host)
 {
     return svmm_memmap_add(&vm->mem, vm->cfg.ram_base, vm->cfg.ram_size, host, SVMM_MEM_RAM);

@@ -40,6 +40,35 @@ TEST(vm_attach_checks_slot_and_type)
     CHECK_EQ(svmm_vm_attach_virtio(&vm, 0, &con2.dev, err, sizeof(err)), -1); /* taken */
 }
 
+static uint64_t dev_read(void *d, unsigned vcpu, uint64_t off, unsigned size)
+{
+    (void)d, (void)vcpu, (void)size;
+    return off;
+}
+
+static void dev_write(void *d, unsigned vcpu, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)d, (void)vcpu, (void)off, (void)size, (void)val;
+}
+
+TEST(vm_add_mmio_device_checks_callbacks_pages_and_placement)
+{
+    const struct svmm_mmio_ops ops = { dev_read, dev_write, NULL }, read_only = { dev_read, NULL, NULL };
+    const uint64_t free_base = 0x0c000000;
+
+    setup(1);
+    CHECK_EQ(svmm_vm_add_mmio_device(&vm, free_base, 0x1000, &read_only, NULL, "ro", err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "both callbacks");
+    CHECK_EQ(svmm_vm_add_mmio_device(&vm, free_base + 0x800, 0x1000, &ops, NULL, "half", err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "pages");
+    CHECK_EQ(svmm_vm_add_mmio_device(&vm, free_base, 0, &ops, NULL, "empty", err, sizeof(err)), -1);
+    CHECK_EQ(svmm_vm_add_mmio_device(&vm, vm.cfg.ram_base, 0x1000, &ops, NULL, "ram", err, sizeof(err)), -1);
+    CHECK_EQ(svmm_vm_add_mmio_device(&vm, vm.cfg.layout.uart_base, 0x1000, &ops, NULL, "uart", err, sizeof(err)), -1);
+    CHECK_EQ(svmm_vm_add_mmio_device(&vm, free_base, 0x1000, &ops, NULL, "mine", err, sizeof(err)), 0);
+    CHECK_EQ(svmm_vm_add_mmio_device(&vm, free_base, 0x2000, &ops, NULL, "again", err, sizeof(err)), -1);
+    CHECK_STR_CONTAINS(err, "overlaps");
+}
+
 TEST(vm_load_refuses_unattached_slots)
 {
     uint8_t *ram = aligned_alloc(4096, 64 << 20);

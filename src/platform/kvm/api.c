@@ -17,8 +17,6 @@
 #include "stdio_console.h"
 #include "watchdog_host.h"
 
-#define PAGE 0x1000ull
-
 /* Where a call stands: devices are added and images loaded before the VM runs, and only then. */
 enum api_state { API_CREATED, API_LOADED, API_RUNNING, API_DONE };
 
@@ -113,25 +111,9 @@ static int before_run(const struct svmm *s, const char *what, char *err, size_t 
 int svmm_add_mmio_device(struct svmm *s, uint64_t base, uint64_t size, const struct svmm_mmio_ops *ops, void *dev,
                          const char *name, char *err, size_t errlen)
 {
-    char why[160];
-
     if (before_run(s, name, err, errlen) < 0)
         return -1;
-    if ((base | size) & (PAGE - 1) || ops == NULL || ops->read == NULL || ops->write == NULL) {
-        snprintf(err, errlen, "device %s: base 0x%llx and size 0x%llx must be page-aligned, and it needs both "
-                 "callbacks", name, (unsigned long long)base, (unsigned long long)size);
-        return -1;
-    }
-    if (svmm_vm_config_span_free(&s->vm.cfg, base, size, why, sizeof(why)) < 0) {
-        snprintf(err, errlen, "device %s: %s", name, why);
-        return -1;
-    }
-    if (svmm_mmio_register(&s->vm.bus, base, size, ops, dev, name) < 0) {
-        snprintf(err, errlen, "device %s: overlaps another device, or the bus is full (%u regions)", name,
-                 SVMM_MMIO_MAX);
-        return -1;
-    }
-    return 0;
+    return svmm_vm_add_mmio_device(&s->vm, base, size, ops, dev, name, err, errlen);
 }
 
 int svmm_add_virtio_device(struct svmm *s, unsigned slot, struct virtio_dev *dev, char *err, size_t errlen)

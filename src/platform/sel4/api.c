@@ -18,7 +18,6 @@
 
 #define API_UART_IRQ_CHANNEL 1u /* svmm.h: the board UART's receive interrupt, <irq irq="33" id="1" /> */
 #define API_NUM_LRS 4u          /* list registers of QEMU virt's GIC CPU interface (v2 and v3) */
-#define API_PAGE 0x1000ull
 
 /* The size of the guest_ram mapping, patched in by the Microkit tool (setvar_size); 0: not given. */
 uint64_t guest_ram_size;
@@ -127,22 +126,7 @@ int svmm_add_mmio_device(struct svmm *s, uint64_t base, uint64_t size, const str
 {
     if (before_run(s, "adding a device", err, errlen) < 0)
         return -1;
-    if (ops == NULL || ops->read == NULL || ops->write == NULL) {
-        snprintf(err, errlen, "%s: a device needs both callbacks", name);
-        return -1;
-    }
-    if (size == 0 || base % API_PAGE || size % API_PAGE) {
-        snprintf(err, errlen, "%s: 0x%llx+0x%llx is not whole pages", name, (unsigned long long)base,
-                 (unsigned long long)size);
-        return -1;
-    }
-    if (svmm_vm_config_span_free(&s->vm->cfg, base, size, err, errlen) < 0)
-        return -1;
-    if (svmm_mmio_register(&s->vm->bus, base, size, ops, dev, name) < 0) {
-        snprintf(err, errlen, "%s: overlaps another device, or the bus is full", name);
-        return -1;
-    }
-    return 0;
+    return svmm_vm_add_mmio_device(s->vm, base, size, ops, dev, name, err, errlen);
 }
 
 int svmm_add_virtio_device(struct svmm *s, unsigned slot, struct virtio_dev *dev, char *err, size_t errlen)
